@@ -1,0 +1,40 @@
+# p2pcam — run `make` for the list of targets.
+
+GO      ?= go
+BIN     := bin/p2pcam
+PKGS    := ./...
+
+.DEFAULT_GOAL := help
+
+.PHONY: help deps build test lint check demo bench fuzz clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+deps: ## install libvpx-dev, pkg-config, ffmpeg (apt, as root) or say how
+	@./scripts/deps.sh
+
+build: deps ## build bin/p2pcam
+	$(GO) build -o $(BIN) ./cmd/p2pcam
+
+test: deps ## run every test, with the race detector
+	$(GO) test -race -count=1 -timeout 8m $(PKGS)
+
+lint: ## gofmt, go vet, and staticcheck when installed
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	@if command -v staticcheck >/dev/null 2>&1; then staticcheck $(PKGS); else echo "staticcheck not installed; skipped"; fi
+
+check: lint test ## what CI runs
+
+demo: build ## both peers on this machine, test pattern, a few seconds into demo.webm, then checked
+	./scripts/demo.sh
+
+bench: build ## encoder, latency and resource figures in one table
+	./scripts/bench.sh
+
+fuzz: ## run each fuzz target for a while (FUZZTIME=1m)
+	./scripts/fuzz.sh
+
+clean: ## remove build output
+	rm -rf bin

@@ -1,0 +1,210 @@
+// Package capture is the first stage of p2pcam's pipeline: it turns a
+// source — a camera, the built-in synthetic pattern, or a .y4m file — into
+// an encoded video track that a PeerConnection can send.
+//
+// Cameras come through github.com/pion/mediadevices (V4L2 on Linux,
+// AVFoundation on macOS); their drivers register themselves when the
+// binary imports them (see cmd/p2pcam/drivers.go). Encoding is done by the
+// codec.VideoEncoderBuilder the caller passes in.
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/pion/mediadevices"
+	"github.com/pion/mediadevices/pkg/codec"
+	"github.com/pion/mediadevices/pkg/driver"
+	"github.com/pion/mediadevices/pkg/prop"
+)
+
+// Kind is the kind of a video source.
+type Kind int
+
+// Source kinds.
+const (
+	None Kind = iota
+	Camera
+	Test
+	File
+)
+
+// Source names where video comes from, as given to --source.
+type Source struct {
+	Kind Kind
+	// Arg is the camera id or label for Camera ("" for the first camera)
+	// and the path for File.
+	Arg string
+}
+
+// ErrBadSource means a --source value was not understood.
+var ErrBadSource = errors.New("unknown source")
+
+// ParseSource parses "camera", "camera:ID", "test", "none" or a path to a
+// .y4m file.
+func ParseSource(s string) (Source, error) {
+	switch {
+	case s == "none":
+		return Source{Kind: None}, nil
+	case s == "test":
+		return Source{Kind: Test}, nil
+	case s == "camera":
+		return Source{Kind: Camera}, nil
+	case strings.HasPrefix(s, "camera:"):
+		id := strings.TrimPrefix(s, "camera:")
+		if id == "" {
+			return Source{}, fmt.Errorf("%w %q: camera: needs a device id or label", ErrBadSource, s)
+		}
+		return Source{Kind: Camera, Arg: id}, nil
+	case strings.HasSuffix(strings.ToLower(s), ".y4m"):
+		return Source{Kind: File, Arg: s}, nil
+	}
+	return Source{}, fmt.Errorf("%w %q: use camera, camera:ID, test, none or a .y4m file", ErrBadSource, s)
+}
+
+// String formats the source as --source takes it.
+func (s Source) String() string {
+	switch s.Kind {
+	case Camera:
+		if s.Arg == "" {
+			return "camera"
+		}
+		return "camera:" + s.Arg
+	case Test:
+		return "test"
+	case File:
+		return s.Arg
+	}
+	return "none"
+}
+
+// Options shape the video a source produces.
+type Options struct {
+	Width, Height int     // wanted picture size; the synthetic source makes exactly this
+	FPS           float64 // wanted frame rate
+	// Encoder encodes the frames; it is required.
+	Encoder codec.VideoEncoderBuilder
+}
+
+// ErrNoCamera means no camera was found, or none matched the id asked for.
+var ErrNoCamera = errors.New("no camera found")
+
+// Open starts src and returns its encoded track, ready to add to a
+// PeerConnection. Closing the track stops the source.
+func Open(src Source, opts Options) (mediadevices.Track, error) {
+	if opts.Encoder == nil {
+		return nil, errors.New("capture: no encoder")
+	}
+	if opts.FPS <= 0 {
+		opts.FPS = 30
+	}
+	sel := mediadevices.NewCodecSelector(mediadevices.WithVideoEncoders(opts.Encoder))
+	switch src.Kind {
+	case Test:
+		if opts.Width < 16 || opts.Height < 16 || opts.Width%2 != 0 || opts.Height%2 != 0 {
+			return nil, fmt.Errorf("test source: size %dx%d must be even and at least 16x16", opts.Width, opts.Height)
+		}
+		return mediadevices.NewVideoTrack(newPatternSource(opts.Width, opts.Height, opts.FPS), sel), nil
+	case File:
+		s, err := openY4M(src.Arg, opts.FPS)
+		if err != nil {
+			return nil, err
+		}
+		return mediadevices.NewVideoTrack(s, sel), nil
+	case Camera:
+		return openCamera(src.Arg, opts, sel)
+	}
+	return nil, fmt.Errorf("capture: nothing to open for source %q", src)
+}
+
+func openCamera(id string, opts Options, sel *mediadevices.CodecSelector) (mediadevices.Track, error) {
+	devs := Devices()
+	if len(devs) == 0 {
+		return nil, ErrNoCamera
+	}
+	dev := devs[0]
+	if id != "" {
+		found := false
+		for _, d := range devs {
+			if d.ID == id || d.Label == id {
+				dev, found = d, true
+				break
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("%w matching %q", ErrNoCamera, id)
+		}
+	}
+	stream, err := mediadevices.GetUserMedia(mediadevices.MediaStreamConstraints{
+		Video: func(c *mediadevices.MediaTrackConstraints) {
+			c.DeviceID = prop.String(dev.ID)
+			if opts.Width > 0 {
+				c.Width = prop.Int(opts.Width)
+			}
+			if opts.Height > 0 {
+				c.Height = prop.Int(opts.Height)
+			}
+			// Always ask for a rate: without one mediadevices may pick 1 fps.
+			c.FrameRate = prop.Float(opts.FPS)
+		},
+		Codec: sel,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open camera %s: %w", dev.Label, err)
+	}
+	tracks := stream.GetVideoTracks()
+	if len(tracks) == 0 {
+		return nil, fmt.Errorf("open camera %s: no video track", dev.Label)
+	}
+	return tracks[0], nil
+}
+
+// Device is a camera and what it can produce.
+type Device struct {
+	ID      string   `json:"id"`
+	Label   string   `json:"label"`
+	Formats []Format `json:"formats"`
+	// Err says why the formats could not be read (e.g. the device is busy).
+	Err string `json:"error,omitempty"`
+}
+
+// Format is one way a camera can deliver pictures.
+type Format struct {
+	PixelFormat string  `json:"pixel_format"`
+	Width       int     `json:"width"`
+	Height      int     `json:"height"`
+	FPS         float32 `json:"fps,omitempty"`
+}
+
+// Devices lists the cameras the registered drivers find, each opened
+// briefly to read its formats.
+func Devices() []Device {
+	var out []Device
+	for _, d := range driver.GetManager().Query(driver.FilterVideoRecorder()) {
+		if d.Info().DeviceType != driver.Camera {
+			continue
+		}
+		dev := Device{ID: d.ID(), Label: d.Info().Label}
+		if err := d.Open(); err != nil {
+			dev.Err = err.Error()
+		} else {
+			for _, p := range d.Properties() {
+				dev.Formats = append(dev.Formats, Format{
+					PixelFormat: string(p.FrameFormat), Width: p.Width, Height: p.Height, FPS: p.FrameRate,
+				})
+			}
+			_ = d.Close()
+		}
+		sort.SliceStable(dev.Formats, func(i, j int) bool {
+			a, b := dev.Formats[i], dev.Formats[j]
+			if a.Width*a.Height != b.Width*b.Height {
+				return a.Width*a.Height > b.Width*b.Height
+			}
+			return a.FPS > b.FPS
+		})
+		out = append(out, dev)
+	}
+	return out
+}

@@ -1,0 +1,80 @@
+package peer
+
+import (
+	"fmt"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/stats"
+	"github.com/pion/webrtc/v4"
+)
+
+// vp8PayloadType is the RTP payload type p2pcam offers for VP8. The compact
+// blob format in package signal assumes the same layout, so changing it makes
+// compact blobs longer (never wrong: the blob carries the difference).
+const vp8PayloadType = 96
+
+// nackBufferPackets is how many sent packets the NACK responder keeps for
+// retransmission (a power of two, as pion requires): about one second of
+// 2.5 Mbit/s video in 1200-byte packets.
+const nackBufferPackets = 256
+
+// newMediaEngine registers VP8 as the only codec, with the RTCP feedback
+// p2pcam answers to: generic NACK and PLI (RFC 4585 §6.2, §6.3.1), FIR (RFC
+// 5104 §4.3.1) and transport-wide congestion control feedback
+// (draft-holmer-rmcat-transport-wide-cc-extensions-01).
+func newMediaEngine() (*webrtc.MediaEngine, error) {
+	m := &webrtc.MediaEngine{}
+	err := m.RegisterCodec(webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType:  webrtc.MimeTypeVP8,
+			ClockRate: 90000,
+			RTCPFeedback: []webrtc.RTCPFeedback{
+				{Type: webrtc.TypeRTCPFBNACK},
+				{Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"},
+				{Type: webrtc.TypeRTCPFBCCM, Parameter: "fir"},
+				{Type: webrtc.TypeRTCPFBTransportCC},
+			},
+		},
+		PayloadType: vp8PayloadType,
+	}, webrtc.RTPCodecTypeVideo)
+	if err != nil {
+		return nil, fmt.Errorf("register vp8: %w", err)
+	}
+	return m, nil
+}
+
+// interceptors builds the RTP/RTCP chain: NACK generator and responder,
+// sender and receiver reports, TWCC feedback and header extensions, the
+// stats interceptor (whose getter pion v4.2 does not expose for senders) and
+// p2pcam's RTCP watcher.
+func interceptors(m *webrtc.MediaEngine, onStats func(stats.Getter), w *watcher, extra ...interceptor.Factory) (*interceptor.Registry, error) {
+	reg := &interceptor.Registry{}
+	// Cap retransmissions: unlimited NACKs on a lossy, narrow link become a
+	// storm that starves the video they are meant to repair.
+	gen := []nack.GeneratorOption{nack.GeneratorMaxNacksPerPacket(3)}
+	resp := []nack.ResponderOption{nack.ResponderSize(nackBufferPackets)}
+	if err := webrtc.ConfigureNackWithOptions(m, reg, gen, resp...); err != nil {
+		return nil, fmt.Errorf("configure nack: %w", err)
+	}
+	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
+		return nil, fmt.Errorf("configure rtcp reports: %w", err)
+	}
+	if err := webrtc.ConfigureTWCCSender(m, reg); err != nil {
+		return nil, fmt.Errorf("configure twcc: %w", err)
+	}
+	if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, reg); err != nil {
+		return nil, fmt.Errorf("configure twcc header extension: %w", err)
+	}
+	sf, err := stats.NewInterceptor()
+	if err != nil {
+		return nil, fmt.Errorf("configure stats: %w", err)
+	}
+	sf.OnNewPeerConnection(func(_ string, g stats.Getter) { onStats(g) })
+	reg.Add(sf)
+	reg.Add(w)
+	for _, f := range extra {
+		reg.Add(f)
+	}
+	return reg, nil
+}

@@ -1,0 +1,431 @@
+// Package peer is the network half of p2pcam: one WebRTC PeerConnection
+// that sends a local video track, receives the remote one, or both.
+//
+// It owns the media engine (VP8 only), the interceptor chain (NACK, RTCP
+// reports, TWCC, stats), ICE configuration, the offer/answer steps with
+// candidate gathering folded into the description, connection state, and
+// an orderly hang-up. It knows nothing of blobs, files or the command line:
+// session wires it to those.
+package peer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/stats"
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+)
+
+// Config describes one peer.
+type Config struct {
+	// ICEServers are the STUN and TURN servers to gather candidates from.
+	// Empty means host candidates only.
+	ICEServers []webrtc.ICEServer
+	// Interfaces, when not empty, restricts gathering to these network
+	// interfaces; naming "lo" also enables loopback candidates.
+	Interfaces []string
+	// Send is the track to send; nil sends nothing.
+	Send webrtc.TrackLocal
+	// Receive asks the remote side for video.
+	Receive bool
+	// GatherTimeout bounds candidate gathering (default 2.5s): whatever was
+	// gathered by then goes into the description.
+	GatherTimeout time.Duration
+	// ICEFailedTimeout is how long ICE keeps checking before it gives up
+	// (pion's default is 25s). The answering side sets it long enough to
+	// cover the time a person takes to paste the answer back.
+	ICEFailedTimeout time.Duration
+	// Interceptors are added to the chain after p2pcam's own, e.g. the
+	// congestion controller.
+	Interceptors []interceptor.Factory
+	// Logger receives progress at debug level and pion's own warnings.
+	Logger *slog.Logger
+}
+
+// Peer is one PeerConnection. Its methods are safe for concurrent use;
+// Close must be called once the peer is no longer needed.
+type Peer struct {
+	pc     *webrtc.PeerConnection
+	cfg    Config
+	log    *slog.Logger
+	watch  *watcher
+	sender *webrtc.RTPSender
+
+	statsMu sync.Mutex
+	stats   stats.Getter
+
+	states    chan webrtc.PeerConnectionState
+	tracks    chan *webrtc.TrackRemote
+	connected chan struct{}
+	failed    chan struct{}
+	connOnce  sync.Once
+	failOnce  sync.Once
+
+	mu        sync.Mutex
+	remoteSSR []uint32
+	closeOnce sync.Once
+	closeErr  error
+	wg        sync.WaitGroup
+}
+
+// Errors reported by WaitConnected.
+var (
+	// ErrICEFailed means no candidate pair worked: the peers have no
+	// network path between them with the candidates they exchanged.
+	ErrICEFailed = errors.New("no network path to the other side (ICE failed)")
+	// ErrHangUp means the remote side ended the call.
+	ErrHangUp = errors.New("the other side hung up")
+)
+
+// New builds a PeerConnection from cfg. It does not touch the network
+// until an offer or answer is made.
+func New(cfg Config) (*Peer, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.GatherTimeout <= 0 {
+		cfg.GatherTimeout = 2500 * time.Millisecond
+	}
+	p := &Peer{
+		cfg:       cfg,
+		log:       cfg.Logger,
+		watch:     newWatcher(),
+		states:    make(chan webrtc.PeerConnectionState, 16),
+		tracks:    make(chan *webrtc.TrackRemote, 4),
+		connected: make(chan struct{}),
+		failed:    make(chan struct{}),
+	}
+	m, err := newMediaEngine()
+	if err != nil {
+		return nil, err
+	}
+	reg, err := interceptors(m, p.setStats, p.watch, cfg.Interceptors...)
+	if err != nil {
+		return nil, err
+	}
+	se := webrtc.SettingEngine{LoggerFactory: slogFactory{cfg.Logger}}
+	if len(cfg.Interfaces) > 0 {
+		names := slices.Clone(cfg.Interfaces)
+		se.SetInterfaceFilter(func(n string) bool { return slices.Contains(names, n) })
+		se.SetIncludeLoopbackCandidate(slices.Contains(names, "lo"))
+	}
+	// An unreachable STUN or TURN server must not hold the blob back.
+	se.SetSTUNGatherTimeout(cfg.GatherTimeout)
+	// Non-host pairs are accepted quickly: the paste already cost seconds.
+	se.SetSrflxAcceptanceMinWait(100 * time.Millisecond)
+	se.SetPrflxAcceptanceMinWait(200 * time.Millisecond)
+	se.SetRelayAcceptanceMinWait(500 * time.Millisecond)
+	if cfg.ICEFailedTimeout > 0 {
+		se.SetICETimeouts(5*time.Second, cfg.ICEFailedTimeout, 2*time.Second)
+	}
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
+	pc, err := api.NewPeerConnection(webrtc.Configuration{ICEServers: cfg.ICEServers})
+	if err != nil {
+		return nil, fmt.Errorf("create peer connection: %w", err)
+	}
+	p.pc = pc
+	if err := p.addTransceiver(); err != nil {
+		_ = pc.Close()
+		return nil, err
+	}
+	pc.OnConnectionStateChange(p.onState)
+	pc.OnTrack(p.onTrack)
+	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
+		if c != nil {
+			p.log.Debug("gathered candidate", "type", c.Typ.String(), "protocol", c.Protocol.String(), "address", c.Address, "port", c.Port)
+		}
+	})
+	return p, nil
+}
+
+func (p *Peer) addTransceiver() error {
+	dir := webrtc.RTPTransceiverDirectionInactive
+	switch {
+	case p.cfg.Send != nil && p.cfg.Receive:
+		dir = webrtc.RTPTransceiverDirectionSendrecv
+	case p.cfg.Send != nil:
+		dir = webrtc.RTPTransceiverDirectionSendonly
+	case p.cfg.Receive:
+		dir = webrtc.RTPTransceiverDirectionRecvonly
+	}
+	if p.cfg.Send == nil {
+		_, err := p.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: dir})
+		if err != nil {
+			return fmt.Errorf("add video transceiver: %w", err)
+		}
+		return nil
+	}
+	tr, err := p.pc.AddTransceiverFromTrack(p.cfg.Send, webrtc.RTPTransceiverInit{Direction: dir})
+	if err != nil {
+		return fmt.Errorf("add video track: %w", err)
+	}
+	p.sender = tr.Sender()
+	return nil
+}
+
+func (p *Peer) setStats(g stats.Getter) {
+	p.statsMu.Lock()
+	p.stats = g
+	p.statsMu.Unlock()
+}
+
+// onState hands pion's state changes to the states channel without ever
+// blocking pion's goroutine.
+func (p *Peer) onState(s webrtc.PeerConnectionState) {
+	select {
+	case p.states <- s:
+	default:
+	}
+	switch s {
+	case webrtc.PeerConnectionStateConnected:
+		p.connOnce.Do(func() { close(p.connected) })
+	case webrtc.PeerConnectionStateFailed:
+		p.failOnce.Do(func() { close(p.failed) })
+	}
+}
+
+func (p *Peer) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+	p.mu.Lock()
+	p.remoteSSR = append(p.remoteSSR, uint32(t.SSRC()))
+	p.mu.Unlock()
+	// The receiver's RTCP must be read for reports, NACKs and the watcher
+	// to work; the reads end when the peer closes.
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := r.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case p.tracks <- t:
+	default:
+		p.log.Warn("ignoring an extra remote track", "ssrc", t.SSRC())
+	}
+}
+
+// States delivers connection state changes as they happen. Slow readers
+// miss intermediate states, never the latest.
+func (p *Peer) States() <-chan webrtc.PeerConnectionState { return p.states }
+
+// Tracks delivers the remote video track when its first packet arrives.
+func (p *Peer) Tracks() <-chan *webrtc.TrackRemote { return p.tracks }
+
+// HungUp is closed when the remote side says goodbye (RTCP BYE).
+func (p *Peer) HungUp() <-chan struct{} { return p.watch.bye }
+
+// Failed is closed when the connection fails: ICE found no path or the
+// path was lost for good.
+func (p *Peer) Failed() <-chan struct{} { return p.failed }
+
+// Offer creates an offer, gathers candidates until gathering completes or
+// the gather timeout passes, and returns the offer with every candidate
+// gathered so far in it.
+func (p *Peer) Offer(ctx context.Context) (webrtc.SessionDescription, error) {
+	offer, err := p.pc.CreateOffer(nil)
+	if err != nil {
+		return webrtc.SessionDescription{}, fmt.Errorf("create offer: %w", err)
+	}
+	return p.gather(ctx, offer)
+}
+
+// Answer applies the remote offer, creates the answer, gathers candidates
+// as Offer does and returns the answer with them.
+func (p *Peer) Answer(ctx context.Context, offer webrtc.SessionDescription) (webrtc.SessionDescription, error) {
+	if err := p.pc.SetRemoteDescription(offer); err != nil {
+		return webrtc.SessionDescription{}, fmt.Errorf("apply offer: %w", err)
+	}
+	if err := p.checkMedia(); err != nil {
+		return webrtc.SessionDescription{}, err
+	}
+	answer, err := p.pc.CreateAnswer(nil)
+	if err != nil {
+		return webrtc.SessionDescription{}, fmt.Errorf("create answer: %w", err)
+	}
+	return p.gather(ctx, answer)
+}
+
+// Accept applies the remote answer to an offer made by Offer.
+func (p *Peer) Accept(answer webrtc.SessionDescription) error {
+	if err := p.pc.SetRemoteDescription(answer); err != nil {
+		return fmt.Errorf("apply answer: %w", err)
+	}
+	return p.checkMedia()
+}
+
+// ErrNoCommonCodec means the remote side cannot send or receive VP8.
+var ErrNoCommonCodec = errors.New("no video codec in common (p2pcam speaks VP8)")
+
+// checkMedia verifies that the negotiated video carries VP8 in the
+// directions this peer wants.
+func (p *Peer) checkMedia() error {
+	for _, tr := range p.pc.GetTransceivers() {
+		if tr.Kind() != webrtc.RTPCodecTypeVideo {
+			continue
+		}
+		if p.cfg.Send != nil && tr.Sender() != nil {
+			if len(tr.Sender().GetParameters().Codecs) == 0 {
+				return ErrNoCommonCodec
+			}
+		}
+		if p.cfg.Receive && tr.Receiver() != nil {
+			if len(tr.Receiver().GetParameters().Codecs) == 0 {
+				return ErrNoCommonCodec
+			}
+		}
+	}
+	return nil
+}
+
+func (p *Peer) gather(ctx context.Context, sd webrtc.SessionDescription) (webrtc.SessionDescription, error) {
+	done := webrtc.GatheringCompletePromise(p.pc)
+	if err := p.pc.SetLocalDescription(sd); err != nil {
+		return webrtc.SessionDescription{}, fmt.Errorf("apply local description: %w", err)
+	}
+	t := time.NewTimer(p.cfg.GatherTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		p.log.Debug("gathering deadline passed; sending what was gathered")
+	case <-ctx.Done():
+		return webrtc.SessionDescription{}, ctx.Err()
+	}
+	return *p.pc.LocalDescription(), nil
+}
+
+// Pair describes the selected ICE candidate pair.
+type Pair struct {
+	Local, Remote webrtc.ICECandidate
+}
+
+// Kind names the pair the way people talk about it: "host/udp",
+// "srflx/udp", "relay/udp" (the more remote of the two local/remote types).
+func (pr Pair) Kind() string {
+	typ := pr.Local.Typ
+	if rank(pr.Remote.Typ) > rank(typ) {
+		typ = pr.Remote.Typ
+	}
+	return typ.String() + "/" + pr.Local.Protocol.String()
+}
+
+func rank(t webrtc.ICECandidateType) int {
+	switch t {
+	case webrtc.ICECandidateTypeHost:
+		return 0
+	case webrtc.ICECandidateTypePrflx:
+		return 1
+	case webrtc.ICECandidateTypeSrflx:
+		return 2
+	default:
+		return 3
+	}
+}
+
+// String formats the pair for a status line.
+func (pr Pair) String() string {
+	return fmt.Sprintf("%s %s:%d <-> %s:%d", pr.Kind(), pr.Local.Address, pr.Local.Port, pr.Remote.Address, pr.Remote.Port)
+}
+
+// SelectedPair returns the candidate pair ICE selected, once connected.
+func (p *Peer) SelectedPair() (Pair, bool) {
+	sctp := p.pc.SCTP()
+	if sctp == nil || sctp.Transport() == nil || sctp.Transport().ICETransport() == nil {
+		return Pair{}, false
+	}
+	cp, err := sctp.Transport().ICETransport().GetSelectedCandidatePair()
+	if err != nil || cp == nil || cp.Local == nil || cp.Remote == nil {
+		return Pair{}, false
+	}
+	return Pair{Local: *cp.Local, Remote: *cp.Remote}, true
+}
+
+// WaitConnected blocks until the connection is up, fails, the remote side
+// hangs up, or ctx ends.
+func (p *Peer) WaitConnected(ctx context.Context) error {
+	select {
+	case <-p.connected:
+		return nil
+	case <-p.failed:
+		return ErrICEFailed
+	case <-p.watch.bye:
+		return ErrHangUp
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// RequestKeyFrame asks the remote sender for a keyframe with a PLI
+// (RFC 4585 §6.3.1).
+func (p *Peer) RequestKeyFrame(ssrc uint32) error {
+	return p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+}
+
+// Counters are the RTCP feedback this peer has received.
+type Counters struct {
+	NACKs, PLIs, FIRs uint64
+}
+
+// Feedback returns the RTCP feedback received so far.
+func (p *Peer) Feedback() Counters {
+	return Counters{NACKs: p.watch.nacks.Load(), PLIs: p.watch.plis.Load(), FIRs: p.watch.firs.Load()}
+}
+
+// Stats returns the stats interceptor's getter, or nil before the
+// connection is set up.
+func (p *Peer) Stats() stats.Getter {
+	p.statsMu.Lock()
+	defer p.statsMu.Unlock()
+	return p.stats
+}
+
+// SenderSSRC returns the SSRC of the local video, or 0 when not sending.
+func (p *Peer) SenderSSRC() uint32 {
+	if p.sender == nil {
+		return 0
+	}
+	enc := p.sender.GetParameters().Encodings
+	if len(enc) == 0 {
+		return 0
+	}
+	return uint32(enc[0].SSRC)
+}
+
+// Close says goodbye to the remote side (an RTCP BYE naming every stream
+// of the call, so it reaches the remote sender and receiver alike) and
+// closes the connection. It is idempotent.
+func (p *Peer) Close() error {
+	p.closeOnce.Do(func() {
+		if p.pc.ConnectionState() == webrtc.PeerConnectionStateConnected {
+			var sources []uint32
+			if s := p.SenderSSRC(); s != 0 {
+				sources = append(sources, s)
+			}
+			p.mu.Lock()
+			sources = append(sources, p.remoteSSR...)
+			p.mu.Unlock()
+			if len(sources) > 0 {
+				bye := []rtcp.Packet{&rtcp.Goodbye{Sources: sources, Reason: "hang up"}}
+				// RTCP rides on UDP: say it twice.
+				for range 2 {
+					if err := p.pc.WriteRTCP(bye); err != nil {
+						p.log.Debug("sending goodbye", "err", err)
+					}
+				}
+			}
+		}
+		p.closeErr = p.pc.Close()
+		p.wg.Wait()
+	})
+	return p.closeErr
+}

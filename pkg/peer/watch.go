@@ -1,0 +1,68 @@
+package peer
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
+)
+
+// watcher is an interceptor that looks at every RTCP packet the peer
+// receives, on the sending and the receiving side alike. It counts feedback
+// (NACK, PLI, FIR) and notices the remote side's BYE (RFC 3550 §6.6), which
+// is how a p2pcam peer says it is hanging up: pion keeps a PeerConnection
+// "connected" after the remote DTLS transport closes.
+type watcher struct {
+	nacks, plis, firs atomic.Uint64
+
+	byeOnce sync.Once
+	bye     chan struct{}
+}
+
+func newWatcher() *watcher { return &watcher{bye: make(chan struct{})} }
+
+// NewInterceptor implements interceptor.Factory. Every PeerConnection built
+// with the registry shares one watcher; p2pcam builds one registry per peer.
+func (w *watcher) NewInterceptor(string) (interceptor.Interceptor, error) {
+	return &watchInterceptor{w: w}, nil
+}
+
+func (w *watcher) observe(pkts []rtcp.Packet) {
+	for _, p := range pkts {
+		switch p := p.(type) {
+		case *rtcp.Goodbye:
+			w.byeOnce.Do(func() { close(w.bye) })
+		case *rtcp.PictureLossIndication:
+			w.plis.Add(1)
+		case *rtcp.FullIntraRequest:
+			w.firs.Add(1)
+		case *rtcp.TransportLayerNack:
+			for _, pair := range p.Nacks {
+				w.nacks.Add(uint64(len(pair.PacketList())))
+			}
+		}
+	}
+}
+
+type watchInterceptor struct {
+	interceptor.NoOp
+	w *watcher
+}
+
+// BindRTCPReader passes RTCP through unchanged, observing it on the way.
+func (i *watchInterceptor) BindRTCPReader(reader interceptor.RTCPReader) interceptor.RTCPReader {
+	return interceptor.RTCPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
+		n, attr, err := reader.Read(b, a)
+		if err != nil {
+			return n, attr, err
+		}
+		if attr == nil {
+			attr = make(interceptor.Attributes)
+		}
+		if pkts, perr := attr.GetRTCPPackets(b[:n]); perr == nil {
+			i.w.observe(pkts)
+		}
+		return n, attr, nil
+	})
+}

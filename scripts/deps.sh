@@ -1,0 +1,21 @@
+#!/bin/sh
+# Installs what p2pcam needs to build and test on Debian/Ubuntu: libvpx and
+# pkg-config for the VP8 encoder (cgo), ffmpeg/ffprobe to judge recordings.
+# As root it installs them; otherwise it prints the command to run.
+set -eu
+need=""
+command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+pkg-config --exists vpx 2>/dev/null || need="$need libvpx-dev"
+command -v ffprobe >/dev/null 2>&1 || need="$need ffmpeg"
+command -v gcc >/dev/null 2>&1 || need="$need gcc"
+[ -z "$need" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "p2pcam needs these packages:$need" >&2
+	echo "run: sudo apt-get install -y$need" >&2
+	exit 1
+fi
+echo "installing:$need" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -qq $need >/dev/null
