@@ -1,0 +1,400 @@
+package main
+
+// End-to-end tests of the built binary: two p2pcam processes on this
+// machine, blobs handed over through their standard streams as a person
+// would paste them, traffic on loopback only, recordings judged by ffprobe
+// and ffmpeg.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var binPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "p2pcam-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binPath = filepath.Join(dir, "p2pcam")
+	build := exec.Command("go", "build", "-o", binPath, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building p2pcam:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// loopback keeps every test on lo with no STUN server.
+var loopback = []string{"--ice-server", "none", "--interface", "lo"}
+
+// proc is a running p2pcam with its streams.
+type proc struct {
+	t      *testing.T
+	name   string
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	lines  chan string // stdout lines (blobs)
+	stdout *bytes.Buffer
+	mu     sync.Mutex
+	stderr bytes.Buffer
+	done   chan error
+}
+
+func start(t *testing.T, ctx context.Context, name string, rawStdout bool, args ...string) *proc {
+	t.Helper()
+	p := &proc{t: t, name: name, lines: make(chan string, 4), done: make(chan error, 1)}
+	p.cmd = exec.CommandContext(ctx, binPath, args...)
+	p.cmd.Dir = t.TempDir()
+	var err error
+	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Stderr = writerFunc(func(b []byte) (int, error) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.stderr.Write(b)
+	})
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if rawStdout {
+		p.stdout = &bytes.Buffer{}
+		go func() { io.Copy(p.stdout, out); p.done <- p.cmd.Wait() }()
+	} else {
+		go func() {
+			sc := bufio.NewScanner(out)
+			sc.Buffer(nil, 1<<20)
+			for sc.Scan() {
+				if line := strings.TrimSpace(sc.Text()); line != "" {
+					p.lines <- line
+				}
+			}
+			p.done <- p.cmd.Wait()
+		}()
+	}
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("%s stderr:\n%s", p.name, p.errText())
+		}
+	})
+	return p
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+func (p *proc) errText() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}
+
+// blob waits for the next line on stdout.
+func (p *proc) blob(ctx context.Context) string {
+	p.t.Helper()
+	select {
+	case l := <-p.lines:
+		return l
+	case err := <-p.done:
+		p.t.Fatalf("%s exited before printing a blob: %v\n%s", p.name, err, p.errText())
+	case <-ctx.Done():
+		p.t.Fatalf("%s printed no blob\n%s", p.name, p.errText())
+	}
+	return ""
+}
+
+// paste writes a blob the way a terminal paste arrives: wrapped at 76
+// columns, ending with Enter.
+func (p *proc) paste(blob string) {
+	p.t.Helper()
+	var b strings.Builder
+	for len(blob) > 76 {
+		b.WriteString(blob[:76] + "\n")
+		blob = blob[76:]
+	}
+	b.WriteString(blob + "\n")
+	if _, err := io.WriteString(p.stdin, b.String()); err != nil {
+		p.t.Fatalf("paste into %s: %v", p.name, err)
+	}
+}
+
+// wait waits for the process to exit and returns its exit code.
+func (p *proc) wait(ctx context.Context) int {
+	p.t.Helper()
+	select {
+	case err := <-p.done:
+		if err == nil {
+			return 0
+		}
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode()
+		}
+		p.t.Fatalf("%s: %v", p.name, err)
+	case <-ctx.Done():
+		p.t.Fatalf("%s did not exit\n%s", p.name, p.errText())
+	}
+	return -1
+}
+
+// waitFor waits until the process's stderr contains s.
+func (p *proc) waitFor(ctx context.Context, s string) {
+	p.t.Helper()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !strings.Contains(p.errText(), s) {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			p.t.Fatalf("%s never said %q\n%s", p.name, s, p.errText())
+		}
+	}
+}
+
+// probe returns codec, width, height and frame count of a recording.
+func probe(t *testing.T, path string) (codec string, w, h, frames int) {
+	t.Helper()
+	out, err := exec.Command("ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
+		"-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "csv=p=0", path).Output()
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v", path, err)
+	}
+	f := strings.Split(strings.TrimSpace(string(out)), ",")
+	if len(f) != 4 {
+		t.Fatalf("ffprobe %s: %q", path, out)
+	}
+	w, _ = strconv.Atoi(f[1])
+	h, _ = strconv.Atoi(f[2])
+	frames, _ = strconv.Atoi(f[3])
+	return f[0], w, h, frames
+}
+
+// decodesCleanly fails the test if ffmpeg reports any error decoding path.
+func decodesCleanly(t *testing.T, path string) {
+	t.Helper()
+	out, err := exec.Command("ffmpeg", "-v", "error", "-i", path, "-f", "null", "-").CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Fatalf("ffmpeg could not decode %s cleanly: %v\n%s", path, err, out)
+	}
+}
+
+func needFFmpeg(t *testing.T) {
+	t.Helper()
+	for _, tool := range []string{"ffprobe", "ffmpeg"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed (make deps installs it)", tool)
+		}
+	}
+}
+
+func TestCallRecordsFile(t *testing.T) {
+	needFFmpeg(t)
+	tests := []struct {
+		name      string
+		w, h      int
+		file      string
+		duration  time.Duration
+		blobFlags []string
+	}{
+		{"webm vga compact blobs", 640, 480, "call.webm", 3 * time.Second, nil},
+		{"ivf 320x240 pion blobs", 320, 240, "call.ivf", 2 * time.Second, []string{"--blob-format", "pion"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			args := append([]string{"offer", "--source", "test", "--width", strconv.Itoa(tc.w), "--height", strconv.Itoa(tc.h),
+				"--duration", tc.duration.String()}, loopback...)
+			offer := start(t, ctx, "offer", false, append(args, tc.blobFlags...)...)
+			answer := start(t, ctx, "answer", false, append([]string{"answer", "-o", tc.file}, loopback...)...)
+			answer.paste(offer.blob(ctx))
+			offer.paste(answer.blob(ctx))
+			if code := offer.wait(ctx); code != 0 {
+				t.Fatalf("offer exited %d\n%s", code, offer.errText())
+			}
+			if code := answer.wait(ctx); code != 0 {
+				t.Fatalf("answer exited %d\n%s", code, answer.errText())
+			}
+			path := filepath.Join(answer.cmd.Dir, tc.file)
+			codec, w, h, frames := probe(t, path)
+			want := int(tc.duration.Seconds() * 30)
+			if codec != "vp8" || w != tc.w || h != tc.h || frames < want*7/10 || frames > want*13/10 {
+				t.Fatalf("recording = %s %dx%d %d frames; want vp8 %dx%d about %d frames", codec, w, h, frames, tc.w, tc.h, want)
+			}
+			decodesCleanly(t, path)
+			for _, p := range []*proc{offer, answer} {
+				if !strings.Contains(p.errText(), "connected over host/udp") {
+					t.Errorf("%s did not name the candidate pair:\n%s", p.name, p.errText())
+				}
+			}
+		})
+	}
+}
+
+func TestInterruptLeavesPlayableFile(t *testing.T) {
+	needFFmpeg(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "test"}, loopback...)...)
+	answer := start(t, ctx, "answer", false, append([]string{"answer", "-o", "cut.webm"}, loopback...)...)
+	answer.paste(offer.blob(ctx))
+	offer.paste(answer.blob(ctx))
+	answer.waitFor(ctx, "receiving 640x480 video")
+	// Let a second or so of video arrive, then press Ctrl-C on the answer.
+	time.Sleep(1500 * time.Millisecond)
+	if err := answer.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := answer.wait(ctx); code != 0 {
+		t.Fatalf("answer exited %d after Ctrl-C; want 0\n%s", code, answer.errText())
+	}
+	// The offer hears the hang-up and ends by itself.
+	if code := offer.wait(ctx); code != 0 {
+		t.Fatalf("offer exited %d after the other side hung up\n%s", code, offer.errText())
+	}
+	path := filepath.Join(answer.cmd.Dir, "cut.webm")
+	codec, w, h, frames := probe(t, path)
+	if codec != "vp8" || w != 640 || h != 480 || frames < 15 {
+		t.Fatalf("recording = %s %dx%d %d frames", codec, w, h, frames)
+	}
+	decodesCleanly(t, path)
+}
+
+func TestVideoToStdoutPipe(t *testing.T) {
+	needFFmpeg(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "test", "--width", "320", "--height", "240", "--duration", "2s"}, loopback...)...)
+	answer := start(t, ctx, "answer", true, append([]string{"answer", "-o", "-"}, loopback...)...)
+	answer.paste(offer.blob(ctx))
+	// With video on stdout, the answer blob goes to stderr, on its own line
+	// after the line announcing it.
+	answer.waitFor(ctx, "answer blob")
+	var blob string
+	tick := time.NewTicker(20 * time.Millisecond)
+	for blob == "" {
+		lines := strings.Split(answer.errText(), "\n")
+		for i, l := range lines {
+			if strings.HasPrefix(l, "answer blob") && i+1 < len(lines) && strings.TrimSpace(lines[i+1]) != "" {
+				blob = strings.TrimSpace(lines[i+1])
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			t.Fatal("no answer blob on stderr")
+		}
+	}
+	tick.Stop()
+	offer.paste(blob)
+	if code := offer.wait(ctx); code != 0 {
+		t.Fatalf("offer exited %d", code)
+	}
+	if code := answer.wait(ctx); code != 0 {
+		t.Fatalf("answer exited %d", code)
+	}
+	path := filepath.Join(t.TempDir(), "piped.webm")
+	if err := os.WriteFile(path, answer.stdout.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	codec, w, h, frames := probe(t, path)
+	if codec != "vp8" || w != 320 || h != 240 || frames < 40 {
+		t.Fatalf("piped video = %s %dx%d %d frames", codec, w, h, frames)
+	}
+}
+
+func TestBadInputGetsOneLine(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		stdin    string
+		wantCode int
+		wantErr  string
+	}{
+		{"garbage blob piped", []string{"answer", "-o", "none", "--source", "test"}, "hello world\n", 1, "p2pcam: "},
+		{"empty stdin", []string{"answer"}, "", 1, "p2pcam: "},
+		{"bad bitrate", []string{"offer", "--bitrate", "fast"}, "", 2, `p2pcam: bad bitrate "fast"`},
+		{"bad output name", []string{"answer", "-o", "x.mp4"}, "", 2, "must end in .webm or .ivf"},
+		{"bad source", []string{"offer", "--source", "webcam"}, "", 2, "unknown source"},
+		{"turn without credentials", []string{"offer", "--ice-server", "turn:example.org:3478"}, "", 2, "needs credentials"},
+		{"unknown command", []string{"ofer"}, "", 2, "unknown command"},
+		{"no camera here", append([]string{"offer", "--source", "camera:nope"}, loopback...), "", 1, "no camera found"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, binPath, tc.args...)
+			cmd.Dir = t.TempDir()
+			cmd.Stdin = strings.NewReader(tc.stdin)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.wantCode {
+				t.Fatalf("exit code %d; want %d\n%s", code, tc.wantCode, stderr.String())
+			}
+			var errLines []string
+			for _, l := range strings.Split(stderr.String(), "\n") {
+				if strings.HasPrefix(l, "p2pcam: ") && !strings.HasPrefix(l, "p2pcam: hint: ") {
+					errLines = append(errLines, l)
+				}
+				if strings.Contains(l, "goroutine ") || strings.Contains(l, "panic") {
+					t.Fatalf("stack trace on stderr:\n%s", stderr.String())
+				}
+			}
+			if len(errLines) != 1 || !strings.Contains(errLines[0], tc.wantErr) {
+				t.Fatalf("want exactly one error line containing %q, got:\n%s", tc.wantErr, stderr.String())
+			}
+		})
+	}
+}
+
+func TestHelpTeaches(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"offer", "--help"}, {"answer", "--help"}, {"devices", "--help"}} {
+		out, err := exec.Command(binPath, args...).Output()
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if !strings.Contains(string(out), "Usage:") || !strings.Contains(string(out), "p2pcam") {
+			t.Fatalf("%v: help has no usage:\n%s", args, out)
+		}
+	}
+	out, err := exec.Command(binPath, "version").Output()
+	if err != nil || !strings.HasPrefix(string(out), "p2pcam ") {
+		t.Fatalf("version: %q, %v", out, err)
+	}
+	out, err = exec.Command(binPath, "completion", "bash").Output()
+	if err != nil || !bytes.Contains(out, []byte("p2pcam")) {
+		t.Fatalf("completion bash: %v", err)
+	}
+}

@@ -1,0 +1,29 @@
+// Command p2pcam streams a camera to another machine over WebRTC, peer to
+// peer, with copy-paste signaling. See pkg/cli for the commands.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/p2pcam/p2pcam/pkg/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	s := cli.Streams{
+		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
+		OutTerminal: term.IsTerminal(int(os.Stdout.Fd())),
+		ErrTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+	}
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		s.InTerminal = os.Stdin
+	}
+	code := cli.Main(ctx, os.Args[1:], s)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/p2pcam/p2pcam/pkg/session"
+)
+
+func newAnswerCmd(e *env) *cobra.Command {
+	o := &callOptions{}
+	cmd := &cobra.Command{
+		Use:   "answer [OFFER-BLOB]",
+		Short: "Join a call: read an offer blob, print an answer blob, record the video",
+		Long: `answer joins a call started with "p2pcam offer". Paste the offer blob (or
+give it as an argument or with --remote FILE); answer prints its own blob on
+stdout for you to paste back into offer, then records the video it receives:
+to a timestamped .webm in this folder unless -o says otherwise.
+
+To send video back as well (a two-way call), give answer a --source and
+offer an --output.`,
+		Example: `  p2pcam answer -o call.webm
+  p2pcam answer -o - | ffplay -
+  p2pcam answer --remote offer.txt -o call.ivf --duration 30s`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := o.config(session.Answerer, args, time.Now())
+			if err != nil {
+				return err
+			}
+			return runCall(cmd, e, cfg)
+		},
+	}
+	addCallFlags(cmd.Flags(), o, session.Answerer)
+	return cmd
+}

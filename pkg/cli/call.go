@@ -1,0 +1,189 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/p2pcam/p2pcam/pkg/capture"
+	"github.com/p2pcam/p2pcam/pkg/session"
+	"github.com/p2pcam/p2pcam/signal"
+)
+
+// callOptions are the flags offer and answer share, as typed.
+type callOptions struct {
+	source         string
+	width, height  int
+	fps            float64
+	bitrate        string
+	cpuUsed        int
+	output         string
+	iceServers     []string
+	iceUser        string
+	icePassword    string
+	interfaces     []string
+	duration       time.Duration
+	connectTimeout time.Duration
+	pasteTimeout   time.Duration
+	blobFormat     string
+	remote         string
+	noClipboard    bool
+	qr             bool
+}
+
+// addCallFlags registers the shared flags with the defaults of role.
+func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
+	defSource, defOutput := "camera", "none"
+	if role == session.Answerer {
+		defSource, defOutput = "none", ""
+	}
+	fs.StringVar(&o.source, "source", defSource, "video to send: camera, camera:ID (see p2pcam devices), test (synthetic pattern), FILE.y4m (looped), or none")
+	fs.IntVar(&o.width, "width", 640, "picture width to capture and send")
+	fs.IntVar(&o.height, "height", 480, "picture height to capture and send")
+	fs.Float64Var(&o.fps, "fps", 30, "frames per second to capture and send")
+	fs.StringVar(&o.bitrate, "bitrate", "1.5M", "video bitrate ceiling, e.g. 800k or 2.5M")
+	fs.IntVar(&o.cpuUsed, "cpu-used", -6, "VP8 speed: -16 (fastest) to -1 (best picture); lower uses less CPU")
+	outHelp := "where to record received video: FILE.webm, FILE.ivf, - (WebM on stdout, e.g. | ffplay -), or none"
+	if role == session.Answerer {
+		outHelp += " (default: p2pcam-DATE-TIME.webm here)"
+	}
+	fs.StringVarP(&o.output, "output", "o", defOutput, outHelp)
+	fs.StringArrayVar(&o.iceServers, "ice-server", []string{defaultSTUN}, "STUN/TURN server, repeatable: stun:HOST:PORT, turn:HOST:PORT?transport=udp|tcp, turn:USER:PASS@HOST:PORT, or none")
+	fs.StringVar(&o.iceUser, "ice-user", "", "TURN username")
+	fs.StringVar(&o.icePassword, "ice-password", "", "TURN password")
+	fs.StringArrayVar(&o.interfaces, "interface", nil, "gather ICE candidates only on this network interface, repeatable (lo for loopback)")
+	fs.DurationVar(&o.duration, "duration", 0, "hang up this long after connecting, e.g. 10s (default: run until Ctrl-C)")
+	fs.DurationVar(&o.connectTimeout, "connect-timeout", 30*time.Second, "give up if no connection is made this long after the blobs are exchanged")
+	fs.DurationVar(&o.pasteTimeout, "paste-timeout", 5*time.Minute, "how long to wait for the other side's blob")
+	fs.StringVar(&o.remote, "remote", "", "read the other side's blob from this file (- for stdin) instead of asking for it")
+	fs.BoolVar(&o.noClipboard, "no-clipboard", false, "do not offer the blob to the terminal's clipboard (OSC 52)")
+	fs.BoolVar(&o.qr, "qr", false, "also print the blob as a QR code")
+	if role == session.Offerer {
+		fs.StringVar(&o.blobFormat, "blob-format", "p2pcam", "blob format to print: p2pcam (short, checksummed) or pion (base64 JSON, for browser pages and pion examples)")
+	}
+}
+
+// config validates the options and builds a session configuration. It is a
+// pure function of its inputs apart from reading --remote and the clock for
+// the default file name.
+func (o *callOptions) config(role session.Role, args []string, now time.Time) (session.Config, error) {
+	cfg := session.Config{
+		Role: role, Width: o.width, Height: o.height, FPS: o.fps, CPUUsed: o.cpuUsed,
+		Interfaces: o.interfaces, Duration: o.duration,
+		ConnectTimeout: o.connectTimeout, PasteTimeout: o.pasteTimeout,
+		Clipboard: !o.noClipboard, QR: o.qr,
+	}
+	var err error
+	if cfg.Source, err = capture.ParseSource(o.source); err != nil {
+		return cfg, usageError{err}
+	}
+	if o.width < 16 || o.height < 16 || o.width > 4096 || o.height > 4096 || o.width%2 != 0 || o.height%2 != 0 {
+		return cfg, usagef("bad size %dx%d: --width and --height must be even, 16 to 4096", o.width, o.height)
+	}
+	if o.fps <= 0 || o.fps > 120 {
+		return cfg, usagef("bad --fps %g: use 1 to 120", o.fps)
+	}
+	if o.cpuUsed < -16 || o.cpuUsed > 16 || o.cpuUsed == 0 {
+		return cfg, usagef("bad --cpu-used %d: use -16 to -1 (realtime), or 1 to 16", o.cpuUsed)
+	}
+	if cfg.Bitrate, err = parseBitrate(o.bitrate); err != nil {
+		return cfg, usageError{err}
+	}
+	if cfg.ICEServers, err = parseICEServers(o.iceServers, o.iceUser, o.icePassword); err != nil {
+		return cfg, usageError{err}
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"--duration", o.duration}, {"--connect-timeout", o.connectTimeout}, {"--paste-timeout", o.pasteTimeout}} {
+		if d.v < 0 || (d.name != "--duration" && d.v == 0) {
+			return cfg, usagef("bad %s %s: must be positive", d.name, d.v)
+		}
+	}
+	switch o.output {
+	case "none":
+	case "":
+		cfg.Output = now.Format("p2pcam-20060102-150405.webm")
+	case "-":
+		cfg.Output = "-"
+	default:
+		ext := strings.ToLower(filepath.Ext(o.output))
+		if ext != ".webm" && ext != ".ivf" {
+			return cfg, usagef("bad --output %q: the name must end in .webm or .ivf (or use - for stdout, none for no recording)", o.output)
+		}
+		cfg.Output = o.output
+	}
+	switch o.blobFormat {
+	case "", "p2pcam":
+		cfg.BlobFormat = signal.FormatCompact
+	case "pion":
+		cfg.BlobFormat = signal.FormatPion
+	default:
+		return cfg, usagef("bad --blob-format %q: use p2pcam or pion", o.blobFormat)
+	}
+	if cfg.Source.Kind == capture.None && cfg.Output == "" {
+		return cfg, usagef("nothing to do: --source none and --output none")
+	}
+	if len(args) > 1 {
+		return cfg, usagef("too many arguments: give at most one blob (quote it)")
+	}
+	if len(args) == 1 && o.remote != "" {
+		return cfg, usagef("give the other side's blob as an argument or with --remote, not both")
+	}
+	if len(args) == 1 {
+		cfg.RemoteBlob = args[0]
+	}
+	if o.remote != "" && o.remote != "-" {
+		b, err := readRemote(o.remote)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.RemoteBlob = b
+	}
+	return cfg, nil
+}
+
+// maxRemoteFile bounds what --remote reads: blobs are a few KiB at most.
+const maxRemoteFile = 1 << 20
+
+func readRemote(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("read --remote: %w", err)
+	}
+	if fi.Size() > maxRemoteFile {
+		return "", fmt.Errorf("read --remote %s: %d bytes is far too big for a blob", path, fi.Size())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read --remote: %w", err)
+	}
+	if strings.TrimSpace(string(b)) == "" {
+		return "", fmt.Errorf("read --remote %s: the file is empty", path)
+	}
+	return string(b), nil
+}
+
+// streamsFor adapts the command's streams to a session.
+func (e *env) sessionIO() session.IO {
+	return session.IO{In: e.In, Out: e.Out, Err: e.Err, InTerminal: e.InTerminal, OutTerminal: e.OutTerminal}
+}
+
+// runCall runs a call and turns its outcome into an error for Main.
+func runCall(cmd *cobra.Command, e *env, cfg session.Config) error {
+	ctx := cmd.Context()
+	res, err := session.Run(ctx, cfg, e.sessionIO(), e.logger())
+	if err != nil {
+		return err
+	}
+	if res.Interrupted && !res.Connected {
+		return errors.New("interrupted before connecting")
+	}
+	return nil
+}

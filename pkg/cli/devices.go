@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/p2pcam/p2pcam/pkg/capture"
+)
+
+type devicesOptions struct {
+	json bool
+}
+
+func newDevicesCmd(e *env) *cobra.Command {
+	o := &devicesOptions{}
+	cmd := &cobra.Command{
+		Use:   "devices",
+		Short: "List the cameras p2pcam can use, with their formats and sizes",
+		Long: `devices lists the cameras found on this machine, each with an id and label
+you can pass to --source camera:ID, and the pixel formats, sizes and frame
+rates it offers.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return runDevices(e, o, capture.Devices())
+		},
+	}
+	cmd.Flags().BoolVar(&o.json, "json", false, "print the list as JSON for scripts")
+	return cmd
+}
+
+func runDevices(e *env, o *devicesOptions, devs []capture.Device) error {
+	if o.json {
+		if devs == nil {
+			devs = []capture.Device{}
+		}
+		enc := json.NewEncoder(e.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(devs)
+	}
+	if len(devs) == 0 {
+		fmt.Fprintln(e.Err, "no camera found.")
+		fmt.Fprintln(e.Err, "Check that one is plugged in and that you may use it (on Linux: ls -l /dev/video*; membership of the video group).")
+		fmt.Fprintln(e.Err, "Without a camera, --source test sends a synthetic pattern and --source FILE.y4m plays a file.")
+		return nil
+	}
+	for _, d := range devs {
+		printDevice(e.Out, d)
+	}
+	return nil
+}
+
+func printDevice(w io.Writer, d capture.Device) {
+	fmt.Fprintf(w, "%s\n  id: %s\n", d.Label, d.ID)
+	if d.Err != "" {
+		fmt.Fprintf(w, "  formats unknown: %s\n", d.Err)
+		return
+	}
+	for _, f := range d.Formats {
+		if f.FPS > 0 {
+			fmt.Fprintf(w, "  %-6s %4dx%-4d @ %g fps\n", f.PixelFormat, f.Width, f.Height, f.FPS)
+		} else {
+			fmt.Fprintf(w, "  %-6s %4dx%-4d\n", f.PixelFormat, f.Width, f.Height)
+		}
+	}
+}

@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/p2pcam/p2pcam/pkg/session"
+)
+
+func newOfferCmd(e *env) *cobra.Command {
+	o := &callOptions{}
+	cmd := &cobra.Command{
+		Use:   "offer [ANSWER-BLOB]",
+		Short: "Start a call: send the camera and print an offer blob",
+		Long: `offer starts a call. It opens the video source (the first camera by default),
+gathers this machine's network addresses, and prints one blob on stdout: the
+offer. Give that blob to "p2pcam answer" on the other machine (chat, mail,
+ssh: any way to copy text works), then paste the answer blob it prints here.
+
+The answer blob can also be given as an argument or with --remote FILE.`,
+		Example: `  p2pcam offer
+  p2pcam offer --source test --width 1280 --height 720 --bitrate 2.5M
+  p2pcam offer --ice-server turn:alice:secret@turn.example.org:3478
+  p2pcam offer --source test --ice-server none --interface lo --duration 10s`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := o.config(session.Offerer, args, time.Now())
+			if err != nil {
+				return err
+			}
+			return runCall(cmd, e, cfg)
+		},
+	}
+	addCallFlags(cmd.Flags(), o, session.Offerer)
+	return cmd
+}

@@ -1,0 +1,90 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/p2pcam/p2pcam/pkg/peer"
+	"github.com/p2pcam/p2pcam/signal"
+)
+
+// negotiate runs this side's half of the offer/answer exchange and returns
+// how long to wait for the connection from now.
+func (s *session) negotiate(ctx context.Context, p *peer.Peer) (time.Duration, error) {
+	if s.cfg.Role == Answerer {
+		offer, format, err := s.readBlob(ctx, webrtc.SDPTypeOffer, "paste the offer blob from `p2pcam offer`, then press Enter")
+		if err != nil {
+			return 0, err
+		}
+		answer, err := p.Answer(ctx, offer)
+		if err != nil {
+			return 0, err
+		}
+		if err := s.printBlob(answer, format, "answer"); err != nil {
+			return 0, err
+		}
+		s.say.line("paste the answer blob into `p2pcam offer` on the other side; waiting up to %s", s.cfg.PasteTimeout)
+		return s.cfg.PasteTimeout + s.cfg.ConnectTimeout, nil
+	}
+	offer, err := p.Offer(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.printBlob(offer, s.cfg.BlobFormat, "offer"); err != nil {
+		return 0, err
+	}
+	answer, _, err := s.readBlob(ctx, webrtc.SDPTypeAnswer, "run `p2pcam answer` on the other side, paste this blob into it, then paste its answer here")
+	if err != nil {
+		return 0, err
+	}
+	if err := p.Accept(answer); err != nil {
+		return 0, err
+	}
+	s.say.line("connecting…")
+	return s.cfg.ConnectTimeout, nil
+}
+
+// printBlob encodes sd and prints it where blobs go: stdout, or stderr when
+// stdout carries video.
+func (s *session) printBlob(sd webrtc.SessionDescription, f signal.Format, what string) error {
+	blob, err := signal.Encode(sd, f)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", what, err)
+	}
+	s.say.line("%s blob (%d characters):", what, len(blob))
+	w, tty := s.io.Out, s.io.OutTerminal
+	if s.cfg.Output == "-" {
+		w, tty = s.io.Err, false
+	}
+	signal.Print(w, blob, signal.PrintOptions{Clipboard: s.cfg.Clipboard && tty, QR: s.cfg.QR})
+	return nil
+}
+
+// readBlob gets the other side's blob: given up front, typed or pasted
+// into a terminal (re-prompting on a bad paste), or piped in (one try).
+func (s *session) readBlob(ctx context.Context, want webrtc.SDPType, prompt string) (webrtc.SessionDescription, signal.Format, error) {
+	if s.cfg.RemoteBlob != "" {
+		return signal.DecodeAs(s.cfg.RemoteBlob, want)
+	}
+	pctx, cancel := context.WithTimeout(ctx, s.cfg.PasteTimeout)
+	defer cancel()
+	var (
+		sd     webrtc.SessionDescription
+		format signal.Format
+		err    error
+	)
+	if s.io.InTerminal != nil {
+		s.say.line("%s", prompt)
+		sd, format, err = signal.ReadTerminal(pctx, s.io.InTerminal, s.io.Err, want)
+	} else {
+		sd, format, err = signal.Read(pctx, s.io.In, want)
+	}
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		return sd, format, fmt.Errorf("%w within %s", ErrPasteTimeout, s.cfg.PasteTimeout)
+	}
+	return sd, format, err
+}

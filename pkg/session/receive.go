@@ -1,0 +1,142 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/p2pcam/p2pcam/pkg/peer"
+	"github.com/p2pcam/p2pcam/pkg/record"
+)
+
+// receiver records the remote track to the session's output.
+type receiver struct {
+	s *session
+	p *peer.Peer
+
+	wg        sync.WaitGroup
+	cancel    context.CancelFunc
+	mu        sync.Mutex
+	rec       *record.Recorder
+	file      *os.File
+	connected time.Time
+	err       error
+}
+
+func newReceiver(s *session, p *peer.Peer) *receiver {
+	return &receiver{s: s, p: p, connected: time.Now()}
+}
+
+// start waits for the remote track in the background and records it.
+func (r *receiver) start(ctx context.Context) {
+	ctx, r.cancel = context.WithCancel(ctx)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		select {
+		case t := <-r.p.Tracks():
+			if err := r.record(t); err != nil {
+				r.mu.Lock()
+				r.err = err
+				r.mu.Unlock()
+				r.s.say.line("recording stopped: %v", err)
+			}
+		case <-ctx.Done():
+		}
+	}()
+}
+
+func (r *receiver) open() (io.Writer, record.Format, error) {
+	out := r.s.cfg.Output
+	if out == "-" {
+		return r.s.io.Out, record.FormatWebM, nil
+	}
+	f, err := record.FormatForPath(out)
+	if err != nil {
+		return nil, 0, err
+	}
+	file, err := os.Create(out)
+	if err != nil {
+		return nil, 0, fmt.Errorf("create output: %w", err)
+	}
+	r.file = file
+	return file, f, nil
+}
+
+func (r *receiver) record(t *webrtc.TrackRemote) error {
+	if t.Codec().MimeType != webrtc.MimeTypeVP8 {
+		return fmt.Errorf("the other side sends %s; p2pcam records VP8 only", t.Codec().MimeType)
+	}
+	w, format, err := r.open()
+	if err != nil {
+		return err
+	}
+	ssrc := uint32(t.SSRC())
+	rec, err := record.New(w, record.Options{
+		Format:          format,
+		Logger:          r.s.log,
+		RequestKeyFrame: func() { _ = r.p.RequestKeyFrame(ssrc) },
+	})
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.rec = rec
+	r.mu.Unlock()
+	r.s.res.Output = r.s.cfg.Output
+	if r.s.cfg.Output != "-" {
+		r.s.say.line("recording to %s", r.s.cfg.Output)
+	}
+	// Ask for a keyframe at once rather than waiting for the next one.
+	_ = r.p.RequestKeyFrame(ssrc)
+	announced := false
+	for {
+		pkt, _, err := t.ReadRTP()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return nil // the peer closed under us: a normal end
+		}
+		if err := rec.WriteRTP(pkt); err != nil {
+			return fmt.Errorf("write video: %w", err)
+		}
+		if !announced {
+			if st := rec.Stats(); st.FramesWritten > 0 {
+				announced = true
+				r.s.say.line("receiving %dx%d video (first frame %d ms after connecting)", st.Width, st.Height, time.Since(r.connected).Milliseconds())
+			}
+		}
+	}
+}
+
+// close waits for the recording to stop (the peer must be closed first so
+// the track's reads end), finalizes it and closes the file.
+func (r *receiver) close() error {
+	if r.cancel != nil {
+		r.cancel()
+	}
+	r.wg.Wait()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	err := r.err
+	if r.rec != nil {
+		if cerr := r.rec.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("finalize %s: %w", r.s.cfg.Output, cerr)
+		}
+		st := r.rec.Stats()
+		r.s.res.FramesRecv = st.FramesWritten
+	}
+	if r.file != nil {
+		if cerr := r.file.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close %s: %w", r.s.cfg.Output, cerr)
+		}
+	}
+	return err
+}
