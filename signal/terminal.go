@@ -1,0 +1,248 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd
+
+package signal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/pion/webrtc/v4"
+	"golang.org/x/sys/unix"
+)
+
+// Escape sequences for bracketed paste mode (xterm): enable, disable, and
+// the markers a terminal puts around pasted text.
+const (
+	pasteOn    = "\x1b[?2004h"
+	pasteOff   = "\x1b[?2004l"
+	pasteStart = "[200~"
+	pasteEnd   = "[201~"
+)
+
+// ReadTerminal reads one blob of type want from the terminal tty, where a
+// human pastes it. It takes the terminal out of canonical mode (so a paste
+// is not cut at 4095 or 1024 characters) with echo off and signals still
+// on (Ctrl-C keeps raising SIGINT: the caller must turn it into ctx
+// cancellation), and enables bracketed paste. The terminal's state is
+// restored on every return.
+//
+// Prompts, progress and errors go to errOut. ReadTerminal reads until the
+// text decodes (line wraps, paste markers and whitespace are ignored).
+// When a paste ends, or Enter is pressed, on text that is a bad blob, it
+// prints the one-line error and prompts again; a truncated blob waits for
+// the rest, and Enter on an empty line discards it. Backspace and Ctrl-U
+// edit. It returns only on success, when ctx is done (ctx.Err()), on
+// Ctrl-D or end of input (io.EOF), or when the terminal fails.
+func ReadTerminal(ctx context.Context, tty *os.File, errOut io.Writer, want webrtc.SDPType) (webrtc.SessionDescription, Format, error) {
+	var none webrtc.SessionDescription
+	rc, err := tty.SyscallConn()
+	if err != nil {
+		return none, 0, fmt.Errorf("read blob from terminal: %w", err)
+	}
+	fd := -1
+	if err := rc.Control(func(u uintptr) { fd = int(u) }); err != nil {
+		return none, 0, fmt.Errorf("read blob from terminal: %w", err)
+	}
+	old, err := unix.IoctlGetTermios(fd, ioctlGetTermios)
+	if err != nil {
+		return none, 0, fmt.Errorf("read blob from terminal: not a terminal: %w", err)
+	}
+	raw := *old
+	raw.Lflag &^= unix.ICANON | unix.ECHO
+	raw.Lflag |= unix.ISIG
+	raw.Cc[unix.VMIN] = 1
+	raw.Cc[unix.VTIME] = 0
+	if err := unix.IoctlSetTermios(fd, ioctlSetTermios, &raw); err != nil {
+		return none, 0, fmt.Errorf("read blob from terminal: %w", err)
+	}
+	defer func() { _ = unix.IoctlSetTermios(fd, ioctlSetTermios, old) }()
+	_, _ = io.WriteString(tty, pasteOn)
+	defer func() { _, _ = io.WriteString(tty, pasteOff) }()
+
+	// A pipe wakes poll when ctx is done.
+	var p [2]int
+	if err := unix.Pipe(p[:]); err != nil {
+		return none, 0, fmt.Errorf("read blob from terminal: %w", err)
+	}
+	unix.CloseOnExec(p[0])
+	unix.CloseOnExec(p[1])
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-ctx.Done():
+			_, _ = unix.Write(p[1], []byte{0})
+		case <-done:
+		}
+	}()
+	defer func() {
+		close(done)
+		wg.Wait()
+		unix.Close(p[0])
+		unix.Close(p[1])
+	}()
+
+	r := termReader{errOut: errOut, want: want}
+	r.prompt()
+	buf := make([]byte, 4096)
+	for {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(p[0]), Events: unix.POLLIN}}
+		if _, err := unix.Poll(fds, -1); err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return none, 0, fmt.Errorf("read blob from terminal: %w", err)
+		}
+		if fds[1].Revents != 0 {
+			return none, 0, ctx.Err()
+		}
+		if fds[0].Revents&(unix.POLLIN|unix.POLLHUP|unix.POLLERR) == 0 {
+			continue
+		}
+		n, err := unix.Read(fd, buf)
+		switch {
+		case errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN):
+			continue
+		case errors.Is(err, unix.EIO) || (err == nil && n == 0):
+			return none, 0, io.EOF // hangup
+		case err != nil:
+			return none, 0, fmt.Errorf("read blob from terminal: %w", err)
+		}
+		if sd, f, ok, err := r.feed(buf[:n]); ok || err != nil {
+			return sd, f, err
+		}
+	}
+}
+
+// termReader is ReadTerminal's line discipline: it accumulates pasted
+// text, strips escape sequences and decides when to decode.
+type termReader struct {
+	errOut  io.Writer
+	want    webrtc.SDPType
+	text    []byte
+	esc     []byte // an escape sequence in progress, ESC excluded
+	inEsc   bool
+	inPaste bool
+	newline bool // the last byte taken was a line break
+}
+
+func (r *termReader) prompt() {
+	fmt.Fprintf(r.errOut, "Paste the %s blob and press Enter:\n", r.want)
+}
+
+// feed takes one chunk read from the terminal. ok reports a decoded blob.
+func (r *termReader) feed(chunk []byte) (sd webrtc.SessionDescription, f Format, ok bool, err error) {
+	for i, c := range chunk {
+		last := i == len(chunk)-1
+		if r.inEsc {
+			r.esc = append(r.esc, c)
+			if len(r.esc) == 1 && c != '[' || len(r.esc) > 1 && c >= 0x40 && c <= 0x7e || len(r.esc) > 16 {
+				r.inEsc = false
+				switch string(r.esc) {
+				case pasteStart:
+					r.inPaste = true
+				case pasteEnd:
+					r.inPaste = false
+					if sd, f, ok := r.evaluate(false, last); ok {
+						return sd, f, true, nil
+					}
+				}
+			}
+			continue
+		}
+		switch c {
+		case 0x1b:
+			r.inEsc, r.esc = true, r.esc[:0]
+		case 0x04: // Ctrl-D
+			if sd, f, ok := r.evaluate(false, true); ok {
+				return sd, f, true, nil
+			}
+			return sd, f, false, io.EOF
+		case 0x7f, 0x08: // Backspace
+			if len(r.text) > 0 {
+				r.text = r.text[:len(r.text)-1]
+			}
+		case 0x15: // Ctrl-U
+			r.text = r.text[:0]
+		case '\r', '\n':
+			if r.inPaste {
+				r.text = append(r.text, '\n')
+				r.newline = true
+				continue
+			}
+			if sd, f, ok := r.evaluate(true, last); ok {
+				return sd, f, true, nil
+			}
+			r.newline = true
+			continue
+		default:
+			if c < 0x20 && c != '\t' {
+				continue
+			}
+			if len(r.text) >= MaxBlobSize {
+				r.fail(ErrTooLarge)
+				continue
+			}
+			r.text = append(r.text, c)
+		}
+		r.newline = false
+	}
+	// A paste without markers may end without a line break.
+	if !r.inPaste && !r.inEsc && strings.TrimSpace(string(r.text)) != "" {
+		if sd, f, err := DecodeAs(string(r.text), r.want); err == nil {
+			r.done(len(r.text), f)
+			return sd, f, true, nil
+		}
+	}
+	return sd, f, false, nil
+}
+
+// evaluate decodes the text at a paste end, at Enter (enter) or at
+// Ctrl-D. quiet is false when no more input is pending in this chunk,
+// meaning a human is waiting for feedback.
+func (r *termReader) evaluate(enter, idle bool) (webrtc.SessionDescription, Format, bool) {
+	if strings.TrimSpace(string(r.text)) == "" {
+		r.text = r.text[:0]
+		return webrtc.SessionDescription{}, 0, false
+	}
+	sd, f, err := DecodeAs(string(r.text), r.want)
+	if err == nil {
+		r.done(len(r.text), f)
+		return sd, f, true
+	}
+	var te *TruncatedError
+	switch {
+	case errors.As(err, &te) && enter && r.newline:
+		// Enter on an empty line: give up on this one.
+		r.fail(err)
+	case errors.As(err, &te):
+		r.text = append(r.text, '\n')
+		if idle {
+			fmt.Fprintf(r.errOut, "got %d characters, not a whole blob yet: paste the rest (Enter on an empty line starts over)\n", te.Len)
+		}
+	case enter && !idle:
+		// More input follows in this chunk: a paste with line breaks
+		// but no markers. Judge it when it ends.
+		r.text = append(r.text, '\n')
+	default:
+		r.fail(err)
+	}
+	return webrtc.SessionDescription{}, 0, false
+}
+
+func (r *termReader) fail(err error) {
+	fmt.Fprintf(r.errOut, "p2pcam: bad blob: %v\n", err)
+	r.text = r.text[:0]
+	r.prompt()
+}
+
+func (r *termReader) done(n int, f Format) {
+	fmt.Fprintf(r.errOut, "Got the %s (%d characters, %s format).\n", r.want, n, f)
+}

@@ -1,0 +1,17 @@
+//go:build !(linux || darwin || freebsd || netbsd || openbsd)
+
+package signal
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// ReadTerminal is not supported on this system; use Read.
+func ReadTerminal(ctx context.Context, tty *os.File, errOut io.Writer, want webrtc.SDPType) (webrtc.SessionDescription, Format, error) {
+	return webrtc.SessionDescription{}, 0, errors.New("read blob from terminal: not supported on this system")
+}
