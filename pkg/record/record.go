@@ -164,7 +164,6 @@ type Recorder struct {
 	clock    int64
 	maxLate  uint16
 	maxDelay time.Duration
-	now      func() time.Time // time.Now; tests may replace it
 
 	out    *output
 	seeker *seekOutput
@@ -223,7 +222,6 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 		clock:    int64(opts.ClockRate),
 		maxLate:  opts.MaxLate,
 		maxDelay: opts.MaxDelay,
-		now:      time.Now,
 		waitKey:  true,
 	}
 	if r.log == nil {
@@ -505,7 +503,7 @@ func (r *Recorder) frame(s *media.Sample) (request bool) {
 	r.waitKey = false
 
 	n, _ := r.out.state()
-	now := r.now()
+	now := time.Now()
 	r.statsMu.Lock()
 	st := &r.stats
 	if st.FramesWritten == 0 {
@@ -556,7 +554,7 @@ func (r *Recorder) unwrap(ts uint32) int64 {
 	case r.haveTS:
 		r.extTS += int64(int32(ts - r.lastTS)) // #nosec G115: wraps on purpose
 	case r.rebase && r.mux != nil:
-		gap := r.now().Sub(r.lastAt) * time.Duration(r.clock) / time.Second
+		gap := time.Now().Sub(r.lastAt) * time.Duration(r.clock) / time.Second
 		r.extTS = r.firstTS + r.lastPTS + max(int64(gap), 1)
 		r.rebase = false
 	default:
@@ -573,7 +571,7 @@ func (r *Recorder) ticks(t int64) time.Duration {
 // drop counts a frame not written and reports whether a keyframe request
 // is due.
 func (r *Recorder) drop() bool {
-	now := r.now()
+	now := time.Now()
 	due := r.reqKey != nil && (r.lastReq.IsZero() || now.Sub(r.lastReq) >= keyFrameInterval)
 	r.statsMu.Lock()
 	r.stats.FramesDropped++

@@ -242,20 +242,21 @@ func TestRecorder(t *testing.T) {
 	cases := []struct {
 		name   string
 		feed   feed
+		frames int    // frames written (keyframes at 0, 30, 60)
 		lost   uint64 // Stats().PacketsLost
 		rekeys bool   // RequestKeyFrame must have been called
 	}{
-		{name: "in order", feed: feed{}},
-		{name: "reordered within 6 packets", feed: feed{shuffle: 6}},
-		{name: "sequence and timestamp wrap", feed: feed{seq: &nearWrap, ts: 0xffffffff - 45000, shuffle: 3}},
-		{name: "padding packets are not losses", feed: feed{padding: true}},
-		{name: "joins mid-stream", feed: feed{startFrame: 5}, rekeys: true},
+		{name: "in order", feed: feed{}, frames: 90},
+		{name: "reordered within 6 packets", feed: feed{shuffle: 6}, frames: 90},
+		{name: "sequence and timestamp wrap", feed: feed{seq: &nearWrap, ts: 0xffffffff - 45000, shuffle: 3}, frames: 90},
+		{name: "padding packets are not losses", feed: feed{padding: true}, frames: 90},
+		{name: "joins mid-stream", feed: feed{startFrame: 5}, frames: 60, rekeys: true},
 		{name: "delta frame lost", feed: feed{lose: func(f, i, n int) bool { return f == 40 && i == 0 }},
-			lost: 1, rekeys: true},
+			frames: 70, lost: 1, rekeys: true},
 		{name: "middle packet of a keyframe lost", feed: feed{lose: func(f, i, n int) bool { return f == 30 && n > 2 && i == 1 }},
-			lost: 1, rekeys: true},
+			frames: 60, lost: 1, rekeys: true},
 		{name: "last packet of a keyframe lost", feed: feed{lose: func(f, i, n int) bool { return f == 30 && i == n-1 }},
-			lost: 1, rekeys: true},
+			frames: 60, lost: 1, rekeys: true},
 	}
 	for _, tc := range cases {
 		for _, format := range []Format{FormatWebM, FormatIVF} {
@@ -268,6 +269,9 @@ func TestRecorder(t *testing.T) {
 					t.Parallel()
 					pkts, lostFrames := tc.feed.packets(frames)
 					want := expectedFrames(frames, tc.feed, lostFrames)
+					if want != tc.frames {
+						t.Fatalf("model expects %d frames, table %d", want, tc.frames)
+					}
 					s := newSink(t, pipe, "."+format.String())
 					var mu sync.Mutex
 					requests := 0
