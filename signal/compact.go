@@ -28,7 +28,9 @@ import (
 //	uvarint  length of the skeleton stream
 //	...      skeleton: the SDP text, raw DEFLATE with compactDict as preset
 //	         dictionary, where each per-session value is replaced by a
-//	         marker (see below)
+//	         marker (see below); the stream ends with an empty stored
+//	         final block whose last 4 bytes (LEN 0, NLEN 0xffff) are left
+//	         out
 //	...      values: the binary form of each new value, in marker order
 //	4 bytes  CRC-32 (IEEE, big endian) of everything before it
 //
@@ -70,6 +72,10 @@ const (
 
 var b64url = base64.RawURLEncoding
 
+// storedTail ends every DEFLATE stream compress/flate writes (an empty
+// final stored block); the compact format leaves it out.
+var storedTail = []byte{0x00, 0x00, 0xff, 0xff}
+
 // encodeCompact builds a compact blob from a validated description.
 func encodeCompact(sd webrtc.SessionDescription) (string, error) {
 	text := sd.SDP
@@ -99,14 +105,18 @@ func encodeCompact(sd webrtc.SessionDescription) (string, error) {
 		return "", fmt.Errorf("encode compact blob: %w", err)
 	}
 
+	zb, ok := bytes.CutSuffix(z.Bytes(), storedTail)
+	if !ok {
+		return "", errors.New("encode compact blob: unexpected DEFLATE stream end")
+	}
 	flags := byte(sd.Type)
 	if raw {
 		flags |= flagRaw
 	}
 	var body []byte
 	body = append(body, flags)
-	body = binary.AppendUvarint(body, uint64(z.Len()))
-	body = append(body, z.Bytes()...)
+	body = binary.AppendUvarint(body, uint64(len(zb)))
+	body = append(body, zb...)
 	body = append(body, vals...)
 
 	// The length field counts itself; find the fixed point.
@@ -569,7 +579,7 @@ func parseCompact(p []byte) (webrtc.SessionDescription, error) {
 	z := p[len(p)-r.Len():][:zlen]
 	r = bytes.NewReader(p[len(p)-r.Len()+int(zlen):])
 
-	zr := flate.NewReaderDict(bytes.NewReader(z), []byte(compactDict))
+	zr := flate.NewReaderDict(io.MultiReader(bytes.NewReader(z), bytes.NewReader(storedTail)), []byte(compactDict))
 	skel, err := io.ReadAll(io.LimitReader(zr, maxSDPSize+1))
 	if err != nil {
 		return none, fmt.Errorf("skeleton: %w", err)
