@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/pion/sdp/v3"
@@ -104,6 +105,9 @@ func Decode(blob string) (webrtc.SessionDescription, Format, error) {
 		f   Format
 		err error
 	)
+	if v, ok := compactVersionOf(text); ok && v != compactVersion {
+		return webrtc.SessionDescription{}, FormatCompact, &VersionError{Version: v}
+	}
 	switch {
 	case strings.HasPrefix(text, compactPrefix):
 		f = FormatCompact
@@ -167,9 +171,28 @@ func clean(s string) string {
 	}, s)
 }
 
+// compactVersionOf parses the version in a "p2pcam<N>:" prefix.
+func compactVersionOf(text string) (int, bool) {
+	rest, ok := strings.CutPrefix(text, "p2pcam")
+	if !ok {
+		return 0, false
+	}
+	digits, _, ok := strings.Cut(rest, ":")
+	if !ok || digits == "" || len(digits) > 6 || strings.Trim(digits, "0123456789") != "" {
+		return 0, false
+	}
+	v, err := strconv.Atoi(digits)
+	return v, err == nil
+}
+
 // decodePion decodes base64 (either alphabet, padded or not) of JSON.
 func decodePion(text string) (webrtc.SessionDescription, error) {
 	var none webrtc.SessionDescription
+	// JSON of a session description starts with '{' and a quote: "ey" in
+	// base64. Anything else is not ours.
+	if !strings.HasPrefix(text, "ey") {
+		return none, ErrNotBlob
+	}
 	body := strings.TrimRight(text, "=")
 	url := false
 	for i := 0; i < len(body); i++ {
@@ -180,13 +203,8 @@ func decodePion(text string) (webrtc.SessionDescription, error) {
 		case c == '-' || c == '_':
 			url = true
 		default:
-			return none, ErrNotBlob
+			return none, fmt.Errorf("%w: invalid base64: character %q at position %d", ErrMalformed, c, i)
 		}
-	}
-	// JSON of a session description starts with '{' and a quote: "ey" in
-	// base64. Anything else is not ours.
-	if !strings.HasPrefix(body, "ey") {
-		return none, ErrNotBlob
 	}
 	enc := base64.RawStdEncoding
 	if url {

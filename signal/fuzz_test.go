@@ -1,0 +1,119 @@
+package signal
+
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// FuzzDecode checks Decode never panics, and that whatever it accepts
+// survives a compact round trip unchanged.
+func FuzzDecode(f *testing.F) {
+	golden, _ := filepath.Glob("testdata/golden/*")
+	for _, g := range golden {
+		b, err := os.ReadFile(g)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b))
+	}
+	f.Fuzz(func(t *testing.T, blob string) {
+		sd, _, err := Decode(blob)
+		if err != nil {
+			return
+		}
+		again, err := Encode(sd, FormatCompact)
+		if err != nil {
+			t.Fatalf("decoded %q but cannot encode it: %v", sd.SDP, err)
+		}
+		back, _, err := Decode(again)
+		if err != nil || back != sd {
+			t.Fatalf("compact round trip of a decoded blob failed: %v", err)
+		}
+	})
+}
+
+// allocated returns the bytes fn allocates.
+func allocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestHugeInputBoundedMemory feeds 10 MB inputs and a DEFLATE bomb with a
+// valid checksum; each must fail without allocating in proportion.
+func TestHugeInputBoundedMemory(t *testing.T) {
+	huge := strings.Repeat("QUFB", 10<<20/4)
+	bomb := bombBlob(t, 10<<20)
+	if len(bomb) > MaxBlobSize {
+		t.Fatalf("bomb blob is %d bytes; it must pass the input cap", len(bomb))
+	}
+	tests := []struct {
+		name     string
+		blob     string
+		want     error
+		maxBytes uint64
+	}{
+		{"10 MB of base64", huge, ErrTooLarge, 1 << 10},
+		{"10 MB compact", compactPrefix + huge, ErrTooLarge, 1 << 10},
+		{"deflate bomb of 10 MB", bomb, ErrMalformed, 4 << 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var err error
+			n := allocated(func() { _, _, err = Decode(tt.blob) })
+			if !errors.Is(err, tt.want) {
+				t.Errorf("got %v, want %v", err, tt.want)
+			}
+			if n > tt.maxBytes {
+				t.Errorf("allocated %d bytes, want at most %d", n, tt.maxBytes)
+			}
+			t.Logf("allocated %d bytes", n)
+		})
+	}
+	t.Run("Read of 10 MB", func(t *testing.T) {
+		_, _, err := Read(t.Context(), strings.NewReader(huge), 1)
+		if !errors.Is(err, ErrTooLarge) {
+			t.Errorf("got %v, want ErrTooLarge", err)
+		}
+	})
+}
+
+// bombBlob builds a compact blob, checksum right, whose skeleton inflates
+// to n bytes.
+func bombBlob(t *testing.T, n int) string {
+	t.Helper()
+	var z bytes.Buffer
+	zw, err := flate.NewWriterDict(&z, flate.BestCompression, []byte(compactDict))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := zw.Write(bytes.Repeat([]byte("a"), n)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	zb := bytes.TrimSuffix(z.Bytes(), storedTail)
+	body := []byte{1 | flagRaw}
+	body = binary.AppendUvarint(body, uint64(len(zb)))
+	body = append(body, zb...)
+	total := len(body) + 4 + uvarintLen(uint64(len(body)+4+3))
+	p := binary.AppendUvarint(nil, uint64(total))
+	p = append(p, body...)
+	if len(p)+4 != total {
+		t.Fatalf("length field: %d != %d", len(p)+4, total)
+	}
+	p = binary.BigEndian.AppendUint32(p, crc32.ChecksumIEEE(p))
+	return compactPrefix + b64url.EncodeToString(p)
+}
