@@ -1,0 +1,246 @@
+//go:build linux
+
+package signal
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/pion/webrtc/v4"
+	"golang.org/x/sys/unix"
+)
+
+// lineSink is an errOut that hands each complete line to a channel.
+type lineSink struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	lines chan string
+}
+
+func newLineSink() *lineSink { return &lineSink{lines: make(chan string, 1000)} }
+
+func (s *lineSink) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.buf.Write(p)
+	for {
+		line, err := s.buf.ReadString('\n')
+		if err != nil {
+			s.buf.WriteString(line) // keep the partial line
+			return len(p), nil
+		}
+		s.lines <- strings.TrimSuffix(line, "\n")
+	}
+}
+
+// await returns the next line containing want, failing at ctx's end.
+func (s *lineSink) await(ctx context.Context, t *testing.T, want string) string {
+	t.Helper()
+	for {
+		select {
+		case l := <-s.lines:
+			if strings.Contains(l, want) {
+				return l
+			}
+		case <-ctx.Done():
+			t.Fatalf("no line containing %q on errOut", want)
+		}
+	}
+}
+
+type termResult struct {
+	sd  webrtc.SessionDescription
+	f   Format
+	err error
+}
+
+// startPTY opens a pty and returns its master and tty ends.
+func startPTY(t *testing.T) (master, tty *os.File) {
+	t.Helper()
+	master, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pty: %v", err)
+	}
+	t.Cleanup(func() { _ = master.Close(); _ = tty.Close() })
+	// Drain what ReadTerminal writes to the terminal (paste mode toggles).
+	go func() { _, _ = io.Copy(io.Discard, master) }()
+	return master, tty
+}
+
+// bigPionBlob returns a pion-format offer of more than 6,000 characters,
+// longer than any terminal line in canonical mode.
+func bigPionBlob(t *testing.T) string {
+	sdp := readFile(t, "testdata/sdp/offer-8.sdp") + "\r\n"
+	var extra strings.Builder
+	for i := range 16 {
+		fmt.Fprintf(&extra, "a=candidate:%d 1 udp 2130706431 10.9.%d.1 %d typ host ufrag kQvTzRbNwHmLpXcY generation 0\r\n", 1000+i, i, 40000+i)
+	}
+	sdp = strings.Replace(sdp, "a=end-of-candidates\r\n", extra.String()+"a=end-of-candidates\r\n", 1)
+	js, err := json.Marshal(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob := base64.StdEncoding.EncodeToString(js)
+	if len(blob) < 6000 {
+		t.Fatalf("blob is only %d characters", len(blob))
+	}
+	return blob
+}
+
+func TestReadTerminal(t *testing.T) {
+	compact := readFile(t, "testdata/golden/offer-4.compact")
+	type step struct {
+		paste  string // written to the terminal
+		expect string // then a line on errOut equal to this, if set
+	}
+	const prompt = "Paste the offer blob and press Enter:"
+	tests := []struct {
+		name  string
+		steps []step
+		want  Format
+	}{
+		{"6000-character pion blob, bracketed", []step{{"\x1b[200~" + bigPionBlob(t) + "\x1b[201~", ""}}, FormatPion},
+		{"compact blob wrapped over lines", []step{{wrap(compact, 50, "\r") + "\r", ""}}, FormatCompact},
+		{"compact blob wrapped, bracketed", []step{{"\x1b[200~" + wrap(compact, 50, "\n") + "\n\x1b[201~", ""}}, FormatCompact},
+		{"typed with a backspace", []step{{compact[:20] + "x\x7f" + compact[20:] + "\r", ""}}, FormatCompact},
+		{"bad paste, then a good one", []step{
+			{"\x1b[200~hello there\x1b[201~", "p2pcam: bad blob: does not look like a p2pcam or WebRTC blob"},
+			{"", prompt},
+			{"\x1b[200~" + compact + "\x1b[201~", ""},
+		}, FormatCompact},
+		{"answer pasted, then the offer", []step{
+			{readFile(t, "testdata/golden/answer-2.compact") + "\r", "p2pcam: bad blob: this is an answer; paste it into the side that ran `p2pcam offer`"},
+			{"", prompt},
+			{compact + "\r", ""},
+		}, FormatCompact},
+		{"truncated, then the rest", []step{
+			{compact[:100] + "\r", "got 100 characters, not a whole blob yet: paste the rest (Enter on an empty line starts over)"},
+			{compact[100:] + "\r", ""},
+		}, FormatCompact},
+		{"truncated, Enter twice, then good", []step{
+			{compact[:100] + "\r", "got 100 characters, not a whole blob yet: paste the rest (Enter on an empty line starts over)"},
+			{"\r", "p2pcam: bad blob: blob is truncated: got only 100 characters"},
+			{"", prompt},
+			{compact + "\r", ""},
+		}, FormatCompact},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := deadline(t, 20*time.Second)
+			master, tty := startPTY(t)
+			errOut := newLineSink()
+			res := make(chan termResult, 1)
+			go func() {
+				sd, f, err := ReadTerminal(ctx, tty, errOut, webrtc.SDPTypeOffer)
+				res <- termResult{sd, f, err}
+			}()
+			// Writing before the prompt would race the switch out of
+			// canonical mode.
+			errOut.await(ctx, t, prompt)
+			for _, st := range tt.steps {
+				if st.paste != "" {
+					if _, err := master.WriteString(st.paste); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if st.expect != "" {
+					if got := errOut.await(ctx, t, ""); got != st.expect {
+						t.Fatalf("errOut line\n got %q\nwant %q", got, st.expect)
+					}
+				}
+			}
+			var r termResult
+			select {
+			case r = <-res:
+			case <-ctx.Done():
+				t.Fatal("ReadTerminal did not return")
+			}
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			if r.f != tt.want || r.sd.Type != webrtc.SDPTypeOffer {
+				t.Errorf("got %s %s", r.f, r.sd.Type)
+			}
+			errOut.await(ctx, t, "Got the offer")
+			assertCanonical(t, tty)
+		})
+	}
+}
+
+// TestReadTerminalEnds checks the two other ways out: Ctrl-D and
+// cancellation, both restoring the terminal.
+func TestReadTerminalEnds(t *testing.T) {
+	tests := []struct {
+		name  string
+		input string // written after the prompt; "" means cancel instead
+		want  error
+	}{
+		{"ctrl-d", "\x04", io.EOF},
+		{"ctrl-d after junk", "junk\x04", io.EOF},
+		{"cancel while blocked", "", context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			wait := deadline(t, 20*time.Second)
+			master, tty := startPTY(t)
+			errOut := newLineSink()
+			res := make(chan error, 1)
+			go func() {
+				_, _, err := ReadTerminal(ctx, tty, errOut, webrtc.SDPTypeOffer)
+				res <- err
+			}()
+			errOut.await(wait, t, "Paste the offer blob")
+			if tt.input == "" {
+				cancel()
+			} else if _, err := master.WriteString(tt.input); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-res:
+				if !errors.Is(err, tt.want) {
+					t.Errorf("got %v, want %v", err, tt.want)
+				}
+			case <-wait.Done():
+				t.Fatal("ReadTerminal did not return")
+			}
+			assertCanonical(t, tty)
+		})
+	}
+}
+
+func TestReadTerminalNotATerminal(t *testing.T) {
+	f, err := os.Open("testdata/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	_, _, err = ReadTerminal(t.Context(), f, io.Discard, webrtc.SDPTypeOffer)
+	if err == nil || !strings.Contains(err.Error(), "not a terminal") {
+		t.Errorf("got %v, want a not-a-terminal error", err)
+	}
+}
+
+// assertCanonical checks the terminal is back in canonical mode with echo.
+func assertCanonical(t *testing.T, tty *os.File) {
+	t.Helper()
+	tio, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tio.Lflag&unix.ICANON == 0 || tio.Lflag&unix.ECHO == 0 {
+		t.Errorf("terminal not restored: lflag %#x", tio.Lflag)
+	}
+}
