@@ -105,13 +105,15 @@ func oursPerFrame(t *testing.T, w, h, bitRate, n int) float64 {
 }
 
 // ffmpegCPU encodes the first n frames of yuv with ffmpeg's libvpx wrapper
-// set up like our encoder, and returns the child's CPU time.
+// set up like our encoder, and returns the child's CPU time (user+system).
+// -g matters: ffmpeg's default GOP of 12 would make every twelfth frame a
+// costly keyframe.
 func ffmpegCPU(t *testing.T, yuv string, w, h, bitRate, n int) time.Duration {
 	br := strconv.Itoa(bitRate)
 	cmd := exec.Command("ffmpeg", "-v", "error", "-nostdin",
 		"-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", fmt.Sprintf("%dx%d", w, h), "-r", "30", "-i", yuv,
 		"-frames:v", strconv.Itoa(n),
-		"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "-6",
+		"-c:v", "libvpx", "-g", "3000", "-deadline", "realtime", "-cpu-used", "-6",
 		"-b:v", br, "-minrate", br, "-maxrate", br,
 		"-bufsize", br, "-rc_init_occupancy", strconv.Itoa(bitRate/2), // 1000 ms buffer, 500 ms initial
 		"-qmin", "2", "-qmax", "56", "-threads", "1", "-lag-in-frames", "0", "-error-resilient", "1",
