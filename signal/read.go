@@ -20,7 +20,8 @@ import (
 //
 // The read itself runs in a goroutine, so Read returns on cancellation
 // even while in blocks; that goroutine ends when in's pending Read
-// returns. Read consumes at most MaxBlobSize bytes plus one line.
+// returns. Read buffers, so it may consume input past the blob, but never
+// more than MaxBlobSize+1 bytes in all.
 func Read(ctx context.Context, in io.Reader, want webrtc.SDPType) (webrtc.SessionDescription, Format, error) {
 	type line struct {
 		text string

@@ -37,7 +37,7 @@ func TestRead(t *testing.T) {
 		{"compact wrapped", wrap(compact, 60, "\n") + "\n", FormatCompact, ""},
 		{"pion wrapped crlf", wrap(pion, 76, "\r\n") + "\r\n", FormatPion, ""},
 		{"json", json + "\n", FormatJSON, ""},
-		{"text after the blob is left unread", compact + "\nsomething else\n", FormatCompact, ""},
+		{"text after the blob is ignored", compact + "\nsomething else\n", FormatCompact, ""},
 		{"empty", "", 0, "no blob: the input is empty"},
 		{"junk", "hello\n" + compact + "\n", 0, "does not look like a p2pcam or WebRTC blob"},
 		{"eof inside the blob", compact[:100] + "\n", 0, "blob is truncated: got only 100 characters"},
