@@ -62,7 +62,7 @@ type proc struct {
 func start(t *testing.T, ctx context.Context, name string, rawStdout bool, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, name: name, lines: make(chan string, 4), done: make(chan error, 1)}
-	p.cmd = exec.CommandContext(ctx, binPath, args...)
+	p.cmd = exec.Command(binPath, args...)
 	p.cmd.Dir = t.TempDir()
 	var err error
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
@@ -156,6 +156,12 @@ func (p *proc) wait(ctx context.Context) int {
 		}
 		p.t.Fatalf("%s: %v", p.name, err)
 	case <-ctx.Done():
+		// Ask Go for a goroutine dump so the hang can be diagnosed.
+		_ = p.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-p.done:
+		case <-time.After(2 * time.Second):
+		}
 		p.t.Fatalf("%s did not exit\n%s", p.name, p.errText())
 	}
 	return -1

@@ -2,6 +2,10 @@
 // source — a camera, the built-in synthetic pattern, or a .y4m file — into
 // an encoded video track that a PeerConnection can send.
 //
+// Frames flow source -> encoder -> track in one goroutine per track, so a
+// frame is encoded as soon as it is captured and sent as soon as it is
+// encoded; the encoder answers keyframe requests and bitrate changes.
+//
 // Cameras come through github.com/pion/mediadevices (V4L2 on Linux,
 // AVFoundation on macOS); their drivers register themselves when the
 // binary imports them (see cmd/p2pcam/drivers.go). Encoding is done by the
@@ -17,6 +21,7 @@ import (
 	"github.com/pion/mediadevices"
 	"github.com/pion/mediadevices/pkg/codec"
 	"github.com/pion/mediadevices/pkg/driver"
+	"github.com/pion/mediadevices/pkg/io/video"
 	"github.com/pion/mediadevices/pkg/prop"
 )
 
@@ -91,35 +96,46 @@ type Options struct {
 // ErrNoCamera means no camera was found, or none matched the id asked for.
 var ErrNoCamera = errors.New("no camera found")
 
-// Open starts src and returns its encoded track, ready to add to a
-// PeerConnection. Closing the track stops the source.
-func Open(src Source, opts Options) (mediadevices.Track, error) {
+// Open opens src and returns its track, ready to add to a PeerConnection.
+// Nothing is captured or encoded until Start; Close stops everything.
+func Open(src Source, opts Options) (*Track, error) {
 	if opts.Encoder == nil {
 		return nil, errors.New("capture: no encoder")
 	}
 	if opts.FPS <= 0 {
 		opts.FPS = 30
 	}
-	sel := mediadevices.NewCodecSelector(mediadevices.WithVideoEncoders(opts.Encoder))
+	var (
+		r       video.Reader
+		closeFn func() error
+		w, h    = opts.Width, opts.Height
+	)
 	switch src.Kind {
 	case Test:
-		if opts.Width < 16 || opts.Height < 16 || opts.Width%2 != 0 || opts.Height%2 != 0 {
-			return nil, fmt.Errorf("test source: size %dx%d must be even and at least 16x16", opts.Width, opts.Height)
+		if w < 16 || h < 16 || w%2 != 0 || h%2 != 0 {
+			return nil, fmt.Errorf("test source: size %dx%d must be even and at least 16x16", w, h)
 		}
-		return mediadevices.NewVideoTrack(newPatternSource(opts.Width, opts.Height, opts.FPS), sel), nil
+		s := newPatternSource(w, h, opts.FPS)
+		r, closeFn = s, s.Close
 	case File:
 		s, err := openY4M(src.Arg, opts.FPS)
 		if err != nil {
 			return nil, err
 		}
-		return mediadevices.NewVideoTrack(s, sel), nil
+		r, closeFn, w, h = s, s.Close, s.hdr.w, s.hdr.h
 	case Camera:
-		return openCamera(src.Arg, opts, sel)
+		t, err := openCamera(src.Arg, opts)
+		if err != nil {
+			return nil, err
+		}
+		r, closeFn, w, h = t.NewReader(false), t.Close, 0, 0
+	default:
+		return nil, fmt.Errorf("capture: nothing to open for source %q", src)
 	}
-	return nil, fmt.Errorf("capture: nothing to open for source %q", src)
+	return newTrack(r, closeFn, opts.Encoder, prop.Media{Video: prop.Video{Width: w, Height: h, FrameRate: float32(opts.FPS)}})
 }
 
-func openCamera(id string, opts Options, sel *mediadevices.CodecSelector) (mediadevices.Track, error) {
+func openCamera(id string, opts Options) (*mediadevices.VideoTrack, error) {
 	devs := Devices()
 	if len(devs) == 0 {
 		return nil, ErrNoCamera
@@ -149,16 +165,17 @@ func openCamera(id string, opts Options, sel *mediadevices.CodecSelector) (media
 			// Always ask for a rate: without one mediadevices may pick 1 fps.
 			c.FrameRate = prop.Float(opts.FPS)
 		},
-		Codec: sel,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open camera %s: %w", dev.Label, err)
 	}
-	tracks := stream.GetVideoTracks()
-	if len(tracks) == 0 {
-		return nil, fmt.Errorf("open camera %s: no video track", dev.Label)
+	for _, t := range stream.GetVideoTracks() {
+		if vt, ok := t.(*mediadevices.VideoTrack); ok {
+			return vt, nil
+		}
+		t.Close()
 	}
-	return tracks[0], nil
+	return nil, fmt.Errorf("open camera %s: no video track", dev.Label)
 }
 
 // Device is a camera and what it can produce.

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/interceptor"
@@ -42,6 +43,9 @@ type Config struct {
 	// (pion's default is 25s). The answering side sets it long enough to
 	// cover the time a person takes to paste the answer back.
 	ICEFailedTimeout time.Duration
+	// OnKeyFrameRequest, if set, is called when the remote side asks for a
+	// keyframe (PLI or FIR). It runs on pion's RTCP path and must not block.
+	OnKeyFrameRequest func()
 	// Interceptors are added to the chain after p2pcam's own, e.g. the
 	// congestion controller.
 	Interceptors []interceptor.Factory
@@ -70,6 +74,7 @@ type Peer struct {
 
 	mu        sync.Mutex
 	remoteSSR []uint32
+	closing   atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
 	wg        sync.WaitGroup
@@ -96,7 +101,7 @@ func New(cfg Config) (*Peer, error) {
 	p := &Peer{
 		cfg:       cfg,
 		log:       cfg.Logger,
-		watch:     newWatcher(),
+		watch:     newWatcher(cfg.OnKeyFrameRequest),
 		states:    make(chan webrtc.PeerConnectionState, 16),
 		tracks:    make(chan *webrtc.TrackRemote, 4),
 		connected: make(chan struct{}),
@@ -167,6 +172,19 @@ func (p *Peer) addTransceiver() error {
 		return fmt.Errorf("add video track: %w", err)
 	}
 	p.sender = tr.Sender()
+	// Read the sender's RTCP so reports, NACKs and keyframe requests are
+	// processed; the reads end when the peer closes.
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := p.sender.Read(buf); err != nil {
+				p.readEnded()
+				return
+			}
+		}
+	}()
 	return nil
 }
 
@@ -203,6 +221,7 @@ func (p *Peer) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 		buf := make([]byte, 1500)
 		for {
 			if _, _, err := r.Read(buf); err != nil {
+				p.readEnded()
 				return
 			}
 		}
@@ -214,6 +233,15 @@ func (p *Peer) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	}
 }
 
+// readEnded notes that an RTCP read loop ended. Unless this side is
+// closing, the remote side closed its DTLS transport: it hung up, possibly
+// before its BYE could be read.
+func (p *Peer) readEnded() {
+	if !p.closing.Load() {
+		p.watch.hangUp()
+	}
+}
+
 // States delivers connection state changes as they happen. Slow readers
 // miss intermediate states, never the latest.
 func (p *Peer) States() <-chan webrtc.PeerConnectionState { return p.states }
@@ -221,7 +249,8 @@ func (p *Peer) States() <-chan webrtc.PeerConnectionState { return p.states }
 // Tracks delivers the remote video track when its first packet arrives.
 func (p *Peer) Tracks() <-chan *webrtc.TrackRemote { return p.tracks }
 
-// HungUp is closed when the remote side says goodbye (RTCP BYE).
+// HungUp is closed when the remote side hangs up: it sent an RTCP BYE or
+// closed its end of the secure transport.
 func (p *Peer) HungUp() <-chan struct{} { return p.watch.bye }
 
 // Failed is closed when the connection fails: ICE found no path or the
@@ -406,6 +435,7 @@ func (p *Peer) SenderSSRC() uint32 {
 // closes the connection. It is idempotent.
 func (p *Peer) Close() error {
 	p.closeOnce.Do(func() {
+		p.closing.Store(true)
 		if p.pc.ConnectionState() == webrtc.PeerConnectionStateConnected {
 			var sources []uint32
 			if s := p.SenderSSRC(); s != 0 {

@@ -111,16 +111,6 @@ func TestKeyFrameRequestReachesSender(t *testing.T) {
 			}
 		}
 	}()
-	// The sender's RTCP is only read while someone reads it; a media
-	// track does that itself, here the test does.
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			if _, _, err := snd.sender.Read(buf); err != nil {
-				return
-			}
-		}
-	}()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for snd.Feedback().PLIs == 0 {
@@ -153,14 +143,6 @@ func TestCloseSaysGoodbye(t *testing.T) {
 			go func() {
 				for {
 					if _, _, err := remote.ReadRTP(); err != nil {
-						return
-					}
-				}
-			}()
-			go func() {
-				buf := make([]byte, 1500)
-				for {
-					if _, _, err := snd.sender.Read(buf); err != nil {
 						return
 					}
 				}

@@ -16,11 +16,21 @@ import (
 type watcher struct {
 	nacks, plis, firs atomic.Uint64
 
+	onKeyFrame func()
+
 	byeOnce sync.Once
 	bye     chan struct{}
 }
 
-func newWatcher() *watcher { return &watcher{bye: make(chan struct{})} }
+func newWatcher(onKeyFrame func()) *watcher {
+	return &watcher{bye: make(chan struct{}), onKeyFrame: onKeyFrame}
+}
+
+func (w *watcher) keyFrame() {
+	if w.onKeyFrame != nil {
+		w.onKeyFrame()
+	}
+}
 
 // NewInterceptor implements interceptor.Factory. Every PeerConnection built
 // with the registry shares one watcher; p2pcam builds one registry per peer.
@@ -28,15 +38,19 @@ func (w *watcher) NewInterceptor(string) (interceptor.Interceptor, error) {
 	return &watchInterceptor{w: w}, nil
 }
 
+func (w *watcher) hangUp() { w.byeOnce.Do(func() { close(w.bye) }) }
+
 func (w *watcher) observe(pkts []rtcp.Packet) {
 	for _, p := range pkts {
 		switch p := p.(type) {
 		case *rtcp.Goodbye:
-			w.byeOnce.Do(func() { close(w.bye) })
+			w.hangUp()
 		case *rtcp.PictureLossIndication:
 			w.plis.Add(1)
+			w.keyFrame()
 		case *rtcp.FullIntraRequest:
 			w.firs.Add(1)
+			w.keyFrame()
 		case *rtcp.TransportLayerNack:
 			for _, pair := range p.Nacks {
 				w.nacks.Add(uint64(len(pair.PacketList())))

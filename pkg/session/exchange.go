@@ -60,7 +60,9 @@ func (s *session) printBlob(sd webrtc.SessionDescription, f signal.Format, what 
 	if s.cfg.Output == "-" {
 		w, tty = s.io.Err, false
 	}
-	signal.Print(w, blob, signal.PrintOptions{Clipboard: s.cfg.Clipboard && tty, QR: s.cfg.QR})
+	if err := signal.Print(w, blob, signal.PrintOptions{Clipboard: s.cfg.Clipboard && tty, QR: s.cfg.QR}); err != nil {
+		return fmt.Errorf("print %s: %w", what, err)
+	}
 	return nil
 }
 

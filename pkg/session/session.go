@@ -152,42 +152,37 @@ type session struct {
 }
 
 func (s *session) run(ctx context.Context) (Result, error) {
-	var (
-		track  webrtc.TrackLocal
-		closer io.Closer
-		enc    *vp8.Params
-	)
+	var track *capture.Track
 	if s.cfg.Source.Kind != capture.None {
 		p := vp8.NewParams()
 		p.BitRate = s.cfg.Bitrate
 		if s.cfg.CPUUsed != 0 {
 			p.CPUUsed = s.cfg.CPUUsed
 		}
-		enc = &p
-		t, err := capture.Open(s.cfg.Source, capture.Options{Width: s.cfg.Width, Height: s.cfg.Height, FPS: s.cfg.FPS, Encoder: enc})
+		t, err := capture.Open(s.cfg.Source, capture.Options{Width: s.cfg.Width, Height: s.cfg.Height, FPS: s.cfg.FPS, Encoder: p})
 		if err != nil {
 			return s.res, fmt.Errorf("open source %s: %w", s.cfg.Source, err)
 		}
-		track, closer = t, t
-		defer func() {
-			if closer != nil {
-				closer.Close()
-			}
-		}()
+		track = t
+		defer track.Close()
 	}
 	receive := s.cfg.Output != ""
 	if track == nil && !receive {
 		return s.res, errors.New("nothing to do: no source to send and no output to record (set --source or --output)")
 	}
-	p, err := peer.New(peer.Config{
+	pcfg := peer.Config{
 		ICEServers:       s.cfg.ICEServers,
 		Interfaces:       s.cfg.Interfaces,
-		Send:             track,
 		Receive:          receive,
 		GatherTimeout:    s.cfg.GatherTimeout,
 		ICEFailedTimeout: s.iceFailedTimeout(),
 		Logger:           s.log,
-	})
+	}
+	if track != nil {
+		pcfg.Send = track
+		pcfg.OnKeyFrameRequest = track.ForceKeyFrame
+	}
+	p, err := peer.New(pcfg)
 	if err != nil {
 		return s.res, err
 	}
@@ -205,12 +200,21 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	if receive {
 		rec.start(ctx)
 	}
+	if track != nil {
+		// Encoding starts now, so the first frame sent is a keyframe.
+		if err := track.Start(); err != nil {
+			return s.res, err
+		}
+	}
 	err = s.stream(ctx, p)
 
 	// Shut down in order: stop the source, hang up, finalize the file.
-	if closer != nil {
-		closer.Close()
-		closer = nil
+	if track != nil {
+		track.Close()
+		s.res.FramesSent = track.FramesSent()
+		if terr := track.Err(); terr != nil && err == nil {
+			err = fmt.Errorf("video source: %w", terr)
+		}
 	}
 	if cerr := p.Close(); cerr != nil {
 		s.log.Debug("closing peer", "err", cerr)

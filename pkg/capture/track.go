@@ -1,0 +1,159 @@
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/mediadevices/pkg/codec"
+	"github.com/pion/mediadevices/pkg/io/video"
+	"github.com/pion/mediadevices/pkg/prop"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media"
+)
+
+// Track is an encoded video track: a webrtc.TrackLocal fed by a source
+// through an encoder. Add it to a PeerConnection, Start it once connected
+// (its first frame is then a keyframe), Close it when done.
+type Track struct {
+	*webrtc.TrackLocalStaticSample
+
+	src      video.Reader
+	closeSrc func() error
+	builder  codec.VideoEncoderBuilder
+	media    prop.Media
+
+	mu      sync.Mutex
+	enc     codec.ReadCloser
+	started bool
+	closed  bool
+	wg      sync.WaitGroup
+	err     error
+
+	frames atomic.Uint64
+}
+
+func newTrack(r video.Reader, closeSrc func() error, b codec.VideoEncoderBuilder, m prop.Media) (*Track, error) {
+	tl, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", "p2pcam")
+	if err != nil {
+		closeSrc()
+		return nil, fmt.Errorf("create track: %w", err)
+	}
+	return &Track{TrackLocalStaticSample: tl, src: r, closeSrc: closeSrc, builder: b, media: m}, nil
+}
+
+// Start builds the encoder and starts capturing, encoding and sending in
+// the background. It is an error to Start twice or after Close.
+func (t *Track) Start() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed || t.started {
+		return errors.New("capture: track already started or closed")
+	}
+	enc, err := t.builder.BuildVideoEncoder(t.src, t.media)
+	if err != nil {
+		return fmt.Errorf("start encoder: %w", err)
+	}
+	t.enc, t.started = enc, true
+	t.wg.Add(1)
+	go t.pump(enc)
+	return nil
+}
+
+// pump moves encoded frames to the track until the source or encoder ends.
+// Each sample lasts the real time since the previous one, so RTP
+// timestamps follow the capture clock.
+func (t *Track) pump(enc codec.ReadCloser) {
+	defer t.wg.Done()
+	last := time.Time{}
+	fallback := time.Second / 30
+	if t.media.FrameRate > 0 {
+		fallback = time.Duration(float64(time.Second) / float64(t.media.FrameRate))
+	}
+	for {
+		data, release, err := enc.Read()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.mu.Lock()
+				t.err = err
+				t.mu.Unlock()
+			}
+			return
+		}
+		now := time.Now()
+		d := fallback
+		if !last.IsZero() {
+			d = now.Sub(last)
+		}
+		last = now
+		werr := t.WriteSample(media.Sample{Data: data, Duration: d})
+		release()
+		if werr != nil && !errors.Is(werr, io.ErrClosedPipe) {
+			t.mu.Lock()
+			t.err = fmt.Errorf("send frame: %w", werr)
+			t.mu.Unlock()
+			return
+		}
+		t.frames.Add(1)
+	}
+}
+
+// Encoder returns the running encoder's controller (for keyframes, bitrate
+// and statistics), or nil before Start.
+func (t *Track) Encoder() codec.EncoderController {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.enc == nil {
+		return nil
+	}
+	return t.enc.Controller()
+}
+
+// ForceKeyFrame makes the next frame a keyframe, e.g. on a PLI.
+func (t *Track) ForceKeyFrame() {
+	if kc, ok := t.Encoder().(codec.KeyFrameController); ok {
+		_ = kc.ForceKeyFrame()
+	}
+}
+
+// SetBitRate changes the encoder's target, e.g. on a congestion
+// controller's estimate.
+func (t *Track) SetBitRate(bps int) {
+	if bc, ok := t.Encoder().(codec.BitRateController); ok {
+		_ = bc.SetBitRate(bps)
+	}
+}
+
+// FramesSent counts frames handed to the track.
+func (t *Track) FramesSent() uint64 { return t.frames.Load() }
+
+// Err returns what stopped the track early, if anything did.
+func (t *Track) Err() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.err
+}
+
+// Close stops the source and the encoder and waits for the track's
+// goroutine. It is idempotent.
+func (t *Track) Close() error {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return nil
+	}
+	t.closed = true
+	enc := t.enc
+	t.mu.Unlock()
+	err := t.closeSrc()
+	if enc != nil {
+		if cerr := enc.Close(); err == nil {
+			err = cerr
+		}
+	}
+	t.wg.Wait()
+	return err
+}
