@@ -138,21 +138,6 @@ func TestParseSource(t *testing.T) {
 	}
 }
 
-func TestPatternIsDeterministicAndMoves(t *testing.T) {
-	mk := func() *image.YCbCr { return image.NewYCbCr(image.Rect(0, 0, 320, 240), image.YCbCrSubsampleRatio420) }
-	a, b, c := mk(), mk(), mk()
-	at := timeZero
-	PaintPattern(a, 7, at)
-	PaintPattern(b, 7, at)
-	PaintPattern(c, 8, at)
-	if !bytes.Equal(a.Y, b.Y) || !bytes.Equal(a.Cb, b.Cb) || !bytes.Equal(a.Cr, b.Cr) {
-		t.Fatal("the same frame number painted two different pictures")
-	}
-	if bytes.Equal(a.Y, c.Y) {
-		t.Fatal("consecutive frames are identical: the pattern does not move")
-	}
-}
-
 func TestPatternSourcePacesAndStops(t *testing.T) {
 	s := newPatternSource(64, 48, 1000)
 	for i := range 3 {

@@ -1,15 +1,17 @@
-// Package stamp writes a frame's sequence number and capture time into the
-// picture itself and reads them back after the video has been compressed,
-// sent and decoded. p2pcam's synthetic source stamps every frame; the
-// receiver's --measure mode reads the stamps to measure glass-to-glass
-// latency and lost frames without any side channel.
+// Package pattern is p2pcam's synthetic test picture: a moving pattern
+// that depends only on the frame number, with each frame's sequence number
+// and capture time stamped into the picture itself. The synthetic source
+// paints it; the receiver's --measure mode reads the stamps back after the
+// video was compressed, sent and decoded, to measure glass-to-glass latency
+// and lost frames without any side channel, and repaints the expected
+// frame to measure picture quality (PSNR).
 //
 // The stamp is a row of 16x16-pixel cells along the top of the luma plane,
 // one bit per cell (black 0, white 1), aligned to VP8's macroblocks so that
 // compression blurs cells but never mixes them: 16 bits of sequence number,
 // 32 bits of milliseconds and an 8-bit check, 56 cells in all, wrapping onto
 // further rows on narrow pictures.
-package stamp
+package pattern
 
 import (
 	"image"
