@@ -100,6 +100,11 @@ type Options struct {
 	// 500 ms. It is called from WriteRTP's goroutine with no lock held and
 	// must not block; sending a PLI is the intended use.
 	RequestKeyFrame func()
+	// OnFrame, if not nil, sees every frame written, right after it is
+	// written, on WriteRTP's goroutine: the VP8 frame, whether it is a
+	// keyframe, and its RTP timestamp. data is only valid during the call.
+	// The --measure mode decodes frames here.
+	OnFrame func(data []byte, keyFrame bool, rtpTimestamp uint32)
 	// ClockRate is the RTP clock rate of the track; 0 means 90000.
 	ClockRate uint32
 	// MaxLate is the reorder window in packets: a missing packet is given
@@ -161,6 +166,7 @@ type Recorder struct {
 	format   Format
 	log      *slog.Logger
 	reqKey   func()
+	onFrame  func([]byte, bool, uint32)
 	clock    int64
 	maxLate  uint16
 	maxDelay time.Duration
@@ -218,6 +224,7 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 	r := &Recorder{
 		format:   opts.Format,
 		log:      opts.Logger,
+		onFrame:  opts.OnFrame,
 		reqKey:   opts.RequestKeyFrame,
 		clock:    int64(opts.ClockRate),
 		maxLate:  opts.MaxLate,
@@ -501,6 +508,9 @@ func (r *Recorder) frame(s *media.Sample) (request bool) {
 		return false
 	}
 	r.waitKey = false
+	if r.onFrame != nil {
+		r.onFrame(s.Data, key, s.PacketTimestamp)
+	}
 
 	n, _ := r.out.state()
 	now := time.Now()
