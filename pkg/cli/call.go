@@ -35,6 +35,8 @@ type callOptions struct {
 	remote         string
 	noClipboard    bool
 	qr             bool
+	stats          string
+	measure        bool
 }
 
 // addCallFlags registers the shared flags with the defaults of role.
@@ -64,6 +66,8 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 	fs.StringVar(&o.remote, "remote", "", "read the other side's blob from this file (- for stdin) instead of asking for it")
 	fs.BoolVar(&o.noClipboard, "no-clipboard", false, "do not offer the blob to the terminal's clipboard (OSC 52)")
 	fs.BoolVar(&o.qr, "qr", false, "also print the blob as a QR code")
+	fs.StringVar(&o.stats, "stats", "", "write figures as JSON lines every second to FILE (- for stderr); the last line has \"final\": true")
+	fs.BoolVar(&o.measure, "measure", false, "decode what arrives and measure latency, lost/frozen frames and PSNR (the other side must send --source test)")
 	if role == session.Offerer {
 		fs.StringVar(&o.blobFormat, "blob-format", "p2pcam", "blob format to print: p2pcam (short, checksummed) or pion (base64 JSON, for browser pages and pion examples)")
 	}
@@ -78,6 +82,7 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (s
 		Interfaces: o.interfaces, Duration: o.duration,
 		ConnectTimeout: o.connectTimeout, PasteTimeout: o.pasteTimeout,
 		Clipboard: !o.noClipboard, QR: o.qr,
+		Stats: o.stats, Measure: o.measure,
 	}
 	var err error
 	if cfg.Source, err = capture.ParseSource(o.source); err != nil {
@@ -127,6 +132,9 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (s
 	default:
 		return cfg, usagef("bad --blob-format %q: use p2pcam or pion", o.blobFormat)
 	}
+	if o.measure && cfg.Output == "" {
+		return cfg, usagef("--measure needs received video: give an --output (it can be a file you delete)")
+	}
 	if cfg.Source.Kind == capture.None && cfg.Output == "" {
 		return cfg, usagef("nothing to do: --source none and --output none")
 	}
@@ -172,7 +180,7 @@ func readRemote(path string) (string, error) {
 
 // streamsFor adapts the command's streams to a session.
 func (e *env) sessionIO() session.IO {
-	return session.IO{In: e.In, Out: e.Out, Err: e.Err, InTerminal: e.InTerminal, OutTerminal: e.OutTerminal}
+	return session.IO{In: e.In, Out: e.Out, Err: e.Err, InTerminal: e.InTerminal, OutTerminal: e.OutTerminal, ErrTerminal: e.ErrTerminal}
 }
 
 // runCall runs a call and turns its outcome into an error for Main.

@@ -15,6 +15,8 @@ func hints(err error) []string {
 		return []string{"see p2pcam --help, or p2pcam COMMAND --help"}
 	case errors.Is(err, capture.ErrNoCamera):
 		return []string{"p2pcam devices lists the cameras found; --source test sends a synthetic pattern instead"}
+	case errors.Is(err, session.ErrAnswerNotUsed):
+		return []string{"blobs are good for one try: start over with a new `p2pcam offer`, paste its blob into a new `p2pcam answer`, and paste the answer back within --paste-timeout"}
 	case errors.Is(err, session.ErrConnectTimeout):
 		return []string{
 			"the two machines found no network path to each other",
@@ -22,7 +24,7 @@ func hints(err error) []string {
 			"on one machine or LAN, check that --interface names an interface both can reach",
 		}
 	case errors.Is(err, session.ErrPasteTimeout):
-		return []string{"start again and exchange fresh blobs; a raise of --paste-timeout gives more time"}
+		return []string{"blobs are good for one try: start both sides again and exchange fresh blobs (offer -> answer, then answer -> offer); --paste-timeout gives more time"}
 	case errors.Is(err, peer.ErrNoCommonCodec):
 		return []string{"the other side must be able to send or receive VP8 video"}
 	}

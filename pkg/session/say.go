@@ -4,25 +4,102 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 )
 
-// sayer writes progress lines for a person, one at a time from any
-// goroutine.
+// sayer writes progress for a person, one line at a time from any
+// goroutine. On a terminal it also keeps one status line at the bottom,
+// rewritten in place, which regular lines push up.
 type sayer struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu       sync.Mutex
+	w        io.Writer
+	terminal bool
+	status   string
 }
 
-func newSayer(w io.Writer) *sayer {
+func newSayer(w io.Writer, terminal bool) *sayer {
 	if w == nil {
 		w = io.Discard
 	}
-	return &sayer{w: w}
+	return &sayer{w: w, terminal: terminal}
 }
 
-// line prints one line of progress.
+// line prints one line of progress above the status line.
 func (s *sayer) line(format string, args ...any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.status != "" {
+		fmt.Fprint(s.w, "\r\x1b[K")
+	}
 	fmt.Fprintf(s.w, format+"\n", args...)
+	if s.status != "" {
+		fmt.Fprint(s.w, s.status)
+	}
+}
+
+// setStatus replaces the status line; it does nothing off a terminal.
+// An empty text removes it.
+func (s *sayer) setStatus(text string) {
+	if !s.terminal {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Fprint(s.w, "\r\x1b[K"+text)
+	s.status = text
+}
+
+// Write lets other code (the terminal blob reader) print through the
+// sayer, so its lines land above the status line too.
+func (s *sayer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.status != "" {
+		fmt.Fprint(s.w, "\r\x1b[K")
+	}
+	n, err := s.w.Write(p)
+	if s.status != "" && len(p) > 0 && p[len(p)-1] == '\n' {
+		fmt.Fprint(s.w, s.status)
+	}
+	return n, err
+}
+
+// countdown shows how long is left until deadline, for what (e.g. "to
+// paste the answer"), until stop is called: in the status line every
+// second on a terminal, else as a line at each whole minute and at 30 and
+// 10 seconds left.
+func (s *sayer) countdown(deadline time.Time, what string) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		said := map[time.Duration]bool{}
+		for {
+			left := time.Until(deadline).Round(time.Second)
+			if left < 0 {
+				left = 0
+			}
+			if s.terminal {
+				s.setStatus(fmt.Sprintf("%s left %s", clock(left), what))
+			} else if (left%time.Minute == 0 || left == 30*time.Second || left == 10*time.Second) && left > 0 && !said[left] {
+				said[left] = true
+				s.line("%s left %s", clock(left), what)
+			}
+			select {
+			case <-tick.C:
+			case <-done:
+				s.setStatus("")
+				return
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// clock formats d as m:ss.
+func clock(d time.Duration) string {
+	d = d.Round(time.Second)
+	return fmt.Sprintf("%d:%02d", int(d.Minutes()), int(d.Seconds())%60)
 }

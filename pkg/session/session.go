@@ -72,6 +72,14 @@ type Config struct {
 	ConnectTimeout time.Duration // default 30s
 	PasteTimeout   time.Duration // default 5m
 	GatherTimeout  time.Duration // default 2.5s
+
+	// Stats names a file for JSON lines of figures every second ("-" for
+	// the Err stream); empty for none.
+	Stats string
+	// Measure decodes the received video and measures glass-to-glass
+	// latency, lost and frozen frames and PSNR against p2pcam's synthetic
+	// pattern (the other side must send --source test).
+	Measure bool
 }
 
 // IO is the session's view of the terminal. In and Out carry blobs (and
@@ -85,6 +93,8 @@ type IO struct {
 	InTerminal *os.File
 	// OutTerminal says Out is a terminal (the clipboard escape goes there).
 	OutTerminal bool
+	// ErrTerminal says Err is a terminal: a live status line is kept there.
+	ErrTerminal bool
 }
 
 // Result summarizes a finished session.
@@ -104,6 +114,9 @@ var (
 	ErrConnectTimeout = errors.New("no connection")
 	// ErrPasteTimeout means the other side's blob did not arrive in time.
 	ErrPasteTimeout = errors.New("no blob from the other side")
+	// ErrAnswerNotUsed means the answer blob was probably never pasted
+	// into the offering side.
+	ErrAnswerNotUsed = errors.New("the answer blob was probably not pasted into `p2pcam offer` in time")
 )
 
 func (c *Config) defaults() {
@@ -138,7 +151,7 @@ func Run(ctx context.Context, cfg Config, stdio IO, log *slog.Logger) (Result, e
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &session{cfg: cfg, io: stdio, log: log, say: newSayer(stdio.Err)}
+	s := &session{cfg: cfg, io: stdio, log: log, say: newSayer(stdio.Err, stdio.ErrTerminal)}
 	return s.run(ctx)
 }
 
@@ -206,9 +219,25 @@ func (s *session) run(ctx context.Context) (Result, error) {
 			return s.res, err
 		}
 	}
-	err = s.stream(ctx, p)
+	s.printVerificationCode(p)
+	stats, err := s.openStats()
+	if err != nil {
+		return s.res, err
+	}
+	col := newCollector(s.cfg.Role, p, track, rec, s.cfg.Measure)
+	err = s.stream(ctx, p, col, stats)
 
 	// Shut down in order: stop the source, hang up, finalize the file.
+	final := col.snapshot(true)
+	s.say.setStatus("")
+	if stats != nil {
+		if werr := writeJSON(stats, final); werr != nil && err == nil {
+			err = fmt.Errorf("write --stats: %w", werr)
+		}
+		if stats != s.io.Err {
+			stats.(io.Closer).Close()
+		}
+	}
 	if track != nil {
 		track.Close()
 		s.res.FramesSent = track.FramesSent()
@@ -222,7 +251,10 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	if rerr := rec.close(); rerr != nil && err == nil {
 		err = rerr
 	}
-	s.summary()
+	if s.res.FramesRecv > 0 {
+		final.FramesRecv = s.res.FramesRecv
+	}
+	s.summary(final)
 	return s.res, err
 }
 
@@ -240,10 +272,18 @@ func (s *session) connect(ctx context.Context, p *peer.Peer, wait time.Duration)
 	cctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	stop := s.reportStates(cctx, p)
+	what := "to connect"
+	if s.cfg.Role == Answerer {
+		what = "for the other side to paste the answer and connect"
+	}
+	stopCount := s.say.countdown(time.Now().Add(wait), what)
 	err := p.WaitConnected(cctx)
+	stopCount()
 	stop()
 	switch {
 	case err == nil:
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil && s.cfg.Role == Answerer:
+		return fmt.Errorf("%w within %s: %w", ErrConnectTimeout, wait.Round(time.Second), ErrAnswerNotUsed)
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
 		return fmt.Errorf("%w within %s", ErrConnectTimeout, wait.Round(time.Second))
 	case errors.Is(err, peer.ErrICEFailed):
@@ -283,16 +323,27 @@ func (s *session) reportStates(ctx context.Context, p *peer.Peer) (stop func()) 
 	return func() { close(done); <-finished }
 }
 
-// stream waits while the call runs and says why it ended.
-func (s *session) stream(ctx context.Context, p *peer.Peer) error {
+// stream runs the call until it ends, reporting figures every second, and
+// says why it ended.
+func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, stats io.Writer) error {
 	var timeout <-chan time.Time
 	if s.cfg.Duration > 0 {
 		t := time.NewTimer(s.cfg.Duration)
 		defer t.Stop()
 		timeout = t.C
 	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	for {
 		select {
+		case <-tick.C:
+			snap := col.snapshot(false)
+			s.say.setStatus(statusLine(snap))
+			if stats != nil {
+				if err := writeJSON(stats, snap); err != nil {
+					return fmt.Errorf("write --stats: %w", err)
+				}
+			}
 		case <-ctx.Done():
 			s.res.Interrupted = true
 			s.say.line("stopping")
@@ -313,7 +364,38 @@ func (s *session) stream(ctx context.Context, p *peer.Peer) error {
 	}
 }
 
-func (s *session) summary() {
+// openStats opens the --stats destination.
+func (s *session) openStats() (io.Writer, error) {
+	switch s.cfg.Stats {
+	case "":
+		return nil, nil
+	case "-":
+		return s.io.Err, nil
+	}
+	f, err := os.Create(s.cfg.Stats)
+	if err != nil {
+		return nil, fmt.Errorf("open --stats file: %w", err)
+	}
+	return f, nil
+}
+
+// printVerificationCode prints the code both sides derive from the two
+// DTLS fingerprints, for the people to compare.
+func (s *session) printVerificationCode(p *peer.Peer) {
+	local, remote := p.Descriptions()
+	code, err := signal.VerificationCode(local, remote)
+	if err != nil {
+		s.log.Debug("no verification code", "err", err)
+		return
+	}
+	s.say.line("verification code: %s", code)
+	s.say.line("  compare it with the other side by phone or chat: if the codes differ, someone altered the blobs; hang up.")
+}
+
+func (s *session) summary(final Snapshot) {
+	for _, l := range summaryLines(final) {
+		s.say.line("%s", l)
+	}
 	if s.res.Output != "" && s.res.Output != "-" {
 		s.say.line("saved %d frames to %s", s.res.FramesRecv, s.res.Output)
 	}

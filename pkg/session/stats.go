@@ -1,0 +1,225 @@
+package session
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/pion/interceptor/pkg/stats"
+
+	"github.com/p2pcam/p2pcam/pkg/capture"
+	"github.com/p2pcam/p2pcam/pkg/peer"
+	"github.com/p2pcam/p2pcam/pkg/vp8"
+)
+
+// Snapshot is one line of --stats output: the call's figures over the last
+// second (rates) or since it connected (counters). The JSON names are a
+// contract with scripts; add fields, never rename them.
+type Snapshot struct {
+	T           float64 `json:"t"` // seconds since connecting
+	Role        string  `json:"role"`
+	State       string  `json:"state"`
+	Pair        string  `json:"pair"`
+	RTTMs       float64 `json:"rtt_ms"`
+	SendBps     int64   `json:"send_bps"`
+	RecvBps     int64   `json:"recv_bps"`
+	FPSSent     float64 `json:"fps_sent"`
+	FPSRecv     float64 `json:"fps_recv"`
+	FramesSent  uint64  `json:"frames_sent"`
+	FramesRecv  uint64  `json:"frames_recv"`
+	PacketsLost int64   `json:"packets_lost"`
+	NACK        uint64  `json:"nack"`
+	PLI         uint64  `json:"pli"`
+	TargetBps   int     `json:"target_bps"`
+	EncodeMs    float64 `json:"encode_ms"`
+	*Measured
+	// Final marks the last line, whose rates are averages over the call.
+	Final bool `json:"final,omitempty"`
+}
+
+// Measured are the --measure figures: what the receiver saw of the
+// synthetic source's stamped frames.
+type Measured struct {
+	LatencyP50  float64 `json:"latency_ms_p50"`
+	LatencyP95  float64 `json:"latency_ms_p95"`
+	LatencyMax  float64 `json:"latency_ms_max"`
+	FrozenMs    float64 `json:"frozen_ms"`
+	PSNR        float64 `json:"psnr_db"`
+	FramesLost  uint64  `json:"frames_lost"`
+	Unreadable  uint64  `json:"frames_unreadable"`
+	DecodeError uint64  `json:"decode_errors"`
+}
+
+// counters are the cumulative figures a snapshot's rates are derived from.
+type counters struct {
+	at                     time.Time
+	bytesSent, bytesRecv   uint64
+	framesSent, framesRecv uint64
+	encFrames              uint64
+	encCPU                 time.Duration
+}
+
+// collector gathers figures from the parts of a call.
+type collector struct {
+	role      Role
+	p         *peer.Peer
+	track     *capture.Track
+	rec       *receiver
+	start     time.Time
+	first     counters
+	prev      counters
+	measuring bool
+}
+
+func newCollector(role Role, p *peer.Peer, track *capture.Track, rec *receiver, measuring bool) *collector {
+	c := &collector{role: role, p: p, track: track, rec: rec, start: time.Now(), measuring: measuring}
+	c.first = c.read()
+	c.prev = c.first
+	return c
+}
+
+func (c *collector) streamStats(ssrc uint32) *stats.Stats {
+	g := c.p.Stats()
+	if g == nil || ssrc == 0 {
+		return nil
+	}
+	return g.Get(ssrc)
+}
+
+// read takes the cumulative counters now.
+func (c *collector) read() counters {
+	k := counters{at: time.Now()}
+	if st := c.streamStats(c.p.SenderSSRC()); st != nil {
+		k.bytesSent = st.OutboundRTPStreamStats.BytesSent + st.OutboundRTPStreamStats.HeaderBytesSent
+	}
+	if st := c.streamStats(c.p.RemoteSSRC()); st != nil {
+		k.bytesRecv = st.InboundRTPStreamStats.BytesReceived + st.InboundRTPStreamStats.HeaderBytesReceived
+	}
+	if c.track != nil {
+		k.framesSent = c.track.FramesSent()
+		if es, ok := c.encoderStats(); ok {
+			k.encFrames = es.Frames + es.Dropped
+			k.encCPU = es.EncodeCPU
+		}
+	}
+	if c.rec != nil {
+		k.framesRecv = c.rec.stats().FramesWritten
+	}
+	return k
+}
+
+func (c *collector) encoderStats() (vp8.Stats, bool) {
+	if c.track == nil {
+		return vp8.Stats{}, false
+	}
+	ctl, ok := c.track.Encoder().(vp8.Controller)
+	if !ok {
+		return vp8.Stats{}, false
+	}
+	return ctl.Stats(), true
+}
+
+// snapshot returns the figures since the previous snapshot (or, when final,
+// since connecting).
+func (c *collector) snapshot(final bool) Snapshot {
+	now := c.read()
+	base := c.prev
+	if final {
+		base = c.first
+	}
+	c.prev = now
+	dt := now.at.Sub(base.at).Seconds()
+	if dt <= 0 {
+		dt = 1
+	}
+	s := Snapshot{
+		T:          math.Round(now.at.Sub(c.start).Seconds()*10) / 10,
+		Role:       c.role.String(),
+		State:      c.p.State().String(),
+		RTTMs:      round1(float64(c.p.RoundTrip().Microseconds()) / 1000),
+		SendBps:    int64(float64(now.bytesSent-base.bytesSent) * 8 / dt),
+		RecvBps:    int64(float64(now.bytesRecv-base.bytesRecv) * 8 / dt),
+		FPSSent:    round1(float64(now.framesSent-base.framesSent) / dt),
+		FPSRecv:    round1(float64(now.framesRecv-base.framesRecv) / dt),
+		FramesSent: now.framesSent,
+		FramesRecv: now.framesRecv,
+		Final:      final,
+	}
+	if pr, ok := c.p.SelectedPair(); ok {
+		s.Pair = pr.Kind()
+	}
+	if st := c.streamStats(c.p.SenderSSRC()); st != nil {
+		s.NACK += uint64(st.OutboundRTPStreamStats.NACKCount)
+		s.PLI += uint64(st.OutboundRTPStreamStats.PLICount + st.OutboundRTPStreamStats.FIRCount)
+		s.PacketsLost += max(st.RemoteInboundRTPStreamStats.PacketsLost, 0)
+	}
+	if st := c.streamStats(c.p.RemoteSSRC()); st != nil {
+		s.NACK += uint64(st.InboundRTPStreamStats.NACKCount)
+		s.PLI += uint64(st.InboundRTPStreamStats.PLICount + st.InboundRTPStreamStats.FIRCount)
+		s.PacketsLost += max(st.InboundRTPStreamStats.PacketsLost, 0)
+	}
+	if es, ok := c.encoderStats(); ok {
+		s.TargetBps = es.TargetBitRate
+		if n := now.encFrames - base.encFrames; n > 0 {
+			s.EncodeMs = round1(float64((now.encCPU - base.encCPU).Microseconds()) / 1000 / float64(n))
+		}
+	}
+	if c.measuring && c.rec != nil {
+		s.Measured = c.rec.measured(final)
+	}
+	return s
+}
+
+func round1(v float64) float64 { return math.Round(v*10) / 10 }
+
+// writeJSON writes s as one line of JSON.
+func writeJSON(w io.Writer, s Snapshot) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// statusLine formats s for the one-line live status on a terminal.
+func statusLine(s Snapshot) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s rtt %.0fms", s.State, s.Pair, s.RTTMs)
+	if s.FramesSent > 0 || s.TargetBps > 0 {
+		fmt.Fprintf(&b, " | send %s %.0ffps target %s enc %.1fms", kbps(s.SendBps), s.FPSSent, kbps(int64(s.TargetBps)), s.EncodeMs)
+	}
+	if s.FramesRecv > 0 || s.RecvBps > 0 {
+		fmt.Fprintf(&b, " | recv %s %.0ffps", kbps(s.RecvBps), s.FPSRecv)
+	}
+	fmt.Fprintf(&b, " | lost %d nack %d pli %d", s.PacketsLost, s.NACK, s.PLI)
+	if m := s.Measured; m != nil {
+		fmt.Fprintf(&b, " | latency p50 %.0fms p95 %.0fms psnr %.1fdB", m.LatencyP50, m.LatencyP95, m.PSNR)
+	}
+	return b.String()
+}
+
+func kbps(bps int64) string {
+	if bps >= 1_000_000 {
+		return fmt.Sprintf("%.1fMb/s", float64(bps)/1e6)
+	}
+	return fmt.Sprintf("%dkb/s", bps/1000)
+}
+
+// summaryLines describes the whole call for the end of the session.
+func summaryLines(s Snapshot) []string {
+	var out []string
+	if s.FramesSent > 0 {
+		out = append(out, fmt.Sprintf("sent %d frames in %.1fs (%.1f fps, %s, encode %.1f ms/frame)", s.FramesSent, s.T, s.FPSSent, kbps(s.SendBps), s.EncodeMs))
+	}
+	if s.FramesRecv > 0 {
+		out = append(out, fmt.Sprintf("received %d frames (%.1f fps, %s), %d packets lost, %d NACKs, %d keyframe requests", s.FramesRecv, s.FPSRecv, kbps(s.RecvBps), s.PacketsLost, s.NACK, s.PLI))
+	}
+	if m := s.Measured; m != nil {
+		out = append(out, fmt.Sprintf("glass-to-glass latency p50 %.1f ms, p95 %.1f ms, max %.1f ms; %d frames lost, %.0f ms frozen; PSNR %.1f dB", m.LatencyP50, m.LatencyP95, m.LatencyMax, m.FramesLost, m.FrozenMs, m.PSNR))
+	}
+	return out
+}
