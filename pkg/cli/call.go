@@ -114,7 +114,7 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (s
 	switch o.output {
 	case "none":
 	case "":
-		cfg.Output = now.Format("p2pcam-20060102-150405.webm")
+		cfg.Output = "p2pcam-" + now.Format("20060102-150405") + ".webm"
 	case "-":
 		cfg.Output = "-"
 	default:

@@ -55,13 +55,14 @@ func parseICEServers(urls []string, user, pass string) ([]webrtc.ICEServer, erro
 }
 
 func parseICEServer(raw, user, pass string) (webrtc.ICEServer, error) {
+	if raw == "none" {
+		return webrtc.ICEServer{}, fmt.Errorf("bad ICE server %q: none must be the only --ice-server", raw)
+	}
 	scheme, rest, ok := strings.Cut(raw, ":")
 	if !ok || rest == "" {
 		return webrtc.ICEServer{}, fmt.Errorf("bad ICE server %q: use stun:HOST:PORT or turn:[USER:PASS@]HOST:PORT[?transport=udp|tcp]", raw)
 	}
 	switch scheme {
-	case "none":
-		return webrtc.ICEServer{}, fmt.Errorf("bad ICE server %q: none must be the only --ice-server", raw)
 	case "stun", "stuns":
 		if strings.Contains(rest, "@") || strings.Contains(rest, "?") {
 			return webrtc.ICEServer{}, fmt.Errorf("bad ICE server %q: a STUN server takes no credentials or options", raw)

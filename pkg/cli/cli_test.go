@@ -1,0 +1,183 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/p2pcam/p2pcam/pkg/capture"
+	"github.com/p2pcam/p2pcam/pkg/session"
+	"github.com/p2pcam/p2pcam/signal"
+)
+
+// run runs p2pcam in-process with buffers for streams.
+func run(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	code = Main(ctx, args, Streams{In: strings.NewReader(stdin), Out: &out, Err: &errb})
+	return code, out.String(), errb.String()
+}
+
+func TestExitCodesAndOneLineErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"unknown command", []string{"bogus"}, ExitUsage, `unknown command "bogus"`},
+		{"unknown flag", []string{"offer", "--nope"}, ExitUsage, "unknown flag: --nope"},
+		{"two blobs", []string{"answer", "a", "b"}, ExitUsage, "accepts at most 1 arg"},
+		{"odd size", []string{"offer", "--width", "641"}, ExitUsage, "bad size 641x480"},
+		{"fps", []string{"offer", "--fps", "0"}, ExitUsage, "bad --fps 0"},
+		{"cpu-used", []string{"offer", "--cpu-used", "0"}, ExitUsage, "bad --cpu-used 0"},
+		{"blob format", []string{"offer", "--blob-format", "xml"}, ExitUsage, `bad --blob-format "xml"`},
+		{"nothing to do", []string{"answer", "-o", "none"}, ExitUsage, "nothing to do"},
+		{"measure without output", []string{"offer", "--measure", "--source", "test"}, ExitUsage, "--measure needs received video"},
+		{"negative duration", []string{"offer", "--duration", "-1s"}, ExitUsage, "bad --duration"},
+		{"argument and remote", []string{"answer", "--remote", "x.txt", "BLOB"}, ExitUsage, "not both"},
+		{"missing remote file", []string{"answer", "--remote", "/nonexistent/blob.txt"}, ExitFailure, "read --remote"},
+		{"bad blob argument", []string{"answer", "--ice-server", "none", "definitely not a blob"}, ExitFailure, "p2pcam: "},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, "", tc.args...)
+			if code != tc.wantCode {
+				t.Fatalf("exit %d; want %d\nstderr: %s", code, tc.wantCode, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout carries %q; errors belong on stderr", stdout)
+			}
+			lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+			if !strings.HasPrefix(lines[0], "p2pcam: ") || !strings.Contains(lines[0], tc.wantErr) {
+				t.Fatalf("first line %q; want p2pcam: ...%s...", lines[0], tc.wantErr)
+			}
+			for _, l := range lines[1:] {
+				if !strings.HasPrefix(l, "p2pcam: hint: ") {
+					t.Errorf("extra stderr line %q: an error is one line plus hints", l)
+				}
+			}
+		})
+	}
+}
+
+func TestVersionAndDevices(t *testing.T) {
+	code, out, _ := run(t, "", "version")
+	if code != 0 || !strings.HasPrefix(out, "p2pcam ") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+	var e env
+	var stdout, stderr bytes.Buffer
+	e.Streams = Streams{Out: &stdout, Err: &stderr}
+	if err := runDevices(&e, &devicesOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if stdout.Len() != 0 || !strings.Contains(stderr.String(), "no camera found") || !strings.Contains(stderr.String(), "--source test") {
+		t.Fatalf("no devices: stdout %q stderr %q", stdout.String(), stderr.String())
+	}
+	stdout.Reset()
+	if err := runDevices(&e, &devicesOptions{json: true}, nil); err != nil || strings.TrimSpace(stdout.String()) != "[]" {
+		t.Fatalf("--json with no devices = %q, %v", stdout.String(), err)
+	}
+	stdout.Reset()
+	devs := []capture.Device{{ID: "/dev/video0", Label: "Test Cam", Formats: []capture.Format{{PixelFormat: "YUYV", Width: 640, Height: 480, FPS: 30}}}}
+	if err := runDevices(&e, &devicesOptions{}, devs); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Test Cam", "id: /dev/video0", "YUYV", "640x480", "30 fps"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("device listing lacks %q:\n%s", want, stdout.String())
+		}
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	now := time.Date(2026, 11, 25, 9, 30, 5, 0, time.UTC)
+	remote := filepath.Join(t.TempDir(), "offer.txt")
+	if err := os.WriteFile(remote, []byte("  p2pcam1:abc\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		role  session.Role
+		args  []string
+		check func(t *testing.T, c session.Config)
+	}{
+		{"offer sends the camera, records nothing", session.Offerer, nil, func(t *testing.T, c session.Config) {
+			if c.Source.Kind != capture.Camera || c.Output != "" || c.BlobFormat != signal.FormatCompact {
+				t.Errorf("got source %v output %q format %v", c.Source, c.Output, c.BlobFormat)
+			}
+			if len(c.ICEServers) != 1 || c.ICEServers[0].URLs[0] != defaultSTUN {
+				t.Errorf("ICE servers %+v; want the default STUN server", c.ICEServers)
+			}
+		}},
+		{"answer records to a timestamped webm", session.Answerer, nil, func(t *testing.T, c session.Config) {
+			if c.Source.Kind != capture.None || c.Output != "p2pcam-20261125-093005.webm" {
+				t.Errorf("got source %v output %q", c.Source, c.Output)
+			}
+		}},
+		{"blob from a file", session.Answerer, []string{"--remote", remote}, func(t *testing.T, c session.Config) {
+			if !strings.Contains(c.RemoteBlob, "p2pcam1:abc") {
+				t.Errorf("RemoteBlob = %q", c.RemoteBlob)
+			}
+		}},
+		{"pion blobs and a call", session.Offerer, []string{"--blob-format", "pion", "-o", "back.ivf", "--source", "test", "--bitrate", "2.5M"}, func(t *testing.T, c session.Config) {
+			if c.BlobFormat != signal.FormatPion || c.Output != "back.ivf" || c.Bitrate != 2_500_000 || c.Source.Kind != capture.Test {
+				t.Errorf("got %+v", c)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := &callOptions{}
+			fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+			addCallFlags(fs, o, tc.role)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			c, err := o.config(tc.role, fs.Args(), now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, c)
+		})
+	}
+}
+
+// TestHelpStyle keeps flag help consistent: lowercase start (acronyms
+// aside), no trailing period, and every command has a short and long
+// description.
+func TestHelpStyle(t *testing.T) {
+	e := &env{verbosity: new(int)}
+	root := newRootCmd(e)
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Short == "" {
+			t.Errorf("%s: no Short", c.CommandPath())
+		}
+		if c.HasParent() && c.Long == "" && c.Name() != "version" {
+			t.Errorf("%s: no Long", c.CommandPath())
+		}
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			u := f.Usage
+			first, _, _ := strings.Cut(u, " ")
+			acronym := strings.ToUpper(first) == first
+			if u == "" || (!acronym && strings.ToLower(u[:1]) != u[:1]) || strings.HasSuffix(u, ".") {
+				t.Errorf("%s --%s: usage %q should start lowercase and not end with a period", c.CommandPath(), f.Name, u)
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
