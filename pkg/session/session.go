@@ -227,17 +227,9 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	col := newCollector(s.cfg.Role, p, track, rec, s.cfg.Measure)
 	err = s.stream(ctx, p, col, stats)
 
-	// Shut down in order: stop the source, hang up, finalize the file.
-	final := col.snapshot(true)
+	// Shut down in order: stop the source, hang up, finalize the file;
+	// then the final figures, which count the last frames flushed.
 	s.say.setStatus("")
-	if stats != nil {
-		if werr := writeJSON(stats, final); werr != nil && err == nil {
-			err = fmt.Errorf("write --stats: %w", werr)
-		}
-		if stats != s.io.Err {
-			stats.(io.Closer).Close()
-		}
-	}
 	if track != nil {
 		track.Close()
 		s.res.FramesSent = track.FramesSent()
@@ -251,8 +243,14 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	if rerr := rec.close(); rerr != nil && err == nil {
 		err = rerr
 	}
-	if s.res.FramesRecv > 0 {
-		final.FramesRecv = s.res.FramesRecv
+	final := col.snapshot(true)
+	if stats != nil {
+		if werr := writeJSON(stats, final); werr != nil && err == nil {
+			err = fmt.Errorf("write --stats: %w", werr)
+		}
+		if c, ok := stats.(io.Closer); ok && stats != s.io.Err {
+			c.Close()
+		}
 	}
 	s.summary(final)
 	return s.res, err

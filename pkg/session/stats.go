@@ -60,6 +60,8 @@ type counters struct {
 	framesSent, framesRecv uint64
 	encFrames              uint64
 	encCPU                 time.Duration
+	nack, pli              uint64
+	lost                   int64
 }
 
 // collector gathers figures from the parts of a call.
@@ -72,6 +74,8 @@ type collector struct {
 	first     counters
 	prev      counters
 	measuring bool
+	rtt       time.Duration // the last round trip measured
+	pair      string        // the candidate pair the call ran on
 }
 
 func newCollector(role Role, p *peer.Peer, track *capture.Track, rec *receiver, measuring bool) *collector {
@@ -89,14 +93,28 @@ func (c *collector) streamStats(ssrc uint32) *stats.Stats {
 	return g.Get(ssrc)
 }
 
-// read takes the cumulative counters now.
+// read takes the cumulative counters now. Counters the closed peer no
+// longer has keep their last value.
 func (c *collector) read() counters {
-	k := counters{at: time.Now()}
-	if st := c.streamStats(c.p.SenderSSRC()); st != nil {
-		k.bytesSent = st.OutboundRTPStreamStats.BytesSent + st.OutboundRTPStreamStats.HeaderBytesSent
+	k := c.prev
+	k.at = time.Now()
+	out, in := c.streamStats(c.p.SenderSSRC()), c.streamStats(c.p.RemoteSSRC())
+	if out != nil || in != nil {
+		k.nack, k.pli, k.lost = 0, 0, 0
 	}
-	if st := c.streamStats(c.p.RemoteSSRC()); st != nil {
-		k.bytesRecv = st.InboundRTPStreamStats.BytesReceived + st.InboundRTPStreamStats.HeaderBytesReceived
+	if st := out; st != nil {
+		o := st.OutboundRTPStreamStats
+		k.bytesSent = o.BytesSent + o.HeaderBytesSent
+		k.nack += uint64(o.NACKCount)
+		k.pli += uint64(o.PLICount + o.FIRCount)
+		k.lost += max(st.RemoteInboundRTPStreamStats.PacketsLost, 0)
+	}
+	if st := in; st != nil {
+		i := st.InboundRTPStreamStats
+		k.bytesRecv = i.BytesReceived + i.HeaderBytesReceived
+		k.nack += uint64(i.NACKCount)
+		k.pli += uint64(i.PLICount + i.FIRCount)
+		k.lost += max(i.PacketsLost, 0)
 	}
 	if c.track != nil {
 		k.framesSent = c.track.FramesSent()
@@ -136,31 +154,29 @@ func (c *collector) snapshot(final bool) Snapshot {
 		dt = 1
 	}
 	s := Snapshot{
-		T:          math.Round(now.at.Sub(c.start).Seconds()*10) / 10,
-		Role:       c.role.String(),
-		State:      c.p.State().String(),
-		RTTMs:      round1(float64(c.p.RoundTrip().Microseconds()) / 1000),
-		SendBps:    int64(float64(now.bytesSent-base.bytesSent) * 8 / dt),
-		RecvBps:    int64(float64(now.bytesRecv-base.bytesRecv) * 8 / dt),
-		FPSSent:    round1(float64(now.framesSent-base.framesSent) / dt),
-		FPSRecv:    round1(float64(now.framesRecv-base.framesRecv) / dt),
-		FramesSent: now.framesSent,
-		FramesRecv: now.framesRecv,
-		Final:      final,
+		T:           math.Round(now.at.Sub(c.start).Seconds()*10) / 10,
+		Role:        c.role.String(),
+		State:       c.p.State().String(),
+		SendBps:     int64(float64(now.bytesSent-base.bytesSent) * 8 / dt),
+		RecvBps:     int64(float64(now.bytesRecv-base.bytesRecv) * 8 / dt),
+		FPSSent:     round1(float64(now.framesSent-base.framesSent) / dt),
+		FPSRecv:     round1(float64(now.framesRecv-base.framesRecv) / dt),
+		FramesSent:  now.framesSent,
+		FramesRecv:  now.framesRecv,
+		NACK:        now.nack,
+		PLI:         now.pli,
+		PacketsLost: now.lost,
+		Final:       final,
 	}
+	// After the call the peer is closed: report how it ran instead.
+	if rtt := c.p.RoundTrip(); rtt > 0 {
+		c.rtt = rtt
+	}
+	s.RTTMs = round1(float64(c.rtt.Microseconds()) / 1000)
 	if pr, ok := c.p.SelectedPair(); ok {
-		s.Pair = pr.Kind()
+		c.pair = pr.Kind()
 	}
-	if st := c.streamStats(c.p.SenderSSRC()); st != nil {
-		s.NACK += uint64(st.OutboundRTPStreamStats.NACKCount)
-		s.PLI += uint64(st.OutboundRTPStreamStats.PLICount + st.OutboundRTPStreamStats.FIRCount)
-		s.PacketsLost += max(st.RemoteInboundRTPStreamStats.PacketsLost, 0)
-	}
-	if st := c.streamStats(c.p.RemoteSSRC()); st != nil {
-		s.NACK += uint64(st.InboundRTPStreamStats.NACKCount)
-		s.PLI += uint64(st.InboundRTPStreamStats.PLICount + st.InboundRTPStreamStats.FIRCount)
-		s.PacketsLost += max(st.InboundRTPStreamStats.PacketsLost, 0)
-	}
+	s.Pair = c.pair
 	if es, ok := c.encoderStats(); ok {
 		s.TargetBps = es.TargetBitRate
 		if n := now.encFrames - base.encFrames; n > 0 {
