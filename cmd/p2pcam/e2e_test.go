@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -266,12 +267,13 @@ func TestInterruptLeavesPlayableFile(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "test"}, loopback...)...)
-	answer := start(t, ctx, "answer", false, append([]string{"answer", "-o", "cut.webm"}, loopback...)...)
+	answer := start(t, ctx, "answer", false, append([]string{"answer", "-o", "cut.webm", "--stats", "stats.jsonl"}, loopback...)...)
 	answer.paste(offer.blob(ctx))
 	offer.paste(answer.blob(ctx))
 	answer.waitFor(ctx, "receiving 640x480 video")
-	// Let a second or so of video arrive, then press Ctrl-C on the answer.
-	time.Sleep(1500 * time.Millisecond)
+	// Let some video arrive (a status line a second reports it), then
+	// press Ctrl-C on the answer.
+	waitStatsFrames(t, ctx, filepath.Join(answer.cmd.Dir, "stats.jsonl"), 20)
 	if err := answer.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -288,6 +290,29 @@ func TestInterruptLeavesPlayableFile(t *testing.T) {
 		t.Fatalf("recording = %s %dx%d %d frames", codec, w, h, frames)
 	}
 	decodesCleanly(t, path)
+}
+
+// waitStatsFrames waits until a --stats file reports at least n frames
+// received.
+func waitStatsFrames(t *testing.T, ctx context.Context, path string, n int) {
+	t.Helper()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		b, _ := os.ReadFile(path)
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		var st struct {
+			FramesRecv int `json:"frames_recv"`
+		}
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &st); err == nil && st.FramesRecv >= n {
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			t.Fatalf("%s never reported %d frames received", path, n)
+		}
+	}
 }
 
 func TestVideoToStdoutPipe(t *testing.T) {
