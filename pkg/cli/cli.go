@@ -41,10 +41,10 @@ type Streams struct {
 	ErrTerminal bool
 }
 
-// env is what every command gets: its streams and a logger.
+// env is what every command gets: its streams and the verbosity the
+// flags asked for.
 type env struct {
 	Streams
-	log       *slog.Logger
 	verbosity *int
 }
 

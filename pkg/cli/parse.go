@@ -73,7 +73,7 @@ func parseICEServer(raw, user, pass string) (webrtc.ICEServer, error) {
 		return webrtc.ICEServer{URLs: []string{raw}}, nil
 	case "turn", "turns":
 	default:
-		return webrtc.ICEServer{}, fmt.Errorf("bad ICE server %q: the scheme must be stun: or turn:", raw)
+		return webrtc.ICEServer{}, fmt.Errorf("bad ICE server %q: use a stun: or turn: URL", raw)
 	}
 	if cred, hostport, found := strings.Cut(rest, "@"); found {
 		u, p, ok := strings.Cut(cred, ":")

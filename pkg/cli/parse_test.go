@@ -55,7 +55,7 @@ func TestParseICEServers(t *testing.T) {
 		{"turn inline", []string{"turn:alice:s%40cret@198.51.100.7:3478"}, "", "", []webrtc.ICEServer{{URLs: []string{"turn:198.51.100.7:3478"}, Username: "alice", Credential: "s@cret"}}, ""},
 		{"stun and turn", []string{"stun:a.example:19302", "turn:u:p@b.example:3478?transport=udp"}, "", "", []webrtc.ICEServer{{URLs: []string{"stun:a.example:19302"}}, {URLs: []string{"turn:b.example:3478?transport=udp"}, Username: "u", Credential: "p"}}, ""},
 		{"turn without credentials", []string{"turn:turn.example.org:3478"}, "", "", nil, "needs credentials"},
-		{"http", []string{"http://example.org"}, "", "", nil, "scheme must be stun: or turn:"},
+		{"http", []string{"http://example.org"}, "", "", nil, "use a stun: or turn: URL"},
 		{"bad port", []string{"stun:example.org:99999"}, "", "", nil, "bad port"},
 		{"no host", []string{"stun::3478"}, "", "", nil, "missing host"},
 		{"none mixed", []string{"stun:a.example:1", "none"}, "", "", nil, "none must be the only"},
