@@ -75,7 +75,8 @@ func (s *sayer) countdown(deadline time.Time, what string) (stop func()) {
 		defer close(finished)
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
-		said := map[time.Duration]bool{}
+		// Off a terminal, no line for the full time: the caller just said it.
+		said := map[time.Duration]bool{time.Until(deadline).Round(time.Second): true}
 		for {
 			left := time.Until(deadline).Round(time.Second)
 			if left < 0 {
