@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/sys/unix"
@@ -116,7 +117,44 @@ func ReadTerminal(ctx context.Context, tty *os.File, errOut io.Writer, want webr
 			return none, 0, fmt.Errorf("read blob from terminal: %w", err)
 		}
 		if sd, f, ok, err := r.feed(buf[:n]); ok || err != nil {
+			if ok {
+				swallowLineEnd(fd, buf)
+			}
 			return sd, f, err
+		}
+	}
+}
+
+// lineEndWait is how long a finished paste waits for the Enter that
+// usually follows it.
+const lineEndWait = 300 * time.Millisecond
+
+// swallowLineEnd reads what the terminal sends within lineEndWait of a
+// complete blob, as long as it is only line breaks, spaces and paste
+// markers. Without this the Enter pressed after a paste would arrive once
+// the terminal's echo is back on and print a stray blank line.
+func swallowLineEnd(fd int, buf []byte) {
+	deadline := time.Now().Add(lineEndWait)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return
+		}
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, int(left.Milliseconds())+1)
+		if err != nil || n == 0 || fds[0].Revents&unix.POLLIN == 0 {
+			return
+		}
+		n, err = unix.Read(fd, buf)
+		if err != nil || n == 0 {
+			return
+		}
+		rest := strings.NewReplacer("\x1b"+pasteStart, "", "\x1b"+pasteEnd, "").Replace(string(buf[:n]))
+		if strings.TrimSpace(rest) != "" {
+			return
+		}
+		if strings.ContainsAny(rest, "\r\n") {
+			return
 		}
 	}
 }

@@ -17,7 +17,7 @@ import (
 // how long to wait for the connection from now.
 func (s *session) negotiate(ctx context.Context, p *peer.Peer) (time.Duration, error) {
 	if s.cfg.Role == Answerer {
-		offer, format, err := s.readBlob(ctx, webrtc.SDPTypeOffer, "paste the offer blob from `p2pcam offer`, then press Enter")
+		offer, format, err := s.readBlob(ctx, webrtc.SDPTypeOffer, "")
 		if err != nil {
 			return 0, err
 		}
@@ -111,7 +111,9 @@ func (s *session) readBlob(ctx context.Context, want webrtc.SDPType, prompt stri
 		err    error
 	)
 	if s.io.InTerminal != nil {
-		s.say.line("%s", prompt)
+		if prompt != "" {
+			s.say.line("%s", prompt)
+		}
 		sd, format, err = signal.ReadTerminal(pctx, s.io.InTerminal, s.say, want)
 	} else {
 		sd, format, err = signal.Read(pctx, s.io.In, want)

@@ -229,6 +229,7 @@ func (s *session) run(ctx context.Context) (Result, error) {
 
 	// Shut down in order: stop the source, hang up, finalize the file;
 	// then the final figures, which count the last frames flushed.
+	col.end()
 	s.say.setStatus("")
 	if track != nil {
 		track.Close()

@@ -76,11 +76,12 @@ type collector struct {
 	measuring bool
 	rtt       time.Duration // the last round trip measured
 	pair      string        // the candidate pair the call ran on
+	ended     time.Time     // when end was called
 }
 
 func newCollector(role Role, p *peer.Peer, track *capture.Track, rec *receiver, measuring bool) *collector {
 	c := &collector{role: role, p: p, track: track, rec: rec, start: time.Now(), measuring: measuring}
-	c.first = c.read()
+	c.first = c.read(true)
 	c.prev = c.first
 	return c
 }
@@ -93,12 +94,15 @@ func (c *collector) streamStats(ssrc uint32) *stats.Stats {
 	return g.Get(ssrc)
 }
 
-// read takes the cumulative counters now. Counters the closed peer no
-// longer has keep their last value.
-func (c *collector) read() counters {
+// read takes the cumulative counters now. Without live, the peer (closed by
+// then) is not asked: its counters keep the values of the last read.
+func (c *collector) read(live bool) counters {
 	k := c.prev
 	k.at = time.Now()
-	out, in := c.streamStats(c.p.SenderSSRC()), c.streamStats(c.p.RemoteSSRC())
+	var out, in *stats.Stats
+	if live {
+		out, in = c.streamStats(c.p.SenderSSRC()), c.streamStats(c.p.RemoteSSRC())
+	}
 	if out != nil || in != nil {
 		k.nack, k.pli, k.lost = 0, 0, 0
 	}
@@ -140,13 +144,24 @@ func (c *collector) encoderStats() (vp8.Stats, bool) {
 	return ctl.Stats(), true
 }
 
-// snapshot returns the figures since the previous snapshot (or, when final,
-// since connecting).
+// end takes the peer's figures one last time, as the call ends and before
+// anything is closed.
+func (c *collector) end() {
+	c.prev = c.read(true)
+	c.ended = c.prev.at
+}
+
+// snapshot returns the figures since the previous snapshot or, when final,
+// over the whole call (from connecting to end) with the counters as they
+// stand after everything was closed and flushed.
 func (c *collector) snapshot(final bool) Snapshot {
-	now := c.read()
+	now := c.read(!final)
 	base := c.prev
 	if final {
 		base = c.first
+		if !c.ended.IsZero() {
+			now.at = c.ended
+		}
 	}
 	c.prev = now
 	dt := now.at.Sub(base.at).Seconds()
@@ -169,13 +184,15 @@ func (c *collector) snapshot(final bool) Snapshot {
 		Final:       final,
 	}
 	// After the call the peer is closed: report how it ran instead.
-	if rtt := c.p.RoundTrip(); rtt > 0 {
-		c.rtt = rtt
+	if !final {
+		if rtt := c.p.RoundTrip(); rtt > 0 {
+			c.rtt = rtt
+		}
+		if pr, ok := c.p.SelectedPair(); ok {
+			c.pair = pr.Kind()
+		}
 	}
 	s.RTTMs = round1(float64(c.rtt.Microseconds()) / 1000)
-	if pr, ok := c.p.SelectedPair(); ok {
-		c.pair = pr.Kind()
-	}
 	s.Pair = c.pair
 	if es, ok := c.encoderStats(); ok {
 		s.TargetBps = es.TargetBitRate
