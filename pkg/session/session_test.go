@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -146,10 +147,16 @@ func TestTwoSessions(t *testing.T) {
 			if o.res.FramesSent < uint64(frames) || a.res.FramesRecv != uint64(frames) {
 				t.Errorf("sent %d, received %d, file has %d", o.res.FramesSent, a.res.FramesRecv, frames)
 			}
+			codes := map[string]bool{}
 			for _, s := range []*side{o, a} {
-				if !strings.Contains(s.errBuf.String(), "verification code: ") {
-					t.Errorf("no verification code:\n%s", s.errBuf.String())
+				m := regexp.MustCompile(`verification code: (\d{3} \d{3})\n`).FindStringSubmatch(s.errBuf.String())
+				if m == nil {
+					t.Fatalf("no verification code:\n%s", s.errBuf.String())
 				}
+				codes[m[1]] = true
+			}
+			if len(codes) != 1 {
+				t.Errorf("the two sides show different verification codes: %v", codes)
 			}
 			checkStats(t, ans.Stats, uint64(frames))
 		})
