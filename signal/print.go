@@ -18,6 +18,10 @@ type PrintOptions struct {
 	// QR also renders the blob as a QR code of Unicode half blocks, light
 	// modules drawn, for a terminal with a dark background.
 	QR bool
+	// QRTo, when not nil, receives the QR code instead of w, so that w
+	// (stdout) carries only the blob for scripts while people get the
+	// picture on stderr.
+	QRTo io.Writer
 }
 
 // Print writes blob to w on a line of its own, then, as opts asks, the
@@ -31,16 +35,25 @@ func Print(w io.Writer, blob string, opts PrintOptions) error {
 	if opts.Clipboard {
 		sb.WriteString(osc52(blob))
 	}
+	var qr strings.Builder
 	if opts.QR {
 		q, err := qrcode.New(blob, qrcode.Low)
 		if err != nil {
-			fmt.Fprintf(&sb, "(blob too long for a QR code: %d characters)\n", len(blob))
+			fmt.Fprintf(&qr, "(blob too long for a QR code: %d characters)\n", len(blob))
 		} else {
-			sb.WriteString(renderQR(q.Bitmap()))
+			qr.WriteString(renderQR(q.Bitmap()))
 		}
+	}
+	if opts.QRTo == nil {
+		sb.WriteString(qr.String())
 	}
 	if _, err := io.WriteString(w, sb.String()); err != nil {
 		return fmt.Errorf("print blob: %w", err)
+	}
+	if opts.QRTo != nil && qr.Len() > 0 {
+		if _, err := io.WriteString(opts.QRTo, qr.String()); err != nil {
+			return fmt.Errorf("print QR code: %w", err)
+		}
 	}
 	return nil
 }

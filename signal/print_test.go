@@ -109,3 +109,17 @@ func TestPrintQRTooLong(t *testing.T) {
 		t.Errorf("got %q", buf.String()[len(blob):])
 	}
 }
+
+func TestPrintQRToAnotherWriter(t *testing.T) {
+	var out, qr strings.Builder
+	blob := "p2pcam1:" + strings.Repeat("A", 200)
+	if err := Print(&out, blob, PrintOptions{QR: true, QRTo: &qr}); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != blob+"\n" {
+		t.Fatalf("w got %q; want only the blob line", out.String())
+	}
+	if !strings.Contains(qr.String(), "█") {
+		t.Fatalf("QRTo got no QR code: %q", qr.String())
+	}
+}

@@ -61,7 +61,7 @@ func (s *session) printBlob(sd webrtc.SessionDescription, f signal.Format, what 
 	if s.cfg.Output == "-" {
 		w, tty = s.io.Err, false
 	}
-	if err := signal.Print(w, blob, signal.PrintOptions{Clipboard: s.cfg.Clipboard && tty, QR: s.cfg.QR}); err != nil {
+	if err := signal.Print(w, blob, signal.PrintOptions{Clipboard: s.cfg.Clipboard && tty, QR: s.cfg.QR, QRTo: s.say}); err != nil {
 		return fmt.Errorf("print %s: %w", what, err)
 	}
 	return nil
