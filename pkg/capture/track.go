@@ -23,8 +23,6 @@ type Track struct {
 
 	src      video.Reader
 	closeSrc func() error
-	builder  codec.VideoEncoderBuilder
-	media    prop.Media
 
 	mu      sync.Mutex
 	enc     codec.ReadCloser
@@ -33,33 +31,43 @@ type Track struct {
 	wg      sync.WaitGroup
 	err     error
 
+	interval time.Duration // the nominal frame interval
+
 	frames atomic.Uint64
 }
 
+// newTrack builds the encoder up front (libvpx's set-up costs tens of
+// milliseconds at HD sizes), so that Start, on the connection's critical
+// path, only starts the frames flowing.
 func newTrack(r video.Reader, closeSrc func() error, b codec.VideoEncoderBuilder, m prop.Media) (*Track, error) {
 	tl, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", "p2pcam")
 	if err != nil {
 		closeSrc()
 		return nil, fmt.Errorf("create track: %w", err)
 	}
-	return &Track{TrackLocalStaticSample: tl, src: r, closeSrc: closeSrc, builder: b, media: m}, nil
+	enc, err := b.BuildVideoEncoder(r, m)
+	if err != nil {
+		closeSrc()
+		return nil, fmt.Errorf("start encoder: %w", err)
+	}
+	interval := time.Second / 30
+	if m.FrameRate > 0 {
+		interval = time.Duration(float64(time.Second) / float64(m.FrameRate))
+	}
+	return &Track{TrackLocalStaticSample: tl, src: r, closeSrc: closeSrc, enc: enc, interval: interval}, nil
 }
 
-// Start builds the encoder and starts capturing, encoding and sending in
-// the background. It is an error to Start twice or after Close.
+// Start starts capturing, encoding and sending in the background; the
+// first frame is a keyframe. It is an error to Start twice or after Close.
 func (t *Track) Start() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed || t.started {
 		return errors.New("capture: track already started or closed")
 	}
-	enc, err := t.builder.BuildVideoEncoder(t.src, t.media)
-	if err != nil {
-		return fmt.Errorf("start encoder: %w", err)
-	}
-	t.enc, t.started = enc, true
+	t.started = true
 	t.wg.Add(1)
-	go t.pump(enc)
+	go t.pump(t.enc)
 	return nil
 }
 
@@ -69,10 +77,7 @@ func (t *Track) Start() error {
 func (t *Track) pump(enc codec.ReadCloser) {
 	defer t.wg.Done()
 	last := time.Time{}
-	fallback := time.Second / 30
-	if t.media.FrameRate > 0 {
-		fallback = time.Duration(float64(time.Second) / float64(t.media.FrameRate))
-	}
+	fallback := t.interval
 	for {
 		data, release, err := enc.Read()
 		if err != nil {
@@ -101,8 +106,8 @@ func (t *Track) pump(enc codec.ReadCloser) {
 	}
 }
 
-// Encoder returns the running encoder's controller (for keyframes, bitrate
-// and statistics), or nil before Start.
+// Encoder returns the encoder's controller (for keyframes, bitrate and
+// statistics).
 func (t *Track) Encoder() codec.EncoderController {
 	t.mu.Lock()
 	defer t.mu.Unlock()

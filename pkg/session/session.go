@@ -209,15 +209,15 @@ func (s *session) run(ctx context.Context) (Result, error) {
 		return s.res, err
 	}
 
-	rec := newReceiver(s, p)
-	if receive {
-		rec.start(ctx)
-	}
 	if track != nil {
 		// Encoding starts now, so the first frame sent is a keyframe.
 		if err := track.Start(); err != nil {
 			return s.res, err
 		}
+	}
+	rec := newReceiver(s, p)
+	if receive {
+		rec.start(ctx)
 	}
 	s.printVerificationCode(p)
 	stats, err := s.openStats()
