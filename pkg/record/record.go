@@ -82,10 +82,6 @@ const (
 	DefaultMaxDelay  = 500 * time.Millisecond // how long a missing packet is awaited
 )
 
-// startupPackets is how many packets of a new sequence are buffered before
-// the first frame is taken out of the reorder buffer.
-const startupPackets = 16
-
 // keyFrameInterval is the least time between two RequestKeyFrame calls.
 const keyFrameInterval = 500 * time.Millisecond
 
@@ -183,6 +179,7 @@ type Recorder struct {
 	firstSeq   int64
 	highestSeq int64
 	received   int64 // packets of this SSRC
+	sawMarker  bool  // a frame-ending packet arrived since the last resync
 	lostBase   int64 // PacketsLost of earlier SSRCs
 	behind     int   // consecutive packets far behind highestSeq
 	lastOut    int64 // last packet the sample builder released
@@ -375,11 +372,16 @@ func (r *Recorder) push(p *rtp.Packet) (request bool) {
 		Payload: append([]byte(nil), p.Payload...),
 	}
 	r.sb.Push(cp)
-	if !r.haveOut && r.received < startupPackets {
+	if p.Marker {
+		r.sawMarker = true
+	}
+	if !r.haveOut && !r.sawMarker {
 		// The sample builder fixes where its output starts at the first
 		// Pop; a packet older than that which arrives later is lost.
-		// Hold off until some packets are in, so a first keyframe that
-		// arrived out of order is still whole.
+		// Hold off until the first frame's last packet (the marker, RFC
+		// 7741 section 4.1) is in, so a first keyframe that arrived out
+		// of order is still whole; waiting longer only delays the
+		// picture.
 		return request
 	}
 	return r.drain() || request
@@ -406,6 +408,7 @@ func (r *Recorder) resync() (request bool) {
 		r.lostBase += lost
 	}
 	r.sb = r.newSampleBuilder()
+	r.sawMarker = false
 	r.haveSeq = false
 	r.haveOut = false
 	r.waitKey = true
