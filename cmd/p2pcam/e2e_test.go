@@ -62,8 +62,15 @@ type proc struct {
 
 func start(t *testing.T, ctx context.Context, name string, rawStdout bool, args ...string) *proc {
 	t.Helper()
+	return startArgv(t, ctx, name, rawStdout, append([]string{binPath}, args...))
+}
+
+// startArgv is start for any command line, e.g. p2pcam run through
+// `ip netns exec`.
+func startArgv(t *testing.T, ctx context.Context, name string, rawStdout bool, argv []string) *proc {
+	t.Helper()
 	p := &proc{t: t, name: name, lines: make(chan string, 4), done: make(chan error, 1)}
-	p.cmd = exec.Command(binPath, args...)
+	p.cmd = exec.Command(argv[0], argv[1:]...)
 	p.cmd.Dir = t.TempDir()
 	var err error
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {

@@ -48,8 +48,14 @@ func newMediaEngine() (*webrtc.MediaEngine, error) {
 // sender and receiver reports, TWCC feedback and header extensions, the
 // stats interceptor (whose getter pion v4.2 does not expose for senders) and
 // p2pcam's RTCP watcher.
-func interceptors(m *webrtc.MediaEngine, onStats func(stats.Getter), w *watcher, extra ...interceptor.Factory) (*interceptor.Registry, error) {
+//
+// The congestion controller, when not nil, goes first, closest to the
+// network: it must see each packet after the TWCC interceptor numbered it.
+func interceptors(m *webrtc.MediaEngine, onStats func(stats.Getter), w *watcher, congestion interceptor.Factory, extra ...interceptor.Factory) (*interceptor.Registry, error) {
 	reg := &interceptor.Registry{}
+	if congestion != nil {
+		reg.Add(congestion)
+	}
 	// Cap retransmissions: unlimited NACKs on a lossy, narrow link become a
 	// storm that starves the video they are meant to repair.
 	gen := []nack.GeneratorOption{nack.GeneratorMaxNacksPerPacket(3)}

@@ -46,8 +46,9 @@ type Config struct {
 	// OnKeyFrameRequest, if set, is called when the remote side asks for a
 	// keyframe (PLI or FIR). It runs on pion's RTCP path and must not block.
 	OnKeyFrameRequest func()
-	// Interceptors are added to the chain after p2pcam's own, e.g. the
-	// congestion controller.
+	// Congestion, when set and sending, runs congestion control.
+	Congestion *Congestion
+	// Interceptors are added to the chain after p2pcam's own.
 	Interceptors []interceptor.Factory
 	// Logger receives progress at debug level and pion's own warnings.
 	Logger *slog.Logger
@@ -61,6 +62,7 @@ type Peer struct {
 	log    *slog.Logger
 	watch  *watcher
 	sender *webrtc.RTPSender
+	est    estimator
 
 	statsMu sync.Mutex
 	stats   stats.Getter
@@ -111,7 +113,13 @@ func New(cfg Config) (*Peer, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg, err := interceptors(m, p.setStats, p.watch, cfg.Interceptors...)
+	var congestion interceptor.Factory
+	if cfg.Congestion != nil && cfg.Send != nil {
+		if congestion, err = congestionInterceptor(cfg.Congestion, &p.est); err != nil {
+			return nil, err
+		}
+	}
+	reg, err := interceptors(m, p.setStats, p.watch, congestion, cfg.Interceptors...)
 	if err != nil {
 		return nil, err
 	}

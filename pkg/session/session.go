@@ -108,6 +108,11 @@ type Result struct {
 	Interrupted bool
 }
 
+// minBitrate is the floor congestion control keeps the video above: below
+// it VP8 at any useful size is mush, and a link that cannot carry it cannot
+// carry a call.
+const minBitrate = 150_000
+
 // Errors a caller can turn into advice.
 var (
 	// ErrConnectTimeout means no connection was made in time.
@@ -194,6 +199,11 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	if track != nil {
 		pcfg.Send = track
 		pcfg.OnKeyFrameRequest = track.ForceKeyFrame
+		// Start at the ceiling and let congestion control back off.
+		pcfg.Congestion = &peer.Congestion{
+			Initial: s.cfg.Bitrate, Min: min(minBitrate, s.cfg.Bitrate), Max: s.cfg.Bitrate,
+			OnTarget: track.SetBitRate,
+		}
 	}
 	p, err := peer.New(pcfg)
 	if err != nil {

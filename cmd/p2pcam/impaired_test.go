@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// netPair is two network namespaces joined by a veth pair, on a
+// documentation range (RFC 5737) that never leaves them.
+type netPair struct {
+	a, b       string // namespace names
+	devA, devB string
+}
+
+func newNetPair(t *testing.T) *netPair {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for network namespaces")
+	}
+	for _, tool := range []string{"ip", "tc"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("needs %s (apt-get install -y iproute2)", tool)
+		}
+	}
+	id := fmt.Sprintf("p2pi%d", os.Getpid()%100000)
+	n := &netPair{a: id + "a", b: id + "b", devA: "p2pv0", devB: "p2pv1"}
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	for _, ns := range []string{n.a, n.b} {
+		_ = exec.Command("ip", "netns", "del", ns).Run() // a leftover of a crashed run
+	}
+	t.Cleanup(func() {
+		for _, ns := range []string{n.a, n.b} {
+			if out, err := exec.Command("ip", "netns", "pids", ns).Output(); err == nil {
+				for _, pid := range strings.Fields(string(out)) {
+					_ = exec.Command("kill", "-9", pid).Run()
+				}
+			}
+			_ = exec.Command("ip", "netns", "del", ns).Run()
+		}
+	})
+	run("ip", "netns", "add", n.a)
+	run("ip", "netns", "add", n.b)
+	run("ip", "link", "add", n.devA, "netns", n.a, "type", "veth", "peer", "name", n.devB, "netns", n.b)
+	run("ip", "-n", n.a, "addr", "add", "192.0.2.1/24", "dev", n.devA)
+	run("ip", "-n", n.b, "addr", "add", "192.0.2.2/24", "dev", n.devB)
+	for _, ns := range []string{n.a, n.b} {
+		run("ip", "-n", ns, "link", "set", "lo", "up")
+	}
+	run("ip", "-n", n.a, "link", "set", n.devA, "up")
+	run("ip", "-n", n.b, "link", "set", n.devB, "up")
+	return n
+}
+
+// statsLine is the part of a --stats line these tests read.
+type statsLine struct {
+	T         float64 `json:"t"`
+	TargetBps int     `json:"target_bps"`
+	SendBps   int     `json:"send_bps"`
+	FPSRecv   float64 `json:"fps_recv"`
+	NACK      int     `json:"nack"`
+	Lost      int     `json:"packets_lost"`
+	Final     bool    `json:"final"`
+}
+
+func readStats(t *testing.T, path string) []statsLine {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []statsLine
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var s statsLine
+		if err := json.Unmarshal([]byte(l), &s); err != nil {
+			t.Fatalf("stats line %q: %v", l, err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// TestCongestionControlUnderRateCap sends 2.5 Mbit/s video into a link
+// capped at 1 Mbit/s (tbf in the sender's namespace): congestion control
+// must bring the encoder's target under the cap within seconds, and the
+// video must keep flowing.
+func TestCongestionControlUnderRateCap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes 16 s")
+	}
+	needFFmpeg(t)
+	n := newNetPair(t)
+	if out, err := exec.Command("ip", "netns", "exec", n.a, "tc", "qdisc", "add", "dev", n.devA, "root",
+		"tbf", "rate", "1mbit", "burst", "32kbit", "latency", "400ms").CombinedOutput(); err != nil {
+		t.Skipf("tbf unavailable: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	offerStats, answerStats := filepath.Join(dir, "offer.jsonl"), filepath.Join(dir, "answer.jsonl")
+	offer := startArgv(t, ctx, "offer", false, []string{"ip", "netns", "exec", n.a, binPath, "offer", "--source", "test",
+		"--width", "640", "--height", "480", "--bitrate", "2.5M", "--duration", "14s",
+		"--ice-server", "none", "--interface", n.devA, "--stats", offerStats})
+	answer := startArgv(t, ctx, "answer", false, []string{"ip", "netns", "exec", n.b, binPath, "answer",
+		"-o", filepath.Join(dir, "capped.webm"), "--ice-server", "none", "--interface", n.devB, "--stats", answerStats})
+	answer.paste(offer.blob(ctx))
+	offer.paste(answer.blob(ctx))
+	if code := offer.wait(ctx); code != 0 {
+		t.Fatalf("offer exited %d\n%s", code, offer.errText())
+	}
+	if code := answer.wait(ctx); code != 0 {
+		t.Fatalf("answer exited %d\n%s", code, answer.errText())
+	}
+	sent, recv := readStats(t, offerStats), readStats(t, answerStats)
+	// GCC probes: once settled it oscillates around the capacity, briefly
+	// above it, then backs off. Judge the median, and bound the peaks.
+	var settled []int
+	for _, s := range sent {
+		if !s.Final && s.T >= 8 {
+			settled = append(settled, s.TargetBps)
+			if s.TargetBps > 1_250_000 {
+				t.Errorf("t=%.0fs: target %d bit/s is far above the 1 Mbit/s cap", s.T, s.TargetBps)
+			}
+		}
+	}
+	if len(settled) == 0 {
+		t.Fatalf("no stats after 8 s: %+v", sent)
+	}
+	if med := slices.Sorted(slices.Values(settled))[len(settled)/2]; med > 1_000_000 {
+		t.Errorf("median target after 8 s is %d bit/s: above the 1 Mbit/s cap", med)
+	}
+	var flowing int
+	for _, s := range recv {
+		if !s.Final && s.T >= 8 && s.FPSRecv >= 10 {
+			flowing++
+		}
+	}
+	if flowing < len(settled)/2 {
+		t.Errorf("video stalled under the cap: receiver stats %+v", recv)
+	}
+	t.Logf("targets after 8 s under a 1 Mbit/s cap: %v", settled)
+	decodesCleanly(t, filepath.Join(dir, "capped.webm"))
+}
