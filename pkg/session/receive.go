@@ -11,6 +11,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/p2pcam/p2pcam/pkg/measure"
 	"github.com/p2pcam/p2pcam/pkg/peer"
 	"github.com/p2pcam/p2pcam/pkg/record"
 )
@@ -24,6 +25,7 @@ type receiver struct {
 	cancel    context.CancelFunc
 	mu        sync.Mutex
 	rec       *record.Recorder
+	meter     *measure.Meter
 	file      *os.File
 	connected time.Time
 	err       error
@@ -78,11 +80,22 @@ func (r *receiver) record(t *webrtc.TrackRemote) error {
 		return err
 	}
 	ssrc := uint32(t.SSRC())
-	rec, err := record.New(w, record.Options{
+	opts := record.Options{
 		Format:          format,
 		Logger:          r.s.log,
 		RequestKeyFrame: func() { _ = r.p.RequestKeyFrame(ssrc) },
-	})
+	}
+	if r.s.cfg.Measure {
+		m, err := measure.New(measure.Options{})
+		if err != nil {
+			return err
+		}
+		r.mu.Lock()
+		r.meter = m
+		r.mu.Unlock()
+		opts.OnFrame = func(data []byte, key bool, _ uint32) { m.Frame(data, key) }
+	}
+	rec, err := record.New(w, opts)
 	if err != nil {
 		return err
 	}
@@ -130,7 +143,25 @@ func (r *receiver) stats() record.Stats {
 // measured returns the --measure figures: over the last seconds, or for
 // the whole call when final. nil before the meter saw a frame.
 func (r *receiver) measured(final bool) *Measured {
-	return nil
+	r.mu.Lock()
+	m := r.meter
+	r.mu.Unlock()
+	if m == nil {
+		return nil
+	}
+	f := m.Recent()
+	if final {
+		f = m.Total()
+	}
+	if f.Frames == 0 && f.DecodeErrs == 0 && f.Unreadable == 0 {
+		return nil
+	}
+	ms := func(d time.Duration) float64 { return round1(float64(d.Microseconds()) / 1000) }
+	return &Measured{
+		LatencyP50: ms(f.LatencyP50), LatencyP95: ms(f.LatencyP95), LatencyMax: ms(f.LatencyMax),
+		FrozenMs: ms(f.Frozen), PSNR: round1(f.PSNR),
+		FramesLost: f.Lost, Unreadable: f.Unreadable, DecodeError: f.DecodeErrs,
+	}
 }
 
 // close waits for the recording to stop (the peer must be closed first so
@@ -149,6 +180,9 @@ func (r *receiver) close() error {
 		}
 		st := r.rec.Stats()
 		r.s.res.FramesRecv = st.FramesWritten
+	}
+	if r.meter != nil {
+		defer r.meter.Close()
 	}
 	if r.file != nil {
 		if cerr := r.file.Close(); cerr != nil && err == nil {
