@@ -148,7 +148,7 @@ func newWebMMuxer(out *output, seeker *seekOutput, width, height int) (*webmMuxe
 
 func (m *webmMuxer) writeFrame(key bool, pts int64, frame []byte) error {
 	// ebml-go hands the frame to its goroutine without copying; frames
-	// come fresh from the sample builder and are not reused.
+	// come fresh from the assembler and are not reused.
 	if _, err := m.bw.Write(key, pts, frame); err != nil {
 		return err
 	}

@@ -2,8 +2,8 @@
 // the RTP packets of a remote VP8 track into a playable WebM or IVF file or
 // stream on any io.Writer.
 //
-// A Recorder reorders packets with pion's sample builder, rebuilds whole
-// VP8 frames (RFC 7741), writes nothing until the first complete keyframe,
+// A Recorder reorders packets and rebuilds whole VP8 frames (RFC 7741)
+// the moment their last packet is in (see assembler), writes nothing until the first complete keyframe,
 // and takes frame times from the RTP timestamps. It knows nothing about
 // peer connections: pkg/peer (or a test) feeds it packets and passes a
 // RequestKeyFrame callback that sends a PLI (RFC 4585 section 6.3.1).
@@ -20,9 +20,7 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
-	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4/pkg/media"
-	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
 )
 
 // Format is a container for the recorded video.
@@ -171,7 +169,7 @@ type Recorder struct {
 	seeker *seekOutput
 	mux    muxer // nil until the first keyframe
 
-	sb *samplebuilder.SampleBuilder
+	asm *assembler
 
 	// Sequence numbers, extended to 64 bits, of the current SSRC.
 	ssrc       uint32
@@ -182,7 +180,7 @@ type Recorder struct {
 	sawMarker  bool  // a frame-ending packet arrived since the last resync
 	lostBase   int64 // PacketsLost of earlier SSRCs
 	behind     int   // consecutive packets far behind highestSeq
-	lastOut    int64 // last packet the sample builder released
+	lastOut    int64 // last packet the assembler released
 	haveOut    bool
 	padding    [1 << 10]uint64 // bit per sequence number of padding-only packets
 
@@ -241,25 +239,12 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 		r.maxDelay = DefaultMaxDelay
 	}
 	r.out, r.seeker = newOutput(w)
-	r.sb = r.newSampleBuilder()
+	r.asm = r.newAssembler()
 	return r, nil
 }
 
-// vp8Depacketizer tightens codecs.VP8Packet's partition-head test: a frame
-// starts only at the start of partition 0 (RFC 7741 section 4.2: S=1 and
-// PID=0), not at the start of a later partition.
-type vp8Depacketizer struct {
-	codecs.VP8Packet
-}
-
-func (*vp8Depacketizer) IsPartitionHead(payload []byte) bool {
-	return len(payload) > 0 && payload[0]&0x10 != 0 && payload[0]&0x07 == 0
-}
-
-func (r *Recorder) newSampleBuilder() *samplebuilder.SampleBuilder {
-	return samplebuilder.New(r.maxLate, &vp8Depacketizer{}, uint32(r.clock), // #nosec G115: from a uint32
-		samplebuilder.WithMaxTimeDelay(r.maxDelay),
-		samplebuilder.WithRTPHeaders(true))
+func (r *Recorder) newAssembler() *assembler {
+	return newAssembler(r.maxLate, uint32(int64(r.maxDelay)*r.clock/int64(time.Second))) // #nosec G115: bounded by options
 }
 
 // WriteRTP adds one packet of the track. It does not keep p: the packet is
@@ -356,6 +341,7 @@ func (r *Recorder) push(p *rtp.Packet) (request bool) {
 		// Padding only (RFC 3550 section 5.1): no media, but its
 		// sequence number is not a loss either.
 		r.padding[uint16(seq)/64] |= 1 << (uint16(seq) % 64)
+		r.asm.push(seq, nil, true)
 		return request
 	}
 	r.padding[uint16(seq)/64] &^= 1 << (uint16(seq) % 64)
@@ -371,20 +357,20 @@ func (r *Recorder) push(p *rtp.Packet) (request bool) {
 		},
 		Payload: append([]byte(nil), p.Payload...),
 	}
-	r.sb.Push(cp)
+	r.asm.push(seq, cp, false)
 	if p.Marker {
 		r.sawMarker = true
 	}
 	if !r.haveOut && !r.sawMarker {
-		// The sample builder fixes where its output starts at the first
-		// Pop; a packet older than that which arrives later is lost.
+		// The assembler fixes where its output starts at its first
+		// release; a packet older than that which arrives later is lost.
 		// Hold off until the first frame's last packet (the marker, RFC
 		// 7741 section 4.1) is in, so a first keyframe that arrived out
 		// of order is still whole; waiting longer only delays the
 		// picture.
 		return request
 	}
-	return r.drain() || request
+	return r.drain(false) || request
 }
 
 func (r *Recorder) updateLost() {
@@ -397,17 +383,16 @@ func (r *Recorder) updateLost() {
 	r.statsMu.Unlock()
 }
 
-// resync flushes the sample builder and starts a new one, as after an SSRC
+// resync flushes the assembler and starts a new one, as after an SSRC
 // change or a jump in sequence numbers; the next frame written must be a
 // keyframe. It leaves haveSeq to the caller.
 func (r *Recorder) resync() (request bool) {
-	r.sb.Flush()
-	request = r.drain()
+	request = r.drain(true)
 	lost := r.highestSeq - r.firstSeq + 1 - r.received
 	if lost > 0 {
 		r.lostBase += lost
 	}
-	r.sb = r.newSampleBuilder()
+	r.asm = r.newAssembler()
 	r.sawMarker = false
 	r.haveSeq = false
 	r.haveOut = false
@@ -419,10 +404,11 @@ func (r *Recorder) resync() (request bool) {
 	return request
 }
 
-// drain takes every finished sample out of the sample builder.
-func (r *Recorder) drain() (request bool) {
+// drain takes every finished frame out of the assembler; with flush, it
+// gives up on missing packets to empty it.
+func (r *Recorder) drain(flush bool) (request bool) {
 	for {
-		s := r.sb.Pop()
+		s := r.asm.pop(flush)
 		if s == nil {
 			return request
 		}
@@ -432,7 +418,7 @@ func (r *Recorder) drain() (request bool) {
 	}
 }
 
-// seqOf extends a sequence number the sample builder released, which is
+// seqOf extends a sequence number the assembler released, which is
 // never ahead of highestSeq.
 func (r *Recorder) seqOf(seq uint16) int64 {
 	return r.highestSeq - int64(uint16(r.highestSeq)-seq)
@@ -452,7 +438,7 @@ func (r *Recorder) lostBetween(from, to int64) bool {
 	return lost
 }
 
-// frame handles one sample from the sample builder and reports whether to
+// frame handles one frame from the assembler and reports whether to
 // request a keyframe.
 func (r *Recorder) frame(s *media.Sample) (request bool) {
 	if len(s.RTPHeaders) == 0 {
@@ -466,9 +452,9 @@ func (r *Recorder) frame(s *media.Sample) (request bool) {
 	gap := r.haveOut && r.lostBetween(r.lastOut, first)
 	r.lastOut, r.haveOut = last, true
 
-	// The sample builder also cuts a frame at a timestamp change, so a
-	// frame whose last packet (the one with the marker, RFC 7741 section
-	// 4.1) was lost comes out truncated.
+	// The assembler also cuts a frame at a timestamp change, so a frame
+	// whose last packet (the one with the marker, RFC 7741 section 4.1)
+	// was lost comes out truncated.
 	complete := s.RTPHeaders[len(s.RTPHeaders)-1].Marker && len(s.Data) > 0
 	if gap || !complete {
 		if !r.waitKey {
@@ -613,8 +599,7 @@ func (r *Recorder) Close() error {
 		return r.err
 	}
 	r.closed = true
-	r.sb.Flush()
-	r.drain()
+	r.drain(true)
 	if r.mux != nil {
 		if err := r.mux.finish(); err != nil {
 			r.out.fail(err)
