@@ -72,6 +72,8 @@ type statsLine struct {
 	FPSRecv   float64 `json:"fps_recv"`
 	NACK      int     `json:"nack"`
 	Lost      int     `json:"packets_lost"`
+	P50       float64 `json:"latency_ms_p50"`
+	P95       float64 `json:"latency_ms_p95"`
 	Final     bool    `json:"final"`
 }
 
@@ -113,7 +115,7 @@ func TestCongestionControlUnderRateCap(t *testing.T) {
 	offer := startArgv(t, ctx, "offer", false, []string{"ip", "netns", "exec", n.a, binPath, "offer", "--source", "test",
 		"--width", "640", "--height", "480", "--bitrate", "2.5M", "--duration", "14s",
 		"--ice-server", "none", "--interface", n.devA, "--stats", offerStats})
-	answer := startArgv(t, ctx, "answer", false, []string{"ip", "netns", "exec", n.b, binPath, "answer",
+	answer := startArgv(t, ctx, "answer", false, []string{"ip", "netns", "exec", n.b, binPath, "answer", "--measure",
 		"-o", filepath.Join(dir, "capped.webm"), "--ice-server", "none", "--interface", n.devB, "--stats", answerStats})
 	answer.paste(offer.blob(ctx))
 	offer.paste(answer.blob(ctx))
@@ -151,5 +153,20 @@ func TestCongestionControlUnderRateCap(t *testing.T) {
 		t.Errorf("video stalled under the cap: receiver stats %+v", recv)
 	}
 	t.Logf("targets after 8 s under a 1 Mbit/s cap: %v", settled)
+	// Glass-to-glass latency once settled: the point of backing off is
+	// that video does not sit in the bottleneck's queue.
+	var p95s []float64
+	for _, s := range recv {
+		if !s.Final && s.T >= 8 && s.P95 > 0 {
+			p95s = append(p95s, s.P95)
+		}
+	}
+	if len(p95s) == 0 {
+		t.Fatalf("no latency figures from --measure: %+v", recv)
+	}
+	if med := slices.Sorted(slices.Values(p95s))[len(p95s)/2]; med > 400 {
+		t.Errorf("median p95 latency after 8 s is %.0f ms under the cap; the queue is not being drained", med)
+	}
+	t.Logf("p95 glass-to-glass latency each second after 8 s: %v ms", p95s)
 	decodesCleanly(t, filepath.Join(dir, "capped.webm"))
 }
