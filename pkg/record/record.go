@@ -553,7 +553,7 @@ func (r *Recorder) unwrap(ts uint32) int64 {
 	case r.haveTS:
 		r.extTS += int64(int32(ts - r.lastTS)) // #nosec G115: wraps on purpose
 	case r.rebase && r.mux != nil:
-		gap := time.Now().Sub(r.lastAt) * time.Duration(r.clock) / time.Second
+		gap := time.Since(r.lastAt) * time.Duration(r.clock) / time.Second
 		r.extTS = r.firstTS + r.lastPTS + max(int64(gap), 1)
 		r.rebase = false
 	default:
