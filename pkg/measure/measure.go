@@ -13,8 +13,8 @@ package measure
 
 import (
 	"errors"
-	"fmt"
 	"image"
+	"log/slog"
 	"math"
 	"slices"
 	"sync"
@@ -24,201 +24,345 @@ import (
 	"github.com/p2pcam/p2pcam/pkg/vp8"
 )
 
+// Defaults for zero Options fields.
+const (
+	DefaultPSNREvery = 10
+	DefaultWindow    = 150
+)
+
 // Options tune a Meter. The zero value is ready to use.
 type Options struct {
-	// Now is the clock; nil means time.Now.
+	// Now is the clock read right after each frame is decoded; nil means
+	// time.Now.
 	Now func() time.Time
-	// PSNREvery compares one frame in this many with the reference (0:
-	// 10). Repainting and comparing costs about as much as decoding, so
-	// every frame at 1080p30 would cost a good part of a core.
+	// Logger receives a debug record for each decode error and the first
+	// unreadable stamp; nil discards them.
+	Logger *slog.Logger
+	// PSNREvery compares one frame in this many with the reference: the
+	// first frame with a readable stamp and every PSNREvery-th after it.
+	// 0 means DefaultPSNREvery (10), a negative value never compares.
+	// Repainting and comparing costs about half a decode, so doing it for
+	// every frame at 1080p30 would take a good part of a core here (see
+	// BenchmarkFrame).
 	PSNREvery int
-	// Window is how many recent frames the windowed figures cover (0:
-	// 150, five seconds at 30 fps).
+	// Window is how many of the latest frames with a readable stamp
+	// Recent's latency and PSNR figures cover; 0 means DefaultWindow (150,
+	// five seconds at 30 fps).
 	Window int
 }
 
-// Figures are what a Meter measured over some span of frames.
+// Figures are what a Meter measured. The counters and Frozen always cover
+// the whole call; the latency and PSNR figures cover the frames Total or
+// Recent says.
 type Figures struct {
-	Frames     uint64 // frames decoded with a readable stamp
-	Lost       uint64 // frames the sender stamped that never showed up
-	Unreadable uint64 // decoded frames whose stamp failed its check
-	DecodeErrs uint64 // frames libvpx could not decode
-	// LatencyP50, LatencyP95 and LatencyMax are capture-to-decoded
-	// latencies, to the millisecond the stamp resolves.
+	// Frames counts frames decoded with a readable stamp.
+	Frames uint64
+	// Lost counts frames the sender stamped that were never decoded here:
+	// the gaps in the stamped sequence numbers from the first frame
+	// measured on (what was lost before it is unknown). Frames the sender's
+	// encoder skipped (rate control) count too, as does everything
+	// discarded while waiting for a keyframe after a decode error.
+	Lost uint64
+	// Unreadable counts decoded frames whose stamp failed its check (a
+	// source other than the test pattern, or a badly damaged picture).
+	Unreadable uint64
+	// DecodeErrs counts frames libvpx refused. After one, frames are
+	// skipped until the next keyframe; those are not counted here.
+	DecodeErrs uint64
+	// LatencyP50, LatencyP95 and LatencyMax are glass-to-glass latencies:
+	// the local clock right after a frame was decoded minus the capture
+	// time in its stamp, to the millisecond the stamp resolves. The stamp
+	// holds milliseconds modulo 2^32 and is compared with the local clock
+	// modulo 2^32, so the wrap every 49.7 days does not matter. A latency
+	// below zero (clocks that disagree) counts as zero. All zero when no
+	// stamp was read.
 	LatencyP50, LatencyP95, LatencyMax time.Duration
-	// Frozen is the total time the picture stood still for longer than a
-	// freeze: a gap between two decoded frames longer than max(3 frame
-	// intervals, 1 interval + 150 ms), as WebRTC's freeze statistics
-	// define it. The whole gap counts.
+	// Frozen is the total time the picture stood still when it should have
+	// moved. Between two consecutive frames that carry a newer sequence
+	// number (readable stamps, decoded at local times t0 < t1), the gap
+	// t1-t0 is a freeze when it exceeds max(3T, T+150 ms), T being the
+	// sender's frame interval as estimated before t1 from the stamps (a
+	// moving average, weight 1/8, of capture-time differences per sequence
+	// step; 1/30 s until two stamps were read). This is WebRTC's freeze
+	// rule (webrtc-stats, freezeCount); the whole gap counts, not just the
+	// excess. Frames dropped before decoding thus show up as a freeze
+	// when they leave a long enough gap.
 	Frozen time.Duration
-	// PSNR is the mean luma PSNR in dB of the frames compared (identical
-	// frames count as 99 dB); 0 when none was compared.
+	// PSNR is the mean luma (Y plane only) PSNR in dB of the compared
+	// frames against the pattern frame their stamp names, repainted at the
+	// decoded size: 10*log10(255²/MSE), capped at 99 dB (identical
+	// pictures). 0 when no frame was compared.
 	PSNR float64
 }
 
-// maxSamples bounds the whole-call latency record (an hour at 30 fps
-// is 108,000).
-const maxSamples = 1 << 20
+// histMax is the highest latency in ms Total's percentiles resolve;
+// higher ones count as this much (LatencyMax stays exact). It bounds the
+// histogram at 480 KB even when the clocks disagree by days.
+const histMax = 60_000
 
-// Meter measures frames as they are written. Frame is called from one
-// goroutine; the figures may be read from any.
-type Meter struct {
-	opts Options
-	dec  *vp8.Decoder
-	ref  *image.YCbCr
-
-	mu       sync.Mutex
-	total    Figures
-	all      []float32 // every latency, ms
-	recent   []float32 // ring of the last Window latencies, ms
-	next     int
-	psnrSum  float64
-	psnrN    int
-	waitKey  bool
-	haveSeq  bool
-	seq      int64  // unwrapped sequence number of the last frame
-	millis   uint32 // its capture time
-	lastAt   time.Time
-	interval time.Duration // frame interval, from the stamps
-	count    int
+// sample is one measured frame in the Recent window.
+type sample struct {
+	latency float32 // ms
+	psnr    float32 // dB, NaN when the frame was not compared
 }
 
-// New returns a Meter with its own VP8 decoder.
+// Meter measures frames as they are written. Frame is called from one
+// goroutine at a time; Total and Recent may be called from any goroutine
+// at any time, also concurrently with Frame.
+type Meter struct {
+	opts Options
+	log  *slog.Logger
+	dec  *vp8.Decoder
+
+	// Used by Frame only.
+	ref        *image.YCbCr
+	waitKey    bool
+	haveSeq    bool
+	seq        int64  // unwrapped sequence number of the last frame
+	millis     uint32 // its capture time
+	lastAt     time.Time
+	interval   time.Duration // sender's frame interval, from the stamps
+	haveIv     bool
+	readable   int
+	warnedRead bool
+
+	mu      sync.Mutex // guards the rest
+	total   Figures
+	hist    []uint64 // whole call: frames per latency in ms, index = ms
+	maxLat  int32    // whole call's highest latency, ms
+	window  []sample // ring of the last Window samples
+	next    int
+	psnrSum float64
+	psnrN   uint64
+}
+
+// New returns a Meter with its own VP8 decoder; Close it when done.
 func New(opts Options) (*Meter, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.PSNREvery <= 0 {
-		opts.PSNREvery = 10
+	if opts.PSNREvery == 0 {
+		opts.PSNREvery = DefaultPSNREvery
 	}
 	if opts.Window <= 0 {
-		opts.Window = 150
+		opts.Window = DefaultWindow
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
 	dec, err := vp8.NewDecoder()
 	if err != nil {
-		return nil, fmt.Errorf("measure: %w", err)
+		return nil, err
 	}
-	return &Meter{opts: opts, dec: dec, interval: time.Second / 30}, nil
+	return &Meter{opts: opts, log: log, dec: dec, interval: time.Second / 30}, nil
 }
 
 // Frame decodes one received VP8 frame and measures it. Frames must come
-// in order, as they are written.
+// complete and in stream order, as they are written to the recording;
+// keyFrame says whether data is a keyframe. Any input is safe: what libvpx
+// refuses counts as a decode error, after which frames are ignored until
+// the next keyframe. Frame does nothing after Close. data is not retained.
 func (m *Meter) Frame(data []byte, keyFrame bool) {
 	if m.waitKey && !keyFrame {
 		return
 	}
 	img, err := m.dec.Decode(data)
-	if errors.Is(err, vp8.ErrNoFrame) {
-		return
-	}
 	now := m.opts.Now()
-	if err != nil {
+	switch {
+	case errors.Is(err, vp8.ErrNoFrame), errors.Is(err, vp8.ErrClosed):
+		return
+	case err != nil:
+		m.log.Debug("measure: cannot decode a frame; waiting for a keyframe", "bytes", len(data), "key", keyFrame, "err", err)
+		m.waitKey = true
 		m.mu.Lock()
 		m.total.DecodeErrs++
 		m.mu.Unlock()
-		m.waitKey = true
 		return
 	}
 	m.waitKey = false
+
 	st, ok := pattern.Read(img)
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	if !ok {
+		if !m.warnedRead {
+			m.warnedRead = true
+			m.log.Debug("measure: a decoded frame carries no readable stamp; is the sender's source the test pattern?",
+				"width", img.Rect.Dx(), "height", img.Rect.Dy())
+		}
+		m.mu.Lock()
 		m.total.Unreadable++
+		m.mu.Unlock()
 		return
 	}
-	// Latency from the stamp's milliseconds, modulo 2^32 like the stamp.
-	lat := float32(int32(uint32(now.UnixMilli()) - st.Millis))
-	m.total.Frames++
-	if len(m.all) < maxSamples {
-		m.all = append(m.all, lat)
-	}
-	if len(m.recent) < m.opts.Window {
-		m.recent = append(m.recent, lat)
-	} else {
-		m.recent[m.next] = lat
-		m.next = (m.next + 1) % m.opts.Window
-	}
+	// Both sides modulo 2^32 ms; the difference as a signed number
+	// survives the wrap.
+	lat := max(int32(uint32(now.UnixMilli())-st.Millis), 0) // #nosec G115 -- modular on purpose
 
+	var lost uint64
+	var frozen time.Duration
 	seq := int64(st.Seq)
 	if m.haveSeq {
-		seq = m.seq + int64(int16(st.Seq-uint16(m.seq))) // #nosec G115: wraps on purpose
-		d := seq - m.seq
-		if d > 1 {
-			m.total.Lost += uint64(d - 1)
-		}
-		// Follow the sender's frame rate, smoothed.
-		if iv := time.Duration(int32(st.Millis-m.millis)) * time.Millisecond; d > 0 && iv > 0 {
-			m.interval = (9*m.interval + iv/time.Duration(d)) / 10
-		}
-		if gap := now.Sub(m.lastAt); gap > max(3*m.interval, m.interval+150*time.Millisecond) {
-			m.total.Frozen += gap
+		d := int64(int16(st.Seq - uint16(m.seq))) // #nosec G115 -- wraps on purpose
+		seq = m.seq + d
+		if d > 0 {
+			lost = uint64(d - 1)
+			if gap := now.Sub(m.lastAt); gap > max(3*m.interval, m.interval+150*time.Millisecond) {
+				frozen = gap
+			}
+			if iv := time.Duration(int32(st.Millis-m.millis)) * time.Millisecond / time.Duration(d); iv > 0 { // #nosec G115
+				if m.haveIv {
+					m.interval = (7*m.interval + iv) / 8
+				} else {
+					m.interval, m.haveIv = iv, true
+				}
+			}
 		}
 	}
-	m.haveSeq, m.seq, m.millis, m.lastAt = true, seq, st.Millis, now
+	if !m.haveSeq || seq != m.seq {
+		// A repeated sequence number is the same picture: the freeze,
+		// if any, goes on.
+		m.lastAt = now
+	}
+	m.haveSeq, m.seq, m.millis = true, seq, st.Millis
 
-	m.count++
-	if m.count%m.opts.PSNREvery == 1 || m.opts.PSNREvery == 1 {
-		m.psnrSum += m.psnr(img, int(seq), st.Millis)
+	psnr := float32(math.NaN())
+	if m.opts.PSNREvery > 0 && m.readable%m.opts.PSNREvery == 0 {
+		psnr = float32(m.psnr(img, int(seq), st.Millis))
+	}
+	m.readable++
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.total.Frames++
+	m.total.Lost += lost
+	m.total.Frozen += frozen
+	m.maxLat = max(m.maxLat, lat)
+	b := min(int(lat), histMax)
+	if b >= len(m.hist) {
+		m.hist = append(m.hist, make([]uint64, b+1-len(m.hist))...)
+	}
+	m.hist[b]++
+	s := sample{latency: float32(lat), psnr: psnr}
+	if len(m.window) < m.opts.Window {
+		m.window = append(m.window, s)
+	} else {
+		m.window[m.next] = s
+		m.next = (m.next + 1) % m.opts.Window
+	}
+	if !math.IsNaN(float64(psnr)) {
+		m.psnrSum += float64(psnr)
 		m.psnrN++
 	}
 }
 
-// psnr compares img's luma with the pattern frame seq stamped at millis.
+// psnr compares img's luma with pattern frame seq stamped at millis,
+// repainted at img's size. seq is the unwrapped sequence number, which
+// equals the sender's frame counter as long as the first frame measured
+// was stamped before that counter first wrapped (36 minutes at 30 fps);
+// the bouncing box, unlike the stamp, does not repeat every 65536 frames.
 func (m *Meter) psnr(img *image.YCbCr, seq int, millis uint32) float64 {
 	r := img.Rect
 	if m.ref == nil || m.ref.Rect != r {
 		m.ref = image.NewYCbCr(r, image.YCbCrSubsampleRatio420)
 	}
 	pattern.Paint(m.ref, seq, time.UnixMilli(int64(millis)))
+	return lumaPSNR(img, m.ref)
+}
+
+// lumaPSNR is the PSNR of a's Y plane against b's, which must be the same
+// size; 99 when they are identical.
+func lumaPSNR(a, b *image.YCbCr) float64 {
+	w, h := a.Rect.Dx(), a.Rect.Dy()
 	var sum uint64
-	w, h := r.Dx(), r.Dy()
 	for y := range h {
-		a := img.Y[y*img.YStride : y*img.YStride+w]
-		b := m.ref.Y[y*m.ref.YStride : y*m.ref.YStride+w]
-		for x := range a {
-			d := int(a[x]) - int(b[x])
-			sum += uint64(d * d)
+		ra := a.Y[y*a.YStride : y*a.YStride+w]
+		rb := b.Y[y*b.YStride : y*b.YStride+w]
+		for x, v := range ra {
+			d := int(v) - int(rb[x])
+			sum += uint64(d * d) // #nosec G115 -- a square
 		}
 	}
-	if sum == 0 {
+	if sum == 0 || w*h == 0 {
 		return 99
 	}
 	mse := float64(sum) / float64(w*h)
-	return math.Min(99, 10*math.Log10(255*255/mse))
+	return min(99, 10*math.Log10(255*255/mse))
 }
 
-// Total returns the figures over every frame so far.
+// Total returns the figures for the whole call so far: latency
+// percentiles over every frame with a readable stamp (exact at the stamp's
+// millisecond resolution up to 60 s; latencies beyond count as 60 s) and
+// PSNR over every frame compared.
 func (m *Meter) Total() Figures {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.figures(m.all)
-}
-
-// Recent returns the figures with latencies over the last Window frames;
-// the counters are totals.
-func (m *Meter) Recent() Figures {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.figures(m.recent)
-}
-
-func (m *Meter) figures(lat []float32) Figures {
 	f := m.total
 	if m.psnrN > 0 {
 		f.PSNR = m.psnrSum / float64(m.psnrN)
 	}
-	if len(lat) == 0 {
+	if f.Frames == 0 {
 		return f
 	}
-	s := slices.Clone(lat)
-	slices.Sort(s)
-	ms := func(v float32) time.Duration { return time.Duration(v * float32(time.Millisecond)) }
-	f.LatencyP50 = ms(s[len(s)/2])
-	f.LatencyP95 = ms(s[min(len(s)-1, len(s)*95/100)])
-	f.LatencyMax = ms(s[len(s)-1])
+	f.LatencyP50 = millis(histRank(m.hist, rank(f.Frames, 50)))
+	f.LatencyP95 = millis(histRank(m.hist, rank(f.Frames, 95)))
+	f.LatencyMax = millis(int(m.maxLat))
 	return f
 }
 
-// Close frees the decoder. Frame must not be called after it.
+// Recent returns the figures with latency percentiles and PSNR over the
+// last Window frames with a readable stamp (the PSNR of those among them
+// that were compared); the counters and Frozen are whole-call totals, as
+// in Total.
+func (m *Meter) Recent() Figures {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f := m.total
+	if len(m.window) == 0 {
+		return f
+	}
+	lat := make([]float32, 0, len(m.window))
+	var sum float64
+	var n int
+	for _, s := range m.window {
+		lat = append(lat, s.latency)
+		if !math.IsNaN(float64(s.psnr)) {
+			sum += float64(s.psnr)
+			n++
+		}
+	}
+	if n > 0 {
+		f.PSNR = sum / float64(n)
+	}
+	slices.Sort(lat)
+	k := uint64(len(lat))
+	f.LatencyP50 = millis(int(lat[rank(k, 50)]))
+	f.LatencyP95 = millis(int(lat[rank(k, 95)]))
+	f.LatencyMax = millis(int(lat[k-1]))
+	return f
+}
+
+// rank is the 0-based index of the p-th percentile among n > 0 sorted
+// values (nearest rank: the smallest value with at least p% of the values
+// at or below it).
+func rank(n uint64, p uint64) uint64 {
+	return max((n*p+99)/100, 1) - 1
+}
+
+// histRank returns the latency in ms of the value at 0-based index i in
+// the sorted order the histogram h counts.
+func histRank(h []uint64, i uint64) int {
+	var seen uint64
+	for ms, c := range h {
+		seen += c
+		if seen > i {
+			return ms
+		}
+	}
+	return len(h) - 1
+}
+
+func millis(ms int) time.Duration { return time.Duration(ms) * time.Millisecond }
+
+// Close frees the decoder. It is idempotent and safe to call while Frame
+// runs on another goroutine; Frame does nothing afterwards.
 func (m *Meter) Close() error { return m.dec.Close() }
