@@ -488,8 +488,15 @@ func (r *Recorder) frame(s *media.Sample) (request bool) {
 		r.firstTS = ts
 	}
 	pts := ts - r.firstTS
-	if pts < r.lastPTS {
-		pts = r.lastPTS // keep time monotonic whatever the sender does
+	// Keep time strictly increasing at the containers' millisecond
+	// resolution, whatever the sender does: frames sent in a burst can
+	// carry timestamps less than a millisecond apart, and players reject
+	// two frames at the same time.
+	if r.stats.FramesWritten > 0 && pts*1000/r.clock <= r.lastPTS*1000/r.clock {
+		pts = (r.lastPTS*1000/r.clock + 1) * r.clock / 1000
+		for pts*1000/r.clock <= r.lastPTS*1000/r.clock {
+			pts++
+		}
 	}
 	ms := pts * 1000 / r.clock
 	if err := r.mux.writeFrame(key, ms, s.Data); err != nil {

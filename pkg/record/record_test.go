@@ -564,3 +564,50 @@ func TestFormatForPath(t *testing.T) {
 		}
 	}
 }
+
+// TestBurstTimestamps feeds frames whose RTP timestamps are less than a
+// millisecond apart, as a sender that caught up after a stall sends them:
+// the container must still get strictly increasing times, or players
+// complain of non-monotonic timestamps.
+func TestBurstTimestamps(t *testing.T) {
+	needFFmpeg(t)
+	frames := readIVF(t, fixture320)[:30]
+	for _, format := range []Format{FormatWebM, FormatIVF} {
+		t.Run(format.String(), func(t *testing.T) {
+			s := newSink(t, false, "."+format.String())
+			r, err := New(s.w, Options{Format: format})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pkts, _ := feed{}.packets(frames)
+			for _, p := range pkts {
+				// Frames 10 to 19 all within the same millisecond.
+				if f := int(p.Timestamp / 3000); f >= 10 && f < 20 {
+					p.Timestamp = 10*3000 + uint32(f-10)*5
+				}
+				if err := r.WriteRTP(p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			s.done()
+			// ffmpeg's null output squeezes times onto the frame rate and
+			// would complain about frames a millisecond apart; ask ffprobe
+			// for the packet times themselves.
+			pts := strings.Fields(run(t, nil, "ffprobe", "-v", "error", "-select_streams", "v:0",
+				"-show_entries", "packet=pts", "-of", "csv=p=0", s.path))
+			for i := 1; i < len(pts); i++ {
+				a, _ := strconv.Atoi(pts[i-1])
+				b, _ := strconv.Atoi(pts[i])
+				if b <= a {
+					t.Fatalf("packet %d at pts %d after %d: times must increase\n%v", i, b, a, pts)
+				}
+			}
+			if len(pts) != 30 {
+				t.Fatalf("%d packets; want 30", len(pts))
+			}
+		})
+	}
+}
