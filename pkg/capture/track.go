@@ -3,6 +3,7 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -33,7 +34,8 @@ type Track struct {
 
 	interval time.Duration // the nominal frame interval
 
-	frames atomic.Uint64
+	frames   atomic.Uint64
+	captured atomic.Int64 // unix ns when the frame being encoded was read
 }
 
 // newTrack builds the encoder up front (libvpx's set-up costs tens of
@@ -45,7 +47,18 @@ func newTrack(r video.Reader, closeSrc func() error, b codec.VideoEncoderBuilder
 		closeSrc()
 		return nil, fmt.Errorf("create track: %w", err)
 	}
-	enc, err := b.BuildVideoEncoder(r, m)
+	t := &Track{TrackLocalStaticSample: tl, src: r, closeSrc: closeSrc}
+	// Note when each frame was captured: RTP timestamps follow capture,
+	// not the moments the encoder hands frames over, which bunch up after
+	// a stall.
+	stamped := video.ReaderFunc(func() (image.Image, func(), error) {
+		img, release, err := r.Read()
+		if err == nil {
+			t.captured.Store(time.Now().UnixNano())
+		}
+		return img, release, err
+	})
+	enc, err := b.BuildVideoEncoder(stamped, m)
 	if err != nil {
 		closeSrc()
 		return nil, fmt.Errorf("start encoder: %w", err)
@@ -54,7 +67,8 @@ func newTrack(r video.Reader, closeSrc func() error, b codec.VideoEncoderBuilder
 	if m.FrameRate > 0 {
 		interval = time.Duration(float64(time.Second) / float64(m.FrameRate))
 	}
-	return &Track{TrackLocalStaticSample: tl, src: r, closeSrc: closeSrc, enc: enc, interval: interval}, nil
+	t.enc, t.interval = enc, interval
+	return t, nil
 }
 
 // Start starts capturing, encoding and sending in the background; the
@@ -88,10 +102,12 @@ func (t *Track) pump(enc codec.ReadCloser) {
 			}
 			return
 		}
-		now := time.Now()
+		// The encoder (lag 0, no frame dropping) returns the frame it
+		// read last, so captured is this frame's capture time.
+		now := time.Unix(0, t.captured.Load())
 		d := fallback
 		if !last.IsZero() {
-			d = now.Sub(last)
+			d = max(now.Sub(last), time.Millisecond)
 		}
 		last = now
 		werr := t.WriteSample(media.Sample{Data: data, Duration: d})
