@@ -86,7 +86,7 @@ func (r *receiver) record(t *webrtc.TrackRemote) error {
 		RequestKeyFrame: func() { _ = r.p.RequestKeyFrame(ssrc) },
 	}
 	if r.s.cfg.Measure {
-		m, err := measure.New(measure.Options{})
+		m, err := measure.New(measure.Options{Logger: r.s.log})
 		if err != nil {
 			return err
 		}
@@ -140,8 +140,9 @@ func (r *receiver) stats() record.Stats {
 	return rec.Stats()
 }
 
-// measured returns the --measure figures: over the last seconds, or for
-// the whole call when final. nil before the meter saw a frame.
+// measured returns the --measure figures: latency and PSNR over the last
+// frames (the whole call when final); counters are always whole-call. nil
+// before the meter saw a frame.
 func (r *receiver) measured(final bool) *Measured {
 	r.mu.Lock()
 	m := r.meter
