@@ -2,6 +2,7 @@ package peer
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
@@ -58,7 +59,9 @@ func interceptors(m *webrtc.MediaEngine, onStats func(stats.Getter), w *watcher,
 	}
 	// Cap retransmissions: unlimited NACKs on a lossy, narrow link become a
 	// storm that starves the video they are meant to repair.
-	gen := []nack.GeneratorOption{nack.GeneratorMaxNacksPerPacket(3)}
+	// Ask for a missing packet within 20 ms (pion's default is 100 ms):
+	// the receiver waits for repairs only about two round trips.
+	gen := []nack.GeneratorOption{nack.GeneratorMaxNacksPerPacket(3), nack.GeneratorInterval(20 * time.Millisecond)}
 	resp := []nack.ResponderOption{nack.ResponderSize(nackBufferPackets)}
 	if err := webrtc.ConfigureNackWithOptions(m, reg, gen, resp...); err != nil {
 		return nil, fmt.Errorf("configure nack: %w", err)

@@ -20,7 +20,8 @@ import (
 // cut short, and see gaps between them.
 type assembler struct {
 	maxLate  int64
-	maxDelay uint32 // in RTP ticks
+	maxDelay uint32        // in RTP ticks
+	delay    func() uint32 // if set, the current wait in RTP ticks, instead of maxDelay
 
 	ring []slot // indexed by sequence number modulo len(ring)
 	mask int64
@@ -167,7 +168,11 @@ func (a *assembler) tooLate(seq int64) bool {
 	// The oldest packet present after the hole dates the frame.
 	for s := seq + 1; s <= a.highest; s++ {
 		if e := a.at(s); e != nil && !e.padding {
-			return a.newest-e.pkt.Timestamp > a.maxDelay && int32(a.newest-e.pkt.Timestamp) > 0
+			wait := a.maxDelay
+			if a.delay != nil {
+				wait = a.delay()
+			}
+			return a.newest-e.pkt.Timestamp > wait && int32(a.newest-e.pkt.Timestamp) > 0
 		}
 	}
 	return false

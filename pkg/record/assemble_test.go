@@ -2,6 +2,7 @@ package record
 
 import (
 	"testing"
+	"time"
 
 	"github.com/pion/rtp"
 )
@@ -56,6 +57,42 @@ func TestAssemblerReleasesFramesAtOnce(t *testing.T) {
 				if string(got) != string(tc.want[i]) {
 					t.Fatalf("after push %d: released %q; want %q", i, got, tc.want[i])
 				}
+			}
+		})
+	}
+}
+
+// TestAssemblerWaitFollowsRTT: a missing packet is given up once later
+// frames are more than the RTT-based wait ahead, not after MaxDelay.
+func TestAssemblerWaitFollowsRTT(t *testing.T) {
+	tests := []struct {
+		name     string
+		rtt      time.Duration
+		released bool // frames behind the hole released
+	}{
+		{"short rtt gives up quickly", 10 * time.Millisecond, true},
+		{"long rtt keeps waiting", 200 * time.Millisecond, false},
+		{"unknown rtt waits maxDelay", 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newAssembler(1024, 45000) // maxDelay 500 ms
+			a.delay = func() uint32 { return uint32(waitFor(tc.rtt, 500*time.Millisecond) * 90 / time.Millisecond) }
+			a.push(1, vp8Pkt(0, true, true, 'a'), false)
+			// 2 is lost; 3 is a frame 33 ms later, 4 one 133 ms later: 100 ms
+			// after the first frame behind the hole.
+			a.push(3, vp8Pkt(3000, true, true, 'b'), false)
+			a.push(4, vp8Pkt(12000, true, true, 'c'), false)
+			var got []byte
+			for s := a.pop(false); s != nil; s = a.pop(false) {
+				got = append(got, s.Data[0])
+			}
+			want := "a"
+			if tc.released {
+				want = "abc"
+			}
+			if string(got) != want {
+				t.Fatalf("released %q; want %q", got, want)
 			}
 		})
 	}

@@ -108,6 +108,27 @@ type Options struct {
 	// MaxDelay bounds, in RTP time, how long a missing packet is waited
 	// for before the frames behind it are released; 0 means 500 ms.
 	MaxDelay time.Duration
+	// RTT, if not nil, returns the current round-trip time, or 0 while it
+	// is unknown. A missing packet is then waited for only as long as a
+	// retransmission could take (two round trips plus the NACK interval
+	// and some slack, see waitFor), never beyond MaxDelay: there is no
+	// point holding later frames back for a repair that cannot come.
+	RTT func() time.Duration
+}
+
+// nackInterval is how often the receiver's NACK generator asks for missing
+// packets; pkg/peer configures the same.
+const nackInterval = 20 * time.Millisecond
+
+// waitFor is how long to wait for a missing packet given the round-trip
+// time: a NACK goes out within nackInterval, the retransmission needs a
+// round trip, and a second try another; 30 ms covers scheduling slack.
+// Without a measurement, or capped, it is maxDelay.
+func waitFor(rtt, maxDelay time.Duration) time.Duration {
+	if rtt <= 0 {
+		return maxDelay
+	}
+	return min(maxDelay, 2*rtt+nackInterval+30*time.Millisecond)
 }
 
 // Stats are a Recorder's counters since New.
@@ -164,6 +185,7 @@ type Recorder struct {
 	clock    int64
 	maxLate  uint16
 	maxDelay time.Duration
+	rtt      func() time.Duration
 
 	out    *output
 	seeker *seekOutput
@@ -224,6 +246,7 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 		clock:    int64(opts.ClockRate),
 		maxLate:  opts.MaxLate,
 		maxDelay: opts.MaxDelay,
+		rtt:      opts.RTT,
 		waitKey:  true,
 	}
 	if r.log == nil {
@@ -244,7 +267,13 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 }
 
 func (r *Recorder) newAssembler() *assembler {
-	return newAssembler(r.maxLate, uint32(int64(r.maxDelay)*r.clock/int64(time.Second))) // #nosec G115: bounded by options
+	a := newAssembler(r.maxLate, uint32(int64(r.maxDelay)*r.clock/int64(time.Second))) // #nosec G115: bounded by options
+	if r.rtt != nil {
+		a.delay = func() uint32 {
+			return uint32(int64(waitFor(r.rtt(), r.maxDelay)) * r.clock / int64(time.Second)) // #nosec G115: bounded by maxDelay
+		}
+	}
+	return a
 }
 
 // WriteRTP adds one packet of the track. It does not keep p: the packet is

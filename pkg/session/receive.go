@@ -84,6 +84,7 @@ func (r *receiver) record(t *webrtc.TrackRemote) error {
 		Format:          format,
 		Logger:          r.s.log,
 		RequestKeyFrame: func() { _ = r.p.RequestKeyFrame(ssrc) },
+		RTT:             r.p.RoundTrip,
 	}
 	if r.s.cfg.Measure {
 		m, err := measure.New(measure.Options{Logger: r.s.log})
