@@ -170,3 +170,71 @@ func TestCongestionControlUnderRateCap(t *testing.T) {
 	t.Logf("p95 glass-to-glass latency each second after 8 s: %v ms", p95s)
 	decodesCleanly(t, filepath.Join(dir, "capped.webm"))
 }
+
+// TestNACKRepairsLoss drops 3% of the packets arriving at the receiver
+// (nftables, in its namespace): NACKs must go out and repair most losses,
+// so nearly every frame still arrives and the recording decodes cleanly.
+func TestNACKRepairsLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes 8 s")
+	}
+	needFFmpeg(t)
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Skip("needs nft (apt-get install -y nftables)")
+	}
+	n := newNetPair(t)
+	rules := fmt.Sprintf(`table inet p2pcamloss {
+	chain in {
+		type filter hook input priority 0; policy accept;
+		iifname %q udp length > 200 numgen random mod 100 < 3 counter drop
+	}
+}`, n.devB)
+	cmd := exec.Command("ip", "netns", "exec", n.b, "nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(rules)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("nft unavailable: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	answerStats := filepath.Join(dir, "answer.jsonl")
+	offer := startArgv(t, ctx, "offer", false, []string{"ip", "netns", "exec", n.a, binPath, "offer", "--source", "test",
+		"--width", "640", "--height", "480", "--bitrate", "1M", "--duration", "8s", "--ice-server", "none", "--interface", n.devA})
+	answer := startArgv(t, ctx, "answer", false, []string{"ip", "netns", "exec", n.b, binPath, "answer",
+		"-o", filepath.Join(dir, "lossy.webm"), "--ice-server", "none", "--interface", n.devB, "--stats", answerStats})
+	answer.paste(offer.blob(ctx))
+	offer.paste(answer.blob(ctx))
+	if code := offer.wait(ctx); code != 0 {
+		t.Fatalf("offer exited %d\n%s", code, offer.errText())
+	}
+	if code := answer.wait(ctx); code != 0 {
+		t.Fatalf("answer exited %d\n%s", code, answer.errText())
+	}
+	stats := readStats(t, answerStats)
+	final := stats[len(stats)-1]
+	if !final.Final {
+		t.Fatalf("no final stats line: %+v", final)
+	}
+	var frames struct {
+		Recv int `json:"frames_recv"`
+	}
+	b, _ := os.ReadFile(answerStats)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &frames); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			out, _ := exec.Command("ip", "netns", "exec", n.b, "nft", "list", "table", "inet", "p2pcamloss").CombinedOutput()
+			t.Logf("drop rule and its counter:\n%s", out)
+		}
+	})
+	t.Logf("3%% loss: %d NACKs, %d packets counted lost, %d frames received of about 240", final.NACK, final.Lost, frames.Recv)
+	if final.NACK == 0 {
+		t.Errorf("no NACK was sent under 3%% loss")
+	}
+	if frames.Recv < 200 {
+		t.Errorf("only %d of about 240 frames arrived: NACK did not repair the losses", frames.Recv)
+	}
+	decodesCleanly(t, filepath.Join(dir, "lossy.webm"))
+}

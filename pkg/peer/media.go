@@ -50,10 +50,14 @@ func newMediaEngine() (*webrtc.MediaEngine, error) {
 // stats interceptor (whose getter pion v4.2 does not expose for senders) and
 // p2pcam's RTCP watcher.
 //
-// The congestion controller, when not nil, goes first, closest to the
-// network: it must see each packet after the TWCC interceptor numbered it.
+// The congestion controller, when not nil, goes right after the watcher,
+// close to the network: it must see each packet after the TWCC interceptor
+// numbered it.
 func interceptors(m *webrtc.MediaEngine, onStats func(stats.Getter), w *watcher, congestion interceptor.Factory, extra ...interceptor.Factory) (*interceptor.Registry, error) {
 	reg := &interceptor.Registry{}
+	// The watcher first: interceptors added earlier write RTCP past those
+	// added later, and it must see the NACK generator's requests.
+	reg.Add(w)
 	if congestion != nil {
 		reg.Add(congestion)
 	}
@@ -81,7 +85,6 @@ func interceptors(m *webrtc.MediaEngine, onStats func(stats.Getter), w *watcher,
 	}
 	sf.OnNewPeerConnection(func(_ string, g stats.Getter) { onStats(g) })
 	reg.Add(sf)
-	reg.Add(w)
 	for _, f := range extra {
 		reg.Add(f)
 	}

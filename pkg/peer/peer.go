@@ -408,14 +408,19 @@ func (p *Peer) RequestKeyFrame(ssrc uint32) error {
 	return p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 }
 
-// Counters are the RTCP feedback this peer has received.
+// Counters are the RTCP feedback this peer has received (NACKed packets,
+// PLIs, FIRs) and sent (NACKed packets, keyframe requests).
 type Counters struct {
-	NACKs, PLIs, FIRs uint64
+	NACKs, PLIs, FIRs        uint64
+	NACKsSent, KeyFramesSent uint64
 }
 
-// Feedback returns the RTCP feedback received so far.
+// Feedback returns the RTCP feedback received and sent so far.
 func (p *Peer) Feedback() Counters {
-	return Counters{NACKs: p.watch.nacks.Load(), PLIs: p.watch.plis.Load(), FIRs: p.watch.firs.Load()}
+	return Counters{
+		NACKs: p.watch.nacks.Load(), PLIs: p.watch.plis.Load(), FIRs: p.watch.firs.Load(),
+		NACKsSent: p.watch.nacksSent.Load(), KeyFramesSent: p.watch.plisSent.Load(),
+	}
 }
 
 // Stats returns the stats interceptor's getter, or nil before the

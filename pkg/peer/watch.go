@@ -15,6 +15,8 @@ import (
 // "connected" after the remote DTLS transport closes.
 type watcher struct {
 	nacks, plis, firs atomic.Uint64
+	// What this side asked for: NACKed packets and keyframe requests.
+	nacksSent, plisSent atomic.Uint64
 
 	onKeyFrame func()
 
@@ -62,6 +64,25 @@ func (w *watcher) observe(pkts []rtcp.Packet) {
 type watchInterceptor struct {
 	interceptor.NoOp
 	w *watcher
+}
+
+// BindRTCPWriter counts the feedback this side sends. The watcher must be
+// the first interceptor in the chain for this to see what the NACK
+// generator writes.
+func (i *watchInterceptor) BindRTCPWriter(writer interceptor.RTCPWriter) interceptor.RTCPWriter {
+	return interceptor.RTCPWriterFunc(func(pkts []rtcp.Packet, a interceptor.Attributes) (int, error) {
+		for _, p := range pkts {
+			switch p := p.(type) {
+			case *rtcp.TransportLayerNack:
+				for _, pair := range p.Nacks {
+					i.w.nacksSent.Add(uint64(len(pair.PacketList())))
+				}
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				i.w.plisSent.Add(1)
+			}
+		}
+		return writer.Write(pkts, a)
+	})
 }
 
 // BindRTCPReader passes RTCP through unchanged, observing it on the way.

@@ -103,21 +103,24 @@ func (c *collector) read(live bool) counters {
 	if live {
 		out, in = c.streamStats(c.p.SenderSSRC()), c.streamStats(c.p.RemoteSSRC())
 	}
+	if live {
+		// NACKed packets and keyframe requests, received and sent; the
+		// stats interceptor misses what the NACK generator sends.
+		fb := c.p.Feedback()
+		k.nack = fb.NACKs + fb.NACKsSent
+		k.pli = fb.PLIs + fb.FIRs + fb.KeyFramesSent
+	}
 	if out != nil || in != nil {
-		k.nack, k.pli, k.lost = 0, 0, 0
+		k.lost = 0
 	}
 	if st := out; st != nil {
 		o := st.OutboundRTPStreamStats
 		k.bytesSent = o.BytesSent + o.HeaderBytesSent
-		k.nack += uint64(o.NACKCount)
-		k.pli += uint64(o.PLICount + o.FIRCount)
 		k.lost += max(st.RemoteInboundRTPStreamStats.PacketsLost, 0)
 	}
 	if st := in; st != nil {
 		i := st.InboundRTPStreamStats
 		k.bytesRecv = i.BytesReceived + i.HeaderBytesReceived
-		k.nack += uint64(i.NACKCount)
-		k.pli += uint64(i.PLICount + i.FIRCount)
 		k.lost += max(i.PacketsLost, 0)
 	}
 	if c.track != nil {
