@@ -22,7 +22,7 @@ import (
 type browserPeer struct {
 	t      *testing.T
 	mu     sync.Mutex
-	remote string   // the blob for the page
+	remote string // the blob for the page
 	blob   chan string
 	stats  chan map[string]any
 	logs   []string
