@@ -6,7 +6,7 @@ PKGS    := ./...
 
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build test lint check demo bench fuzz clean
+.PHONY: help deps build test lint check demo bench fuzz camera-test clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -33,6 +33,9 @@ demo: build ## both peers on this machine, test pattern, a few seconds into demo
 
 bench: build ## encoder, latency and resource figures in one table
 	./scripts/bench.sh
+
+camera-test: ## the real V4L2 camera path: vivid's virtual camera in a qemu guest (root, ~1 min)
+	./scripts/camera-vm/run.sh
 
 fuzz: ## run each fuzz target for a while (FUZZTIME=1m)
 	./scripts/fuzz.sh

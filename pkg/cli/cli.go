@@ -139,7 +139,7 @@ Try it on one machine with the built-in test pattern:
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
-	root.PersistentFlags().CountVarP(e.verbosity, "verbose", "v", "log more (-v debug, -vv trace of pion's internals)")
+	root.PersistentFlags().CountVarP(e.verbosity, "verbose", "v", "log more (-v debug and pion's warnings, -vv trace of pion's internals)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newOfferCmd(e), newAnswerCmd(e), newDevicesCmd(e), newVersionCmd(e))
 	return root

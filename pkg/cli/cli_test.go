@@ -89,11 +89,15 @@ func TestVersionAndDevices(t *testing.T) {
 		t.Fatalf("--json with no devices = %q, %v", stdout.String(), err)
 	}
 	stdout.Reset()
-	devs := []capture.Device{{ID: "/dev/video0", Label: "Test Cam", Formats: []capture.Format{{PixelFormat: "YUYV", Width: 640, Height: 480, FPS: 30}}}}
+	devs := []capture.Device{{ID: "/dev/video0", Label: "Test Cam", Formats: []capture.Format{
+		{PixelFormat: "YUYV", Width: 640, Height: 480, FPS: 30},
+		{PixelFormat: "MJPG", Width: 640, Height: 480, FPS: 30},
+		{PixelFormat: "YUYV", Width: 640, Height: 480, FPS: 12.5},
+	}}}
 	if err := runDevices(&e, &devicesOptions{}, devs); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Test Cam", "id: /dev/video0", "YUYV", "640x480", "30 fps"} {
+	for _, want := range []string{"Test Cam", "id: /dev/video0", "YUYV    640x480  @ 30, 12.5 fps", "MJPG    640x480  @ 30 fps"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("device listing lacks %q:\n%s", want, stdout.String())
 		}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -58,11 +60,28 @@ func printDevice(w io.Writer, d capture.Device) {
 		fmt.Fprintf(w, "  formats unknown: %s\n", d.Err)
 		return
 	}
+	// One line per pixel format and size, with its frame rates.
+	type key struct {
+		pix  string
+		w, h int
+	}
+	var order []key
+	rates := map[key][]string{}
 	for _, f := range d.Formats {
+		k := key{f.PixelFormat, f.Width, f.Height}
+		if _, ok := rates[k]; !ok {
+			order = append(order, k)
+			rates[k] = nil
+		}
 		if f.FPS > 0 {
-			fmt.Fprintf(w, "  %-6s %4dx%-4d @ %g fps\n", f.PixelFormat, f.Width, f.Height, f.FPS)
+			rates[k] = append(rates[k], strconv.FormatFloat(float64(f.FPS), 'g', -1, 32))
+		}
+	}
+	for _, k := range order {
+		if r := rates[k]; len(r) > 0 {
+			fmt.Fprintf(w, "  %-6s %4dx%-4d @ %s fps\n", k.pix, k.w, k.h, strings.Join(r, ", "))
 		} else {
-			fmt.Fprintf(w, "  %-6s %4dx%-4d\n", f.PixelFormat, f.Width, f.Height)
+			fmt.Fprintf(w, "  %-6s %4dx%-4d\n", k.pix, k.w, k.h)
 		}
 	}
 }

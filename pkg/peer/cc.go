@@ -7,6 +7,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/interceptor/pkg/gcc"
+	"github.com/pion/logging"
 )
 
 // Congestion configures send-side congestion control: Google Congestion
@@ -47,13 +48,14 @@ func (e *estimator) target() int {
 // nothing: the encoder's constant bitrate at the target is the pacing, and
 // a pacer queue would only add delay — the point is never to queue video
 // behind a slow link.
-func congestionInterceptor(c *Congestion, est *estimator) (interceptor.Factory, error) {
+func congestionInterceptor(c *Congestion, est *estimator, lf logging.LoggerFactory) (interceptor.Factory, error) {
 	f, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
 		return gcc.NewSendSideBWE(
 			gcc.SendSideBWEInitialBitrate(c.Initial),
 			gcc.SendSideBWEMinBitrate(c.Min),
 			gcc.SendSideBWEMaxBitrate(c.Max),
 			gcc.SendSideBWEPacer(gcc.NewNoOpPacer()),
+			gcc.WithLoggerFactory(lf),
 		)
 	})
 	if err != nil {

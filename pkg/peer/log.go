@@ -10,7 +10,9 @@ import (
 
 // slogFactory routes pion's leveled loggers into one slog.Logger, tagging
 // each record with pion's scope ("ice", "dtls", ...). pion's info level is
-// chatty and maps to debug.
+// chatty and maps to debug; its errors are internal and mostly harmless
+// (a closed socket at hang-up) and map to warnings, which show with -v:
+// what matters to a person reaches them as p2pcam's own messages.
 type slogFactory struct{ l *slog.Logger }
 
 func (f slogFactory) NewLogger(scope string) logging.LeveledLogger {
@@ -39,7 +41,7 @@ func (s slogLogger) Warn(msg string) { s.log(slog.LevelWarn, msg) }
 func (s slogLogger) Warnf(format string, args ...any) {
 	s.log(slog.LevelWarn, fmt.Sprintf(format, args...))
 }
-func (s slogLogger) Error(msg string) { s.log(slog.LevelError, msg) }
+func (s slogLogger) Error(msg string) { s.log(slog.LevelWarn, msg) }
 func (s slogLogger) Errorf(format string, args ...any) {
-	s.log(slog.LevelError, fmt.Sprintf(format, args...))
+	s.log(slog.LevelWarn, fmt.Sprintf(format, args...))
 }

@@ -6,7 +6,10 @@ import (
 
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/interceptor/pkg/stats"
+	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/logging"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -53,7 +56,10 @@ func newMediaEngine() (*webrtc.MediaEngine, error) {
 // The congestion controller, when not nil, goes right after the watcher,
 // close to the network: it must see each packet after the TWCC interceptor
 // numbered it.
-func interceptors(m *webrtc.MediaEngine, onStats func(stats.Getter), w *watcher, congestion interceptor.Factory, extra ...interceptor.Factory) (*interceptor.Registry, error) {
+//
+// Every interceptor logs through lf: pion's default loggers would write to
+// stderr past p2pcam's logger.
+func interceptors(m *webrtc.MediaEngine, lf logging.LoggerFactory, onStats func(stats.Getter), w *watcher, congestion interceptor.Factory, extra ...interceptor.Factory) (*interceptor.Registry, error) {
 	reg := &interceptor.Registry{}
 	// The watcher first: interceptors added earlier write RTCP past those
 	// added later, and it must see the NACK generator's requests.
@@ -65,21 +71,23 @@ func interceptors(m *webrtc.MediaEngine, onStats func(stats.Getter), w *watcher,
 	// storm that starves the video they are meant to repair.
 	// Ask for a missing packet within 20 ms (pion's default is 100 ms):
 	// the receiver waits for repairs only about two round trips.
-	gen := []nack.GeneratorOption{nack.GeneratorMaxNacksPerPacket(3), nack.GeneratorInterval(20 * time.Millisecond)}
-	resp := []nack.ResponderOption{nack.ResponderSize(nackBufferPackets)}
+	gen := []nack.GeneratorOption{nack.GeneratorMaxNacksPerPacket(3), nack.GeneratorInterval(20 * time.Millisecond),
+		nack.WithGeneratorLoggerFactory(lf)}
+	resp := []nack.ResponderOption{nack.ResponderSize(nackBufferPackets), nack.WithResponderLoggerFactory(lf)}
 	if err := webrtc.ConfigureNackWithOptions(m, reg, gen, resp...); err != nil {
 		return nil, fmt.Errorf("configure nack: %w", err)
 	}
-	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
+	if err := webrtc.ConfigureRTCPReportsWithOptions(reg,
+		[]report.ReceiverOption{report.WithReceiverLoggerFactory(lf)}, report.WithSenderLoggerFactory(lf)); err != nil {
 		return nil, fmt.Errorf("configure rtcp reports: %w", err)
 	}
-	if err := webrtc.ConfigureTWCCSender(m, reg); err != nil {
+	if err := webrtc.ConfigureTWCCSenderWithOptions(m, reg, twcc.WithLoggerFactory(lf)); err != nil {
 		return nil, fmt.Errorf("configure twcc: %w", err)
 	}
 	if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, reg); err != nil {
 		return nil, fmt.Errorf("configure twcc header extension: %w", err)
 	}
-	sf, err := stats.NewInterceptor()
+	sf, err := stats.NewInterceptor(stats.WithLoggerFactory(lf))
 	if err != nil {
 		return nil, fmt.Errorf("configure stats: %w", err)
 	}

@@ -115,11 +115,11 @@ func New(cfg Config) (*Peer, error) {
 	}
 	var congestion interceptor.Factory
 	if cfg.Congestion != nil && cfg.Send != nil {
-		if congestion, err = congestionInterceptor(cfg.Congestion, &p.est); err != nil {
+		if congestion, err = congestionInterceptor(cfg.Congestion, &p.est, slogFactory{cfg.Logger}); err != nil {
 			return nil, err
 		}
 	}
-	reg, err := interceptors(m, p.setStats, p.watch, congestion, cfg.Interceptors...)
+	reg, err := interceptors(m, slogFactory{cfg.Logger}, p.setStats, p.watch, congestion, cfg.Interceptors...)
 	if err != nil {
 		return nil, err
 	}
