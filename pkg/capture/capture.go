@@ -47,7 +47,7 @@ type Source struct {
 // ErrBadSource means a --source value was not understood.
 var ErrBadSource = errors.New("unknown source")
 
-// ParseSource parses "camera", "camera:ID", "test", "none" or a path to a
+// ParseSource parses "camera", "camera:NAME", "test", "none" or a path to a
 // .y4m file.
 func ParseSource(s string) (Source, error) {
 	switch {
@@ -60,13 +60,13 @@ func ParseSource(s string) (Source, error) {
 	case strings.HasPrefix(s, "camera:"):
 		id := strings.TrimPrefix(s, "camera:")
 		if id == "" {
-			return Source{}, fmt.Errorf("%w %q: camera: needs a device id or label", ErrBadSource, s)
+			return Source{}, fmt.Errorf("%w %q: camera: needs a camera name from p2pcam devices", ErrBadSource, s)
 		}
 		return Source{Kind: Camera, Arg: id}, nil
 	case strings.HasSuffix(strings.ToLower(s), ".y4m"):
 		return Source{Kind: File, Arg: s}, nil
 	}
-	return Source{}, fmt.Errorf("%w %q: use camera, camera:ID, test, none or a .y4m file", ErrBadSource, s)
+	return Source{}, fmt.Errorf("%w %q: use camera, camera:NAME, test, none or a .y4m file", ErrBadSource, s)
 }
 
 // String formats the source as --source takes it.
@@ -144,7 +144,7 @@ func openCamera(id string, opts Options) (*mediadevices.VideoTrack, error) {
 	if id != "" {
 		found := false
 		for _, d := range devs {
-			if d.ID == id || d.Label == id {
+			if d.Matches(id) {
 				dev, found = d, true
 				break
 			}
@@ -185,6 +185,20 @@ type Device struct {
 	Formats []Format `json:"formats"`
 	// Err says why the formats could not be read (e.g. the device is busy).
 	Err string `json:"error,omitempty"`
+}
+
+// Name is the stable name to pass to --source camera:NAME. mediadevices
+// makes up a new ID each run; on Linux its label is "video0;video0" (the
+// device node's name twice), so the part before ";" is what stays put.
+func (d Device) Name() string {
+	name, _, _ := strings.Cut(d.Label, ";")
+	return name
+}
+
+// Matches reports whether s names this camera: its ID, its label, its
+// Name, or on Linux its device node (/dev/video0).
+func (d Device) Matches(s string) bool {
+	return s == d.ID || s == d.Label || s == d.Name() || s == "/dev/"+d.Name()
 }
 
 // Format is one way a camera can deliver pictures.

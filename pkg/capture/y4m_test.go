@@ -154,3 +154,17 @@ func TestPatternSourcePacesAndStops(t *testing.T) {
 		t.Fatalf("Read after Close = %v; want io.EOF", err)
 	}
 }
+
+func TestDeviceMatches(t *testing.T) {
+	d := Device{ID: "73c0c44d-6e87", Label: "video0;video0"}
+	for _, s := range []string{"73c0c44d-6e87", "video0;video0", "video0", "/dev/video0"} {
+		if !d.Matches(s) {
+			t.Errorf("%q does not match %+v", s, d)
+		}
+	}
+	for _, s := range []string{"video1", "", "/dev/video1", "0"} {
+		if d.Matches(s) {
+			t.Errorf("%q matches %+v", s, d)
+		}
+	}
+}

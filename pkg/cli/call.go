@@ -45,7 +45,7 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 	if role == session.Answerer {
 		defSource, defOutput = "none", ""
 	}
-	fs.StringVar(&o.source, "source", defSource, "video to send: camera, camera:ID (see p2pcam devices), test (synthetic pattern), FILE.y4m (looped), or none")
+	fs.StringVar(&o.source, "source", defSource, "video to send: camera, camera:NAME (see p2pcam devices), test (synthetic pattern), FILE.y4m (looped), or none")
 	fs.IntVar(&o.width, "width", 640, "picture width to capture and send")
 	fs.IntVar(&o.height, "height", 480, "picture height to capture and send")
 	fs.Float64Var(&o.fps, "fps", 30, "frames per second to capture and send")

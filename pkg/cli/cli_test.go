@@ -89,7 +89,7 @@ func TestVersionAndDevices(t *testing.T) {
 		t.Fatalf("--json with no devices = %q, %v", stdout.String(), err)
 	}
 	stdout.Reset()
-	devs := []capture.Device{{ID: "/dev/video0", Label: "Test Cam", Formats: []capture.Format{
+	devs := []capture.Device{{ID: "0b4e-random", Label: "video0;video0", Formats: []capture.Format{
 		{PixelFormat: "YUYV", Width: 640, Height: 480, FPS: 30},
 		{PixelFormat: "MJPG", Width: 640, Height: 480, FPS: 30},
 		{PixelFormat: "YUYV", Width: 640, Height: 480, FPS: 12.5},
@@ -97,7 +97,7 @@ func TestVersionAndDevices(t *testing.T) {
 	if err := runDevices(&e, &devicesOptions{}, devs); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Test Cam", "id: /dev/video0", "YUYV    640x480  @ 30, 12.5 fps", "MJPG    640x480  @ 30 fps"} {
+	for _, want := range []string{"video0  (--source camera:video0)", "YUYV    640x480  @ 30, 12.5 fps", "MJPG    640x480  @ 30 fps"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("device listing lacks %q:\n%s", want, stdout.String())
 		}

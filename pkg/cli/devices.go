@@ -21,9 +21,9 @@ func newDevicesCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "devices",
 		Short: "List the cameras p2pcam can use, with their formats and sizes",
-		Long: `devices lists the cameras found on this machine, each with an id and label
-you can pass to --source camera:ID, and the pixel formats, sizes and frame
-rates it offers.`,
+		Long: `devices lists the cameras found on this machine, each with the name to pass
+to --source camera:NAME, and the pixel formats, sizes and frame rates it
+offers.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			return runDevices(e, o, capture.Devices())
@@ -55,7 +55,7 @@ func runDevices(e *env, o *devicesOptions, devs []capture.Device) error {
 }
 
 func printDevice(w io.Writer, d capture.Device) {
-	fmt.Fprintf(w, "%s\n  id: %s\n", d.Label, d.ID)
+	fmt.Fprintf(w, "%s  (--source camera:%s)\n", d.Name(), d.Name())
 	if d.Err != "" {
 		fmt.Fprintf(w, "  formats unknown: %s\n", d.Err)
 		return

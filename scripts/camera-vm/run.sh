@@ -57,7 +57,7 @@ echo "== devices"
 cd /tmp
 mkfifo oin ain
 # vivid at 640x360 runs at most 40 fps; emulated encoding is slow: ask 15.
-/p2pcam offer --source camera --width 640 --height 360 --fps 15 --bitrate 500k --duration 4s \
+/p2pcam offer --source camera:/dev/video0 --width 640 --height 360 --fps 15 --bitrate 500k --duration 4s \
 	--ice-server none --interface lo --connect-timeout 60s <oin >offer.blob 2>offer.err &
 exec 3>oin
 /p2pcam answer -o cam.ivf --ice-server none --interface lo <ain >answer.blob 2>answer.err &
