@@ -34,6 +34,7 @@ type Track struct {
 
 	interval time.Duration // the nominal frame interval
 
+	done     chan struct{} // closed when the frames stop flowing
 	frames   atomic.Uint64
 	captured atomic.Int64 // unix ns when the frame being encoded was read
 }
@@ -47,7 +48,7 @@ func newTrack(r video.Reader, closeSrc func() error, b codec.VideoEncoderBuilder
 		closeSrc()
 		return nil, fmt.Errorf("create track: %w", err)
 	}
-	t := &Track{TrackLocalStaticSample: tl, src: r, closeSrc: closeSrc}
+	t := &Track{TrackLocalStaticSample: tl, src: r, closeSrc: closeSrc, done: make(chan struct{})}
 	// Note when each frame was captured: RTP timestamps follow capture,
 	// not the moments the encoder hands frames over, which bunch up after
 	// a stall.
@@ -90,6 +91,7 @@ func (t *Track) Start() error {
 // timestamps follow the capture clock.
 func (t *Track) pump(enc codec.ReadCloser) {
 	defer t.wg.Done()
+	defer close(t.done)
 	last := time.Time{}
 	fallback := t.interval
 	for {
@@ -147,6 +149,10 @@ func (t *Track) SetBitRate(bps int) {
 		_ = bc.SetBitRate(bps)
 	}
 }
+
+// Done is closed when the track stops sending after Start: the source
+// ended or failed (see Err), or Close was called.
+func (t *Track) Done() <-chan struct{} { return t.done }
 
 // FramesSent counts frames handed to the track.
 func (t *Track) FramesSent() uint64 { return t.frames.Load() }

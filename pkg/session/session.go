@@ -113,6 +113,10 @@ type Result struct {
 // carry a call.
 const minBitrate = 150_000
 
+// errSourceStopped means the source ended the call; the source's own
+// error, when it has one, says more.
+var errSourceStopped = errors.New("the video source stopped")
+
 // Errors a caller can turn into advice.
 var (
 	// ErrConnectTimeout means no connection was made in time.
@@ -235,7 +239,11 @@ func (s *session) run(ctx context.Context) (Result, error) {
 		return s.res, err
 	}
 	col := newCollector(s.cfg.Role, p, track, rec, s.cfg.Measure)
-	err = s.stream(ctx, p, col, stats)
+	var sourceDone <-chan struct{}
+	if track != nil {
+		sourceDone = track.Done()
+	}
+	err = s.stream(ctx, p, col, stats, sourceDone)
 
 	// Shut down in order: stop the source, hang up, finalize the file;
 	// then the final figures, which count the last frames flushed.
@@ -244,8 +252,8 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	if track != nil {
 		track.Close()
 		s.res.FramesSent = track.FramesSent()
-		if terr := track.Err(); terr != nil && err == nil {
-			err = fmt.Errorf("video source: %w", terr)
+		if terr := track.Err(); terr != nil && (err == nil || errors.Is(err, errSourceStopped)) {
+			err = fmt.Errorf("video source failed: %w", terr)
 		}
 	}
 	if cerr := p.Close(); cerr != nil {
@@ -334,7 +342,7 @@ func (s *session) reportStates(ctx context.Context, p *peer.Peer) (stop func()) 
 
 // stream runs the call until it ends, reporting figures every second, and
 // says why it ended.
-func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, stats io.Writer) error {
+func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, stats io.Writer, sourceDone <-chan struct{}) error {
 	var timeout <-chan time.Time
 	if s.cfg.Duration > 0 {
 		t := time.NewTimer(s.cfg.Duration)
@@ -363,6 +371,10 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, stat
 		case <-p.HungUp():
 			s.say.line("the other side hung up")
 			return nil
+		case <-sourceDone:
+			// The camera went away (unplugged, or taken by another
+			// program): hang up rather than send nothing forever.
+			return errSourceStopped
 		case <-p.Failed():
 			return errors.New("connection lost: the other side stopped answering")
 		case st := <-p.States():
