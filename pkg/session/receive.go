@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -113,10 +112,7 @@ func (r *receiver) record(t *webrtc.TrackRemote) error {
 	for {
 		pkt, _, err := t.ReadRTP()
 		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return nil // the peer closed under us: a normal end
+			return nil // the track ended: the peer closed, a normal end
 		}
 		if err := rec.WriteRTP(pkt); err != nil {
 			return fmt.Errorf("write video: %w", err)
