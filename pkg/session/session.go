@@ -174,6 +174,14 @@ type session struct {
 }
 
 func (s *session) run(ctx context.Context) (Result, error) {
+	// Open --stats first: a bad path should fail before any network.
+	stats, err := s.openStats()
+	if err != nil {
+		return s.res, err
+	}
+	if c, ok := stats.(io.Closer); ok && stats != s.io.Err {
+		defer c.Close()
+	}
 	var track *capture.Track
 	if s.cfg.Source.Kind != capture.None {
 		p := vp8.NewParams()
@@ -234,10 +242,6 @@ func (s *session) run(ctx context.Context) (Result, error) {
 		rec.start(ctx)
 	}
 	s.printVerificationCode(p)
-	stats, err := s.openStats()
-	if err != nil {
-		return s.res, err
-	}
 	col := newCollector(s.cfg.Role, p, track, rec, s.cfg.Measure)
 	var sourceDone <-chan struct{}
 	if track != nil {
@@ -266,9 +270,6 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	if stats != nil {
 		if werr := writeJSON(stats, final); werr != nil && err == nil {
 			err = fmt.Errorf("write --stats: %w", werr)
-		}
-		if c, ok := stats.(io.Closer); ok && stats != s.io.Err {
-			c.Close()
 		}
 	}
 	s.summary(final)
