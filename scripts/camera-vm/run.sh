@@ -1,96 +1,278 @@
 #!/usr/bin/env bash
 # Exercises p2pcam's real V4L2 camera path where no camera exists: boots
-# Debian's kernel under qemu (software emulation) with Linux's vivid
-# virtual camera, runs `p2pcam devices` and a whole call inside the guest
-# (offer --source camera, answer -o cam.ivf, on the guest's loopback), then
-# brings the recording out over the serial console and checks it with
-# ffprobe here. Run as root (it installs its packages with apt-get);
-# downloads are cached in $CACHE. About a minute with a warm cache.
+# Debian's kernel under qemu (software emulation, TCG) with Linux's vivid
+# virtual camera and runs, inside the guest, on its own loopback:
+#   1. `p2pcam devices` (and --json), which must list vivid's formats;
+#   2. a call: offer --source camera (640x360 at 30 fps, 3 s) to
+#      answer -o call.ivf, blobs through fifos;
+#   3. a fault: the same call without --duration, and vivid's "Disconnect"
+#      control pressed mid-stream; p2pcam must end with a clear error,
+#      neither hang nor panic (the guest gives it 30 s, then SIGINT);
+#   4. `--source camera:NAME` with the name `p2pcam devices` printed, and
+#      a camera that does not exist.
+# Every guest file comes back over the serial console as base64 into $OUT;
+# the recording is checked here with ffprobe and ffmpeg.
 #
-#   scripts/camera-vm/run.sh
+# Run as root (it installs qemu-system-x86 busybox-static cpio kmod with
+# apt-get). The kernel package and its media modules are cached in $CACHE.
+#
+#   scripts/camera-vm/run.sh            # OUT=<temp dir, removed>
+#   OUT=/tmp/camvm scripts/camera-vm/run.sh
+#
+# Exit status: 0 when every check passed, 1 when one failed (each failure
+# is a "camera-vm: FAIL:" line on stderr), 2 when it could not run at all.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/p2pcam-camera-vm}
-mkdir -p "$CACHE"
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-400}
+say() { echo "camera-vm: $*" >&2; }
+die() { say "$*"; exit 2; }
+
 need=""
-for p in qemu-system-x86_64:qemu-system-x86 busybox:busybox-static cpio:cpio depmod:kmod ffprobe:ffmpeg; do
+for p in qemu-system-x86_64:qemu-system-x86 busybox:busybox-static cpio:cpio depmod:kmod \
+	ffprobe:ffmpeg pkg-config:pkg-config; do
 	command -v "${p%%:*}" >/dev/null 2>&1 || need="$need ${p#*:}"
 done
+# Debian's plain busybox is linked dynamically: useless in an initramfs.
+dpkg-query -W -f '${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || need="$need busybox-static"
+# A static p2pcam needs libvpx.a (libvpx-dev).
+pkg-config --exists vpx 2>/dev/null || need="$need libvpx-dev"
 if [ -n "$need" ]; then
-	[ "$(id -u)" -eq 0 ] || { echo "camera-vm: run: sudo apt-get install -y$need" >&2; exit 1; }
+	[ "$(id -u)" -eq 0 ] || die "needs$need; run: sudo apt-get install -y$need"
+	say "installing$need"
 	# shellcheck disable=SC2086
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null ||
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null; } ||
+		die "apt-get install$need failed"
 fi
 busybox=$(command -v busybox)
 
-# Debian's generic kernel has the media drivers (the cloud kernel does not).
-kpkg=$(apt-cache depends linux-image-amd64 | sed -n 's/.*Depends: \(linux-image-[0-9].*\)/\1/p' | head -1)
+# The generic kernel has the media drivers; the cloud kernel has none.
+kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: \(linux-image-[0-9].*\)/\1/p' | head -1)
+[ -n "$kpkg" ] || { apt-get update -qq && kpkg=$(apt-cache depends linux-image-amd64 | sed -n 's/.*Depends: \(linux-image-[0-9].*\)/\1/p' | head -1); }
+[ -n "$kpkg" ] || die "cannot tell which kernel linux-image-amd64 depends on"
 kver=${kpkg#linux-image-}
-if [ ! -f "$CACHE/vmlinuz-$kver" ]; then
-	(cd "$CACHE" && apt-get download "$kpkg" 2>/dev/null && mkdir -p x &&
-		dpkg-deb --fsys-tarfile "$kpkg"_*.deb | tar -x -C x --wildcards './boot/vmlinuz-*' './lib/modules/*/kernel/drivers/media/*' &&
-		mv "x/boot/vmlinuz-$kver" "vmlinuz-$kver" && rm -f "$kpkg"_*.deb)
+kdir=$CACHE/$kver
+mods="mc videodev rc-core cec v4l2-dv-timings v4l2-tpg videobuf2-common videobuf2-memops
+	videobuf2-v4l2 videobuf2-vmalloc videobuf2-dma-contig vivid"
+if [ ! -f "$kdir/vmlinuz" ]; then
+	say "downloading $kpkg (once; cached in $kdir)"
+	dl=$(mktemp -d)
+	(cd "$dl" && { apt-get download -qq "$kpkg" 2>/dev/null || { apt-get update -qq && apt-get download -qq "$kpkg"; }; }) ||
+		{ rm -rf "$dl"; die "apt-get download $kpkg failed"; }
+	dpkg-deb --fsys-tarfile "$dl"/*.deb | tar -x -C "$dl" --wildcards './boot/vmlinuz-*' './lib/modules/*/kernel/drivers/media/*'
+	mkdir -p "$kdir/modules"
+	for m in $mods; do
+		f=$(find "$dl/lib/modules" -name "$m.ko*" | head -1)
+		[ -n "$f" ] || { rm -rf "$dl"; die "module $m not in $kpkg"; }
+		cp "$f" "$kdir/modules/"
+	done
+	mv "$dl/boot/vmlinuz-$kver" "$kdir/vmlinuz.tmp" && mv "$kdir/vmlinuz.tmp" "$kdir/vmlinuz"
+	rm -rf "$dl"
 fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+OUT=${OUT:-$work/out}
+mkdir -p "$OUT"
 root=$work/root
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/modules/"$kver"}
 cp "$busybox" "$root/bin/busybox"
-for m in mc videodev rc-core cec v4l2-dv-timings v4l2-tpg videobuf2-common videobuf2-memops \
-	videobuf2-v4l2 videobuf2-vmalloc videobuf2-dma-contig vivid; do
-	find "$CACHE/x/lib/modules/$kver" -name "$m.ko*" -exec cp {} "$root/lib/modules/$kver/" \;
-done
-depmod -b "$root" "$kver" 2>/dev/null
+cp "$kdir"/modules/* "$root/lib/modules/$kver/"
+depmod -b "$root" "$kver"
 
-echo "camera-vm: building a static p2pcam" >&2
-CGO_ENABLED=1 go build -tags netgo,osusergo -ldflags '-linkmode external -extldflags "-static"' -o "$root/p2pcam" ./cmd/p2pcam
+say "building a static p2pcam and vmtool"
+# The V4L2 driver in mediadevices needs cgo: without it the binary finds no
+# camera and says nothing.
+CGO_ENABLED=1 go build -tags netgo,osusergo -ldflags '-linkmode external -extldflags "-static"' \
+	-o "$root/p2pcam" ./cmd/p2pcam
+CGO_ENABLED=0 go build -o "$root/vmtool" ./internal/cameravm/vmtool
 
 cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
+# Guest side. Lines starting "== " are for the host; "== file NAME" is
+# followed by NAME in base64 and "== end".
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 ip link set lo up
-modprobe vivid n_devs=1 node_types=0x1 input_types=0x0
-echo "== devices"
-/p2pcam devices 2>&1
+export HOME=/tmp
 cd /tmp
-mkfifo oin ain
-# vivid at 640x360 runs at most 40 fps; emulated encoding is slow: ask 15.
-/p2pcam offer --source camera:/dev/video0 --width 640 --height 360 --fps 15 --bitrate 500k --duration 4s \
-	--ice-server none --interface lo --connect-timeout 60s <oin >offer.blob 2>offer.err &
-exec 3>oin
-/p2pcam answer -o cam.ivf --ice-server none --interface lo <ain >answer.blob 2>answer.err &
-exec 4>ain
-until [ -s offer.blob ]; do sleep 0.2; done; sleep 0.2; cat offer.blob >&4
-until [ -s answer.blob ]; do sleep 0.2; done; sleep 0.2; cat answer.blob >&3
-wait
-echo "== offer"; cat offer.err
-echo "== answer"; cat answer.err
-echo "== ivf"; base64 cam.ivf; echo "== end"
+up() { cut -d' ' -f1 /proc/uptime; }
+emit() { for f in "$@"; do [ -f "$f" ] || continue; echo "== file $f"; base64 "$f"; echo "== end"; done; }
+# lines FILE: how many whole lines FILE has.
+lines() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
+# waitfor FILE TEXT SECONDS: poll until FILE contains TEXT.
+waitfor() {
+	i=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt $(($3 * 5)) ] && return 1; sleep 0.2
+	done
+}
+# alive PID SECONDS: wait up to SECONDS for PID to end; true if it still runs.
+alive() {
+	i=0
+	while kill -0 "$1" 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt $(($2 * 5)) ] && return 0; sleep 0.2
+	done
+	return 1
+}
+# call NAME OFFER-ARGS...: start an offer and an answer recording NAME.ivf
+# and hand each one's blob to the other through fifos. Sets opid, apid.
+call() {
+	n=$1; shift
+	mkfifo $n.oin $n.ain
+	/p2pcam offer --ice-server none --interface lo --connect-timeout 90s "$@" \
+		<$n.oin >$n.offer.blob 2>$n.offer.err &
+	opid=$!
+	exec 3>$n.oin
+	/p2pcam answer -o $n.ivf --ice-server none --interface lo \
+		<$n.ain >$n.answer.blob 2>$n.answer.err &
+	apid=$!
+	exec 4>$n.ain
+	while [ "$(lines $n.offer.blob)" -lt 1 ] && kill -0 $opid 2>/dev/null; do sleep 0.2; done
+	cat $n.offer.blob >&4
+	while [ "$(lines $n.answer.blob)" -lt 1 ] && kill -0 $apid 2>/dev/null; do sleep 0.2; done
+	cat $n.answer.blob >&3
+}
+
+if modprobe vivid n_devs=1 node_types=0x1 input_types=0x0; then
+	echo "== vivid loaded at $(up)"
+else
+	echo "== vivid failed to load"
+fi
+
+/p2pcam devices >devices.txt 2>devices.err; echo $? >devices.rc
+/p2pcam devices --json >devices.json 2>>devices.err
+emit devices.txt devices.err devices.rc devices.json
+
+# 2. A plain call.
+call call --source camera --width 640 --height 360 --fps 30 --duration 3s
+wait $opid; echo $? >call.offer.rc
+wait $apid; echo $? >call.answer.rc
+exec 3>&- 4>&-
+/vmtool ivf call.ivf >call.ivfinfo 2>&1
+echo "== call done at $(up): $(cat call.ivfinfo)"
+emit call.offer.err call.answer.err call.offer.rc call.answer.rc call.ivfinfo call.ivf
+
+# 3. The camera disconnects mid-stream.
+call fault --source camera --width 640 --height 360 --fps 30
+if waitfor fault.answer.err receiving 90; then
+	sleep 2
+	echo "disconnect $(up)" >fault.events
+	/vmtool ctrl /dev/video0 0x00f0f041 0 >>fault.events 2>&1
+	if alive $opid 30; then
+		echo "offer still running 30s after the disconnect; SIGINT $(up)" >>fault.events
+		kill -INT $opid
+		alive $opid 10 && { echo "offer ignored SIGINT; SIGKILL $(up)" >>fault.events; kill -KILL $opid; }
+	fi
+	echo "offer ended $(up)" >>fault.events
+else
+	echo "no video before the disconnect; gave up $(up)" >>fault.events
+	kill -INT $opid
+fi
+wait $opid; echo $? >fault.offer.rc
+if alive $apid 20; then
+	echo "answer still running 20s after the offer ended; SIGINT $(up)" >>fault.events
+	kill -INT $apid
+	alive $apid 10 && kill -KILL $apid
+fi
+echo "answer ended $(up)" >>fault.events
+wait $apid; echo $? >fault.answer.rc
+exec 3>&- 4>&-
+/vmtool ivf fault.ivf >fault.ivfinfo 2>&1
+echo "== fault done at $(up)"
+emit fault.events fault.offer.err fault.answer.err fault.offer.rc fault.answer.rc fault.ivfinfo fault.ivf
+
+# 4. The name `p2pcam devices` printed, in another process, and a missing one.
+name=$(sed -n '1s/.*(--source camera:\(.*\))$/\1/p' devices.txt)
+echo "$name" >byname.name
+timeout 60 /p2pcam offer --source "camera:$name" --width 640 --height 360 --fps 30 \
+	--ice-server none --interface lo </dev/null >byname.blob 2>byname.err
+echo $? >byname.rc
+timeout 60 /p2pcam offer --source camera:video9 --ice-server none --interface lo \
+	</dev/null >missing.blob 2>missing.err
+echo $? >missing.rc
+emit byname.name byname.err byname.rc missing.err missing.rc
+
+echo "== guest done at $(up)"
 poweroff -f
 INIT
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$work/initramfs.gz"
 
-echo "camera-vm: booting $kpkg under qemu" >&2
-timeout 300 qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 1024 -smp 2 \
-	-kernel "$CACHE/vmlinuz-$kver" -initrd "$work/initramfs.gz" \
+say "booting $kpkg under qemu (TCG; a few minutes at most)"
+start=$(date +%s)
+timeout "$QEMU_TIMEOUT" qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 1024 -smp 2 \
+	-kernel "$kdir/vmlinuz" -initrd "$work/initramfs.gz" \
 	-append "console=ttyS0 quiet loglevel=3 panic=-1" \
 	-nographic -no-reboot -nodefaults -serial stdio -monitor none </dev/null |
-	tr -d '\r' | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' >"$work/serial.log" || true
-cp "$work/serial.log" "$CACHE/last-serial.log"
+	tr -d '\r' | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' >"$OUT/serial.log" || true
+say "qemu ran $(($(date +%s) - start))s"
 
-sed -n '/== devices/,/== ivf/p' "$work/serial.log" | sed '$d'
-sed -n '/^== ivf/,/^== end/p' "$work/serial.log" | sed '1d;$d' | base64 -d >"$work/cam.ivf" 2>/dev/null || true
-probe=$(ffprobe -v error -count_frames -select_streams v:0 \
-	-show_entries stream=codec_name,width,height,nb_read_frames -of csv=p=0 "$work/cam.ivf" 2>&1 || true)
-echo "camera-vm: recording from the vivid camera: $probe"
-IFS=, read -r codec w h frames <<<"$probe"
-if [ "$codec" = vp8 ] && [ "$w" = 640 ] && [ "$h" = 360 ] && [ "${frames:-0}" -ge 10 ]; then
-	echo "camera-vm: OK"
+# Unpack the guest's files.
+awk -v dir="$OUT" '
+	/^== file / { name = dir "/" substr($0, 9) ".b64"; printf "" > name; next }
+	/^== end$/  { if (name != "") close(name); name = ""; next }
+	name != ""  { print >> name; next }
+	/^== /      { print "camera-vm: guest: " substr($0, 4) > "/dev/stderr" }
+' "$OUT/serial.log"
+for f in "$OUT"/*.b64; do
+	[ -e "$f" ] || continue
+	base64 -d "$f" >"${f%.b64}" 2>/dev/null || say "bad base64 in $(basename "$f")"
+	rm -f "$f"
+done
+
+fails=0
+fail() { say "FAIL: $*"; fails=$((fails + 1)); }
+get() { cat "$OUT/$1" 2>/dev/null || true; }
+
+# 1. devices
+grep -q 'vivid failed' "$OUT/serial.log" && fail "modprobe vivid failed"
+nfmt=$(grep -Ec '^ +(YUYV|I420|NV12) +640x360 ' "$OUT/devices.txt" 2>/dev/null || true)
+if [ "$(get devices.rc)" = 0 ] && [ "${nfmt:-0}" -ge 1 ]; then
+	say "devices: $(head -1 "$OUT/devices.txt") with $(grep -c '^  [A-Z0-9]' "$OUT/devices.txt") format lines"
 else
-	echo "camera-vm: FAILED; the guest's serial console said:" >&2
-	tail -40 "$work/serial.log" >&2
+	fail "p2pcam devices did not list vivid's 640x360 formats (exit $(get devices.rc)): $(get devices.err | head -3)"
+fi
+
+# 2. the call, judged here by ffprobe
+probe=$(ffprobe -v error -count_frames -select_streams v:0 \
+	-show_entries stream=codec_name,width,height,nb_read_frames -of csv=p=0 "$OUT/call.ivf" 2>&1 || true)
+say "call: offer exit $(get call.offer.rc), answer exit $(get call.answer.rc); ffprobe: $probe; guest: $(get call.ivfinfo)"
+IFS=, read -r codec w h frames <<<"$probe"
+if [ "$codec" != vp8 ] || [ "$w" != 640 ] || [ "$h" != 360 ] || [ "${frames:-0}" -lt 15 ]; then
+	fail "call: recording is not 640x360 VP8 with at least 15 frames"
+fi
+[ "$(get call.offer.rc)" = 0 ] && [ "$(get call.answer.rc)" = 0 ] || fail "call: a side exited non-zero"
+for f in call fault; do
+	if [ -s "$OUT/$f.ivf" ] && [ -n "$(ffmpeg -v error -i "$OUT/$f.ivf" -f null - 2>&1)" ]; then
+		fail "$f: ffmpeg reports decode errors in $f.ivf"
+	fi
+done
+
+# 3. the fault
+say "fault: $(get fault.events | tr '\n' ';')"
+say "fault: offer exit $(get fault.offer.rc); its last lines: $(tail -3 "$OUT/fault.offer.err" 2>/dev/null | tr '\n' '|')"
+say "fault: answer exit $(get fault.answer.rc); recorded: $(get fault.ivfinfo)"
+grep -qs 'still running\|ignored SIGINT\|no video before' "$OUT/fault.events" &&
+	fail "fault: p2pcam offer did not end by itself after the camera disconnected"
+grep -qs '^panic:\|^goroutine \|SIGSEGV' "$OUT/fault.offer.err" "$OUT/fault.answer.err" &&
+	fail "fault: a panic or crash"
+[ "$(get fault.offer.rc)" = 1 ] || fail "fault: offer exit $(get fault.offer.rc), want 1"
+grep -qs '^p2pcam: .*camera\|^p2pcam: .*video source' "$OUT/fault.offer.err" ||
+	fail "fault: no one-line error naming the camera"
+
+# 4. camera:NAME
+say "camera:$(get byname.name): exit $(get byname.rc): $(grep -m1 'offer blob\|^p2pcam:' "$OUT/byname.err" 2>/dev/null)"
+grep -qs 'offer blob' "$OUT/byname.err" ||
+	fail "camera:NAME: the name p2pcam devices printed did not open the camera"
+say "camera:video9: exit $(get missing.rc): $(grep '^p2pcam:' "$OUT/missing.err" 2>/dev/null | tr '\n' '|')"
+[ "$(get missing.rc)" = 1 ] && grep -qs '^p2pcam: .*video9' "$OUT/missing.err" ||
+	fail "camera:video9: want exit 1 and an error naming video9"
+
+if [ "$fails" -gt 0 ]; then
+	say "$fails check(s) failed; guest files in $OUT"
+	[ "$OUT" != "$work/out" ] || { say "the serial console said:"; grep -v '^[A-Za-z0-9+/=]\{40,\}$' "$OUT/serial.log" | tail -40 >&2; }
 	exit 1
 fi
+say "OK"

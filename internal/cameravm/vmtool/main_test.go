@@ -1,0 +1,44 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestRun(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		wantOut string
+		wantErr string
+	}{
+		{"ivf summary", []string{"ivf", "../testdata/testsrc-64x48-5f.ivf"}, 0, "fourcc=VP80 size=64x48 timebase=1/10 header_length=5 frames=5 keyframes=2", ""},
+		{"ivf missing file", []string{"ivf", "../testdata/nope.ivf"}, 1, "", "vmtool: open ../testdata/nope.ivf"},
+		{"ivf not an ivf", []string{"ivf", "main.go"}, 1, "frames=0", "vmtool: not an ivf file"},
+		{"ctrl bad id", []string{"ctrl", "/dev/null", "disconnect", "0"}, 1, "", `vmtool: control id "disconnect"`},
+		{"ctrl bad value", []string{"ctrl", "/dev/null", "0x00f0f041", "x"}, 1, "", `vmtool: control value "x"`},
+		{"ctrl on a non-V4L2 file", []string{"ctrl", "/dev/null", "0x00f0f041", "0"}, 1, "", "vmtool: set control 0xf0f041 on /dev/null"},
+		{"no args", nil, 2, "", "usage:"},
+		{"unknown command", []string{"play", "x"}, 2, "", "usage:"},
+		{"wrong arg count", []string{"ctrl", "/dev/video0"}, 2, "", "usage:"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errw bytes.Buffer
+			code := run(tc.args, &out, &errw)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, tc.code, errw.String())
+			}
+			if !strings.Contains(out.String(), tc.wantOut) {
+				t.Errorf("stdout %q, want it to contain %q", out.String(), tc.wantOut)
+			}
+			if !strings.Contains(errw.String(), tc.wantErr) || (tc.wantErr == "") != (errw.Len() == 0) {
+				t.Errorf("stderr %q, want %q", errw.String(), tc.wantErr)
+			}
+		})
+	}
+}
