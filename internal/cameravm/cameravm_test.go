@@ -1,0 +1,203 @@
+package cameravm
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCameraInVM runs scripts/camera-vm/run.sh, which boots a kernel with
+// vivid's virtual camera under qemu and runs p2pcam inside it, then judges
+// the files the guest sent back. It boots a VM for half a minute or more
+// and installs packages as root, so it runs only with P2PCAM_CAMERA_VM=1.
+func TestCameraInVM(t *testing.T) {
+	if os.Getenv("P2PCAM_CAMERA_VM") != "1" {
+		t.Skip("boots qemu with vivid's virtual camera (~25 s warm, ~1-2 min cold, root); set P2PCAM_CAMERA_VM=1 to run it (or make camera-test)")
+	}
+	for _, tool := range []string{"ffprobe", "ffmpeg"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	ctx := t.Context()
+	if dl, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-10*time.Second))
+		defer cancel()
+	}
+	out := t.TempDir()
+	cmd := exec.CommandContext(ctx, "../../scripts/camera-vm/run.sh")
+	cmd.Env = append(os.Environ(), "OUT="+out)
+	cmd.WaitDelay = 5 * time.Second
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	err := cmd.Run()
+	t.Logf("run.sh said:\n%s", log.String())
+	if err != nil {
+		t.Errorf("run.sh: %v", err)
+	}
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil {
+			t.Errorf("the guest sent no %s: %v", name, err)
+		}
+		return string(b)
+	}
+	rc := func(name string) int {
+		n, err := strconv.Atoi(strings.TrimSpace(read(name)))
+		if err != nil {
+			return -1
+		}
+		return n
+	}
+
+	t.Run("devices lists vivid", func(t *testing.T) {
+		text := read("devices.txt")
+		if !strings.HasPrefix(text, "video0  (--source camera:video0)\n") {
+			t.Errorf("devices does not start with video0:\n%s", text)
+		}
+		if !regexp.MustCompile(`(?m)^  YUYV +640x360 +@ 40, 30,`).MatchString(text) {
+			t.Errorf("no YUYV 640x360 up to 40 fps:\n%s", text)
+		}
+		var devs []struct {
+			Label   string `json:"label"`
+			Formats []struct {
+				PixelFormat string  `json:"pixel_format"`
+				Width       int     `json:"width"`
+				Height      int     `json:"height"`
+				FPS         float32 `json:"fps"`
+			} `json:"formats"`
+		}
+		if err := json.Unmarshal([]byte(read("devices.json")), &devs); err != nil || len(devs) != 1 {
+			t.Fatalf("devices --json: %d devices, %v", len(devs), err)
+		}
+		pix := map[string]bool{}
+		for _, f := range devs[0].Formats {
+			pix[f.PixelFormat] = true
+		}
+		for _, p := range []string{"YUYV", "UYVY", "I420", "NV12", "NV21"} {
+			if !pix[p] {
+				t.Errorf("devices --json lacks %s: %v", p, pix)
+			}
+		}
+	})
+
+	t.Run("call records the camera", func(t *testing.T) {
+		if c := rc("call.offer.rc"); c != 0 {
+			t.Errorf("offer exit %d:\n%s", c, read("call.offer.err"))
+		}
+		if c := rc("call.answer.rc"); c != 0 {
+			t.Errorf("answer exit %d:\n%s", c, read("call.answer.err"))
+		}
+		path := filepath.Join(out, "call.ivf")
+		info := checkIVF(t, path)
+		// 3 s at 30 fps asked; an emulated CPU encodes fewer. Function,
+		// not speed: enough frames to show the camera kept delivering.
+		if info.Frames < 15 {
+			t.Errorf("only %d frames", info.Frames)
+		}
+		t.Logf("call: %v; guest said %s", info, strings.TrimSpace(read("call.ivfinfo")))
+	})
+
+	t.Run("camera disconnect ends the call with an error", func(t *testing.T) {
+		events := read("fault.events")
+		t.Logf("events:\n%s", events)
+		if strings.Contains(events, "still running") || strings.Contains(events, "no video before") {
+			t.Errorf("offer did not end by itself after the disconnect")
+		}
+		offerErr := read("fault.offer.err")
+		for _, e := range []string{offerErr, read("fault.answer.err")} {
+			if strings.Contains(e, "panic:") || strings.Contains(e, "goroutine ") {
+				t.Errorf("crash:\n%s", e)
+			}
+		}
+		if c := rc("fault.offer.rc"); c != 1 {
+			t.Errorf("offer exit %d, want 1", c)
+		}
+		lines := strings.Split(strings.TrimSpace(offerErr), "\n")
+		last := lines[len(lines)-1]
+		if !regexp.MustCompile(`^p2pcam: video source failed: .*device`).MatchString(last) {
+			t.Errorf("offer's last line %q, want p2pcam: video source failed: ...", last)
+		}
+		if c := rc("fault.answer.rc"); c != 0 {
+			t.Errorf("answer exit %d:\n%s", c, read("fault.answer.err"))
+		}
+		info := checkIVF(t, filepath.Join(out, "fault.ivf"))
+		t.Logf("fault: %v; offer ended %.2f s after the disconnect", info, eventGap(events, "disconnect", "offer ended"))
+	})
+
+	t.Run("camera by name", func(t *testing.T) {
+		if name := strings.TrimSpace(read("byname.name")); name != "video0" {
+			t.Errorf("devices printed name %q, want video0", name)
+		}
+		if e := read("byname.err"); !strings.Contains(e, "offer blob") {
+			t.Errorf("--source camera:video0 did not get to the blob:\n%s", e)
+		}
+		if c := rc("missing.rc"); c != 1 {
+			t.Errorf("--source camera:video9: exit %d, want 1", c)
+		}
+		if e := read("missing.err"); !strings.HasPrefix(e, "p2pcam: open source camera:video9: no camera found") {
+			t.Errorf("--source camera:video9 said:\n%s", e)
+		}
+	})
+}
+
+// checkIVF reads an IVF recording with ReadIVF and with ffprobe, wants
+// 640x360 VP8 starting with a keyframe, both counts equal, and every frame
+// decoded cleanly by ffmpeg.
+func checkIVF(t *testing.T, path string) IVFInfo {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	info, err := ReadIVF(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if info.FourCC != "VP80" || info.Width != 640 || info.Height != 360 || info.KeyFrames < 1 {
+		t.Errorf("%s: %v, want 640x360 VP8 with a keyframe", path, info)
+	}
+	probe, err := exec.Command("ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
+		"-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "csv=p=0", path).Output()
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v", path, err)
+	}
+	if got, want := strings.TrimSpace(string(probe)), "vp8,640,360,"+strconv.Itoa(info.Frames); got != want {
+		t.Errorf("ffprobe %s: %s, want %s", path, got, want)
+	}
+	if msg, err := exec.Command("ffmpeg", "-v", "error", "-i", path, "-f", "null", "-").CombinedOutput(); err != nil || len(msg) > 0 {
+		t.Errorf("ffmpeg decoding %s: %v %s", path, err, msg)
+	}
+	return info
+}
+
+// eventGap returns the guest uptime between the lines of events starting
+// with from and to, or -1.
+func eventGap(events, from, to string) float64 {
+	at := func(prefix string) float64 {
+		for _, l := range strings.Split(events, "\n") {
+			if rest, ok := strings.CutPrefix(l, prefix+" "); ok {
+				f := strings.Fields(rest)
+				if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
+					return v
+				}
+			}
+		}
+		return -1
+	}
+	a, b := at(from), at(to)
+	if a < 0 || b < 0 {
+		return -1
+	}
+	return b - a
+}
