@@ -79,10 +79,10 @@ func TestAssemblerWaitFollowsRTT(t *testing.T) {
 			a := newAssembler(1024, 45000) // maxDelay 500 ms
 			a.delay = func() uint32 { return uint32(waitFor(tc.rtt, 500*time.Millisecond) * 90 / time.Millisecond) }
 			a.push(1, vp8Pkt(0, true, true, 'a'), false)
-			// 2 is lost; 3 is a frame 33 ms later, 4 one 133 ms later: 100 ms
+			// 2 is lost; 3 is a frame 33 ms later, 4 one 233 ms later: 200 ms
 			// after the first frame behind the hole.
 			a.push(3, vp8Pkt(3000, true, true, 'b'), false)
-			a.push(4, vp8Pkt(12000, true, true, 'c'), false)
+			a.push(4, vp8Pkt(21000, true, true, 'c'), false)
 			var got []byte
 			for s := a.pop(false); s != nil; s = a.pop(false) {
 				got = append(got, s.Data[0])

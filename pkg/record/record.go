@@ -111,8 +111,9 @@ type Options struct {
 	// RTT, if not nil, returns the current round-trip time, or 0 while it
 	// is unknown. A missing packet is then waited for only as long as a
 	// retransmission could take (two round trips plus the NACK interval
-	// and some slack, see waitFor), never beyond MaxDelay: there is no
-	// point holding later frames back for a repair that cannot come.
+	// and some slack, at least 120 ms, see waitFor), never beyond
+	// MaxDelay: there is no point holding later frames back for a repair
+	// that cannot come.
 	RTT func() time.Duration
 }
 
@@ -123,13 +124,19 @@ const nackInterval = 20 * time.Millisecond
 // waitFor is how long to wait for a missing packet given the round-trip
 // time: a NACK goes out within nackInterval, the retransmission needs a
 // round trip, and a second try another; 30 ms covers scheduling slack.
-// Without a measurement, or capped, it is maxDelay.
+// It is never less than minWait, because on a busy machine the sender may
+// take that long to answer even over loopback, and giving up costs a
+// keyframe round trip anyway. Without a measurement, or capped, it is
+// maxDelay.
 func waitFor(rtt, maxDelay time.Duration) time.Duration {
 	if rtt <= 0 {
 		return maxDelay
 	}
-	return min(maxDelay, 2*rtt+nackInterval+30*time.Millisecond)
+	return min(maxDelay, max(minWait, 2*rtt+nackInterval+30*time.Millisecond))
 }
+
+// minWait is the least time a missing packet is waited for.
+const minWait = 120 * time.Millisecond
 
 // Stats are a Recorder's counters since New.
 type Stats struct {

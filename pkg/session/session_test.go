@@ -142,7 +142,8 @@ func TestTwoSessions(t *testing.T) {
 
 			codec, w, h, frames := probe(t, ans.Output)
 			if codec != "vp8" || w != tc.w || h != tc.h || frames < 40 || frames > 75 {
-				t.Fatalf("recording: %s %dx%d %d frames; want vp8 %dx%d about 60", codec, w, h, frames, tc.w, tc.h)
+				t.Fatalf("recording: %s %dx%d %d frames (%d sent); want vp8 %dx%d about 60\noffer:\n%s\nanswer:\n%s",
+					codec, w, h, frames, o.res.FramesSent, tc.w, tc.h, o.errBuf.String(), a.errBuf.String())
 			}
 			if o.res.FramesSent < uint64(frames) || a.res.FramesRecv != uint64(frames) {
 				t.Errorf("sent %d, received %d, file has %d", o.res.FramesSent, a.res.FramesRecv, frames)
