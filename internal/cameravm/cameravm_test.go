@@ -97,6 +97,11 @@ func TestCameraInVM(t *testing.T) {
 		if c := rc("call.answer.rc"); c != 0 {
 			t.Errorf("answer exit %d:\n%s", c, read("call.answer.err"))
 		}
+		// vivid reports what p2pcam's constraints (640x360, 30 fps) chose.
+		format := strings.TrimSpace(read("call.format"))
+		if !regexp.MustCompile(`^(YUYV|UYVY|NV12|I420|YU12|NV21) 640x360 @ 30 fps$`).MatchString(format) {
+			t.Errorf("camera set to %q, want 640x360 at 30 fps", format)
+		}
 		path := filepath.Join(out, "call.ivf")
 		info := checkIVF(t, path)
 		// 3 s at 30 fps asked; an emulated CPU encodes fewer. Function,
@@ -104,7 +109,7 @@ func TestCameraInVM(t *testing.T) {
 		if info.Frames < 15 {
 			t.Errorf("only %d frames", info.Frames)
 		}
-		t.Logf("call: %v; guest said %s", info, strings.TrimSpace(read("call.ivfinfo")))
+		t.Logf("call: camera %s; %v; guest said %s", format, info, strings.TrimSpace(read("call.ivfinfo")))
 	})
 
 	t.Run("camera disconnect ends the call with an error", func(t *testing.T) {

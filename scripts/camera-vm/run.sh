@@ -79,6 +79,8 @@ root=$work/root
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/modules/"$kver"}
 cp "$busybox" "$root/bin/busybox"
 cp "$kdir"/modules/* "$root/lib/modules/$kver/"
+# depmod wants these lists; empty ones do (nothing is built in that matters).
+touch "$root/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo}
 depmod -b "$root" "$kver"
 
 say "building a static p2pcam and vmtool"
@@ -147,12 +149,14 @@ emit devices.txt devices.err devices.rc devices.json
 
 # 2. A plain call.
 call call --source camera --width 640 --height 360 --fps 30 --duration 3s
+# What p2pcam asked the camera for, read while the call runs.
+waitfor call.answer.err receiving 90 && /vmtool fmt /dev/video0 >call.format 2>&1
 wait $opid; echo $? >call.offer.rc
 wait $apid; echo $? >call.answer.rc
 exec 3>&- 4>&-
 /vmtool ivf call.ivf >call.ivfinfo 2>&1
 echo "== call done at $(up): $(cat call.ivfinfo)"
-emit call.offer.err call.answer.err call.offer.rc call.answer.rc call.ivfinfo call.ivf
+emit call.format call.offer.err call.answer.err call.offer.rc call.answer.rc call.ivfinfo call.ivf
 
 # 3. The camera disconnects mid-stream.
 call fault --source camera --width 640 --height 360 --fps 30
@@ -238,6 +242,7 @@ fi
 # 2. the call, judged here by ffprobe
 probe=$(ffprobe -v error -count_frames -select_streams v:0 \
 	-show_entries stream=codec_name,width,height,nb_read_frames -of csv=p=0 "$OUT/call.ivf" 2>&1 || true)
+say "call: camera set to $(get call.format)"
 say "call: offer exit $(get call.offer.rc), answer exit $(get call.answer.rc); ffprobe: $probe; guest: $(get call.ivfinfo)"
 IFS=, read -r codec w h frames <<<"$probe"
 if [ "$codec" != vp8 ] || [ "$w" != 640 ] || [ "$h" != 360 ] || [ "${frames:-0}" -lt 15 ]; then

@@ -5,6 +5,7 @@
 //
 //	vmtool ivf FILE               print an IVF file's header fields and frame count
 //	vmtool ctrl DEVICE ID VALUE   set a V4L2 control (ID in hex or decimal)
+//	vmtool fmt DEVICE             print the capture format and frame rate set now
 //
 // It is built statically on the host (CGO_ENABLED=0) and copied into the
 // initramfs by scripts/camera-vm/run.sh. It prints results on stdout and
@@ -24,7 +25,7 @@ import (
 	"github.com/p2pcam/p2pcam/internal/cameravm"
 )
 
-const usage = "usage: vmtool ivf FILE | vmtool ctrl DEVICE ID VALUE"
+const usage = "usage: vmtool ivf FILE | vmtool ctrl DEVICE ID VALUE | vmtool fmt DEVICE"
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -43,6 +44,11 @@ func run(args []string, out, errw io.Writer) int {
 		err = setControl(args[1], args[2], args[3])
 		if err == nil {
 			fmt.Fprintf(out, "set control %s to %s on %s\n", args[2], args[3], args[1])
+		}
+	case args[0] == "fmt" && len(args) == 2:
+		var f string
+		if f, err = captureFormat(args[1]); err == nil {
+			fmt.Fprintln(out, f)
 		}
 	default:
 		fmt.Fprintln(errw, usage)
@@ -75,6 +81,71 @@ type v4l2Control struct {
 // vidiocSCtrl is VIDIOC_S_CTRL, _IOWR('V', 28, struct v4l2_control).
 const vidiocSCtrl = 0xc008561c
 
+// ioctl calls the V4L2 ioctl req on dev with arg, retrying on EINTR.
+func ioctl(dev string, req uintptr, arg unsafe.Pointer) error {
+	fd, err := unix.Open(dev, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", dev, err)
+	}
+	defer unix.Close(fd)
+	for {
+		_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, uintptr(arg))
+		if errno == 0 {
+			return nil
+		}
+		if !errors.Is(errno, unix.EINTR) {
+			return errno
+		}
+	}
+}
+
+// v4l2Format is struct v4l2_format for a capture buffer type: the union
+// starts 8 bytes in (it holds pointers), 208 bytes in all.
+type v4l2Format struct {
+	Type uint32
+	_    uint32
+	Pix  struct {
+		Width, Height, PixelFormat uint32
+	}
+	_ [200 - 12]byte
+}
+
+// v4l2Streamparm is struct v4l2_streamparm with its capture member.
+type v4l2Streamparm struct {
+	Type       uint32
+	Capability uint32
+	Mode       uint32
+	// TimePerFrame is a fraction of a second: numerator, denominator.
+	TimePerFrame [2]uint32
+	_            [200 - 16]byte
+}
+
+const (
+	bufTypeVideoCapture = 1
+	vidiocGFmt          = 0xc0d05604 // _IOWR('V', 4, struct v4l2_format)
+	vidiocGParm         = 0xc0cc5615 // _IOWR('V', 21, struct v4l2_streamparm)
+)
+
+// captureFormat says which pixel format, size and frame rate the capture
+// queue of dev is set to, e.g. "YUYV 640x360 @ 30 fps".
+func captureFormat(dev string) (string, error) {
+	f := v4l2Format{Type: bufTypeVideoCapture}
+	if err := ioctl(dev, vidiocGFmt, unsafe.Pointer(&f)); err != nil {
+		return "", fmt.Errorf("get format of %s: %w", dev, err)
+	}
+	p := v4l2Streamparm{Type: bufTypeVideoCapture}
+	if err := ioctl(dev, vidiocGParm, unsafe.Pointer(&p)); err != nil {
+		return "", fmt.Errorf("get frame rate of %s: %w", dev, err)
+	}
+	pf := f.Pix.PixelFormat
+	fourcc := string([]byte{byte(pf), byte(pf >> 8), byte(pf >> 16), byte(pf >> 24)})
+	rate := "unknown"
+	if n, d := p.TimePerFrame[0], p.TimePerFrame[1]; n > 0 {
+		rate = strconv.FormatFloat(float64(d)/float64(n), 'g', 4, 64)
+	}
+	return fmt.Sprintf("%s %dx%d @ %s fps", fourcc, f.Pix.Width, f.Pix.Height, rate), nil
+}
+
 func setControl(dev, idArg, valueArg string) error {
 	id, err := strconv.ParseUint(idArg, 0, 32)
 	if err != nil {
@@ -84,19 +155,9 @@ func setControl(dev, idArg, valueArg string) error {
 	if err != nil {
 		return fmt.Errorf("control value %q: %w", valueArg, err)
 	}
-	fd, err := unix.Open(dev, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", dev, err)
-	}
-	defer unix.Close(fd)
 	c := v4l2Control{ID: uint32(id), Value: int32(v)}
-	for {
-		_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), vidiocSCtrl, uintptr(unsafe.Pointer(&c)))
-		if errno == 0 {
-			return nil
-		}
-		if !errors.Is(errno, unix.EINTR) {
-			return fmt.Errorf("set control %#x on %s: %w", id, dev, errno)
-		}
+	if err := ioctl(dev, vidiocSCtrl, unsafe.Pointer(&c)); err != nil {
+		return fmt.Errorf("set control %#x on %s: %w", id, dev, err)
 	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 func TestRun(t *testing.T) {
@@ -22,6 +23,7 @@ func TestRun(t *testing.T) {
 		{"ctrl bad id", []string{"ctrl", "/dev/null", "disconnect", "0"}, 1, "", `vmtool: control id "disconnect"`},
 		{"ctrl bad value", []string{"ctrl", "/dev/null", "0x00f0f041", "x"}, 1, "", `vmtool: control value "x"`},
 		{"ctrl on a non-V4L2 file", []string{"ctrl", "/dev/null", "0x00f0f041", "0"}, 1, "", "vmtool: set control 0xf0f041 on /dev/null"},
+		{"fmt on a non-V4L2 file", []string{"fmt", "/dev/null"}, 1, "", "vmtool: get format of /dev/null"},
 		{"no args", nil, 2, "", "usage:"},
 		{"unknown command", []string{"play", "x"}, 2, "", "usage:"},
 		{"wrong arg count", []string{"ctrl", "/dev/video0"}, 2, "", "usage:"},
@@ -40,5 +42,22 @@ func TestRun(t *testing.T) {
 				t.Errorf("stderr %q, want %q", errw.String(), tc.wantErr)
 			}
 		})
+	}
+}
+
+// The structs must match linux/videodev2.h on 64-bit, or the ioctl numbers
+// (which encode the size) name other structs.
+func TestStructSizes(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"v4l2_control", unsafe.Sizeof(v4l2Control{}), 8},
+		{"v4l2_format", unsafe.Sizeof(v4l2Format{}), 208},
+		{"v4l2_streamparm", unsafe.Sizeof(v4l2Streamparm{}), 204},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s: %d bytes, want %d", tc.name, tc.got, tc.want)
+		}
 	}
 }
