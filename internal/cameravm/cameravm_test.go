@@ -183,7 +183,43 @@ func checkIVF(t *testing.T, path string) IVFInfo {
 	if msg, err := exec.Command("ffmpeg", "-v", "error", "-i", path, "-f", "null", "-").CombinedOutput(); err != nil || len(msg) > 0 {
 		t.Errorf("ffmpeg decoding %s: %v %s", path, err, msg)
 	}
+	for _, n := range []int{0, info.Frames / 2} {
+		checkColorBars(t, path, n)
+	}
 	return info
+}
+
+// colorBars are the colours of vivid's default test pattern, "75%
+// Colorbar", left to right in 8 bars, as RGB.
+var colorBars = [8][3]int{
+	{191, 191, 191}, {191, 191, 0}, {0, 191, 191}, {0, 191, 0},
+	{191, 0, 191}, {191, 0, 0}, {0, 0, 191}, {0, 0, 0},
+}
+
+// checkColorBars decodes frame n of a 640x360 recording and wants vivid's
+// colour bars in it, below the text vivid prints at the top. Whatever
+// pixel format p2pcam picked (it varies between runs), a swapped or
+// misread chroma plane shows here as wrong colours.
+func checkColorBars(t *testing.T, path string, n int) {
+	t.Helper()
+	const w, h, y = 640, 360, 300
+	rgb, err := exec.Command("ffmpeg", "-v", "error", "-i", path, "-vf", "select=eq(n\\,"+strconv.Itoa(n)+")",
+		"-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-").Output()
+	if err != nil || len(rgb) != w*h*3 {
+		t.Errorf("decode frame %d of %s: %d bytes, %v", n, path, len(rgb), err)
+		return
+	}
+	for i, want := range colorBars {
+		x := i*w/8 + w/16
+		o := (y*w + x) * 3
+		got := [3]int{int(rgb[o]), int(rgb[o+1]), int(rgb[o+2])}
+		for c := range 3 {
+			if d := got[c] - want[c]; d < -40 || d > 40 {
+				t.Errorf("%s frame %d: bar %d is RGB %v, want about %v", filepath.Base(path), n, i, got, want)
+				break
+			}
+		}
+	}
 }
 
 // eventGap returns the guest uptime between the lines of events starting
