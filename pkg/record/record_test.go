@@ -153,7 +153,7 @@ func probe(t *testing.T, path string, data []byte) probeResult {
 	}
 	out := run(t, stdin(), "ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
 		"-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "csv=p=0", "-i", in)
-	run(t, stdin(), "ffmpeg", "-v", "error", "-i", in, "-f", "null", "-")
+	run(t, stdin(), "ffmpeg", "-v", "error", "-i", in, "-enc_time_base", "-1", "-f", "null", "-")
 	f := strings.Split(out, ",")
 	if len(f) != 4 {
 		t.Fatalf("ffprobe output %q", out)
