@@ -126,19 +126,24 @@ func TestCongestionControlUnderRateCap(t *testing.T) {
 		t.Fatalf("answer exited %d\n%s", code, answer.errText())
 	}
 	sent, recv := readStats(t, offerStats), readStats(t, answerStats)
-	// GCC probes: once settled it oscillates around the capacity, briefly
-	// above it, then backs off. Judge the median, and bound the peaks.
+	// GCC probes: once settled it oscillates around the capacity, now and
+	// then well above it for a moment, then backs off. Judge the median,
+	// and allow one excursion.
 	var settled []int
+	high := 0
 	for _, s := range sent {
 		if !s.Final && s.T >= 8 {
 			settled = append(settled, s.TargetBps)
 			if s.TargetBps > 1_250_000 {
-				t.Errorf("t=%.0fs: target %d bit/s is far above the 1 Mbit/s cap", s.T, s.TargetBps)
+				high++
 			}
 		}
 	}
 	if len(settled) == 0 {
 		t.Fatalf("no stats after 8 s: %+v", sent)
+	}
+	if high > 1 {
+		t.Errorf("the target was far above the 1 Mbit/s cap in %d of %d seconds after 8 s: %v", high, len(settled), settled)
 	}
 	if med := slices.Sorted(slices.Values(settled))[len(settled)/2]; med > 1_000_000 {
 		t.Errorf("median target after 8 s is %d bit/s: above the 1 Mbit/s cap", med)
