@@ -20,7 +20,7 @@ import (
 // and installs packages as root, so it runs only with P2PCAM_CAMERA_VM=1.
 func TestCameraInVM(t *testing.T) {
 	if os.Getenv("P2PCAM_CAMERA_VM") != "1" {
-		t.Skip("boots qemu with vivid's virtual camera (~25 s warm, ~1-2 min cold, root); set P2PCAM_CAMERA_VM=1 to run it (or make camera-test)")
+		t.Skip("boots qemu with vivid's virtual camera (~1 min warm, ~2 min cold, root); set P2PCAM_CAMERA_VM=1 to run it (or make camera-test)")
 	}
 	for _, tool := range []string{"ffprobe", "ffmpeg"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -115,8 +115,8 @@ func TestCameraInVM(t *testing.T) {
 	t.Run("camera disconnect ends the call with an error", func(t *testing.T) {
 		events := read("fault.events")
 		t.Logf("events:\n%s", events)
-		if strings.Contains(events, "still running") || strings.Contains(events, "no video before") {
-			t.Errorf("offer did not end by itself after the disconnect")
+		if strings.Contains(events, "still running") || strings.Contains(events, "no video before") || strings.Contains(events, "vmtool:") {
+			t.Errorf("the disconnect was not injected, or the offer did not end by itself after it")
 		}
 		offerErr := read("fault.offer.err")
 		for _, e := range []string{offerErr, read("fault.answer.err")} {
@@ -136,7 +136,44 @@ func TestCameraInVM(t *testing.T) {
 			t.Errorf("answer exit %d:\n%s", c, read("fault.answer.err"))
 		}
 		info := checkIVF(t, filepath.Join(out, "fault.ivf"))
-		t.Logf("fault: %v; offer ended %.2f s after the disconnect", info, eventGap(events, "disconnect", "offer ended"))
+		t.Logf("fault: %v; offer ended %.2f s after the disconnect", info, eventGap(events, "Disconnect=0", "offer ended"))
+	})
+
+	t.Run("hiccups do not end the call", func(t *testing.T) {
+		events := read("hiccup.events")
+		t.Logf("events:\n%s", events)
+		if strings.Contains(events, "vmtool:") || strings.Contains(events, "still running") {
+			t.Errorf("the faults were not injected, or the call did not end")
+		}
+		if c := rc("hiccup.offer.rc"); c != 0 {
+			t.Errorf("offer exit %d after an errored buffer and a failed QBUF:\n%s", c, read("hiccup.offer.err"))
+		}
+		if c := rc("hiccup.answer.rc"); c != 0 {
+			t.Errorf("answer exit %d:\n%s", c, read("hiccup.answer.err"))
+		}
+		t.Logf("hiccup: %v", checkIVF(t, filepath.Join(out, "hiccup.ivf")))
+	})
+
+	t.Run("a camera that stops delivering ends the call with an error", func(t *testing.T) {
+		events := read("stall.events")
+		t.Logf("events:\n%s", events)
+		if strings.Contains(events, "still running") || strings.Contains(events, "vmtool:") {
+			t.Errorf("offer did not end by itself after the camera went silent")
+		}
+		offerErr := read("stall.offer.err")
+		if strings.Contains(offerErr, "panic:") || strings.Contains(offerErr, "goroutine ") {
+			t.Errorf("crash:\n%s", offerErr)
+		}
+		if c := rc("stall.offer.rc"); c != 1 {
+			t.Errorf("offer exit %d, want 1", c)
+		}
+		lines := strings.Split(strings.TrimSpace(offerErr), "\n")
+		if last := lines[len(lines)-1]; !strings.HasPrefix(last, "p2pcam: video source failed: ") {
+			t.Errorf("offer's last line %q, want p2pcam: video source failed: ...", last)
+		}
+		info := checkIVF(t, filepath.Join(out, "stall.ivf"))
+		t.Logf("stall: %v; offer ended %.2f s after the camera went silent", info,
+			eventGap(events, "Percentage of Dropped Buffers=100", "offer ended"))
 	})
 
 	t.Run("camera by name", func(t *testing.T) {
@@ -229,6 +266,9 @@ func eventGap(events, from, to string) float64 {
 		for _, l := range strings.Split(events, "\n") {
 			if rest, ok := strings.CutPrefix(l, prefix+" "); ok {
 				f := strings.Fields(rest)
+				if len(f) == 0 {
+					continue
+				}
 				if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
 					return v
 				}

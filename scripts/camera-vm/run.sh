@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Exercises p2pcam's real V4L2 camera path where no camera exists: boots
 # Debian's kernel under qemu (software emulation, TCG) with Linux's vivid
-# virtual camera and runs, inside the guest, on its own loopback:
+# virtual camera and runs, inside the guest, on its own loopback (about a
+# minute warm, two with a cold cache):
 #   1. `p2pcam devices` (and --json), which must list vivid's formats;
 #   2. a call: offer --source camera (640x360 at 30 fps, 3 s) to
 #      answer -o call.ivf, blobs through fifos;
 #   3. a fault: the same call without --duration, and vivid's "Disconnect"
 #      control pressed mid-stream; p2pcam must end with a clear error,
 #      neither hang nor panic (the guest gives it 30 s, then SIGINT);
+#      then, each in a call of its own, hiccups (an errored buffer, a
+#      failed QBUF) and a camera that stops delivering (vivid drops every buffer): reported,
+#      judged only for hangs and crashes;
 #   4. `--source camera:NAME` with the name `p2pcam devices` printed, and
 #      a camera that does not exist.
 # Every guest file comes back over the serial console as base64 into $OUT;
@@ -143,9 +147,10 @@ else
 	echo "== vivid failed to load"
 fi
 
+/vmtool ctrls /dev/video0 >controls.txt 2>&1
 /p2pcam devices >devices.txt 2>devices.err; echo $? >devices.rc
 /p2pcam devices --json >devices.json 2>>devices.err
-emit devices.txt devices.err devices.rc devices.json
+emit controls.txt devices.txt devices.err devices.rc devices.json
 
 # 2. A plain call.
 call call --source camera --width 640 --height 360 --fps 30 --duration 3s
@@ -158,34 +163,61 @@ exec 3>&- 4>&-
 echo "== call done at $(up): $(cat call.ivfinfo)"
 emit call.format call.offer.err call.answer.err call.offer.rc call.answer.rc call.ivfinfo call.ivf
 
-# 3. The camera disconnects mid-stream.
-call fault --source camera --width 640 --height 360 --fps 30
-if waitfor fault.answer.err receiving 90; then
-	sleep 2
-	echo "disconnect $(up)" >fault.events
-	/vmtool ctrl /dev/video0 0x00f0f041 0 >>fault.events 2>&1
-	if alive $opid 30; then
-		echo "offer still running 30s after the disconnect; SIGINT $(up)" >>fault.events
+# finish NAME SECONDS: wait for NAME's offer, then its answer, to end;
+# each gets SECONDS, then SIGINT, then 10 s more before SIGKILL. Notes what
+# happened, with guest uptimes, in NAME.events; reports the rest.
+finish() {
+	n=$1
+	if alive $opid $2; then
+		echo "offer still running after ${2}s; SIGINT $(up)" >>$n.events
 		kill -INT $opid
-		alive $opid 10 && { echo "offer ignored SIGINT; SIGKILL $(up)" >>fault.events; kill -KILL $opid; }
+		alive $opid 10 && { echo "offer ignored SIGINT; SIGKILL $(up)" >>$n.events; kill -KILL $opid; }
 	fi
-	echo "offer ended $(up)" >>fault.events
-else
-	echo "no video before the disconnect; gave up $(up)" >>fault.events
-	kill -INT $opid
-fi
-wait $opid; echo $? >fault.offer.rc
-if alive $apid 20; then
-	echo "answer still running 20s after the offer ended; SIGINT $(up)" >>fault.events
-	kill -INT $apid
-	alive $apid 10 && kill -KILL $apid
-fi
-echo "answer ended $(up)" >>fault.events
-wait $apid; echo $? >fault.answer.rc
-exec 3>&- 4>&-
-/vmtool ivf fault.ivf >fault.ivfinfo 2>&1
-echo "== fault done at $(up)"
-emit fault.events fault.offer.err fault.answer.err fault.offer.rc fault.answer.rc fault.ivfinfo fault.ivf
+	echo "offer ended $(up)" >>$n.events
+	wait $opid; echo $? >$n.offer.rc
+	if alive $apid 20; then
+		echo "answer still running 20s after the offer ended; SIGINT $(up)" >>$n.events
+		kill -INT $apid
+		alive $apid 10 && kill -KILL $apid
+	fi
+	echo "answer ended $(up)" >>$n.events
+	wait $apid; echo $? >$n.answer.rc
+	exec 3>&- 4>&-
+	/vmtool ivf $n.ivf >$n.ivfinfo 2>&1
+	echo "== $n done at $(up)"
+	emit $n.events $n.offer.err $n.answer.err $n.offer.rc $n.answer.rc $n.ivfinfo $n.ivf
+}
+# midcall NAME: wait for NAME's answer to receive video, then 2 s more.
+midcall() {
+	if waitfor $1.answer.err receiving 90; then
+		sleep 2
+	else
+		echo "no video before the fault $(up)" >>$1.events
+	fi
+}
+ctrl() { echo "$2=$3 $(up)" >>$1.events; /vmtool ctrl /dev/video0 "$2" "$3" >>$1.events 2>&1; }
+
+# 3. The camera goes away mid-call (no --duration: only the fault ends it).
+call fault --source camera --width 640 --height 360 --fps 30
+midcall fault
+ctrl fault Disconnect 0
+finish fault 30
+
+# 3b. Hiccups, the camera stays: a buffer flagged as errored, 1 s later
+# a failed VIDIOC_QBUF (the driver loses that buffer).
+call hiccup --source camera --width 640 --height 360 --fps 30 --duration 6s
+midcall hiccup
+ctrl hiccup "Inject V4L2_BUF_FLAG_ERROR" 0
+sleep 1
+ctrl hiccup "Inject VIDIOC_QBUF Error" 0
+finish hiccup 40
+
+# 3c. The camera stops delivering for good (vivid drops every buffer):
+# mediadevices gives up on a read after 5 s.
+call stall --source camera --width 640 --height 360 --fps 30
+midcall stall
+ctrl stall "Percentage of Dropped Buffers" 100
+finish stall 40
 
 # 4. The name `p2pcam devices` printed, in another process, and a missing one.
 name=$(sed -n '1s/.*(--source camera:\(.*\))$/\1/p' devices.txt)
@@ -259,13 +291,22 @@ done
 say "fault: $(get fault.events | tr '\n' ';')"
 say "fault: offer exit $(get fault.offer.rc); its last lines: $(tail -3 "$OUT/fault.offer.err" 2>/dev/null | tr '\n' '|')"
 say "fault: answer exit $(get fault.answer.rc); recorded: $(get fault.ivfinfo)"
-grep -qs 'still running\|ignored SIGINT\|no video before' "$OUT/fault.events" &&
+grep -qs 'still running\|ignored SIGINT\|no video before\|vmtool:' "$OUT/fault.events" &&
 	fail "fault: p2pcam offer did not end by itself after the camera disconnected"
 grep -qs '^panic:\|^goroutine \|SIGSEGV' "$OUT/fault.offer.err" "$OUT/fault.answer.err" &&
 	fail "fault: a panic or crash"
 [ "$(get fault.offer.rc)" = 1 ] || fail "fault: offer exit $(get fault.offer.rc), want 1"
 grep -qs '^p2pcam: .*camera\|^p2pcam: .*video source' "$OUT/fault.offer.err" ||
 	fail "fault: no one-line error naming the camera"
+
+# 3b, 3c: reported; judged only for hangs and crashes.
+for n in hiccup stall; do
+	say "$n: $(get $n.events | tr '\n' ';')"
+	say "$n: offer exit $(get $n.offer.rc): $(grep -E '^p2pcam:|^sent ' "$OUT/$n.offer.err" 2>/dev/null | tr '\n' '|')"
+	say "$n: answer exit $(get $n.answer.rc); recorded: $(get $n.ivfinfo)"
+	grep -qs 'ignored SIGINT\|no video before\|vmtool:' "$OUT/$n.events" && fail "$n: see $n.events"
+	grep -qs '^panic:\|^goroutine \|SIGSEGV' "$OUT/$n.offer.err" "$OUT/$n.answer.err" && fail "$n: a panic or crash"
+done
 
 # 4. camera:NAME
 say "camera:$(get byname.name): exit $(get byname.rc): $(grep -m1 'offer blob\|^p2pcam:' "$OUT/byname.err" 2>/dev/null)"

@@ -4,7 +4,9 @@
 // guest, where busybox has no V4L2 or media tools:
 //
 //	vmtool ivf FILE               print an IVF file's header fields and frame count
-//	vmtool ctrl DEVICE ID VALUE   set a V4L2 control (ID in hex or decimal)
+//	vmtool ctrl DEVICE CTRL VALUE set a V4L2 control, named by its id (hex or
+//	                              decimal) or its name ("Disconnect")
+//	vmtool ctrls DEVICE           list the device's controls: id, type, name
 //	vmtool fmt DEVICE             print the capture format and frame rate set now
 //
 // It is built statically on the host (CGO_ENABLED=0) and copied into the
@@ -18,6 +20,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -25,7 +28,7 @@ import (
 	"github.com/p2pcam/p2pcam/internal/cameravm"
 )
 
-const usage = "usage: vmtool ivf FILE | vmtool ctrl DEVICE ID VALUE | vmtool fmt DEVICE"
+const usage = "usage: vmtool ivf FILE | vmtool ctrl DEVICE CTRL VALUE | vmtool ctrls DEVICE | vmtool fmt DEVICE"
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -44,6 +47,13 @@ func run(args []string, out, errw io.Writer) int {
 		err = setControl(args[1], args[2], args[3])
 		if err == nil {
 			fmt.Fprintf(out, "set control %s to %s on %s\n", args[2], args[3], args[1])
+		}
+	case args[0] == "ctrls" && len(args) == 2:
+		var cs []control
+		if cs, err = controls(args[1]); err == nil {
+			for _, c := range cs {
+				fmt.Fprintf(out, "0x%08x %-8s %s\n", c.id, c.kind, c.name)
+			}
 		}
 	case args[0] == "fmt" && len(args) == 2:
 		var f string
@@ -146,14 +156,79 @@ func captureFormat(dev string) (string, error) {
 	return fmt.Sprintf("%s %dx%d @ %s fps", fourcc, f.Pix.Width, f.Pix.Height, rate), nil
 }
 
-func setControl(dev, idArg, valueArg string) error {
-	id, err := strconv.ParseUint(idArg, 0, 32)
-	if err != nil {
-		return fmt.Errorf("control id %q: %w", idArg, err)
+// v4l2Queryctrl is struct v4l2_queryctrl.
+type v4l2Queryctrl struct {
+	ID, Type                uint32
+	Name                    [32]byte
+	Min, Max, Step, Default int32
+	Flags                   uint32
+	_                       [2]uint32
+}
+
+const (
+	vidiocQueryctrl  = 0xc0445624 // _IOWR('V', 36, struct v4l2_queryctrl)
+	ctrlFlagNextCtrl = 0x80000000
+	ctrlFlagDisabled = 0x0001
+)
+
+// control is one V4L2 control as VIDIOC_QUERYCTRL describes it.
+type control struct {
+	id   uint32
+	kind string
+	name string
+}
+
+var ctrlTypes = map[uint32]string{1: "int", 2: "bool", 3: "menu", 4: "button", 5: "int64", 6: "class", 7: "string", 8: "bitmask", 9: "intmenu"}
+
+// controls lists dev's enabled controls, in the driver's order.
+func controls(dev string) ([]control, error) {
+	var out []control
+	q := v4l2Queryctrl{ID: ctrlFlagNextCtrl}
+	for {
+		err := ioctl(dev, vidiocQueryctrl, unsafe.Pointer(&q))
+		if errors.Is(err, unix.EINVAL) && len(out) > 0 {
+			return out, nil // past the last control
+		}
+		if err != nil {
+			return out, fmt.Errorf("list controls of %s: %w", dev, err)
+		}
+		if q.Flags&ctrlFlagDisabled == 0 && ctrlTypes[q.Type] != "class" {
+			name, _, _ := strings.Cut(string(q.Name[:]), "\x00")
+			kind := ctrlTypes[q.Type]
+			if kind == "" {
+				kind = "type" + strconv.Itoa(int(q.Type))
+			}
+			out = append(out, control{id: q.ID, kind: kind, name: name})
+		}
+		q = v4l2Queryctrl{ID: q.ID | ctrlFlagNextCtrl}
 	}
+}
+
+// controlID resolves a control given by number or by name.
+func controlID(dev, arg string) (uint32, error) {
+	if id, err := strconv.ParseUint(arg, 0, 32); err == nil {
+		return uint32(id), nil
+	}
+	cs, err := controls(dev)
+	if err != nil {
+		return 0, fmt.Errorf("find control %q: %w", arg, err)
+	}
+	for _, c := range cs {
+		if strings.EqualFold(c.name, arg) {
+			return c.id, nil
+		}
+	}
+	return 0, fmt.Errorf("no control named %q on %s", arg, dev)
+}
+
+func setControl(dev, idArg, valueArg string) error {
 	v, err := strconv.ParseInt(valueArg, 0, 32)
 	if err != nil {
 		return fmt.Errorf("control value %q: %w", valueArg, err)
+	}
+	id, err := controlID(dev, idArg)
+	if err != nil {
+		return err
 	}
 	c := v4l2Control{ID: uint32(id), Value: int32(v)}
 	if err := ioctl(dev, vidiocSCtrl, unsafe.Pointer(&c)); err != nil {

@@ -20,7 +20,8 @@ func TestRun(t *testing.T) {
 		{"ivf summary", []string{"ivf", "../testdata/testsrc-64x48-5f.ivf"}, 0, "fourcc=VP80 size=64x48 timebase=1/10 header_length=5 frames=5 keyframes=2", ""},
 		{"ivf missing file", []string{"ivf", "../testdata/nope.ivf"}, 1, "", "vmtool: open ../testdata/nope.ivf"},
 		{"ivf not an ivf", []string{"ivf", "main.go"}, 1, "frames=0", "vmtool: not an ivf file"},
-		{"ctrl bad id", []string{"ctrl", "/dev/null", "disconnect", "0"}, 1, "", `vmtool: control id "disconnect"`},
+		{"ctrl by name on a non-V4L2 file", []string{"ctrl", "/dev/null", "Disconnect", "0"}, 1, "", `vmtool: find control "Disconnect": list controls of /dev/null`},
+		{"ctrls on a non-V4L2 file", []string{"ctrls", "/dev/null"}, 1, "", "vmtool: list controls of /dev/null"},
 		{"ctrl bad value", []string{"ctrl", "/dev/null", "0x00f0f041", "x"}, 1, "", `vmtool: control value "x"`},
 		{"ctrl on a non-V4L2 file", []string{"ctrl", "/dev/null", "0x00f0f041", "0"}, 1, "", "vmtool: set control 0xf0f041 on /dev/null"},
 		{"fmt on a non-V4L2 file", []string{"fmt", "/dev/null"}, 1, "", "vmtool: get format of /dev/null"},
@@ -55,6 +56,7 @@ func TestStructSizes(t *testing.T) {
 		{"v4l2_control", unsafe.Sizeof(v4l2Control{}), 8},
 		{"v4l2_format", unsafe.Sizeof(v4l2Format{}), 208},
 		{"v4l2_streamparm", unsafe.Sizeof(v4l2Streamparm{}), 204},
+		{"v4l2_queryctrl", unsafe.Sizeof(v4l2Queryctrl{}), 68},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s: %d bytes, want %d", tc.name, tc.got, tc.want)
