@@ -294,6 +294,7 @@ func TestReportGoals(t *testing.T) {
 		"answer paste -> first frame ms (median of 3)": "PASS",
 		"30 s call: offer CPU, % of a core":            "MISS",
 		"  peak RSS MB offer / answer":                 "MISS",
+		"  p2pcam at 30 fps, % of a core":              "n/a", // no 1080p row
 		"encoder CPU ms/frame, p2pcam":                 "",
 		"30 s call: answer CPU, % of a core":           "",
 		"  RSS MB first frame -> +5 s -> end, offer":   "",

@@ -75,13 +75,25 @@ func (r *report) rows() []row {
 		add("encoder CPU ms/frame, p2pcam", ours, "", "")
 		add("encoder CPU ms/frame, ffmpeg libvpx", theirs, "", "")
 		add("  p2pcam / ffmpeg", ratio, "", "")
+		var pct30 [3]string
+		var pct1080 *float64
+		for _, e := range r.encoder {
+			if i := sizeIndex(e.w, e.h); i >= 0 {
+				v := e.ours * 30 / 10
+				pct30[i] = fmt.Sprintf("%.0f%%", v)
+				if i == 2 {
+					pct1080 = &v
+				}
+			}
+		}
+		add("  p2pcam at 30 fps, % of a core", pct30, "1080p < 40%", verdict(pct1080 != nil, pct1080 != nil && *pct1080 < goalEncPct1080))
 		add("encoder max fps (1000/ms), p2pcam", fpsOurs, "", "")
 		add("encoder max fps (1000/ms), ffmpeg", fpsTheirs, "", "")
 	}
 
 	// Calls with --measure, one per size.
 	if len(r.calls) > 0 {
-		var frames, fps, enc, encPct, p50, p95, pmax, frozen, psnr, rate, rateErr, ocpu, acpu [3]string
+		var frames, fps, enc, encPct, p50, p95, pmax, frozen, psnr, rate, target, rateErr, ocpu, acpu [3]string
 		var fps1080, enc1080, p50720, p95720 *float64
 		var rateErrs []float64
 		for _, c := range r.calls {
@@ -108,6 +120,7 @@ func (r *report) rows() []row {
 					p50720, p95720 = a.LatencyP50, a.LatencyP95
 				}
 			}
+			target[i] = fmt.Sprintf("%d", o.TargetBps/1000)
 			bps, n := meanSendBps(c.offer.stats, rateSkip)
 			if want, err := parseRate(c.spec.bitrate); err == nil && n > 0 {
 				e := 100 * (bps/want - 1)
@@ -133,6 +146,7 @@ func (r *report) rows() []row {
 		for _, e := range rateErrs {
 			ok = ok && e < goalRateErr && e > -goalRateErr
 		}
+		add("  encoder target kbit/s at the end", target, "", "")
 		add("  send rate off --bitrate", rateErr, "1M, 2.5M within 10%", verdict(len(rateErrs) == 2, ok))
 	}
 
@@ -181,7 +195,8 @@ func (r *report) write(w io.Writer) {
 	}
 	if len(r.calls) > 0 {
 		c := r.calls[0]
-		fmt.Fprintf(w, "calls: two p2pcam on loopback, --source test @30 fps, %s each (1M, 2.5M, 4M), answer --measure; figures from --stats final lines\n", c.spec.duration)
+		fmt.Fprintf(w, "calls: two p2pcam on loopback, --source test @30 fps, %s each (1M, 2.5M, 4M), answer --measure; figures from --stats final lines;\n"+
+			"  send rate = mean send_bps (RTP payload + headers + retransmissions) of the per-second lines after %.0f s\n", c.spec.duration, rateSkip)
 	}
 	if len(r.pastes) > 0 {
 		var ms []string
