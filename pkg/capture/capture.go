@@ -180,6 +180,9 @@ func openCamera(id string, opts Options) (*mediadevices.VideoTrack, error) {
 
 // Device is a camera and what it can produce.
 type Device struct {
+	// Name is Name(), for --json: the stable name scripts should use.
+	StableName string `json:"name"`
+	// ID is mediadevices' id for the device; it changes every run.
 	ID      string   `json:"id"`
 	Label   string   `json:"label"`
 	Formats []Format `json:"formats"`
@@ -218,6 +221,7 @@ func Devices() []Device {
 			continue
 		}
 		dev := Device{ID: d.ID(), Label: d.Info().Label}
+		dev.StableName = dev.Name()
 		if err := d.Open(); err != nil {
 			dev.Err = err.Error()
 		} else {
@@ -233,7 +237,12 @@ func Devices() []Device {
 			if a.Width*a.Height != b.Width*b.Height {
 				return a.Width*a.Height > b.Width*b.Height
 			}
-			return a.FPS > b.FPS
+			if a.FPS != b.FPS {
+				return a.FPS > b.FPS
+			}
+			// mediadevices lists formats in random order: break ties
+			// so the listing is the same every run.
+			return a.PixelFormat < b.PixelFormat
 		})
 		out = append(out, dev)
 	}

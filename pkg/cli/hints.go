@@ -13,6 +13,8 @@ func hints(err error) []string {
 	switch {
 	case isUsage(err):
 		return []string{"see p2pcam --help, or p2pcam COMMAND --help"}
+	case errors.Is(err, session.ErrSourceFailed):
+		return []string{"check that the camera is still plugged in and that no other program is using it; p2pcam devices lists what is there"}
 	case errors.Is(err, capture.ErrNoCamera):
 		return []string{"p2pcam devices lists the cameras found; --source test sends a synthetic pattern instead"}
 	case errors.Is(err, session.ErrAnswerNotUsed):

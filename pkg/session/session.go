@@ -123,6 +123,9 @@ var (
 	ErrConnectTimeout = errors.New("no connection")
 	// ErrPasteTimeout means the other side's blob did not arrive in time.
 	ErrPasteTimeout = errors.New("no blob from the other side")
+	// ErrSourceFailed means the camera or file stopped delivering frames
+	// during the call.
+	ErrSourceFailed = errors.New("video source failed")
 	// ErrAnswerNotUsed means the answer blob was probably never pasted
 	// into the offering side.
 	ErrAnswerNotUsed = errors.New("the answer blob was probably not pasted into `p2pcam offer` in time")
@@ -257,7 +260,7 @@ func (s *session) run(ctx context.Context) (Result, error) {
 		track.Close()
 		s.res.FramesSent = track.FramesSent()
 		if terr := track.Err(); terr != nil && (err == nil || errors.Is(err, errSourceStopped)) {
-			err = fmt.Errorf("video source failed: %w", terr)
+			err = fmt.Errorf("%w: %w", ErrSourceFailed, terr)
 		}
 	}
 	if cerr := p.Close(); cerr != nil {
