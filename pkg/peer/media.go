@@ -55,7 +55,7 @@ func newMediaEngine() (*webrtc.MediaEngine, error) {
 //
 // The congestion controller, when not nil, goes right after the watcher,
 // close to the network: it must see each packet after the TWCC interceptor
-// numbered it.
+// numbered it, retransmissions included.
 //
 // Every interceptor logs through lf: pion's default loggers would write to
 // stderr past p2pcam's logger.
@@ -66,6 +66,13 @@ func interceptors(m *webrtc.MediaEngine, lf logging.LoggerFactory, onStats func(
 	reg.Add(w)
 	if congestion != nil {
 		reg.Add(congestion)
+	}
+	// Transport-wide sequence numbers go on below the NACK responder, so a
+	// retransmission gets a number of its own, as every packet sent must
+	// (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1), instead of
+	// repeating the lost original's.
+	if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, reg); err != nil {
+		return nil, fmt.Errorf("configure twcc header extension: %w", err)
 	}
 	// Cap retransmissions: unlimited NACKs on a lossy, narrow link become a
 	// storm that starves the video they are meant to repair.
@@ -83,9 +90,6 @@ func interceptors(m *webrtc.MediaEngine, lf logging.LoggerFactory, onStats func(
 	}
 	if err := webrtc.ConfigureTWCCSenderWithOptions(m, reg, twcc.WithLoggerFactory(lf)); err != nil {
 		return nil, fmt.Errorf("configure twcc: %w", err)
-	}
-	if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, reg); err != nil {
-		return nil, fmt.Errorf("configure twcc header extension: %w", err)
 	}
 	sf, err := stats.NewInterceptor(stats.WithLoggerFactory(lf))
 	if err != nil {

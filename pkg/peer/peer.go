@@ -21,6 +21,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/rtcp"
+	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -52,6 +53,10 @@ type Config struct {
 	Interceptors []interceptor.Factory
 	// Logger receives progress at debug level and pion's own warnings.
 	Logger *slog.Logger
+
+	// network, when set, replaces the host's sockets: tests put the peers
+	// on pion's virtual network (vnet) to impair the link between them.
+	network transport.Net
 }
 
 // Peer is one PeerConnection. Its methods are safe for concurrent use;
@@ -135,6 +140,9 @@ func New(cfg Config) (*Peer, error) {
 	se.SetSrflxAcceptanceMinWait(100 * time.Millisecond)
 	se.SetPrflxAcceptanceMinWait(200 * time.Millisecond)
 	se.SetRelayAcceptanceMinWait(500 * time.Millisecond)
+	if cfg.network != nil {
+		se.SetNet(cfg.network)
+	}
 	if cfg.ICEFailedTimeout > 0 {
 		se.SetICETimeouts(5*time.Second, cfg.ICEFailedTimeout, 2*time.Second)
 	}
