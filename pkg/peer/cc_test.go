@@ -15,6 +15,7 @@ import (
 	"github.com/p2pcam/p2pcam/pkg/pattern"
 	"github.com/p2pcam/p2pcam/pkg/vp8"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/mediadevices/pkg/io/video"
 	"github.com/pion/mediadevices/pkg/prop"
 	"github.com/pion/rtp"
@@ -473,11 +474,17 @@ func TestCongestionControlFollowsTheLink(t *testing.T) {
 				if m >= limit {
 					t.Errorf("median target after settling = %d bit/s; want under the %d cap", m, limit)
 				}
-				last, back := s[len(s)-1], s[len(s)-17] // 4 s apart
+				last, back := s[len(s)-1], s[max(0, len(s)-17)] // 4 s apart
 				n, lat := c.sink.since(c.start.Add(back.at))
 				t.Logf("last 4 s: encoder output %d bit/s, %d frames arrived (%.1f fps), latency p50 %v p95 %v",
 					int(float64(last.bytes-back.bytes)*8/(last.at-back.at).Seconds()), n, float64(n)/4,
 					percentile(lat, .5).Round(time.Millisecond), percentile(lat, .95).Round(time.Millisecond))
+				if g := c.snd.Stats(); g != nil {
+					if st := g.Get(c.snd.SenderSSRC()); st != nil {
+						t.Logf("round trip: RTCP %v, ICE %v", st.RemoteInboundRTPStreamStats.RoundTripTime.Round(time.Millisecond),
+							c.snd.RoundTrip().Round(time.Millisecond))
+					}
+				}
 				if n < 30 {
 					t.Errorf("only %d frames arrived in the last 4 s; the video must keep flowing", n)
 				}
@@ -563,3 +570,56 @@ func TestNACKRepairsLoss(t *testing.T) {
 		})
 	}
 }
+
+// fakeBWE is a bandwidth estimator whose target the test sets.
+type fakeBWE struct {
+	cc.BandwidthEstimator // not called
+	mu                    sync.Mutex
+	bps                   int
+}
+
+func (f *fakeBWE) GetTargetBitrate() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.bps
+}
+
+// TestTargetDelivery checks what OnTarget sees of pion's announcements,
+// which arrive each on a goroutine of its own and so in any order: the
+// current target, once per change, and nothing after Close.
+func TestTargetDelivery(t *testing.T) {
+	tests := []struct {
+		name    string
+		targets []int // the estimator's target at each announcement
+		stopAt  int   // announcements after this many come after Close; -1 never
+		want    []int
+	}{
+		{"each change once", []int{1000, 2000, 3000}, -1, []int{1000, 2000, 3000}},
+		{"repeats are dropped", []int{1000, 1000, 2000, 2000}, -1, []int{1000, 2000}},
+		{"nothing after close", []int{1000, 2000, 3000}, 1, []int{1000}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var est estimator
+			b := &fakeBWE{}
+			est.set(b)
+			var got []int
+			for i, bps := range tc.targets {
+				if i == tc.stopAt {
+					est.stop()
+				}
+				b.mu.Lock()
+				b.bps = bps
+				b.mu.Unlock()
+				est.deliver(b, func(v int) { got = append(got, v) })
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("OnTarget saw %v; want %v", got, tc.want)
+			}
+			if est.target() != tc.targets[len(tc.targets)-1] {
+				t.Errorf("target() = %d; want the estimator's %d", est.target(), tc.targets[len(tc.targets)-1])
+			}
+		})
+	}
+}
+

@@ -475,6 +475,7 @@ func (p *Peer) Close() error {
 				}
 			}
 		}
+		p.est.stop()
 		p.closeErr = p.pc.Close()
 		p.wg.Wait()
 	})
