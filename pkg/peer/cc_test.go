@@ -622,4 +622,3 @@ func TestTargetDelivery(t *testing.T) {
 		})
 	}
 }
-

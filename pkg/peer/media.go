@@ -74,6 +74,15 @@ func interceptors(m *webrtc.MediaEngine, lf logging.LoggerFactory, onStats func(
 	if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, reg); err != nil {
 		return nil, fmt.Errorf("configure twcc header extension: %w", err)
 	}
+	// Stats below the NACK and report interceptors: it must see the sender
+	// reports they write to measure the round trip from receiver reports
+	// (RFC 3550 §6.4.1), and it counts retransmissions as sent.
+	sf, err := stats.NewInterceptor(stats.WithLoggerFactory(lf))
+	if err != nil {
+		return nil, fmt.Errorf("configure stats: %w", err)
+	}
+	sf.OnNewPeerConnection(func(_ string, g stats.Getter) { onStats(g) })
+	reg.Add(sf)
 	// Cap retransmissions: unlimited NACKs on a lossy, narrow link become a
 	// storm that starves the video they are meant to repair.
 	// Ask for a missing packet within 20 ms (pion's default is 100 ms):
@@ -91,12 +100,6 @@ func interceptors(m *webrtc.MediaEngine, lf logging.LoggerFactory, onStats func(
 	if err := webrtc.ConfigureTWCCSenderWithOptions(m, reg, twcc.WithLoggerFactory(lf)); err != nil {
 		return nil, fmt.Errorf("configure twcc: %w", err)
 	}
-	sf, err := stats.NewInterceptor(stats.WithLoggerFactory(lf))
-	if err != nil {
-		return nil, fmt.Errorf("configure stats: %w", err)
-	}
-	sf.OnNewPeerConnection(func(_ string, g stats.Getter) { onStats(g) })
-	reg.Add(sf)
 	for _, f := range extra {
 		reg.Add(f)
 	}
