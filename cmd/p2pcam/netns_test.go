@@ -1,0 +1,205 @@
+package main
+
+// ICE through NATs and the patience of the answering side, with the real
+// binary: calls between two hosts behind NAT routers in network namespaces
+// (internal/nettest), with our STUN/TURN server on the "public" network,
+// and a call on loopback whose answer is pasted back late.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/p2pcam/p2pcam/internal/nettest"
+)
+
+func newNetnsLab(t *testing.T, nat nettest.NAT) *nettest.Lab {
+	t.Helper()
+	l, err := nettest.New(nat)
+	if errors.Is(err, nettest.ErrUnsupported) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := l.Close(); err != nil {
+			t.Errorf("tearing the lab down: %v", err)
+		}
+	})
+	return l
+}
+
+var connectedOver = regexp.MustCompile(`(?m)^connected over (\S+).*$`)
+
+// pairKind is the kind of pair a p2pcam said it connected over, e.g.
+// "srflx/udp", and the whole line; both "" before it connects.
+func pairKind(p *proc) (kind, line string) {
+	if m := connectedOver.FindStringSubmatch(p.errText()); m != nil {
+		return m[1], m[0]
+	}
+	return "", ""
+}
+
+// judgeRecording checks a short test-pattern call's recording: VP8 at the
+// size sent, about as many frames as 2 s at 30 fps hold (a loaded machine
+// drops some), every one decodable.
+func judgeRecording(t *testing.T, path string) {
+	t.Helper()
+	codec, w, h, frames := probe(t, path)
+	if codec != "vp8" || w != 320 || h != 240 || frames < 30 || frames > 75 {
+		t.Fatalf("recording %s: %s %dx%d, %d frames; want vp8 320x240, 30 to 75 frames", filepath.Base(path), codec, w, h, frames)
+	}
+	decodesCleanly(t, path)
+}
+
+// TestICEThroughNATs calls from a host behind one NAT to a host behind
+// another: STUN is enough between cone NATs, symmetric NATs need a TURN
+// relay, and without any server the offer gives up at --connect-timeout
+// with advice. Each case builds its own lab, so they run in parallel.
+func TestICEThroughNATs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a network of namespaces per case and waits for a timeout")
+	}
+	needFFmpeg(t)
+	t.Parallel()
+	const user, pass = "p2pcam", "secret"
+	server := fmt.Sprintf("%s:%d", nettest.ServerIP, nettest.ServerPort)
+	tests := []struct {
+		name     string
+		nat      nettest.NAT
+		ice      string // --ice-server for both sides
+		wantPair string // "" when no call can connect
+	}{
+		{"cone NATs with STUN connect server-reflexive", nettest.Cone, "stun:" + server, "srflx/udp"},
+		{"symmetric NATs with TURN connect through the relay", nettest.Symmetric, "turn:" + user + ":" + pass + "@" + server, "relay/udp"},
+		{"cone NATs without servers give up with advice", nettest.Cone, "none", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			l := newNetnsLab(t, tc.nat)
+			var turn *nettest.TURNServer
+			if tc.ice != "none" {
+				var err error
+				if turn, err = l.StartTURN(user, pass); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			recording := filepath.Join(t.TempDir(), "nat.webm")
+			offerArgs := []string{binPath, "offer", "--source", "test", "--width", "320", "--height", "240",
+				"--duration", "2s", "--ice-server", tc.ice}
+			answerArgs := []string{binPath, "answer", "-o", recording, "--ice-server", tc.ice}
+			if tc.wantPair == "" {
+				// The answer cannot tell an unused answer from a missing
+				// path; keep its wait short so that it ends too.
+				offerArgs = append(offerArgs, "--connect-timeout", "8s")
+				answerArgs = append(answerArgs, "--connect-timeout", "8s", "--paste-timeout", "4s")
+			}
+			offer := startArgv(t, ctx, "offer", false, l.Argv(nettest.HostA, offerArgs...))
+			answer := startArgv(t, ctx, "answer", false, l.Argv(nettest.HostB, answerArgs...))
+			answer.paste(offer.blob(ctx))
+			blob := answer.blob(ctx)
+			pasted := time.Now()
+			offer.paste(blob)
+
+			if tc.wantPair == "" {
+				if code := offer.wait(ctx); code != 1 {
+					t.Fatalf("offer exited %d; want 1", code)
+				}
+				t.Logf("offer gave up %s after the answer was pasted", time.Since(pasted).Round(100*time.Millisecond))
+				for _, want := range []string{
+					"p2pcam: no connection within 8s\n",
+					"p2pcam: hint: the two machines found no network path to each other\n",
+					"p2pcam: hint: on different networks, both sides need a STUN server",
+				} {
+					if !strings.Contains(offer.errText(), want) {
+						t.Errorf("offer's stderr lacks %q:\n%s", want, offer.errText())
+					}
+				}
+				if code := answer.wait(ctx); code != 1 || !strings.Contains(answer.errText(), "p2pcam: no connection within 12s") {
+					t.Errorf("answer exited %d; want 1 and no connection within 12s:\n%s", code, answer.errText())
+				}
+				return
+			}
+
+			offer.waitFor(ctx, "connected over")
+			elapsed := time.Since(pasted)
+			answer.waitFor(ctx, "connected over")
+			_, ol := pairKind(offer)
+			_, al := pairKind(answer)
+			t.Logf("offer %s, %s after the answer was pasted; answer %s", ol, elapsed.Round(10*time.Millisecond), al)
+			if code := offer.wait(ctx); code != 0 {
+				t.Fatalf("offer exited %d", code)
+			}
+			if code := answer.wait(ctx); code != 0 {
+				t.Fatalf("answer exited %d", code)
+			}
+			for _, p := range []*proc{offer, answer} {
+				if got, _ := pairKind(p); got != tc.wantPair {
+					t.Errorf("%s connected over %q; want %s", p.name, got, tc.wantPair)
+				}
+			}
+			if tc.wantPair == "relay/udp" && turn.Allocations() == 0 {
+				t.Errorf("a relayed call made no TURN allocation")
+			}
+			judgeRecording(t, recording)
+		})
+	}
+}
+
+// TestAnswerPastedBackLate: the answer blob reaches the offer 45 s after
+// the answering side applied the offer, as when a person sends it through a
+// chat app. pion's ICE agent would give up 30 s after it starts checking;
+// p2pcam keeps the answering side's agent checking for the paste window,
+// so the call still connects and records.
+func TestAnswerPastedBackLate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits 45 s for the late paste")
+	}
+	needFFmpeg(t)
+	t.Parallel()
+	const delay = 45 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), delay+60*time.Second)
+	defer cancel()
+	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "test", "--width", "320", "--height", "240",
+		"--duration", "2s", "--connect-timeout", "10s"}, loopback...)...)
+	answer := start(t, ctx, "answer", false, append([]string{"answer", "-o", "late.webm", "--connect-timeout", "10s"}, loopback...)...)
+	answer.paste(offer.blob(ctx))
+	blob := answer.blob(ctx)
+	answer.waitFor(ctx, "waiting up to 5m0s")
+
+	// The person takes their time.
+	late := time.NewTimer(delay)
+	defer late.Stop()
+	select {
+	case <-late.C:
+	case <-ctx.Done():
+		t.Fatal("deadline before the paste")
+	}
+	t.Logf("while waiting, the offer said:\n%s\nand the answer said:\n%s", offer.errText(), answer.errText())
+	pasted := time.Now()
+	offer.paste(blob)
+	offer.waitFor(ctx, "connected over")
+	_, line := pairKind(offer)
+	t.Logf("offer %s, %s after the late paste", line, time.Since(pasted).Round(10*time.Millisecond))
+	if code := offer.wait(ctx); code != 0 {
+		t.Fatalf("offer exited %d", code)
+	}
+	if code := answer.wait(ctx); code != 0 {
+		t.Fatalf("answer exited %d", code)
+	}
+	for _, p := range []*proc{offer, answer} {
+		if got, _ := pairKind(p); got != "host/udp" {
+			t.Errorf("%s connected over %q; want host/udp on loopback", p.name, got)
+		}
+	}
+	judgeRecording(t, filepath.Join(answer.cmd.Dir, "late.webm"))
+}
