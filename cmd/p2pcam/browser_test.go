@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net"
@@ -14,6 +15,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
 )
 
 // browserPeer is headless Chromium running one of testdata/browser's
@@ -26,6 +30,8 @@ type browserPeer struct {
 	blob   chan string
 	stats  chan map[string]any
 	logs   []string
+	stderr []byte // Chromium's own log (console messages too), the last 16 KiB
+	exited chan struct{}
 }
 
 func (b *browserPeer) log() string {
@@ -42,7 +48,7 @@ func startBrowser(t *testing.T, page string) *browserPeer {
 	if err != nil {
 		t.Skip("chromium not installed: apt-get install -y chromium")
 	}
-	b := &browserPeer{t: t, blob: make(chan string, 1), stats: make(chan map[string]any, 64)}
+	b := &browserPeer{t: t, blob: make(chan string, 1), stats: make(chan map[string]any, 64), exited: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.Handle("GET /", http.FileServer(http.Dir("testdata/browser")))
 	mux.HandleFunc("GET /remote", func(w http.ResponseWriter, _ *http.Request) {
@@ -82,24 +88,47 @@ func startBrowser(t *testing.T, page string) *browserPeer {
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 
-	dir := t.TempDir()
+	// Not t.TempDir: Chromium's singleton socket lives in this directory,
+	// and a test's long temp path overflows a Unix socket's 108 bytes
+	// (Chromium then dies at start).
+	dir, err := os.MkdirTemp("/tmp", "p2pchrome")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
 		"--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
 		"--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--no-first-run", "--no-default-browser-check", "--mute-audio",
+		"--no-first-run", "--enable-logging=stderr", "--no-default-browser-check", "--mute-audio",
 		"--user-data-dir="+filepath.Join(dir, "profile"),
 		"http://"+ln.Addr().String()+"/"+page)
 	cmd.Env = append(os.Environ(), "TMPDIR="+dir)
+	cmd.Stderr = writerFunc(func(p []byte) (int, error) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.stderr = append(b.stderr, p...)
+		if over := len(b.stderr) - 16<<10; over > 0 {
+			b.stderr = b.stderr[over:]
+		}
+		return len(p), nil
+	})
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
+		os.RemoveAll(dir)
 		t.Fatal(err)
 	}
+	go func() {
+		_ = cmd.Wait()
+		close(b.exited)
+	}()
 	t.Cleanup(func() {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
+		<-b.exited
+		os.RemoveAll(dir)
 		if t.Failed() {
-			t.Logf("browser page log:\n%s", b.log())
+			b.mu.Lock()
+			t.Logf("chromium's log:\n%s", b.stderr)
+			b.mu.Unlock()
 		}
 	})
 	return b
@@ -116,56 +145,110 @@ func (b *browserPeer) pageBlob(ctx context.Context) string {
 	select {
 	case s := <-b.blob:
 		return s
+	case <-b.exited:
+		b.t.Fatalf("chromium exited before its page produced a blob\n%s", b.log())
 	case <-ctx.Done():
 		b.t.Fatalf("the page produced no blob\n%s", b.log())
 	}
 	return ""
 }
 
+// pionBlob decodes a pion-format blob (base64 of the JSON session
+// description) and parses its SDP.
+func pionBlob(t *testing.T, blob string) (webrtc.SDPType, *sdp.SessionDescription) {
+	t.Helper()
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(blob))
+	if err != nil {
+		t.Fatalf("not a pion-format blob (base64): %v: %.60q", err, blob)
+	}
+	var desc webrtc.SessionDescription
+	if err := json.Unmarshal(raw, &desc); err != nil {
+		t.Fatalf("not a pion-format blob (JSON): %v: %.60q", err, raw)
+	}
+	parsed, err := desc.Unmarshal()
+	if err != nil {
+		t.Fatalf("the blob's SDP does not parse: %v", err)
+	}
+	return desc.Type, parsed
+}
+
 // TestBrowserOffersP2pcamAnswers: a browser page's pion-format offer goes
 // into `p2pcam answer`, whose answer comes back in the same format; the
-// browser's fake camera ends up in p2pcam's recording.
+// browser's fake camera ends up in p2pcam's recording. The page offers
+// either VP8 alone or everything Chromium has, with or without audio, as
+// demo pages do.
 func TestBrowserOffersP2pcamAnswers(t *testing.T) {
 	needFFmpeg(t)
-	b := startBrowser(t, "offer.html")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	answer := start(t, ctx, "answer", false, append([]string{"answer", "-o", "browser.webm", "--duration", "4s"}, loopback...)...)
-	answer.paste(b.pageBlob(ctx))
-	blob := answer.blob(ctx)
-	if strings.HasPrefix(blob, "p2pcam1:") {
-		t.Fatalf("the browser's pion-format offer got a compact answer it cannot read: %q", blob)
+	for _, tc := range []struct {
+		name, query string
+	}{
+		{"vp8 only", "codecs=vp8"},
+		{"every codec", ""},
+		{"audio and video", "audio=1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := startBrowser(t, "offer.html?"+tc.query)
+			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+			defer cancel()
+			answer := start(t, ctx, "answer", false, append([]string{"answer", "-o", "browser.webm", "--duration", "4s"}, loopback...)...)
+			answer.paste(b.pageBlob(ctx))
+			blob := answer.blob(ctx)
+			typ, desc := pionBlob(t, blob)
+			if typ != webrtc.SDPTypeAnswer {
+				t.Fatalf("p2pcam's blob is a %s, not an answer", typ)
+			}
+			for _, m := range desc.MediaDescriptions {
+				if m.MediaName.Media != "video" || m.MediaName.Port.Value == 0 {
+					continue
+				}
+				for _, a := range m.Attributes {
+					if a.Key == "rtpmap" && !strings.Contains(a.Value, " VP8/") && !strings.Contains(a.Value, " rtx/") {
+						t.Errorf("p2pcam answers with a codec it cannot record: %s", a.Value)
+					}
+				}
+			}
+			b.setRemote(blob)
+			if code := answer.wait(ctx); code != 0 {
+				t.Fatalf("answer exited %d\n%s\npage:\n%s", code, answer.errText(), b.log())
+			}
+			file := filepath.Join(answer.cmd.Dir, "browser.webm")
+			codec, w, h, frames := probe(t, file)
+			// 4 s of a 20 fps camera; the count starts at connect.
+			if codec != "vp8" || w != 640 || h != 480 || frames < 30 {
+				t.Fatalf("recording of the browser's camera: %s %dx%d %d frames", codec, w, h, frames)
+			}
+			decodesCleanly(t, file)
+		})
 	}
-	b.setRemote(blob)
-	if code := answer.wait(ctx); code != 0 {
-		t.Fatalf("answer exited %d\n%s", code, answer.errText())
-	}
-	codec, w, h, frames := probe(t, filepath.Join(answer.cmd.Dir, "browser.webm"))
-	if codec != "vp8" || w != 640 || h != 480 || frames < 30 {
-		t.Fatalf("recording of the browser's camera: %s %dx%d %d frames", codec, w, h, frames)
-	}
-	decodesCleanly(t, filepath.Join(answer.cmd.Dir, "browser.webm"))
 }
 
 // TestP2pcamOffersBrowserAnswers: `p2pcam offer --blob-format pion` gives
-// a browser page a blob it can answer, and the browser decodes the video.
+// a browser page a blob it can answer, and the browser decodes the video
+// at the size p2pcam sends.
 func TestP2pcamOffersBrowserAnswers(t *testing.T) {
 	b := startBrowser(t, "answer.html")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
-	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "test", "--blob-format", "pion", "--duration", "8s"}, loopback...)...)
-	b.setRemote(offer.blob(ctx))
+	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "test", "--blob-format", "pion",
+		"--width", "320", "--height", "240", "--duration", "15s"}, loopback...)...)
+	blob := offer.blob(ctx)
+	if typ, _ := pionBlob(t, blob); typ != webrtc.SDPTypeOffer {
+		t.Fatalf("p2pcam's blob is a %s, not an offer", typ)
+	}
+	b.setRemote(blob)
 	offer.paste(b.pageBlob(ctx))
 	for {
 		select {
 		case st := <-b.stats:
 			frames, _ := st["framesDecoded"].(float64)
 			if frames >= 30 {
-				if st["frameWidth"] != 640.0 || st["frameHeight"] != 480.0 || st["codec"] != "video/VP8" {
+				if st["frameWidth"] != 320.0 || st["frameHeight"] != 240.0 || st["codec"] != "video/VP8" {
 					t.Fatalf("the browser decodes %v", st)
 				}
 				return
 			}
+		case <-b.exited:
+			t.Fatalf("chromium exited\npage:\n%s", b.log())
 		case <-ctx.Done():
 			t.Fatalf("the browser never decoded 30 frames\noffer:\n%s\npage:\n%s", offer.errText(), b.log())
 		}
