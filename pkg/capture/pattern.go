@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"context"
 	"image"
 	"io"
 	"time"
@@ -10,24 +9,19 @@ import (
 )
 
 // patternSource produces the synthetic pattern at a fixed size and frame
-// rate, paced by a ticker. It implements mediadevices.VideoSource.
+// rate. It implements mediadevices.VideoSource.
 type patternSource struct {
-	w, h     int
-	interval time.Duration
+	w, h int
+	pace pacer
 
-	ctx    context.Context
-	cancel context.CancelFunc
-
-	// Read is only ever called from one goroutine (mediadevices'
-	// broadcaster); the fields below belong to it.
-	ticker *time.Ticker
+	// Read is only ever called from one goroutine; the fields below
+	// belong to it.
 	seq    int
 	frames [2]*image.YCbCr
 }
 
 func newPatternSource(w, h int, fps float64) *patternSource {
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &patternSource{w: w, h: h, interval: time.Duration(float64(time.Second) / fps), ctx: ctx, cancel: cancel}
+	s := &patternSource{w: w, h: h, pace: newPacer(time.Duration(float64(time.Second) / fps))}
 	for i := range s.frames {
 		s.frames[i] = image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
 	}
@@ -39,7 +33,7 @@ func (s *patternSource) ID() string { return "p2pcam-test-pattern" }
 
 // Close makes Read return io.EOF.
 func (s *patternSource) Close() error {
-	s.cancel()
+	s.pace.close()
 	return nil
 }
 
@@ -47,16 +41,7 @@ func (s *patternSource) Close() error {
 // frames alternate, so the frame returned stays intact until the next
 // Read after the one that follows.
 func (s *patternSource) Read() (image.Image, func(), error) {
-	if s.ticker == nil {
-		s.ticker = time.NewTicker(s.interval)
-	} else {
-		select {
-		case <-s.ticker.C:
-		case <-s.ctx.Done():
-		}
-	}
-	if s.ctx.Err() != nil {
-		s.ticker.Stop()
+	if !s.pace.wait() {
 		return nil, func() {}, io.EOF
 	}
 	img := s.frames[s.seq%2]

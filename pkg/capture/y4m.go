@@ -2,7 +2,6 @@ package capture
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -94,17 +93,13 @@ func readLine(r *bufio.Reader) (string, error) {
 // y4mSource plays a .y4m file in a loop at its own frame rate (or the one
 // asked for). It implements mediadevices.VideoSource.
 type y4mSource struct {
-	path     string
-	f        *os.File
-	r        *bufio.Reader
-	hdr      y4mHeader
-	dataAt   int64
-	interval time.Duration
+	path   string
+	f      *os.File
+	r      *bufio.Reader
+	hdr    y4mHeader
+	dataAt int64
+	pace   pacer
 
-	ctx    context.Context
-	cancel context.CancelFunc
-
-	ticker *time.Ticker
 	n      int
 	frames [2]*image.YCbCr
 }
@@ -133,12 +128,10 @@ func openY4M(path string, fps float64) (*y4mSource, error) {
 		f.Close()
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	s := &y4mSource{
 		path: path, f: f, r: r, hdr: hdr,
-		dataAt:   pos - int64(r.Buffered()),
-		interval: time.Duration(float64(time.Second) / fps),
-		ctx:      ctx, cancel: cancel,
+		dataAt: pos - int64(r.Buffered()),
+		pace:   newPacer(time.Duration(float64(time.Second) / fps)),
 	}
 	for i := range s.frames {
 		s.frames[i] = image.NewYCbCr(image.Rect(0, 0, hdr.w, hdr.h), image.YCbCrSubsampleRatio420)
@@ -160,7 +153,7 @@ func (s *y4mSource) ID() string { return "y4m:" + s.path }
 
 // Close stops playback and closes the file; Read returns io.EOF after it.
 func (s *y4mSource) Close() error {
-	s.cancel()
+	s.pace.close()
 	return nil
 }
 
@@ -202,16 +195,7 @@ func (s *y4mSource) readFrame(img *image.YCbCr) error {
 // Read returns the next frame at the playback rate, starting over at the
 // end of the file.
 func (s *y4mSource) Read() (image.Image, func(), error) {
-	if s.ticker == nil {
-		s.ticker = time.NewTicker(s.interval)
-	} else {
-		select {
-		case <-s.ticker.C:
-		case <-s.ctx.Done():
-		}
-	}
-	if s.ctx.Err() != nil {
-		s.ticker.Stop()
+	if !s.pace.wait() {
 		s.f.Close()
 		return nil, func() {}, io.EOF
 	}
