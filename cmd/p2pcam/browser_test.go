@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -41,8 +42,9 @@ func (b *browserPeer) log() string {
 }
 
 // startBrowser serves page and opens it in Chromium, which is killed (with
-// its children) when the test ends.
-func startBrowser(t *testing.T, page string) *browserPeer {
+// its children) when the test ends. The zero browserNet puts everything on
+// loopback.
+func startBrowser(t *testing.T, page string, bn browserNet) *browserPeer {
 	t.Helper()
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
@@ -80,7 +82,11 @@ func startBrowser(t *testing.T, page string) *browserPeer {
 		b.logs = append(b.logs, read(r))
 		b.mu.Unlock()
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	host := "127.0.0.1"
+	if bn.ns != "" {
+		host = bn.hostIP
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,13 +101,23 @@ func startBrowser(t *testing.T, page string) *browserPeer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
-		"--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-		"--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required",
+	args := []string{"--headless=new", "--no-sandbox", "--disable-gpu",
+		"--use-fake-device-for-media-stream", "--autoplay-policy=no-user-gesture-required",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--no-first-run", "--enable-logging=stderr", "--no-default-browser-check", "--mute-audio",
-		"--user-data-dir="+filepath.Join(dir, "profile"),
-		"http://"+ln.Addr().String()+"/"+page)
+		"--user-data-dir=" + filepath.Join(dir, "profile"),
+		"http://" + ln.Addr().String() + "/" + page}
+	if bn.ns == "" {
+		// Camera permission granted up front: Chromium then gives raw IP
+		// host candidates; it gathers on loopback only when told to.
+		args = append([]string{"--use-fake-ui-for-media-stream", "--allow-loopback-in-peer-connection"}, args...)
+	} else {
+		// No permission flag: as for a page that never asked for the
+		// camera, host candidates are <uuid>.local names only.
+		args = append([]string{"netns", "exec", bn.ns, chromium}, args...)
+		chromium = "ip"
+	}
+	cmd := exec.Command(chromium, args...)
 	cmd.Env = append(os.Environ(), "TMPDIR="+dir)
 	cmd.Stderr = writerFunc(func(p []byte) (int, error) {
 		b.mu.Lock()
@@ -132,6 +148,49 @@ func startBrowser(t *testing.T, page string) *browserPeer {
 		}
 	})
 	return b
+}
+
+// browserNet is where the browser runs: on loopback (zero value) or in
+// network namespace ns, joined to this one by a veth pair whose end here,
+// hostIf, has hostIP, with a default route through it.
+type browserNet struct {
+	ns, hostIf, hostIP string
+}
+
+// newBrowserNet builds a namespace for the browser, removed when the test
+// ends. It needs root and iproute2, and skips without them.
+func newBrowserNet(t *testing.T) browserNet {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for network namespaces")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("needs ip: apt-get install -y iproute2")
+	}
+	id := os.Getpid() % 100000
+	bn := browserNet{ns: fmt.Sprintf("p2pbr%d", id), hostIf: fmt.Sprintf("p2pbr%d", id), hostIP: "10.213.0.1"}
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	_ = exec.Command("ip", "netns", "del", bn.ns).Run() // leftovers of a crashed run
+	_ = exec.Command("ip", "link", "del", bn.hostIf).Run()
+	t.Cleanup(func() {
+		_ = exec.Command("ip", "netns", "del", bn.ns).Run() // takes the veth pair with it
+		_ = exec.Command("ip", "link", "del", bn.hostIf).Run()
+	})
+	in := func(args ...string) { t.Helper(); run(append([]string{"ip", "netns", "exec", bn.ns}, args...)...) }
+	run("ip", "netns", "add", bn.ns)
+	in("ip", "link", "set", "lo", "up")
+	run("ip", "link", "add", bn.hostIf, "type", "veth", "peer", "name", "eth0", "netns", bn.ns)
+	run("ip", "addr", "add", bn.hostIP+"/24", "dev", bn.hostIf)
+	run("ip", "link", "set", bn.hostIf, "up")
+	in("ip", "addr", "add", "10.213.0.2/24", "dev", "eth0")
+	in("ip", "link", "set", "eth0", "up")
+	in("ip", "route", "add", "default", "via", bn.hostIP)
+	return bn
 }
 
 func (b *browserPeer) setRemote(blob string) {
@@ -187,18 +246,23 @@ func TestBrowserOffersP2pcamAnswers(t *testing.T) {
 		{"audio and video", "audio=1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b := startBrowser(t, "offer.html?"+tc.query)
+			b := startBrowser(t, "offer.html?"+tc.query, browserNet{})
 			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 			defer cancel()
 			answer := start(t, ctx, "answer", false, append([]string{"answer", "-o", "browser.webm", "--duration", "4s"}, loopback...)...)
-			answer.paste(b.pageBlob(ctx))
+			offerBlob := b.pageBlob(ctx)
+			t.Logf("the browser's offer blob: %d characters", len(offerBlob))
+			answer.paste(offerBlob)
 			blob := answer.blob(ctx)
 			typ, desc := pionBlob(t, blob)
 			if typ != webrtc.SDPTypeAnswer {
 				t.Fatalf("p2pcam's blob is a %s, not an answer", typ)
 			}
 			for _, m := range desc.MediaDescriptions {
-				if m.MediaName.Media != "video" || m.MediaName.Port.Value == 0 {
+				if m.MediaName.Media != "video" {
+					if m.MediaName.Port.Value != 0 {
+						t.Errorf("p2pcam accepts the browser's %s (port %d); it only records video", m.MediaName.Media, m.MediaName.Port.Value)
+					}
 					continue
 				}
 				for _, a := range m.Attributes {
@@ -224,33 +288,81 @@ func TestBrowserOffersP2pcamAnswers(t *testing.T) {
 
 // TestP2pcamOffersBrowserAnswers: `p2pcam offer --blob-format pion` gives
 // a browser page a blob it can answer, and the browser decodes the video
-// at the size p2pcam sends.
+// at the size p2pcam sends. In its own namespace the page answers as a
+// viewer page on the web does, with <uuid>.local candidates that p2pcam
+// must resolve by mDNS.
 func TestP2pcamOffersBrowserAnswers(t *testing.T) {
-	b := startBrowser(t, "answer.html")
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
-	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "test", "--blob-format", "pion",
-		"--width", "320", "--height", "240", "--duration", "15s"}, loopback...)...)
-	blob := offer.blob(ctx)
-	if typ, _ := pionBlob(t, blob); typ != webrtc.SDPTypeOffer {
-		t.Fatalf("p2pcam's blob is a %s, not an offer", typ)
-	}
-	b.setRemote(blob)
-	offer.paste(b.pageBlob(ctx))
-	for {
-		select {
-		case st := <-b.stats:
-			frames, _ := st["framesDecoded"].(float64)
-			if frames >= 30 {
-				if st["frameWidth"] != 320.0 || st["frameHeight"] != 240.0 || st["codec"] != "video/VP8" {
-					t.Fatalf("the browser decodes %v", st)
-				}
-				return
+	for _, tc := range []struct {
+		name string
+		mdns bool
+	}{
+		{"loopback", false},
+		{"mdns candidates", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var bn browserNet
+			where := loopback
+			if tc.mdns {
+				bn = newBrowserNet(t)
+				where = []string{"--ice-server", "none", "--interface", bn.hostIf}
 			}
-		case <-b.exited:
-			t.Fatalf("chromium exited\npage:\n%s", b.log())
-		case <-ctx.Done():
-			t.Fatalf("the browser never decoded 30 frames\noffer:\n%s\npage:\n%s", offer.errText(), b.log())
+			b := startBrowser(t, "answer.html", bn)
+			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+			defer cancel()
+			offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "test", "--blob-format", "pion",
+				"--width", "320", "--height", "240", "--duration", "15s"}, where...)...)
+			blob := offer.blob(ctx)
+			if typ, _ := pionBlob(t, blob); typ != webrtc.SDPTypeOffer {
+				t.Fatalf("p2pcam's blob is a %s, not an offer", typ)
+			}
+			b.setRemote(blob)
+			answer := b.pageBlob(ctx)
+			if tc.mdns {
+				_, desc := pionBlob(t, answer)
+				cands := candidates(desc)
+				for _, c := range cands {
+					if !strings.Contains(c, ".local ") {
+						t.Fatalf("the browser was to give .local candidates only, not %q", cands)
+					}
+				}
+				if len(cands) == 0 {
+					t.Fatal("the browser's answer has no candidates")
+				}
+			}
+			offer.paste(answer)
+			for {
+				select {
+				case st := <-b.stats:
+					frames, _ := st["framesDecoded"].(float64)
+					if frames >= 30 {
+						if st["frameWidth"] != 320.0 || st["frameHeight"] != 240.0 || st["codec"] != "video/VP8" {
+							t.Fatalf("the browser decodes %v", st)
+						}
+						// With .local candidates the pair is prflx: the
+						// browser's checks reach p2pcam before any mDNS
+						// answer could matter.
+						t.Logf("%s; the browser decoded %v frames", firstLine(offer.errText(), "connected over"), frames)
+						return
+					}
+				case <-b.exited:
+					t.Fatalf("chromium exited\npage:\n%s", b.log())
+				case <-ctx.Done():
+					t.Fatalf("the browser never decoded 30 frames\noffer:\n%s\npage:\n%s", offer.errText(), b.log())
+				}
+			}
+		})
+	}
+}
+
+// candidates lists the SDP's ICE candidates.
+func candidates(desc *sdp.SessionDescription) []string {
+	var out []string
+	for _, m := range desc.MediaDescriptions {
+		for _, a := range m.Attributes {
+			if a.Key == "candidate" {
+				out = append(out, a.Value)
+			}
 		}
 	}
+	return out
 }
