@@ -46,6 +46,30 @@ func pairKind(p *proc) (kind, line string) {
 	return "", ""
 }
 
+var errorLine = regexp.MustCompile(`(?m)^p2pcam: .*$`)
+
+// waitConnected waits until p says it connected and returns the pair kind
+// and the line; it fails the test as soon as p prints an error instead, so
+// that a call that cannot connect fails in seconds, not at the deadline.
+func waitConnected(ctx context.Context, p *proc) (kind, line string) {
+	p.t.Helper()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if kind, line = pairKind(p); kind != "" {
+			return kind, line
+		}
+		if m := errorLine.FindString(p.errText()); m != "" {
+			p.t.Fatalf("%s failed instead of connecting: %s", p.name, m)
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			p.t.Fatalf("%s did not connect in time", p.name)
+		}
+	}
+}
+
 // judgeRecording checks a short test-pattern call's recording: VP8 at the
 // size sent, about as many frames as 2 s at 30 fps hold (a loaded machine
 // drops some), every one decodable.
@@ -127,14 +151,13 @@ func TestICEThroughNATs(t *testing.T) {
 				if code := answer.wait(ctx); code != 1 || !strings.Contains(answer.errText(), "p2pcam: no connection within 12s") {
 					t.Errorf("answer exited %d; want 1 and no connection within 12s:\n%s", code, answer.errText())
 				}
+				t.Logf("answer: %s", strings.Join(errorLine.FindAllString(answer.errText(), -1), "\n"))
 				return
 			}
 
-			offer.waitFor(ctx, "connected over")
+			_, ol := waitConnected(ctx, offer)
 			elapsed := time.Since(pasted)
-			answer.waitFor(ctx, "connected over")
-			_, ol := pairKind(offer)
-			_, al := pairKind(answer)
+			_, al := waitConnected(ctx, answer)
 			t.Logf("offer %s, %s after the answer was pasted; answer %s", ol, elapsed.Round(10*time.Millisecond), al)
 			if code := offer.wait(ctx); code != 0 {
 				t.Fatalf("offer exited %d", code)
@@ -185,10 +208,12 @@ func TestAnswerPastedBackLate(t *testing.T) {
 		t.Fatal("deadline before the paste")
 	}
 	t.Logf("while waiting, the offer said:\n%s\nand the answer said:\n%s", offer.errText(), answer.errText())
+	if m := errorLine.FindString(answer.errText()); m != "" {
+		t.Fatalf("the answering side gave up before the late paste: %s", m)
+	}
 	pasted := time.Now()
 	offer.paste(blob)
-	offer.waitFor(ctx, "connected over")
-	_, line := pairKind(offer)
+	_, line := waitConnected(ctx, offer)
 	t.Logf("offer %s, %s after the late paste", line, time.Since(pasted).Round(10*time.Millisecond))
 	if code := offer.wait(ctx); code != 0 {
 		t.Fatalf("offer exited %d", code)
