@@ -1,204 +1,308 @@
 package record
 
 import (
-	"github.com/pion/rtp"
+	"time"
+
 	"github.com/pion/rtp/codecs"
-	"github.com/pion/webrtc/v4/pkg/media"
 )
 
 // assembler puts VP8 frames back together from RTP packets that may come
-// out of order. It releases a frame as soon as its last packet (the one
-// with the marker bit, RFC 7741 section 4.1) and every packet before it
-// are in: unlike pion's samplebuilder it does not wait for the next
+// out of order. It releases a frame as soon as it is whole: every packet
+// from the one starting the frame (S=1 and PID=0 in the payload
+// descriptor, RFC 7741 section 4.2) through the one with the marker bit
+// (RFC 7741 section 4.1), with contiguous sequence numbers and one
+// timestamp. Unlike pion's samplebuilder it does not wait for the next
 // frame's first packet, which would cost a whole frame interval of
-// latency. A missing packet is waited for until maxLate later packets or
-// maxDelay of RTP time have arrived; then the frames it belongs to are
-// given up and the sequence moves on.
+// latency.
 //
-// Frames come out in sequence order with their RTP headers, so the
-// recorder can tell complete frames (ending with the marker) from frames
-// cut short, and see gaps between them.
+// A missing packet is waited for until maxLate later packets arrived, or
+// until wait() has passed on the clock since a later packet showed the
+// gap (that is also when the NACK generator asks for it); then it is
+// given up, and the frames behind it go out. The wait is wall-clock time,
+// not RTP time: a retransmission takes a network round trip whatever the
+// sender's capture clock says.
+//
+// Frames come out in sequence order. A frame that was not whole (its
+// start or its end lost, a malformed descriptor) still comes out, marked
+// incomplete, so the recorder can count it; a frame preceded by packets
+// that were given up is marked gap.
+//
+// Payloads are copied into buffers the assembler recycles, so a packet
+// costs no allocation; each frame's data is one fresh allocation, because
+// the muxers keep it.
 type assembler struct {
-	maxLate  int64
-	maxDelay uint32        // in RTP ticks
-	delay    func() uint32 // if set, the current wait in RTP ticks, instead of maxDelay
+	maxLate int64
+	wait    func() time.Duration // how long a missing packet is awaited
+	now     func() time.Time
 
 	ring []slot // indexed by sequence number modulo len(ring)
 	mask int64
+	free [][]byte // payload buffers to reuse
 
-	begun   bool  // head is set
+	any     bool  // a packet was pushed
+	begun   bool  // head is set: a packet with the marker arrived
 	head    int64 // the next sequence number to release
 	lowest  int64 // the lowest sequence number pushed before begun
 	highest int64
-	any     bool // anything pushed
-	newest  uint32
+	scan    int64 // packets head..scan-1 are one frame's, present, without the marker
+	gave    bool  // packets were given up since the last frame released
 
-	ready []*media.Sample
+	ready []frame
+	next  int // ready[next:] are still to pop
 }
+
+// frame is what the assembler releases.
+type frame struct {
+	first, last int64  // sequence numbers of its first and last packets
+	ts          uint32 // RTP timestamp
+	data        []byte // the VP8 frame, descriptors stripped; owned by the receiver
+	// complete: it starts a frame, ends with the marker, no packet of it is
+	// missing and every descriptor parsed.
+	complete bool
+	// gap: packets before it (since the previous frame) were given up.
+	gap bool
+}
+
+// Slot states.
+const (
+	slotEmpty   = iota
+	slotPacket  // a media packet
+	slotPadding // a padding-only packet: no media, not a loss
+	slotMissing // a later packet arrived; noticed says when
+)
 
 type slot struct {
 	seq     int64
-	pkt     *rtp.Packet // nil for padding
-	padding bool
-	full    bool
+	noticed time.Time // slotMissing: when the gap was seen
+	data    []byte    // slotPacket: the VP8 payload, descriptor stripped
+	ts      uint32
+	state   uint8
+	start   bool // S=1, PID=0
+	marker  bool
+	bad     bool // the descriptor did not parse
 }
 
-func newAssembler(maxLate uint16, maxDelayTicks uint32) *assembler {
+// newAssembler returns an assembler with a reorder window of maxLate
+// packets whose missing packets are awaited wait() (called while one is
+// missing). The clock is time.Now.
+func newAssembler(maxLate uint16, wait func() time.Duration) *assembler {
 	n := int64(1)
 	for n < 2*int64(maxLate)+2 {
 		n <<= 1
 	}
-	return &assembler{maxLate: int64(maxLate), maxDelay: maxDelayTicks, ring: make([]slot, n), mask: n - 1}
+	return &assembler{
+		maxLate: int64(maxLate),
+		wait:    wait,
+		now:     time.Now,
+		ring:    make([]slot, n),
+		mask:    n - 1,
+	}
 }
 
-// push stores a packet under its unwrapped sequence number seq; padding
-// packets only mark their sequence number as accounted for. Packets older
-// than what was already released are ignored.
-func (a *assembler) push(seq int64, p *rtp.Packet, padding bool) {
+// reset forgets everything, keeping the ring and buffers, as after a
+// change of SSRC.
+func (a *assembler) reset() {
+	for i := range a.ring {
+		a.clear(&a.ring[i])
+	}
+	a.any, a.begun, a.gave = false, false, false
+	a.ready, a.next = a.ready[:0], 0
+}
+
+// clear empties a slot and recycles its buffer.
+func (a *assembler) clear(s *slot) {
+	if s.data != nil {
+		a.free = append(a.free, s.data[:0])
+	}
+	*s = slot{}
+}
+
+// push stores a packet under its unwrapped sequence number seq; a nil
+// payload is a padding-only packet, which only marks its sequence number
+// as accounted for. The payload is copied. Packets already released and
+// duplicates are ignored.
+func (a *assembler) push(seq int64, ts uint32, marker bool, payload []byte) {
 	if a.begun && seq < a.head {
 		return
 	}
-	if !a.any || seq > a.highest {
-		a.highest = seq
-		if p != nil {
-			a.newest = p.Timestamp
-		}
+	s := &a.ring[seq&a.mask]
+	if s.seq == seq && (s.state == slotPacket || s.state == slotPadding) {
+		return // duplicate
 	}
-	if !a.begun && (!a.any || seq < a.lowest) {
+	switch {
+	case !a.any:
+		a.highest, a.lowest = seq, seq
+	case seq > a.highest:
+		// Everything between the old highest and seq is now missing.
+		now := a.now()
+		for m := max(a.highest+1, seq-int64(len(a.ring))+1); m < seq; m++ {
+			ms := &a.ring[m&a.mask]
+			a.clear(ms)
+			*ms = slot{seq: m, state: slotMissing, noticed: now}
+		}
+		a.highest = seq
+	case !a.begun && seq < a.lowest:
+		now := a.now()
+		for m := max(seq+1, a.lowest-int64(len(a.ring))+1); m < a.lowest; m++ {
+			ms := &a.ring[m&a.mask]
+			a.clear(ms)
+			*ms = slot{seq: m, state: slotMissing, noticed: now}
+		}
 		a.lowest = seq
 	}
 	a.any = true
-	a.ring[seq&a.mask] = slot{seq: seq, pkt: p, padding: padding, full: true}
-}
-
-func (a *assembler) at(seq int64) *slot {
-	s := &a.ring[seq&a.mask]
-	if !s.full || s.seq != seq {
-		return nil
-	}
-	return s
-}
-
-func (a *assembler) release(seq int64) {
-	s := &a.ring[seq&a.mask]
-	if s.seq == seq {
-		*s = slot{}
-	}
-}
-
-// pop returns the next finished frame, or nil. With flush it gives up on
-// every missing packet, to empty the buffer at the end.
-func (a *assembler) pop(flush bool) *media.Sample {
-	if len(a.ready) == 0 {
-		a.assemble(flush)
-	}
-	if len(a.ready) == 0 {
-		return nil
-	}
-	s := a.ready[0]
-	a.ready[0] = nil
-	a.ready = a.ready[1:]
-	return s
-}
-
-// assemble moves finished frames from the head of the buffer to ready.
-func (a *assembler) assemble(flush bool) {
-	if !a.any {
+	a.clear(s)
+	s.seq = seq
+	if payload == nil {
+		s.state = slotPadding
 		return
 	}
+	s.state, s.ts, s.marker = slotPacket, ts, marker
+	if marker && !a.begun {
+		// Releasing fixes where the output starts, and a packet older
+		// than that which arrives later is lost: start once the first
+		// frame's last packet is in, so a first keyframe that came out
+		// of order is still whole.
+		a.head, a.scan, a.begun = a.lowest, a.lowest, true
+	}
+	var d codecs.VP8Packet
+	data, err := d.Unmarshal(payload)
+	if err != nil {
+		s.bad = true
+		return
+	}
+	s.start = d.S == 1 && d.PID == 0
+	if n := len(a.free); n > 0 {
+		s.data = append(a.free[n-1], data...)
+		a.free = a.free[:n-1]
+	} else {
+		s.data = append(make([]byte, 0, 1200), data...)
+	}
+}
+
+// at returns the slot of seq if it holds a packet (media or padding).
+func (a *assembler) at(seq int64) *slot {
+	s := &a.ring[seq&a.mask]
+	if s.seq != seq || (s.state != slotPacket && s.state != slotPadding) {
+		return nil
+	}
+	return s
+}
+
+// pop returns the next released frame; ok is false when there is none.
+// With flush it gives up on every missing packet, to empty the buffer at
+// the end. f.data stays valid after later calls.
+func (a *assembler) pop(flush bool) (f frame, ok bool) {
+	if a.next == len(a.ready) {
+		a.ready, a.next = a.ready[:0], 0
+		a.assemble(flush)
+	}
+	if a.next == len(a.ready) {
+		return frame{}, false
+	}
+	f = a.ready[a.next]
+	a.ready[a.next] = frame{}
+	a.next++
+	return f, true
+}
+
+// assemble moves released frames from the head of the buffer to ready.
+func (a *assembler) assemble(flush bool) {
 	if !a.begun {
-		a.head, a.begun = a.lowest, true
+		if !flush || !a.any {
+			return
+		}
+		a.head, a.scan, a.begun = a.lowest, a.lowest, true
 	}
 	for a.head <= a.highest {
 		s := a.at(a.head)
 		if s == nil {
-			if !flush && !a.tooLate(a.head) {
+			if !flush && !a.expired(a.head) {
 				return
 			}
-			a.head++ // give the missing packet up
-			continue
-		}
-		if s.padding {
-			a.release(a.head)
+			a.clear(&a.ring[a.head&a.mask]) // give the missing packet up
 			a.head++
+			a.scan = a.head
+			a.gave = true
 			continue
 		}
-		// Collect the frame that starts at head.
-		ts := s.pkt.Timestamp
-		end := a.head
+		if s.state == slotPadding {
+			a.clear(s)
+			a.head++
+			a.scan = a.head
+			continue
+		}
+		// Find the end of the frame that starts at head.
+		ts := s.ts
+		end := max(a.scan, a.head)
 		complete := false
 		for ; end <= a.highest; end++ {
 			e := a.at(end)
-			if e == nil || e.padding || e.pkt.Timestamp != ts {
+			if e == nil || e.state == slotPadding || e.ts != ts {
 				break
 			}
-			if e.pkt.Marker {
+			if e.marker {
 				complete = true
 				break
 			}
 		}
-		if complete && !isPartitionStart(s.pkt.Payload) {
-			// The frame's first packets are lost: this is its tail.
-			for seq := a.head; seq <= end; seq++ {
-				a.release(seq)
-			}
-			a.head = end + 1
-			continue
-		}
 		if !complete {
+			a.scan = end
 			next := a.at(end)
-			cut := next != nil && !next.padding && next.pkt.Timestamp != ts
-			if !cut && !flush && !a.tooLate(end) {
+			cut := next != nil && (next.state == slotPadding || next.ts != ts)
+			if !cut && !flush && !a.expired(end) {
 				return // wait for the rest of the frame
 			}
 			// The frame ended without its marker, or its rest is lost:
-			// hand over what there is, the recorder drops it.
+			// hand over what there is as incomplete.
 			end--
 		}
-		a.emit(a.head, end)
+		a.emit(a.head, end, complete)
 		a.head = end + 1
+		a.scan = a.head
 	}
 }
 
-// tooLate reports whether the packet seq should no longer be waited for.
-func (a *assembler) tooLate(seq int64) bool {
+// expired reports whether the packet seq should no longer be waited for.
+func (a *assembler) expired(seq int64) bool {
 	if a.highest-seq >= a.maxLate {
 		return true
 	}
-	// The oldest packet present after the hole dates the frame.
-	for s := seq + 1; s <= a.highest; s++ {
-		if e := a.at(s); e != nil && !e.padding {
-			wait := a.maxDelay
-			if a.delay != nil {
-				wait = a.delay()
-			}
-			return a.newest-e.pkt.Timestamp > wait && int32(a.newest-e.pkt.Timestamp) > 0
-		}
+	if seq > a.highest {
+		return false // nothing after it arrived: not known to be missing
 	}
-	return false
+	s := &a.ring[seq&a.mask]
+	if s.seq != seq || s.state != slotMissing {
+		// A gap below the first packet pushed: seen now.
+		a.clear(s)
+		*s = slot{seq: seq, state: slotMissing, noticed: a.now()}
+		return false
+	}
+	return a.now().Sub(s.noticed) >= a.wait()
 }
 
-// emit makes one sample of the packets from..to.
-func (a *assembler) emit(from, to int64) {
-	var vp8 codecs.VP8Packet
-	smp := &media.Sample{}
+// emit releases the packets from..to as one frame.
+func (a *assembler) emit(from, to int64, complete bool) {
+	n := 0
 	for seq := from; seq <= to; seq++ {
-		p := a.at(seq).pkt
-		if seq == from {
-			smp.PacketTimestamp = p.Timestamp
-		}
-		h := p.Header
-		smp.RTPHeaders = append(smp.RTPHeaders, &h)
-		if payload, err := vp8.Unmarshal(p.Payload); err == nil {
-			smp.Data = append(smp.Data, payload...)
-		}
-		a.release(seq)
+		s := a.at(seq)
+		n += len(s.data)
+		complete = complete && !s.bad
 	}
-	a.ready = append(a.ready, smp)
-}
-
-// isPartitionStart reports whether a VP8 payload starts a frame: the S bit
-// set on partition 0 in the payload descriptor (RFC 7741 section 4.2).
-func isPartitionStart(payload []byte) bool {
-	return len(payload) > 0 && payload[0]&0x10 != 0 && payload[0]&0x07 == 0
+	first := a.at(from)
+	f := frame{
+		first:    from,
+		last:     to,
+		ts:       first.ts,
+		complete: complete && first.start && n > 0,
+		gap:      a.gave,
+		data:     make([]byte, 0, n),
+	}
+	for seq := from; seq <= to; seq++ {
+		s := a.at(seq)
+		f.data = append(f.data, s.data...)
+		a.clear(s)
+	}
+	a.gave = false
+	a.ready = append(a.ready, f)
 }

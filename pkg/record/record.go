@@ -2,9 +2,10 @@
 // the RTP packets of a remote VP8 track into a playable WebM or IVF file or
 // stream on any io.Writer.
 //
-// A Recorder reorders packets and rebuilds whole VP8 frames (RFC 7741)
-// the moment their last packet is in (see assembler), writes nothing until the first complete keyframe,
-// and takes frame times from the RTP timestamps. It knows nothing about
+// A Recorder reorders packets and rebuilds whole VP8 frames (RFC 7741),
+// writing each the moment its last missing packet is in (see assembler),
+// writes nothing until the first complete keyframe, and takes frame times
+// from the RTP timestamps. It knows nothing about
 // peer connections: pkg/peer (or a test) feeds it packets and passes a
 // RequestKeyFrame callback that sends a PLI (RFC 4585 section 6.3.1).
 package record
@@ -20,7 +21,6 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
-	"github.com/pion/webrtc/v4/pkg/media"
 )
 
 // Format is a container for the recorded video.
@@ -105,15 +105,20 @@ type Options struct {
 	// up once this many later ones arrived. It must exceed the packets of
 	// the largest frame (a 720p keyframe is about 100); 0 means 1024.
 	MaxLate uint16
-	// MaxDelay bounds, in RTP time, how long a missing packet is waited
-	// for before the frames behind it are released; 0 means 500 ms.
+	// MaxDelay bounds how long a missing packet is waited for, counted on
+	// the wall clock from the arrival of the first packet after it (when
+	// the NACK generator notices the gap too); then the frames behind it
+	// are released and the recorder waits for a keyframe. 0 means 500 ms.
+	// The wait is only checked when a packet arrives: the Recorder has no
+	// timer of its own.
 	MaxDelay time.Duration
 	// RTT, if not nil, returns the current round-trip time, or 0 while it
-	// is unknown. A missing packet is then waited for only as long as a
-	// retransmission could take (two round trips plus the NACK interval
-	// and some slack, at least 120 ms, see waitFor), never beyond
-	// MaxDelay: there is no point holding later frames back for a repair
-	// that cannot come.
+	// is unknown. It is called on WriteRTP's goroutine, only while a packet
+	// is missing, and must not block. A missing packet is then waited for
+	// only as long as its retransmission can take: two round trips plus
+	// 50 ms, at least 120 ms, never beyond MaxDelay (there is no point
+	// holding later frames back for a repair that cannot come). Without
+	// RTT, or while it returns 0, the wait is MaxDelay.
 	RTT func() time.Duration
 }
 
@@ -121,22 +126,24 @@ type Options struct {
 // packets; pkg/peer configures the same.
 const nackInterval = 20 * time.Millisecond
 
-// waitFor is how long to wait for a missing packet given the round-trip
-// time: a NACK goes out within nackInterval, the retransmission needs a
-// round trip, and a second try another; 30 ms covers scheduling slack.
-// It is never less than minWait, because on a busy machine the sender may
-// take that long to answer even over loopback, and giving up costs a
-// keyframe round trip anyway. Without a measurement, or capped, it is
-// maxDelay.
+// minWait is the least time a missing packet is waited for when the RTT
+// is known.
+const minWait = 120 * time.Millisecond
+
+// waitFor is how long a Recorder waits for a missing packet given
+// the round-trip time rtt and Options.MaxDelay: a NACK goes out within
+// the generator's 20 ms interval, the retransmission needs a round trip
+// and a second try another, and 30 ms cover scheduling; so 2×rtt + 50 ms,
+// but never less than 120 ms (on a busy machine a sender answers NACKs
+// that slowly even over loopback, and giving up costs a keyframe round
+// trip anyway) and never more than maxDelay. An rtt <= 0 (unknown) gives
+// maxDelay. For example rtt 10 ms gives 120 ms, rtt 100 ms gives 250 ms.
 func waitFor(rtt, maxDelay time.Duration) time.Duration {
 	if rtt <= 0 {
 		return maxDelay
 	}
 	return min(maxDelay, max(minWait, 2*rtt+nackInterval+30*time.Millisecond))
 }
-
-// minWait is the least time a missing packet is waited for.
-const minWait = 120 * time.Millisecond
 
 // Stats are a Recorder's counters since New.
 type Stats struct {
@@ -149,10 +156,10 @@ type Stats struct {
 	// keyframes.
 	FramesWritten uint64
 	KeyFrames     uint64
-	// FramesDropped counts frames rebuilt but not written: delta frames
-	// before the first keyframe or after a loss, incomplete or malformed
-	// frames. Frames the reorder buffer never completed show up in
-	// PacketsLost instead.
+	// FramesDropped counts frames of which packets arrived but that were
+	// not written: delta frames before the first keyframe or after a loss,
+	// frames with packets lost (start, middle or end), malformed ones.
+	// Frames none of whose packets arrived show up in PacketsLost only.
 	FramesDropped    uint64
 	KeyFrameRequests uint64 // RequestKeyFrame calls
 	// BytesWritten is what w accepted, container overhead included.
@@ -165,8 +172,19 @@ type Stats struct {
 	// Duration is the RTP time from the first to the last frame written.
 	Duration time.Duration
 	// LongestFreeze is the largest RTP-time gap between two consecutive
-	// frames written.
+	// frames written: the longest still picture in the recording.
 	LongestFreeze time.Duration
+	// Freezes and FrozenTime are WebRTC's freezeCount and
+	// totalFreezesDuration (webrtc-stats) for what a live viewer of the
+	// output sees, so they use the wall-clock times at which frames were
+	// written. The gap d between two consecutive frames written is a
+	// freeze when d >= max(3m, m + 150 ms), m being the median of the
+	// gaps between the up to 30 frames before (libwebrtc takes their mean;
+	// the median is not dragged up by the freezes themselves, nor down by
+	// frames released together after a repair). Gaps are judged once 5
+	// are known. FrozenTime adds up the whole gap of each freeze.
+	Freezes    uint64
+	FrozenTime time.Duration
 }
 
 // Recorder writes a VP8 RTP stream to an io.Writer. Its methods are safe
@@ -193,6 +211,7 @@ type Recorder struct {
 	maxLate  uint16
 	maxDelay time.Duration
 	rtt      func() time.Duration
+	now      func() time.Time // time.Now; tests put a fake clock here
 
 	out    *output
 	seeker *seekOutput
@@ -206,12 +225,8 @@ type Recorder struct {
 	firstSeq   int64
 	highestSeq int64
 	received   int64 // packets of this SSRC
-	sawMarker  bool  // a frame-ending packet arrived since the last resync
 	lostBase   int64 // PacketsLost of earlier SSRCs
 	behind     int   // consecutive packets far behind highestSeq
-	lastOut    int64 // last packet the assembler released
-	haveOut    bool
-	padding    [1 << 10]uint64 // bit per sequence number of padding-only packets
 
 	// Frame state.
 	waitKey bool      // drop delta frames until a keyframe
@@ -223,6 +238,7 @@ type Recorder struct {
 	firstTS int64  // extTS of the first frame written
 	lastPTS int64  // RTP ticks from the first frame to the last one written
 	lastAt  time.Time
+	gaps    freezeDetector
 
 	statsMu sync.Mutex
 	stats   Stats
@@ -254,6 +270,7 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 		maxLate:  opts.MaxLate,
 		maxDelay: opts.MaxDelay,
 		rtt:      opts.RTT,
+		now:      time.Now,
 		waitKey:  true,
 	}
 	if r.log == nil {
@@ -269,23 +286,25 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 		r.maxDelay = DefaultMaxDelay
 	}
 	r.out, r.seeker = newOutput(w)
-	r.asm = r.newAssembler()
+	r.asm = newAssembler(r.maxLate, r.wait)
+	r.asm.now = func() time.Time { return r.now() }
 	return r, nil
 }
 
-func (r *Recorder) newAssembler() *assembler {
-	a := newAssembler(r.maxLate, uint32(int64(r.maxDelay)*r.clock/int64(time.Second))) // #nosec G115: bounded by options
-	if r.rtt != nil {
-		a.delay = func() uint32 {
-			return uint32(int64(waitFor(r.rtt(), r.maxDelay)) * r.clock / int64(time.Second)) // #nosec G115: bounded by maxDelay
-		}
+// wait is how long the assembler waits for a missing packet now.
+func (r *Recorder) wait() time.Duration {
+	if r.rtt == nil {
+		return r.maxDelay
 	}
-	return a
+	return waitFor(r.rtt(), r.maxDelay)
 }
 
-// WriteRTP adds one packet of the track. It does not keep p: the packet is
-// copied. Frames are written once complete, which for the newest frame
-// means when a packet of the next one arrives (or at Close).
+// WriteRTP adds one packet of the track. It does not keep p: the payload
+// is copied. A frame is written (and OnFrame called) within the WriteRTP
+// call that completes it: the one carrying its last missing packet, not
+// the next frame's first one. Frames stuck behind a missing packet are
+// written by the first WriteRTP after the wait for it ran out (see
+// Options.MaxDelay), or by Close.
 //
 // It returns ErrClosed after Close, and the first error writing w (wrapped);
 // after a write error the recording is broken and the caller should stop.
@@ -314,9 +333,7 @@ func (r *Recorder) WriteRTP(p *rtp.Packet) error {
 
 // push runs with mu held and reports whether to request a keyframe.
 func (r *Recorder) push(p *rtp.Packet) (request bool) {
-	r.statsMu.Lock()
-	r.stats.PacketsReceived++
-	r.statsMu.Unlock()
+	defer r.countPacket()
 
 	if r.haveSeq && p.SSRC != r.ssrc {
 		r.log.Info("record: new RTP source, waiting for a keyframe",
@@ -324,13 +341,7 @@ func (r *Recorder) push(p *rtp.Packet) (request bool) {
 		request = r.resync()
 	}
 	if !r.haveSeq {
-		r.ssrc = p.SSRC
-		r.haveSeq = true
-		r.firstSeq = int64(p.SequenceNumber)
-		r.highestSeq = r.firstSeq
-		r.lastOut = r.firstSeq - 1
-		r.received = 0
-		clear(r.padding[:])
+		r.restart(p)
 	}
 
 	seq := r.highestSeq + int64(int16(p.SequenceNumber-uint16(r.highestSeq))) // #nosec G115: wraps on purpose
@@ -340,12 +351,7 @@ func (r *Recorder) push(p *rtp.Packet) (request bool) {
 		// sender. The buffered frames cannot be completed any more.
 		r.log.Debug("record: sequence number jump", "from", r.highestSeq, "to", seq)
 		request = r.resync() || request
-		r.ssrc = p.SSRC
-		r.haveSeq = true
-		r.firstSeq = int64(p.SequenceNumber)
-		r.highestSeq = r.firstSeq
-		r.lastOut = r.firstSeq - 1
-		r.received = 0
+		r.restart(p)
 		seq = r.firstSeq
 	case seq < r.highestSeq-int64(r.maxLate):
 		// Too late to use. Many in a row mean the sequence restarted
@@ -353,85 +359,57 @@ func (r *Recorder) push(p *rtp.Packet) (request bool) {
 		r.behind++
 		if r.behind >= 8 {
 			r.behind = 0
-			r.haveSeq = false
 			request = r.resync() || request
 		}
 		r.received++
-		r.updateLost()
 		return request
 	}
 	r.behind = 0
 	r.received++
-	if seq > r.highestSeq {
-		r.highestSeq = seq
-	}
-	if seq < r.firstSeq {
-		r.firstSeq = seq
-	}
-	r.updateLost()
-	if r.haveOut && seq <= r.lastOut {
-		return request // duplicate, or its frame is already gone
-	}
+	r.highestSeq = max(r.highestSeq, seq)
+	r.firstSeq = min(r.firstSeq, seq)
 
 	if len(p.Payload) == 0 {
 		// Padding only (RFC 3550 section 5.1): no media, but its
 		// sequence number is not a loss either.
-		r.padding[uint16(seq)/64] |= 1 << (uint16(seq) % 64)
-		r.asm.push(seq, nil, true)
-		return request
-	}
-	r.padding[uint16(seq)/64] &^= 1 << (uint16(seq) % 64)
-
-	cp := &rtp.Packet{
-		Header: rtp.Header{
-			Version:        p.Version,
-			Marker:         p.Marker,
-			PayloadType:    p.PayloadType,
-			SequenceNumber: p.SequenceNumber,
-			Timestamp:      p.Timestamp,
-			SSRC:           p.SSRC,
-		},
-		Payload: append([]byte(nil), p.Payload...),
-	}
-	r.asm.push(seq, cp, false)
-	if p.Marker {
-		r.sawMarker = true
-	}
-	if !r.haveOut && !r.sawMarker {
-		// The assembler fixes where its output starts at its first
-		// release; a packet older than that which arrives later is lost.
-		// Hold off until the first frame's last packet (the marker, RFC
-		// 7741 section 4.1) is in, so a first keyframe that arrived out
-		// of order is still whole; waiting longer only delays the
-		// picture.
-		return request
+		r.asm.push(seq, p.Timestamp, p.Marker, nil)
+	} else {
+		r.asm.push(seq, p.Timestamp, p.Marker, p.Payload)
 	}
 	return r.drain(false) || request
 }
 
-func (r *Recorder) updateLost() {
-	lost := r.highestSeq - r.firstSeq + 1 - r.received
-	if lost < 0 {
-		lost = 0
+// restart takes p as the first packet of a new sequence.
+func (r *Recorder) restart(p *rtp.Packet) {
+	r.ssrc = p.SSRC
+	r.haveSeq = true
+	r.firstSeq = int64(p.SequenceNumber)
+	r.highestSeq = r.firstSeq
+	r.received = 0
+}
+
+// countPacket updates the packet counters after push.
+func (r *Recorder) countPacket() {
+	lost := r.lostBase
+	if r.haveSeq {
+		lost += max(r.highestSeq-r.firstSeq+1-r.received, 0)
 	}
 	r.statsMu.Lock()
-	r.stats.PacketsLost = uint64(r.lostBase + lost) // #nosec G115: non-negative
+	r.stats.PacketsReceived++
+	r.stats.PacketsLost = uint64(lost) // #nosec G115: non-negative
 	r.statsMu.Unlock()
 }
 
-// resync flushes the assembler and starts a new one, as after an SSRC
+// resync flushes the assembler and starts it afresh, as after an SSRC
 // change or a jump in sequence numbers; the next frame written must be a
-// keyframe. It leaves haveSeq to the caller.
+// keyframe. The next packet starts a new sequence.
 func (r *Recorder) resync() (request bool) {
 	request = r.drain(true)
-	lost := r.highestSeq - r.firstSeq + 1 - r.received
-	if lost > 0 {
-		r.lostBase += lost
+	if r.haveSeq {
+		r.lostBase += max(r.highestSeq-r.firstSeq+1-r.received, 0)
 	}
-	r.asm = r.newAssembler()
-	r.sawMarker = false
+	r.asm.reset()
 	r.haveSeq = false
-	r.haveOut = false
 	r.waitKey = true
 	if r.haveTS {
 		r.haveTS = false
@@ -440,82 +418,47 @@ func (r *Recorder) resync() (request bool) {
 	return request
 }
 
-// drain takes every finished frame out of the assembler; with flush, it
+// drain takes every released frame out of the assembler; with flush, it
 // gives up on missing packets to empty it.
 func (r *Recorder) drain(flush bool) (request bool) {
 	for {
-		s := r.asm.pop(flush)
-		if s == nil {
+		f, ok := r.asm.pop(flush)
+		if !ok {
 			return request
 		}
-		if r.frame(s) {
+		if r.frame(&f) {
 			request = true
 		}
 	}
 }
 
-// seqOf extends a sequence number the assembler released, which is
-// never ahead of highestSeq.
-func (r *Recorder) seqOf(seq uint16) int64 {
-	return r.highestSeq - int64(uint16(r.highestSeq)-seq)
-}
-
-// lostBetween reports whether a packet between from and to (exclusive)
-// went missing: any sequence number there that was not padding.
-func (r *Recorder) lostBetween(from, to int64) bool {
-	lost := false
-	for s := from + 1; s < to; s++ {
-		i := uint16(s)
-		if r.padding[i/64]&(1<<(i%64)) == 0 {
-			lost = true
-		}
-		r.padding[i/64] &^= 1 << (i % 64)
-	}
-	return lost
-}
-
 // frame handles one frame from the assembler and reports whether to
 // request a keyframe.
-func (r *Recorder) frame(s *media.Sample) (request bool) {
-	if len(s.RTPHeaders) == 0 {
-		return false
-	}
-	first := r.seqOf(s.RTPHeaders[0].SequenceNumber)
-	last := r.seqOf(s.RTPHeaders[len(s.RTPHeaders)-1].SequenceNumber)
-	if r.haveOut && first <= r.lastOut {
-		return false // stale; push filters these out
-	}
-	gap := r.haveOut && r.lostBetween(r.lastOut, first)
-	r.lastOut, r.haveOut = last, true
-
-	// The assembler also cuts a frame at a timestamp change, so a frame
-	// whose last packet (the one with the marker, RFC 7741 section 4.1)
-	// was lost comes out truncated.
-	complete := s.RTPHeaders[len(s.RTPHeaders)-1].Marker && len(s.Data) > 0
-	if gap || !complete {
+func (r *Recorder) frame(f *frame) (request bool) {
+	if f.gap || !f.complete {
 		if !r.waitKey {
-			r.log.Debug("record: frame lost, waiting for a keyframe", "seq", first)
+			r.log.Debug("record: frame lost, waiting for a keyframe", "seq", f.first)
 		}
 		r.waitKey = true
 	}
-	if !complete {
+	if !f.complete {
 		return r.drop()
 	}
-	key := isKeyFrame(s.Data)
+	key := isKeyFrame(f.data)
 	if r.waitKey && !key {
 		return r.drop()
 	}
 	var width, height int
 	if key {
 		var err error
-		if width, height, err = parseKeyFrameHeader(s.Data); err != nil {
+		if width, height, err = parseKeyFrameHeader(f.data); err != nil {
 			r.log.Debug("record: bad keyframe", "err", err)
 			r.waitKey = true
 			return r.drop()
 		}
 	}
 
-	ts := r.unwrap(s.PacketTimestamp)
+	ts := r.unwrap(f.ts)
 	if r.mux == nil {
 		if err := r.start(width, height); err != nil {
 			r.out.fail(err)
@@ -535,23 +478,28 @@ func (r *Recorder) frame(s *media.Sample) (request bool) {
 		}
 	}
 	ms := pts * 1000 / r.clock
-	if err := r.mux.writeFrame(key, ms, s.Data); err != nil {
+	if err := r.mux.writeFrame(key, ms, f.data); err != nil {
 		r.out.fail(err)
 		return false
 	}
 	r.waitKey = false
 	if r.onFrame != nil {
-		r.onFrame(s.Data, key, s.PacketTimestamp)
+		r.onFrame(f.data, key, f.ts)
 	}
 
 	n, _ := r.out.state()
-	now := time.Now()
+	now := r.now()
+	freeze, frozen := r.gaps.add(now)
 	r.statsMu.Lock()
 	st := &r.stats
 	if st.FramesWritten == 0 {
 		st.FirstFrame = now
 	} else if d := r.ticks(pts - r.lastPTS); d > st.LongestFreeze {
 		st.LongestFreeze = d
+	}
+	if freeze {
+		st.Freezes++
+		st.FrozenTime += frozen
 	}
 	st.FramesWritten++
 	if key {
@@ -596,7 +544,7 @@ func (r *Recorder) unwrap(ts uint32) int64 {
 	case r.haveTS:
 		r.extTS += int64(int32(ts - r.lastTS)) // #nosec G115: wraps on purpose
 	case r.rebase && r.mux != nil:
-		gap := time.Since(r.lastAt) * time.Duration(r.clock) / time.Second
+		gap := r.now().Sub(r.lastAt) * time.Duration(r.clock) / time.Second
 		r.extTS = r.firstTS + r.lastPTS + max(int64(gap), 1)
 		r.rebase = false
 	default:
@@ -613,8 +561,9 @@ func (r *Recorder) ticks(t int64) time.Duration {
 // drop counts a frame not written and reports whether a keyframe request
 // is due.
 func (r *Recorder) drop() bool {
-	now := time.Now()
-	due := r.reqKey != nil && (r.lastReq.IsZero() || now.Sub(r.lastReq) >= keyFrameInterval)
+	now := r.now()
+	// Once closing, a keyframe could not be used any more.
+	due := r.reqKey != nil && !r.closed && (r.lastReq.IsZero() || now.Sub(r.lastReq) >= keyFrameInterval)
 	r.statsMu.Lock()
 	r.stats.FramesDropped++
 	if due {

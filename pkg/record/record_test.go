@@ -102,6 +102,24 @@ func (fd feed) packets(frames [][]byte) (pkts []*rtp.Packet, lostFrame map[int]b
 	return pkts, lostFrame
 }
 
+// pacedClock gives r a fake clock and returns a function that moves it
+// to the time a packet would arrive over a perfect link: its RTP time
+// since ts0 at 90 kHz. Padding packets and packets reordered behind
+// later ones leave it where it is.
+func pacedClock(r *Recorder, ts0 uint32) (arrive func(*rtp.Packet)) {
+	base := time.Unix(1_000_000_000, 0)
+	now := base
+	r.now = func() time.Time { return now }
+	return func(p *rtp.Packet) {
+		if len(p.Payload) == 0 {
+			return
+		}
+		if at := base.Add(time.Duration(p.Timestamp-ts0) * time.Second / 90000); at.After(now) {
+			now = at
+		}
+	}
+}
+
 // expectedFrames is the recorder's contract in miniature: nothing before
 // the first keyframe, and after a lost frame nothing until a keyframe.
 func expectedFrames(frames [][]byte, fd feed, lost map[int]bool) int {
@@ -283,7 +301,9 @@ func TestRecorder(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
+					arrive := pacedClock(r, tc.feed.ts)
 					for _, p := range pkts {
+						arrive(p)
 						if err := r.WriteRTP(p); err != nil {
 							t.Fatalf("WriteRTP: %v", err)
 						}
