@@ -44,7 +44,8 @@ type assembler struct {
 	head    int64 // the next sequence number to release
 	lowest  int64 // the lowest sequence number pushed before begun
 	highest int64
-	scan    int64 // packets head..scan-1 are one frame's, present, without the marker
+	scan    int64 // head..scan-1 are one frame's packets without the marker, or given up
+	broken  bool  // packets in head..scan-1 were given up
 	gave    bool  // packets were given up since the last frame released
 
 	ready []frame
@@ -105,7 +106,7 @@ func (a *assembler) reset() {
 	for i := range a.ring {
 		a.clear(&a.ring[i])
 	}
-	a.any, a.begun, a.gave = false, false, false
+	a.any, a.begun, a.gave, a.broken = false, false, false, false
 	a.ready, a.next = a.ready[:0], 0
 }
 
@@ -217,29 +218,42 @@ func (a *assembler) assemble(flush bool) {
 	for a.head <= a.highest {
 		s := a.at(a.head)
 		if s == nil {
+			// A packet missing between frames: the start of the next.
 			if !flush && !a.expired(a.head) {
 				return
 			}
-			a.clear(&a.ring[a.head&a.mask]) // give the missing packet up
+			a.clear(&a.ring[a.head&a.mask]) // give it up
 			a.head++
-			a.scan = a.head
+			a.scan, a.broken = a.head, false
 			a.gave = true
 			continue
 		}
 		if s.state == slotPadding {
 			a.clear(s)
 			a.head++
-			a.scan = a.head
+			a.scan, a.broken = a.head, false
 			continue
 		}
-		// Find the end of the frame that starts at head.
+		// Find the end of the frame that starts at head: the packet with
+		// the marker, or the last one before a packet of another frame.
+		// A packet missing on the way is waited for; once given up, the
+		// frame goes on past it as one incomplete frame.
 		ts := s.ts
 		end := max(a.scan, a.head)
 		complete := false
 		for ; end <= a.highest; end++ {
 			e := a.at(end)
-			if e == nil || e.state == slotPadding || e.ts != ts {
-				break
+			if e == nil {
+				if !flush && !a.expired(end) {
+					a.scan = end
+					return
+				}
+				a.clear(&a.ring[end&a.mask])
+				a.broken = true
+				continue
+			}
+			if e.state == slotPadding || e.ts != ts {
+				break // cut: the frame ended without its marker
 			}
 			if e.marker {
 				complete = true
@@ -247,19 +261,15 @@ func (a *assembler) assemble(flush bool) {
 			}
 		}
 		if !complete {
-			a.scan = end
-			next := a.at(end)
-			cut := next != nil && (next.state == slotPadding || next.ts != ts)
-			if !cut && !flush && !a.expired(end) {
+			if end > a.highest && !flush {
+				a.scan = end
 				return // wait for the rest of the frame
 			}
-			// The frame ended without its marker, or its rest is lost:
-			// hand over what there is as incomplete.
 			end--
 		}
-		a.emit(a.head, end, complete)
+		a.emit(a.head, end, complete && !a.broken)
 		a.head = end + 1
-		a.scan = a.head
+		a.scan, a.broken = a.head, false
 	}
 }
 
@@ -281,13 +291,15 @@ func (a *assembler) expired(seq int64) bool {
 	return a.now().Sub(s.noticed) >= a.wait()
 }
 
-// emit releases the packets from..to as one frame.
+// emit releases the packets from..to, some of which may be missing, as
+// one frame.
 func (a *assembler) emit(from, to int64, complete bool) {
 	n := 0
 	for seq := from; seq <= to; seq++ {
-		s := a.at(seq)
-		n += len(s.data)
-		complete = complete && !s.bad
+		if s := a.at(seq); s != nil {
+			n += len(s.data)
+			complete = complete && !s.bad
+		}
 	}
 	first := a.at(from)
 	f := frame{
@@ -299,9 +311,10 @@ func (a *assembler) emit(from, to int64, complete bool) {
 		data:     make([]byte, 0, n),
 	}
 	for seq := from; seq <= to; seq++ {
-		s := a.at(seq)
-		f.data = append(f.data, s.data...)
-		a.clear(s)
+		if s := a.at(seq); s != nil {
+			f.data = append(f.data, s.data...)
+			a.clear(s)
+		}
 	}
 	a.gave = false
 	a.ready = append(a.ready, f)
