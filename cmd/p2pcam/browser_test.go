@@ -168,7 +168,7 @@ func newBrowserNet(t *testing.T) browserNet {
 		t.Skip("needs ip: apt-get install -y iproute2")
 	}
 	id := os.Getpid() % 100000
-	bn := browserNet{ns: fmt.Sprintf("p2pbr%d", id), hostIf: fmt.Sprintf("p2pbr%d", id), hostIP: "10.213.0.1"}
+	bn := browserNet{ns: fmt.Sprintf("p2pbr%d", id), hostIf: fmt.Sprintf("p2pbr%d", id), hostIP: "198.18.0.1"}
 	run := func(args ...string) {
 		t.Helper()
 		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
@@ -187,7 +187,7 @@ func newBrowserNet(t *testing.T) browserNet {
 	run("ip", "link", "add", bn.hostIf, "type", "veth", "peer", "name", "eth0", "netns", bn.ns)
 	run("ip", "addr", "add", bn.hostIP+"/24", "dev", bn.hostIf)
 	run("ip", "link", "set", bn.hostIf, "up")
-	in("ip", "addr", "add", "10.213.0.2/24", "dev", "eth0")
+	in("ip", "addr", "add", "198.18.0.2/24", "dev", "eth0")
 	in("ip", "link", "set", "eth0", "up")
 	in("ip", "route", "add", "default", "via", bn.hostIP)
 	return bn
