@@ -293,3 +293,62 @@ func TestFreezes(t *testing.T) {
 		})
 	}
 }
+
+// FuzzWriteRTP turns bytes into a VP8 packet stream full of losses,
+// duplicates, reordering, bad descriptors and jumps: the recorder must
+// neither panic nor write anything but whole frames, and its counters
+// must agree with what OnFrame saw.
+func FuzzWriteRTP(f *testing.F) {
+	f.Add([]byte{0x10, 1, 0, 0x80, 0x00, 2, 0, 0x00, 0x90, 3, 1})
+	f.Add([]byte{0x10, 0xff, 0, 0x10, 0xfe, 0, 0x11, 0x80, 0xff, 0x13, 0x00, 0x40})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var written uint64
+		now := time.Unix(1_000_000_000, 0)
+		r, err := New(io.Discard, Options{Format: FormatIVF, MaxLate: 16, OnFrame: func(data []byte, key bool, _ uint32) {
+			written++
+			if key {
+				if _, _, err := parseKeyFrameHeader(data); err != nil {
+					t.Fatalf("wrote a keyframe with a bad header: %v", err)
+				}
+			}
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.now = func() time.Time { return now }
+		seq, ts := uint16(0), uint32(0)
+		// Each packet takes 3 bytes: flags, a sequence step, a timestamp step.
+		keyHdr := []byte{0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00}
+		for i := 0; i+3 <= len(b); i += 3 {
+			flags, dseq, dts := b[i], b[i+1], b[i+2]
+			seq += uint16(int8(dseq))     // #nosec G115: any step, back or forth
+			ts += uint32(dts&0x0f) * 3000 // #nosec G115: small
+			now = now.Add(time.Duration(dts>>4) * 20 * time.Millisecond)
+			var payload []byte
+			switch flags & 0x03 {
+			case 0: // padding
+			case 1: // a frame's first packet: a keyframe header or delta data
+				payload = append([]byte{0x10}, keyHdr...)
+				if flags&0x40 != 0 {
+					payload[1] |= 0x01 // delta
+				}
+			case 2: // a later packet
+				payload = []byte{0x00, flags}
+			case 3: // an extension bit with nothing behind it
+				payload = []byte{0x80}
+			}
+			p := &rtp.Packet{Header: rtp.Header{Version: 2, SSRC: uint32(flags >> 7), SequenceNumber: seq,
+				Timestamp: ts, Marker: flags&0x04 != 0}, Payload: payload}
+			if err := r.WriteRTP(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		st := r.Stats()
+		if st.FramesWritten != written || st.KeyFrames > written || st.Freezes > written {
+			t.Fatalf("Stats() = %+v; OnFrame saw %d frames", st, written)
+		}
+	})
+}

@@ -95,7 +95,8 @@ type Options struct {
 	// must not block; sending a PLI is the intended use.
 	RequestKeyFrame func()
 	// OnFrame, if not nil, sees every frame written, right after it is
-	// written, on WriteRTP's goroutine: the VP8 frame, whether it is a
+	// written, on WriteRTP's goroutine and within the WriteRTP call that
+	// completed the frame (see WriteRTP): the VP8 frame, whether it is a
 	// keyframe, and its RTP timestamp. data is only valid during the call.
 	// The --measure mode decodes frames here.
 	OnFrame func(data []byte, keyFrame bool, rtpTimestamp uint32)
