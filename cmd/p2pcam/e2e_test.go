@@ -440,3 +440,13 @@ func TestHelpTeaches(t *testing.T) {
 		t.Fatalf("completion bash: %v", err)
 	}
 }
+
+// firstLine returns the first line of text that starts with prefix, or "".
+func firstLine(text, prefix string) string {
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	return ""
+}
