@@ -8,8 +8,9 @@
 //
 // Cameras come through github.com/pion/mediadevices (V4L2 on Linux,
 // AVFoundation on macOS); their drivers register themselves when the
-// binary imports them (see cmd/p2pcam/drivers.go). Encoding is done by the
-// codec.VideoEncoderBuilder the caller passes in.
+// binary imports them (see cmd/p2pcam/drivers.go). Encoding is p2pcam's
+// libvpx VP8 encoder (pkg/vp8), linked in when cgo is on; callers only set
+// its ceiling and speed, so nothing above capture depends on the codec.
 package capture
 
 import (
@@ -60,7 +61,7 @@ func ParseSource(s string) (Source, error) {
 	case strings.HasPrefix(s, "camera:"):
 		id := strings.TrimPrefix(s, "camera:")
 		if id == "" {
-			return Source{}, fmt.Errorf("%w %q: camera: needs a camera name from p2pcam devices", ErrBadSource, s)
+			return Source{}, fmt.Errorf("%w %q: camera: needs a camera name after the colon", ErrBadSource, s)
 		}
 		return Source{Kind: Camera, Arg: id}, nil
 	case strings.HasSuffix(strings.ToLower(s), ".y4m"):
@@ -89,7 +90,13 @@ func (s Source) String() string {
 type Options struct {
 	Width, Height int     // wanted picture size; the synthetic source makes exactly this
 	FPS           float64 // wanted frame rate
-	// Encoder encodes the frames; it is required.
+	// Bitrate is the encoder's ceiling in bits per second (0: the
+	// encoder's default); congestion control moves the target below it.
+	Bitrate int
+	// CPUUsed is libvpx's speed setting, -16 (fastest) to -1 (best
+	// picture); 0 is libvpx's realtime default.
+	CPUUsed int
+	// Encoder, when set, replaces p2pcam's VP8 encoder (tests).
 	Encoder codec.VideoEncoderBuilder
 }
 
@@ -100,7 +107,11 @@ var ErrNoCamera = errors.New("no camera found")
 // Nothing is captured or encoded until Start; Close stops everything.
 func Open(src Source, opts Options) (*Track, error) {
 	if opts.Encoder == nil {
-		return nil, errors.New("capture: no encoder")
+		b, err := newEncoder(opts.Bitrate, opts.CPUUsed)
+		if err != nil {
+			return nil, err
+		}
+		opts.Encoder = b
 	}
 	if opts.FPS <= 0 {
 		opts.FPS = 30

@@ -23,13 +23,13 @@ offer an --output.`,
 		Example: `  p2pcam answer -o call.webm
   p2pcam answer -o - | ffplay -
   p2pcam answer --remote offer.txt -o call.ivf --duration 30s`,
-		Args: cobra.MaximumNArgs(1),
+		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := o.config(session.Answerer, args, time.Now())
+			cc, err := o.config(session.Answerer, args, time.Now())
 			if err != nil {
 				return err
 			}
-			return runCall(cmd, e, cfg)
+			return runCall(cmd, e, cc)
 		},
 	}
 	addCallFlags(cmd.Flags(), o, session.Answerer)

@@ -1,8 +1,8 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/p2pcam/p2pcam/pkg/capture"
+	"github.com/p2pcam/p2pcam/pkg/iostreams"
 	"github.com/p2pcam/p2pcam/pkg/session"
 	"github.com/p2pcam/p2pcam/signal"
 )
@@ -46,9 +47,9 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 		defSource, defOutput = "none", ""
 	}
 	fs.StringVar(&o.source, "source", defSource, "video to send: camera, camera:NAME (see p2pcam devices), test (synthetic pattern), FILE.y4m (looped), or none")
-	fs.IntVar(&o.width, "width", 640, "picture width to capture and send")
-	fs.IntVar(&o.height, "height", 480, "picture height to capture and send")
-	fs.Float64Var(&o.fps, "fps", 30, "frames per second to capture and send")
+	fs.IntVar(&o.width, "width", session.DefaultWidth, "picture width to capture and send")
+	fs.IntVar(&o.height, "height", session.DefaultHeight, "picture height to capture and send")
+	fs.Float64Var(&o.fps, "fps", session.DefaultFPS, "frames per second to capture and send")
 	fs.StringVar(&o.bitrate, "bitrate", "1.5M", "video bitrate ceiling, e.g. 800k or 2.5M")
 	fs.IntVar(&o.cpuUsed, "cpu-used", -6, "VP8 speed: -16 (fastest) to -1 (best picture); lower uses less CPU")
 	outHelp := "where to record received video: FILE.webm, FILE.ivf, - (WebM on stdout, e.g. | ffplay -), or none"
@@ -61,8 +62,8 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 	fs.StringVar(&o.icePassword, "ice-password", "", "TURN password")
 	fs.StringArrayVar(&o.interfaces, "interface", nil, "gather ICE candidates only on this network interface, repeatable (lo for loopback)")
 	fs.DurationVar(&o.duration, "duration", 0, "hang up this long after connecting, e.g. 10s (default: run until Ctrl-C)")
-	fs.DurationVar(&o.connectTimeout, "connect-timeout", 30*time.Second, "give up if no connection is made this long after the blobs are exchanged")
-	fs.DurationVar(&o.pasteTimeout, "paste-timeout", 5*time.Minute, "how long to wait for the other side's blob")
+	fs.DurationVar(&o.connectTimeout, "connect-timeout", session.DefaultConnectTimeout, "give up if no connection is made this long after the blobs are exchanged")
+	fs.DurationVar(&o.pasteTimeout, "paste-timeout", signal.DefaultPasteTimeout, "how long to wait for the other side's blob")
 	fs.StringVar(&o.remote, "remote", "", "read the other side's blob from this file (- for stdin) instead of asking for it")
 	fs.BoolVar(&o.noClipboard, "no-clipboard", false, "do not offer the blob to the terminal's clipboard (OSC 52)")
 	fs.BoolVar(&o.qr, "qr", false, "also print the blob as a QR code")
@@ -73,42 +74,51 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 	}
 }
 
-// config validates the options and builds a session configuration. It is a
+// callConfig is a validated call: the session's configuration without its
+// signaler, and how to build the signaler and the --stats destination.
+type callConfig struct {
+	role    session.Role
+	session session.Config
+	paste   signal.Paste // Streams and Console are set at run time
+	stats   string       // --stats: a path, "-" for stderr, "" for none
+}
+
+// config validates the options and builds a call configuration. It is a
 // pure function of its inputs apart from reading --remote and the clock for
 // the default file name.
-func (o *callOptions) config(role session.Role, args []string, now time.Time) (session.Config, error) {
+func (o *callOptions) config(role session.Role, args []string, now time.Time) (callConfig, error) {
+	cc := callConfig{role: role, stats: o.stats}
 	cfg := session.Config{
-		Role: role, Width: o.width, Height: o.height, FPS: o.fps, CPUUsed: o.cpuUsed,
+		Width: o.width, Height: o.height, FPS: o.fps, CPUUsed: o.cpuUsed,
 		Interfaces: o.interfaces, Duration: o.duration,
-		ConnectTimeout: o.connectTimeout, PasteTimeout: o.pasteTimeout,
-		Clipboard: !o.noClipboard, QR: o.qr,
-		Stats: o.stats, Measure: o.measure,
+		ConnectTimeout: o.connectTimeout, Measure: o.measure,
 	}
+	cc.paste = signal.Paste{Timeout: o.pasteTimeout, Clipboard: !o.noClipboard, QR: o.qr}
 	var err error
 	if cfg.Source, err = capture.ParseSource(o.source); err != nil {
-		return cfg, usageError{err}
+		return cc, usageError{err}
 	}
 	if o.width < 16 || o.height < 16 || o.width > 4096 || o.height > 4096 || o.width%2 != 0 || o.height%2 != 0 {
-		return cfg, usagef("bad size %dx%d: --width and --height must be even, 16 to 4096", o.width, o.height)
+		return cc, usagef("bad size %dx%d: --width and --height must be even, 16 to 4096", o.width, o.height)
 	}
 	if o.fps <= 0 || o.fps > 120 {
-		return cfg, usagef("bad --fps %g: use 1 to 120", o.fps)
+		return cc, usagef("bad --fps %g: use 1 to 120", o.fps)
 	}
 	if o.cpuUsed < -16 || o.cpuUsed > 16 || o.cpuUsed == 0 {
-		return cfg, usagef("bad --cpu-used %d: use -16 to -1 (realtime), or 1 to 16", o.cpuUsed)
+		return cc, usagef("bad --cpu-used %d: use -16 to -1 (realtime), or 1 to 16", o.cpuUsed)
 	}
 	if cfg.Bitrate, err = parseBitrate(o.bitrate); err != nil {
-		return cfg, usageError{err}
+		return cc, usageError{err}
 	}
 	if cfg.ICEServers, err = parseICEServers(o.iceServers, o.iceUser, o.icePassword); err != nil {
-		return cfg, usageError{err}
+		return cc, usageError{err}
 	}
 	for _, d := range []struct {
 		name string
 		v    time.Duration
 	}{{"--duration", o.duration}, {"--connect-timeout", o.connectTimeout}, {"--paste-timeout", o.pasteTimeout}} {
 		if d.v < 0 || (d.name != "--duration" && d.v == 0) {
-			return cfg, usagef("bad %s %s: must be positive", d.name, d.v)
+			return cc, usagef("bad %s %s: must be positive", d.name, d.v)
 		}
 	}
 	switch o.output {
@@ -117,44 +127,43 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (s
 		cfg.Output = "p2pcam-" + now.Format("20060102-150405") + ".webm"
 	case "-":
 		cfg.Output = "-"
+		cc.paste.BlobToErr = true
 	default:
 		ext := strings.ToLower(filepath.Ext(o.output))
 		if ext != ".webm" && ext != ".ivf" {
-			return cfg, usagef("bad --output %q: the name must end in .webm or .ivf (or use - for stdout, none for no recording)", o.output)
+			return cc, usagef("bad --output %q: the name must end in .webm or .ivf (or use - for stdout, none for no recording)", o.output)
 		}
 		cfg.Output = o.output
 	}
 	switch o.blobFormat {
 	case "", "p2pcam":
-		cfg.BlobFormat = signal.FormatCompact
+		cc.paste.Format = signal.FormatCompact
 	case "pion":
-		cfg.BlobFormat = signal.FormatPion
+		cc.paste.Format = signal.FormatPion
 	default:
-		return cfg, usagef("bad --blob-format %q: use p2pcam or pion", o.blobFormat)
+		return cc, usagef("bad --blob-format %q: use p2pcam or pion", o.blobFormat)
 	}
 	if o.measure && cfg.Output == "" {
-		return cfg, usagef("--measure needs received video: give an --output (it can be a file you delete)")
+		return cc, usagef("--measure needs received video: give an --output (it can be a file you delete)")
 	}
 	if cfg.Source.Kind == capture.None && cfg.Output == "" {
-		return cfg, usagef("nothing to do: --source none and --output none")
-	}
-	if len(args) > 1 {
-		return cfg, usagef("too many arguments: give at most one blob (quote it)")
+		return cc, usagef("nothing to do: --source none and --output none")
 	}
 	if len(args) == 1 && o.remote != "" {
-		return cfg, usagef("give the other side's blob as an argument or with --remote, not both")
+		return cc, usagef("give the other side's blob as an argument or with --remote, not both")
 	}
 	if len(args) == 1 {
-		cfg.RemoteBlob = args[0]
+		cc.paste.Remote = args[0]
 	}
 	if o.remote != "" && o.remote != "-" {
 		b, err := readRemote(o.remote)
 		if err != nil {
-			return cfg, err
+			return cc, err
 		}
-		cfg.RemoteBlob = b
+		cc.paste.Remote = b
 	}
-	return cfg, nil
+	cc.session = cfg
+	return cc, nil
 }
 
 // maxRemoteFile bounds what --remote reads: blobs are a few KiB at most.
@@ -178,20 +187,44 @@ func readRemote(path string) (string, error) {
 	return string(b), nil
 }
 
-// streamsFor adapts the command's streams to a session.
-func (e *env) sessionIO() session.IO {
-	return session.IO{In: e.In, Out: e.Out, Err: e.Err, InTerminal: e.InTerminal, OutTerminal: e.OutTerminal, ErrTerminal: e.ErrTerminal}
-}
-
-// runCall runs a call and turns its outcome into an error for Main.
-func runCall(cmd *cobra.Command, e *env, cfg session.Config) error {
-	ctx := cmd.Context()
-	res, err := session.Run(ctx, cfg, e.sessionIO(), e.logger())
+// runCall runs a call with copy-paste signaling and turns its outcome
+// into an error for Main.
+func runCall(cmd *cobra.Command, e *env, cc callConfig) error {
+	// Open --stats first: a bad path should fail before any network.
+	stats, closeStats, err := openStats(cc.stats, e.Err)
 	if err != nil {
 		return err
 	}
-	if res.Interrupted && !res.Connected {
-		return errors.New("interrupted before connecting")
+	defer closeStats()
+	con := iostreams.NewConsole(e.Err, e.ErrTerminal)
+	paste := cc.paste
+	paste.Streams, paste.Console = e.Streams, con
+	cfg := cc.session
+	cfg.Stats = stats
+	cfg.OutputTo = e.Out
+	if cc.role == session.Answerer {
+		cfg.Answer = &paste
+	} else {
+		cfg.Offer = &paste
 	}
-	return nil
+	rep := newReporter(con, cfg.Duration.String())
+	cfg.Events = rep.event
+	_, err = session.Run(cmd.Context(), cfg, e.logger())
+	rep.close()
+	return err
+}
+
+// openStats opens the --stats destination: nothing, stderr, or a file.
+func openStats(path string, errStream io.Writer) (io.Writer, func(), error) {
+	switch path {
+	case "":
+		return nil, func() {}, nil
+	case "-":
+		return errStream, func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open --stats file: %w", err)
+	}
+	return f, func() { f.Close() }, nil
 }

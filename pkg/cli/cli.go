@@ -14,10 +14,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/p2pcam/p2pcam/pkg/iostreams"
 )
 
 // Exit codes.
@@ -29,17 +29,9 @@ const (
 )
 
 // Streams are the standard streams a command uses, injected so that tests
-// can drive commands with buffers and pretend to be a terminal.
-type Streams struct {
-	In  io.Reader
-	Out io.Writer
-	Err io.Writer
-	// InTerminal is In when it is an interactive terminal, else nil.
-	InTerminal *os.File
-	// OutTerminal and ErrTerminal say whether Out and Err are terminals.
-	OutTerminal bool
-	ErrTerminal bool
-}
+// can drive commands with buffers and pretend to be a terminal. They are
+// the streams the copy-paste exchange reads and prints blobs on.
+type Streams = iostreams.Streams
 
 // env is what every command gets: its streams and the verbosity the
 // flags asked for.
@@ -66,6 +58,12 @@ func Main(ctx context.Context, args []string, s Streams) int {
 	verbosity := 0
 	e := &env{Streams: s, verbosity: &verbosity}
 	root := newRootCmd(e)
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Args != nil && c.Name() == "completion" {
+			c.Args = usageArgs(c.Args)
+		}
+	}
 	root.SetArgs(args)
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
@@ -104,20 +102,23 @@ func report(w io.Writer, err error, interrupted bool) int {
 	return ExitFailure
 }
 
-// isUsage reports errors in how p2pcam was called, including cobra's own
-// (unknown commands, wrong argument counts), which it does not type.
+// isUsage reports errors in how p2pcam was called. Cobra's own (unknown
+// commands and flags, wrong argument counts) are typed where they arise:
+// by the flag error function and by usageArgs.
 func isUsage(err error) bool {
 	var ue usageError
-	if errors.As(err, &ue) {
-		return true
-	}
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "accepts ", "unknown flag", "unknown shorthand flag"} {
-		if strings.HasPrefix(msg, p) {
-			return true
+	return errors.As(err, &ue)
+}
+
+// usageArgs wraps a cobra argument validator so that what it refuses is a
+// usage error.
+func usageArgs(v cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := v(cmd, args); err != nil {
+			return usageError{err}
 		}
+		return nil
 	}
-	return false
 }
 
 func newRootCmd(e *env) *cobra.Command {
@@ -136,6 +137,10 @@ first. Then video flows directly between the two machines.
 Try it on one machine with the built-in test pattern:
 
   p2pcam offer --source test --ice-server none --interface lo`,
+		// With Args and RunE, cobra leaves unknown commands to NoArgs,
+		// whose error usageArgs types; bare p2pcam prints the help.
+		Args:          usageArgs(cobra.NoArgs),
+		RunE:          func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}

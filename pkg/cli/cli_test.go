@@ -114,28 +114,28 @@ func TestConfigDefaults(t *testing.T) {
 		name  string
 		role  session.Role
 		args  []string
-		check func(t *testing.T, c session.Config)
+		check func(t *testing.T, c callConfig)
 	}{
-		{"offer sends the camera, records nothing", session.Offerer, nil, func(t *testing.T, c session.Config) {
-			if c.Source.Kind != capture.Camera || c.Output != "" || c.BlobFormat != signal.FormatCompact {
-				t.Errorf("got source %v output %q format %v", c.Source, c.Output, c.BlobFormat)
+		{"offer sends the camera, records nothing", session.Offerer, nil, func(t *testing.T, c callConfig) {
+			if c.session.Source.Kind != capture.Camera || c.session.Output != "" || c.paste.Format != signal.FormatCompact {
+				t.Errorf("got source %v output %q format %v", c.session.Source, c.session.Output, c.paste.Format)
 			}
-			if len(c.ICEServers) != 1 || c.ICEServers[0].URLs[0] != defaultSTUN {
-				t.Errorf("ICE servers %+v; want the default STUN server", c.ICEServers)
-			}
-		}},
-		{"answer records to a timestamped webm", session.Answerer, nil, func(t *testing.T, c session.Config) {
-			if c.Source.Kind != capture.None || c.Output != "p2pcam-20261125-093005.webm" {
-				t.Errorf("got source %v output %q", c.Source, c.Output)
+			if len(c.session.ICEServers) != 1 || c.session.ICEServers[0].URLs[0] != defaultSTUN {
+				t.Errorf("ICE servers %+v; want the default STUN server", c.session.ICEServers)
 			}
 		}},
-		{"blob from a file", session.Answerer, []string{"--remote", remote}, func(t *testing.T, c session.Config) {
-			if !strings.Contains(c.RemoteBlob, "p2pcam1:abc") {
-				t.Errorf("RemoteBlob = %q", c.RemoteBlob)
+		{"answer records to a timestamped webm", session.Answerer, nil, func(t *testing.T, c callConfig) {
+			if c.session.Source.Kind != capture.None || c.session.Output != "p2pcam-20261125-093005.webm" {
+				t.Errorf("got source %v output %q", c.session.Source, c.session.Output)
 			}
 		}},
-		{"pion blobs and a call", session.Offerer, []string{"--blob-format", "pion", "-o", "back.ivf", "--source", "test", "--bitrate", "2.5M"}, func(t *testing.T, c session.Config) {
-			if c.BlobFormat != signal.FormatPion || c.Output != "back.ivf" || c.Bitrate != 2_500_000 || c.Source.Kind != capture.Test {
+		{"blob from a file", session.Answerer, []string{"--remote", remote}, func(t *testing.T, c callConfig) {
+			if !strings.Contains(c.paste.Remote, "p2pcam1:abc") {
+				t.Errorf("paste.Remote = %q", c.paste.Remote)
+			}
+		}},
+		{"pion blobs and a call", session.Offerer, []string{"--blob-format", "pion", "-o", "back.ivf", "--source", "test", "--bitrate", "2.5M"}, func(t *testing.T, c callConfig) {
+			if c.paste.Format != signal.FormatPion || c.session.Output != "back.ivf" || c.session.Bitrate != 2_500_000 || c.session.Source.Kind != capture.Test {
 				t.Errorf("got %+v", c)
 			}
 		}},

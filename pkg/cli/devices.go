@@ -24,7 +24,7 @@ func newDevicesCmd(e *env) *cobra.Command {
 		Long: `devices lists the cameras found on this machine, each with the name to pass
 to --source camera:NAME, and the pixel formats, sizes and frame rates it
 offers.`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(*cobra.Command, []string) error {
 			return runDevices(e, o, capture.Devices())
 		},

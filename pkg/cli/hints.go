@@ -4,12 +4,28 @@ import (
 	"errors"
 
 	"github.com/p2pcam/p2pcam/pkg/capture"
+	"github.com/p2pcam/p2pcam/pkg/measure"
 	"github.com/p2pcam/p2pcam/pkg/peer"
 	"github.com/p2pcam/p2pcam/pkg/session"
+	"github.com/p2pcam/p2pcam/signal"
 )
 
-// hints returns advice for errors p2pcam knows how to explain.
+// Advice shared by several errors.
+const (
+	hintFreshBlobs = "blobs are good for one try: start both sides again and exchange fresh blobs (offer -> answer, then answer -> offer)"
+	hintNoPath     = "the two machines found no network path to each other"
+	hintSTUNTURN   = "on different networks, both sides need a STUN server (the default) and, behind strict NATs or firewalls, a TURN server: --ice-server turn:USER:PASS@HOST:3478"
+	hintInterface  = "on one machine or LAN, check that --interface names an interface both can reach"
+)
+
+// hints returns advice for errors p2pcam knows how to explain. The error
+// line says what went wrong; the hints say what to do, so advice appears
+// in one of the two, never both.
 func hints(err error) []string {
+	var (
+		cte *session.ConnectTimeoutError
+		ce  *session.CodecError
+	)
 	switch {
 	case isUsage(err):
 		return []string{"see p2pcam --help, or p2pcam COMMAND --help"}
@@ -17,18 +33,27 @@ func hints(err error) []string {
 		return []string{"check that the camera is still plugged in and that no other program is using it; p2pcam devices lists what is there"}
 	case errors.Is(err, capture.ErrNoCamera):
 		return []string{"p2pcam devices lists the cameras found; --source test sends a synthetic pattern instead"}
-	case errors.Is(err, session.ErrAnswerNotUsed):
-		return []string{"blobs are good for one try: start over with a new `p2pcam offer`, paste its blob into a new `p2pcam answer`, and paste the answer back within --paste-timeout"}
-	case errors.Is(err, session.ErrConnectTimeout):
+	case errors.Is(err, capture.ErrBadSource):
+		return []string{"p2pcam devices lists the camera names that --source camera:NAME takes"}
+	case errors.Is(err, capture.ErrNoEncoder), errors.Is(err, measure.ErrNoDecoder):
+		return []string{"build p2pcam with cgo and libvpx: apt-get install libvpx-dev pkg-config (brew install libvpx pkg-config), then make build"}
+	case errors.As(err, &cte) && cte.Window > 0 && cte.Err == nil:
+		// The answering side of a copy-paste call: most often the answer
+		// never reached the offering side.
 		return []string{
-			"the two machines found no network path to each other",
-			"on different networks, both sides need a STUN server (the default) and, behind strict NATs or firewalls, a TURN server: --ice-server turn:USER:PASS@HOST:3478",
-			"on one machine or LAN, check that --interface names an interface both can reach",
+			"the answer blob was probably not pasted into `p2pcam offer` in time; " + hintFreshBlobs + ", within --paste-timeout",
+			"if it was pasted, " + hintNoPath + ": " + hintSTUNTURN,
 		}
-	case errors.Is(err, session.ErrPasteTimeout):
-		return []string{"blobs are good for one try: start both sides again and exchange fresh blobs (offer -> answer, then answer -> offer); --paste-timeout gives more time"}
-	case errors.Is(err, peer.ErrNoCommonCodec):
+	case errors.Is(err, session.ErrConnectTimeout):
+		return []string{hintNoPath, hintSTUNTURN, hintInterface}
+	case errors.Is(err, session.ErrConnectionLost):
+		return []string{"the other machine went away or its network changed; start a new call"}
+	case errors.Is(err, session.ErrRecording):
+		return []string{"check the free space and permissions where -o writes, or that the program reading -o - is still running"}
+	case errors.As(err, &ce), errors.Is(err, peer.ErrNoCommonCodec):
 		return []string{"the other side must be able to send or receive VP8 video"}
+	case errors.Is(err, signal.ErrPasteTimeout):
+		return []string{hintFreshBlobs + "; --paste-timeout gives more time"}
 	}
 	return signalHints(err)
 }

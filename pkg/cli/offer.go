@@ -23,13 +23,13 @@ The answer blob can also be given as an argument or with --remote FILE.`,
   p2pcam offer --source test --width 1280 --height 720 --bitrate 2.5M
   p2pcam offer --ice-server turn:alice:secret@turn.example.org:3478
   p2pcam offer --source test --ice-server none --interface lo --duration 10s`,
-		Args: cobra.MaximumNArgs(1),
+		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := o.config(session.Offerer, args, time.Now())
+			cc, err := o.config(session.Offerer, args, time.Now())
 			if err != nil {
 				return err
 			}
-			return runCall(cmd, e, cfg)
+			return runCall(cmd, e, cc)
 		},
 	}
 	addCallFlags(cmd.Flags(), o, session.Offerer)

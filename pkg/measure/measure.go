@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/p2pcam/p2pcam/pkg/pattern"
-	"github.com/p2pcam/p2pcam/pkg/vp8"
 )
 
 // Defaults for zero Options fields.
@@ -112,7 +111,7 @@ type sample struct {
 type Meter struct {
 	opts Options
 	log  *slog.Logger
-	dec  *vp8.Decoder
+	dec  decoder
 
 	// Used by Frame only.
 	ref        *image.YCbCr
@@ -151,7 +150,7 @@ func New(opts Options) (*Meter, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	dec, err := vp8.NewDecoder()
+	dec, err := newDecoder()
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +169,7 @@ func (m *Meter) Frame(data []byte, keyFrame bool) {
 	img, err := m.dec.Decode(data)
 	now := m.opts.Now()
 	switch {
-	case errors.Is(err, vp8.ErrNoFrame), errors.Is(err, vp8.ErrClosed):
+	case errors.Is(err, errSkip):
 		return
 	case err != nil:
 		m.log.Debug("measure: cannot decode a frame; waiting for a keyframe", "bytes", len(data), "key", keyFrame, "err", err)

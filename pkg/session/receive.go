@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -28,10 +29,20 @@ type receiver struct {
 	file      *os.File
 	connected time.Time
 	err       error
+	// failed is closed when recording fails; err says why.
+	failed chan struct{}
+}
+
+// CodecError means the other side sends video in a codec p2pcam does not
+// record.
+type CodecError struct{ MimeType string }
+
+func (e *CodecError) Error() string {
+	return fmt.Sprintf("the other side sends %s video; only VP8 can be recorded", e.MimeType)
 }
 
 func newReceiver(s *session, p *peer.Peer) *receiver {
-	return &receiver{s: s, p: p, connected: time.Now()}
+	return &receiver{s: s, p: p, connected: time.Now(), failed: make(chan struct{})}
 }
 
 // start waits for the remote track in the background and records it.
@@ -44,19 +55,29 @@ func (r *receiver) start(ctx context.Context) {
 		case t := <-r.p.Tracks():
 			if err := r.record(t); err != nil {
 				r.mu.Lock()
-				r.err = err
+				r.err = fmt.Errorf("%w: %w", ErrRecording, err)
 				r.mu.Unlock()
-				r.s.say.line("recording stopped: %v", err)
+				close(r.failed)
 			}
 		case <-ctx.Done():
 		}
 	}()
 }
 
+// failure returns what stopped the recording, once failed is closed.
+func (r *receiver) failure() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
 func (r *receiver) open() (io.Writer, record.Format, error) {
 	out := r.s.cfg.Output
 	if out == "-" {
-		return r.s.io.Out, record.FormatWebM, nil
+		if r.s.cfg.OutputTo == nil {
+			return nil, 0, errors.New("no writer for the video")
+		}
+		return r.s.cfg.OutputTo, record.FormatWebM, nil
 	}
 	f, err := record.FormatForPath(out)
 	if err != nil {
@@ -72,7 +93,7 @@ func (r *receiver) open() (io.Writer, record.Format, error) {
 
 func (r *receiver) record(t *webrtc.TrackRemote) error {
 	if t.Codec().MimeType != webrtc.MimeTypeVP8 {
-		return fmt.Errorf("the other side sends %s; p2pcam records VP8 only", t.Codec().MimeType)
+		return &CodecError{MimeType: t.Codec().MimeType}
 	}
 	w, format, err := r.open()
 	if err != nil {
@@ -103,9 +124,7 @@ func (r *receiver) record(t *webrtc.TrackRemote) error {
 	r.rec = rec
 	r.mu.Unlock()
 	r.s.res.Output = r.s.cfg.Output
-	if r.s.cfg.Output != "-" {
-		r.s.say.line("recording to %s", r.s.cfg.Output)
-	}
+	r.s.emit(Recording{Output: r.s.cfg.Output})
 	// Ask for a keyframe at once rather than waiting for the next one.
 	_ = r.p.RequestKeyFrame(ssrc)
 	announced := false
@@ -120,7 +139,8 @@ func (r *receiver) record(t *webrtc.TrackRemote) error {
 		if !announced {
 			if st := rec.Stats(); st.FramesWritten > 0 {
 				announced = true
-				r.s.say.line("receiving %dx%d video (first frame %d ms after connecting)", st.Width, st.Height, time.Since(r.connected).Milliseconds())
+				r.s.res.FirstFrame = time.Since(r.connected)
+				r.s.emit(FirstFrame{Width: st.Width, Height: st.Height, After: r.s.res.FirstFrame})
 			}
 		}
 	}

@@ -1,10 +1,14 @@
 // Package session runs one p2pcam call from start to end: it opens the
-// source, builds the peer, exchanges blobs with the person at the other
-// end, records what arrives, reports progress, and shuts everything down in
-// order (source, peer, recording) however the call ends.
+// source, builds the peer, lets a Signaler carry the two session
+// descriptions between the sides, records what arrives, reports figures,
+// and shuts everything down in order (source, peer, recording) however the
+// call ends.
 //
-// It is what `p2pcam offer` and `p2pcam answer` run; the command line only
-// turns flags into a Config.
+// A session knows nothing of how the descriptions travel (a person pasting
+// blobs, an HTTP request to a media server) and speaks no words to a
+// person: it returns typed errors and reports Events, and the caller turns
+// both into messages. What happens once the descriptions have met is the
+// same for every way of signaling.
 package session
 
 import (
@@ -13,18 +17,40 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/pion/webrtc/v4"
 
 	"github.com/p2pcam/p2pcam/pkg/capture"
 	"github.com/p2pcam/p2pcam/pkg/peer"
-	"github.com/p2pcam/p2pcam/pkg/vp8"
 	"github.com/p2pcam/p2pcam/signal"
 )
 
-// Role says which side of the exchange this session is.
+// OfferSignaler carries an offering side's description to the other side
+// and brings back the answer.
+type OfferSignaler interface {
+	// ExchangeOffer delivers offer (with every candidate gathered) and
+	// returns the other side's answer. It returns ctx.Err() when ctx ends
+	// first.
+	ExchangeOffer(ctx context.Context, offer webrtc.SessionDescription) (webrtc.SessionDescription, error)
+}
+
+// AnswerSignaler brings an answering side the other side's offer and
+// carries the answer back.
+type AnswerSignaler interface {
+	// ExchangeAnswer obtains the offer, turns it into this side's answer
+	// with makeAnswer (which gathers every candidate into it), delivers the
+	// answer and returns. It returns makeAnswer's error unchanged, and
+	// ctx.Err() when ctx ends first.
+	ExchangeAnswer(ctx context.Context, makeAnswer func(context.Context, webrtc.SessionDescription) (webrtc.SessionDescription, error)) error
+	// AnswerWindow is how long the other side may take, after
+	// ExchangeAnswer returned, to apply the answer: the time a person has
+	// to paste it, or 0 when a machine applies it at once. The session
+	// waits this long on top of the connect timeout.
+	AnswerWindow() time.Duration
+}
+
+// Role says which side of the offer/answer exchange a session takes.
 type Role int
 
 // Roles.
@@ -40,61 +66,61 @@ func (r Role) String() string {
 	return "offer"
 }
 
+// Defaults for the zero fields of Config; the command line shows the same.
+const (
+	DefaultWidth          = 640
+	DefaultHeight         = 480
+	DefaultFPS            = 30
+	DefaultBitrate        = 1_500_000
+	DefaultConnectTimeout = 30 * time.Second
+)
+
 // Config is everything a session needs. The zero value of each field is a
-// usable default except Role, Source and Output, which the caller decides.
+// usable default except the signaler, Source and Output, which the caller
+// decides.
 type Config struct {
-	Role Role
+	// Exactly one of Offer and Answer is set: it is how this side meets
+	// the other, and says which side of the exchange it takes.
+	Offer  OfferSignaler
+	Answer AnswerSignaler
 
 	Source  capture.Source
 	Width   int
 	Height  int
 	FPS     float64
-	Bitrate int // bits per second
+	Bitrate int // bits per second: the ceiling congestion control works under
 	CPUUsed int // libvpx speed, negative: realtime
 
-	// Output is a path ending in .webm or .ivf, "-" for WebM on Out, or ""
-	// for no recording.
-	Output string
+	// Output is a path ending in .webm or .ivf, "-" for WebM on OutputTo,
+	// or "" for no recording.
+	Output   string
+	OutputTo io.Writer
 
 	ICEServers []webrtc.ICEServer
 	Interfaces []string
 
-	// BlobFormat is the format of the blob this side prints when it makes
-	// the offer; an answer always goes back in its offer's format.
-	BlobFormat signal.Format
-	// RemoteBlob is the other side's blob, when given up front (as an
-	// argument or read from a file by the caller); empty means read In.
-	RemoteBlob string
-	Clipboard  bool // offer the blob to the terminal's clipboard (OSC 52)
-	QR         bool // also print the blob as a QR code
-
 	Duration       time.Duration // stream this long after connecting; 0 = until stopped
-	ConnectTimeout time.Duration // default 30s
-	PasteTimeout   time.Duration // default 5m
-	GatherTimeout  time.Duration // default 2.5s
+	ConnectTimeout time.Duration // after the descriptions met; default DefaultConnectTimeout
+	GatherTimeout  time.Duration // 0: the peer's default
 
-	// Stats names a file for JSON lines of figures every second ("-" for
-	// the Err stream); empty for none.
-	Stats string
+	// Stats, when not nil, receives JSON lines of figures every second and
+	// a final line; the caller opens and closes it.
+	Stats io.Writer
 	// Measure decodes the received video and measures glass-to-glass
 	// latency, lost and frozen frames and PSNR against p2pcam's synthetic
-	// pattern (the other side must send --source test).
+	// pattern (the other side must send it).
 	Measure bool
+
+	// Events, when not nil, receives what happens as it happens.
+	Events func(Event)
 }
 
-// IO is the session's view of the terminal. In and Out carry blobs (and
-// video with Output "-"); Err carries everything meant for a person.
-type IO struct {
-	In  io.Reader
-	Out io.Writer
-	Err io.Writer
-	// InTerminal is In as a terminal, when it is one: blobs are then read
-	// without the terminal's line-length limit and bad pastes re-prompt.
-	InTerminal *os.File
-	// OutTerminal says Out is a terminal (the clipboard escape goes there).
-	OutTerminal bool
-	// ErrTerminal says Err is a terminal: a live status line is kept there.
-	ErrTerminal bool
+// Role returns the side of the exchange the configuration takes.
+func (c *Config) Role() Role {
+	if c.Answer != nil {
+		return Answerer
+	}
+	return Offerer
 }
 
 // Result summarizes a finished session.
@@ -113,86 +139,104 @@ type Result struct {
 // carry a call.
 const minBitrate = 150_000
 
-// errSourceStopped means the source ended the call; the source's own
-// error, when it has one, says more.
-var errSourceStopped = errors.New("the video source stopped")
-
 // Errors a caller can turn into advice.
 var (
+	// ErrNoSignaler means the Config has neither an Offer nor an Answer
+	// signaler, or both.
+	ErrNoSignaler = errors.New("session: set exactly one of Config.Offer and Config.Answer")
+	// ErrNothingToDo means there is no source to send and no output to
+	// record.
+	ErrNothingToDo = errors.New("nothing to do: no video to send and none to record")
 	// ErrConnectTimeout means no connection was made in time.
 	ErrConnectTimeout = errors.New("no connection")
-	// ErrPasteTimeout means the other side's blob did not arrive in time.
-	ErrPasteTimeout = errors.New("no blob from the other side")
 	// ErrSourceFailed means the camera or file stopped delivering frames
 	// during the call.
 	ErrSourceFailed = errors.New("video source failed")
-	// ErrAnswerNotUsed means the answer blob was probably never pasted
-	// into the offering side.
-	ErrAnswerNotUsed = errors.New("the answer blob was probably not pasted into `p2pcam offer` in time")
+	// ErrConnectionLost means the connection failed after it was up: the
+	// other side stopped answering.
+	ErrConnectionLost = errors.New("connection lost: the other side stopped answering")
+	// ErrRecording means writing the received video failed (a full disk,
+	// a closed pipe); the call ends with it.
+	ErrRecording = errors.New("recording failed")
+	// ErrInterrupted means the context was cancelled before the call
+	// connected.
+	ErrInterrupted = errors.New("interrupted before connecting")
 )
+
+// ConnectTimeoutError is ErrConnectTimeout with what was waited for.
+type ConnectTimeoutError struct {
+	Waited time.Duration // the whole wait, window included
+	Window time.Duration // the part granted to the other side to apply this side's description
+	Err    error         // the peer's own reason, when it gave one
+}
+
+func (e *ConnectTimeoutError) Error() string {
+	s := fmt.Sprintf("%s within %s", ErrConnectTimeout, e.Waited.Round(time.Second))
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Is makes errors.Is(err, ErrConnectTimeout) hold.
+func (e *ConnectTimeoutError) Is(target error) bool { return target == ErrConnectTimeout }
+
+// Unwrap returns the peer's reason.
+func (e *ConnectTimeoutError) Unwrap() error { return e.Err }
 
 func (c *Config) defaults() {
 	if c.Width == 0 {
-		c.Width = 640
+		c.Width = DefaultWidth
 	}
 	if c.Height == 0 {
-		c.Height = 480
+		c.Height = DefaultHeight
 	}
 	if c.FPS == 0 {
-		c.FPS = 30
+		c.FPS = DefaultFPS
 	}
 	if c.Bitrate == 0 {
-		c.Bitrate = 1_500_000
+		c.Bitrate = DefaultBitrate
 	}
 	if c.ConnectTimeout == 0 {
-		c.ConnectTimeout = 30 * time.Second
+		c.ConnectTimeout = DefaultConnectTimeout
 	}
-	if c.PasteTimeout == 0 {
-		c.PasteTimeout = 5 * time.Minute
-	}
-	if c.GatherTimeout == 0 {
-		c.GatherTimeout = 2500 * time.Millisecond
+	if c.Events == nil {
+		c.Events = func(Event) {}
 	}
 }
 
 // Run runs one session until it ends: the context is cancelled (Ctrl-C),
 // the duration passes, the other side hangs up, or something fails. A
-// cancelled context after connecting is a normal end, not an error.
-func Run(ctx context.Context, cfg Config, stdio IO, log *slog.Logger) (Result, error) {
+// cancelled context after connecting is a normal end, not an error; before
+// connecting it is ErrInterrupted (or the context's error, from the
+// signaler).
+func Run(ctx context.Context, cfg Config, log *slog.Logger) (Result, error) {
+	if (cfg.Offer == nil) == (cfg.Answer == nil) {
+		return Result{}, ErrNoSignaler
+	}
 	cfg.defaults()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &session{cfg: cfg, io: stdio, log: log, say: newSayer(stdio.Err, stdio.ErrTerminal)}
+	s := &session{cfg: cfg, log: log, emit: cfg.Events}
 	return s.run(ctx)
 }
 
 type session struct {
-	cfg Config
-	io  IO
-	log *slog.Logger
-	say *sayer
+	cfg  Config
+	log  *slog.Logger
+	emit func(Event)
 
 	res Result
 }
 
 func (s *session) run(ctx context.Context) (Result, error) {
-	// Open --stats first: a bad path should fail before any network.
-	stats, err := s.openStats()
-	if err != nil {
-		return s.res, err
-	}
-	if c, ok := stats.(io.Closer); ok && stats != s.io.Err {
-		defer c.Close()
-	}
 	var track *capture.Track
 	if s.cfg.Source.Kind != capture.None {
-		p := vp8.NewParams()
-		p.BitRate = s.cfg.Bitrate
-		if s.cfg.CPUUsed != 0 {
-			p.CPUUsed = s.cfg.CPUUsed
-		}
-		t, err := capture.Open(s.cfg.Source, capture.Options{Width: s.cfg.Width, Height: s.cfg.Height, FPS: s.cfg.FPS, Encoder: p})
+		t, err := capture.Open(s.cfg.Source, capture.Options{
+			Width: s.cfg.Width, Height: s.cfg.Height, FPS: s.cfg.FPS,
+			Bitrate: s.cfg.Bitrate, CPUUsed: s.cfg.CPUUsed,
+		})
 		if err != nil {
 			return s.res, fmt.Errorf("open source %s: %w", s.cfg.Source, err)
 		}
@@ -201,14 +245,20 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	}
 	receive := s.cfg.Output != ""
 	if track == nil && !receive {
-		return s.res, errors.New("nothing to do: no source to send and no output to record (set --source or --output)")
+		return s.res, ErrNothingToDo
+	}
+	window := time.Duration(0)
+	if s.cfg.Answer != nil {
+		window = s.cfg.Answer.AnswerWindow()
 	}
 	pcfg := peer.Config{
-		ICEServers:       s.cfg.ICEServers,
-		Interfaces:       s.cfg.Interfaces,
-		Receive:          receive,
-		GatherTimeout:    s.cfg.GatherTimeout,
-		ICEFailedTimeout: s.iceFailedTimeout(),
+		ICEServers:    s.cfg.ICEServers,
+		Interfaces:    s.cfg.Interfaces,
+		Receive:       receive,
+		GatherTimeout: s.cfg.GatherTimeout,
+		// Keep checking while the other side applies the answer: pion
+		// would give up after 30 s.
+		ICEFailedTimeout: window + s.cfg.ConnectTimeout,
 		Logger:           s.log,
 	}
 	if track != nil {
@@ -226,12 +276,11 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	}
 	defer p.Close()
 
-	wait, err := s.negotiate(ctx, p)
-	if err != nil {
-		return s.res, err
+	if err := s.negotiate(ctx, p); err != nil {
+		return s.res, s.beforeConnect(ctx, err)
 	}
-	if err := s.connect(ctx, p, wait); err != nil {
-		return s.res, err
+	if err := s.connect(ctx, p, window); err != nil {
+		return s.res, s.beforeConnect(ctx, err)
 	}
 
 	if track != nil {
@@ -244,18 +293,17 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	if receive {
 		rec.start(ctx)
 	}
-	s.printVerificationCode(p)
-	col := newCollector(s.cfg.Role, p, track, rec, s.cfg.Measure)
+	s.verificationCode(p)
+	col := newCollector(s.cfg.Role(), p, track, rec, s.cfg.Measure)
 	var sourceDone <-chan struct{}
 	if track != nil {
 		sourceDone = track.Done()
 	}
-	err = s.stream(ctx, p, col, stats, sourceDone)
+	err = s.stream(ctx, p, col, rec, sourceDone)
 
 	// Shut down in order: stop the source, hang up, finalize the file;
 	// then the final figures, which count the last frames flushed.
 	col.end()
-	s.say.setStatus("")
 	if track != nil {
 		track.Close()
 		s.res.FramesSent = track.FramesSent()
@@ -270,59 +318,75 @@ func (s *session) run(ctx context.Context) (Result, error) {
 		err = rerr
 	}
 	final := col.snapshot(true)
-	if stats != nil {
-		if werr := writeJSON(stats, final); werr != nil && err == nil {
-			err = fmt.Errorf("write --stats: %w", werr)
+	if s.cfg.Stats != nil {
+		if werr := writeJSON(s.cfg.Stats, final); werr != nil && err == nil {
+			err = fmt.Errorf("write stats: %w", werr)
 		}
 	}
-	s.summary(final)
+	s.emit(Summary{Final: final, Result: s.res})
 	return s.res, err
 }
 
-// iceFailedTimeout keeps the answering side's ICE agent checking while the
-// person at the other end pastes the answer: pion would give up after 30s.
-func (s *session) iceFailedTimeout() time.Duration {
-	if s.cfg.Role == Answerer {
-		return s.cfg.PasteTimeout + s.cfg.ConnectTimeout
+// errSourceStopped means the source ended the call; the source's own
+// error, when it has one, says more.
+var errSourceStopped = errors.New("the video source stopped")
+
+// beforeConnect turns the caller's cancellation before the call connected
+// into ErrInterrupted.
+func (s *session) beforeConnect(ctx context.Context, err error) error {
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		s.res.Interrupted = true
+		return fmt.Errorf("%w: %w", ErrInterrupted, err)
 	}
-	return s.cfg.ConnectTimeout
+	return err
 }
 
-// connect waits up to wait for the connection and reports how it was made.
-func (s *session) connect(ctx context.Context, p *peer.Peer, wait time.Duration) error {
+// negotiate lets the signaler carry this side's half of the exchange.
+func (s *session) negotiate(ctx context.Context, p *peer.Peer) error {
+	if s.cfg.Answer != nil {
+		return s.cfg.Answer.ExchangeAnswer(ctx, p.Answer)
+	}
+	offer, err := p.Offer(ctx)
+	if err != nil {
+		return err
+	}
+	answer, err := s.cfg.Offer.ExchangeOffer(ctx, offer)
+	if err != nil {
+		return err
+	}
+	return p.Accept(answer)
+}
+
+// connect waits for the connection: the connect timeout plus the window
+// the other side has to apply this side's description.
+func (s *session) connect(ctx context.Context, p *peer.Peer, window time.Duration) error {
+	wait := window + s.cfg.ConnectTimeout
 	cctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
+	deadline, _ := cctx.Deadline()
+	s.emit(Connecting{Deadline: deadline, Window: window})
 	stop := s.reportStates(cctx, p)
-	what := "to connect"
-	if s.cfg.Role == Answerer {
-		what = "for the other side to paste the answer and connect"
-	}
-	stopCount := s.say.countdown(time.Now().Add(wait), what)
 	err := p.WaitConnected(cctx)
-	stopCount()
 	stop()
 	switch {
 	case err == nil:
-	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil && s.cfg.Role == Answerer:
-		return fmt.Errorf("%w within %s: %w", ErrConnectTimeout, wait.Round(time.Second), ErrAnswerNotUsed)
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
-		return fmt.Errorf("%w within %s", ErrConnectTimeout, wait.Round(time.Second))
+		return &ConnectTimeoutError{Waited: wait, Window: window}
 	case errors.Is(err, peer.ErrICEFailed):
-		return fmt.Errorf("%w: %w", ErrConnectTimeout, err)
+		return &ConnectTimeoutError{Waited: wait, Window: window, Err: err}
 	default:
 		return err
 	}
 	s.res.Connected = true
-	if pair, ok := p.SelectedPair(); ok {
+	pair, ok := p.SelectedPair()
+	if ok {
 		s.res.Pair = pair.Kind()
-		s.say.line("connected over %s", pair)
-	} else {
-		s.say.line("connected")
 	}
+	s.emit(Connected{Pair: pair, Known: ok})
 	return nil
 }
 
-// reportStates prints connection state changes until stop is called.
+// reportStates reports connection state changes until stop is called.
 func (s *session) reportStates(ctx context.Context, p *peer.Peer) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
@@ -332,7 +396,7 @@ func (s *session) reportStates(ctx context.Context, p *peer.Peer) (stop func()) 
 			select {
 			case st := <-p.States():
 				if st != webrtc.PeerConnectionStateConnected {
-					s.say.line("connection: %s", st)
+					s.emit(StateChanged{State: st})
 				}
 			case <-done:
 				return
@@ -344,9 +408,8 @@ func (s *session) reportStates(ctx context.Context, p *peer.Peer) (stop func()) 
 	return func() { close(done); <-finished }
 }
 
-// stream runs the call until it ends, reporting figures every second, and
-// says why it ended.
-func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, stats io.Writer, sourceDone <-chan struct{}) error {
+// stream runs the call until it ends, reporting figures every second.
+func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec *receiver, sourceDone <-chan struct{}) error {
 	var timeout <-chan time.Time
 	if s.cfg.Duration > 0 {
 		t := time.NewTimer(s.cfg.Duration)
@@ -359,69 +422,46 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, stat
 		select {
 		case <-tick.C:
 			snap := col.snapshot(false)
-			s.say.setStatus(statusLine(snap))
-			if stats != nil {
-				if err := writeJSON(stats, snap); err != nil {
-					return fmt.Errorf("write --stats: %w", err)
+			s.emit(Figures{Snapshot: snap})
+			if s.cfg.Stats != nil {
+				if err := writeJSON(s.cfg.Stats, snap); err != nil {
+					return fmt.Errorf("write stats: %w", err)
 				}
 			}
 		case <-ctx.Done():
 			s.res.Interrupted = true
-			s.say.line("stopping")
+			s.emit(Ending{Reason: EndInterrupted})
 			return nil
 		case <-timeout:
-			s.say.line("%s passed; hanging up", s.cfg.Duration)
+			s.emit(Ending{Reason: EndDuration})
 			return nil
 		case <-p.HungUp():
-			s.say.line("the other side hung up")
+			s.emit(Ending{Reason: EndHungUp})
 			return nil
 		case <-sourceDone:
 			// The camera went away (unplugged, or taken by another
 			// program): hang up rather than send nothing forever.
 			return errSourceStopped
+		case <-rec.failed:
+			return rec.failure()
 		case <-p.Failed():
-			return errors.New("connection lost: the other side stopped answering")
+			return ErrConnectionLost
 		case st := <-p.States():
 			if st != webrtc.PeerConnectionStateConnected {
-				s.say.line("connection: %s", st)
+				s.emit(StateChanged{State: st})
 			}
 		}
 	}
 }
 
-// openStats opens the --stats destination.
-func (s *session) openStats() (io.Writer, error) {
-	switch s.cfg.Stats {
-	case "":
-		return nil, nil
-	case "-":
-		return s.io.Err, nil
-	}
-	f, err := os.Create(s.cfg.Stats)
-	if err != nil {
-		return nil, fmt.Errorf("open --stats file: %w", err)
-	}
-	return f, nil
-}
-
-// printVerificationCode prints the code both sides derive from the two
-// DTLS fingerprints, for the people to compare.
-func (s *session) printVerificationCode(p *peer.Peer) {
+// verificationCode reports the code both sides derive from the two DTLS
+// fingerprints, for the people to compare.
+func (s *session) verificationCode(p *peer.Peer) {
 	local, remote := p.Descriptions()
 	code, err := signal.VerificationCode(local, remote)
 	if err != nil {
 		s.log.Debug("no verification code", "err", err)
 		return
 	}
-	s.say.line("verification code: %s", code)
-	s.say.line("  compare it with the other side by phone or chat: if the codes differ, someone altered the blobs; hang up.")
-}
-
-func (s *session) summary(final Snapshot) {
-	for _, l := range summaryLines(final) {
-		s.say.line("%s", l)
-	}
-	if s.res.Output != "" && s.res.Output != "-" {
-		s.say.line("saved %d frames to %s", s.res.FramesRecv, s.res.Output)
-	}
+	s.emit(Verification{Code: code})
 }

@@ -1,165 +1,207 @@
 package session
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"io"
+	"errors"
+	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pion/transport/v5/test"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/p2pcam/p2pcam/internal/testutil"
 	"github.com/p2pcam/p2pcam/pkg/capture"
-	"github.com/p2pcam/p2pcam/signal"
+	"github.com/p2pcam/p2pcam/pkg/peer"
 )
 
-// syncBuffer is a goroutine-safe strings.Builder for a session's stderr.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
+// link is an in-process signaling channel between two sessions: the second
+// implementation of the seam, next to copy-paste. The offering side's
+// ExchangeOffer hands its offer to the answering side's ExchangeAnswer and
+// gets its answer back.
+type link struct {
+	offers  chan webrtc.SessionDescription
+	answers chan webrtc.SessionDescription
+	window  time.Duration
+	// mangle, when set, changes the offer on its way (a bad paste).
+	mangle func(*webrtc.SessionDescription)
+	// drop, when set, loses the answer on its way (never pasted back).
+	drop bool
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
+func newLink() *link {
+	return &link{offers: make(chan webrtc.SessionDescription, 1), answers: make(chan webrtc.SessionDescription, 1)}
 }
 
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// side is one session running in this process, its blob streams wired to
-// pipes.
-type side struct {
-	in     *io.PipeWriter
-	out    *bufio.Reader
-	errBuf *syncBuffer
-	done   chan error
-	res    Result
-}
-
-func runSide(ctx context.Context, cfg Config) *side {
-	inR, inW := io.Pipe()
-	outR, outW := io.Pipe()
-	s := &side{in: inW, out: bufio.NewReader(outR), errBuf: &syncBuffer{}, done: make(chan error, 1)}
-	go func() {
-		res, err := Run(ctx, cfg, IO{In: inR, Out: outW, Err: s.errBuf}, nil)
-		s.res = res
-		outW.Close()
-		s.done <- err
-	}()
-	return s
-}
-
-func (s *side) blob(t *testing.T) string {
-	t.Helper()
-	line, err := s.out.ReadString('\n')
-	if err != nil {
-		t.Fatalf("no blob: %v\n%s", err, s.errBuf.String())
+func (l *link) ExchangeOffer(ctx context.Context, offer webrtc.SessionDescription) (webrtc.SessionDescription, error) {
+	if l.mangle != nil {
+		l.mangle(&offer)
 	}
-	return line
+	l.offers <- offer
+	select {
+	case a := <-l.answers:
+		return a, nil
+	case <-ctx.Done():
+		return webrtc.SessionDescription{}, ctx.Err()
+	}
 }
 
-func (s *side) wait(t *testing.T, ctx context.Context) {
+func (l *link) ExchangeAnswer(ctx context.Context, makeAnswer func(context.Context, webrtc.SessionDescription) (webrtc.SessionDescription, error)) error {
+	var offer webrtc.SessionDescription
+	select {
+	case offer = <-l.offers:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	answer, err := makeAnswer(ctx, offer)
+	if err != nil {
+		return err
+	}
+	if !l.drop {
+		l.answers <- answer
+	}
+	return nil
+}
+
+func (l *link) AnswerWindow() time.Duration { return l.window }
+
+// events records a session's events.
+type events struct {
+	mu  sync.Mutex
+	evs []Event
+}
+
+func (e *events) add(ev Event) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.evs = append(e.evs, ev)
+}
+
+func (e *events) String() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var b strings.Builder
+	for _, ev := range e.evs {
+		if _, ok := ev.(Figures); !ok {
+			fmt.Fprintf(&b, "%T %+v\n", ev, ev)
+		}
+	}
+	return b.String()
+}
+
+// find returns the first event of type T.
+func find[T Event](e *events) (T, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, ev := range e.evs {
+		if v, ok := ev.(T); ok {
+			return v, true
+		}
+	}
+	var zero T
+	return zero, false
+}
+
+// call is one session running in this process.
+type call struct {
+	ev   *events
+	done chan struct{}
+	res  Result
+	err  error
+}
+
+func start(ctx context.Context, cfg Config) *call {
+	c := &call{ev: &events{}, done: make(chan struct{})}
+	cfg.Events = c.ev.add
+	if cfg.Interfaces == nil {
+		cfg.Interfaces = []string{"lo"}
+	}
+	go func() {
+		defer close(c.done)
+		c.res, c.err = Run(ctx, cfg, nil)
+	}()
+	return c
+}
+
+func (c *call) wait(t *testing.T) error {
 	t.Helper()
 	select {
-	case err := <-s.done:
-		if err != nil {
-			t.Fatalf("session failed: %v\n%s", err, s.errBuf.String())
-		}
-	case <-ctx.Done():
-		t.Fatalf("session did not end\n%s", s.errBuf.String())
+	case <-c.done:
+		return c.err
+	case <-time.After(90 * time.Second):
+		t.Fatalf("session did not end; events:\n%s", c.ev)
+		return nil
 	}
-}
-
-func probe(t *testing.T, path string) (codec string, w, h, frames int) {
-	t.Helper()
-	if _, err := exec.LookPath("ffprobe"); err != nil {
-		t.Skip("ffprobe not installed (make deps installs it)")
-	}
-	out, err := exec.Command("ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
-		"-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "csv=p=0", path).Output()
-	if err != nil {
-		t.Fatalf("ffprobe: %v", err)
-	}
-	f := strings.Split(strings.TrimSpace(string(out)), ",")
-	if len(f) != 4 {
-		t.Fatalf("ffprobe: %q", out)
-	}
-	w, _ = strconv.Atoi(f[1])
-	h, _ = strconv.Atoi(f[2])
-	frames, _ = strconv.Atoi(f[3])
-	return f[0], w, h, frames
 }
 
 // TestTwoSessions runs an offering and an answering session in this
-// process over loopback, each direction of the exchange through a pipe,
-// and checks the recording and the stats lines.
+// process over loopback, the descriptions carried by an in-process link,
+// and checks the recording, the events and the stats lines.
 func TestTwoSessions(t *testing.T) {
+	testutil.NeedCodec(t)
+	defer test.CheckRoutines(t)()
 	tests := []struct {
 		name   string
 		w, h   int
-		format signal.Format
 		output string
 	}{
-		{"compact blobs, webm", 320, 240, signal.FormatCompact, "out.webm"},
-		{"pion blobs, ivf", 640, 480, signal.FormatPion, "out.ivf"},
+		{"webm", 320, 240, "out.webm"},
+		{"ivf", 640, 480, "out.ivf"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			dir := t.TempDir()
-			base := Config{Interfaces: []string{"lo"}, Width: tc.w, Height: tc.h, FPS: 30}
-			off := base
-			off.Role, off.Source, off.Duration, off.BlobFormat = Offerer, capture.Source{Kind: capture.Test}, 2*time.Second, tc.format
-			ans := base
-			ans.Role, ans.Output, ans.Stats = Answerer, filepath.Join(dir, tc.output), filepath.Join(dir, "stats.jsonl")
-
-			o := runSide(ctx, off)
-			a := runSide(ctx, ans)
-			if _, err := io.WriteString(a.in, o.blob(t)); err != nil {
+			l := newLink()
+			statsPath := filepath.Join(dir, "stats.jsonl")
+			stats, err := os.Create(statsPath)
+			if err != nil {
 				t.Fatal(err)
 			}
-			answer := a.blob(t)
-			if tc.format == signal.FormatPion && strings.HasPrefix(answer, "p2pcam1:") {
-				t.Fatalf("a pion-format offer got a compact answer: %q", answer)
+			defer stats.Close()
+			o := start(ctx, Config{Offer: l, Source: capture.Source{Kind: capture.Test}, Width: tc.w, Height: tc.h, Duration: 2 * time.Second})
+			a := start(ctx, Config{Answer: l, Output: filepath.Join(dir, tc.output), Stats: stats})
+			if err := o.wait(t); err != nil {
+				t.Fatalf("offer: %v\n%s", err, o.ev)
 			}
-			if _, err := io.WriteString(o.in, answer); err != nil {
-				t.Fatal(err)
+			if err := a.wait(t); err != nil {
+				t.Fatalf("answer: %v\n%s", err, a.ev)
 			}
-			o.wait(t, ctx)
-			a.wait(t, ctx)
-
-			codec, w, h, frames := probe(t, ans.Output)
-			if codec != "vp8" || w != tc.w || h != tc.h || frames < 40 || frames > 75 {
-				t.Fatalf("recording: %s %dx%d %d frames (%d sent); want vp8 %dx%d about 60\noffer:\n%s\nanswer:\n%s",
-					codec, w, h, frames, o.res.FramesSent, tc.w, tc.h, o.errBuf.String(), a.errBuf.String())
+			p := testutil.Probe(t, filepath.Join(dir, tc.output))
+			if p.Codec != "vp8" || p.Width != tc.w || p.Height != tc.h || p.Frames < 40 || p.Frames > 75 {
+				t.Fatalf("recording: %+v (%d sent); want vp8 %dx%d about 60", p, o.res.FramesSent, tc.w, tc.h)
 			}
-			if o.res.FramesSent < uint64(frames) || a.res.FramesRecv != uint64(frames) {
-				t.Errorf("sent %d, received %d, file has %d", o.res.FramesSent, a.res.FramesRecv, frames)
+			if o.res.FramesSent < uint64(p.Frames) || a.res.FramesRecv != uint64(p.Frames) {
+				t.Errorf("sent %d, received %d, file has %d", o.res.FramesSent, a.res.FramesRecv, p.Frames)
 			}
-			codes := map[string]bool{}
-			for _, s := range []*side{o, a} {
-				m := regexp.MustCompile(`verification code: (\d{3} \d{3})\n`).FindStringSubmatch(s.errBuf.String())
-				if m == nil {
-					t.Fatalf("no verification code:\n%s", s.errBuf.String())
-				}
-				codes[m[1]] = true
+			// Both sides derive the same verification code.
+			vo, ok1 := find[Verification](o.ev)
+			va, ok2 := find[Verification](a.ev)
+			if !ok1 || !ok2 || vo.Code != va.Code || len(vo.Code) != 7 {
+				t.Errorf("verification codes %q and %q; want the same six digits", vo.Code, va.Code)
 			}
-			if len(codes) != 1 {
-				t.Errorf("the two sides show different verification codes: %v", codes)
+			if e, ok := find[Ending](o.ev); !ok || e.Reason != EndDuration {
+				t.Errorf("offer ended with %+v; want EndDuration", e)
 			}
-			checkStats(t, ans.Stats, uint64(frames))
+			if e, ok := find[Ending](a.ev); !ok || e.Reason != EndHungUp {
+				t.Errorf("answer ended with %+v; want EndHungUp (the offer hung up)", e)
+			}
+			if c, ok := find[Connected](a.ev); !ok || !c.Known || c.Pair.Kind() != "host/udp" {
+				t.Errorf("connected event %+v; want host/udp", c)
+			}
+			if f, ok := find[FirstFrame](a.ev); !ok || f.Width != tc.w || f.Height != tc.h {
+				t.Errorf("first frame event %+v", f)
+			}
+			if s, ok := find[Summary](a.ev); !ok || s.Result.FramesRecv != uint64(p.Frames) || !s.Final.Final {
+				t.Errorf("summary %+v", s)
+			}
+			checkStats(t, statsPath, uint64(p.Frames))
 		})
 	}
 }
@@ -198,15 +240,141 @@ func checkStats(t *testing.T, path string, frames uint64) {
 	}
 }
 
-func TestDescribeCandidates(t *testing.T) {
-	sdp := "v=0\r\na=candidate:1 1 udp 2130706431 10.0.0.2 5000 typ host\r\n" +
-		"a=candidate:1 2 udp 2130706431 10.0.0.2 5001 typ host\r\n" +
-		"a=candidate:2 1 udp 1694498815 203.0.113.9 6000 typ srflx raddr 10.0.0.2 rport 5000\r\n" +
-		"a=candidate:3 1 udp 16777215 198.51.100.1 7000 typ relay raddr 203.0.113.9 rport 6000\r\n"
-	if got, want := describeCandidates(sdp), "candidates: 1 host, 1 srflx, 1 relay"; got != want {
-		t.Fatalf("got %q; want %q", got, want)
+// TestSessionFailures: each way a session fails before or during the call
+// returns its typed error, and leaves no goroutine behind.
+func TestSessionFailures(t *testing.T) {
+	defer test.CheckRoutines(t)()
+	truncated := filepath.Join(t.TempDir(), "cut.y4m")
+	writeCutY4M(t, truncated)
+	tests := []struct {
+		name  string
+		codec bool // needs libvpx
+		setup func(l *link) (off, ans Config)
+		// check judges the errors of the offering and answering sides.
+		check func(t *testing.T, offErr, ansErr error)
+	}{
+		{
+			name: "a signaler's error ends the session", codec: false,
+			setup: func(l *link) (Config, Config) {
+				return Config{Offer: failing{errors.New("blob is corrupted")}, Output: "x.webm"}, Config{}
+			},
+			check: func(t *testing.T, offErr, _ error) {
+				if offErr == nil || offErr.Error() != "blob is corrupted" {
+					t.Fatalf("got %v; want the signaler's error unchanged", offErr)
+				}
+			},
+		},
+		{
+			name: "an offer without VP8 is refused", codec: false,
+			setup: func(l *link) (Config, Config) {
+				l.mangle = func(sd *webrtc.SessionDescription) {
+					sd.SDP = strings.ReplaceAll(sd.SDP, "VP8/90000", "H264/90000")
+				}
+				return Config{Offer: l, Output: filepath.Join(os.TempDir(), "never.webm"), ConnectTimeout: 3 * time.Second},
+					Config{Answer: l, Output: filepath.Join(os.TempDir(), "never2.webm")}
+			},
+			check: func(t *testing.T, _, ansErr error) {
+				if !errors.Is(ansErr, peer.ErrNoCommonCodec) {
+					t.Fatalf("got %v; want ErrNoCommonCodec", ansErr)
+				}
+			},
+		},
+		{
+			name: "an answer that never arrives times out with the window counted", codec: false,
+			setup: func(l *link) (Config, Config) {
+				l.drop, l.window = true, 500*time.Millisecond
+				return Config{Offer: l, Output: filepath.Join(os.TempDir(), "never3.webm"), ConnectTimeout: time.Second},
+					Config{Answer: l, Output: filepath.Join(os.TempDir(), "never4.webm"), ConnectTimeout: time.Second}
+			},
+			check: func(t *testing.T, _, ansErr error) {
+				var cte *ConnectTimeoutError
+				if !errors.As(ansErr, &cte) || !errors.Is(ansErr, ErrConnectTimeout) || cte.Window != 500*time.Millisecond || cte.Waited != 1500*time.Millisecond {
+					t.Fatalf("got %v (%+v); want a ConnectTimeoutError of 1.5s with the 0.5s window", ansErr, cte)
+				}
+			},
+		},
+		{
+			name: "a source that breaks mid-call ends it with ErrSourceFailed", codec: true,
+			setup: func(l *link) (Config, Config) {
+				return Config{Offer: l, Source: capture.Source{Kind: capture.File, Arg: truncated}},
+					Config{Answer: l, Output: filepath.Join(os.TempDir(), "cut.webm")}
+			},
+			check: func(t *testing.T, offErr, ansErr error) {
+				if !errors.Is(offErr, ErrSourceFailed) || !strings.Contains(offErr.Error(), "y4m") {
+					t.Fatalf("offer: %v; want ErrSourceFailed", offErr)
+				}
+				if ansErr != nil {
+					t.Fatalf("answer: %v; the other side hanging up is a normal end", ansErr)
+				}
+			},
+		},
 	}
-	if got := describeCandidates("v=0\r\n"); !strings.HasPrefix(got, "no candidates") {
-		t.Fatalf("got %q", got)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.codec {
+				testutil.NeedCodec(t)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			off, ans := tc.setup(newLink())
+			// The offering side waits for an answer that may never come:
+			// it stops once the answering side has ended.
+			offCtx, stopOffer := context.WithCancel(ctx)
+			defer stopOffer()
+			o := start(offCtx, off)
+			var ansErr error
+			if ans.Answer != nil {
+				ansErr = start(ctx, ans).wait(t)
+				if !tc.codec {
+					stopOffer()
+				}
+			}
+			offErr := o.wait(t)
+			tc.check(t, offErr, ansErr)
+		})
+	}
+}
+
+// TestInterruptedBeforeConnecting: cancelling while the signaler waits is
+// ErrInterrupted, and the result says so.
+func TestInterruptedBeforeConnecting(t *testing.T) {
+	defer test.CheckRoutines(t)()
+	ctx, cancel := context.WithCancel(context.Background())
+	c := start(ctx, Config{Answer: newLink(), Output: filepath.Join(t.TempDir(), "x.webm")})
+	time.AfterFunc(200*time.Millisecond, cancel)
+	err := c.wait(t)
+	if !errors.Is(err, ErrInterrupted) || !errors.Is(err, context.Canceled) || !c.res.Interrupted || c.res.Connected {
+		t.Fatalf("got %v, %+v; want ErrInterrupted wrapping context.Canceled", err, c.res)
+	}
+}
+
+// TestConfigNeedsOneSignaler: no signaler, or both, is a programming error
+// reported before anything opens.
+func TestConfigNeedsOneSignaler(t *testing.T) {
+	l := newLink()
+	for _, cfg := range []Config{{}, {Offer: l, Answer: l}} {
+		if _, err := Run(context.Background(), cfg, nil); !errors.Is(err, ErrNoSignaler) {
+			t.Errorf("Run(%+v): %v; want ErrNoSignaler", cfg, err)
+		}
+	}
+	if _, err := Run(context.Background(), Config{Offer: l}, nil); !errors.Is(err, ErrNothingToDo) {
+		t.Errorf("no source and no output: %v; want ErrNothingToDo", err)
+	}
+}
+
+// failing is a signaler whose exchange fails at once.
+type failing struct{ err error }
+
+func (f failing) ExchangeOffer(context.Context, webrtc.SessionDescription) (webrtc.SessionDescription, error) {
+	return webrtc.SessionDescription{}, f.err
+}
+
+// writeCutY4M writes a 64x48 Y4M file whose third frame is cut short.
+func writeCutY4M(t *testing.T, path string) {
+	t.Helper()
+	frame := "FRAME\n" + strings.Repeat("\x80", 64*48*3/2)
+	data := "YUV4MPEG2 W64 H48 F30:1 Ip A1:1 C420jpeg\n" + frame + frame + frame[:len(frame)/2]
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -2,17 +2,14 @@ package session
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/pion/interceptor/pkg/stats"
 
 	"github.com/p2pcam/p2pcam/pkg/capture"
 	"github.com/p2pcam/p2pcam/pkg/peer"
-	"github.com/p2pcam/p2pcam/pkg/vp8"
 )
 
 // Snapshot is one line of --stats output: the call's figures over the last
@@ -136,15 +133,11 @@ func (c *collector) read(live bool) counters {
 	return k
 }
 
-func (c *collector) encoderStats() (vp8.Stats, bool) {
+func (c *collector) encoderStats() (capture.EncoderStats, bool) {
 	if c.track == nil {
-		return vp8.Stats{}, false
+		return capture.EncoderStats{}, false
 	}
-	ctl, ok := c.track.Encoder().(vp8.Controller)
-	if !ok {
-		return vp8.Stats{}, false
-	}
-	return ctl.Stats(), true
+	return c.track.EncoderStats()
 }
 
 // end takes the peer's figures one last time, as the call ends and before
@@ -219,43 +212,4 @@ func writeJSON(w io.Writer, s Snapshot) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
-}
-
-// statusLine formats s for the one-line live status on a terminal.
-func statusLine(s Snapshot) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s rtt %.0fms", s.State, s.Pair, s.RTTMs)
-	if s.FramesSent > 0 || s.TargetBps > 0 {
-		fmt.Fprintf(&b, " | send %s %.0ffps target %s enc %.1fms", kbps(s.SendBps), s.FPSSent, kbps(int64(s.TargetBps)), s.EncodeMs)
-	}
-	if s.FramesRecv > 0 || s.RecvBps > 0 {
-		fmt.Fprintf(&b, " | recv %s %.0ffps", kbps(s.RecvBps), s.FPSRecv)
-	}
-	fmt.Fprintf(&b, " | lost %d nack %d pli %d", s.PacketsLost, s.NACK, s.PLI)
-	if m := s.Measured; m != nil {
-		fmt.Fprintf(&b, " | latency p50 %.0fms p95 %.0fms psnr %.1fdB", m.LatencyP50, m.LatencyP95, m.PSNR)
-	}
-	return b.String()
-}
-
-func kbps(bps int64) string {
-	if bps >= 1_000_000 {
-		return fmt.Sprintf("%.1fMb/s", float64(bps)/1e6)
-	}
-	return fmt.Sprintf("%dkb/s", bps/1000)
-}
-
-// summaryLines describes the whole call for the end of the session.
-func summaryLines(s Snapshot) []string {
-	var out []string
-	if s.FramesSent > 0 {
-		out = append(out, fmt.Sprintf("sent %d frames in %.1fs (%.1f fps, %s, encode %.1f ms/frame)", s.FramesSent, s.T, s.FPSSent, kbps(s.SendBps), s.EncodeMs))
-	}
-	if s.FramesRecv > 0 {
-		out = append(out, fmt.Sprintf("received %d frames (%.1f fps, %s), %d packets lost, %d NACKs, %d keyframe requests", s.FramesRecv, s.FPSRecv, kbps(s.RecvBps), s.PacketsLost, s.NACK, s.PLI))
-	}
-	if m := s.Measured; m != nil {
-		out = append(out, fmt.Sprintf("glass-to-glass latency p50 %.1f ms, p95 %.1f ms, max %.1f ms; %d frames lost, %.0f ms frozen; PSNR %.1f dB", m.LatencyP50, m.LatencyP95, m.LatencyMax, m.FramesLost, m.FrozenMs, m.PSNR))
-	}
-	return out
 }

@@ -1,4 +1,4 @@
-package session
+package iostreams
 
 import (
 	"fmt"
@@ -7,25 +7,31 @@ import (
 	"time"
 )
 
-// sayer writes progress for a person, one line at a time from any
+// Console writes progress for a person, one line at a time from any
 // goroutine. On a terminal it also keeps one status line at the bottom,
-// rewritten in place, which regular lines push up.
-type sayer struct {
+// rewritten in place, which regular lines push up. Its methods are safe for
+// concurrent use.
+type Console struct {
 	mu       sync.Mutex
 	w        io.Writer
 	terminal bool
 	status   string
 }
 
-func newSayer(w io.Writer, terminal bool) *sayer {
+// NewConsole returns a Console writing to w (nil: nowhere), with a status
+// line when terminal says w is one.
+func NewConsole(w io.Writer, terminal bool) *Console {
 	if w == nil {
 		w = io.Discard
 	}
-	return &sayer{w: w, terminal: terminal}
+	return &Console{w: w, terminal: terminal}
 }
 
-// line prints one line of progress above the status line.
-func (s *sayer) line(format string, args ...any) {
+// Terminal reports whether the console writes to a terminal.
+func (s *Console) Terminal() bool { return s.terminal }
+
+// Linef prints one line of progress above the status line.
+func (s *Console) Linef(format string, args ...any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.status != "" {
@@ -37,9 +43,9 @@ func (s *sayer) line(format string, args ...any) {
 	}
 }
 
-// setStatus replaces the status line; it does nothing off a terminal.
+// SetStatus replaces the status line; it does nothing off a terminal.
 // An empty text removes it.
-func (s *sayer) setStatus(text string) {
+func (s *Console) SetStatus(text string) {
 	if !s.terminal {
 		return
 	}
@@ -50,8 +56,8 @@ func (s *sayer) setStatus(text string) {
 }
 
 // Write lets other code (the terminal blob reader) print through the
-// sayer, so its lines land above the status line too.
-func (s *sayer) Write(p []byte) (int, error) {
+// console, so its lines land above the status line too.
+func (s *Console) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.status != "" {
@@ -64,11 +70,11 @@ func (s *sayer) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// countdown shows how long is left until deadline, for what (e.g. "to
+// Countdown shows how long is left until deadline, for what (e.g. "to
 // paste the answer"), until stop is called: in the status line every
 // second on a terminal, else as a line at each whole minute and at 30 and
 // 10 seconds left.
-func (s *sayer) countdown(deadline time.Time, what string) (stop func()) {
+func (s *Console) Countdown(deadline time.Time, what string) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
@@ -83,15 +89,15 @@ func (s *sayer) countdown(deadline time.Time, what string) (stop func()) {
 				left = 0
 			}
 			if s.terminal {
-				s.setStatus(fmt.Sprintf("%s left %s", clock(left), what))
+				s.SetStatus(fmt.Sprintf("%s left %s", clock(left), what))
 			} else if (left%time.Minute == 0 || left == 30*time.Second || left == 10*time.Second) && left > 0 && !said[left] {
 				said[left] = true
-				s.line("%s left %s", clock(left), what)
+				s.Linef("%s left %s", clock(left), what)
 			}
 			select {
 			case <-tick.C:
 			case <-done:
-				s.setStatus("")
+				s.SetStatus("")
 				return
 			}
 		}

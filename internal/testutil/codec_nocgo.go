@@ -1,0 +1,5 @@
+//go:build !cgo
+
+package testutil
+
+const haveCodec = false

@@ -1,0 +1,25 @@
+package capture
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrNoEncoder means this build of p2pcam has no video encoder: it was
+// built without cgo, so libvpx is not linked in.
+var ErrNoEncoder = errors.New("no VP8 encoder in this build (it needs cgo and libvpx)")
+
+// EncoderStats are the encoder's running figures.
+type EncoderStats struct {
+	Frames    uint64        // frames encoded
+	Dropped   uint64        // frames the rate control skipped
+	EncodeCPU time.Duration // CPU time spent encoding, over Frames+Dropped
+	// TargetBitRate is the bitrate (bits/s) the encoder aims at now.
+	TargetBitRate int
+}
+
+// EncoderStats returns the encoder's figures, and false when the encoder
+// does not report any.
+func (t *Track) EncoderStats() (EncoderStats, bool) {
+	return encoderStats(t.Encoder())
+}

@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/p2pcam/p2pcam/pkg/iostreams"
+	"github.com/p2pcam/p2pcam/pkg/session"
+)
+
+// reporter turns a session's events into lines for a person on the
+// console, and keeps the status line and the connect countdown.
+type reporter struct {
+	con      *iostreams.Console
+	duration string // --duration as given, for the line that ends the call
+
+	mu        sync.Mutex
+	stopCount func() // the running connect countdown, if any
+}
+
+func newReporter(con *iostreams.Console, duration string) *reporter {
+	return &reporter{con: con, duration: duration}
+}
+
+// event is the session's Events handler.
+func (r *reporter) event(ev session.Event) {
+	switch ev := ev.(type) {
+	case session.Connecting:
+		what := "to connect"
+		if ev.Window > 0 {
+			what = "for the other side to paste the answer and connect"
+		}
+		r.countdown(r.con.Countdown(ev.Deadline, what))
+	case session.StateChanged:
+		r.con.Linef("connection: %s", ev.State)
+	case session.Connected:
+		r.countdown(nil)
+		if ev.Known {
+			r.con.Linef("connected over %s", ev.Pair)
+		} else {
+			r.con.Linef("connected")
+		}
+	case session.Verification:
+		r.con.Linef("verification code: %s", ev.Code)
+		r.con.Linef("  compare it with the other side by phone or chat: if the codes differ, someone altered the blobs; hang up.")
+	case session.Recording:
+		if ev.Output != "-" {
+			r.con.Linef("recording to %s", ev.Output)
+		}
+	case session.FirstFrame:
+		r.con.Linef("receiving %dx%d video (first frame %d ms after connecting)", ev.Width, ev.Height, ev.After.Milliseconds())
+	case session.Figures:
+		r.con.SetStatus(statusLine(ev.Snapshot))
+	case session.Ending:
+		switch ev.Reason {
+		case session.EndInterrupted:
+			r.con.Linef("stopping")
+		case session.EndDuration:
+			r.con.Linef("%s passed; hanging up", r.duration)
+		case session.EndHungUp:
+			r.con.Linef("the other side hung up")
+		}
+	case session.Summary:
+		r.con.SetStatus("")
+		for _, l := range summaryLines(ev.Final) {
+			r.con.Linef("%s", l)
+		}
+		if out := ev.Result.Output; out != "" && out != "-" {
+			r.con.Linef("saved %d frames to %s", ev.Result.FramesRecv, out)
+		}
+	}
+}
+
+// countdown replaces the running countdown with stop's (nil: none).
+func (r *reporter) countdown(stop func()) {
+	r.mu.Lock()
+	old := r.stopCount
+	r.stopCount = stop
+	r.mu.Unlock()
+	if old != nil {
+		old()
+	}
+}
+
+// close stops what the reporter keeps running, once the session is over.
+func (r *reporter) close() {
+	r.countdown(nil)
+	r.con.SetStatus("")
+}
+
+// statusLine formats s for the one-line live status on a terminal.
+func statusLine(s session.Snapshot) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s rtt %.0fms", s.State, s.Pair, s.RTTMs)
+	if s.FramesSent > 0 || s.TargetBps > 0 {
+		fmt.Fprintf(&b, " | send %s %.0ffps target %s enc %.1fms", kbps(s.SendBps), s.FPSSent, kbps(int64(s.TargetBps)), s.EncodeMs)
+	}
+	if s.FramesRecv > 0 || s.RecvBps > 0 {
+		fmt.Fprintf(&b, " | recv %s %.0ffps", kbps(s.RecvBps), s.FPSRecv)
+	}
+	fmt.Fprintf(&b, " | lost %d nack %d pli %d", s.PacketsLost, s.NACK, s.PLI)
+	if m := s.Measured; m != nil {
+		fmt.Fprintf(&b, " | latency p50 %.0fms p95 %.0fms psnr %.1fdB", m.LatencyP50, m.LatencyP95, m.PSNR)
+	}
+	return b.String()
+}
+
+func kbps(bps int64) string {
+	if bps >= 1_000_000 {
+		return fmt.Sprintf("%.1fMb/s", float64(bps)/1e6)
+	}
+	return fmt.Sprintf("%dkb/s", bps/1000)
+}
+
+// summaryLines describes the whole call for the end of the session.
+func summaryLines(s session.Snapshot) []string {
+	var out []string
+	if s.FramesSent > 0 {
+		out = append(out, fmt.Sprintf("sent %d frames in %.1fs (%.1f fps, %s, encode %.1f ms/frame)", s.FramesSent, s.T, s.FPSSent, kbps(s.SendBps), s.EncodeMs))
+	}
+	if s.FramesRecv > 0 {
+		out = append(out, fmt.Sprintf("received %d frames (%.1f fps, %s), %d packets lost, %d NACKs, %d keyframe requests", s.FramesRecv, s.FPSRecv, kbps(s.RecvBps), s.PacketsLost, s.NACK, s.PLI))
+	}
+	if m := s.Measured; m != nil {
+		out = append(out, fmt.Sprintf("glass-to-glass latency p50 %.1f ms, p95 %.1f ms, max %.1f ms; %d frames lost, %.0f ms frozen; PSNR %.1f dB", m.LatencyP50, m.LatencyP95, m.LatencyMax, m.FramesLost, m.FrozenMs, m.PSNR))
+	}
+	return out
+}

@@ -1,0 +1,5 @@
+//go:build !cgo
+
+package measure
+
+func newDecoder() (decoder, error) { return nil, ErrNoDecoder }

@@ -1,0 +1,173 @@
+package signal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/p2pcam/p2pcam/pkg/iostreams"
+)
+
+// DefaultPasteTimeout is how long a person has, by default, to paste the
+// other side's blob (and, on the answering side, for the other person to
+// paste this side's answer).
+const DefaultPasteTimeout = 5 * time.Minute
+
+// ErrPasteTimeout means the other side's blob did not arrive in time.
+var ErrPasteTimeout = errors.New("no blob from the other side")
+
+// Paste exchanges the two session descriptions through people: it prints
+// this side's blob for a person to carry to the other machine (chat, mail,
+// a terminal over ssh) and reads the other side's blob, pasted into a
+// terminal, piped in, or given up front. It is the copy-paste way of
+// signaling, and the one part of signaling that talks to the person: the
+// prompts, the countdowns and the instructions are its own.
+//
+// A Paste serves one call, as the offering or the answering side.
+type Paste struct {
+	// Streams are where blobs are read (In, or InTerminal when a person
+	// types) and printed (Out; Err when BlobToErr).
+	Streams iostreams.Streams
+	// Console prints prompts and countdowns for the person.
+	Console *iostreams.Console
+	// Format is the format of the offer this side prints; an answer always
+	// goes back in its offer's format.
+	Format Format
+	// Remote is the other side's blob when it was given up front (as an
+	// argument or from a file); empty means read it from the streams.
+	Remote string
+	// Timeout is the paste window; zero means DefaultPasteTimeout.
+	Timeout time.Duration
+	// Clipboard offers the printed blob to the terminal's clipboard (OSC
+	// 52), when the blob goes to a terminal.
+	Clipboard bool
+	// QR also prints the blob as a QR code, on the console.
+	QR bool
+	// BlobToErr prints the blob on Err instead of Out, because Out carries
+	// something else (video).
+	BlobToErr bool
+}
+
+func (p *Paste) timeout() time.Duration {
+	if p.Timeout > 0 {
+		return p.Timeout
+	}
+	return DefaultPasteTimeout
+}
+
+// ExchangeOffer prints the offer blob and reads the answer blob: what an
+// offering side does. It returns ErrPasteTimeout (wrapped) when no answer
+// arrives within the paste window, ctx.Err() when ctx ends first, and
+// decoding errors as Read and ReadTerminal do.
+func (p *Paste) ExchangeOffer(ctx context.Context, offer webrtc.SessionDescription) (webrtc.SessionDescription, error) {
+	if err := p.print(offer, p.Format, "offer"); err != nil {
+		return webrtc.SessionDescription{}, err
+	}
+	answer, _, err := p.read(ctx, webrtc.SDPTypeAnswer, "run `p2pcam answer` on the other side, paste this blob into it, then paste its answer here")
+	if err != nil {
+		return webrtc.SessionDescription{}, err
+	}
+	p.Console.Linef("connecting…")
+	return answer, nil
+}
+
+// ExchangeAnswer reads the offer blob, turns it into an answer with
+// makeAnswer and prints the answer blob: what an answering side does. The
+// answer goes back in the offer's format.
+func (p *Paste) ExchangeAnswer(ctx context.Context, makeAnswer func(context.Context, webrtc.SessionDescription) (webrtc.SessionDescription, error)) error {
+	offer, format, err := p.read(ctx, webrtc.SDPTypeOffer, "")
+	if err != nil {
+		return err
+	}
+	answer, err := makeAnswer(ctx, offer)
+	if err != nil {
+		return err
+	}
+	if err := p.print(answer, format, "answer"); err != nil {
+		return err
+	}
+	p.Console.Linef("paste the answer blob into `p2pcam offer` on the other side; waiting up to %s", p.timeout())
+	return nil
+}
+
+// AnswerWindow is the time the person at the other end has to paste the
+// answer: the paste window.
+func (p *Paste) AnswerWindow() time.Duration { return p.timeout() }
+
+// print encodes sd and prints it where blobs go.
+func (p *Paste) print(sd webrtc.SessionDescription, f Format, what string) error {
+	blob, err := Encode(sd, f)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", what, err)
+	}
+	p.Console.Linef("%s blob (%d characters; %s):", what, len(blob), DescribeCandidates(sd.SDP))
+	w, tty := p.Streams.Out, p.Streams.OutTerminal
+	if p.BlobToErr {
+		w, tty = p.Streams.Err, false
+	}
+	if err := Print(w, blob, PrintOptions{Clipboard: p.Clipboard && tty, QR: p.QR, QRTo: p.Console}); err != nil {
+		return fmt.Errorf("print %s: %w", what, err)
+	}
+	return nil
+}
+
+// read gets the other side's blob: given up front, typed or pasted into a
+// terminal (re-prompting on a bad paste), or piped in (one try).
+func (p *Paste) read(ctx context.Context, want webrtc.SDPType, prompt string) (webrtc.SessionDescription, Format, error) {
+	if p.Remote != "" {
+		return DecodeAs(p.Remote, want)
+	}
+	pctx, cancel := context.WithTimeout(ctx, p.timeout())
+	defer cancel()
+	deadline, _ := pctx.Deadline()
+	stop := p.Console.Countdown(deadline, "to paste the "+want.String()+" blob")
+	defer stop()
+	var (
+		sd     webrtc.SessionDescription
+		format Format
+		err    error
+	)
+	if p.Streams.InTerminal != nil {
+		if prompt != "" {
+			p.Console.Linef("%s", prompt)
+		}
+		sd, format, err = ReadTerminal(pctx, p.Streams.InTerminal, p.Console, want)
+	} else {
+		sd, format, err = Read(pctx, p.Streams.In, want)
+	}
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		return sd, format, fmt.Errorf("%w: the %s blob did not arrive within %s", ErrPasteTimeout, want, p.timeout())
+	}
+	return sd, format, err
+}
+
+// DescribeCandidates says which kinds of ICE candidates an SDP carries,
+// e.g. "candidates: 2 host, 1 srflx", so that a missing kind (no srflx: the
+// STUN server did not answer) shows before the call fails.
+func DescribeCandidates(sdp string) string {
+	counts := map[string]int{}
+	for _, line := range strings.Split(sdp, "\n") {
+		if !strings.HasPrefix(line, "a=candidate:") {
+			continue
+		}
+		f := strings.Fields(line)
+		// a=candidate:foundation component transport priority address port typ TYPE ...
+		if len(f) >= 8 && f[6] == "typ" && f[1] == "1" {
+			counts[f[7]]++
+		}
+	}
+	if len(counts) == 0 {
+		return "no candidates: no network interface to offer"
+	}
+	var parts []string
+	for _, k := range []string{"host", "srflx", "prflx", "relay"} {
+		if counts[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+		}
+	}
+	return "candidates: " + strings.Join(parts, ", ")
+}
