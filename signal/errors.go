@@ -18,7 +18,7 @@ var (
 	ErrNotBlob = errors.New("does not look like a p2pcam or WebRTC blob")
 	// ErrChecksum means a compact blob arrived whole but its checksum does
 	// not match: a character was changed on the way.
-	ErrChecksum = errors.New("blob is corrupted: checksum mismatch (copy it again)")
+	ErrChecksum = errors.New("blob is corrupted: checksum mismatch")
 	// ErrMalformed means the blob's encoding is invalid: bad base64, bad
 	// JSON, or a compact payload that does not parse.
 	ErrMalformed = errors.New("malformed blob")
@@ -59,7 +59,7 @@ type VersionError struct {
 }
 
 func (e *VersionError) Error() string {
-	return fmt.Sprintf("blob was made by a newer p2pcam (format version %d); update p2pcam on this side", e.Version)
+	return fmt.Sprintf("blob was made by a newer p2pcam (format version %d)", e.Version)
 }
 
 // TypeError reports a session description of the wrong type: an answer
@@ -71,9 +71,9 @@ type TypeError struct {
 func (e *TypeError) Error() string {
 	switch {
 	case e.Got == webrtc.SDPTypeAnswer && e.Want == webrtc.SDPTypeOffer:
-		return "this is an answer; paste it into the side that ran `p2pcam offer`"
+		return "this is an answer blob; an offer blob belongs here"
 	case e.Got == webrtc.SDPTypeOffer && e.Want == webrtc.SDPTypeAnswer:
-		return "this is an offer, not an answer; paste the blob that `p2pcam answer` printed"
+		return "this is an offer blob; an answer blob belongs here"
 	}
 	return fmt.Sprintf("this is a session description of type %q, expected %q", e.Got, e.Want)
 }

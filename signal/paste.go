@@ -34,8 +34,8 @@ type Paste struct {
 	Streams iostreams.Streams
 	// Console prints prompts and countdowns for the person.
 	Console *iostreams.Console
-	// Format is the format of the offer this side prints; an answer always
-	// goes back in its offer's format.
+	// Format is the format of the offer this side prints (zero:
+	// FormatCompact); an answer always goes back in its offer's format.
 	Format Format
 	// Remote is the other side's blob when it was given up front (as an
 	// argument or from a file); empty means read it from the streams.
@@ -64,7 +64,11 @@ func (p *Paste) timeout() time.Duration {
 // arrives within the paste window, ctx.Err() when ctx ends first, and
 // decoding errors as Read and ReadTerminal do.
 func (p *Paste) ExchangeOffer(ctx context.Context, offer webrtc.SessionDescription) (webrtc.SessionDescription, error) {
-	if err := p.print(offer, p.Format, "offer"); err != nil {
+	f := p.Format
+	if f == 0 {
+		f = FormatCompact
+	}
+	if err := p.print(offer, f, "offer"); err != nil {
 		return webrtc.SessionDescription{}, err
 	}
 	answer, _, err := p.read(ctx, webrtc.SDPTypeAnswer, "run `p2pcam answer` on the other side, paste this blob into it, then paste its answer here")
@@ -131,10 +135,10 @@ func (p *Paste) read(ctx context.Context, want webrtc.SDPType, prompt string) (w
 		format Format
 		err    error
 	)
+	if prompt != "" {
+		p.Console.Linef("%s", prompt)
+	}
 	if p.Streams.InTerminal != nil {
-		if prompt != "" {
-			p.Console.Linef("%s", prompt)
-		}
 		sd, format, err = ReadTerminal(pctx, p.Streams.InTerminal, p.Console, want)
 	} else {
 		sd, format, err = Read(pctx, p.Streams.In, want)
@@ -170,4 +174,28 @@ func DescribeCandidates(sdp string) string {
 		}
 	}
 	return "candidates: " + strings.Join(parts, ", ")
+}
+
+// Advice says what a person should do about a blob that would not decode
+// (an error from Decode, DecodeAs, Read or ReadTerminal), or "" when there
+// is nothing to add to the error itself.
+func Advice(err error) string {
+	var (
+		te *TruncatedError
+		ve *VersionError
+		ty *TypeError
+	)
+	switch {
+	case errors.As(err, &te):
+		return "copy the whole blob again; to dodge terminal limits, save it to a file and use --remote FILE, or pass it as an argument in quotes"
+	case errors.Is(err, ErrChecksum):
+		return "the blob was changed on the way: copy it again, whole and unedited"
+	case errors.As(err, &ve):
+		return "update p2pcam on this machine to the version on the other side"
+	case errors.As(err, &ty):
+		return "offer blobs go into p2pcam answer; answer blobs go back into p2pcam offer"
+	case errors.Is(err, ErrNotBlob), errors.Is(err, ErrMalformed):
+		return "paste the line that starts with p2pcam1: (or a base64 blob from a browser page), whole"
+	}
+	return ""
 }

@@ -41,7 +41,7 @@ func TestRead(t *testing.T) {
 		{"empty", "", 0, "no blob: the input is empty"},
 		{"junk", "hello\n" + compact + "\n", 0, "does not look like a p2pcam or WebRTC blob"},
 		{"eof inside the blob", compact[:100] + "\n", 0, "blob is truncated: got only 100 characters"},
-		{"wrong type", readFile(t, "testdata/golden/answer-2.compact") + "\n", 0, "this is an answer; paste it into the side that ran `p2pcam offer`"},
+		{"wrong type", readFile(t, "testdata/golden/answer-2.compact") + "\n", 0, "this is an answer blob; an offer blob belongs here"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

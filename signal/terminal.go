@@ -277,6 +277,9 @@ func (r *termReader) evaluate(enter, idle bool) (webrtc.SessionDescription, Form
 
 func (r *termReader) fail(err error) {
 	fmt.Fprintf(r.errOut, "p2pcam: bad blob: %v\n", err)
+	if a := Advice(err); a != "" {
+		fmt.Fprintf(r.errOut, "p2pcam: hint: %s\n", a)
+	}
 	r.text = r.text[:0]
 	r.prompt()
 }

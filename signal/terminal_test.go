@@ -116,11 +116,13 @@ func TestReadTerminal(t *testing.T) {
 		{"typed with a backspace", []step{{compact[:20] + "x\x7f" + compact[20:] + "\r", ""}}, FormatCompact},
 		{"bad paste, then a good one", []step{
 			{"\x1b[200~hello there\x1b[201~", "p2pcam: bad blob: does not look like a p2pcam or WebRTC blob"},
+			{"", "p2pcam: hint: paste the line that starts with p2pcam1: (or a base64 blob from a browser page), whole"},
 			{"", prompt},
 			{"\x1b[200~" + compact + "\x1b[201~", ""},
 		}, FormatCompact},
 		{"answer pasted, then the offer", []step{
-			{readFile(t, "testdata/golden/answer-2.compact") + "\r", "p2pcam: bad blob: this is an answer; paste it into the side that ran `p2pcam offer`"},
+			{readFile(t, "testdata/golden/answer-2.compact") + "\r", "p2pcam: bad blob: this is an answer blob; an offer blob belongs here"},
+			{"", "p2pcam: hint: offer blobs go into p2pcam answer; answer blobs go back into p2pcam offer"},
 			{"", prompt},
 			{compact + "\r", ""},
 		}, FormatCompact},
@@ -131,6 +133,7 @@ func TestReadTerminal(t *testing.T) {
 		{"truncated, Enter twice, then good", []step{
 			{compact[:100] + "\r", "got 100 characters, not a whole blob yet: paste the rest (Enter on an empty line starts over)"},
 			{"\r", "p2pcam: bad blob: blob is truncated: got only 100 characters"},
+			{"", "p2pcam: hint: copy the whole blob again; to dodge terminal limits, save it to a file and use --remote FILE, or pass it as an argument in quotes"},
 			{"", prompt},
 			{compact + "\r", ""},
 		}, FormatCompact},

@@ -1,27 +1,12 @@
 package cli
 
-import (
-	"errors"
+import "github.com/p2pcam/p2pcam/signal"
 
-	"github.com/p2pcam/p2pcam/signal"
-)
-
-// signalHints explains blob errors.
+// signalHints returns the copy-paste exchange's advice for a blob that
+// would not decode.
 func signalHints(err error) []string {
-	var (
-		te *signal.TruncatedError
-		ve *signal.VersionError
-		ty *signal.TypeError
-	)
-	switch {
-	case errors.As(err, &te):
-		return []string{"copy the whole blob again; to dodge terminal limits, save it to a file and use --remote FILE, or pass it as an argument in quotes"}
-	case errors.Is(err, signal.ErrChecksum):
-		return []string{"the blob was changed on the way: copy it again, whole and unedited"}
-	case errors.As(err, &ve):
-		return []string{"update p2pcam on this machine to the version on the other side"}
-	case errors.As(err, &ty):
-		return []string{"offer blobs go into p2pcam answer; answer blobs go back into p2pcam offer"}
+	if a := signal.Advice(err); a != "" {
+		return []string{a}
 	}
 	return nil
 }

@@ -1,0 +1,210 @@
+package signal
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/p2pcam/p2pcam/pkg/iostreams"
+)
+
+// golden decodes a golden blob into its session description.
+func golden(t *testing.T, name string) webrtc.SessionDescription {
+	t.Helper()
+	sd, _, err := Decode(readFile(t, name))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return sd
+}
+
+// pasteFor returns a Paste reading in and printing to out and errOut.
+func pasteFor(in io.Reader, out, errOut *bytes.Buffer) *Paste {
+	return &Paste{
+		Streams: iostreams.Streams{In: in, Out: out, Err: errOut},
+		Console: iostreams.NewConsole(errOut, false),
+	}
+}
+
+func TestPasteOffers(t *testing.T) {
+	offer, answer := golden(t, "testdata/golden/offer-2.compact"), golden(t, "testdata/golden/answer-2.compact")
+	for _, f := range []Format{FormatCompact, FormatPion} {
+		t.Run(f.String(), func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			p := pasteFor(strings.NewReader("\n"+readFile(t, "testdata/golden/answer-2.pion")+"\n"), &out, &errOut)
+			p.Format = f
+			got, err := p.ExchangeOffer(deadline(t, 10*time.Second), offer)
+			if err != nil {
+				t.Fatalf("ExchangeOffer: %v\n%s", err, errOut.String())
+			}
+			if got.SDP != answer.SDP || got.Type != webrtc.SDPTypeAnswer {
+				t.Errorf("returned answer differs from the pasted one")
+			}
+			printed, gotFormat, err := Decode(out.String())
+			if err != nil || printed.SDP != offer.SDP || gotFormat != f {
+				t.Errorf("stdout %q decodes to format %v, err %v; want the offer in %v", out.String(), gotFormat, err, f)
+			}
+			for _, want := range []string{"offer blob (", "characters; candidates:", "run `p2pcam answer` on the other side", "connecting…"} {
+				if !strings.Contains(errOut.String(), want) {
+					t.Errorf("stderr lacks %q:\n%s", want, errOut.String())
+				}
+			}
+		})
+	}
+}
+
+func TestPasteAnswers(t *testing.T) {
+	offer := golden(t, "testdata/golden/offer-2.compact")
+	answer := golden(t, "testdata/golden/answer-2.compact")
+	tests := []struct {
+		name      string
+		in        string // the pasted offer
+		remote    string // or the offer given up front
+		blobToErr bool
+		want      Format // the format the answer goes back in
+	}{
+		{"compact offer pasted", readFile(t, "testdata/golden/offer-2.compact"), "", false, FormatCompact},
+		{"pion offer pasted", readFile(t, "testdata/golden/offer-2.pion"), "", false, FormatPion},
+		{"offer given up front", "", readFile(t, "testdata/golden/offer-2.compact"), false, FormatCompact},
+		{"stdout carries video", readFile(t, "testdata/golden/offer-2.compact"), "", true, FormatCompact},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			// With the offer up front, In must not be read: it fails.
+			var in io.Reader = strings.NewReader(tc.in)
+			if tc.remote != "" {
+				in = failReader{}
+			}
+			p := pasteFor(in, &out, &errOut)
+			p.Remote, p.BlobToErr, p.Timeout = tc.remote, tc.blobToErr, time.Minute
+			var seen webrtc.SessionDescription
+			err := p.ExchangeAnswer(deadline(t, 10*time.Second), func(_ context.Context, o webrtc.SessionDescription) (webrtc.SessionDescription, error) {
+				seen = o
+				return answer, nil
+			})
+			if err != nil {
+				t.Fatalf("ExchangeAnswer: %v\n%s", err, errOut.String())
+			}
+			if seen.SDP != offer.SDP {
+				t.Errorf("makeAnswer got another offer than the one pasted")
+			}
+			blobs := out.String()
+			if tc.blobToErr {
+				if out.Len() != 0 {
+					t.Errorf("stdout carries video, yet the blob went there: %q", out.String())
+				}
+				blobs = errOut.String()
+			}
+			var printed string
+			for _, l := range strings.Split(blobs, "\n") {
+				if _, _, err := Decode(l); err == nil {
+					printed = l
+				}
+			}
+			sd, f, err := Decode(printed)
+			if err != nil || sd.SDP != answer.SDP || f != tc.want {
+				t.Errorf("printed answer: format %v, err %v; want the answer in %v\n%s", f, err, tc.want, blobs)
+			}
+			if !strings.Contains(errOut.String(), "paste the answer blob into `p2pcam offer` on the other side; waiting up to 1m0s") {
+				t.Errorf("stderr lacks the instruction:\n%s", errOut.String())
+			}
+			if p.AnswerWindow() != time.Minute {
+				t.Errorf("AnswerWindow %s; want the paste timeout", p.AnswerWindow())
+			}
+		})
+	}
+}
+
+type failReader struct{}
+
+func (failReader) Read([]byte) (int, error) { return 0, errors.New("In was read") }
+
+func TestPasteFailures(t *testing.T) {
+	offer := golden(t, "testdata/golden/offer-2.compact")
+	never, _ := io.Pipe()
+	tests := []struct {
+		name    string
+		in      io.Reader
+		want    string
+		check   func(error) bool
+		advised bool
+	}{
+		{"nothing pasted in time", never, "no blob from the other side: the answer blob did not arrive within 200ms",
+			func(err error) bool { return errors.Is(err, ErrPasteTimeout) }, false},
+		{"an offer pasted where the answer belongs", strings.NewReader(readFile(t, "testdata/golden/offer-4.compact") + "\n"),
+			"this is an offer blob; an answer blob belongs here", func(err error) bool { var te *TypeError; return errors.As(err, &te) }, true},
+		{"not a blob", strings.NewReader("hello\n"), "does not look like a p2pcam or WebRTC blob",
+			func(err error) bool { return errors.Is(err, ErrNotBlob) }, true},
+		{"end of input", strings.NewReader(""), "no blob: the input is empty",
+			func(err error) bool { return errors.Is(err, ErrEmpty) }, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			p := pasteFor(tc.in, &out, &errOut)
+			p.Timeout = 200 * time.Millisecond
+			_, err := p.ExchangeOffer(deadline(t, 10*time.Second), offer)
+			if err == nil || err.Error() != tc.want || !tc.check(err) {
+				t.Fatalf("got %v; want %q", err, tc.want)
+			}
+			if got := Advice(err) != ""; got != tc.advised {
+				t.Errorf("Advice(%v) = %q; want advice: %v", err, Advice(err), tc.advised)
+			}
+		})
+	}
+}
+
+// TestPasteCancelled: cancelling while waiting for the paste returns the
+// context's error at once, not a paste timeout.
+func TestPasteCancelled(t *testing.T) {
+	never, _ := io.Pipe()
+	var out, errOut bytes.Buffer
+	p := pasteFor(never, &out, &errOut)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	_, err := p.ExchangeOffer(ctx, golden(t, "testdata/golden/offer-2.compact"))
+	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrPasteTimeout) {
+		t.Fatalf("got %v; want context.Canceled", err)
+	}
+}
+
+func TestAdvice(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string // a part of the advice; "" for none
+	}{
+		{&TruncatedError{Len: 4095}, "--remote FILE"},
+		{ErrChecksum, "copy it again, whole and unedited"},
+		{&VersionError{Version: 2}, "update p2pcam on this machine"},
+		{&TypeError{Got: webrtc.SDPTypeAnswer, Want: webrtc.SDPTypeOffer}, "offer blobs go into p2pcam answer"},
+		{ErrNotBlob, "starts with p2pcam1:"},
+		{ErrEmpty, ""},
+		{errors.New("something else"), ""},
+	}
+	for _, tc := range tests {
+		got := Advice(tc.err)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("Advice(%v) = %q; want it to contain %q", tc.err, got, tc.want)
+		}
+	}
+}
+
+func TestDescribeCandidates(t *testing.T) {
+	sdp := "v=0\r\na=candidate:1 1 udp 2130706431 10.0.0.2 5000 typ host\r\n" +
+		"a=candidate:1 2 udp 2130706431 10.0.0.2 5001 typ host\r\n" +
+		"a=candidate:2 1 udp 1694498815 203.0.113.9 6000 typ srflx raddr 10.0.0.2 rport 5000\r\n" +
+		"a=candidate:3 1 udp 16777215 198.51.100.1 7000 typ relay raddr 203.0.113.9 rport 6000\r\n"
+	if got, want := DescribeCandidates(sdp), "candidates: 1 host, 1 srflx, 1 relay"; got != want {
+		t.Fatalf("got %q; want %q", got, want)
+	}
+	if got := DescribeCandidates("v=0\r\n"); !strings.HasPrefix(got, "no candidates") {
+		t.Fatalf("got %q", got)
+	}
+}
