@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/p2pcam/p2pcam/pkg/capture"
+	"github.com/p2pcam/p2pcam/pkg/measure"
+	"github.com/p2pcam/p2pcam/pkg/peer"
+	"github.com/p2pcam/p2pcam/pkg/session"
+	"github.com/p2pcam/p2pcam/signal"
+)
+
+// TestHints: each error p2pcam knows gets its advice, as report prints it:
+// one error line, then the hint lines, and the exit code.
+func TestHints(t *testing.T) {
+	wrap := func(err error) error { return fmt.Errorf("context: %w", err) }
+	tests := []struct {
+		name  string
+		err   error
+		code  int
+		hints []string // a part of each hint line, in order
+	}{
+		{"usage", usagef("bad --fps 0: use 1 to 120"), ExitUsage, []string{"see p2pcam --help"}},
+		{"source failed", wrap(session.ErrSourceFailed), ExitFailure, []string{"still plugged in"}},
+		{"no camera", wrap(capture.ErrNoCamera), ExitFailure, []string{"--source test sends a synthetic pattern"}},
+		{"bad camera name", wrap(capture.ErrBadSource), ExitFailure, []string{"p2pcam devices lists the camera names"}},
+		{"no encoder", wrap(capture.ErrNoEncoder), ExitFailure, []string{"libvpx-dev"}},
+		{"no decoder", wrap(measure.ErrNoDecoder), ExitFailure, []string{"libvpx-dev"}},
+		{"answer never pasted", &session.ConnectTimeoutError{Waited: 330 * time.Second, Window: 5 * time.Minute}, ExitFailure,
+			[]string{"the answer blob was probably not pasted into `p2pcam offer` in time", "if it was pasted, the two machines found no network path"}},
+		{"no path", &session.ConnectTimeoutError{Waited: 30 * time.Second}, ExitFailure,
+			[]string{"found no network path", "TURN server: --ice-server turn:", "--interface"}},
+		{"ICE failed while the answer was pending", &session.ConnectTimeoutError{Waited: 330 * time.Second, Window: 5 * time.Minute, Err: peer.ErrICEFailed}, ExitFailure,
+			[]string{"found no network path", "TURN server", "--interface"}},
+		{"connection lost", session.ErrConnectionLost, ExitFailure, []string{"start a new call"}},
+		{"recording failed", wrap(session.ErrRecording), ExitFailure, []string{"free space"}},
+		{"codec", &session.CodecError{MimeType: "video/H264"}, ExitFailure, []string{"VP8"}},
+		{"no common codec", wrap(peer.ErrNoCommonCodec), ExitFailure, []string{"VP8"}},
+		{"paste timeout", wrap(signal.ErrPasteTimeout), ExitFailure, []string{"fresh blobs (offer -> answer, then answer -> offer); --paste-timeout gives more time"}},
+		{"truncated blob", &signal.TruncatedError{Len: 1024}, ExitFailure, []string{"--remote FILE"}},
+		{"checksum", signal.ErrChecksum, ExitFailure, []string{"unedited"}},
+		{"wrong blob", &signal.TypeError{Got: webrtc.SDPTypeOffer, Want: webrtc.SDPTypeAnswer}, ExitFailure, []string{"answer blobs go back into p2pcam offer"}},
+		{"unknown", errors.New("disk on fire"), ExitFailure, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if code := report(&b, tc.err, false); code != tc.code {
+				t.Errorf("exit %d; want %d", code, tc.code)
+			}
+			lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+			if lines[0] != "p2pcam: "+tc.err.Error() {
+				t.Errorf("first line %q; want the error", lines[0])
+			}
+			got := lines[1:]
+			if len(got) != len(tc.hints) {
+				t.Fatalf("hints:\n%s\nwant %d lines with %q", strings.Join(got, "\n"), len(tc.hints), tc.hints)
+			}
+			for i, h := range tc.hints {
+				if !strings.HasPrefix(got[i], "p2pcam: hint: ") || !strings.Contains(got[i], h) {
+					t.Errorf("hint %d %q; want p2pcam: hint: ...%s...", i, got[i], h)
+				}
+				// Advice appears once: the hint does not repeat the error.
+				if strings.Contains(tc.err.Error(), strings.TrimPrefix(got[i], "p2pcam: hint: ")) {
+					t.Errorf("hint %q repeats the error line", got[i])
+				}
+			}
+		})
+	}
+}
+
+// TestInterruptedExitCode: cancelled before connecting is 130 with one
+// line, whatever the signaler was doing.
+func TestInterruptedExitCode(t *testing.T) {
+	var b bytes.Buffer
+	err := fmt.Errorf("%w: %w", session.ErrInterrupted, context.Canceled)
+	if code := report(&b, err, true); code != ExitInterrupted || b.String() != "p2pcam: interrupted\n" {
+		t.Fatalf("exit %d, %q; want 130 and one line", code, b.String())
+	}
+}
