@@ -38,6 +38,10 @@ type callOptions struct {
 	qr             bool
 	stats          string
 	measure        bool
+	serve          string // offer: serve viewers on this address
+	whip           string // offer: publish to this WHIP endpoint
+	whep           string // answer: play this WHEP endpoint
+	bearer         string // the WHIP/WHEP bearer token
 }
 
 // addCallFlags registers the shared flags with the defaults of role.
@@ -70,6 +74,7 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 	fs.StringVar(&o.stats, "stats", "", "write figures as JSON lines every second to FILE (- for stderr); the last line has \"final\": true")
 	fs.BoolVar(&o.measure, "measure", false, "decode what arrives and measure latency, lost/frozen frames and PSNR (the other side must send --source test)")
 	if role == session.Offerer {
+		fs.StringVar(&o.serve, "serve", "", "no blobs: serve the camera to any number of viewers on ADDR (e.g. :8080), as a browser page and a WHEP endpoint, behind a random token")
 		fs.StringVar(&o.blobFormat, "blob-format", "p2pcam", "blob format to print: p2pcam (short, checksummed) or pion (base64 JSON, for browser pages and pion examples)")
 	}
 }

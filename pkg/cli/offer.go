@@ -18,16 +18,29 @@ gathers this machine's network addresses, and prints one blob on stdout: the
 offer. Give that blob to "p2pcam answer" on the other machine (chat, mail,
 ssh: any way to copy text works), then paste the answer blob it prints here.
 
-The answer blob can also be given as an argument or with --remote FILE.`,
+The answer blob can also be given as an argument or with --remote FILE.
+
+For more than one viewer, --serve ADDR skips the blobs: p2pcam prints a page
+URL that plays the camera in any browser and a WHEP endpoint for players
+(p2pcam answer --whep URL), both carrying a random token; the camera is
+encoded once and each viewer gets its own connection.`,
 		Example: `  p2pcam offer
   p2pcam offer --source test --width 1280 --height 720 --bitrate 2.5M
   p2pcam offer --ice-server turn:alice:secret@turn.example.org:3478
-  p2pcam offer --source test --ice-server none --interface lo --duration 10s`,
+  p2pcam offer --source test --ice-server none --interface lo --duration 10s
+  p2pcam offer --serve :8080`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cc, err := o.config(session.Offerer, args, time.Now())
 			if err != nil {
 				return err
+			}
+			if o.serve != "" {
+				sc, err := o.serveConfig(cc, args)
+				if err != nil {
+					return err
+				}
+				return runServe(cmd.Context(), e, o.serve, sc, o.qr)
 			}
 			return runCall(cmd, e, cc)
 		},

@@ -1,0 +1,208 @@
+package serve
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/transport/v5/test"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/p2pcam/p2pcam/internal/testutil"
+	"github.com/p2pcam/p2pcam/pkg/capture"
+	"github.com/p2pcam/p2pcam/pkg/peer"
+)
+
+// watcher is a receive-only pion viewer that plays a WHEP endpoint and
+// counts the frames (RTP marker bits) that arrive.
+type watcher struct {
+	p        *peer.Peer
+	resource string
+	frames   atomic.Int64
+	done     chan struct{}
+}
+
+func watch(t *testing.T, ctx context.Context, endpoint string) *watcher {
+	t.Helper()
+	p, err := peer.New(peer.Config{Receive: true, Interfaces: []string{"lo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	offer, err := p.Offer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.Post(endpoint, "application/sdp", strings.NewReader(offer.SDP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("POST %s: %s: %s", endpoint, res.Status, body)
+	}
+	if err := p.Accept(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
+		t.Fatal(err)
+	}
+	w := &watcher{p: p, resource: res.Header.Get("Location"), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		select {
+		case tr := <-p.Tracks():
+			for {
+				pkt, _, err := tr.ReadRTP()
+				if err != nil {
+					return
+				}
+				if pkt.Marker {
+					w.frames.Add(1)
+				}
+			}
+		case <-ctx.Done():
+		}
+	}()
+	return w
+}
+
+// waitFrames waits until w has received n more frames than it had.
+func (w *watcher) waitFrames(t *testing.T, ctx context.Context, n int64) {
+	t.Helper()
+	want := w.frames.Load() + n
+	for w.frames.Load() < want {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("viewer got %d frames; waited for %d", w.frames.Load(), want)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+type eventLog struct {
+	mu  sync.Mutex
+	evs []Event
+	ch  chan Event
+}
+
+func (l *eventLog) add(ev Event) {
+	l.mu.Lock()
+	l.evs = append(l.evs, ev)
+	l.mu.Unlock()
+	select {
+	case l.ch <- ev:
+	default:
+	}
+}
+
+// TestViewers: two viewers watch one encoder at once; a request without
+// the token is refused; one viewer leaving (DELETE) does not disturb the
+// other; stopping hangs up on everyone.
+func TestViewers(t *testing.T) {
+	testutil.NeedCodec(t)
+	defer test.CheckRoutines(t)()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &eventLog{ch: make(chan Event, 16)}
+	sctx, stop := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	go func() {
+		ran <- Run(sctx, Config{
+			Listener: ln, Source: capture.Source{Kind: capture.Test}, Width: 320, Height: 240,
+			Interfaces: []string{"lo"}, Events: log.add,
+		})
+	}()
+	var ready Listening
+	for ready.WHEP == "" {
+		select {
+		case ev := <-log.ch:
+			ready, _ = ev.(Listening)
+		case <-ctx.Done():
+			t.Fatal("never listening")
+		}
+	}
+	if !strings.HasSuffix(ready.WHEP, "/whep") || !strings.HasPrefix(ready.WHEP, ready.Page) {
+		t.Fatalf("URLs %+v", ready)
+	}
+
+	// Without the token: 404, for the page and the endpoint alike.
+	root := "http://" + ln.Addr().String() + "/"
+	for _, u := range []string{root, root + "whep", root + "wrongtoken/", root + "wrongtoken/whep"} {
+		res, err := http.Post(u, "application/sdp", strings.NewReader("v=0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusNotFound && res.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("POST %s without the token: %s; want it refused", u, res.Status)
+		}
+	}
+	res, err := http.Get(ready.Page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pageBody, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(pageBody), "fetch('whep'") {
+		t.Fatalf("page: %s %.80q", res.Status, pageBody)
+	}
+
+	a := watch(t, ctx, ready.WHEP)
+	b := watch(t, ctx, ready.WHEP)
+	a.waitFrames(t, ctx, 30)
+	b.waitFrames(t, ctx, 30)
+
+	// A leaves; B keeps watching.
+	req, _ := http.NewRequest(http.MethodDelete, root+strings.TrimPrefix(a.resource, "/"), nil)
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE %s: %s", a.resource, res.Status)
+	}
+	select {
+	case <-a.p.HungUp():
+	case <-ctx.Done():
+		t.Fatal("the viewer that left was not hung up on")
+	}
+	b.waitFrames(t, ctx, 30)
+
+	stop()
+	if err := <-ran; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	select {
+	case <-b.p.HungUp():
+	case <-ctx.Done():
+		t.Fatal("stopping did not hang up on the viewer left")
+	}
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	var joined, left int
+	for _, ev := range log.evs {
+		switch ev.(type) {
+		case ViewerJoined:
+			joined++
+		case ViewerLeft:
+			left++
+		}
+	}
+	if joined != 2 || left != 2 {
+		t.Errorf("%d joined, %d left; want 2 and 2: %+v", joined, left, log.evs)
+	}
+	a.p.Close()
+	b.p.Close()
+	<-a.done
+	<-b.done
+}
