@@ -402,4 +402,3 @@ func (s *server) retarget() {
 	s.mu.Unlock()
 	s.track.SetBitRate(target)
 }
-
