@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// served starts `p2pcam offer --serve` on loopback and returns it with its
+// page and WHEP URLs.
+func served(t *testing.T, ctx context.Context, args ...string) (p *proc, page, whep string) {
+	t.Helper()
+	p = start(t, ctx, "serve", false, append([]string{"offer", "--serve", "127.0.0.1:0", "--source", "test"}, append(loopback, args...)...)...)
+	for page == "" || whep == "" {
+		l := p.blob(ctx)
+		if u, ok := strings.CutPrefix(l, "page: "); ok {
+			page = u
+		}
+		if u, ok := strings.CutPrefix(l, "whep: "); ok {
+			whep = u
+		}
+	}
+	return p, page, whep
+}
+
+// pageStats is what the served page's p2pcamStats() reports.
+type pageStats struct {
+	State         string `json:"state"`
+	FramesDecoded int    `json:"framesDecoded"`
+	FrameWidth    int    `json:"frameWidth"`
+	FrameHeight   int    `json:"frameHeight"`
+}
+
+// waitDecoded polls the page until it has decoded n frames.
+func (c *chromiumAt) waitDecoded(ctx context.Context, n int) pageStats {
+	c.t.Helper()
+	var st pageStats
+	for {
+		// Until the page's script has run, p2pcamStats is undefined.
+		err := c.eval("p2pcamStats()", &st)
+		if err == nil && st.FramesDecoded >= n {
+			return st
+		}
+		select {
+		case <-ctx.Done():
+			c.t.Fatalf("the page decoded %d frames; waited for %d (%+v, %v)", st.FramesDecoded, n, st, err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// TestServedPagePlaysInChromium: the page p2pcam serves plays the camera in
+// a browser, and the browser leaving is noticed at once.
+func TestServedPagePlaysInChromium(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	srv, page, _ := served(t, ctx, "--width", "320", "--height", "240")
+	c := openChromium(t, ctx, page)
+	st := c.waitDecoded(ctx, 60)
+	if st.FrameWidth != 320 || st.FrameHeight != 240 || st.State != "connected" {
+		t.Fatalf("page: %+v; want 320x240 connected", st)
+	}
+	srv.waitFor(ctx, "(1 watching)")
+	// Closing the page DELETEs the viewer (pagehide).
+	var ignored any
+	_ = c.eval("location.href = 'about:blank'; true", &ignored)
+	srv.waitFor(ctx, "left: it hung up (0 watching)")
+	_ = srv.cmd.Process.Signal(syscall.SIGINT)
+	if code := srv.wait(ctx); code != 0 {
+		t.Fatalf("serve exited %d", code)
+	}
+}
