@@ -73,6 +73,7 @@ type Peer struct {
 	stats   stats.Getter
 
 	states    chan webrtc.PeerConnectionState
+	statesMu  sync.Mutex // serializes sends on states; see pushState
 	tracks    chan *webrtc.TrackRemote
 	connected chan struct{}
 	failed    chan struct{}
@@ -213,15 +214,33 @@ func (p *Peer) setStats(g stats.Getter) {
 // onState hands pion's state changes to the states channel without ever
 // blocking pion's goroutine.
 func (p *Peer) onState(s webrtc.PeerConnectionState) {
-	select {
-	case p.states <- s:
-	default:
-	}
+	p.pushState(s)
 	switch s {
 	case webrtc.PeerConnectionStateConnected:
 		p.connOnce.Do(func() { close(p.connected) })
 	case webrtc.PeerConnectionStateFailed:
 		p.failOnce.Do(func() { close(p.failed) })
+	}
+}
+
+// pushState puts s on the states channel without blocking: when the
+// buffer is full it drops the oldest state to make room, so the newest is
+// always there for a slow reader. Senders take statesMu, so once a state
+// has been dropped nobody else can fill the freed slot; the reader only
+// ever makes more room.
+func (p *Peer) pushState(s webrtc.PeerConnectionState) {
+	p.statesMu.Lock()
+	defer p.statesMu.Unlock()
+	for {
+		select {
+		case p.states <- s:
+			return
+		default:
+		}
+		select {
+		case <-p.states:
+		default:
+		}
 	}
 }
 
@@ -258,8 +277,10 @@ func (p *Peer) readEnded() {
 	}
 }
 
-// States delivers connection state changes as they happen. Slow readers
-// miss intermediate states, never the latest.
+// States delivers connection state changes as they happen. It buffers a
+// few; when a slow reader lets the buffer fill, the oldest buffered state
+// is dropped for the new one, so slow readers miss intermediate states,
+// never the latest. The channel is never closed.
 func (p *Peer) States() <-chan webrtc.PeerConnectionState { return p.states }
 
 // Tracks delivers the remote video track when its first packet arrives.
