@@ -96,3 +96,38 @@ func TestStatesLatestReachesAConcurrentReader(t *testing.T) {
 		}
 	}
 }
+
+// TestTrackAfterCloseStartsNothing: a remote track pion reports once
+// Close has begun starts no RTCP reader (Close may already be waiting for
+// them) and is not handed to Tracks; Close stays idempotent.
+func TestTrackAfterCloseStartsNothing(t *testing.T) {
+	p := newIdlePeer(t, Config{Receive: true})
+	first := p.Close()
+	// A zero RTPReceiver's Read blocks for ever: a reader started for it
+	// would never end.
+	p.onTrack(&webrtc.TrackRemote{}, &webrtc.RTPReceiver{})
+	done := make(chan struct{})
+	go func() {
+		p.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("onTrack after Close started a goroutine the closed peer does not wait for")
+	}
+	select {
+	case tr := <-p.Tracks():
+		t.Fatalf("a track that arrived after Close was delivered: %v", tr)
+	default:
+	}
+	p.mu.Lock()
+	n := len(p.remoteSSR)
+	p.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d remote SSRCs noted after Close; want none", n)
+	}
+	if again := p.Close(); again != first {
+		t.Fatalf("second Close = %v; want the first's %v", again, first)
+	}
+}

@@ -82,6 +82,9 @@ type Peer struct {
 
 	mu        sync.Mutex
 	remoteSSR []uint32
+	// closing is set, under mu, when Close begins. Goroutines are added
+	// to wg only under mu while closing is false, so no wg.Add can race
+	// with Close's wg.Wait. readEnded reads it without the lock.
 	closing   atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -244,13 +247,21 @@ func (p *Peer) pushState(s webrtc.PeerConnectionState) {
 	}
 }
 
+// onTrack notes a remote track, starts reading its receiver's RTCP and
+// hands the track to Tracks. Once Close has begun it does nothing: Close
+// may already be waiting for the peer's goroutines.
 func (p *Peer) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	p.mu.Lock()
+	if p.closing.Load() {
+		p.mu.Unlock()
+		p.log.Debug("ignoring a remote track that arrived while closing", "ssrc", t.SSRC())
+		return
+	}
 	p.remoteSSR = append(p.remoteSSR, uint32(t.SSRC()))
-	p.mu.Unlock()
 	// The receiver's RTCP must be read for reports, NACKs and the watcher
 	// to work; the reads end when the peer closes.
 	p.wg.Add(1)
+	p.mu.Unlock()
 	go func() {
 		defer p.wg.Done()
 		buf := make([]byte, 1500)
@@ -474,10 +485,14 @@ func (p *Peer) SenderSSRC() uint32 {
 
 // Close says goodbye to the remote side (an RTCP BYE naming every stream
 // of the call, so it reaches the remote sender and receiver alike) and
-// closes the connection. It is idempotent.
+// closes the connection, then waits for the peer's goroutines. Remote
+// tracks that arrive once Close has begun are ignored. It is idempotent:
+// later calls return the first call's error.
 func (p *Peer) Close() error {
 	p.closeOnce.Do(func() {
+		p.mu.Lock()
 		p.closing.Store(true)
+		p.mu.Unlock()
 		if p.pc.ConnectionState() == webrtc.PeerConnectionStateConnected {
 			var sources []uint32
 			if s := p.SenderSSRC(); s != 0 {
