@@ -42,6 +42,9 @@ type Track struct {
 // newTrack builds the encoder up front (libvpx's set-up costs tens of
 // milliseconds at HD sizes), so that Start, on the connection's critical
 // path, only starts the frames flowing.
+//
+// The track takes over the source: closeSrc is called exactly once, here
+// if newTrack fails, else by the track's Close.
 func newTrack(r video.Reader, closeSrc func() error, b codec.VideoEncoderBuilder, m prop.Media) (*Track, error) {
 	tl, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", "p2pcam")
 	if err != nil {
@@ -164,8 +167,9 @@ func (t *Track) Err() error {
 	return t.err
 }
 
-// Close stops the source and the encoder and waits for the track's
-// goroutine. It is idempotent.
+// Close closes the source, whether or not the track was started, and the
+// encoder, and waits for the track's goroutine. It is idempotent: the
+// source and encoder are closed once, by the first call.
 func (t *Track) Close() error {
 	t.mu.Lock()
 	if t.closed {

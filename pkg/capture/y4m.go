@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -92,20 +93,29 @@ func readLine(r *bufio.Reader) (string, error) {
 
 // y4mSource plays a .y4m file in a loop at its own frame rate (or the one
 // asked for). It implements mediadevices.VideoSource.
+//
+// The source owns its file from openY4M on: Close closes it whether or not
+// Read was ever called, and Read closes it early when playback fails. Only
+// one goroutine may call Read; Close may be called from any goroutine, at
+// any time, any number of times.
 type y4mSource struct {
 	path   string
 	f      *os.File
-	r      *bufio.Reader
+	r      *bufio.Reader // used by openY4M, then by the Read goroutine only
 	hdr    y4mHeader
 	dataAt int64
 	pace   pacer
+
+	closeOnce sync.Once
+	closeErr  error
 
 	n      int
 	frames [2]*image.YCbCr
 }
 
 // openY4M opens path and reads its header; fps overrides the file's rate
-// when positive.
+// when positive. On error the file is closed; on success the returned
+// source owns it until Close.
 func openY4M(path string, fps float64) (*y4mSource, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -126,7 +136,7 @@ func openY4M(path string, fps float64) (*y4mSource, error) {
 	pos, err := f.Seek(0, io.SeekCurrent)
 	if err != nil {
 		f.Close()
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	s := &y4mSource{
 		path: path, f: f, r: r, hdr: hdr,
@@ -151,10 +161,23 @@ func openY4M(path string, fps float64) (*y4mSource, error) {
 // ID implements mediadevices.Source.
 func (s *y4mSource) ID() string { return "y4m:" + s.path }
 
-// Close stops playback and closes the file; Read returns io.EOF after it.
+// Close stops playback and closes the file, whether or not playback ever
+// started; a Read in progress and every later one return io.EOF. It is
+// idempotent: later calls return what the first returned.
 func (s *y4mSource) Close() error {
 	s.pace.close()
-	return nil
+	return s.closeFile()
+}
+
+// closeFile closes the file the first time it is called, by Close or by
+// Read when playback ends, and reports that first result every time.
+func (s *y4mSource) closeFile() error {
+	s.closeOnce.Do(func() {
+		if err := s.f.Close(); err != nil {
+			s.closeErr = fmt.Errorf("close %s: %w", s.path, err)
+		}
+	})
+	return s.closeErr
 }
 
 func (s *y4mSource) rewind() error {
@@ -193,10 +216,11 @@ func (s *y4mSource) readFrame(img *image.YCbCr) error {
 }
 
 // Read returns the next frame at the playback rate, starting over at the
-// end of the file.
+// end of the file. It returns io.EOF once Close has been called, and
+// closes the file on any error.
 func (s *y4mSource) Read() (image.Image, func(), error) {
 	if !s.pace.wait() {
-		s.f.Close()
+		s.closeFile()
 		return nil, func() {}, io.EOF
 	}
 	img := s.frames[s.n%2]
@@ -207,7 +231,12 @@ func (s *y4mSource) Read() (image.Image, func(), error) {
 		}
 	}
 	if err != nil {
-		s.f.Close()
+		s.closeFile()
+		if s.pace.ctx.Err() != nil {
+			// Close closed the file under this read: playback was
+			// stopped, the file is not corrupt.
+			return nil, func() {}, io.EOF
+		}
 		return nil, func() {}, fmt.Errorf("%s: %w", s.path, err)
 	}
 	s.n++

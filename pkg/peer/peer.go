@@ -73,6 +73,7 @@ type Peer struct {
 	stats   stats.Getter
 
 	states    chan webrtc.PeerConnectionState
+	statesMu  sync.Mutex // serializes sends on states; see pushState
 	tracks    chan *webrtc.TrackRemote
 	connected chan struct{}
 	failed    chan struct{}
@@ -81,6 +82,9 @@ type Peer struct {
 
 	mu        sync.Mutex
 	remoteSSR []uint32
+	// closing is set, under mu, when Close begins. Goroutines are added
+	// to wg only under mu while closing is false, so no wg.Add can race
+	// with Close's wg.Wait. readEnded reads it without the lock.
 	closing   atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -213,10 +217,7 @@ func (p *Peer) setStats(g stats.Getter) {
 // onState hands pion's state changes to the states channel without ever
 // blocking pion's goroutine.
 func (p *Peer) onState(s webrtc.PeerConnectionState) {
-	select {
-	case p.states <- s:
-	default:
-	}
+	p.pushState(s)
 	switch s {
 	case webrtc.PeerConnectionStateConnected:
 		p.connOnce.Do(func() { close(p.connected) })
@@ -225,13 +226,42 @@ func (p *Peer) onState(s webrtc.PeerConnectionState) {
 	}
 }
 
+// pushState puts s on the states channel without blocking: when the
+// buffer is full it drops the oldest state to make room, so the newest is
+// always there for a slow reader. Senders take statesMu, so once a state
+// has been dropped nobody else can fill the freed slot; the reader only
+// ever makes more room.
+func (p *Peer) pushState(s webrtc.PeerConnectionState) {
+	p.statesMu.Lock()
+	defer p.statesMu.Unlock()
+	for {
+		select {
+		case p.states <- s:
+			return
+		default:
+		}
+		select {
+		case <-p.states:
+		default:
+		}
+	}
+}
+
+// onTrack notes a remote track, starts reading its receiver's RTCP and
+// hands the track to Tracks. Once Close has begun it does nothing: Close
+// may already be waiting for the peer's goroutines.
 func (p *Peer) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	p.mu.Lock()
+	if p.closing.Load() {
+		p.mu.Unlock()
+		p.log.Debug("ignoring a remote track that arrived while closing", "ssrc", t.SSRC())
+		return
+	}
 	p.remoteSSR = append(p.remoteSSR, uint32(t.SSRC()))
-	p.mu.Unlock()
 	// The receiver's RTCP must be read for reports, NACKs and the watcher
 	// to work; the reads end when the peer closes.
 	p.wg.Add(1)
+	p.mu.Unlock()
 	go func() {
 		defer p.wg.Done()
 		buf := make([]byte, 1500)
@@ -258,8 +288,10 @@ func (p *Peer) readEnded() {
 	}
 }
 
-// States delivers connection state changes as they happen. Slow readers
-// miss intermediate states, never the latest.
+// States delivers connection state changes as they happen. It buffers a
+// few; when a slow reader lets the buffer fill, the oldest buffered state
+// is dropped for the new one, so slow readers miss intermediate states,
+// never the latest. The channel is never closed.
 func (p *Peer) States() <-chan webrtc.PeerConnectionState { return p.states }
 
 // Tracks delivers the remote video track when its first packet arrives.
@@ -453,10 +485,14 @@ func (p *Peer) SenderSSRC() uint32 {
 
 // Close says goodbye to the remote side (an RTCP BYE naming every stream
 // of the call, so it reaches the remote sender and receiver alike) and
-// closes the connection. It is idempotent.
+// closes the connection, then waits for the peer's goroutines. Remote
+// tracks that arrive once Close has begun are ignored. It is idempotent:
+// later calls return the first call's error.
 func (p *Peer) Close() error {
 	p.closeOnce.Do(func() {
+		p.mu.Lock()
 		p.closing.Store(true)
+		p.mu.Unlock()
 		if p.pc.ConnectionState() == webrtc.PeerConnectionStateConnected {
 			var sources []uint32
 			if s := p.SenderSSRC(); s != 0 {

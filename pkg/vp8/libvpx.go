@@ -1,10 +1,26 @@
 package vp8
 
 // This file is the only one that talks to libvpx. The C structs below live in
-// C memory for the whole life of an encoder or decoder; Go pointers (frame
-// planes, compressed input) are handed to C only as call arguments and are
-// cleared from C memory before each call returns, as cgo's pointer rules
-// require.
+// C memory for the whole life of an encoder or decoder. Go pointers (frame
+// planes, compressed input) are handed to C only as call arguments, and no
+// copy of one survives the call, as cgo's pointer rules require:
+//
+//   - Decoding: libvpx keeps the input pointer after vpx_codec_decode
+//     returns (vp8/vp8_dx_iface.c stores it in ctx->fragments.ptrs[0] and
+//     copies that list into the decoder instance, pbi->fragments; it is only
+//     overwritten by the next call). So the input is first copied into a C
+//     buffer the decoder owns (p2p_dec.buf, grown as needed, freed with the
+//     decoder), and only that buffer's address reaches libvpx.
+//   - Encoding: the frame planes are wrapped in a vpx_image_t without a
+//     copy. That is safe because libvpx copies the picture before
+//     vpx_codec_encode returns: vp8e_encode (vp8/vp8_cx_iface.c) turns the
+//     image into a YV12_BUFFER_CONFIG on its own stack and hands it to
+//     vp8_receive_raw_frame, whose vp8_lookahead_push
+//     (vp8/encoder/lookahead.c) copies the planes into the lookahead queue's
+//     own frame buffers (vp8_copy_and_extend_frame); every later stage reads
+//     those copies. The encoder's threads finish within the call. Our
+//     vpx_image_t lives in C memory, and p2p_enc_encode clears its plane
+//     pointers before returning.
 
 /*
 #cgo pkg-config: vpx
@@ -124,6 +140,8 @@ static p2p_enc_result p2p_enc_encode(p2p_enc *e,
 	r.wall_ns = p2p_clock_ns(CLOCK_MONOTONIC) - w0;
 	r.cpu_ns = p2p_clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
 
+	// libvpx has copied the planes into its lookahead queue (see the top
+	// of this file); drop the Go pointers before returning.
 	memset(img->planes, 0, sizeof(img->planes));
 	e->iter = NULL;
 	return r;
@@ -152,6 +170,8 @@ typedef struct {
 	vpx_codec_ctx_t ctx;
 	vpx_codec_iter_t iter;
 	int live;
+	unsigned char *buf; // the frame being decoded, copied from Go memory
+	size_t cap;         // bytes allocated at buf
 } p2p_dec;
 
 static p2p_dec *p2p_dec_new(vpx_codec_err_t *err) {
@@ -171,9 +191,24 @@ static p2p_dec *p2p_dec_new(vpx_codec_err_t *err) {
 	return d;
 }
 
+// p2p_dec_decode copies data (Go memory) into d->buf and decodes it from
+// there: libvpx holds on to the pointer it is given after the call.
 static vpx_codec_err_t p2p_dec_decode(p2p_dec *d, const unsigned char *data, unsigned int sz) {
 	d->iter = NULL;
-	return vpx_codec_decode(&d->ctx, data, sz, NULL, 0);
+	if (sz > d->cap) {
+		size_t want = d->cap * 2;
+		if (want < sz) {
+			want = sz;
+		}
+		unsigned char *b = realloc(d->buf, want);
+		if (b == NULL) {
+			return VPX_CODEC_MEM_ERROR;
+		}
+		d->buf = b;
+		d->cap = want;
+	}
+	memcpy(d->buf, data, sz);
+	return vpx_codec_decode(&d->ctx, d->buf, sz, NULL, 0);
 }
 
 static vpx_image_t *p2p_dec_next(p2p_dec *d) {
@@ -188,6 +223,7 @@ static void p2p_dec_free(p2p_dec *d) {
 	if (d->live) {
 		vpx_codec_destroy(&d->ctx);
 	}
+	free(d->buf);
 	free(d);
 }
 */
@@ -327,7 +363,8 @@ func (e *cEncoder) close() {
 	}
 }
 
-// cDecoder owns one libvpx VP8 decoder context.
+// cDecoder owns one libvpx VP8 decoder context and the C buffer its input
+// is copied into; close frees both.
 type cDecoder struct {
 	p *C.p2p_dec
 }
@@ -343,6 +380,7 @@ func newCDecoder() (*cDecoder, error) {
 
 // decode feeds one compressed frame (non-empty) and returns a copy of the
 // image it produced, or nil if the frame was decoded but not for display.
+// frame is copied into C memory first; libvpx never sees a Go pointer.
 func (d *cDecoder) decode(frame []byte) (*image.YCbCr, error) {
 	rc := C.p2p_dec_decode(d.p, (*C.uchar)(unsafe.Pointer(&frame[0])), C.uint(len(frame)))
 	if rc != C.VPX_CODEC_OK {
@@ -358,6 +396,10 @@ func (d *cDecoder) decode(frame []byte) (*image.YCbCr, error) {
 	}
 	return out, nil
 }
+
+// bufCap is the size of the C input buffer: the largest frame decoded so
+// far, or more.
+func (d *cDecoder) bufCap() int { return int(d.p.cap) }
 
 func (d *cDecoder) close() {
 	if d.p != nil {
