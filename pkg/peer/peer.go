@@ -346,10 +346,17 @@ var ErrNoCommonCodec = errors.New("no video codec in common (p2pcam speaks VP8)"
 // checkMedia verifies that the negotiated video carries VP8 in the
 // directions this peer wants.
 func (p *Peer) checkMedia() error {
+	video := 0
 	for _, tr := range p.pc.GetTransceivers() {
 		if tr.Kind() != webrtc.RTPCodecTypeVideo {
 			continue
 		}
+		// A transceiver the remote description left unmatched has no
+		// mid; with none matched, the other side offered no video.
+		if tr.Mid() == "" {
+			continue
+		}
+		video++
 		if p.cfg.Send != nil && tr.Sender() != nil {
 			if len(tr.Sender().GetParameters().Codecs) == 0 {
 				return ErrNoCommonCodec
@@ -360,6 +367,9 @@ func (p *Peer) checkMedia() error {
 				return ErrNoCommonCodec
 			}
 		}
+	}
+	if video == 0 {
+		return ErrNoCommonCodec
 	}
 	return nil
 }

@@ -280,6 +280,21 @@ func TestSessionFailures(t *testing.T) {
 			},
 		},
 		{
+			name: "an offer without video is refused", codec: false,
+			setup: func(l *link) (Config, Config) {
+				l.mangle = func(sd *webrtc.SessionDescription) {
+					sd.SDP = strings.Replace(sd.SDP, "m=video", "m=audio", 1)
+				}
+				return Config{Offer: l, Output: filepath.Join(os.TempDir(), "never5.webm")},
+					Config{Answer: l, Output: filepath.Join(os.TempDir(), "never6.webm")}
+			},
+			check: func(t *testing.T, _, ansErr error) {
+				if !errors.Is(ansErr, peer.ErrNoCommonCodec) {
+					t.Fatalf("got %v; want ErrNoCommonCodec", ansErr)
+				}
+			},
+		},
+		{
 			name: "an answer that never arrives times out with the window counted", codec: false,
 			setup: func(l *link) (Config, Config) {
 				l.drop, l.window = true, 500*time.Millisecond
