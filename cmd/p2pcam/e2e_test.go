@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
 var binPath string
@@ -189,48 +191,8 @@ func (p *proc) waitFor(ctx context.Context, s string) {
 	}
 }
 
-// probe returns codec, width, height and frame count of a recording.
-func probe(t *testing.T, path string) (codec string, w, h, frames int) {
-	t.Helper()
-	out, err := exec.Command("ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
-		"-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "csv=p=0", path).Output()
-	if err != nil {
-		t.Fatalf("ffprobe %s: %v", path, err)
-	}
-	f := strings.Split(strings.TrimSpace(string(out)), ",")
-	if len(f) != 4 {
-		t.Fatalf("ffprobe %s: %q", path, out)
-	}
-	w, _ = strconv.Atoi(f[1])
-	h, _ = strconv.Atoi(f[2])
-	frames, _ = strconv.Atoi(f[3])
-	return f[0], w, h, frames
-}
-
-// decodesCleanly fails the test if ffmpeg reports any error decoding path.
-func decodesCleanly(t *testing.T, path string) {
-	t.Helper()
-	// -enc_time_base -1 keeps the recording's own millisecond times: the
-	// video is variable frame rate, as captured, and ffmpeg's default
-	// squeezes it onto a frame-rate grid and then complains about frames
-	// that share a slot.
-	out, err := exec.Command("ffmpeg", "-v", "error", "-i", path, "-enc_time_base", "-1", "-f", "null", "-").CombinedOutput()
-	if err != nil || len(bytes.TrimSpace(out)) > 0 {
-		t.Fatalf("ffmpeg could not decode %s cleanly: %v\n%s", path, err, out)
-	}
-}
-
-func needFFmpeg(t *testing.T) {
-	t.Helper()
-	for _, tool := range []string{"ffprobe", "ffmpeg"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed (make deps installs it)", tool)
-		}
-	}
-}
-
 func TestCallRecordsFile(t *testing.T) {
-	needFFmpeg(t)
+	testutil.NeedFFmpeg(t)
 	tests := []struct {
 		name      string
 		w, h      int
@@ -258,12 +220,12 @@ func TestCallRecordsFile(t *testing.T) {
 				t.Fatalf("answer exited %d\n%s", code, answer.errText())
 			}
 			path := filepath.Join(answer.cmd.Dir, tc.file)
-			codec, w, h, frames := probe(t, path)
+			got := testutil.Probe(t, path)
 			want := int(tc.duration.Seconds() * 30)
-			if codec != "vp8" || w != tc.w || h != tc.h || frames < want*7/10 || frames > want*13/10 {
-				t.Fatalf("recording = %s %dx%d %d frames; want vp8 %dx%d about %d frames", codec, w, h, frames, tc.w, tc.h, want)
+			if got.Codec != "vp8" || got.Width != tc.w || got.Height != tc.h || got.Frames < want*7/10 || got.Frames > want*13/10 {
+				t.Fatalf("recording = %s %dx%d %d frames; want vp8 %dx%d about %d frames", got.Codec, got.Width, got.Height, got.Frames, tc.w, tc.h, want)
 			}
-			decodesCleanly(t, path)
+			testutil.DecodesCleanly(t, path)
 			for _, p := range []*proc{offer, answer} {
 				if !strings.Contains(p.errText(), "connected over host/udp") {
 					t.Errorf("%s did not name the candidate pair:\n%s", p.name, p.errText())
@@ -274,7 +236,7 @@ func TestCallRecordsFile(t *testing.T) {
 }
 
 func TestInterruptLeavesPlayableFile(t *testing.T) {
-	needFFmpeg(t)
+	testutil.NeedFFmpeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "test"}, loopback...)...)
@@ -296,11 +258,11 @@ func TestInterruptLeavesPlayableFile(t *testing.T) {
 		t.Fatalf("offer exited %d after the other side hung up\n%s", code, offer.errText())
 	}
 	path := filepath.Join(answer.cmd.Dir, "cut.webm")
-	codec, w, h, frames := probe(t, path)
-	if codec != "vp8" || w != 640 || h != 480 || frames < 15 {
-		t.Fatalf("recording = %s %dx%d %d frames", codec, w, h, frames)
+	got := testutil.Probe(t, path)
+	if got.Codec != "vp8" || got.Width != 640 || got.Height != 480 || got.Frames < 15 {
+		t.Fatalf("recording = %s %dx%d %d frames", got.Codec, got.Width, got.Height, got.Frames)
 	}
-	decodesCleanly(t, path)
+	testutil.DecodesCleanly(t, path)
 }
 
 // waitStatsFrames waits until a --stats file reports at least n frames
@@ -327,7 +289,7 @@ func waitStatsFrames(t *testing.T, ctx context.Context, path string, n int) {
 }
 
 func TestVideoToStdoutPipe(t *testing.T) {
-	needFFmpeg(t)
+	testutil.NeedFFmpeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "test", "--width", "320", "--height", "240", "--duration", "2s"}, loopback...)...)
@@ -359,13 +321,9 @@ func TestVideoToStdoutPipe(t *testing.T) {
 	if code := answer.wait(ctx); code != 0 {
 		t.Fatalf("answer exited %d", code)
 	}
-	path := filepath.Join(t.TempDir(), "piped.webm")
-	if err := os.WriteFile(path, answer.stdout.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	codec, w, h, frames := probe(t, path)
-	if codec != "vp8" || w != 320 || h != 240 || frames < 40 {
-		t.Fatalf("piped video = %s %dx%d %d frames", codec, w, h, frames)
+	got := testutil.ProbeData(t, answer.stdout.Bytes())
+	if got.Codec != "vp8" || got.Width != 320 || got.Height != 240 || got.Frames < 40 {
+		t.Fatalf("piped video = %s %dx%d %d frames", got.Codec, got.Width, got.Height, got.Frames)
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
 // netPair is two network namespaces joined by a veth pair, on a
@@ -102,7 +104,7 @@ func TestCongestionControlUnderRateCap(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes 16 s")
 	}
-	needFFmpeg(t)
+	testutil.NeedFFmpeg(t)
 	n := newNetPair(t)
 	if out, err := exec.Command("ip", "netns", "exec", n.a, "tc", "qdisc", "add", "dev", n.devA, "root",
 		"tbf", "rate", "1mbit", "burst", "32kbit", "latency", "400ms").CombinedOutput(); err != nil {
@@ -173,7 +175,7 @@ func TestCongestionControlUnderRateCap(t *testing.T) {
 		t.Errorf("median p95 latency after 8 s is %.0f ms under the cap; the queue is not being drained", med)
 	}
 	t.Logf("p95 glass-to-glass latency each second after 8 s: %v ms", p95s)
-	decodesCleanly(t, filepath.Join(dir, "capped.webm"))
+	testutil.DecodesCleanly(t, filepath.Join(dir, "capped.webm"))
 }
 
 // TestNACKRepairsLoss drops 3% of the packets arriving at the receiver
@@ -183,7 +185,7 @@ func TestNACKRepairsLoss(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes 8 s")
 	}
-	needFFmpeg(t)
+	testutil.NeedFFmpeg(t)
 	if _, err := exec.LookPath("nft"); err != nil {
 		t.Skip("needs nft (apt-get install -y nftables)")
 	}
@@ -241,5 +243,5 @@ func TestNACKRepairsLoss(t *testing.T) {
 	if frames.Recv < 200 {
 		t.Errorf("only %d of about 240 frames arrived: NACK did not repair the losses", frames.Recv)
 	}
-	decodesCleanly(t, filepath.Join(dir, "lossy.webm"))
+	testutil.DecodesCleanly(t, filepath.Join(dir, "lossy.webm"))
 }

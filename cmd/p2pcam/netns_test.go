@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/p2pcam/p2pcam/internal/nettest"
+	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
 func newNetnsLab(t *testing.T, nat nettest.NAT) *nettest.Lab {
@@ -75,11 +76,11 @@ func waitConnected(ctx context.Context, p *proc) (kind, line string) {
 // drops some), every one decodable.
 func judgeRecording(t *testing.T, path string) {
 	t.Helper()
-	codec, w, h, frames := probe(t, path)
-	if codec != "vp8" || w != 320 || h != 240 || frames < 30 || frames > 75 {
-		t.Fatalf("recording %s: %s %dx%d, %d frames; want vp8 320x240, 30 to 75 frames", filepath.Base(path), codec, w, h, frames)
+	got := testutil.Probe(t, path)
+	if got.Codec != "vp8" || got.Width != 320 || got.Height != 240 || got.Frames < 30 || got.Frames > 75 {
+		t.Fatalf("recording %s: %s %dx%d, %d frames; want vp8 320x240, 30 to 75 frames", filepath.Base(path), got.Codec, got.Width, got.Height, got.Frames)
 	}
-	decodesCleanly(t, path)
+	testutil.DecodesCleanly(t, path)
 }
 
 // TestICEThroughNATs calls from a host behind one NAT to a host behind
@@ -90,7 +91,7 @@ func TestICEThroughNATs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a network of namespaces per case and waits for a timeout")
 	}
-	needFFmpeg(t)
+	testutil.NeedFFmpeg(t)
 	t.Parallel()
 	const user, pass = "p2pcam", "secret"
 	server := fmt.Sprintf("%s:%d", nettest.ServerIP, nettest.ServerPort)
@@ -187,7 +188,7 @@ func TestAnswerPastedBackLate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits 45 s for the late paste")
 	}
-	needFFmpeg(t)
+	testutil.NeedFFmpeg(t)
 	t.Parallel()
 	const delay = 45 * time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), delay+60*time.Second)
