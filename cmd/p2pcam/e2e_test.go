@@ -207,18 +207,13 @@ func TestCallRecordsFile(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			args := append([]string{"offer", "--source", "test", "--width", strconv.Itoa(tc.w), "--height", strconv.Itoa(tc.h),
+			offerArgs := append([]string{"offer", "--source", "test", "--width", strconv.Itoa(tc.w), "--height", strconv.Itoa(tc.h),
 				"--duration", tc.duration.String()}, loopback...)
-			offer := start(t, ctx, "offer", false, append(args, tc.blobFlags...)...)
-			answer := start(t, ctx, "answer", false, append([]string{"answer", "-o", tc.file}, loopback...)...)
-			answer.paste(offer.blob(ctx))
-			offer.paste(answer.blob(ctx))
-			if code := offer.wait(ctx); code != 0 {
-				t.Fatalf("offer exited %d\n%s", code, offer.errText())
-			}
-			if code := answer.wait(ctx); code != 0 {
-				t.Fatalf("answer exited %d\n%s", code, answer.errText())
-			}
+			offer, answer := call(t, ctx, callSpec{
+				offerArgs:  append(offerArgs, tc.blobFlags...),
+				answerArgs: append([]string{"answer", "-o", tc.file}, loopback...),
+			})
+			waitOK(ctx, offer, answer)
 			path := filepath.Join(answer.cmd.Dir, tc.file)
 			got := testutil.Probe(t, path)
 			want := int(tc.duration.Seconds() * 30)
@@ -239,10 +234,10 @@ func TestInterruptLeavesPlayableFile(t *testing.T) {
 	testutil.NeedFFmpeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "test"}, loopback...)...)
-	answer := start(t, ctx, "answer", false, append([]string{"answer", "-o", "cut.webm", "--stats", "stats.jsonl"}, loopback...)...)
-	answer.paste(offer.blob(ctx))
-	offer.paste(answer.blob(ctx))
+	offer, answer := call(t, ctx, callSpec{
+		offerArgs:  append([]string{"offer", "--source", "test"}, loopback...),
+		answerArgs: append([]string{"answer", "-o", "cut.webm", "--stats", "stats.jsonl"}, loopback...),
+	})
 	answer.waitFor(ctx, "receiving 640x480 video")
 	// Let some video arrive (a status line a second reports it), then
 	// press Ctrl-C on the answer.
@@ -292,35 +287,14 @@ func TestVideoToStdoutPipe(t *testing.T) {
 	testutil.NeedFFmpeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "test", "--width", "320", "--height", "240", "--duration", "2s"}, loopback...)...)
-	answer := start(t, ctx, "answer", true, append([]string{"answer", "-o", "-"}, loopback...)...)
-	answer.paste(offer.blob(ctx))
-	// With video on stdout, the answer blob goes to stderr, on its own line
-	// after the line announcing it.
-	answer.waitFor(ctx, "answer blob")
-	var blob string
-	tick := time.NewTicker(20 * time.Millisecond)
-	for blob == "" {
-		lines := strings.Split(answer.errText(), "\n")
-		for i, l := range lines {
-			if strings.HasPrefix(l, "answer blob") && i+1 < len(lines) && strings.TrimSpace(lines[i+1]) != "" {
-				blob = strings.TrimSpace(lines[i+1])
-			}
-		}
-		select {
-		case <-tick.C:
-		case <-ctx.Done():
-			t.Fatal("no answer blob on stderr")
-		}
-	}
-	tick.Stop()
-	offer.paste(blob)
-	if code := offer.wait(ctx); code != 0 {
-		t.Fatalf("offer exited %d", code)
-	}
-	if code := answer.wait(ctx); code != 0 {
-		t.Fatalf("answer exited %d", code)
-	}
+	// With video on stdout, the answer blob goes to stderr (call reads it
+	// there: the blob exchange itself is under test).
+	offer, answer := call(t, ctx, callSpec{
+		offerArgs:      append([]string{"offer", "--source", "test", "--width", "320", "--height", "240", "--duration", "2s"}, loopback...),
+		answerArgs:     append([]string{"answer", "-o", "-"}, loopback...),
+		answerToStdout: true,
+	})
+	waitOK(ctx, offer, answer)
 	got := testutil.ProbeData(t, answer.stdout.Bytes())
 	if got.Codec != "vp8" || got.Width != 320 || got.Height != 240 || got.Frames < 40 {
 		t.Fatalf("piped video = %s %dx%d %d frames", got.Codec, got.Width, got.Height, got.Frames)

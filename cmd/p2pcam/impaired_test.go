@@ -66,6 +66,11 @@ func newNetPair(t *testing.T) *netPair {
 	return n
 }
 
+// in returns a callSpec wrapper that runs a command line in namespace ns.
+func (n *netPair) in(ns string) func(argv []string) []string {
+	return func(argv []string) []string { return append([]string{"ip", "netns", "exec", ns}, argv...) }
+}
+
 // statsLine is the part of a --stats line these tests read.
 type statsLine struct {
 	T         float64 `json:"t"`
@@ -114,19 +119,14 @@ func TestCongestionControlUnderRateCap(t *testing.T) {
 	defer cancel()
 	dir := t.TempDir()
 	offerStats, answerStats := filepath.Join(dir, "offer.jsonl"), filepath.Join(dir, "answer.jsonl")
-	offer := startArgv(t, ctx, "offer", false, []string{"ip", "netns", "exec", n.a, binPath, "offer", "--source", "test",
-		"--width", "640", "--height", "480", "--bitrate", "2.5M", "--duration", "14s",
-		"--ice-server", "none", "--interface", n.devA, "--stats", offerStats})
-	answer := startArgv(t, ctx, "answer", false, []string{"ip", "netns", "exec", n.b, binPath, "answer", "--measure",
-		"-o", filepath.Join(dir, "capped.webm"), "--ice-server", "none", "--interface", n.devB, "--stats", answerStats})
-	answer.paste(offer.blob(ctx))
-	offer.paste(answer.blob(ctx))
-	if code := offer.wait(ctx); code != 0 {
-		t.Fatalf("offer exited %d\n%s", code, offer.errText())
-	}
-	if code := answer.wait(ctx); code != 0 {
-		t.Fatalf("answer exited %d\n%s", code, answer.errText())
-	}
+	offer, answer := call(t, ctx, callSpec{
+		offerArgs: []string{"offer", "--source", "test", "--width", "640", "--height", "480", "--bitrate", "2.5M", "--duration", "14s",
+			"--ice-server", "none", "--interface", n.devA, "--stats", offerStats},
+		answerArgs: []string{"answer", "--measure", "-o", filepath.Join(dir, "capped.webm"),
+			"--ice-server", "none", "--interface", n.devB, "--stats", answerStats},
+		offerIn: n.in(n.a), answerIn: n.in(n.b),
+	})
+	waitOK(ctx, offer, answer)
 	sent, recv := readStats(t, offerStats), readStats(t, answerStats)
 	// GCC probes: once settled it oscillates around the capacity, now and
 	// then well above it for a moment, then backs off. Judge the median,
@@ -205,18 +205,14 @@ func TestNACKRepairsLoss(t *testing.T) {
 	defer cancel()
 	dir := t.TempDir()
 	answerStats := filepath.Join(dir, "answer.jsonl")
-	offer := startArgv(t, ctx, "offer", false, []string{"ip", "netns", "exec", n.a, binPath, "offer", "--source", "test",
-		"--width", "640", "--height", "480", "--bitrate", "1M", "--duration", "8s", "--ice-server", "none", "--interface", n.devA})
-	answer := startArgv(t, ctx, "answer", false, []string{"ip", "netns", "exec", n.b, binPath, "answer",
-		"-o", filepath.Join(dir, "lossy.webm"), "--ice-server", "none", "--interface", n.devB, "--stats", answerStats})
-	answer.paste(offer.blob(ctx))
-	offer.paste(answer.blob(ctx))
-	if code := offer.wait(ctx); code != 0 {
-		t.Fatalf("offer exited %d\n%s", code, offer.errText())
-	}
-	if code := answer.wait(ctx); code != 0 {
-		t.Fatalf("answer exited %d\n%s", code, answer.errText())
-	}
+	offer, answer := call(t, ctx, callSpec{
+		offerArgs: []string{"offer", "--source", "test", "--width", "640", "--height", "480", "--bitrate", "1M", "--duration", "8s",
+			"--ice-server", "none", "--interface", n.devA},
+		answerArgs: []string{"answer", "-o", filepath.Join(dir, "lossy.webm"),
+			"--ice-server", "none", "--interface", n.devB, "--stats", answerStats},
+		offerIn: n.in(n.a), answerIn: n.in(n.b),
+	})
+	waitOK(ctx, offer, answer)
 	stats := readStats(t, answerStats)
 	final := stats[len(stats)-1]
 	if !final.Final {
