@@ -22,28 +22,38 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rogpeppe/go-internal/testscript"
+
 	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
+// binPath is p2pcam built for the Go tests that drive it with exec.Cmd.
+// The scripts run p2pcam as testscript's command instead: this test
+// binary, re-run with main (script_test.go).
 var binPath string
 
 func TestMain(m *testing.M) {
+	testscript.Main(buildFirst{m}, map[string]func(){"p2pcam": main})
+}
+
+// buildFirst builds binPath around the tests' run.
+type buildFirst struct{ m *testing.M }
+
+func (b buildFirst) Run() int {
 	dir, err := os.MkdirTemp("", "p2pcam-e2e")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return 1
 	}
+	defer os.RemoveAll(dir)
 	binPath = filepath.Join(dir, "p2pcam")
 	build := exec.Command("go", "build", "-o", binPath, ".")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building p2pcam:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
+		return 1
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	return b.m.Run()
 }
 
 // loopback keeps every test on lo with no STUN server.
