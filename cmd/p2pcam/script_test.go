@@ -28,6 +28,9 @@ func TestScripts(t *testing.T) {
 			e.Setenv("ERR_USAGE", `\Ap2pcam: .*\np2pcam: hint: see p2pcam --help, or p2pcam COMMAND --help\n\z`)
 			e.Setenv("ERR_HINT", `\Ap2pcam: .*\np2pcam: hint: .*\n\z`)
 			e.Setenv("ERR_ONLY", `\Ap2pcam: .*\n\z`)
+			// Under -race, p2pcam would idle a second before a clean exit
+			// (the race runtime's default atexit_sleep_ms).
+			e.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
