@@ -19,6 +19,8 @@ import (
 
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
 // browserPeer is headless Chromium running one of testdata/browser's
@@ -237,7 +239,7 @@ func pionBlob(t *testing.T, blob string) (webrtc.SDPType, *sdp.SessionDescriptio
 // either VP8 alone or everything Chromium has, with or without audio, as
 // demo pages do.
 func TestBrowserOffersP2pcamAnswers(t *testing.T) {
-	needFFmpeg(t)
+	testutil.NeedFFmpeg(t)
 	for _, tc := range []struct {
 		name, query string
 	}{
@@ -276,12 +278,12 @@ func TestBrowserOffersP2pcamAnswers(t *testing.T) {
 				t.Fatalf("answer exited %d\n%s\npage:\n%s", code, answer.errText(), b.log())
 			}
 			file := filepath.Join(answer.cmd.Dir, "browser.webm")
-			codec, w, h, frames := probe(t, file)
+			got := testutil.Probe(t, file)
 			// 4 s of a 20 fps camera; the count starts at connect.
-			if codec != "vp8" || w != 640 || h != 480 || frames < 30 {
-				t.Fatalf("recording of the browser's camera: %s %dx%d %d frames", codec, w, h, frames)
+			if got.Codec != "vp8" || got.Width != 640 || got.Height != 480 || got.Frames < 30 {
+				t.Fatalf("recording of the browser's camera: %s %dx%d %d frames", got.Codec, got.Width, got.Height, got.Frames)
 			}
-			decodesCleanly(t, file)
+			testutil.DecodesCleanly(t, file)
 		})
 	}
 }

@@ -21,27 +21,39 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
+// binPath is p2pcam built for the Go tests that drive it with exec.Cmd.
+// The scripts run p2pcam as testscript's command instead: this test
+// binary, re-run with main (script_test.go).
 var binPath string
 
 func TestMain(m *testing.M) {
+	testscript.Main(buildFirst{m}, map[string]func(){"p2pcam": main})
+}
+
+// buildFirst builds binPath around the tests' run.
+type buildFirst struct{ m *testing.M }
+
+func (b buildFirst) Run() int {
 	dir, err := os.MkdirTemp("", "p2pcam-e2e")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return 1
 	}
+	defer os.RemoveAll(dir)
 	binPath = filepath.Join(dir, "p2pcam")
 	build := exec.Command("go", "build", "-o", binPath, ".")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building p2pcam:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
+		return 1
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	return b.m.Run()
 }
 
 // loopback keeps every test on lo with no STUN server.
@@ -189,48 +201,8 @@ func (p *proc) waitFor(ctx context.Context, s string) {
 	}
 }
 
-// probe returns codec, width, height and frame count of a recording.
-func probe(t *testing.T, path string) (codec string, w, h, frames int) {
-	t.Helper()
-	out, err := exec.Command("ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
-		"-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "csv=p=0", path).Output()
-	if err != nil {
-		t.Fatalf("ffprobe %s: %v", path, err)
-	}
-	f := strings.Split(strings.TrimSpace(string(out)), ",")
-	if len(f) != 4 {
-		t.Fatalf("ffprobe %s: %q", path, out)
-	}
-	w, _ = strconv.Atoi(f[1])
-	h, _ = strconv.Atoi(f[2])
-	frames, _ = strconv.Atoi(f[3])
-	return f[0], w, h, frames
-}
-
-// decodesCleanly fails the test if ffmpeg reports any error decoding path.
-func decodesCleanly(t *testing.T, path string) {
-	t.Helper()
-	// -enc_time_base -1 keeps the recording's own millisecond times: the
-	// video is variable frame rate, as captured, and ffmpeg's default
-	// squeezes it onto a frame-rate grid and then complains about frames
-	// that share a slot.
-	out, err := exec.Command("ffmpeg", "-v", "error", "-i", path, "-enc_time_base", "-1", "-f", "null", "-").CombinedOutput()
-	if err != nil || len(bytes.TrimSpace(out)) > 0 {
-		t.Fatalf("ffmpeg could not decode %s cleanly: %v\n%s", path, err, out)
-	}
-}
-
-func needFFmpeg(t *testing.T) {
-	t.Helper()
-	for _, tool := range []string{"ffprobe", "ffmpeg"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed (make deps installs it)", tool)
-		}
-	}
-}
-
 func TestCallRecordsFile(t *testing.T) {
-	needFFmpeg(t)
+	testutil.NeedFFmpeg(t)
 	tests := []struct {
 		name      string
 		w, h      int
@@ -245,25 +217,20 @@ func TestCallRecordsFile(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			args := append([]string{"offer", "--source", "test", "--width", strconv.Itoa(tc.w), "--height", strconv.Itoa(tc.h),
+			offerArgs := append([]string{"offer", "--source", "test", "--width", strconv.Itoa(tc.w), "--height", strconv.Itoa(tc.h),
 				"--duration", tc.duration.String()}, loopback...)
-			offer := start(t, ctx, "offer", false, append(args, tc.blobFlags...)...)
-			answer := start(t, ctx, "answer", false, append([]string{"answer", "-o", tc.file}, loopback...)...)
-			answer.paste(offer.blob(ctx))
-			offer.paste(answer.blob(ctx))
-			if code := offer.wait(ctx); code != 0 {
-				t.Fatalf("offer exited %d\n%s", code, offer.errText())
-			}
-			if code := answer.wait(ctx); code != 0 {
-				t.Fatalf("answer exited %d\n%s", code, answer.errText())
-			}
+			offer, answer := call(t, ctx, callSpec{
+				offerArgs:  append(offerArgs, tc.blobFlags...),
+				answerArgs: append([]string{"answer", "-o", tc.file}, loopback...),
+			})
+			waitOK(ctx, offer, answer)
 			path := filepath.Join(answer.cmd.Dir, tc.file)
-			codec, w, h, frames := probe(t, path)
+			got := testutil.Probe(t, path)
 			want := int(tc.duration.Seconds() * 30)
-			if codec != "vp8" || w != tc.w || h != tc.h || frames < want*7/10 || frames > want*13/10 {
-				t.Fatalf("recording = %s %dx%d %d frames; want vp8 %dx%d about %d frames", codec, w, h, frames, tc.w, tc.h, want)
+			if got.Codec != "vp8" || got.Width != tc.w || got.Height != tc.h || got.Frames < want*7/10 || got.Frames > want*13/10 {
+				t.Fatalf("recording = %s %dx%d %d frames; want vp8 %dx%d about %d frames", got.Codec, got.Width, got.Height, got.Frames, tc.w, tc.h, want)
 			}
-			decodesCleanly(t, path)
+			testutil.DecodesCleanly(t, path)
 			for _, p := range []*proc{offer, answer} {
 				if !strings.Contains(p.errText(), "connected over host/udp") {
 					t.Errorf("%s did not name the candidate pair:\n%s", p.name, p.errText())
@@ -274,13 +241,13 @@ func TestCallRecordsFile(t *testing.T) {
 }
 
 func TestInterruptLeavesPlayableFile(t *testing.T) {
-	needFFmpeg(t)
+	testutil.NeedFFmpeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "test"}, loopback...)...)
-	answer := start(t, ctx, "answer", false, append([]string{"answer", "-o", "cut.webm", "--stats", "stats.jsonl"}, loopback...)...)
-	answer.paste(offer.blob(ctx))
-	offer.paste(answer.blob(ctx))
+	offer, answer := call(t, ctx, callSpec{
+		offerArgs:  append([]string{"offer", "--source", "test"}, loopback...),
+		answerArgs: append([]string{"answer", "-o", "cut.webm", "--stats", "stats.jsonl"}, loopback...),
+	})
 	answer.waitFor(ctx, "receiving 640x480 video")
 	// Let some video arrive (a status line a second reports it), then
 	// press Ctrl-C on the answer.
@@ -296,11 +263,11 @@ func TestInterruptLeavesPlayableFile(t *testing.T) {
 		t.Fatalf("offer exited %d after the other side hung up\n%s", code, offer.errText())
 	}
 	path := filepath.Join(answer.cmd.Dir, "cut.webm")
-	codec, w, h, frames := probe(t, path)
-	if codec != "vp8" || w != 640 || h != 480 || frames < 15 {
-		t.Fatalf("recording = %s %dx%d %d frames", codec, w, h, frames)
+	got := testutil.Probe(t, path)
+	if got.Codec != "vp8" || got.Width != 640 || got.Height != 480 || got.Frames < 15 {
+		t.Fatalf("recording = %s %dx%d %d frames", got.Codec, got.Width, got.Height, got.Frames)
 	}
-	decodesCleanly(t, path)
+	testutil.DecodesCleanly(t, path)
 }
 
 // waitStatsFrames waits until a --stats file reports at least n frames
@@ -327,117 +294,20 @@ func waitStatsFrames(t *testing.T, ctx context.Context, path string, n int) {
 }
 
 func TestVideoToStdoutPipe(t *testing.T) {
-	needFFmpeg(t)
+	testutil.NeedFFmpeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "test", "--width", "320", "--height", "240", "--duration", "2s"}, loopback...)...)
-	answer := start(t, ctx, "answer", true, append([]string{"answer", "-o", "-"}, loopback...)...)
-	answer.paste(offer.blob(ctx))
-	// With video on stdout, the answer blob goes to stderr, on its own line
-	// after the line announcing it.
-	answer.waitFor(ctx, "answer blob")
-	var blob string
-	tick := time.NewTicker(20 * time.Millisecond)
-	for blob == "" {
-		lines := strings.Split(answer.errText(), "\n")
-		for i, l := range lines {
-			if strings.HasPrefix(l, "answer blob") && i+1 < len(lines) && strings.TrimSpace(lines[i+1]) != "" {
-				blob = strings.TrimSpace(lines[i+1])
-			}
-		}
-		select {
-		case <-tick.C:
-		case <-ctx.Done():
-			t.Fatal("no answer blob on stderr")
-		}
-	}
-	tick.Stop()
-	offer.paste(blob)
-	if code := offer.wait(ctx); code != 0 {
-		t.Fatalf("offer exited %d", code)
-	}
-	if code := answer.wait(ctx); code != 0 {
-		t.Fatalf("answer exited %d", code)
-	}
-	path := filepath.Join(t.TempDir(), "piped.webm")
-	if err := os.WriteFile(path, answer.stdout.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	codec, w, h, frames := probe(t, path)
-	if codec != "vp8" || w != 320 || h != 240 || frames < 40 {
-		t.Fatalf("piped video = %s %dx%d %d frames", codec, w, h, frames)
-	}
-}
-
-func TestBadInputGetsOneLine(t *testing.T) {
-	tests := []struct {
-		name     string
-		args     []string
-		stdin    string
-		wantCode int
-		wantErr  string
-	}{
-		{"garbage blob piped", []string{"answer", "-o", "none", "--source", "test"}, "hello world\n", 1, "p2pcam: "},
-		{"empty stdin", []string{"answer"}, "", 1, "p2pcam: "},
-		{"bad bitrate", []string{"offer", "--bitrate", "fast"}, "", 2, `p2pcam: bad bitrate "fast"`},
-		{"bad output name", []string{"answer", "-o", "x.mp4"}, "", 2, "must end in .webm or .ivf"},
-		{"bad source", []string{"offer", "--source", "webcam"}, "", 2, "unknown source"},
-		{"turn without credentials", []string{"offer", "--ice-server", "turn:example.org:3478"}, "", 2, "needs credentials"},
-		{"unknown command", []string{"ofer"}, "", 2, "unknown command"},
-		{"no camera here", append([]string{"offer", "--source", "camera:nope"}, loopback...), "", 1, "no camera found"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, binPath, tc.args...)
-			cmd.Dir = t.TempDir()
-			cmd.Stdin = strings.NewReader(tc.stdin)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			err := cmd.Run()
-			code := 0
-			if ee, ok := err.(*exec.ExitError); ok {
-				code = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if code != tc.wantCode {
-				t.Fatalf("exit code %d; want %d\n%s", code, tc.wantCode, stderr.String())
-			}
-			var errLines []string
-			for _, l := range strings.Split(stderr.String(), "\n") {
-				if strings.HasPrefix(l, "p2pcam: ") && !strings.HasPrefix(l, "p2pcam: hint: ") {
-					errLines = append(errLines, l)
-				}
-				if strings.Contains(l, "goroutine ") || strings.Contains(l, "panic") {
-					t.Fatalf("stack trace on stderr:\n%s", stderr.String())
-				}
-			}
-			if len(errLines) != 1 || !strings.Contains(errLines[0], tc.wantErr) {
-				t.Fatalf("want exactly one error line containing %q, got:\n%s", tc.wantErr, stderr.String())
-			}
-		})
-	}
-}
-
-func TestHelpTeaches(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"offer", "--help"}, {"answer", "--help"}, {"devices", "--help"}} {
-		out, err := exec.Command(binPath, args...).Output()
-		if err != nil {
-			t.Fatalf("%v: %v", args, err)
-		}
-		if !strings.Contains(string(out), "Usage:") || !strings.Contains(string(out), "p2pcam") {
-			t.Fatalf("%v: help has no usage:\n%s", args, out)
-		}
-	}
-	out, err := exec.Command(binPath, "version").Output()
-	if err != nil || !strings.HasPrefix(string(out), "p2pcam ") {
-		t.Fatalf("version: %q, %v", out, err)
-	}
-	out, err = exec.Command(binPath, "completion", "bash").Output()
-	if err != nil || !bytes.Contains(out, []byte("p2pcam")) {
-		t.Fatalf("completion bash: %v", err)
+	// With video on stdout, the answer blob goes to stderr (call reads it
+	// there: the blob exchange itself is under test).
+	offer, answer := call(t, ctx, callSpec{
+		offerArgs:      append([]string{"offer", "--source", "test", "--width", "320", "--height", "240", "--duration", "2s"}, loopback...),
+		answerArgs:     append([]string{"answer", "-o", "-"}, loopback...),
+		answerToStdout: true,
+	})
+	waitOK(ctx, offer, answer)
+	got := testutil.ProbeData(t, answer.stdout.Bytes())
+	if got.Codec != "vp8" || got.Width != 320 || got.Height != 240 || got.Frames < 40 {
+		t.Fatalf("piped video = %s %dx%d %d frames", got.Codec, got.Width, got.Height, got.Frames)
 	}
 }
 

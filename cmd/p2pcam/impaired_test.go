@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
 // netPair is two network namespaces joined by a veth pair, on a
@@ -64,6 +66,11 @@ func newNetPair(t *testing.T) *netPair {
 	return n
 }
 
+// in returns a callSpec wrapper that runs a command line in namespace ns.
+func (n *netPair) in(ns string) func(argv []string) []string {
+	return func(argv []string) []string { return append([]string{"ip", "netns", "exec", ns}, argv...) }
+}
+
 // statsLine is the part of a --stats line these tests read.
 type statsLine struct {
 	T         float64 `json:"t"`
@@ -102,7 +109,7 @@ func TestCongestionControlUnderRateCap(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes 16 s")
 	}
-	needFFmpeg(t)
+	testutil.NeedFFmpeg(t)
 	n := newNetPair(t)
 	if out, err := exec.Command("ip", "netns", "exec", n.a, "tc", "qdisc", "add", "dev", n.devA, "root",
 		"tbf", "rate", "1mbit", "burst", "32kbit", "latency", "400ms").CombinedOutput(); err != nil {
@@ -112,19 +119,14 @@ func TestCongestionControlUnderRateCap(t *testing.T) {
 	defer cancel()
 	dir := t.TempDir()
 	offerStats, answerStats := filepath.Join(dir, "offer.jsonl"), filepath.Join(dir, "answer.jsonl")
-	offer := startArgv(t, ctx, "offer", false, []string{"ip", "netns", "exec", n.a, binPath, "offer", "--source", "test",
-		"--width", "640", "--height", "480", "--bitrate", "2.5M", "--duration", "14s",
-		"--ice-server", "none", "--interface", n.devA, "--stats", offerStats})
-	answer := startArgv(t, ctx, "answer", false, []string{"ip", "netns", "exec", n.b, binPath, "answer", "--measure",
-		"-o", filepath.Join(dir, "capped.webm"), "--ice-server", "none", "--interface", n.devB, "--stats", answerStats})
-	answer.paste(offer.blob(ctx))
-	offer.paste(answer.blob(ctx))
-	if code := offer.wait(ctx); code != 0 {
-		t.Fatalf("offer exited %d\n%s", code, offer.errText())
-	}
-	if code := answer.wait(ctx); code != 0 {
-		t.Fatalf("answer exited %d\n%s", code, answer.errText())
-	}
+	offer, answer := call(t, ctx, callSpec{
+		offerArgs: []string{"offer", "--source", "test", "--width", "640", "--height", "480", "--bitrate", "2.5M", "--duration", "14s",
+			"--ice-server", "none", "--interface", n.devA, "--stats", offerStats},
+		answerArgs: []string{"answer", "--measure", "-o", filepath.Join(dir, "capped.webm"),
+			"--ice-server", "none", "--interface", n.devB, "--stats", answerStats},
+		offerIn: n.in(n.a), answerIn: n.in(n.b),
+	})
+	waitOK(ctx, offer, answer)
 	sent, recv := readStats(t, offerStats), readStats(t, answerStats)
 	// GCC probes: once settled it oscillates around the capacity, now and
 	// then well above it for a moment, then backs off. Judge the median,
@@ -173,7 +175,7 @@ func TestCongestionControlUnderRateCap(t *testing.T) {
 		t.Errorf("median p95 latency after 8 s is %.0f ms under the cap; the queue is not being drained", med)
 	}
 	t.Logf("p95 glass-to-glass latency each second after 8 s: %v ms", p95s)
-	decodesCleanly(t, filepath.Join(dir, "capped.webm"))
+	testutil.DecodesCleanly(t, filepath.Join(dir, "capped.webm"))
 }
 
 // TestNACKRepairsLoss drops 3% of the packets arriving at the receiver
@@ -183,7 +185,7 @@ func TestNACKRepairsLoss(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes 8 s")
 	}
-	needFFmpeg(t)
+	testutil.NeedFFmpeg(t)
 	if _, err := exec.LookPath("nft"); err != nil {
 		t.Skip("needs nft (apt-get install -y nftables)")
 	}
@@ -203,18 +205,14 @@ func TestNACKRepairsLoss(t *testing.T) {
 	defer cancel()
 	dir := t.TempDir()
 	answerStats := filepath.Join(dir, "answer.jsonl")
-	offer := startArgv(t, ctx, "offer", false, []string{"ip", "netns", "exec", n.a, binPath, "offer", "--source", "test",
-		"--width", "640", "--height", "480", "--bitrate", "1M", "--duration", "8s", "--ice-server", "none", "--interface", n.devA})
-	answer := startArgv(t, ctx, "answer", false, []string{"ip", "netns", "exec", n.b, binPath, "answer",
-		"-o", filepath.Join(dir, "lossy.webm"), "--ice-server", "none", "--interface", n.devB, "--stats", answerStats})
-	answer.paste(offer.blob(ctx))
-	offer.paste(answer.blob(ctx))
-	if code := offer.wait(ctx); code != 0 {
-		t.Fatalf("offer exited %d\n%s", code, offer.errText())
-	}
-	if code := answer.wait(ctx); code != 0 {
-		t.Fatalf("answer exited %d\n%s", code, answer.errText())
-	}
+	offer, answer := call(t, ctx, callSpec{
+		offerArgs: []string{"offer", "--source", "test", "--width", "640", "--height", "480", "--bitrate", "1M", "--duration", "8s",
+			"--ice-server", "none", "--interface", n.devA},
+		answerArgs: []string{"answer", "-o", filepath.Join(dir, "lossy.webm"),
+			"--ice-server", "none", "--interface", n.devB, "--stats", answerStats},
+		offerIn: n.in(n.a), answerIn: n.in(n.b),
+	})
+	waitOK(ctx, offer, answer)
 	stats := readStats(t, answerStats)
 	final := stats[len(stats)-1]
 	if !final.Final {
@@ -241,5 +239,5 @@ func TestNACKRepairsLoss(t *testing.T) {
 	if frames.Recv < 200 {
 		t.Errorf("only %d of about 240 frames arrived: NACK did not repair the losses", frames.Recv)
 	}
-	decodesCleanly(t, filepath.Join(dir, "lossy.webm"))
+	testutil.DecodesCleanly(t, filepath.Join(dir, "lossy.webm"))
 }

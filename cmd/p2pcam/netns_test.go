@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/p2pcam/p2pcam/internal/nettest"
+	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
 func newNetnsLab(t *testing.T, nat nettest.NAT) *nettest.Lab {
@@ -75,11 +76,11 @@ func waitConnected(ctx context.Context, p *proc) (kind, line string) {
 // drops some), every one decodable.
 func judgeRecording(t *testing.T, path string) {
 	t.Helper()
-	codec, w, h, frames := probe(t, path)
-	if codec != "vp8" || w != 320 || h != 240 || frames < 30 || frames > 75 {
-		t.Fatalf("recording %s: %s %dx%d, %d frames; want vp8 320x240, 30 to 75 frames", filepath.Base(path), codec, w, h, frames)
+	got := testutil.Probe(t, path)
+	if got.Codec != "vp8" || got.Width != 320 || got.Height != 240 || got.Frames < 30 || got.Frames > 75 {
+		t.Fatalf("recording %s: %s %dx%d, %d frames; want vp8 320x240, 30 to 75 frames", filepath.Base(path), got.Codec, got.Width, got.Height, got.Frames)
 	}
-	decodesCleanly(t, path)
+	testutil.DecodesCleanly(t, path)
 }
 
 // TestICEThroughNATs calls from a host behind one NAT to a host behind
@@ -90,7 +91,7 @@ func TestICEThroughNATs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a network of namespaces per case and waits for a timeout")
 	}
-	needFFmpeg(t)
+	testutil.NeedFFmpeg(t)
 	t.Parallel()
 	const user, pass = "p2pcam", "secret"
 	server := fmt.Sprintf("%s:%d", nettest.ServerIP, nettest.ServerPort)
@@ -118,21 +119,22 @@ func TestICEThroughNATs(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			recording := filepath.Join(t.TempDir(), "nat.webm")
-			offerArgs := []string{binPath, "offer", "--source", "test", "--width", "320", "--height", "240",
+			offerArgs := []string{"offer", "--source", "test", "--width", "320", "--height", "240",
 				"--duration", "2s", "--ice-server", tc.ice}
-			answerArgs := []string{binPath, "answer", "-o", recording, "--ice-server", tc.ice}
+			answerArgs := []string{"answer", "-o", recording, "--ice-server", tc.ice}
 			if tc.wantPair == "" {
 				// The answer cannot tell an unused answer from a missing
 				// path; keep its wait short so that it ends too.
 				offerArgs = append(offerArgs, "--connect-timeout", "8s")
 				answerArgs = append(answerArgs, "--connect-timeout", "8s", "--paste-timeout", "4s")
 			}
-			offer := startArgv(t, ctx, "offer", false, l.Argv(nettest.HostA, offerArgs...))
-			answer := startArgv(t, ctx, "answer", false, l.Argv(nettest.HostB, answerArgs...))
-			answer.paste(offer.blob(ctx))
-			blob := answer.blob(ctx)
-			pasted := time.Now()
-			offer.paste(blob)
+			var pasted time.Time
+			offer, answer := call(t, ctx, callSpec{
+				offerArgs: offerArgs, answerArgs: answerArgs,
+				offerIn:         func(argv []string) []string { return l.Argv(nettest.HostA, argv...) },
+				answerIn:        func(argv []string) []string { return l.Argv(nettest.HostB, argv...) },
+				beforePasteBack: func(_, _ *proc, _ string) { pasted = time.Now() },
+			})
 
 			if tc.wantPair == "" {
 				if code := offer.wait(ctx); code != 1 {
@@ -159,12 +161,7 @@ func TestICEThroughNATs(t *testing.T) {
 			elapsed := time.Since(pasted)
 			_, al := waitConnected(ctx, answer)
 			t.Logf("offer %s, %s after the answer was pasted; answer %s", ol, elapsed.Round(10*time.Millisecond), al)
-			if code := offer.wait(ctx); code != 0 {
-				t.Fatalf("offer exited %d", code)
-			}
-			if code := answer.wait(ctx); code != 0 {
-				t.Fatalf("answer exited %d", code)
-			}
+			waitOK(ctx, offer, answer)
 			for _, p := range []*proc{offer, answer} {
 				if got, _ := pairKind(p); got != tc.wantPair {
 					t.Errorf("%s connected over %q; want %s", p.name, got, tc.wantPair)
@@ -187,40 +184,36 @@ func TestAnswerPastedBackLate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits 45 s for the late paste")
 	}
-	needFFmpeg(t)
+	testutil.NeedFFmpeg(t)
 	t.Parallel()
 	const delay = 45 * time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), delay+60*time.Second)
 	defer cancel()
-	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "test", "--width", "320", "--height", "240",
-		"--duration", "2s", "--connect-timeout", "10s"}, loopback...)...)
-	answer := start(t, ctx, "answer", false, append([]string{"answer", "-o", "late.webm", "--connect-timeout", "10s"}, loopback...)...)
-	answer.paste(offer.blob(ctx))
-	blob := answer.blob(ctx)
-	answer.waitFor(ctx, "waiting up to 5m0s")
-
-	// The person takes their time.
-	late := time.NewTimer(delay)
-	defer late.Stop()
-	select {
-	case <-late.C:
-	case <-ctx.Done():
-		t.Fatal("deadline before the paste")
-	}
-	t.Logf("while waiting, the offer said:\n%s\nand the answer said:\n%s", offer.errText(), answer.errText())
-	if m := errorLine.FindString(answer.errText()); m != "" {
-		t.Fatalf("the answering side gave up before the late paste: %s", m)
-	}
-	pasted := time.Now()
-	offer.paste(blob)
+	var pasted time.Time
+	offer, answer := call(t, ctx, callSpec{
+		offerArgs: append([]string{"offer", "--source", "test", "--width", "320", "--height", "240",
+			"--duration", "2s", "--connect-timeout", "10s"}, loopback...),
+		answerArgs: append([]string{"answer", "-o", "late.webm", "--connect-timeout", "10s"}, loopback...),
+		beforePasteBack: func(offer, answer *proc, _ string) {
+			answer.waitFor(ctx, "waiting up to 5m0s")
+			// The person takes their time.
+			late := time.NewTimer(delay)
+			defer late.Stop()
+			select {
+			case <-late.C:
+			case <-ctx.Done():
+				t.Fatal("deadline before the paste")
+			}
+			t.Logf("while waiting, the offer said:\n%s\nand the answer said:\n%s", offer.errText(), answer.errText())
+			if m := errorLine.FindString(answer.errText()); m != "" {
+				t.Fatalf("the answering side gave up before the late paste: %s", m)
+			}
+			pasted = time.Now()
+		},
+	})
 	_, line := waitConnected(ctx, offer)
 	t.Logf("offer %s, %s after the late paste", line, time.Since(pasted).Round(10*time.Millisecond))
-	if code := offer.wait(ctx); code != 0 {
-		t.Fatalf("offer exited %d", code)
-	}
-	if code := answer.wait(ctx); code != 0 {
-		t.Fatalf("answer exited %d", code)
-	}
+	waitOK(ctx, offer, answer)
 	for _, p := range []*proc{offer, answer} {
 		if got, _ := pairKind(p); got != "host/udp" {
 			t.Errorf("%s connected over %q; want host/udp on loopback", p.name, got)

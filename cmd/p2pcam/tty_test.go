@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
 // TestAnswerAtATerminal runs `p2pcam answer` on a real pseudo-terminal, as
@@ -21,7 +23,7 @@ import (
 // longer than one line) and the answer blob comes back on the terminal,
 // also offered to the clipboard through OSC 52.
 func TestAnswerAtATerminal(t *testing.T) {
-	needFFmpeg(t)
+	testutil.NeedFFmpeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "test", "--width", "320", "--height", "240",
@@ -120,7 +122,7 @@ func TestAnswerAtATerminal(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "tty.webm")); err != nil {
 		t.Fatal(err)
 	}
-	if codec, w, h, frames := probe(t, filepath.Join(dir, "tty.webm")); codec != "vp8" || w != 320 || h != 240 || frames < 30 {
-		t.Fatalf("recording: %s %dx%d %d frames", codec, w, h, frames)
+	if got := testutil.Probe(t, filepath.Join(dir, "tty.webm")); got.Codec != "vp8" || got.Width != 320 || got.Height != 240 || got.Frames < 30 {
+		t.Fatalf("recording: %s %dx%d %d frames", got.Codec, got.Width, got.Height, got.Frames)
 	}
 }

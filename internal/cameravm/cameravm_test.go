@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
 // TestCameraInVM runs scripts/camera-vm/run.sh, which boots a kernel with
@@ -22,11 +24,7 @@ func TestCameraInVM(t *testing.T) {
 	if os.Getenv("P2PCAM_CAMERA_VM") != "1" {
 		t.Skip("boots qemu with vivid's virtual camera (~1 min warm, ~2 min cold, root); set P2PCAM_CAMERA_VM=1 to run it (or make camera-test)")
 	}
-	for _, tool := range []string{"ffprobe", "ffmpeg"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed", tool)
-		}
-	}
+	testutil.NeedFFmpeg(t)
 	ctx := t.Context()
 	if dl, ok := t.Deadline(); ok {
 		var cancel context.CancelFunc
@@ -209,17 +207,10 @@ func checkIVF(t *testing.T, path string) IVFInfo {
 	if info.FourCC != "VP80" || info.Width != 640 || info.Height != 360 || info.KeyFrames < 1 {
 		t.Errorf("%s: %v, want 640x360 VP8 with a keyframe", path, info)
 	}
-	probe, err := exec.Command("ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
-		"-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "csv=p=0", path).Output()
-	if err != nil {
-		t.Fatalf("ffprobe %s: %v", path, err)
+	if got, want := testutil.Probe(t, path), (testutil.Probed{Codec: "vp8", Width: 640, Height: 360, Frames: info.Frames}); got != want {
+		t.Errorf("ffprobe %s: %+v, want %+v", path, got, want)
 	}
-	if got, want := strings.TrimSpace(string(probe)), "vp8,640,360,"+strconv.Itoa(info.Frames); got != want {
-		t.Errorf("ffprobe %s: %s, want %s", path, got, want)
-	}
-	if msg, err := exec.Command("ffmpeg", "-v", "error", "-i", path, "-f", "null", "-").CombinedOutput(); err != nil || len(msg) > 0 {
-		t.Errorf("ffmpeg decoding %s: %v %s", path, err, msg)
-	}
+	testutil.DecodesCleanly(t, path)
 	for _, n := range []int{0, info.Frames / 2} {
 		checkColorBars(t, path, n)
 	}
