@@ -58,10 +58,11 @@ func Main(ctx context.Context, args []string, s Streams) int {
 	verbosity := 0
 	e := &env{Streams: s, verbosity: &verbosity}
 	root := newRootCmd(e)
+	// cobra's own completion commands check their arguments untyped.
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
-		if c.Args != nil && c.Name() == "completion" {
-			c.Args = usageArgs(c.Args)
+		if c.Name() == "completion" {
+			typeArgs(c)
 		}
 	}
 	root.SetArgs(args)
@@ -108,6 +109,17 @@ func report(w io.Writer, err error, interrupted bool) int {
 func isUsage(err error) bool {
 	var ue usageError
 	return errors.As(err, &ue)
+}
+
+// typeArgs makes the argument checks of c and its subcommands return
+// usage errors.
+func typeArgs(c *cobra.Command) {
+	if c.Args != nil {
+		c.Args = usageArgs(c.Args)
+	}
+	for _, sub := range c.Commands() {
+		typeArgs(sub)
+	}
 }
 
 // usageArgs wraps a cobra argument validator so that what it refuses is a
