@@ -171,14 +171,7 @@ type Recorder struct {
 
 	asm *assembler
 
-	// Sequence numbers, extended to 64 bits, of the current SSRC.
-	ssrc       uint32
-	haveSeq    bool
-	firstSeq   int64
-	highestSeq int64
-	received   int64 // packets of this SSRC
-	lostBase   int64 // PacketsLost of earlier SSRCs
-	behind     int   // consecutive packets far behind highestSeq
+	seq sequence // sequence numbers and losses of the current SSRC
 
 	// Frame state.
 	waitKey bool      // drop delta frames until a keyframe
@@ -287,39 +280,33 @@ func (r *Recorder) WriteRTP(p *rtp.Packet) error {
 func (r *Recorder) push(p *rtp.Packet) (request bool) {
 	defer r.countPacket()
 
-	if r.haveSeq && p.SSRC != r.ssrc {
+	if r.seq.started && p.SSRC != r.seq.ssrc {
 		r.log.Info("record: new RTP source, waiting for a keyframe",
-			"old_ssrc", r.ssrc, "ssrc", p.SSRC)
+			"old_ssrc", r.seq.ssrc, "ssrc", p.SSRC)
 		request = r.resync()
 	}
-	if !r.haveSeq {
-		r.restart(p)
+	if !r.seq.started {
+		r.seq.restart(p.SSRC, p.SequenceNumber)
 	}
 
-	seq := r.highestSeq + int64(int16(p.SequenceNumber-uint16(r.highestSeq))) // #nosec G115: wraps on purpose
+	seq := r.seq.extend(p.SequenceNumber)
 	switch {
-	case seq > r.highestSeq+int64(r.maxLate):
+	case seq > r.seq.highest+int64(r.maxLate):
 		// A jump past the reorder window: a long outage or a restarted
 		// sender. The buffered frames cannot be completed any more.
-		r.log.Debug("record: sequence number jump", "from", r.highestSeq, "to", seq)
+		r.log.Debug("record: sequence number jump", "from", r.seq.highest, "to", seq)
 		request = r.resync() || request
-		r.restart(p)
-		seq = r.firstSeq
-	case seq < r.highestSeq-int64(r.maxLate):
+		r.seq.restart(p.SSRC, p.SequenceNumber)
+		seq = r.seq.first
+	case seq < r.seq.highest-int64(r.maxLate):
 		// Too late to use. Many in a row mean the sequence restarted
 		// behind us; a later packet then resynchronizes.
-		r.behind++
-		if r.behind >= 8 {
-			r.behind = 0
+		if r.seq.late() {
 			request = r.resync() || request
 		}
-		r.received++
 		return request
 	}
-	r.behind = 0
-	r.received++
-	r.highestSeq = max(r.highestSeq, seq)
-	r.firstSeq = min(r.firstSeq, seq)
+	r.seq.add(seq)
 
 	if len(p.Payload) == 0 {
 		// Padding only (RFC 3550 section 5.1): no media, but its
@@ -331,21 +318,9 @@ func (r *Recorder) push(p *rtp.Packet) (request bool) {
 	return r.drain(false) || request
 }
 
-// restart takes p as the first packet of a new sequence.
-func (r *Recorder) restart(p *rtp.Packet) {
-	r.ssrc = p.SSRC
-	r.haveSeq = true
-	r.firstSeq = int64(p.SequenceNumber)
-	r.highestSeq = r.firstSeq
-	r.received = 0
-}
-
 // countPacket updates the packet counters after push.
 func (r *Recorder) countPacket() {
-	lost := r.lostBase
-	if r.haveSeq {
-		lost += max(r.highestSeq-r.firstSeq+1-r.received, 0)
-	}
+	lost := r.seq.lost()
 	r.statsMu.Lock()
 	r.stats.PacketsReceived++
 	r.stats.PacketsLost = uint64(lost) // #nosec G115: non-negative
@@ -357,11 +332,8 @@ func (r *Recorder) countPacket() {
 // keyframe. The next packet starts a new sequence.
 func (r *Recorder) resync() (request bool) {
 	request = r.drain(true)
-	if r.haveSeq {
-		r.lostBase += max(r.highestSeq-r.firstSeq+1-r.received, 0)
-	}
+	r.seq.end()
 	r.asm.reset()
-	r.haveSeq = false
 	r.waitKey = true
 	if r.haveTS {
 		r.haveTS = false
