@@ -159,7 +159,6 @@ type Recorder struct {
 	log      *slog.Logger
 	reqKey   func()
 	onFrame  func([]byte, bool, uint32)
-	clock    int64
 	maxLate  uint16
 	maxDelay time.Duration
 	rtt      func() time.Duration
@@ -174,16 +173,10 @@ type Recorder struct {
 	seq sequence // sequence numbers and losses of the current SSRC
 
 	// Frame state.
-	waitKey bool      // drop delta frames until a keyframe
-	lastReq time.Time // last RequestKeyFrame
-	haveTS  bool
-	lastTS  uint32 // last frame's RTP timestamp
-	extTS   int64  // same, unwrapped
-	rebase  bool   // timestamps restart after an SSRC change
-	firstTS int64  // extTS of the first frame written
-	lastPTS int64  // RTP ticks from the first frame to the last one written
-	lastAt  time.Time
-	gaps    freezeDetector
+	waitKey bool           // drop delta frames until a keyframe
+	lastReq time.Time      // last RequestKeyFrame
+	times   timeline       // frame times from RTP timestamps
+	gaps    freezeDetector // Stats.Freezes
 
 	statsMu sync.Mutex
 	stats   Stats
@@ -211,7 +204,6 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 		log:      opts.Logger,
 		onFrame:  opts.OnFrame,
 		reqKey:   opts.RequestKeyFrame,
-		clock:    int64(opts.ClockRate),
 		maxLate:  opts.MaxLate,
 		maxDelay: opts.MaxDelay,
 		rtt:      opts.RTT,
@@ -221,8 +213,9 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
-	if r.clock == 0 {
-		r.clock = DefaultClockRate
+	r.times.clock = int64(opts.ClockRate)
+	if r.times.clock == 0 {
+		r.times.clock = DefaultClockRate
 	}
 	if r.maxLate == 0 {
 		r.maxLate = DefaultMaxLate
@@ -335,10 +328,7 @@ func (r *Recorder) resync() (request bool) {
 	r.seq.end()
 	r.asm.reset()
 	r.waitKey = true
-	if r.haveTS {
-		r.haveTS = false
-		r.rebase = true
-	}
+	r.times.newSource()
 	return request
 }
 
@@ -382,27 +372,16 @@ func (r *Recorder) frame(f *frame) (request bool) {
 		}
 	}
 
-	ts := r.unwrap(f.ts)
+	ts := r.times.unwrap(f.ts, r.mux != nil, r.now)
 	if r.mux == nil {
 		if err := r.start(width, height); err != nil {
 			r.out.fail(err)
 			return false
 		}
-		r.firstTS = ts
+		r.times.start(ts)
 	}
-	pts := ts - r.firstTS
-	// Keep time strictly increasing at the containers' millisecond
-	// resolution, whatever the sender does: frames sent in a burst can
-	// carry timestamps less than a millisecond apart, and players reject
-	// two frames at the same time.
-	if r.stats.FramesWritten > 0 && pts*1000/r.clock <= r.lastPTS*1000/r.clock {
-		pts = (r.lastPTS*1000/r.clock + 1) * r.clock / 1000
-		for pts*1000/r.clock <= r.lastPTS*1000/r.clock {
-			pts++
-		}
-	}
-	ms := pts * 1000 / r.clock
-	if err := r.mux.writeFrame(key, ms, f.data); err != nil {
+	pts := r.times.pts(ts)
+	if err := r.mux.writeFrame(key, r.times.ms(pts), f.data); err != nil {
 		r.out.fail(err)
 		return false
 	}
@@ -418,7 +397,7 @@ func (r *Recorder) frame(f *frame) (request bool) {
 	st := &r.stats
 	if st.FramesWritten == 0 {
 		st.FirstFrame = now
-	} else if d := r.ticks(pts - r.lastPTS); d > st.LongestFreeze {
+	} else if d := r.times.ticks(pts - r.times.lastPTS); d > st.LongestFreeze {
 		st.LongestFreeze = d
 	}
 	if freeze {
@@ -436,10 +415,9 @@ func (r *Recorder) frame(f *frame) (request bool) {
 		st.Width, st.Height = width, height
 	}
 	st.BytesWritten = n
-	st.Duration = r.ticks(pts)
+	st.Duration = r.times.ticks(pts)
 	r.statsMu.Unlock()
-	r.lastPTS = pts
-	r.lastAt = now
+	r.times.written(pts, now)
 	return false
 }
 
@@ -457,29 +435,6 @@ func (r *Recorder) start(width, height int) error {
 			"width", width, "height", height, "seekable", r.seeker != nil)
 	}
 	return err
-}
-
-// unwrap extends a frame's 32-bit RTP timestamp against the previous one.
-// After an SSRC change the new timestamps are unrelated to the old ones:
-// the next frame is placed after the last one by the wall-clock time that
-// passed.
-func (r *Recorder) unwrap(ts uint32) int64 {
-	switch {
-	case r.haveTS:
-		r.extTS += int64(int32(ts - r.lastTS)) // #nosec G115: wraps on purpose
-	case r.rebase && r.mux != nil:
-		gap := r.now().Sub(r.lastAt) * time.Duration(r.clock) / time.Second
-		r.extTS = r.firstTS + r.lastPTS + max(int64(gap), 1)
-		r.rebase = false
-	default:
-		r.extTS = int64(ts)
-	}
-	r.lastTS, r.haveTS = ts, true
-	return r.extTS
-}
-
-func (r *Recorder) ticks(t int64) time.Duration {
-	return time.Duration(t) * time.Second / time.Duration(r.clock)
 }
 
 // drop counts a frame not written and reports whether a keyframe request
