@@ -271,7 +271,7 @@ func decodeCompact(text string) (webrtc.SessionDescription, error) {
 	body := text[len(compactPrefix):]
 	for i := 0; i < len(body); i++ {
 		c := body[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+		if base64Alphabets(c)&urlAlphabet == 0 {
 			return none, fmt.Errorf("%w: character %q at position %d is not in a p2pcam blob", ErrMalformed, c, len(compactPrefix)+i)
 		}
 	}
