@@ -22,8 +22,8 @@ import (
 )
 
 const (
-	fixture320 = "testdata/testsrc2-320x240-30fps-3s.ivf"
-	fixture160 = "testdata/testsrc2-160x120-30fps-1s.ivf"
+	fixture320 = "../../testdata/testsrc2-320x240-30fps-3s.ivf"
+	fixture160 = "../../testdata/testsrc2-160x120-30fps-1s.ivf"
 )
 
 // readIVF returns the frames of an IVF file.
