@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/pion/webrtc/v4"
@@ -32,6 +30,7 @@ import (
 //	         final block whose last 4 bytes (LEN 0, NLEN 0xffff) are left
 //	         out
 //	...      values: the binary form of each new value, in marker order
+//	         (each kind's is in values.go)
 //	4 bytes  CRC-32 (IEEE, big endian) of everything before it
 //
 // A marker is one byte 0x10+k (the next new value of kind k, read from the
@@ -50,24 +49,6 @@ const (
 	maxKindCount = 256
 	// maxSDPSize bounds the decoded SDP and the inflated skeleton.
 	maxSDPSize = 4 * MaxBlobSize
-)
-
-// Value kinds. Their numbers are part of the format.
-const (
-	kindU32  = iota // decimal < 2^32, 4 bytes big endian
-	kindU64         // decimal < 2^64, uvarint
-	kindPort        // decimal < 2^16, 2 bytes big endian
-	kindAddr        // IPv4, IPv6 or <uuid>.local: tag byte + 4 or 16 bytes
-	kindICE         // 1-255 ice-chars [A-Za-z0-9+/]: length byte + 6 bits each
-	kindHex         // colon-separated upper-case hex bytes: length + bytes
-	kindUUID        // lower-case RFC 4122 text: 16 bytes
-	numKinds
-)
-
-const (
-	addrIPv4 = iota
-	addrIPv6
-	addrMDNS
 )
 
 var b64url = base64.RawURLEncoding
@@ -183,7 +164,7 @@ func (e *extractor) marker(kind int, tok string) ([]byte, bool) {
 	if len(e.seen[kind]) >= maxKindCount {
 		return nil, false
 	}
-	v, ok := encodeValue(kind, tok)
+	v, ok := kinds[kind].encode(tok)
 	if !ok {
 		return nil, false
 	}
@@ -284,244 +265,13 @@ func spans(line string) []span {
 	return out
 }
 
-const iceChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-
-// encodeValue returns the binary form of tok as kind, or false if tok is
-// not in the kind's canonical form.
-func encodeValue(kind int, tok string) ([]byte, bool) {
-	switch kind {
-	case kindU32, kindU64, kindPort:
-		if tok == "" || (tok[0] == '0' && len(tok) > 1) || tok[0] == '+' {
-			return nil, false
-		}
-		bits := map[int]int{kindU32: 32, kindU64: 64, kindPort: 16}[kind]
-		v, err := strconv.ParseUint(tok, 10, bits)
-		if err != nil {
-			return nil, false
-		}
-		switch kind {
-		case kindU32:
-			return binary.BigEndian.AppendUint32(nil, uint32(v)), true
-		case kindPort:
-			return binary.BigEndian.AppendUint16(nil, uint16(v)), true
-		}
-		return binary.AppendUvarint(nil, v), true
-	case kindAddr:
-		if host, ok := strings.CutSuffix(tok, ".local"); ok {
-			u, ok := parseUUID(host)
-			if !ok {
-				return nil, false
-			}
-			return append([]byte{addrMDNS}, u...), true
-		}
-		a, err := netip.ParseAddr(tok)
-		if err != nil || a.Zone() != "" || a.String() != tok {
-			return nil, false
-		}
-		if a.Is4() {
-			b := a.As4()
-			return append([]byte{addrIPv4}, b[:]...), true
-		}
-		b := a.As16()
-		return append([]byte{addrIPv6}, b[:]...), true
-	case kindICE:
-		if len(tok) == 0 || len(tok) > 255 {
-			return nil, false
-		}
-		out := []byte{byte(len(tok))}
-		var acc uint32
-		var n uint
-		for i := 0; i < len(tok); i++ {
-			c := strings.IndexByte(iceChars, tok[i])
-			if c < 0 {
-				return nil, false
-			}
-			acc = acc<<6 | uint32(c)
-			n += 6
-			for n >= 8 {
-				n -= 8
-				out = append(out, byte(acc>>n))
-			}
-		}
-		if n > 0 {
-			out = append(out, byte(acc<<(8-n)))
-		}
-		return out, true
-	case kindHex:
-		parts := strings.Split(tok, ":")
-		if len(parts) > 255 {
-			return nil, false
-		}
-		out := []byte{byte(len(parts))}
-		for _, p := range parts {
-			if len(p) != 2 || strings.ToUpper(p) != p {
-				return nil, false
-			}
-			v, err := strconv.ParseUint(p, 16, 8)
-			if err != nil {
-				return nil, false
-			}
-			out = append(out, byte(v))
-		}
-		return out, true
-	case kindUUID:
-		return parseUUID(tok)
-	}
-	return nil, false
-}
-
-// parseUUID returns the 16 bytes of a lower-case 8-4-4-4-12 UUID.
-func parseUUID(s string) ([]byte, bool) {
-	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return nil, false
-	}
-	out := make([]byte, 0, 16)
-	for i := 0; i < len(s); {
-		if s[i] == '-' {
-			i++
-			continue
-		}
-		hi, lo := unhex(s[i]), unhex(s[i+1])
-		if hi < 0 || lo < 0 {
-			return nil, false
-		}
-		out = append(out, byte(hi<<4|lo))
-		i += 2
-	}
-	return out, len(out) == 16
-}
-
-func unhex(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'a' && c <= 'f':
-		return int(c-'a') + 10
-	}
-	return -1
-}
-
-func formatUUID(b []byte) string {
-	const digits = "0123456789abcdef"
-	var sb strings.Builder
-	for i, v := range b {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			sb.WriteByte('-')
-		}
-		sb.WriteByte(digits[v>>4])
-		sb.WriteByte(digits[v&15])
-	}
-	return sb.String()
-}
-
-// errShort is the internal error for a values stream that ends early.
-var errShort = errors.New("values end early")
-
-// decodeValue reads one value of kind from r and renders it as text.
-func decodeValue(kind int, r *bytes.Reader) (string, error) {
-	take := func(n int) ([]byte, error) {
-		if r.Len() < n {
-			return nil, errShort
-		}
-		b := make([]byte, n)
-		_, _ = r.Read(b)
-		return b, nil
-	}
-	switch kind {
-	case kindU32:
-		b, err := take(4)
-		if err != nil {
-			return "", err
-		}
-		return strconv.FormatUint(uint64(binary.BigEndian.Uint32(b)), 10), nil
-	case kindPort:
-		b, err := take(2)
-		if err != nil {
-			return "", err
-		}
-		return strconv.FormatUint(uint64(binary.BigEndian.Uint16(b)), 10), nil
-	case kindU64:
-		v, err := binary.ReadUvarint(r)
-		if err != nil {
-			return "", errShort
-		}
-		return strconv.FormatUint(v, 10), nil
-	case kindAddr:
-		tag, err := r.ReadByte()
-		if err != nil {
-			return "", errShort
-		}
-		switch tag {
-		case addrIPv4:
-			b, err := take(4)
-			if err != nil {
-				return "", err
-			}
-			return netip.AddrFrom4([4]byte(b)).String(), nil
-		case addrIPv6:
-			b, err := take(16)
-			if err != nil {
-				return "", err
-			}
-			return netip.AddrFrom16([16]byte(b)).String(), nil
-		case addrMDNS:
-			b, err := take(16)
-			if err != nil {
-				return "", err
-			}
-			return formatUUID(b) + ".local", nil
-		}
-		return "", fmt.Errorf("unknown address tag %d", tag)
-	case kindICE:
-		n, err := r.ReadByte()
-		if err != nil || n == 0 {
-			return "", errShort
-		}
-		b, err := take((int(n)*6 + 7) / 8)
-		if err != nil {
-			return "", err
-		}
-		out := make([]byte, n)
-		for i := range out {
-			bit := i * 6
-			v := uint16(b[bit/8]) << 8
-			if bit/8+1 < len(b) {
-				v |= uint16(b[bit/8+1])
-			}
-			out[i] = iceChars[(v>>(10-bit%8))&63]
-		}
-		return string(out), nil
-	case kindHex:
-		n, err := r.ReadByte()
-		if err != nil {
-			return "", errShort
-		}
-		b, err := take(int(n))
-		if err != nil {
-			return "", err
-		}
-		parts := make([]string, len(b))
-		for i, v := range b {
-			parts[i] = fmt.Sprintf("%02X", v)
-		}
-		return strings.Join(parts, ":"), nil
-	case kindUUID:
-		b, err := take(16)
-		if err != nil {
-			return "", err
-		}
-		return formatUUID(b), nil
-	}
-	return "", fmt.Errorf("unknown value kind %d", kind)
-}
-
 // decodeCompact parses a cleaned compact blob.
 func decodeCompact(text string) (webrtc.SessionDescription, error) {
 	var none webrtc.SessionDescription
 	body := text[len(compactPrefix):]
 	for i := 0; i < len(body); i++ {
 		c := body[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+		if base64Alphabets(c)&urlAlphabet == 0 {
 			return none, fmt.Errorf("%w: character %q at position %d is not in a p2pcam blob", ErrMalformed, c, len(compactPrefix)+i)
 		}
 	}
@@ -604,7 +354,7 @@ func parseCompact(p []byte) (webrtc.SessionDescription, error) {
 			if len(seen[k]) >= maxKindCount {
 				return none, errors.New("too many values")
 			}
-			v, err := decodeValue(k, r)
+			v, err := kinds[k].decode(r)
 			if err != nil {
 				return none, err
 			}

@@ -196,14 +196,11 @@ func decodePion(text string) (webrtc.SessionDescription, error) {
 	body := strings.TrimRight(text, "=")
 	url := false
 	for i := 0; i < len(body); i++ {
-		c := body[i]
-		switch {
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		case c == '+' || c == '/':
-		case c == '-' || c == '_':
-			url = true
-		default:
+		switch c := body[i]; base64Alphabets(c) {
+		case 0:
 			return none, fmt.Errorf("%w: invalid base64: character %q at position %d", ErrMalformed, c, i)
+		case urlAlphabet:
+			url = true
 		}
 	}
 	enc := base64.RawStdEncoding
@@ -224,6 +221,28 @@ func decodePion(text string) (webrtc.SessionDescription, error) {
 		return none, &TruncatedError{Len: len(text), Format: FormatPion}
 	}
 	return sd, err
+}
+
+// alphabets is a set of base64 alphabets (RFC 4648).
+type alphabets uint8
+
+const (
+	stdAlphabet alphabets = 1 << iota // section 4: A-Z a-z 0-9 + /
+	urlAlphabet                       // section 5: A-Z a-z 0-9 - _
+)
+
+// base64Alphabets returns the base64 alphabets that hold c; 0 if none.
+// It is the one place package signal knows which characters base64 uses.
+func base64Alphabets(c byte) alphabets {
+	switch {
+	case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		return stdAlphabet | urlAlphabet
+	case c == '+' || c == '/':
+		return stdAlphabet
+	case c == '-' || c == '_':
+		return urlAlphabet
+	}
+	return 0
 }
 
 // decodeJSON parses a JSON session description; n is the blob length for

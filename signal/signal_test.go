@@ -322,3 +322,24 @@ func TestVerificationCode(t *testing.T) {
 		t.Errorf("no fingerprint: got %v, want ErrNoFingerprint", err)
 	}
 }
+
+func TestBase64Alphabets(t *testing.T) {
+	for i := range 256 {
+		c := byte(i)
+		want := alphabets(0)
+		if strings.IndexByte(stdChars, c) >= 0 {
+			want |= stdAlphabet
+		}
+		if strings.IndexByte(urlChars, c) >= 0 {
+			want |= urlAlphabet
+		}
+		if got := base64Alphabets(c); got != want {
+			t.Errorf("base64Alphabets(%q) = %b; want %b", c, got, want)
+		}
+	}
+}
+
+const (
+	stdChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	urlChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+)

@@ -8,10 +8,11 @@ import (
 	"testing"
 )
 
-// testdata/testsrc-64x48-5f.ivf: see testdata/README.md.
+// readFixture returns the module's testdata/testsrc-64x48-5f.ivf; the
+// README there says how it was made.
 func readFixture(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile("testdata/testsrc-64x48-5f.ivf")
+	b, err := os.ReadFile("../../testdata/testsrc-64x48-5f.ivf")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +93,7 @@ func TestReadIVFWholeFileFigures(t *testing.T) {
 }
 
 func FuzzReadIVF(f *testing.F) {
-	b, err := os.ReadFile("testdata/testsrc-64x48-5f.ivf")
+	b, err := os.ReadFile("../../testdata/testsrc-64x48-5f.ivf")
 	if err != nil {
 		f.Fatal(err)
 	}

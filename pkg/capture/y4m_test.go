@@ -51,7 +51,7 @@ func TestParseY4MHeader(t *testing.T) {
 }
 
 func TestY4MSourceLoopsAndMatchesFFmpeg(t *testing.T) {
-	const path = "testdata/small.y4m"
+	const path = "../../testdata/small.y4m"
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

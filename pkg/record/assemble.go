@@ -100,6 +100,29 @@ func newAssembler(maxLate uint16, wait func() time.Duration) *assembler {
 	}
 }
 
+// nackInterval is how often the receiver's NACK generator asks for missing
+// packets; pkg/peer configures the same.
+const nackInterval = 20 * time.Millisecond
+
+// minWait is the least time a missing packet is waited for when the RTT
+// is known.
+const minWait = 120 * time.Millisecond
+
+// waitFor is how long a Recorder waits for a missing packet given
+// the round-trip time rtt and Options.MaxDelay: a NACK goes out within
+// the generator's 20 ms interval, the retransmission needs a round trip
+// and a second try another, and 30 ms cover scheduling; so 2×rtt + 50 ms,
+// but never less than 120 ms (on a busy machine a sender answers NACKs
+// that slowly even over loopback, and giving up costs a keyframe round
+// trip anyway) and never more than maxDelay. An rtt <= 0 (unknown) gives
+// maxDelay. For example rtt 10 ms gives 120 ms, rtt 100 ms gives 250 ms.
+func waitFor(rtt, maxDelay time.Duration) time.Duration {
+	if rtt <= 0 {
+		return maxDelay
+	}
+	return min(maxDelay, max(minWait, 2*rtt+nackInterval+30*time.Millisecond))
+}
+
 // reset forgets everything, keeping the ring and buffers, as after a
 // change of SSRC.
 func (a *assembler) reset() {

@@ -15,63 +15,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/pion/rtp"
 )
 
-// Format is a container for the recorded video.
-type Format int
-
-const (
-	// FormatWebM is Matroska/WebM, the zero value. It plays from a pipe
-	// (`p2pcam answer -o - | ffplay -`) and from a file, where it is also
-	// seekable once the Recorder is closed.
-	FormatWebM Format = iota
-	// FormatIVF is the bare VP8 frame container of libvpx.
-	FormatIVF
-)
-
-// String returns "webm", "ivf" or "Format(n)".
-func (f Format) String() string {
-	switch f {
-	case FormatWebM:
-		return "webm"
-	case FormatIVF:
-		return "ivf"
-	default:
-		return fmt.Sprintf("Format(%d)", int(f))
-	}
-}
-
-var (
-	// ErrUnsupportedFormat is returned by FormatForPath for an extension
-	// other than .webm or .ivf, and by New for an unknown Format.
-	ErrUnsupportedFormat = errors.New("unsupported output format")
-	// ErrClosed is returned by WriteRTP after Close.
-	ErrClosed = errors.New("recorder closed")
-)
-
-// FormatForPath picks the format from path's extension, ignoring case:
-// ".webm" or ".ivf". Any other extension, or none, gives an error wrapping
-// ErrUnsupportedFormat that names the supported ones. The stdout path "-"
-// has no extension either: the caller chooses the format for it (WebM is
-// the usual choice for a pipe).
-func FormatForPath(path string) (Format, error) {
-	switch ext := strings.ToLower(filepath.Ext(path)); ext {
-	case ".webm":
-		return FormatWebM, nil
-	case ".ivf":
-		return FormatIVF, nil
-	case "":
-		return 0, fmt.Errorf("%w: %q has no extension; use .webm or .ivf", ErrUnsupportedFormat, path)
-	default:
-		return 0, fmt.Errorf("%w: %q; use .webm or .ivf", ErrUnsupportedFormat, ext)
-	}
-}
+// ErrClosed is returned by WriteRTP after Close.
+var ErrClosed = errors.New("recorder closed")
 
 // Defaults used for zero fields of Options.
 const (
@@ -121,29 +72,6 @@ type Options struct {
 	// holding later frames back for a repair that cannot come). Without
 	// RTT, or while it returns 0, the wait is MaxDelay.
 	RTT func() time.Duration
-}
-
-// nackInterval is how often the receiver's NACK generator asks for missing
-// packets; pkg/peer configures the same.
-const nackInterval = 20 * time.Millisecond
-
-// minWait is the least time a missing packet is waited for when the RTT
-// is known.
-const minWait = 120 * time.Millisecond
-
-// waitFor is how long a Recorder waits for a missing packet given
-// the round-trip time rtt and Options.MaxDelay: a NACK goes out within
-// the generator's 20 ms interval, the retransmission needs a round trip
-// and a second try another, and 30 ms cover scheduling; so 2×rtt + 50 ms,
-// but never less than 120 ms (on a busy machine a sender answers NACKs
-// that slowly even over loopback, and giving up costs a keyframe round
-// trip anyway) and never more than maxDelay. An rtt <= 0 (unknown) gives
-// maxDelay. For example rtt 10 ms gives 120 ms, rtt 100 ms gives 250 ms.
-func waitFor(rtt, maxDelay time.Duration) time.Duration {
-	if rtt <= 0 {
-		return maxDelay
-	}
-	return min(maxDelay, max(minWait, 2*rtt+nackInterval+30*time.Millisecond))
 }
 
 // Stats are a Recorder's counters since New.
@@ -208,7 +136,6 @@ type Recorder struct {
 	log      *slog.Logger
 	reqKey   func()
 	onFrame  func([]byte, bool, uint32)
-	clock    int64
 	maxLate  uint16
 	maxDelay time.Duration
 	rtt      func() time.Duration
@@ -220,26 +147,13 @@ type Recorder struct {
 
 	asm *assembler
 
-	// Sequence numbers, extended to 64 bits, of the current SSRC.
-	ssrc       uint32
-	haveSeq    bool
-	firstSeq   int64
-	highestSeq int64
-	received   int64 // packets of this SSRC
-	lostBase   int64 // PacketsLost of earlier SSRCs
-	behind     int   // consecutive packets far behind highestSeq
+	seq sequence // sequence numbers and losses of the current SSRC
 
 	// Frame state.
-	waitKey bool      // drop delta frames until a keyframe
-	lastReq time.Time // last RequestKeyFrame
-	haveTS  bool
-	lastTS  uint32 // last frame's RTP timestamp
-	extTS   int64  // same, unwrapped
-	rebase  bool   // timestamps restart after an SSRC change
-	firstTS int64  // extTS of the first frame written
-	lastPTS int64  // RTP ticks from the first frame to the last one written
-	lastAt  time.Time
-	gaps    freezeDetector
+	waitKey bool           // drop delta frames until a keyframe
+	lastReq time.Time      // last RequestKeyFrame
+	times   timeline       // frame times from RTP timestamps
+	gaps    freezeDetector // Stats.Freezes
 
 	statsMu sync.Mutex
 	stats   Stats
@@ -267,7 +181,6 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 		log:      opts.Logger,
 		onFrame:  opts.OnFrame,
 		reqKey:   opts.RequestKeyFrame,
-		clock:    int64(opts.ClockRate),
 		maxLate:  opts.MaxLate,
 		maxDelay: opts.MaxDelay,
 		rtt:      opts.RTT,
@@ -277,8 +190,9 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
-	if r.clock == 0 {
-		r.clock = DefaultClockRate
+	r.times.clock = int64(opts.ClockRate)
+	if r.times.clock == 0 {
+		r.times.clock = DefaultClockRate
 	}
 	if r.maxLate == 0 {
 		r.maxLate = DefaultMaxLate
@@ -336,39 +250,33 @@ func (r *Recorder) WriteRTP(p *rtp.Packet) error {
 func (r *Recorder) push(p *rtp.Packet) (request bool) {
 	defer r.countPacket()
 
-	if r.haveSeq && p.SSRC != r.ssrc {
+	if r.seq.started && p.SSRC != r.seq.ssrc {
 		r.log.Info("record: new RTP source, waiting for a keyframe",
-			"old_ssrc", r.ssrc, "ssrc", p.SSRC)
+			"old_ssrc", r.seq.ssrc, "ssrc", p.SSRC)
 		request = r.resync()
 	}
-	if !r.haveSeq {
-		r.restart(p)
+	if !r.seq.started {
+		r.seq.restart(p.SSRC, p.SequenceNumber)
 	}
 
-	seq := r.highestSeq + int64(int16(p.SequenceNumber-uint16(r.highestSeq))) // #nosec G115: wraps on purpose
+	seq := r.seq.extend(p.SequenceNumber)
 	switch {
-	case seq > r.highestSeq+int64(r.maxLate):
+	case seq > r.seq.highest+int64(r.maxLate):
 		// A jump past the reorder window: a long outage or a restarted
 		// sender. The buffered frames cannot be completed any more.
-		r.log.Debug("record: sequence number jump", "from", r.highestSeq, "to", seq)
+		r.log.Debug("record: sequence number jump", "from", r.seq.highest, "to", seq)
 		request = r.resync() || request
-		r.restart(p)
-		seq = r.firstSeq
-	case seq < r.highestSeq-int64(r.maxLate):
+		r.seq.restart(p.SSRC, p.SequenceNumber)
+		seq = r.seq.first
+	case seq < r.seq.highest-int64(r.maxLate):
 		// Too late to use. Many in a row mean the sequence restarted
 		// behind us; a later packet then resynchronizes.
-		r.behind++
-		if r.behind >= 8 {
-			r.behind = 0
+		if r.seq.late() {
 			request = r.resync() || request
 		}
-		r.received++
 		return request
 	}
-	r.behind = 0
-	r.received++
-	r.highestSeq = max(r.highestSeq, seq)
-	r.firstSeq = min(r.firstSeq, seq)
+	r.seq.add(seq)
 
 	if len(p.Payload) == 0 {
 		// Padding only (RFC 3550 section 5.1): no media, but its
@@ -380,21 +288,9 @@ func (r *Recorder) push(p *rtp.Packet) (request bool) {
 	return r.drain(false) || request
 }
 
-// restart takes p as the first packet of a new sequence.
-func (r *Recorder) restart(p *rtp.Packet) {
-	r.ssrc = p.SSRC
-	r.haveSeq = true
-	r.firstSeq = int64(p.SequenceNumber)
-	r.highestSeq = r.firstSeq
-	r.received = 0
-}
-
 // countPacket updates the packet counters after push.
 func (r *Recorder) countPacket() {
-	lost := r.lostBase
-	if r.haveSeq {
-		lost += max(r.highestSeq-r.firstSeq+1-r.received, 0)
-	}
+	lost := r.seq.lost()
 	r.statsMu.Lock()
 	r.stats.PacketsReceived++
 	r.stats.PacketsLost = uint64(lost) // #nosec G115: non-negative
@@ -406,16 +302,10 @@ func (r *Recorder) countPacket() {
 // keyframe. The next packet starts a new sequence.
 func (r *Recorder) resync() (request bool) {
 	request = r.drain(true)
-	if r.haveSeq {
-		r.lostBase += max(r.highestSeq-r.firstSeq+1-r.received, 0)
-	}
+	r.seq.end()
 	r.asm.reset()
-	r.haveSeq = false
 	r.waitKey = true
-	if r.haveTS {
-		r.haveTS = false
-		r.rebase = true
-	}
+	r.times.newSource()
 	return request
 }
 
@@ -459,27 +349,16 @@ func (r *Recorder) frame(f *frame) (request bool) {
 		}
 	}
 
-	ts := r.unwrap(f.ts)
+	ts := r.times.unwrap(f.ts, r.mux != nil, r.now)
 	if r.mux == nil {
 		if err := r.start(width, height); err != nil {
 			r.out.fail(err)
 			return false
 		}
-		r.firstTS = ts
+		r.times.start(ts)
 	}
-	pts := ts - r.firstTS
-	// Keep time strictly increasing at the containers' millisecond
-	// resolution, whatever the sender does: frames sent in a burst can
-	// carry timestamps less than a millisecond apart, and players reject
-	// two frames at the same time.
-	if r.stats.FramesWritten > 0 && pts*1000/r.clock <= r.lastPTS*1000/r.clock {
-		pts = (r.lastPTS*1000/r.clock + 1) * r.clock / 1000
-		for pts*1000/r.clock <= r.lastPTS*1000/r.clock {
-			pts++
-		}
-	}
-	ms := pts * 1000 / r.clock
-	if err := r.mux.writeFrame(key, ms, f.data); err != nil {
+	pts := r.times.pts(ts)
+	if err := r.mux.writeFrame(key, r.times.ms(pts), f.data); err != nil {
 		r.out.fail(err)
 		return false
 	}
@@ -495,7 +374,7 @@ func (r *Recorder) frame(f *frame) (request bool) {
 	st := &r.stats
 	if st.FramesWritten == 0 {
 		st.FirstFrame = now
-	} else if d := r.ticks(pts - r.lastPTS); d > st.LongestFreeze {
+	} else if d := r.times.ticks(pts - r.times.lastPTS); d > st.LongestFreeze {
 		st.LongestFreeze = d
 	}
 	if freeze {
@@ -513,10 +392,9 @@ func (r *Recorder) frame(f *frame) (request bool) {
 		st.Width, st.Height = width, height
 	}
 	st.BytesWritten = n
-	st.Duration = r.ticks(pts)
+	st.Duration = r.times.ticks(pts)
 	r.statsMu.Unlock()
-	r.lastPTS = pts
-	r.lastAt = now
+	r.times.written(pts, now)
 	return false
 }
 
@@ -534,29 +412,6 @@ func (r *Recorder) start(width, height int) error {
 			"width", width, "height", height, "seekable", r.seeker != nil)
 	}
 	return err
-}
-
-// unwrap extends a frame's 32-bit RTP timestamp against the previous one.
-// After an SSRC change the new timestamps are unrelated to the old ones:
-// the next frame is placed after the last one by the wall-clock time that
-// passed.
-func (r *Recorder) unwrap(ts uint32) int64 {
-	switch {
-	case r.haveTS:
-		r.extTS += int64(int32(ts - r.lastTS)) // #nosec G115: wraps on purpose
-	case r.rebase && r.mux != nil:
-		gap := r.now().Sub(r.lastAt) * time.Duration(r.clock) / time.Second
-		r.extTS = r.firstTS + r.lastPTS + max(int64(gap), 1)
-		r.rebase = false
-	default:
-		r.extTS = int64(ts)
-	}
-	r.lastTS, r.haveTS = ts, true
-	return r.extTS
-}
-
-func (r *Recorder) ticks(t int64) time.Duration {
-	return time.Duration(t) * time.Second / time.Duration(r.clock)
 }
 
 // drop counts a frame not written and reports whether a keyframe request

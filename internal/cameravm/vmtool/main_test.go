@@ -17,8 +17,8 @@ func TestRun(t *testing.T) {
 		wantOut string
 		wantErr string
 	}{
-		{"ivf summary", []string{"ivf", "../testdata/testsrc-64x48-5f.ivf"}, 0, "fourcc=VP80 size=64x48 timebase=1/10 header_length=5 frames=5 keyframes=2", ""},
-		{"ivf missing file", []string{"ivf", "../testdata/nope.ivf"}, 1, "", "vmtool: open ../testdata/nope.ivf"},
+		{"ivf summary", []string{"ivf", "../../../testdata/testsrc-64x48-5f.ivf"}, 0, "fourcc=VP80 size=64x48 timebase=1/10 header_length=5 frames=5 keyframes=2", ""},
+		{"ivf missing file", []string{"ivf", "../../../testdata/nope.ivf"}, 1, "", "vmtool: open ../../../testdata/nope.ivf"},
 		{"ivf not an ivf", []string{"ivf", "main.go"}, 1, "frames=0", "vmtool: not an ivf file"},
 		{"ctrl by name on a non-V4L2 file", []string{"ctrl", "/dev/null", "Disconnect", "0"}, 1, "", `vmtool: find control "Disconnect": list controls of /dev/null`},
 		{"ctrls on a non-V4L2 file", []string{"ctrls", "/dev/null"}, 1, "", "vmtool: list controls of /dev/null"},
