@@ -33,13 +33,13 @@ func openFiles(t *testing.T, path string) int {
 	return n
 }
 
-// clip writes content (testdata/small.y4m when nil) to a file of the
+// clip writes content (the module's testdata/small.y4m when nil) to a file of the
 // test's own, so the descriptors open on it are this test's.
 func clip(t *testing.T, content []byte) string {
 	t.Helper()
 	if content == nil {
 		var err error
-		if content, err = os.ReadFile("testdata/small.y4m"); err != nil {
+		if content, err = os.ReadFile("../../testdata/small.y4m"); err != nil {
 			t.Fatal(err)
 		}
 	}
