@@ -75,15 +75,28 @@ func probe(t testing.TB, in string, stdin io.Reader) Probed {
 	return p
 }
 
+// DecodesCleanlyData is DecodesCleanly for a recording read from a pipe.
+func DecodesCleanlyData(t testing.TB, data []byte) {
+	t.Helper()
+	decodesCleanly(t, "pipe:0", bytes.NewReader(data))
+}
+
 // DecodesCleanly fails the test if ffmpeg reports anything decoding path.
 // -enc_time_base -1 keeps the recording's own frame times: captured video
 // is variable frame rate, and ffmpeg's default grid would complain about
 // frames that share a slot.
 func DecodesCleanly(t testing.TB, path string) {
 	t.Helper()
+	decodesCleanly(t, path, nil)
+}
+
+func decodesCleanly(t testing.TB, in string, stdin io.Reader) {
+	t.Helper()
 	NeedFFmpeg(t)
-	out, err := exec.Command("ffmpeg", "-v", "error", "-i", path, "-enc_time_base", "-1", "-f", "null", "-").CombinedOutput()
+	cmd := exec.Command("ffmpeg", "-v", "error", "-i", in, "-enc_time_base", "-1", "-f", "null", "-")
+	cmd.Stdin = stdin
+	out, err := cmd.CombinedOutput()
 	if err != nil || len(bytes.TrimSpace(out)) > 0 {
-		t.Fatalf("ffmpeg could not decode %s cleanly: %v\n%s", path, err, out)
+		t.Fatalf("ffmpeg could not decode %s cleanly: %v\n%s", in, err, out)
 	}
 }

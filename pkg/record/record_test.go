@@ -19,6 +19,8 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
+
+	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
 const (
@@ -137,12 +139,6 @@ func expectedFrames(frames [][]byte, fd feed, lost map[int]bool) int {
 	return n
 }
 
-type probeResult struct {
-	codec         string
-	width, height int
-	frames        int
-}
-
 func run(t *testing.T, stdin io.Reader, name string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -163,25 +159,14 @@ func run(t *testing.T, stdin io.Reader, name string, args ...string) string {
 // probe judges a recording with ffprobe (codec, size, decoded frames) and
 // ffmpeg (every frame decodes without a message). With data != nil both
 // read it from a pipe, as a player reading `p2pcam answer -o -` would.
-func probe(t *testing.T, path string, data []byte) probeResult {
+func probe(t *testing.T, path string, data []byte) testutil.Probed {
 	t.Helper()
-	in, stdin := path, func() io.Reader { return nil }
 	if data != nil {
-		in, stdin = "pipe:0", func() io.Reader { return bytes.NewReader(data) }
+		testutil.DecodesCleanlyData(t, data)
+		return testutil.ProbeData(t, data)
 	}
-	out := run(t, stdin(), "ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
-		"-show_entries", "stream=codec_name,width,height,nb_read_frames", "-of", "csv=p=0", "-i", in)
-	run(t, stdin(), "ffmpeg", "-v", "error", "-i", in, "-enc_time_base", "-1", "-f", "null", "-")
-	f := strings.Split(out, ",")
-	if len(f) != 4 {
-		t.Fatalf("ffprobe output %q", out)
-	}
-	var r probeResult
-	r.codec = f[0]
-	r.width, _ = strconv.Atoi(f[1])
-	r.height, _ = strconv.Atoi(f[2])
-	r.frames, _ = strconv.Atoi(f[3])
-	return r
+	testutil.DecodesCleanly(t, path)
+	return testutil.Probe(t, path)
 }
 
 func duration(t *testing.T, path string) float64 {
@@ -192,15 +177,6 @@ func duration(t *testing.T, path string) float64 {
 		t.Fatalf("ffprobe duration %q: %v", out, err)
 	}
 	return d
-}
-
-func needFFmpeg(t testing.TB) {
-	t.Helper()
-	for _, tool := range []string{"ffmpeg", "ffprobe"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed", tool)
-		}
-	}
 }
 
 // sink is where a test recorder writes: a regular file, or an os.Pipe
@@ -251,7 +227,7 @@ func newSink(t *testing.T, pipe bool, ext string) sink {
 }
 
 func TestRecorder(t *testing.T) {
-	needFFmpeg(t)
+	testutil.NeedFFmpeg(t)
 	frames := readIVF(t, fixture320)
 	if len(frames) != 90 {
 		t.Fatalf("fixture has %d frames, want 90", len(frames))
@@ -340,7 +316,7 @@ func TestRecorder(t *testing.T) {
 					}
 
 					got := probe(t, s.path, data)
-					if got != (probeResult{"vp8", 320, 240, want}) {
+					if got != (testutil.Probed{Codec: "vp8", Width: 320, Height: 240, Frames: want}) {
 						t.Errorf("ffprobe: %+v, want vp8 320x240 %d frames", got, want)
 					}
 					if !pipe && tc.feed.startFrame == 0 && len(lostFrames) == 0 {
@@ -357,7 +333,7 @@ func TestRecorder(t *testing.T) {
 // TestSizeChange appends a 160x120 clip to the 320x240 one: the recording
 // carries both sizes and every frame still decodes.
 func TestSizeChange(t *testing.T) {
-	needFFmpeg(t)
+	testutil.NeedFFmpeg(t)
 	frames := append(readIVF(t, fixture320), readIVF(t, fixture160)...)
 	for _, format := range []Format{FormatWebM, FormatIVF} {
 		t.Run(format.String(), func(t *testing.T) {
@@ -381,7 +357,7 @@ func TestSizeChange(t *testing.T) {
 				t.Errorf("Stats() = %d frames, %dx%d; want 120 frames, 160x120", st.FramesWritten, st.Width, st.Height)
 			}
 			// The header keeps the first size; all 120 frames decode.
-			if got := probe(t, s.path, nil); got != (probeResult{"vp8", 320, 240, 120}) {
+			if got := probe(t, s.path, nil); got != (testutil.Probed{Codec: "vp8", Width: 320, Height: 240, Frames: 120}) {
 				t.Errorf("ffprobe: %+v, want vp8 320x240 120 frames", got)
 			}
 		})
@@ -490,7 +466,7 @@ func TestWriteErrorIsReturned(t *testing.T) {
 // and a third reads Stats: WriteRTP then fails with ErrClosed, nothing
 // races (run with -race), and the file is complete up to that point.
 func TestConcurrentClose(t *testing.T) {
-	needFFmpeg(t)
+	testutil.NeedFFmpeg(t)
 	frames := readIVF(t, fixture320)
 	pkts, _ := feed{}.packets(frames)
 	s := newSink(t, false, ".webm")
@@ -537,7 +513,7 @@ func TestConcurrentClose(t *testing.T) {
 	}
 	s.done()
 	st := r.Stats()
-	if got := probe(t, s.path, nil); got != (probeResult{"vp8", 320, 240, int(st.FramesWritten)}) {
+	if got := probe(t, s.path, nil); got != (testutil.Probed{Codec: "vp8", Width: 320, Height: 240, Frames: int(st.FramesWritten)}) {
 		t.Errorf("ffprobe: %+v, want vp8 320x240 %d frames", got, st.FramesWritten)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
 func TestTimelineUnwrapsAcrossTheWrap(t *testing.T) {
@@ -56,7 +58,7 @@ func TestTimelineNewSourceContinuesByWallClock(t *testing.T) {
 // the container must still get strictly increasing times, or players
 // complain of non-monotonic timestamps.
 func TestBurstTimestamps(t *testing.T) {
-	needFFmpeg(t)
+	testutil.NeedFFmpeg(t)
 	frames := readIVF(t, fixture320)[:30]
 	for _, format := range []Format{FormatWebM, FormatIVF} {
 		t.Run(format.String(), func(t *testing.T) {
