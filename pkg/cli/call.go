@@ -72,8 +72,13 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 	fs.BoolVar(&o.noClipboard, "no-clipboard", false, "do not offer the blob to the terminal's clipboard (OSC 52)")
 	fs.BoolVar(&o.qr, "qr", false, "also print the blob as a QR code")
 	fs.StringVar(&o.stats, "stats", "", "write figures as JSON lines every second to FILE (- for stderr); the last line has \"final\": true")
+	if role == session.Answerer {
+		fs.StringVar(&o.whep, "whep", "", "no blobs: play this WHEP endpoint of a media server or of p2pcam offer --serve, e.g. http://host:8889/cam/whep")
+	}
+	fs.StringVar(&o.bearer, "bearer", "", "token for --whip/--whep (sent as Authorization: Bearer; default $"+bearerEnv+", which keeps it out of ps)")
 	fs.BoolVar(&o.measure, "measure", false, "decode what arrives and measure latency, lost/frozen frames and PSNR (the other side must send --source test)")
 	if role == session.Offerer {
+		fs.StringVar(&o.whip, "whip", "", "no blobs: publish the camera to this WHIP endpoint of a media server (mediamtx, Janus, LiveKit, ...), e.g. http://host:8889/cam/whip")
 		fs.StringVar(&o.serve, "serve", "", "no blobs: serve the camera to any number of viewers on ADDR (e.g. :8080), as a browser page and a WHEP endpoint, behind a random token")
 		fs.StringVar(&o.blobFormat, "blob-format", "p2pcam", "blob format to print: p2pcam (short, checksummed) or pion (base64 JSON, for browser pages and pion examples)")
 	}
@@ -212,7 +217,7 @@ func runCall(cmd *cobra.Command, e *env, cc callConfig) error {
 	} else {
 		cfg.Offer = &paste
 	}
-	rep := newReporter(con, cfg.Duration.String())
+	rep := newReporter(con, cfg.Duration.String(), true)
 	cfg.Events = rep.event
 	_, err = session.Run(cmd.Context(), cfg, e.logger())
 	rep.close()

@@ -8,6 +8,7 @@ import (
 	"github.com/p2pcam/p2pcam/pkg/peer"
 	"github.com/p2pcam/p2pcam/pkg/session"
 	"github.com/p2pcam/p2pcam/signal"
+	"github.com/p2pcam/p2pcam/signal/whip"
 )
 
 // Advice shared by several errors.
@@ -52,6 +53,20 @@ func hints(err error) []string {
 		return []string{"check the free space and permissions where -o writes, or that the program reading -o - is still running"}
 	case errors.As(err, &ce), errors.Is(err, peer.ErrNoCommonCodec):
 		return []string{"the other side must be able to send or receive VP8 video"}
+	case errors.Is(err, whip.ErrUnauthorized):
+		return []string{"check the token: --bearer TOKEN, or $" + bearerEnv + " in the environment"}
+	case errors.Is(err, whip.ErrNotFound):
+		return []string{"check the path in the URL; to play (--whep), something must be publishing on that stream"}
+	case errors.Is(err, whip.ErrConflict):
+		return []string{"another publisher holds that stream: pick another path, or stop the other one"}
+	case errors.Is(err, whip.ErrServer), errors.Is(err, whip.ErrProtocol):
+		return []string{"the server failed to answer as WHIP/WHEP asks: check its log, or try again"}
+	case errors.Is(err, whip.ErrUnreachable):
+		return []string{"check the host and port in the URL, and that the server is running"}
+	case errors.Is(err, whip.ErrTLS):
+		return []string{"check the URL's scheme (http:// or https://) and that this machine trusts the server's certificate"}
+	case errors.Is(err, whip.ErrVideoRejected):
+		return []string{"configure the server to accept VP8 video"}
 	case errors.Is(err, signal.ErrPasteTimeout):
 		return []string{hintFreshBlobs + "; --paste-timeout gives more time"}
 	}

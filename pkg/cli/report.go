@@ -14,13 +14,14 @@ import (
 type reporter struct {
 	con      *iostreams.Console
 	duration string // --duration as given, for the line that ends the call
+	blobs    bool   // the descriptions travelled as blobs people carried
 
 	mu        sync.Mutex
 	stopCount func() // the running connect countdown, if any
 }
 
-func newReporter(con *iostreams.Console, duration string) *reporter {
-	return &reporter{con: con, duration: duration}
+func newReporter(con *iostreams.Console, duration string, blobs bool) *reporter {
+	return &reporter{con: con, duration: duration, blobs: blobs}
 }
 
 // event is the session's Events handler.
@@ -43,7 +44,9 @@ func (r *reporter) event(ev session.Event) {
 		}
 	case session.Verification:
 		r.con.Linef("verification code: %s", ev.Code)
-		r.con.Linef("  compare it with the other side by phone or chat: if the codes differ, someone altered the blobs; hang up.")
+		if r.blobs {
+			r.con.Linef("  compare it with the other side by phone or chat: if the codes differ, someone altered the blobs; hang up.")
+		}
 	case session.Recording:
 		if ev.Output != "-" {
 			r.con.Linef("recording to %s", ev.Output)

@@ -384,3 +384,10 @@ func checkAnswer(offer, answer string) error {
 	}
 	return nil
 }
+
+// ExchangeOffer is Exchange under the name a session's offering side
+// calls: a Client carries a session's offer to the server as a pasted
+// blob would carry it to a person.
+func (c *Client) ExchangeOffer(ctx context.Context, offer webrtc.SessionDescription) (webrtc.SessionDescription, error) {
+	return c.Exchange(ctx, offer)
+}

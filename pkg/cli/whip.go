@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/p2pcam/p2pcam/pkg/capture"
+	"github.com/p2pcam/p2pcam/pkg/iostreams"
+	"github.com/p2pcam/p2pcam/pkg/session"
+	"github.com/p2pcam/p2pcam/signal/whip"
+)
+
+// bearerEnv names the environment variable that carries the WHIP/WHEP
+// token when --bearer is not given: flags show in ps, the environment does
+// not.
+const bearerEnv = "P2PCAM_BEARER"
+
+// deleteWithin bounds the DELETE that ends the session on the server.
+const deleteWithin = 5 * time.Second
+
+// mediaServerConfig checks the flags that fit --whip (publish) or --whep
+// (play) and returns the endpoint; "" when neither is given.
+func (o *callOptions) mediaServerConfig(cc callConfig, args []string) (string, error) {
+	endpoint, flag := o.whip, "--whip"
+	if o.whep != "" {
+		endpoint, flag = o.whep, "--whep"
+	}
+	if endpoint == "" {
+		if o.bearer != "" {
+			return "", usagef("--bearer goes with --whip or --whep")
+		}
+		return "", nil
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", usagef("bad %s %q: give the endpoint's http:// or https:// URL", flag, endpoint)
+	}
+	switch {
+	case len(args) > 0 || o.remote != "":
+		return "", usagef("%s exchanges descriptions with the server: it takes no blob", flag)
+	case o.serve != "":
+		return "", usagef("give --serve or --whip, not both")
+	case flag == "--whep" && cc.session.Source.Kind != capture.None:
+		return "", usagef("--whep only plays: drop --source (publish with p2pcam offer --whip URL)")
+	case flag == "--whip" && cc.session.Output != "":
+		return "", usagef("--whip only publishes: drop --output (play it with p2pcam answer --whep URL)")
+	}
+	return endpoint, nil
+}
+
+// runMediaServer runs a call whose descriptions meet at a WHIP or WHEP
+// endpoint: this side offers (publishing the camera, or a receive-only
+// offer to play), the server answers, and the session is DELETEd on every
+// way out.
+func runMediaServer(cmd *cobra.Command, e *env, cc callConfig, endpoint string, o *callOptions) error {
+	ctx := cmd.Context()
+	token := o.bearer
+	if token == "" {
+		token = os.Getenv(bearerEnv)
+	}
+	client := &whip.Client{Endpoint: endpoint, Token: token}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteWithin)
+		defer cancel()
+		if err := client.Close(dctx); err != nil {
+			e.logger().Debug("ending the session on the server", "err", err)
+		}
+	}()
+	cfg := cc.session
+	// ICE servers the server offers (RFC 9725 §4.6), when the user gave
+	// none.
+	if !cmd.Flags().Changed("ice-server") {
+		if servers, err := client.ICEServers(ctx); err != nil {
+			e.logger().Debug("asking the server for ICE servers", "err", err)
+		} else if len(servers) > 0 {
+			cfg.ICEServers = servers
+		}
+	}
+	stats, closeStats, err := openStats(cc.stats, e.Err)
+	if err != nil {
+		return err
+	}
+	defer closeStats()
+	con := iostreams.NewConsole(e.Err, e.ErrTerminal)
+	cfg.Stats, cfg.OutputTo, cfg.Offer = stats, e.Out, client
+	rep := newReporter(con, cfg.Duration.String(), false)
+	cfg.Events = rep.event
+	verb := "publishing to"
+	if o.whep != "" {
+		verb = "playing"
+	}
+	con.Linef("%s %s", verb, redactURL(endpoint))
+	_, err = session.Run(ctx, cfg, e.logger())
+	rep.close()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", verb, redactURL(endpoint), err)
+	}
+	return nil
+}
+
+// redactURL drops the credentials and query of an endpoint for messages:
+// tokens sometimes travel there.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return s
+	}
+	u.User, u.RawQuery = nil, ""
+	return u.String()
+}
