@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"net/http"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
 // served starts `p2pcam offer --serve` on loopback and returns it with its
@@ -67,6 +71,62 @@ func TestServedPagePlaysInChromium(t *testing.T) {
 	var ignored any
 	_ = c.eval("location.href = 'about:blank'; true", &ignored)
 	srv.waitFor(ctx, "left: it hung up (0 watching)")
+	_ = srv.cmd.Process.Signal(syscall.SIGINT)
+	if code := srv.wait(ctx); code != 0 {
+		t.Fatalf("serve exited %d", code)
+	}
+}
+
+// TestServeManyViewers: two `p2pcam answer --whep` viewers and headless
+// Chromium watch one `offer --serve` at once; the first viewer leaving
+// disturbs neither of the others; requests without the token are refused.
+func TestServeManyViewers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	srv, page, whep := served(t, ctx, "--width", "320", "--height", "240")
+
+	// Without the token nothing is served.
+	root := page[:strings.Index(page[len("http://"):], "/")+len("http://")+1]
+	for _, u := range []string{root, root + "whep", root + "nottoken/", root + "nottoken/whep"} {
+		res, err := http.Post(u, "application/sdp", strings.NewReader("v=0\r\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode < 400 {
+			t.Errorf("POST %s without the token: %s; want it refused", u, res.Status)
+		}
+	}
+
+	dir := t.TempDir()
+	first := filepath.Join(dir, "first.webm")
+	second := filepath.Join(dir, "second.ivf")
+	a := start(t, ctx, "viewer 1", false, append([]string{"answer", "--whep", whep, "-o", first, "--duration", "3s"}, loopback...)...)
+	b := start(t, ctx, "viewer 2", false, append([]string{"answer", "--whep", whep, "-o", second, "--duration", "8s"}, loopback...)...)
+	c := openChromium(t, ctx, page)
+	c.waitDecoded(ctx, 30)
+	srv.waitFor(ctx, "(3 watching)")
+
+	waitOK(ctx, a)
+	srv.waitFor(ctx, "left: it hung up (2 watching)")
+	// The others keep getting pictures after the first left.
+	before := c.waitDecoded(ctx, 0).FramesDecoded
+	st := c.waitDecoded(ctx, before+60)
+	if st.FrameWidth != 320 || st.FrameHeight != 240 {
+		t.Errorf("browser: %+v", st)
+	}
+	waitOK(ctx, b)
+
+	for _, f := range []struct {
+		path string
+		secs int
+	}{{first, 3}, {second, 8}} {
+		p := testutil.Probe(t, f.path)
+		testutil.DecodesCleanly(t, f.path)
+		if want := f.secs * 30 * 95 / 100; p.Codec != "vp8" || p.Width != 320 || p.Frames < want {
+			t.Errorf("%s: %+v; want vp8 320x240 with at least %d frames", f.path, p, want)
+		}
+	}
 	_ = srv.cmd.Process.Signal(syscall.SIGINT)
 	if code := srv.wait(ctx); code != 0 {
 		t.Fatalf("serve exited %d", code)
