@@ -47,7 +47,7 @@ const deleteTimeout = 5 * time.Second
 // on it. Set its fields before the first call and do not change them
 // afterwards. Its methods are safe for concurrent use: Close may be called
 // while Exchange is in flight, and the session Exchange then creates is
-// deleted at once.
+// deleted at once. A Client must not be copied after first use.
 type Client struct {
 	// Endpoint is the WHIP or WHEP endpoint URL, for example
 	// http://127.0.0.1:8889/cam/whip.
@@ -147,13 +147,13 @@ func (c *Client) post(ctx context.Context, offer webrtc.SessionDescription) (*An
 
 	loc := resp.Header.Get("Location")
 	if loc == "" {
-		return nil, fmt.Errorf("%w: 201 created without a location header", ErrProtocol)
+		return nil, fmt.Errorf("post offer: %w: 201 created without a location header", ErrProtocol)
 	}
 	// RFC 9725 §4.2: a relative Location resolves against the URL that
 	// was answered, the endpoint's or a redirect's.
 	resource, err := resp.Request.URL.Parse(loc)
 	if err != nil {
-		return nil, fmt.Errorf("%w: location header is not a url", ErrProtocol)
+		return nil, fmt.Errorf("post offer: %w: location header is not a url", ErrProtocol)
 	}
 	a := &Answer{
 		Location:   resource,
@@ -181,7 +181,7 @@ func (c *Client) post(ctx context.Context, offer webrtc.SessionDescription) (*An
 		c.resource = nil
 		c.mu.Unlock()
 		c.deleteAfterFailure(ctx, resource)
-		return nil, err
+		return nil, fmt.Errorf("post offer: %w", err)
 	}
 	a.SDP = webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}
 	return a, nil
@@ -344,7 +344,7 @@ func readAnswer(resp *http.Response) (string, error) {
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswerSize+1))
 	if err != nil {
-		return "", fmt.Errorf("read answer: %w", err)
+		return "", fmt.Errorf("read the answer: %w", err)
 	}
 	if len(body) > MaxAnswerSize {
 		return "", fmt.Errorf("%w: the answer is larger than %d KiB", ErrProtocol, MaxAnswerSize>>10)
@@ -356,8 +356,8 @@ func readAnswer(resp *http.Response) (string, error) {
 }
 
 // checkAnswer parses answer and reports ErrVideoRejected when a video
-// section the offer proposed comes back with port 0 (RFC 3264 §6), or is
-// missing.
+// section the offer proposed comes back with port 0 (RFC 3264 §6), and
+// ErrProtocol when it is missing.
 func checkAnswer(offer, answer string) error {
 	var a sdp.SessionDescription
 	if err := a.UnmarshalString(answer); err != nil {
@@ -372,7 +372,7 @@ func checkAnswer(offer, answer string) error {
 			continue
 		}
 		if i >= len(a.MediaDescriptions) {
-			return fmt.Errorf("%w: the answer has no section for the offered video", ErrVideoRejected)
+			return fmt.Errorf("%w: the answer has fewer media sections than the offer", ErrProtocol)
 		}
 		am := a.MediaDescriptions[i]
 		if _, bundleOnly := am.Attribute("bundle-only"); bundleOnly {

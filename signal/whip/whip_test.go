@@ -131,7 +131,8 @@ func TestPost(t *testing.T) {
 		want       error // nil: success
 		wantStatus int   // for an *HTTPError
 		wantLoc    string
-		wantDelete bool // the client deletes the session it cannot use
+		wantDelete bool   // the client deletes the session it cannot use
+		wantSDP    string // the answer, when not the default one
 	}{
 		{name: "created with relative location", post: created("/cam/whip/abc", answer), wantLoc: "/cam/whip/abc"},
 		{name: "created with location relative to the endpoint", post: created("whip/abc", answer), wantLoc: "/cam/whip/abc"},
@@ -155,8 +156,9 @@ func TestPost(t *testing.T) {
 		{name: "body is not sdp", post: created("/cam/whip/abc", `{"answer":"no"}`), want: ErrProtocol, wantDelete: true},
 		{name: "body does not parse as sdp", post: created("/cam/whip/abc", "v=0\r\nm=broken\r\n"), want: ErrProtocol, wantDelete: true},
 		{name: "answer too large", post: created("/cam/whip/abc", answer+strings.Repeat("a=x\r\n", MaxAnswerSize/5)), want: ErrProtocol, wantDelete: true},
+		{name: "bundle-only port 0 is not a rejection", post: created("/cam/whip/abc", sdpWithVideoPort(0)+"a=bundle-only\r\n"), wantLoc: "/cam/whip/abc", wantSDP: sdpWithVideoPort(0) + "a=bundle-only\r\n"},
 		{name: "video rejected", post: created("/cam/whip/abc", sdpWithVideoPort(0)), want: ErrVideoRejected, wantDelete: true},
-		{name: "video section missing", post: created("/cam/whip/abc", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"), want: ErrVideoRejected, wantDelete: true},
+		{name: "video section missing", post: created("/cam/whip/abc", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"), want: ErrProtocol, wantDelete: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -193,7 +195,11 @@ func TestPost(t *testing.T) {
 				if a.Location.String() != wantLoc {
 					t.Errorf("Location = %s, want %s", a.Location, wantLoc)
 				}
-				if a.SDP.Type != webrtc.SDPTypeAnswer || a.SDP.SDP != answer {
+				wantSDP := tt.wantSDP
+				if wantSDP == "" {
+					wantSDP = answer
+				}
+				if a.SDP.Type != webrtc.SDPTypeAnswer || a.SDP.SDP != wantSDP {
 					t.Errorf("answer = %v %q, want the body as an answer", a.SDP.Type, a.SDP.SDP)
 				}
 				return
