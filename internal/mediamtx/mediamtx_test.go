@@ -38,7 +38,7 @@ func TestPublishAndPlay(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	frames := readIVF(t, "../cameravm/testdata/testsrc-64x48-5f.ivf")
+	frames := readIVF(t, "../../testdata/testsrc-64x48-5f.ivf")
 
 	// Publisher: one VP8 track, the IVF frames looped at 10 fps.
 	pub := newPeer(t)
