@@ -6,7 +6,7 @@ PKGS    := ./...
 
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build test lint check demo bench fuzz camera-test clean
+.PHONY: help deps mediamtx build test lint check demo bench fuzz camera-test clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -21,7 +21,10 @@ build: deps ## build bin/p2pcam
 # cgo (no libvpx): the codec reaches them only through capture and measure.
 NOCGO   := ./pkg/cli ./pkg/session ./signal
 
-test: deps ## run every test, with the race detector; then the cgo-free packages without cgo
+mediamtx: ## build mediamtx (the WHIP/WHEP server the interop tests run) into ~/.cache/p2pcam, once
+	@./scripts/mediamtx.sh >/dev/null || echo "mediamtx could not be built (module proxy or npm unreachable); its tests will skip"
+
+test: deps mediamtx ## run every test, with the race detector; then the cgo-free packages without cgo
 	$(GO) test -race -count=1 -timeout 8m $(PKGS)
 	CGO_ENABLED=0 $(GO) test -count=1 -timeout 3m $(NOCGO)
 
