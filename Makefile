@@ -6,7 +6,7 @@ PKGS    := ./...
 
 .DEFAULT_GOAL := help
 
-.PHONY: help deps mediamtx build test lint check demo bench fuzz camera-test clean
+.PHONY: help deps mediamtx bench-viewers build test lint check demo bench fuzz camera-test clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,6 +42,9 @@ demo: build ## both peers on this machine, test pattern, a few seconds into demo
 
 bench: build ## encoder, latency and resource figures in one table
 	./scripts/bench.sh
+
+bench-viewers: build mediamtx ## one camera to 1, 3 and 5 viewers via mediamtx and --serve: first frames, frames, sender CPU (~2 min)
+	P2PCAM_VIEWER_FIGURES=1 $(GO) test -count=1 -run TestViewerFigures -v -timeout 15m ./cmd/p2pcam | grep -E '^\s+(\||viewers_bench)'
 
 camera-test: ## the real V4L2 camera path: vivid's virtual camera in a qemu guest (root, ~1 min)
 	./scripts/camera-vm/run.sh
