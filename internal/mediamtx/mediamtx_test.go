@@ -60,6 +60,11 @@ func TestPublishAndPlay(t *testing.T) {
 	if !reflect.DeepEqual(answer.ICEServers, wantICE) {
 		t.Errorf("ICE servers from the Link headers = %#v, want %#v", answer.ICEServers, wantICE)
 	}
+	// Before an offer exists (what p2pcam asks when given no --ice-server).
+	pre := &whip.Client{Endpoint: srv.WHIPURL("cam"), Token: publisher.Token()}
+	if got, err := pre.ICEServers(ctx); err != nil || !reflect.DeepEqual(got, wantICE) {
+		t.Errorf("ICE servers from OPTIONS = %#v, %v; want %#v", got, err, wantICE)
+	}
 	if err := pub.SetRemoteDescription(answer.SDP); err != nil {
 		t.Fatal(err)
 	}
