@@ -94,7 +94,7 @@ type Options struct {
 	// encoder's default); congestion control moves the target below it.
 	Bitrate int
 	// CPUUsed is libvpx's speed setting, -16 (fastest) to -1 (best
-	// picture); 0 is libvpx's realtime default.
+	// picture); 0 means DefaultCPUUsed.
 	CPUUsed int
 	// Encoder, when set, replaces p2pcam's VP8 encoder (tests).
 	Encoder codec.VideoEncoderBuilder

@@ -9,12 +9,13 @@ import (
 )
 
 // newEncoder returns p2pcam's libvpx VP8 encoder at the given ceiling and
-// speed (0: libvpx's realtime default).
+// speed (0: DefaultCPUUsed).
 func newEncoder(bitrate, cpuUsed int) (codec.VideoEncoderBuilder, error) {
 	p := vp8.NewParams()
 	if bitrate > 0 {
 		p.BitRate = bitrate
 	}
+	p.CPUUsed = DefaultCPUUsed
 	if cpuUsed != 0 {
 		p.CPUUsed = cpuUsed
 	}

@@ -54,8 +54,8 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 	fs.IntVar(&o.width, "width", session.DefaultWidth, "picture width to capture and send")
 	fs.IntVar(&o.height, "height", session.DefaultHeight, "picture height to capture and send")
 	fs.Float64Var(&o.fps, "fps", session.DefaultFPS, "frames per second to capture and send")
-	fs.StringVar(&o.bitrate, "bitrate", "1.5M", "video bitrate ceiling, e.g. 800k or 2.5M")
-	fs.IntVar(&o.cpuUsed, "cpu-used", -6, "VP8 speed: -16 (fastest) to -1 (best picture); lower uses less CPU")
+	fs.StringVar(&o.bitrate, "bitrate", formatBitrate(session.DefaultBitrate), "video bitrate ceiling, e.g. 800k or 2.5M")
+	fs.IntVar(&o.cpuUsed, "cpu-used", capture.DefaultCPUUsed, "VP8 speed: -16 (fastest) to -1 (best picture); lower uses less CPU")
 	outHelp := "where to record received video: FILE.webm, FILE.ivf, - (WebM on stdout, e.g. | ffplay -), or none"
 	if role == session.Answerer {
 		outHelp += " (default: p2pcam-DATE-TIME.webm here)"

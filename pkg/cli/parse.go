@@ -36,6 +36,14 @@ func parseBitrate(s string) (int, error) {
 	return int(bps), nil
 }
 
+// formatBitrate writes bps the way parseBitrate reads it: 1.5M, 800k.
+func formatBitrate(bps int) string {
+	if bps >= 1_000_000 {
+		return strconv.FormatFloat(float64(bps)/1e6, 'g', -1, 64) + "M"
+	}
+	return strconv.FormatFloat(float64(bps)/1e3, 'g', -1, 64) + "k"
+}
+
 // parseICEServers turns --ice-server values into pion's form. "none" (alone)
 // means no servers. TURN credentials come inline (turn:user:pass@host:port)
 // or from user and pass.

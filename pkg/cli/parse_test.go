@@ -78,3 +78,13 @@ func TestParseICEServers(t *testing.T) {
 		})
 	}
 }
+
+func TestFormatBitrateRoundTrips(t *testing.T) {
+	for _, bps := range []int{1_500_000, 2_500_000, 800_000, 150_000, 20_000_000} {
+		s := formatBitrate(bps)
+		got, err := parseBitrate(s)
+		if err != nil || got != bps {
+			t.Errorf("formatBitrate(%d) = %q, which parses to %d, %v", bps, s, got, err)
+		}
+	}
+}

@@ -107,7 +107,7 @@ func New(cfg Config) (*Peer, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.GatherTimeout <= 0 {
-		cfg.GatherTimeout = 2500 * time.Millisecond
+		cfg.GatherTimeout = DefaultGatherTimeout
 	}
 	p := &Peer{
 		cfg:       cfg,
@@ -339,6 +339,11 @@ func (p *Peer) Accept(answer webrtc.SessionDescription) error {
 	}
 	return p.checkMedia()
 }
+
+// DefaultGatherTimeout bounds candidate gathering when Config leaves it
+// zero: long enough for a STUN server across the world to answer, short
+// enough that an unreachable one does not hold the description back.
+const DefaultGatherTimeout = 2500 * time.Millisecond
 
 // ErrNoCommonCodec means the remote side cannot send or receive VP8.
 var ErrNoCommonCodec = errors.New("no video codec in common (p2pcam speaks VP8)")
