@@ -77,8 +77,12 @@ func TestWHIPIntoMediamtx(t *testing.T) {
 	if st.FrameWidth != 320 || st.FrameHeight != 240 {
 		t.Errorf("Chromium plays %dx%d; want 320x240", st.FrameWidth, st.FrameHeight)
 	}
+	// Ctrl-C ends the session on the server too.
 	_ = pub.cmd.Process.Signal(syscall.SIGINT)
 	waitOK(ctx, pub)
+	if !strings.Contains(srv.Log(), "DELETE /cam/whip/") {
+		t.Errorf("the publisher did not DELETE its session on Ctrl-C; mediamtx's log:\n%s", srv.Log())
+	}
 }
 
 // firstFrameMs reads how long after connecting a viewer got its first
