@@ -31,6 +31,7 @@ type callOptions struct {
 	interfaces     []string
 	duration       time.Duration
 	connectTimeout time.Duration
+	silence        time.Duration
 	pasteTimeout   time.Duration
 	blobFormat     string
 	remote         string
@@ -67,6 +68,7 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 	fs.StringArrayVar(&o.interfaces, "interface", nil, "gather ICE candidates only on this network interface, repeatable (lo for loopback)")
 	fs.DurationVar(&o.duration, "duration", 0, "hang up this long after connecting, e.g. 10s (default: run until Ctrl-C)")
 	fs.DurationVar(&o.connectTimeout, "connect-timeout", session.DefaultConnectTimeout, "give up if no connection is made this long after the blobs are exchanged")
+	fs.DurationVar(&o.silence, "silence-timeout", session.DefaultSilence, "end a connected call when nothing has come from the other side for this long (its machine or network is gone)")
 	fs.DurationVar(&o.pasteTimeout, "paste-timeout", signal.DefaultPasteTimeout, "how long to wait for the other side's blob")
 	fs.StringVar(&o.remote, "remote", "", "read the other side's blob from this file (- for stdin) instead of asking for it")
 	fs.BoolVar(&o.noClipboard, "no-clipboard", false, "do not offer the blob to the terminal's clipboard (OSC 52)")
@@ -101,7 +103,7 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (c
 	cfg := session.Config{
 		Width: o.width, Height: o.height, FPS: o.fps, CPUUsed: o.cpuUsed,
 		Interfaces: o.interfaces, Duration: o.duration,
-		ConnectTimeout: o.connectTimeout, Measure: o.measure,
+		ConnectTimeout: o.connectTimeout, Silence: o.silence, Measure: o.measure,
 	}
 	cc.paste = signal.Paste{Timeout: o.pasteTimeout, Clipboard: !o.noClipboard, QR: o.qr}
 	var err error
@@ -126,7 +128,7 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (c
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"--duration", o.duration}, {"--connect-timeout", o.connectTimeout}, {"--paste-timeout", o.pasteTimeout}} {
+	}{{"--duration", o.duration}, {"--connect-timeout", o.connectTimeout}, {"--silence-timeout", o.silence}, {"--paste-timeout", o.pasteTimeout}} {
 		if d.v < 0 || (d.name != "--duration" && d.v == 0) {
 			return cc, usagef("bad %s %s: must be positive", d.name, d.v)
 		}

@@ -26,6 +26,7 @@ func hints(err error) []string {
 	var (
 		cte *session.ConnectTimeoutError
 		ce  *session.CodecError
+		se  *session.SilenceError
 	)
 	switch {
 	case isUsage(err):
@@ -47,6 +48,8 @@ func hints(err error) []string {
 		}
 	case errors.Is(err, session.ErrConnectTimeout):
 		return []string{hintNoPath, hintSTUNTURN, hintInterface}
+	case errors.As(err, &se):
+		return []string{"the recording is finalized; start a new call once the other side is back (--silence-timeout sets how long a silence is borne)"}
 	case errors.Is(err, session.ErrConnectionLost):
 		return []string{"the other machine went away or its network changed; start a new call"}
 	case errors.Is(err, session.ErrRecording):

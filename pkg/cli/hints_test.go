@@ -40,6 +40,7 @@ func TestHints(t *testing.T) {
 			[]string{"found no network path", "TURN server: --ice-server turn:", "--interface"}},
 		{"ICE failed while the answer was pending", &session.ConnectTimeoutError{Waited: 330 * time.Second, Window: 5 * time.Minute, Err: peer.ErrICEFailed}, ExitFailure,
 			[]string{"found no network path", "TURN server", "--interface"}},
+		{"silence", &session.SilenceError{For: 30 * time.Second}, ExitFailure, []string{"--silence-timeout"}},
 		{"connection lost", session.ErrConnectionLost, ExitFailure, []string{"start a new call"}},
 		{"recording failed", wrap(session.ErrRecording), ExitFailure, []string{"free space"}},
 		{"codec", &session.CodecError{MimeType: "video/H264"}, ExitFailure, []string{"VP8"}},

@@ -457,6 +457,16 @@ func (p *Peer) WaitConnected(ctx context.Context) error {
 	}
 }
 
+// LastHeard returns when a packet (RTP or RTCP) last arrived from the
+// remote side: the zero time before the first.
+func (p *Peer) LastHeard() time.Time {
+	ns := p.watch.heard.Load()
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}
+
 // RequestKeyFrame asks the remote sender for a keyframe with a PLI
 // (RFC 4585 §6.3.1).
 func (p *Peer) RequestKeyFrame(ssrc uint32) error {

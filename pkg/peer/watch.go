@@ -3,6 +3,7 @@ package peer
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
@@ -22,7 +23,13 @@ type watcher struct {
 
 	byeOnce sync.Once
 	bye     chan struct{}
+
+	// heard is when a packet (RTP or RTCP) last came from the remote side,
+	// in Unix nanoseconds; 0 before the first.
+	heard atomic.Int64
 }
+
+func (w *watcher) hear() { w.heard.Store(time.Now().UnixNano()) }
 
 func newWatcher(onKeyFrame func()) *watcher {
 	return &watcher{bye: make(chan struct{}), onKeyFrame: onKeyFrame}
@@ -92,6 +99,7 @@ func (i *watchInterceptor) BindRTCPReader(reader interceptor.RTCPReader) interce
 		if err != nil {
 			return n, attr, err
 		}
+		i.w.hear()
 		if attr == nil {
 			attr = make(interceptor.Attributes)
 		}
@@ -99,5 +107,17 @@ func (i *watchInterceptor) BindRTCPReader(reader interceptor.RTCPReader) interce
 			i.w.observe(pkts)
 		}
 		return n, attr, nil
+	})
+}
+
+// BindRemoteStream notes each RTP packet's arrival: the remote side is
+// alive.
+func (i *watchInterceptor) BindRemoteStream(_ *interceptor.StreamInfo, reader interceptor.RTPReader) interceptor.RTPReader {
+	return interceptor.RTPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
+		n, attr, err := reader.Read(b, a)
+		if err == nil {
+			i.w.hear()
+		}
+		return n, attr, err
 	})
 }

@@ -73,6 +73,10 @@ const (
 	DefaultFPS            = 30
 	DefaultBitrate        = 1_500_000
 	DefaultConnectTimeout = 30 * time.Second
+	// DefaultSilence is how long a connected call may hear nothing from
+	// the other side before it ends: RFC 7675's consent freshness lets 30 s
+	// of unanswered checks pass before a path is given up.
+	DefaultSilence = 30 * time.Second
 )
 
 // Config is everything a session needs. The zero value of each field is a
@@ -101,7 +105,11 @@ type Config struct {
 
 	Duration       time.Duration // stream this long after connecting; 0 = until stopped
 	ConnectTimeout time.Duration // after the descriptions met; default DefaultConnectTimeout
-	GatherTimeout  time.Duration // 0: the peer's default
+	// Silence ends a connected call when no packet has come from the other
+	// side for this long (default DefaultSilence): the same rule on both
+	// sides and for every way of signaling.
+	Silence       time.Duration
+	GatherTimeout time.Duration // 0: the peer's default
 
 	// Stats, when not nil, receives JSON lines of figures every second and
 	// a final line; the caller opens and closes it.
@@ -163,6 +171,14 @@ var (
 	ErrInterrupted = errors.New("interrupted before connecting")
 )
 
+// SilenceError means a connected call ended because nothing came from the
+// other side for For: its machine or its network is gone.
+type SilenceError struct{ For time.Duration }
+
+func (e *SilenceError) Error() string {
+	return fmt.Sprintf("no packets from the other side for %s: its machine or network is gone", e.For.Round(time.Second))
+}
+
 // ConnectTimeoutError is ErrConnectTimeout with what was waited for.
 type ConnectTimeoutError struct {
 	Waited time.Duration // the whole wait, window included
@@ -199,6 +215,9 @@ func (c *Config) defaults() {
 	}
 	if c.ConnectTimeout == 0 {
 		c.ConnectTimeout = DefaultConnectTimeout
+	}
+	if c.Silence == 0 {
+		c.Silence = DefaultSilence
 	}
 	if c.Events == nil {
 		c.Events = func(Event) {}
@@ -418,8 +437,21 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	// Silence counts from connecting until the first packet arrives, and
+	// is checked ten times per tolerance (at most once a second).
+	connected := time.Now()
+	check := time.NewTicker(min(time.Second, max(s.cfg.Silence/10, 100*time.Millisecond)))
+	defer check.Stop()
 	for {
 		select {
+		case now := <-check.C:
+			heard := p.LastHeard()
+			if heard.Before(connected) {
+				heard = connected
+			}
+			if now.Sub(heard) >= s.cfg.Silence {
+				return &SilenceError{For: s.cfg.Silence}
+			}
 		case <-tick.C:
 			snap := col.snapshot(false)
 			s.emit(Figures{Snapshot: snap})
