@@ -15,6 +15,10 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A player that closes the pipe of -o - must not kill p2pcam: with
+	// SIGPIPE ignored the write fails with EPIPE and the call hangs up
+	// cleanly, telling the other side.
+	signal.Ignore(syscall.SIGPIPE)
 	s := cli.Streams{
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
 		OutTerminal: term.IsTerminal(int(os.Stdout.Fd())),

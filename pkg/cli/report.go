@@ -63,6 +63,8 @@ func (r *reporter) event(ev session.Event) {
 			r.con.Linef("%s passed; hanging up", r.duration)
 		case session.EndHungUp:
 			r.con.Linef("the other side hung up")
+		case session.EndOutputClosed:
+			r.con.Linef("the player closed the stream; hanging up")
 		}
 	case session.Summary:
 		r.con.SetStatus("")

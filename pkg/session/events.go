@@ -66,6 +66,7 @@ const (
 	EndInterrupted EndReason = iota // the caller's context was cancelled
 	EndDuration                     // Config.Duration passed
 	EndHungUp                       // the other side hung up
+	EndOutputClosed                 // the reader of the video (a player on a pipe) went away
 )
 
 func (Connecting) event()   {}

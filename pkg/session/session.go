@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"syscall"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -246,7 +247,8 @@ type session struct {
 	log  *slog.Logger
 	emit func(Event)
 
-	res Result
+	res          Result
+	outputClosed bool // the video's reader went away (EndOutputClosed)
 }
 
 func (s *session) run(ctx context.Context) (Result, error) {
@@ -333,7 +335,7 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	if cerr := p.Close(); cerr != nil {
 		s.log.Debug("closing peer", "err", cerr)
 	}
-	if rerr := rec.close(); rerr != nil && err == nil {
+	if rerr := rec.close(); rerr != nil && err == nil && !(s.outputClosed && errors.Is(rerr, syscall.EPIPE)) {
 		err = rerr
 	}
 	final := col.snapshot(true)
@@ -475,7 +477,15 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 			// program): hang up rather than send nothing forever.
 			return errSourceStopped
 		case <-rec.failed:
-			return rec.failure()
+			err := rec.failure()
+			// A player that closes the pipe it reads is a person ending
+			// the call, not a failure.
+			if s.cfg.Output == "-" && errors.Is(err, syscall.EPIPE) {
+				s.outputClosed = true
+				s.emit(Ending{Reason: EndOutputClosed})
+				return nil
+			}
+			return err
 		case <-p.Failed():
 			return ErrConnectionLost
 		case st := <-p.States():
