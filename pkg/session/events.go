@@ -63,10 +63,10 @@ type EndReason int
 
 // Reasons a call ends normally.
 const (
-	EndInterrupted EndReason = iota // the caller's context was cancelled
-	EndDuration                     // Config.Duration passed
-	EndHungUp                       // the other side hung up
-	EndOutputClosed                 // the reader of the video (a player on a pipe) went away
+	EndInterrupted  EndReason = iota // the caller's context was cancelled
+	EndDuration                      // Config.Duration passed
+	EndHungUp                        // the other side hung up
+	EndOutputClosed                  // the reader of the video (a player on a pipe) went away
 )
 
 func (Connecting) event()   {}
