@@ -239,7 +239,19 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (Result, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &session{cfg: cfg, log: log, emit: cfg.Events}
-	return s.run(ctx)
+	res, err := s.run(ctx)
+	// The stats always end with a final line, also for a call that never
+	// connected: with the reason.
+	if cfg.Stats != nil && !s.finalWritten {
+		final := Snapshot{Role: cfg.Role().String(), State: "not connected", Final: true}
+		if err != nil {
+			final.Error = err.Error()
+		}
+		if werr := writeJSON(cfg.Stats, final); werr != nil && err == nil {
+			err = fmt.Errorf("write stats: %w", werr)
+		}
+	}
+	return res, err
 }
 
 type session struct {
@@ -249,6 +261,7 @@ type session struct {
 
 	res          Result
 	outputClosed bool // the video's reader went away (EndOutputClosed)
+	finalWritten bool // the final stats line is out
 }
 
 func (s *session) run(ctx context.Context) (Result, error) {
@@ -339,7 +352,11 @@ func (s *session) run(ctx context.Context) (Result, error) {
 		err = rerr
 	}
 	final := col.snapshot(true)
+	if err != nil {
+		final.Error = err.Error()
+	}
 	if s.cfg.Stats != nil {
+		s.finalWritten = true
 		if werr := writeJSON(s.cfg.Stats, final); werr != nil && err == nil {
 			err = fmt.Errorf("write stats: %w", werr)
 		}

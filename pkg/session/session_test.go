@@ -393,3 +393,20 @@ func writeCutY4M(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+// TestStatsEndWithFinalLine: a call that never connects still ends its
+// stats with a final line, carrying the reason.
+func TestStatsEndWithFinalLine(t *testing.T) {
+	var buf strings.Builder
+	_, err := Run(context.Background(), Config{Offer: failing{errors.New("blob is corrupted")}, Output: filepath.Join(t.TempDir(), "x.webm"), Stats: &buf, Interfaces: []string{"lo"}}, nil)
+	if err == nil {
+		t.Fatal("the call succeeded")
+	}
+	var line map[string]any
+	if jerr := json.Unmarshal([]byte(buf.String()), &line); jerr != nil || strings.Count(buf.String(), "\n") != 1 {
+		t.Fatalf("stats %q: %v; want one JSON line", buf.String(), jerr)
+	}
+	if line["final"] != true || line["error"] != "blob is corrupted" || line["role"] != "offer" || line["state"] != "not connected" {
+		t.Fatalf("final line %v", line)
+	}
+}

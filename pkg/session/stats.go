@@ -35,6 +35,8 @@ type Snapshot struct {
 	*Measured
 	// Final marks the last line, whose rates are averages over the call.
 	Final bool `json:"final,omitempty"`
+	// Error, on the final line, is why the call failed.
+	Error string `json:"error,omitempty"`
 }
 
 // Measured are the --measure figures: what the receiver saw of the
