@@ -3,8 +3,10 @@ package cli
 import (
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -125,6 +127,9 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (c
 	if cfg.ICEServers, err = parseICEServers(o.iceServers, o.iceUser, o.icePassword); err != nil {
 		return cc, usageError{err}
 	}
+	if err := checkInterfaces(o.interfaces); err != nil {
+		return cc, err
+	}
 	for _, d := range []struct {
 		name string
 		v    time.Duration
@@ -239,4 +244,27 @@ func openStats(path string, errStream io.Writer) (io.Writer, func(), error) {
 		return nil, nil, fmt.Errorf("open --stats file: %w", err)
 	}
 	return f, func() { f.Close() }, nil
+}
+
+// checkInterfaces refuses --interface names this machine does not have,
+// naming those it has: a typo would otherwise give a blob without
+// candidates.
+func checkInterfaces(names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return nil // cannot tell: let gathering speak
+	}
+	have := make([]string, 0, len(ifs))
+	for _, ifc := range ifs {
+		have = append(have, ifc.Name)
+	}
+	for _, n := range names {
+		if !slices.Contains(have, n) {
+			return usagef("no network interface %q here: --interface takes one of %s", n, strings.Join(have, ", "))
+		}
+	}
+	return nil
 }
