@@ -45,6 +45,7 @@ type callOptions struct {
 	whip           string // offer: publish to this WHIP endpoint
 	whep           string // answer: play this WHEP endpoint
 	bearer         string // the WHIP/WHEP bearer token
+	force          bool   // overwrite an existing output file
 }
 
 // addCallFlags registers the shared flags with the defaults of role.
@@ -64,6 +65,7 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 		outHelp += " (default: p2pcam-DATE-TIME.webm here)"
 	}
 	fs.StringVarP(&o.output, "output", "o", defOutput, outHelp)
+	fs.BoolVar(&o.force, "force", false, "overwrite the --output file if it exists")
 	fs.StringArrayVar(&o.iceServers, "ice-server", []string{defaultSTUN}, "STUN/TURN server, repeatable: stun:HOST:PORT, turn:HOST:PORT?transport=udp|tcp, turn:USER:PASS@HOST:PORT, or none")
 	fs.StringVar(&o.iceUser, "ice-user", "", "TURN username")
 	fs.StringVar(&o.icePassword, "ice-password", "", "TURN password")
@@ -106,6 +108,7 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (c
 		Width: o.width, Height: o.height, FPS: o.fps, CPUUsed: o.cpuUsed,
 		Interfaces: o.interfaces, Duration: o.duration,
 		ConnectTimeout: o.connectTimeout, Silence: o.silence, Measure: o.measure,
+		Overwrite: o.force,
 	}
 	cc.paste = signal.Paste{Timeout: o.pasteTimeout, Clipboard: !o.noClipboard, QR: o.qr}
 	var err error

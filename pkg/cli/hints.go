@@ -52,6 +52,8 @@ func hints(err error) []string {
 		return []string{"the recording is finalized; start a new call once the other side is back (--silence-timeout sets how long a silence is borne)"}
 	case errors.Is(err, session.ErrConnectionLost):
 		return []string{"the other machine went away or its network changed; start a new call"}
+	case errors.Is(err, session.ErrOutputExists):
+		return []string{"give -o another name, or add --force to overwrite it"}
 	case errors.Is(err, session.ErrRecording):
 		return []string{"check the free space and permissions where -o writes, or that the program reading -o - is still running"}
 	case errors.As(err, &ce), errors.Is(err, peer.ErrNoCommonCodec):

@@ -42,6 +42,7 @@ func TestHints(t *testing.T) {
 			[]string{"found no network path", "TURN server", "--interface"}},
 		{"silence", &session.SilenceError{For: 30 * time.Second}, ExitFailure, []string{"--silence-timeout"}},
 		{"connection lost", session.ErrConnectionLost, ExitFailure, []string{"start a new call"}},
+		{"output exists", fmt.Errorf("%w: call.webm", session.ErrOutputExists), ExitFailure, []string{"--force"}},
 		{"recording failed", wrap(session.ErrRecording), ExitFailure, []string{"free space"}},
 		{"codec", &session.CodecError{MimeType: "video/H264"}, ExitFailure, []string{"VP8"}},
 		{"no common codec", wrap(peer.ErrNoCommonCodec), ExitFailure, []string{"VP8"}},

@@ -83,10 +83,11 @@ func (r *receiver) open() (io.Writer, record.Format, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	file, err := os.Create(out)
-	if err != nil {
-		return nil, 0, fmt.Errorf("create output: %w", err)
+	if r.s.outFile == nil {
+		return nil, 0, errors.New("output file not opened")
 	}
+	file := r.s.outFile
+	r.s.outFile = nil // the receiver closes it now
 	r.file = file
 	return file, f, nil
 }

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"syscall"
 	"time"
 
@@ -97,9 +98,12 @@ type Config struct {
 	CPUUsed int // libvpx speed, negative: realtime
 
 	// Output is a path ending in .webm or .ivf, "-" for WebM on OutputTo,
-	// or "" for no recording.
-	Output   string
-	OutputTo io.Writer
+	// or "" for no recording. The file is created before anything else,
+	// so that a place it cannot be written fails the call at once; an
+	// existing file is an error (ErrOutputExists) unless Overwrite.
+	Output    string
+	OutputTo  io.Writer
+	Overwrite bool
 
 	ICEServers []webrtc.ICEServer
 	Interfaces []string
@@ -156,6 +160,8 @@ var (
 	// ErrNothingToDo means there is no source to send and no output to
 	// record.
 	ErrNothingToDo = errors.New("nothing to do: no video to send and none to record")
+	// ErrOutputExists means the output file exists and Overwrite is off.
+	ErrOutputExists = errors.New("the output file exists")
 	// ErrConnectTimeout means no connection was made in time.
 	ErrConnectTimeout = errors.New("no connection")
 	// ErrSourceFailed means the camera or file stopped delivering frames
@@ -260,11 +266,16 @@ type session struct {
 	emit func(Event)
 
 	res          Result
-	outputClosed bool // the video's reader went away (EndOutputClosed)
+	outputClosed bool     // the video's reader went away (EndOutputClosed)
+	outFile      *os.File // the output file, until the receiver takes it
 	finalWritten bool // the final stats line is out
 }
 
 func (s *session) run(ctx context.Context) (Result, error) {
+	if err := s.createOutput(); err != nil {
+		return s.res, err
+	}
+	defer s.dropUnusedOutput()
 	var track *capture.Track
 	if s.cfg.Source.Kind != capture.None {
 		t, err := capture.Open(s.cfg.Source, capture.Options{
@@ -363,6 +374,39 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	}
 	s.emit(Summary{Final: final, Result: s.res})
 	return s.res, err
+}
+
+// createOutput creates the output file up front.
+func (s *session) createOutput() error {
+	if s.cfg.Output == "" || s.cfg.Output == "-" {
+		return nil
+	}
+	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if s.cfg.Overwrite {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	f, err := os.OpenFile(s.cfg.Output, flags, 0o644)
+	switch {
+	case errors.Is(err, os.ErrExist):
+		return fmt.Errorf("%w: %s", ErrOutputExists, s.cfg.Output)
+	case err != nil:
+		return fmt.Errorf("%w: %w", ErrRecording, err)
+	}
+	s.outFile = f
+	return nil
+}
+
+// dropUnusedOutput removes the output file when the call ended before
+// anything was recorded into it.
+func (s *session) dropUnusedOutput() {
+	if s.outFile == nil {
+		return
+	}
+	name := s.outFile.Name()
+	s.outFile.Close()
+	if fi, err := os.Stat(name); err == nil && fi.Size() == 0 {
+		_ = os.Remove(name)
+	}
 }
 
 // errSourceStopped means the source ended the call; the source's own

@@ -249,14 +249,14 @@ func TestSessionFailures(t *testing.T) {
 	tests := []struct {
 		name  string
 		codec bool // needs libvpx
-		setup func(l *link) (off, ans Config)
+		setup func(l *link, dir string) (off, ans Config)
 		// check judges the errors of the offering and answering sides.
 		check func(t *testing.T, offErr, ansErr error)
 	}{
 		{
 			name: "a signaler's error ends the session", codec: false,
-			setup: func(l *link) (Config, Config) {
-				return Config{Offer: failing{errors.New("blob is corrupted")}, Output: "x.webm"}, Config{}
+			setup: func(l *link, dir string) (Config, Config) {
+				return Config{Offer: failing{errors.New("blob is corrupted")}, Output: filepath.Join(dir, "x.webm")}, Config{}
 			},
 			check: func(t *testing.T, offErr, _ error) {
 				if offErr == nil || offErr.Error() != "blob is corrupted" {
@@ -266,12 +266,12 @@ func TestSessionFailures(t *testing.T) {
 		},
 		{
 			name: "an offer without VP8 is refused", codec: false,
-			setup: func(l *link) (Config, Config) {
+			setup: func(l *link, dir string) (Config, Config) {
 				l.mangle = func(sd *webrtc.SessionDescription) {
 					sd.SDP = strings.ReplaceAll(sd.SDP, "VP8/90000", "H264/90000")
 				}
-				return Config{Offer: l, Output: filepath.Join(os.TempDir(), "never.webm"), ConnectTimeout: 3 * time.Second},
-					Config{Answer: l, Output: filepath.Join(os.TempDir(), "never2.webm")}
+				return Config{Offer: l, Output: filepath.Join(dir, "never.webm"), ConnectTimeout: 3 * time.Second},
+					Config{Answer: l, Output: filepath.Join(dir, "never2.webm")}
 			},
 			check: func(t *testing.T, _, ansErr error) {
 				if !errors.Is(ansErr, peer.ErrNoCommonCodec) {
@@ -281,12 +281,12 @@ func TestSessionFailures(t *testing.T) {
 		},
 		{
 			name: "an offer without video is refused", codec: false,
-			setup: func(l *link) (Config, Config) {
+			setup: func(l *link, dir string) (Config, Config) {
 				l.mangle = func(sd *webrtc.SessionDescription) {
 					sd.SDP = strings.Replace(sd.SDP, "m=video", "m=audio", 1)
 				}
-				return Config{Offer: l, Output: filepath.Join(os.TempDir(), "never5.webm")},
-					Config{Answer: l, Output: filepath.Join(os.TempDir(), "never6.webm")}
+				return Config{Offer: l, Output: filepath.Join(dir, "never5.webm")},
+					Config{Answer: l, Output: filepath.Join(dir, "never6.webm")}
 			},
 			check: func(t *testing.T, _, ansErr error) {
 				if !errors.Is(ansErr, peer.ErrNoCommonCodec) {
@@ -296,10 +296,10 @@ func TestSessionFailures(t *testing.T) {
 		},
 		{
 			name: "an answer that never arrives times out with the window counted", codec: false,
-			setup: func(l *link) (Config, Config) {
+			setup: func(l *link, dir string) (Config, Config) {
 				l.drop, l.window = true, 500*time.Millisecond
-				return Config{Offer: l, Output: filepath.Join(os.TempDir(), "never3.webm"), ConnectTimeout: time.Second},
-					Config{Answer: l, Output: filepath.Join(os.TempDir(), "never4.webm"), ConnectTimeout: time.Second}
+				return Config{Offer: l, Output: filepath.Join(dir, "never3.webm"), ConnectTimeout: time.Second},
+					Config{Answer: l, Output: filepath.Join(dir, "never4.webm"), ConnectTimeout: time.Second}
 			},
 			check: func(t *testing.T, _, ansErr error) {
 				var cte *ConnectTimeoutError
@@ -310,9 +310,9 @@ func TestSessionFailures(t *testing.T) {
 		},
 		{
 			name: "a source that breaks mid-call ends it with ErrSourceFailed", codec: true,
-			setup: func(l *link) (Config, Config) {
+			setup: func(l *link, dir string) (Config, Config) {
 				return Config{Offer: l, Source: capture.Source{Kind: capture.File, Arg: truncated}},
-					Config{Answer: l, Output: filepath.Join(os.TempDir(), "cut.webm")}
+					Config{Answer: l, Output: filepath.Join(dir, "cut.webm")}
 			},
 			check: func(t *testing.T, offErr, ansErr error) {
 				if !errors.Is(offErr, ErrSourceFailed) || !strings.Contains(offErr.Error(), "y4m") {
@@ -331,7 +331,7 @@ func TestSessionFailures(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			off, ans := tc.setup(newLink())
+			off, ans := tc.setup(newLink(), t.TempDir())
 			// The offering side waits for an answer that may never come:
 			// it stops once the answering side has ended.
 			offCtx, stopOffer := context.WithCancel(ctx)
