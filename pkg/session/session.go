@@ -268,7 +268,7 @@ type session struct {
 	res          Result
 	outputClosed bool     // the video's reader went away (EndOutputClosed)
 	outFile      *os.File // the output file, until the receiver takes it
-	finalWritten bool // the final stats line is out
+	finalWritten bool     // the final stats line is out
 }
 
 func (s *session) run(ctx context.Context) (Result, error) {
