@@ -50,6 +50,10 @@ type Paste struct {
 	// BlobToErr prints the blob on Err instead of Out, because Out carries
 	// something else (video).
 	BlobToErr bool
+	// STUN names the STUN/TURN servers candidates were gathered from: when
+	// the blob has no candidate from any of them, Paste says so before the
+	// person carries a blob that works on the local network only.
+	STUN []string
 }
 
 func (p *Paste) timeout() time.Duration {
@@ -109,6 +113,9 @@ func (p *Paste) print(sd webrtc.SessionDescription, f Format, what string) error
 		return fmt.Errorf("encode %s: %w", what, err)
 	}
 	p.Console.Linef("%s blob (%d characters; %s):", what, len(blob), DescribeCandidates(sd.SDP))
+	if len(p.STUN) > 0 && !hasServerCandidate(sd.SDP) {
+		p.Console.Linef("no answer from %s: only local addresses are offered, so this works on the same network only", strings.Join(p.STUN, ", "))
+	}
 	w, tty := p.Streams.Out, p.Streams.OutTerminal
 	if p.BlobToErr {
 		w, tty = p.Streams.Err, false
@@ -147,6 +154,12 @@ func (p *Paste) read(ctx context.Context, want webrtc.SDPType, prompt string) (w
 		return sd, format, fmt.Errorf("%w: the %s blob did not arrive within %s", ErrPasteTimeout, want, p.timeout())
 	}
 	return sd, format, err
+}
+
+// hasServerCandidate reports whether an SDP carries a candidate learnt from
+// a STUN or TURN server (srflx or relay).
+func hasServerCandidate(sdp string) bool {
+	return strings.Contains(sdp, " typ srflx") || strings.Contains(sdp, " typ relay")
 }
 
 // DescribeCandidates says which kinds of ICE candidates an SDP carries,

@@ -208,3 +208,39 @@ func TestDescribeCandidates(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// TestPasteSaysWhenNoServerAnswered: with STUN servers configured, an offer
+// with host candidates only says so before the person carries it.
+func TestPasteSaysWhenNoServerAnswered(t *testing.T) {
+	withSrflx := golden(t, "testdata/golden/offer-2.compact")
+	hostOnly := withSrflx
+	var kept []string
+	for _, l := range strings.Split(hostOnly.SDP, "\r\n") {
+		if !strings.Contains(l, " typ srflx") {
+			kept = append(kept, l)
+		}
+	}
+	hostOnly.SDP = strings.Join(kept, "\r\n")
+	const warning = "no answer from stun:stun.example.org:3478: only local addresses are offered, so this works on the same network only"
+	tests := []struct {
+		name  string
+		offer webrtc.SessionDescription
+		stun  []string
+		warn  bool
+	}{
+		{"host only, STUN given", hostOnly, []string{"stun:stun.example.org:3478"}, true},
+		{"srflx gathered", withSrflx, []string{"stun:stun.example.org:3478"}, false},
+		{"no STUN asked for", hostOnly, nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			p := pasteFor(strings.NewReader(""), &out, &errOut)
+			p.STUN = tc.stun
+			_, _ = p.ExchangeOffer(deadline(t, 5*time.Second), tc.offer)
+			if got := strings.Contains(errOut.String(), warning+"\n"); got != tc.warn {
+				t.Errorf("warning shown: %v; want %v\n%s", got, tc.warn, errOut.String())
+			}
+		})
+	}
+}

@@ -133,6 +133,9 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (c
 	if err := checkInterfaces(o.interfaces); err != nil {
 		return cc, err
 	}
+	for _, srv := range cfg.ICEServers {
+		cc.paste.STUN = append(cc.paste.STUN, srv.URLs...)
+	}
 	for _, d := range []struct {
 		name string
 		v    time.Duration
