@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
 	"github.com/p2pcam/p2pcam/pkg/session"
@@ -42,6 +43,12 @@ func (r *reporter) event(ev session.Event) {
 		} else {
 			r.con.Linef("connected")
 		}
+	case session.Lost:
+		r.con.Linef("connection: lost, waiting for the other side (up to %s)", clockOf(time.Until(ev.Deadline)))
+		r.countdown(r.con.Countdown(ev.Deadline, "for the other side to come back"))
+	case session.Back:
+		r.countdown(nil)
+		r.con.Linef("connection: back after %.1f s", ev.After.Seconds())
 	case session.Verification:
 		r.con.Linef("verification code: %s", ev.Code)
 		if r.blobs {
@@ -75,6 +82,12 @@ func (r *reporter) event(ev session.Event) {
 			r.con.Linef("saved %d frames to %s", ev.Result.FramesRecv, out)
 		}
 	}
+}
+
+// clockOf formats d as m:ss.
+func clockOf(d time.Duration) string {
+	d = max(d, 0).Round(time.Second)
+	return fmt.Sprintf("%d:%02d", int(d.Minutes()), int(d.Seconds())%60)
 }
 
 // countdown replaces the running countdown with stop's (nil: none).

@@ -31,6 +31,15 @@ type Connected struct {
 	Known bool
 }
 
+// Lost: a connected call lost its path at Since (nothing came for a few
+// seconds); it ends at Deadline unless the other side comes back.
+type Lost struct {
+	Since, Deadline time.Time
+}
+
+// Back: the path came back, After it was lost.
+type Back struct{ After time.Duration }
+
 // Verification: the code both sides derive from the two DTLS
 // fingerprints, for the people to compare (RFC 8122 §5).
 type Verification struct{ Code string }
@@ -72,6 +81,8 @@ const (
 func (Connecting) event()   {}
 func (StateChanged) event() {}
 func (Connected) event()    {}
+func (Lost) event()         {}
+func (Back) event()         {}
 func (Verification) event() {}
 func (Recording) event()    {}
 func (FirstFrame) event()   {}

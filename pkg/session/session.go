@@ -503,6 +503,7 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 	// Silence counts from connecting until the first packet arrives, and
 	// is checked ten times per tolerance (at most once a second).
 	connected := time.Now()
+	var lost time.Time // when the path was lost, zero while it is up
 	check := time.NewTicker(min(time.Second, max(s.cfg.Silence/10, 100*time.Millisecond)))
 	defer check.Stop()
 	for {
@@ -550,7 +551,20 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 		case <-p.Failed():
 			return ErrConnectionLost
 		case st := <-p.States():
-			if st != webrtc.PeerConnectionStateConnected {
+			switch {
+			case st == webrtc.PeerConnectionStateDisconnected && lost.IsZero():
+				// ICE saw nothing for its disconnected timeout: the
+				// silence rule decides how long to wait.
+				lost = time.Now()
+				heard := p.LastHeard()
+				if heard.Before(connected) {
+					heard = connected
+				}
+				s.emit(Lost{Since: lost, Deadline: heard.Add(s.cfg.Silence)})
+			case st == webrtc.PeerConnectionStateConnected && !lost.IsZero():
+				s.emit(Back{After: time.Since(lost)})
+				lost = time.Time{}
+			case st != webrtc.PeerConnectionStateConnected && st != webrtc.PeerConnectionStateDisconnected:
 				s.emit(StateChanged{State: st})
 			}
 		}
