@@ -74,3 +74,33 @@ func TestShortOutageHeals(t *testing.T) {
 		t.Errorf("recording: %+v; want the call before and after the outage", p)
 	}
 }
+
+// TestLongOutageEndsBothSides: an outage longer than --silence-timeout
+// ends the call on both sides with the reason and a finalized recording.
+func TestLongOutageEndsBothSides(t *testing.T) {
+	testutil.NeedFFmpeg(t)
+	n := newNetPair(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	out := filepath.Join(t.TempDir(), "call.ivf")
+	common := []string{"--ice-server", "none", "--width", "320", "--height", "240", "--silence-timeout", "8s"}
+	offer, answer := call(t, ctx, callSpec{
+		offerArgs:  append([]string{"offer", "--source", "test", "--interface", n.devA}, common...),
+		answerArgs: append([]string{"answer", "-o", out, "--interface", n.devB}, common...),
+		offerIn:    n.in(n.a),
+		answerIn:   n.in(n.b),
+	})
+	answer.waitFor(ctx, "receiving 320x240 video")
+	time.Sleep(time.Second) // some video on file
+	n.cut(t)
+	for _, p := range []*proc{offer, answer} {
+		if code := p.wait(ctx); code != 1 || !strings.Contains(p.errText(), "p2pcam: no packets from the other side for 8s: its machine or network is gone\n") {
+			t.Errorf("%s exited %d; want 1 with the silence line\n%s", p.name, code, p.errText())
+		}
+	}
+	p := testutil.Probe(t, out)
+	testutil.DecodesCleanly(t, out)
+	if p.Frames < 30 {
+		t.Errorf("recording: %+v; want the second before the outage", p)
+	}
+}
