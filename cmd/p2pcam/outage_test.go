@@ -37,6 +37,21 @@ func (n *netPair) cut(t *testing.T) (heal func()) {
 	}
 }
 
+// call runs a 320x240 test-pattern call from namespace a to b, recorded
+// into out, with args on both sides, and waits until video arrives.
+func (n *netPair) call(t *testing.T, ctx context.Context, out string, args ...string) (offer, answer *proc) {
+	t.Helper()
+	common := append([]string{"--ice-server", "none", "--width", "320", "--height", "240"}, args...)
+	offer, answer = call(t, ctx, callSpec{
+		offerArgs:  append([]string{"offer", "--source", "test", "--interface", n.devA}, common...),
+		answerArgs: append([]string{"answer", "-o", out, "--interface", n.devB}, common...),
+		offerIn:    n.in(n.a),
+		answerIn:   n.in(n.b),
+	})
+	answer.waitFor(ctx, "receiving 320x240 video")
+	return offer, answer
+}
+
 // TestShortOutageHeals: an 8 s outage between two namespaces, shorter than
 // the silence tolerance, heals by itself; both sides say when the path was
 // lost and when it came back, and the call goes on to its end.
@@ -46,14 +61,7 @@ func TestShortOutageHeals(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	out := filepath.Join(t.TempDir(), "call.webm")
-	common := []string{"--ice-server", "none", "--width", "320", "--height", "240", "--duration", "25s"}
-	offer, answer := call(t, ctx, callSpec{
-		offerArgs:  append([]string{"offer", "--source", "test", "--interface", n.devA}, common...),
-		answerArgs: append([]string{"answer", "-o", out, "--interface", n.devB}, common...),
-		offerIn:    n.in(n.a),
-		answerIn:   n.in(n.b),
-	})
-	answer.waitFor(ctx, "receiving 320x240 video")
+	offer, answer := n.call(t, ctx, out, "--duration", "25s")
 	heal := n.cut(t)
 	for _, p := range []*proc{offer, answer} {
 		p.waitFor(ctx, "connection: lost, waiting for the other side (up to 0:")
@@ -83,14 +91,7 @@ func TestLongOutageEndsBothSides(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	out := filepath.Join(t.TempDir(), "call.ivf")
-	common := []string{"--ice-server", "none", "--width", "320", "--height", "240", "--silence-timeout", "8s"}
-	offer, answer := call(t, ctx, callSpec{
-		offerArgs:  append([]string{"offer", "--source", "test", "--interface", n.devA}, common...),
-		answerArgs: append([]string{"answer", "-o", out, "--interface", n.devB}, common...),
-		offerIn:    n.in(n.a),
-		answerIn:   n.in(n.b),
-	})
-	answer.waitFor(ctx, "receiving 320x240 video")
+	offer, answer := n.call(t, ctx, out, "--silence-timeout", "8s")
 	time.Sleep(time.Second) // some video on file
 	n.cut(t)
 	for _, p := range []*proc{offer, answer} {
