@@ -44,7 +44,7 @@ func (r *reporter) event(ev session.Event) {
 			r.con.Linef("connected")
 		}
 	case session.Lost:
-		r.con.Linef("connection: lost, waiting for the other side (up to %s)", clockOf(time.Until(ev.Deadline)))
+		r.con.Linef("connection: lost, waiting for the other side (up to %s)", iostreams.Clock(time.Until(ev.Deadline)))
 		r.countdown(r.con.Countdown(ev.Deadline, "for the other side to come back"))
 	case session.Back:
 		r.countdown(nil)
@@ -82,12 +82,6 @@ func (r *reporter) event(ev session.Event) {
 			r.con.Linef("saved %d frames to %s", ev.Result.FramesRecv, out)
 		}
 	}
-}
-
-// clockOf formats d as m:ss.
-func clockOf(d time.Duration) string {
-	d = max(d, 0).Round(time.Second)
-	return fmt.Sprintf("%d:%02d", int(d.Minutes()), int(d.Seconds())%60)
 }
 
 // countdown replaces the running countdown with stop's (nil: none).

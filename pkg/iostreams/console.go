@@ -89,10 +89,10 @@ func (s *Console) Countdown(deadline time.Time, what string) (stop func()) {
 				left = 0
 			}
 			if s.terminal {
-				s.SetStatus(fmt.Sprintf("%s left %s", clock(left), what))
+				s.SetStatus(fmt.Sprintf("%s left %s", Clock(left), what))
 			} else if (left%time.Minute == 0 || left == 30*time.Second || left == 10*time.Second) && left > 0 && !said[left] {
 				said[left] = true
-				s.Linef("%s left %s", clock(left), what)
+				s.Linef("%s left %s", Clock(left), what)
 			}
 			select {
 			case <-tick.C:
@@ -105,8 +105,8 @@ func (s *Console) Countdown(deadline time.Time, what string) (stop func()) {
 	return func() { close(done); <-finished }
 }
 
-// clock formats d as m:ss.
-func clock(d time.Duration) string {
-	d = d.Round(time.Second)
+// Clock formats d as m:ss, as the countdowns show it; a negative d is 0:00.
+func Clock(d time.Duration) string {
+	d = max(d, 0).Round(time.Second)
 	return fmt.Sprintf("%d:%02d", int(d.Minutes()), int(d.Seconds())%60)
 }
