@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -213,26 +214,34 @@ func readRemote(path string) (string, error) {
 // runCall runs a call with copy-paste signaling and turns its outcome
 // into an error for Main.
 func runCall(cmd *cobra.Command, e *env, cc callConfig) error {
+	con := iostreams.NewConsole(e.Err, e.ErrTerminal)
+	return runSession(cmd.Context(), e, cc, con, true, func(cfg *session.Config) {
+		paste := cc.paste
+		paste.Streams, paste.Console = e.Streams, con
+		if cc.role == session.Answerer {
+			cfg.Answer = &paste
+		} else {
+			cfg.Offer = &paste
+		}
+	})
+}
+
+// runSession runs cc's session with the signaler that attach sets,
+// reporting its events on con; blobs says whether people carried the
+// descriptions.
+func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Console, blobs bool, attach func(*session.Config)) error {
 	// Open --stats first: a bad path should fail before any network.
 	stats, closeStats, err := openStats(cc.stats, e.Err)
 	if err != nil {
 		return err
 	}
 	defer closeStats()
-	con := iostreams.NewConsole(e.Err, e.ErrTerminal)
-	paste := cc.paste
-	paste.Streams, paste.Console = e.Streams, con
 	cfg := cc.session
-	cfg.Stats = stats
-	cfg.OutputTo = e.Out
-	if cc.role == session.Answerer {
-		cfg.Answer = &paste
-	} else {
-		cfg.Offer = &paste
-	}
-	rep := newReporter(con, cfg.Duration.String(), true)
+	cfg.Stats, cfg.OutputTo = stats, e.Out
+	attach(&cfg)
+	rep := newReporter(con, cfg.Duration.String(), blobs)
 	cfg.Events = rep.event
-	_, err = session.Run(cmd.Context(), cfg, e.logger())
+	_, err = session.Run(ctx, cfg, e.logger())
 	rep.close()
 	return err
 }

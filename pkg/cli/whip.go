@@ -71,32 +71,25 @@ func runMediaServer(cmd *cobra.Command, e *env, cc callConfig, endpoint string, 
 			e.logger().Debug("ending the session on the server", "err", err)
 		}
 	}()
-	cfg := cc.session
-	// ICE servers the server offers (RFC 9725 §4.6), when the user gave
-	// none.
-	if !cmd.Flags().Changed("ice-server") {
+	verb := "playing"
+	if o.whip != "" {
+		verb = "publishing to"
+	}
+	con := iostreams.NewConsole(e.Err, e.ErrTerminal)
+	con.Linef("%s %s", verb, redactURL(endpoint))
+	err := runSession(ctx, e, cc, con, false, func(cfg *session.Config) {
+		cfg.Offer = client
+		// ICE servers the server offers (RFC 9725 §4.6), when the user
+		// gave none.
+		if cmd.Flags().Changed("ice-server") {
+			return
+		}
 		if servers, err := client.ICEServers(ctx); err != nil {
 			e.logger().Debug("asking the server for ICE servers", "err", err)
 		} else if len(servers) > 0 {
 			cfg.ICEServers = servers
 		}
-	}
-	stats, closeStats, err := openStats(cc.stats, e.Err)
-	if err != nil {
-		return err
-	}
-	defer closeStats()
-	con := iostreams.NewConsole(e.Err, e.ErrTerminal)
-	cfg.Stats, cfg.OutputTo, cfg.Offer = stats, e.Out, client
-	rep := newReporter(con, cfg.Duration.String(), false)
-	cfg.Events = rep.event
-	verb := "publishing to"
-	if o.whep != "" {
-		verb = "playing"
-	}
-	con.Linef("%s %s", verb, redactURL(endpoint))
-	_, err = session.Run(ctx, cfg, e.logger())
-	rep.close()
+	})
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", verb, redactURL(endpoint), err)
 	}
