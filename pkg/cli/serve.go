@@ -13,7 +13,8 @@ import (
 )
 
 // serveConfig checks that the flags fit --serve and builds its
-// configuration; the listener is opened by runServe.
+// configuration; the listener is opened by runServe. --serve with --whip
+// is refused earlier, by mediaServerConfig.
 func (o *callOptions) serveConfig(cc callConfig, args []string) (serve.Config, error) {
 	switch {
 	case len(args) > 0 || o.remote != "":
@@ -22,8 +23,6 @@ func (o *callOptions) serveConfig(cc callConfig, args []string) (serve.Config, e
 		return serve.Config{}, usagef("--serve sends only: record at a viewer (p2pcam answer --whep URL -o FILE)")
 	case o.measure:
 		return serve.Config{}, usagef("--measure belongs on a viewer: p2pcam answer --whep URL --measure -o FILE")
-	case o.whip != "":
-		return serve.Config{}, usagef("give --serve or --whip, not both")
 	}
 	c := cc.session
 	return serve.Config{

@@ -503,17 +503,19 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 	// Silence counts from connecting until the first packet arrives, and
 	// is checked ten times per tolerance (at most once a second).
 	connected := time.Now()
+	lastHeard := func() time.Time {
+		if h := p.LastHeard(); h.After(connected) {
+			return h
+		}
+		return connected
+	}
 	var lost time.Time // when the path was lost, zero while it is up
 	check := time.NewTicker(min(time.Second, max(s.cfg.Silence/10, 100*time.Millisecond)))
 	defer check.Stop()
 	for {
 		select {
 		case now := <-check.C:
-			heard := p.LastHeard()
-			if heard.Before(connected) {
-				heard = connected
-			}
-			if now.Sub(heard) >= s.cfg.Silence {
+			if now.Sub(lastHeard()) >= s.cfg.Silence {
 				return &SilenceError{For: s.cfg.Silence}
 			}
 		case <-tick.C:
@@ -556,11 +558,7 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 				// ICE saw nothing for its disconnected timeout: the
 				// silence rule decides how long to wait.
 				lost = time.Now()
-				heard := p.LastHeard()
-				if heard.Before(connected) {
-					heard = connected
-				}
-				s.emit(Lost{Since: lost, Deadline: heard.Add(s.cfg.Silence)})
+				s.emit(Lost{Since: lost, Deadline: lastHeard().Add(s.cfg.Silence)})
 			case st == webrtc.PeerConnectionStateConnected && !lost.IsZero():
 				s.emit(Back{After: time.Since(lost)})
 				lost = time.Time{}
