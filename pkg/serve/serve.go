@@ -197,7 +197,8 @@ type server struct {
 
 	mu      sync.Mutex
 	closed  bool
-	viewers map[string]*viewer
+	viewers map[string]*viewer // viewers with their peer built
+	joining int                // viewers whose peer is being built
 	bitrate int
 }
 
@@ -287,7 +288,9 @@ var (
 )
 
 // join makes a viewer of a WHEP offer and returns its answer, with every
-// candidate in it.
+// candidate in it. The viewer enters the map only with its peer built, so
+// that stopping never meets a half-made viewer; until then it holds a
+// place in joining.
 func (s *server) join(ctx context.Context, offerSDP string) (*viewer, webrtc.SessionDescription, error) {
 	var none webrtc.SessionDescription
 	s.mu.Lock()
@@ -295,15 +298,36 @@ func (s *server) join(ctx context.Context, offerSDP string) (*viewer, webrtc.Ses
 	case s.closed:
 		s.mu.Unlock()
 		return nil, none, errClosed
-	case len(s.viewers) >= s.cfg.MaxViewers:
+	case len(s.viewers)+s.joining >= s.cfg.MaxViewers:
 		s.mu.Unlock()
 		return nil, none, errFull
 	}
-	v := &viewer{id: NewToken()[:12], target: s.bitrate}
-	s.viewers[v.id] = v
+	s.joining++
 	s.wg.Add(1)
 	s.mu.Unlock()
 
+	v := &viewer{id: NewToken()[:12], target: s.bitrate}
+	p, answer, err := s.answer(ctx, v, offerSDP)
+	s.mu.Lock()
+	s.joining--
+	if err == nil && s.closed {
+		_ = p.Close()
+		err = errClosed
+	}
+	if err != nil {
+		s.mu.Unlock()
+		s.wg.Done()
+		return nil, none, err
+	}
+	v.p = p
+	s.viewers[v.id] = v
+	s.mu.Unlock()
+	go s.watch(v)
+	return v, answer, nil
+}
+
+// answer builds v's peer on the shared track and answers the offer.
+func (s *server) answer(ctx context.Context, v *viewer, offerSDP string) (*peer.Peer, webrtc.SessionDescription, error) {
 	p, err := peer.New(peer.Config{
 		ICEServers:        s.cfg.ICEServers,
 		Interfaces:        s.cfg.Interfaces,
@@ -317,20 +341,14 @@ func (s *server) join(ctx context.Context, offerSDP string) (*viewer, webrtc.Ses
 		Logger: s.cfg.Logger.With("viewer", v.id),
 	})
 	if err != nil {
-		s.forget(v)
-		s.wg.Done()
-		return nil, none, err
+		return nil, webrtc.SessionDescription{}, err
 	}
-	v.p = p
 	answer, err := p.Answer(ctx, webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offerSDP})
 	if err != nil {
 		_ = p.Close()
-		s.forget(v)
-		s.wg.Done()
-		return nil, none, err
+		return nil, webrtc.SessionDescription{}, err
 	}
-	go s.watch(v)
-	return v, answer, nil
+	return p, answer, nil
 }
 
 // watch follows a viewer from its answer to its end.
@@ -367,9 +385,7 @@ func (s *server) watch(v *viewer) {
 // drop hangs up on v, once, and reports it gone.
 func (s *server) drop(v *viewer, reason string) {
 	v.once.Do(func() {
-		if v.p != nil {
-			_ = v.p.Close()
-		}
+		_ = v.p.Close()
 		n := s.forget(v)
 		s.cfg.Events(ViewerLeft{ID: v.id, Reason: reason, Viewers: n})
 	})
