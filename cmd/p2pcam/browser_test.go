@@ -33,8 +33,7 @@ type browserPeer struct {
 	blob   chan string
 	stats  chan map[string]any
 	logs   []string
-	stderr []byte // Chromium's own log (console messages too), the last 16 KiB
-	exited chan struct{}
+	exited <-chan struct{} // closed when Chromium exits
 }
 
 func (b *browserPeer) log() string {
@@ -48,11 +47,7 @@ func (b *browserPeer) log() string {
 // loopback.
 func startBrowser(t *testing.T, page string, bn browserNet) *browserPeer {
 	t.Helper()
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium not installed: apt-get install -y chromium")
-	}
-	b := &browserPeer{t: t, blob: make(chan string, 1), stats: make(chan map[string]any, 64), exited: make(chan struct{})}
+	b := &browserPeer{t: t, blob: make(chan string, 1), stats: make(chan map[string]any, 64)}
 	mux := http.NewServeMux()
 	mux.Handle("GET /", http.FileServer(http.Dir("testdata/browser")))
 	mux.HandleFunc("GET /remote", func(w http.ResponseWriter, _ *http.Request) {
@@ -96,6 +91,42 @@ func startBrowser(t *testing.T, page string, bn browserNet) *browserPeer {
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 
+	flags := []string{"--use-fake-device-for-media-stream"}
+	if bn.ns == "" {
+		// Camera permission granted up front: Chromium then gives raw IP
+		// host candidates; it gathers on loopback only when told to.
+		flags = append(flags, "--use-fake-ui-for-media-stream", "--allow-loopback-in-peer-connection")
+	}
+	// In a namespace, no permission flag: as for a page that never asked
+	// for the camera, host candidates are <uuid>.local names only.
+	b.exited = launchChromium(t, "http://"+ln.Addr().String()+"/"+page, bn.ns, flags...).exited
+	return b
+}
+
+// chromium is a headless Chromium started by launchChromium.
+type chromium struct {
+	exited chan struct{} // closed when it exits
+	mu     sync.Mutex
+	log    []byte // its stderr (console messages too), the last 16 KiB
+}
+
+// logText returns the tail of Chromium's stderr.
+func (c *chromium) logText() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return string(c.log)
+}
+
+// launchChromium opens url in headless Chromium with the flags every test
+// needs plus flags, in network namespace ns when it is not empty. It skips
+// the test without Chromium; Chromium and its children are killed when
+// the test ends, and its log is shown if the test failed.
+func launchChromium(t *testing.T, url, ns string, flags ...string) *chromium {
+	t.Helper()
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium not installed: apt-get install -y chromium")
+	}
 	// Not t.TempDir: Chromium's singleton socket lives in this directory,
 	// and a test's long temp path overflows a Unix socket's 108 bytes
 	// (Chromium then dies at start).
@@ -103,30 +134,25 @@ func startBrowser(t *testing.T, page string, bn browserNet) *browserPeer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"--headless=new", "--no-sandbox", "--disable-gpu",
-		"--use-fake-device-for-media-stream", "--autoplay-policy=no-user-gesture-required",
+	args := append([]string{"--headless=new", "--no-sandbox", "--disable-gpu",
+		"--autoplay-policy=no-user-gesture-required",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--no-first-run", "--enable-logging=stderr", "--no-default-browser-check", "--mute-audio",
-		"--user-data-dir=" + filepath.Join(dir, "profile"),
-		"http://" + ln.Addr().String() + "/" + page}
-	if bn.ns == "" {
-		// Camera permission granted up front: Chromium then gives raw IP
-		// host candidates; it gathers on loopback only when told to.
-		args = append([]string{"--use-fake-ui-for-media-stream", "--allow-loopback-in-peer-connection"}, args...)
-	} else {
-		// No permission flag: as for a page that never asked for the
-		// camera, host candidates are <uuid>.local names only.
-		args = append([]string{"netns", "exec", bn.ns, chromium}, args...)
-		chromium = "ip"
+		"--user-data-dir=" + filepath.Join(dir, "profile")}, flags...)
+	args = append(args, url)
+	if ns != "" {
+		args = append([]string{"netns", "exec", ns, bin}, args...)
+		bin = "ip"
 	}
-	cmd := exec.Command(chromium, args...)
+	c := &chromium{exited: make(chan struct{})}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "TMPDIR="+dir)
 	cmd.Stderr = writerFunc(func(p []byte) (int, error) {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		b.stderr = append(b.stderr, p...)
-		if over := len(b.stderr) - 16<<10; over > 0 {
-			b.stderr = b.stderr[over:]
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.log = append(c.log, p...)
+		if over := len(c.log) - 16<<10; over > 0 {
+			c.log = c.log[over:]
 		}
 		return len(p), nil
 	})
@@ -137,19 +163,17 @@ func startBrowser(t *testing.T, page string, bn browserNet) *browserPeer {
 	}
 	go func() {
 		_ = cmd.Wait()
-		close(b.exited)
+		close(c.exited)
 	}()
 	t.Cleanup(func() {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-b.exited
+		<-c.exited
 		os.RemoveAll(dir)
 		if t.Failed() {
-			b.mu.Lock()
-			t.Logf("chromium's log:\n%s", b.stderr)
-			b.mu.Unlock()
+			t.Logf("chromium's log:\n%s", c.logText())
 		}
 	})
-	return b
+	return c
 }
 
 // browserNet is where the browser runs: on loopback (zero value) or in

@@ -1,18 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,78 +22,38 @@ type chromiumAt struct {
 	ws     *websocket.Conn
 	mu     sync.Mutex
 	nextID int
-	log    []byte
 }
 
 // openChromium opens url in headless Chromium, killed when the test ends.
 func openChromium(t *testing.T, ctx context.Context, url string) *chromiumAt {
 	t.Helper()
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium not installed: apt-get install -y chromium")
-	}
-	// Not t.TempDir: Chromium's socket path must stay under 108 bytes.
-	dir, err := os.MkdirTemp("/tmp", "p2pchrome")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--headless=new", "--no-sandbox", "--disable-gpu",
-		"--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--no-first-run", "--no-default-browser-check", "--mute-audio",
+	chrome := launchChromium(t, url, "",
+		"--allow-loopback-in-peer-connection",
 		// Raw IP candidates: without a camera permission Chromium would
 		// offer .local names only, and none on loopback.
 		"--disable-features=WebRtcHideLocalIpsWithMdns",
-		"--remote-debugging-port=0", "--remote-allow-origins=http://127.0.0.1", "--user-data-dir="+filepath.Join(dir, "profile"), url)
-	cmd.Env = append(os.Environ(), "TMPDIR="+dir)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		t.Fatal(err)
-	}
+		"--remote-debugging-port=0", "--remote-allow-origins=http://127.0.0.1")
 	c := &chromiumAt{t: t}
-	port := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`DevTools listening on ws://127\.0\.0\.1:(\d+)/`)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			c.mu.Lock()
-			c.log = append(c.log, sc.Bytes()...)
-			c.log = append(c.log, '\n')
-			if over := len(c.log) - 16<<10; over > 0 {
-				c.log = c.log[over:]
-			}
-			c.mu.Unlock()
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case port <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
 	t.Cleanup(func() {
 		if c.ws != nil {
 			c.ws.Close()
 		}
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-		os.RemoveAll(dir)
-		if t.Failed() {
-			c.mu.Lock()
-			t.Logf("chromium's log:\n%s", c.log)
-			c.mu.Unlock()
-		}
 	})
+	// Chromium says where DevTools listens on its stderr.
+	re := regexp.MustCompile(`DevTools listening on ws://127\.0\.0\.1:(\d+)/`)
 	var p string
-	select {
-	case p = <-port:
-	case <-ctx.Done():
-		t.Fatal("chromium never opened its DevTools port")
+	for p == "" {
+		if m := re.FindStringSubmatch(chrome.logText()); m != nil {
+			p = m[1]
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("chromium never opened its DevTools port")
+		case <-chrome.exited:
+			t.Fatal("chromium exited before opening its DevTools port")
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 	// The page's own DevTools socket, from the target list.
 	var targets []struct{ Type, URL, WebSocketDebuggerURL string }
