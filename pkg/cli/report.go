@@ -18,7 +18,7 @@ type reporter struct {
 	blobs    bool   // the descriptions travelled as blobs people carried
 
 	mu        sync.Mutex
-	stopCount func() // the running connect countdown, if any
+	stopCount func() // the running countdown (connecting, or a lost path), if any
 }
 
 func newReporter(con *iostreams.Console, duration string, blobs bool) *reporter {
@@ -61,7 +61,13 @@ func (r *reporter) event(ev session.Event) {
 	case session.FirstFrame:
 		r.con.Linef("receiving %dx%d video (first frame %d ms after connecting)", ev.Width, ev.Height, ev.After.Milliseconds())
 	case session.Figures:
-		r.con.SetStatus(statusLine(ev.Snapshot))
+		// A running countdown (the path is lost) owns the status line.
+		r.mu.Lock()
+		counting := r.stopCount != nil
+		r.mu.Unlock()
+		if !counting {
+			r.con.SetStatus(statusLine(ev.Snapshot))
+		}
 	case session.Ending:
 		switch ev.Reason {
 		case session.EndInterrupted:
