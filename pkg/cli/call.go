@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -180,11 +181,11 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (c
 		cc.paste.Remote = args[0]
 	}
 	if o.remote != "" && o.remote != "-" {
-		b, err := readRemote(o.remote)
+		b, open, err := readRemote(o.remote)
 		if err != nil {
 			return cc, err
 		}
-		cc.paste.Remote = b
+		cc.paste.Remote, cc.paste.RemoteOpen = b, open
 	}
 	cc.session = cfg
 	return cc, nil
@@ -193,31 +194,89 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (c
 // maxRemoteFile bounds what --remote reads: blobs are a few KiB at most.
 const maxRemoteFile = 1 << 20
 
-func readRemote(path string) (string, error) {
+// readRemote reads the --remote file up front, so that a bad one fails
+// before any blob is printed. A named pipe (or another file that is not a
+// regular one: a process substitution, a device) cannot be read before
+// someone writes to it, which may wait for this side's blob: it is opened
+// later, after the blob is printed, by the function readRemote returns.
+func readRemote(path string) (string, func(context.Context) (io.ReadCloser, error), error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return "", fmt.Errorf("read --remote: %w", err)
+		return "", nil, fmt.Errorf("read --remote: %w", err)
+	}
+	if fi.IsDir() {
+		return "", nil, fmt.Errorf("read --remote %s: is a directory", path)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", openRemote(path), nil
 	}
 	if fi.Size() > maxRemoteFile {
-		return "", fmt.Errorf("read --remote %s: %d bytes is far too big for a blob", path, fi.Size())
+		return "", nil, fmt.Errorf("read --remote %s: %d bytes is far too big for a blob", path, fi.Size())
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("read --remote: %w", err)
+		return "", nil, fmt.Errorf("read --remote: %w", err)
 	}
 	if strings.TrimSpace(string(b)) == "" {
-		return "", fmt.Errorf("read --remote %s: the file is empty", path)
+		return "", nil, fmt.Errorf("read --remote %s: the file is empty", path)
 	}
-	return string(b), nil
+	return string(b), nil, nil
+}
+
+// openRemote returns a function that opens the --remote named pipe path,
+// waiting for a writer until ctx is done (Ctrl-C, the paste timeout).
+func openRemote(path string) func(context.Context) (io.ReadCloser, error) {
+	return func(ctx context.Context) (io.ReadCloser, error) {
+		type opened struct {
+			f   *os.File
+			err error
+		}
+		ch := make(chan opened, 1)
+		go func() {
+			f, err := os.Open(path) // a pipe's open waits for a writer
+			ch <- opened{f, err}
+		}()
+		select {
+		case o := <-ch:
+			if o.err != nil {
+				return nil, fmt.Errorf("read --remote: %w", o.err)
+			}
+			return o.f, nil
+		case <-ctx.Done():
+			// Be the writer the open waits for, so that it returns, and
+			// close what it opened.
+			if w, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+				w.Close()
+			}
+			go func() {
+				if o := <-ch; o.f != nil {
+					o.f.Close()
+				}
+			}()
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // runCall runs a call with copy-paste signaling and turns its outcome
 // into an error for Main.
 func runCall(cmd *cobra.Command, e *env, cc callConfig) error {
 	con := iostreams.NewConsole(e.Err, e.ErrTerminal)
+	paste := cc.paste
+	paste.Streams, paste.Console = e.Streams, con
+	// A blob refused during the call (a second answer) gets the error
+	// line and its hints, like an error that ends a call, but the call
+	// goes on.
+	paste.Notice = func(err error) {
+		con.Linef("p2pcam: %v", err)
+		for _, h := range hints(err) {
+			con.Linef("p2pcam: hint: %s", h)
+		}
+	}
+	// Stop reading for further answers, restoring the terminal, before
+	// Main prints the outcome and the process exits.
+	defer paste.Close()
 	return runSession(cmd.Context(), e, cc, con, true, func(cfg *session.Config) {
-		paste := cc.paste
-		paste.Streams, paste.Console = e.Streams, con
 		if cc.role == session.Answerer {
 			cfg.Answer = &paste
 		} else {

@@ -72,6 +72,10 @@ func hints(err error) []string {
 		return []string{"check the URL's scheme (http:// or https://) and that this machine trusts the server's certificate"}
 	case errors.Is(err, whip.ErrVideoRejected):
 		return []string{"configure the server to accept VP8 video"}
+	case errors.Is(err, signal.ErrOtherOffer):
+		return []string{"paste the one `p2pcam answer` printed for this call's offer blob; an answer from an earlier try, or to another offer, does not fit"}
+	case errors.Is(err, signal.ErrSecondAnswer):
+		return []string{"each offer serves one answer, and this call goes on: for another viewer, run another `p2pcam offer` (or `p2pcam offer --serve` for many)"}
 	case errors.Is(err, signal.ErrPasteTimeout):
 		return []string{hintFreshBlobs + "; --paste-timeout gives more time"}
 	}
