@@ -5,13 +5,20 @@ package main
 // offer or answer that reads the other side's blob from a FIFO.
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/creack/pty"
 )
 
 // TestStaleAnswerRejected: the answer to a second offer, pasted into the
@@ -126,5 +133,106 @@ func TestRemoteFIFOInterrupt(t *testing.T) {
 				t.Errorf("stderr does not end with the interruption:\n%s", got)
 			}
 		})
+	}
+}
+
+// TestOfferAtATerminalRefusesMixups runs `p2pcam offer` on a real
+// pseudo-terminal: an answer made for another offer is refused and the
+// offer asks again; the right answer connects; a second answer pasted
+// during the call is refused with a message and the call runs to its end,
+// leaving the terminal as it found it (bracketed paste off again).
+func TestOfferAtATerminalRefusesMixups(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.Command(binPath, append([]string{"offer", "--source", "test", "--width", "320", "--height", "240", "--duration", "4s"}, loopback...)...)
+	cmd.Dir = t.TempDir()
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	var mu sync.Mutex
+	var screen bytes.Buffer
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := tty.Read(buf)
+			mu.Lock()
+			screen.Write(buf[:n])
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	seen := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return screen.String()
+	}
+	waitScreen := func(re *regexp.Regexp, n int) []string {
+		t.Helper()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if m := re.FindAllStringSubmatch(seen(), -1); len(m) >= n {
+				return m[n-1]
+			}
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+				t.Fatalf("terminal never showed %v %d times; it shows:\n%q", re, n, seen())
+			}
+		}
+	}
+	pasteIn := func(blob string) {
+		t.Helper()
+		if _, err := tty.WriteString("\x1b[200~" + blob + "\x1b[201~\r"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := waitScreen(regexp.MustCompile(`\x1b\]52;c;([A-Za-z0-9+/=]+)\x07`), 1)
+	clip, err := base64.StdEncoding.DecodeString(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	offerBlob := string(clip)
+	prompt := regexp.MustCompile(`Paste the answer blob`)
+	waitScreen(prompt, 1)
+
+	// The answer to another offer.
+	second := start(t, ctx, "second offer", false, append([]string{"offer", "--source", "test"}, loopback...)...)
+	other := start(t, ctx, "other answer", false, append([]string{"answer", "-o", "none", "--source", "test"}, loopback...)...)
+	other.paste(second.blob(ctx))
+	pasteIn(other.blob(ctx))
+	waitScreen(regexp.MustCompile(`p2pcam: this answer is for a different offer\r\np2pcam: hint: paste the one `+"`p2pcam answer`"), 1)
+	waitScreen(prompt, 2)
+
+	answer := start(t, ctx, "answer", false, append([]string{"answer", "-o", "call.webm"}, loopback...)...)
+	answer.paste(offerBlob)
+	answerBlob := answer.blob(ctx)
+	pasteIn(answerBlob)
+	waitScreen(regexp.MustCompile(`connected over`), 1)
+	pasteIn(answerBlob)
+	waitScreen(regexp.MustCompile(`p2pcam: this offer has already taken an answer, so a second one is ignored\r\n`), 1)
+
+	waitErr := make(chan error, 1)
+	go func() { waitErr <- cmd.Wait() }()
+	select {
+	case err := <-waitErr:
+		if err != nil {
+			t.Fatalf("offer: %v\n%q", err, seen())
+		}
+	case <-ctx.Done():
+		t.Fatalf("offer did not exit:\n%q", seen())
+	}
+	waitOK(ctx, answer)
+	got := seen()
+	if !strings.Contains(got, "4s passed; hanging up") {
+		t.Errorf("the call did not run to its end:\n%q", got)
+	}
+	if on, off := strings.LastIndex(got, "\x1b[?2004h"), strings.LastIndex(got, "\x1b[?2004l"); off < on {
+		t.Errorf("bracketed paste left on at exit:\n%q", got)
 	}
 }
