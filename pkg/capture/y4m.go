@@ -517,12 +517,17 @@ func (s *y4mSource) convert(img *image.YCbCr) {
 func to8(p []byte, depth int) []byte {
 	shift := uint(depth - 8)
 	half := uint32(1) << (shift - 1)
-	out := p[:len(p)/2]
-	for i := range out {
-		v := (uint32(p[2*i]) | uint32(p[2*i+1])<<8 + half) >> shift
-		out[i] = byte(min(v, 255))
+	n := len(p) / 2
+	for i := 0; i < n; i++ {
+		// out[i] overwrites p[i], whose sample (at 2i) is read already.
+		pair := p[2*i : 2*i+2 : 2*i+2]
+		v := (uint32(pair[0]) | uint32(pair[1])<<8 + half) >> shift
+		if v > 255 {
+			v = 255
+		}
+		p[i] = byte(v)
 	}
-	return out
+	return p[:n]
 }
 
 // mapInto copies src into dst through the table t (nil: unchanged).
@@ -545,6 +550,21 @@ func resample(dst, src []byte, h y4mHeader, srcW int) {
 		r0 := (2 * cy / h.sy) * srcW
 		r1 := (min(2*cy+1, h.h-1) / h.sy) * srcW
 		out := dst[cy*dw : (cy+1)*dw]
+		switch {
+		case h.sx == 2 && h.sy == 1: // 4:2:2: two rows, one column
+			a, b := src[r0:r0+dw], src[r1:r1+dw]
+			for cx := range out {
+				out[cx] = byte((uint(a[cx]) + uint(b[cx]) + 1) >> 1)
+			}
+			continue
+		case h.sx == 1 && h.sy == 1 && h.w%2 == 0: // 4:4:4: two rows, two columns
+			a, b := src[r0:r0+2*dw], src[r1:r1+2*dw]
+			for cx := range out {
+				x := 2 * cx
+				out[cx] = byte((uint(a[x]) + uint(a[x+1]) + uint(b[x]) + uint(b[x+1]) + 2) >> 2)
+			}
+			continue
+		}
 		for cx := range out {
 			x0, x1 := 2*cx/h.sx, min(2*cx+1, h.w-1)/h.sx
 			sum := uint(src[r0+x0]) + uint(src[r0+x1]) + uint(src[r1+x0]) + uint(src[r1+x1])

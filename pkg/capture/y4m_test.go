@@ -477,3 +477,30 @@ func TestDeviceMatches(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkY4MConvert measures turning one 1080p frame as stored into
+// I420, for the layouts that need it.
+func BenchmarkY4MConvert(b *testing.B) {
+	for _, c := range []string{"422", "444", "422 XCOLORRANGE=FULL", "420p10", "mono"} {
+		b.Run(strings.ReplaceAll(c, " ", "_"), func(b *testing.B) {
+			hdr, err := parseY4MHeader(bufio.NewReader(strings.NewReader("YUV4MPEG2 W1920 H1080 F30:1 C" + c + "\n")))
+			if err != nil {
+				b.Fatal(err)
+			}
+			s := &y4mSource{hdr: hdr, raw: make([]byte, hdr.frameBytes())}
+			if hdr.full {
+				s.luma, s.chroma = rangeTables()
+			}
+			stored := make([]byte, len(s.raw))
+			for i := range stored {
+				stored[i] = byte(i * 7)
+			}
+			img := image.NewYCbCr(image.Rect(0, 0, hdr.w, hdr.h), image.YCbCrSubsampleRatio420)
+			b.SetBytes(int64(len(s.raw)))
+			for b.Loop() {
+				copy(s.raw, stored) // high depths are packed in place
+				s.convert(img)
+			}
+		})
+	}
+}
