@@ -123,6 +123,32 @@ func TestStdinVideoWithPasteAtTheTerminal(t *testing.T) {
 	judgeStreamed(t, filepath.Join(answer.cmd.Dir, "stdin.webm"), 90)
 }
 
+// TestStdinVideoWithRemoteBlob is
+// `ffmpeg ... -pix_fmt yuv420p10le -f yuv4mpegpipe - | p2pcam answer --source - --remote offer.txt`
+// with no terminal at all: the answering side sends 10-bit video from
+// stdin, and the recording made by the offering side is whole and final
+// once the stream ends.
+func TestStdinVideoWithRemoteBlob(t *testing.T) {
+	testutil.NeedFFmpeg(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "none", "-o", "back.webm"}, loopback...)...)
+	blobFile := filepath.Join(t.TempDir(), "offer.txt")
+	if err := os.WriteFile(blobFile, []byte(offer.blob(ctx)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ff := ffmpegTestsrc("2", "yuv420p10le", "-")
+	ff = append(ff[:len(ff)-1], "-strict", "-1", "-")
+	answer := startArgv(t, ctx, "ffmpeg | answer", false, []string{"bash", "-c",
+		"set -o pipefail; " + strings.Join(ff, " ") + " | '" + binPath + "' answer --source - -o none --remote '" + blobFile + "' " + strings.Join(loopback, " ")})
+	offer.paste(answer.blob(ctx))
+	waitOK(ctx, answer, offer)
+	if !strings.Contains(answer.errText(), "the source ended; hanging up\n") || !strings.Contains(offer.errText(), "the other side hung up") {
+		t.Errorf("the call did not end with the stream:\nanswer:\n%s\noffer:\n%s", answer.errText(), offer.errText())
+	}
+	judgeStreamed(t, filepath.Join(offer.cmd.Dir, "back.webm"), 60)
+}
+
 // TestNamedPipeSourceEndsTheCall: a named pipe (no .y4m in its name) fed
 // 4:4:4 video by ffmpeg streams once; when ffmpeg is done the call ends
 // cleanly on both sides and the recording is final.
