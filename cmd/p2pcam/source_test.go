@@ -32,6 +32,7 @@ func judgeStreamed(t *testing.T, path string, frames int) {
 	if got.Codec != "vp8" || got.Width != 320 || got.Height != 240 || got.Frames < frames*8/10 || got.Frames > frames {
 		t.Fatalf("recording = %s %dx%d %d frames; want vp8 320x240, nearly all of the %d frames streamed", got.Codec, got.Width, got.Height, got.Frames, frames)
 	}
+	t.Logf("recorded %d of the %d frames streamed", got.Frames, frames)
 	testutil.DecodesCleanly(t, path)
 }
 
