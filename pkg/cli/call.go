@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/p2pcam/p2pcam/pkg/capture"
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
@@ -56,7 +57,7 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 	if role == session.Answerer {
 		defSource, defOutput = "none", ""
 	}
-	fs.StringVar(&o.source, "source", defSource, "video to send: camera, camera:NAME (see p2pcam devices), test (synthetic pattern), FILE.y4m (looped), or none")
+	fs.StringVar(&o.source, "source", defSource, "video to send: camera, camera:NAME (see p2pcam devices), test (synthetic pattern), FILE.y4m (looped), a named pipe or - (Y4M on stdin, e.g. from ffmpeg -f yuv4mpegpipe -; played once), or none")
 	fs.IntVar(&o.width, "width", session.DefaultWidth, "picture width to capture and send")
 	fs.IntVar(&o.height, "height", session.DefaultHeight, "picture height to capture and send")
 	fs.Float64Var(&o.fps, "fps", session.DefaultFPS, "frames per second to capture and send")
@@ -99,6 +100,9 @@ type callConfig struct {
 	session session.Config
 	paste   signal.Paste // Streams and Console are set at run time
 	stats   string       // --stats: a path, "-" for stderr, "" for none
+	// pasteFromTTY: video comes on stdin (--source -) and no blob was
+	// given up front, so the other side's blob is pasted at the terminal.
+	pasteFromTTY bool
 }
 
 // config validates the options and builds a call configuration. It is a
@@ -180,6 +184,12 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (c
 	if len(args) == 1 {
 		cc.paste.Remote = args[0]
 	}
+	if stdinVideo(cfg.Source) {
+		if o.remote == "-" {
+			return cc, usagef("--source - and --remote - both want stdin: give the other side's blob with --remote FILE, or paste it at the terminal")
+		}
+		cc.pasteFromTTY = o.remote == "" && len(args) == 0
+	}
 	if o.remote != "" && o.remote != "-" {
 		b, open, err := readRemote(o.remote)
 		if err != nil {
@@ -258,12 +268,32 @@ func openRemote(path string) func(context.Context) (io.ReadCloser, error) {
 	}
 }
 
+// stdinVideo reports whether src reads its video from stdin.
+func stdinVideo(src capture.Source) bool { return src.Kind == capture.File && src.Arg == "-" }
+
 // runCall runs a call with copy-paste signaling and turns its outcome
 // into an error for Main.
 func runCall(cmd *cobra.Command, e *env, cc callConfig) error {
 	con := iostreams.NewConsole(e.Err, e.ErrTerminal)
+	streams := e.Streams
+	if cc.pasteFromTTY {
+		// Stdin carries the video: the blob is pasted at the terminal.
+		var tty *os.File
+		var err error
+		if e.TTY != nil {
+			tty, err = e.TTY()
+		}
+		if e.TTY == nil || err != nil {
+			return usagef("--source - takes stdin for video and there is no terminal to paste the other side's blob into: give it with --remote FILE")
+		}
+		defer tty.Close()
+		streams.In, streams.InTerminal = tty, nil
+		if term.IsTerminal(int(tty.Fd())) {
+			streams.InTerminal = tty
+		}
+	}
 	paste := cc.paste
-	paste.Streams, paste.Console = e.Streams, con
+	paste.Streams, paste.Console = streams, con
 	// A blob refused during the call (a second answer) gets the error
 	// line and its hints, like an error that ends a call, but the call
 	// goes on.
@@ -296,6 +326,12 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 	}
 	defer closeStats()
 	cfg := cc.session
+	if stdinVideo(cfg.Source) {
+		if e.InTerminal != nil {
+			return usagef("--source - reads Y4M video from stdin, and stdin is a terminal: pipe video in, e.g. ffmpeg -i talk.mp4 -f yuv4mpegpipe - | p2pcam offer --source -")
+		}
+		cfg.Source.In = e.In
+	}
 	cfg.Stats, cfg.OutputTo = stats, e.Out
 	attach(&cfg)
 	rep := newReporter(con, cfg.Duration.String(), blobs)

@@ -76,6 +76,7 @@ const (
 	EndDuration                      // Config.Duration passed
 	EndHungUp                        // the other side hung up
 	EndOutputClosed                  // the reader of the video (a player on a pipe) went away
+	EndSourceEnded                   // a streamed source (a pipe) came to its end
 )
 
 func (Connecting) event()   {}

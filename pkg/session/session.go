@@ -278,7 +278,7 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	defer s.dropUnusedOutput()
 	var track *capture.Track
 	if s.cfg.Source.Kind != capture.None {
-		t, err := capture.Open(s.cfg.Source, capture.Options{
+		t, err := capture.OpenContext(ctx, s.cfg.Source, capture.Options{
 			Width: s.cfg.Width, Height: s.cfg.Height, FPS: s.cfg.FPS,
 			Bitrate: s.cfg.Bitrate, CPUUsed: s.cfg.CPUUsed,
 		})
@@ -340,11 +340,7 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	}
 	s.verificationCode(p)
 	col := newCollector(s.cfg.Role(), p, track, rec, s.cfg.Measure)
-	var sourceDone <-chan struct{}
-	if track != nil {
-		sourceDone = track.Done()
-	}
-	err = s.stream(ctx, p, col, rec, sourceDone)
+	err = s.stream(ctx, p, col, rec, track)
 
 	// Shut down in order: stop the source, hang up, finalize the file;
 	// then the final figures, which count the last frames flushed.
@@ -352,7 +348,7 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	if track != nil {
 		track.Close()
 		s.res.FramesSent = track.FramesSent()
-		if terr := track.Err(); terr != nil && (err == nil || errors.Is(err, errSourceStopped)) {
+		if terr := track.Err(); terr != nil && !errors.Is(terr, capture.ErrSourceEnded) && (err == nil || errors.Is(err, errSourceStopped)) {
 			err = fmt.Errorf("%w: %w", ErrSourceFailed, terr)
 		}
 	}
@@ -491,7 +487,11 @@ func (s *session) reportStates(ctx context.Context, p *peer.Peer) (stop func()) 
 }
 
 // stream runs the call until it ends, reporting figures every second.
-func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec *receiver, sourceDone <-chan struct{}) error {
+func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec *receiver, track *capture.Track) error {
+	var sourceDone <-chan struct{}
+	if track != nil {
+		sourceDone = track.Done()
+	}
 	var timeout <-chan time.Time
 	if s.cfg.Duration > 0 {
 		t := time.NewTimer(s.cfg.Duration)
@@ -537,6 +537,11 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 			s.emit(Ending{Reason: EndHungUp})
 			return nil
 		case <-sourceDone:
+			if errors.Is(track.Err(), capture.ErrSourceEnded) {
+				// A stream's writer finished: the video is over.
+				s.emit(Ending{Reason: EndSourceEnded})
+				return nil
+			}
 			// The camera went away (unplugged, or taken by another
 			// program): hang up rather than send nothing forever.
 			return errSourceStopped
