@@ -535,7 +535,8 @@ func (p *Peer) Close() error { return p.CloseWith(DefaultHangUpReason) }
 // receiver alike, with reason cut to 255 bytes) and closes the connection,
 // which closes DTLS with a close_notify alert, then waits for the peer's
 // goroutines. The BYE is also sent, best effort, while ICE is
-// disconnected or failed: the path may still carry it one way. Remote
+// disconnected or failed: the path may still carry it one way; it is not
+// sent once the other side has hung up. Remote
 // tracks that arrive once it has begun are ignored. It is idempotent:
 // later calls (of Close too) return the first call's error.
 func (p *Peer) CloseWith(reason string) error {
@@ -545,7 +546,12 @@ func (p *Peer) CloseWith(reason string) error {
 		p.mu.Unlock()
 		switch p.pc.ConnectionState() {
 		case webrtc.PeerConnectionStateConnected, webrtc.PeerConnectionStateDisconnected, webrtc.PeerConnectionStateFailed:
-			p.sayGoodbye(reason)
+			select {
+			case <-p.watch.bye:
+				// The other side has hung up: nobody is left to tell.
+			default:
+				p.sayGoodbye(reason)
+			}
 		}
 		p.est.stop()
 		p.closeErr = p.pc.Close()
