@@ -266,9 +266,10 @@ type session struct {
 	emit func(Event)
 
 	res          Result
-	outputClosed bool     // the video's reader went away (EndOutputClosed)
-	outFile      *os.File // the output file, until the receiver takes it
-	finalWritten bool     // the final stats line is out
+	ended        EndReason // why stream ended without an error
+	outputClosed bool      // the video's reader went away (EndOutputClosed)
+	outFile      *os.File  // the output file, until the receiver takes it
+	finalWritten bool      // the final stats line is out
 }
 
 func (s *session) run(ctx context.Context) (Result, error) {
@@ -352,7 +353,10 @@ func (s *session) run(ctx context.Context) (Result, error) {
 			err = fmt.Errorf("%w: %w", ErrSourceFailed, terr)
 		}
 	}
-	if cerr := p.Close(); cerr != nil {
+	// Tell the other side why, so that it ends at once and can say so.
+	bye := s.why(err)
+	s.log.Debug("hanging up", "reason", bye.String())
+	if cerr := p.CloseWith(bye.String()); cerr != nil {
 		s.log.Debug("closing peer", "err", cerr)
 	}
 	if rerr := rec.close(); rerr != nil && err == nil && !(s.outputClosed && errors.Is(rerr, syscall.EPIPE)) {
@@ -528,13 +532,14 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 			}
 		case <-ctx.Done():
 			s.res.Interrupted = true
-			s.emit(Ending{Reason: EndInterrupted})
+			s.end(Ending{Reason: EndInterrupted})
 			return nil
 		case <-timeout:
-			s.emit(Ending{Reason: EndDuration})
+			s.end(Ending{Reason: EndDuration})
 			return nil
 		case <-p.HungUp():
-			s.emit(Ending{Reason: EndHungUp})
+			s.log.Debug("the other side hung up", "reason", p.HangUpReason())
+			s.end(Ending{Reason: EndHungUp, Remote: parseHangUp(p.HangUpReason())})
 			return nil
 		case <-sourceDone:
 			if errors.Is(track.Err(), capture.ErrSourceEnded) {
@@ -551,7 +556,7 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 			// the call, not a failure.
 			if s.cfg.Output == "-" && errors.Is(err, syscall.EPIPE) {
 				s.outputClosed = true
-				s.emit(Ending{Reason: EndOutputClosed})
+				s.end(Ending{Reason: EndOutputClosed})
 				return nil
 			}
 			return err
@@ -572,6 +577,51 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 			}
 		}
 	}
+}
+
+// end notes and reports why stream ends without an error.
+func (s *session) end(e Ending) {
+	s.ended = e.Reason
+	s.emit(e)
+}
+
+// why is what this side tells the other when the call ends with err (nil:
+// the reason stream noted).
+func (s *session) why(err error) HangUp {
+	var (
+		se    *SilenceError
+		errno syscall.Errno
+	)
+	switch {
+	case err == nil:
+		switch s.ended {
+		case EndInterrupted:
+			return HangUp{Why: WhyInterrupted}
+		case EndDuration:
+			return HangUp{Why: WhyDuration}
+		case EndOutputClosed:
+			return HangUp{Why: WhyOutputClosed}
+		}
+		return HangUp{Why: WhyHangUp}
+	case errors.As(err, &se):
+		return HangUp{Why: WhySilence}
+	case errors.Is(err, ErrConnectionLost):
+		return HangUp{Why: WhyLost}
+	case errors.Is(err, ErrRecording):
+		// The system's reason ("no space left on device") says what the
+		// other side needs to know; paths stay on this side.
+		h := HangUp{Why: WhyRecording}
+		switch {
+		case errors.As(err, &errno):
+			h.Detail = errno.Error()
+		case errors.Is(err, io.ErrShortWrite):
+			h.Detail = io.ErrShortWrite.Error()
+		}
+		return h
+	case errors.Is(err, ErrSourceFailed), errors.Is(err, errSourceStopped):
+		return HangUp{Why: WhySource}
+	}
+	return HangUp{Why: WhyError}
 }
 
 // verificationCode reports the code both sides derive from the two DTLS
