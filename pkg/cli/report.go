@@ -108,6 +108,8 @@ func hungUpLine(h session.HangUp) string {
 		return "the other side stopped recording; hanging up"
 	case session.WhySource:
 		return "the other side's camera or file stopped; hanging up"
+	case session.WhySourceEnded:
+		return "the video the other side streams came to its end; the call is over"
 	case session.WhySilence:
 		return "the other side heard nothing from this side for its --silence-timeout and hung up: packets from here stopped reaching it"
 	case session.WhyLost:

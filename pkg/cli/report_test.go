@@ -21,6 +21,7 @@ func TestHungUpLine(t *testing.T) {
 		{session.HangUp{Why: session.WhyRecording, Detail: "no space left on device"}, "the other side stopped recording: no space left on device; hanging up"},
 		{session.HangUp{Why: session.WhyRecording}, "the other side stopped recording; hanging up"},
 		{session.HangUp{Why: session.WhySource}, "the other side's camera or file stopped; hanging up"},
+		{session.HangUp{Why: session.WhySourceEnded}, "the video the other side streams came to its end; the call is over"},
 		{session.HangUp{Why: session.WhySilence}, "the other side heard nothing from this side for its --silence-timeout and hung up: packets from here stopped reaching it"},
 		{session.HangUp{Why: session.WhyLost}, "the other side lost the connection and hung up"},
 		{session.HangUp{Why: session.WhyError}, "the other side hung up after an error (its screen says which)"},

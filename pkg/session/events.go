@@ -98,6 +98,7 @@ const (
 	WhyOutputClosed Why = "output-closed"    // the reader of its video went away
 	WhyRecording    Why = "recording-failed" // writing the video failed; Detail: the system's reason
 	WhySource       Why = "source-failed"    // its camera or file stopped
+	WhySourceEnded  Why = "source-ended"     // its streamed source (a pipe) came to its end
 	WhySilence      Why = "silence"          // it heard nothing from this side for its tolerance
 	WhyLost         Why = "connection-lost"  // its connection failed
 	WhyError        Why = "error"            // another failure

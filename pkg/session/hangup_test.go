@@ -30,7 +30,8 @@ func TestWhy(t *testing.T) {
 		{"silence", 0, &SilenceError{For: 30 * time.Second}, "silence"},
 		{"connection lost", 0, ErrConnectionLost, "connection-lost"},
 		{"camera gone", 0, fmt.Errorf("%w: %w", ErrSourceFailed, errors.New("ENODEV")), "source-failed"},
-		{"source ended", 0, errSourceStopped, "source-failed"},
+		{"camera stopped", 0, errSourceStopped, "source-failed"},
+		{"stream came to its end", EndSourceEnded, nil, "source-ended"},
 		{"anything else", 0, errors.New("write stats: broken"), "error"},
 	}
 	for _, tc := range tests {

@@ -544,7 +544,7 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 		case <-sourceDone:
 			if errors.Is(track.Err(), capture.ErrSourceEnded) {
 				// A stream's writer finished: the video is over.
-				s.emit(Ending{Reason: EndSourceEnded})
+				s.end(Ending{Reason: EndSourceEnded})
 				return nil
 			}
 			// The camera went away (unplugged, or taken by another
@@ -601,6 +601,8 @@ func (s *session) why(err error) HangUp {
 			return HangUp{Why: WhyDuration}
 		case EndOutputClosed:
 			return HangUp{Why: WhyOutputClosed}
+		case EndSourceEnded:
+			return HangUp{Why: WhySourceEnded}
 		}
 		return HangUp{Why: WhyHangUp}
 	case errors.As(err, &se):

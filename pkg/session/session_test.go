@@ -422,8 +422,8 @@ func TestStreamSourceEndsTheCall(t *testing.T) {
 	if e, ok := find[Ending](o.ev); !ok || e.Reason != EndSourceEnded {
 		t.Errorf("offer ended with %+v; want EndSourceEnded\n%s", e, o.ev)
 	}
-	if e, ok := find[Ending](a.ev); !ok || e.Reason != EndHungUp {
-		t.Errorf("answer ended with %+v; want EndHungUp", e)
+	if e, ok := find[Ending](a.ev); !ok || e.Reason != EndHungUp || e.Remote.Why != WhySourceEnded {
+		t.Errorf("answer ended with %+v; want EndHungUp, told the source ended", e)
 	}
 	if o.res.FramesSent != 45 {
 		t.Errorf("sent %d frames; the stream has 45", o.res.FramesSent)
