@@ -105,3 +105,64 @@ func TestLongOutageEndsBothSides(t *testing.T) {
 		t.Errorf("recording: %+v; want the second before the outage", p)
 	}
 }
+
+// noPathCall runs a call between the namespaces whose link was cut
+// before it started: the blobs are passed at once, the paths are not.
+func (n *netPair) noPathCall(t *testing.T, ctx context.Context, args ...string) (offer, answer *proc) {
+	t.Helper()
+	common := append([]string{"--ice-server", "none", "--width", "320", "--height", "240", "--connect-timeout", "6s"}, args...)
+	return call(t, ctx, callSpec{
+		offerArgs:  append([]string{"offer", "--source", "test", "--interface", n.devA}, common...),
+		answerArgs: append([]string{"answer", "-o", filepath.Join(t.TempDir(), "x.webm"), "--interface", n.devB}, common...),
+		offerIn:    n.in(n.a),
+		answerIn:   n.in(n.b),
+	})
+}
+
+// TestNoPathFromTheStart: with no path between the two sides at all, the
+// offering side gives up after --connect-timeout; the answering side,
+// which cannot tell a blob never pasted from a path that does not exist,
+// waits its paste window too and then names both, blaming neither.
+func TestNoPathFromTheStart(t *testing.T) {
+	n := newNetPair(t)
+	n.cut(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	offer, answer := n.noPathCall(t, ctx, "--paste-timeout", "4s")
+	for _, p := range []*proc{offer, answer} {
+		text := p.errText()
+		if code := p.wait(ctx); code != 1 || !strings.Contains(p.errText(), "p2pcam: no connection within") {
+			t.Errorf("%s exited %d; want 1 with the connect failure\n%s", p.name, code, text)
+		}
+	}
+	if text := answer.errText(); !strings.Contains(text, "either the answer blob did not reach `p2pcam offer` in time, or the two machines found no network path") {
+		t.Errorf("answer does not name both causes:\n%s", text)
+	}
+	if text := offer.errText(); strings.Contains(text, "paste") && strings.Contains(text, "hint") && !strings.Contains(text, "no network path") {
+		t.Errorf("offer blames the paste:\n%s", text)
+	}
+}
+
+// TestAppliedAnswerEndsTheWindow: with only the path into the offering
+// side cut, the offering side's checks still reach the answering side,
+// which learns from them that its answer was applied: it drops the rest
+// of its paste window, says so, and gives up after --connect-timeout with
+// the network hint, not one about pasting.
+func TestAppliedAnswerEndsTheWindow(t *testing.T) {
+	n := newNetPair(t)
+	n.cutInto(t, n.a, n.devA)
+	// The context ends long before the 90 s paste window would.
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	offer, answer := n.noPathCall(t, ctx, "--paste-timeout", "90s")
+	answer.waitFor(ctx, "the other side has the answer and is reaching out; connecting (up to 0:0")
+	for _, p := range []*proc{offer, answer} {
+		if code := p.wait(ctx); code != 1 || !strings.Contains(p.errText(), "p2pcam: no connection within") {
+			t.Errorf("%s exited %d; want 1 with the connect failure\n%s", p.name, code, p.errText())
+		}
+	}
+	t.Logf("answer:\n%s", answer.errText())
+	if text := answer.errText(); strings.Contains(text, "did not reach `p2pcam offer`") || !strings.Contains(text, "found no network path") {
+		t.Errorf("answer should give the network hint only:\n%s", text)
+	}
+}

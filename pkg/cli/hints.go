@@ -44,12 +44,14 @@ func hints(err error) []string {
 		return []string{"p2pcam devices lists the camera names that --source camera:NAME takes; other video plays as Y4M: ffmpeg -i FILE -f yuv4mpegpipe - | p2pcam offer --source -"}
 	case errors.Is(err, capture.ErrNoEncoder), errors.Is(err, measure.ErrNoDecoder):
 		return []string{"build p2pcam with cgo and libvpx: apt-get install libvpx-dev pkg-config (brew install libvpx pkg-config), then make build"}
-	case errors.As(err, &cte) && cte.Window > 0 && cte.Err == nil:
-		// The answering side of a copy-paste call: most often the answer
-		// never reached the offering side.
+	case errors.As(err, &cte) && cte.Window > 0 && cte.Err == nil && !cte.Heard:
+		// The answering side of a copy-paste call heard no check at all:
+		// the answer never reached the offering side, or nothing can
+		// cross between them. Which one, this side cannot tell.
 		return []string{
-			"the answer blob was probably not pasted into `p2pcam offer` in time; " + hintFreshBlobs + ", within --paste-timeout",
-			"if it was pasted, " + hintNoPath + ": " + hintSTUNTURN,
+			"nothing came from the other side: either the answer blob did not reach `p2pcam offer` in time, or " + hintNoPath,
+			hintFreshBlobs + ", the answer within --paste-timeout",
+			hintSTUNTURN,
 		}
 	case errors.Is(err, session.ErrConnectTimeout):
 		return []string{hintNoPath, hintSTUNTURN, hintInterface}

@@ -34,6 +34,9 @@ func (r *reporter) event(ev session.Event) {
 			what = "for the other side to paste the answer and connect"
 		}
 		r.countdown(r.con.Countdown(ev.Deadline, what))
+	case session.Applied:
+		r.con.Linef("the other side has the answer and is reaching out; connecting (up to %s)", iostreams.Clock(time.Until(ev.Deadline)))
+		r.countdown(r.con.Countdown(ev.Deadline, "to connect"))
 	case session.StateChanged:
 		r.con.Linef("connection: %s", ev.State)
 	case session.Connected:

@@ -479,6 +479,19 @@ func (p *Peer) LastHeard() time.Time {
 	return time.Unix(0, ns)
 }
 
+// HeardChecks reports whether an ICE connectivity check (RFC 8445 §7.3)
+// has arrived from the remote side on any candidate pair: proof that the
+// remote side has applied this side's description and is trying to reach
+// it, even while no pair works yet.
+func (p *Peer) HeardChecks() bool {
+	for _, st := range p.pc.GetStats() {
+		if cp, ok := st.(webrtc.ICECandidatePairStats); ok && cp.RequestsReceived > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // RequestKeyFrame asks the remote sender for a keyframe with a PLI
 // (RFC 4585 §6.3.1).
 func (p *Peer) RequestKeyFrame(ssrc uint32) error {

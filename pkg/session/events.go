@@ -22,6 +22,11 @@ type Connecting struct {
 	Window   time.Duration
 }
 
+// Applied: the other side's connectivity checks arrived, so it has
+// applied this side's description; what is left of its window is dropped
+// and the session now waits until Deadline, the connect timeout from now.
+type Applied struct{ Deadline time.Time }
+
 // StateChanged: the connection moved to State (other than connected, which
 // Connected reports).
 type StateChanged struct{ State webrtc.PeerConnectionState }
@@ -131,6 +136,7 @@ func parseHangUp(reason string) HangUp {
 }
 
 func (Connecting) event()   {}
+func (Applied) event()      {}
 func (StateChanged) event() {}
 func (Connected) event()    {}
 func (Lost) event()         {}

@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -190,6 +191,7 @@ func (e *SilenceError) Error() string {
 type ConnectTimeoutError struct {
 	Waited time.Duration // the whole wait, window included
 	Window time.Duration // the part granted to the other side to apply this side's description
+	Heard  bool          // the other side's connectivity checks arrived: it had applied this side's description
 	Err    error         // the peer's own reason, when it gave one
 }
 
@@ -440,22 +442,33 @@ func (s *session) negotiate(ctx context.Context, p *peer.Peer) error {
 }
 
 // connect waits for the connection: the connect timeout plus the window
-// the other side has to apply this side's description.
+// the other side has to apply this side's description. The window closes
+// early once the other side's connectivity checks arrive: it has applied
+// the description, so from then on the connect timeout alone is left.
 func (s *session) connect(ctx context.Context, p *peer.Peer, window time.Duration) error {
+	start := time.Now()
 	wait := window + s.cfg.ConnectTimeout
-	cctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	deadline, _ := cctx.Deadline()
-	s.emit(Connecting{Deadline: deadline, Window: window})
+	cctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	timer := time.AfterFunc(wait, func() { cancel(errConnectWait) })
+	defer timer.Stop()
+	s.emit(Connecting{Deadline: start.Add(wait), Window: window})
+	var heard atomic.Bool
+	if window > 0 {
+		go s.watchChecks(cctx, p, start.Add(wait), timer, &heard)
+	}
 	stop := s.reportStates(cctx, p)
 	err := p.WaitConnected(cctx)
 	stop()
+	timeout := func(err error) *ConnectTimeoutError {
+		return &ConnectTimeoutError{Waited: time.Since(start), Window: window, Heard: heard.Load(), Err: err}
+	}
 	switch {
 	case err == nil:
-	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
-		return &ConnectTimeoutError{Waited: wait, Window: window}
+	case ctx.Err() == nil && errors.Is(context.Cause(cctx), errConnectWait):
+		return timeout(nil)
 	case errors.Is(err, peer.ErrICEFailed):
-		return &ConnectTimeoutError{Waited: wait, Window: window, Err: err}
+		return timeout(err)
 	default:
 		return err
 	}
@@ -466,6 +479,31 @@ func (s *session) connect(ctx context.Context, p *peer.Peer, window time.Duratio
 	}
 	s.emit(Connected{Pair: pair, Known: ok})
 	return nil
+}
+
+// errConnectWait is the cause of a connect wait that ran out.
+var errConnectWait = errors.New("the connect wait ran out")
+
+// watchChecks closes the other side's window early: once its connectivity
+// checks arrive it has applied this side's description, so timer is
+// moved to the connect timeout from then, when that is sooner than
+// deadline, and Applied says so.
+func (s *session) watchChecks(ctx context.Context, p *peer.Peer, deadline time.Time, timer *time.Timer, heard *atomic.Bool) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for !p.HeardChecks() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+	heard.Store(true)
+	applied := time.Now().Add(s.cfg.ConnectTimeout)
+	if applied.Before(deadline) && timer.Stop() {
+		timer.Reset(time.Until(applied))
+		s.emit(Applied{Deadline: applied})
+	}
 }
 
 // reportStates reports connection state changes until stop is called.
