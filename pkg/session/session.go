@@ -454,14 +454,16 @@ func (s *session) connect(ctx context.Context, p *peer.Peer, window time.Duratio
 	defer timer.Stop()
 	s.emit(Connecting{Deadline: start.Add(wait), Window: window})
 	var heard atomic.Bool
+	var waited atomic.Int64 // the whole wait, shortened once the checks come
+	waited.Store(int64(wait))
 	if window > 0 {
-		go s.watchChecks(cctx, p, start.Add(wait), timer, &heard)
+		go s.watchChecks(cctx, p, start, wait, timer, &heard, &waited)
 	}
 	stop := s.reportStates(cctx, p)
 	err := p.WaitConnected(cctx)
 	stop()
 	timeout := func(err error) *ConnectTimeoutError {
-		return &ConnectTimeoutError{Waited: time.Since(start), Window: window, Heard: heard.Load(), Err: err}
+		return &ConnectTimeoutError{Waited: time.Duration(waited.Load()), Window: window, Heard: heard.Load(), Err: err}
 	}
 	switch {
 	case err == nil:
@@ -485,10 +487,10 @@ func (s *session) connect(ctx context.Context, p *peer.Peer, window time.Duratio
 var errConnectWait = errors.New("the connect wait ran out")
 
 // watchChecks closes the other side's window early: once its connectivity
-// checks arrive it has applied this side's description, so timer is
-// moved to the connect timeout from then, when that is sooner than
-// deadline, and Applied says so.
-func (s *session) watchChecks(ctx context.Context, p *peer.Peer, deadline time.Time, timer *time.Timer, heard *atomic.Bool) {
+// checks arrive it has applied this side's description, so timer, set to
+// wait from start, is moved to the connect timeout from then when that is
+// sooner; waited is set to the new whole wait, and Applied says so.
+func (s *session) watchChecks(ctx context.Context, p *peer.Peer, start time.Time, wait time.Duration, timer *time.Timer, heard *atomic.Bool, waited *atomic.Int64) {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for !p.HeardChecks() {
@@ -500,7 +502,8 @@ func (s *session) watchChecks(ctx context.Context, p *peer.Peer, deadline time.T
 	}
 	heard.Store(true)
 	applied := time.Now().Add(s.cfg.ConnectTimeout)
-	if applied.Before(deadline) && timer.Stop() {
+	if applied.Before(start.Add(wait)) && timer.Stop() {
+		waited.Store(int64(applied.Sub(start)))
 		timer.Reset(time.Until(applied))
 		s.emit(Applied{Deadline: applied})
 	}
