@@ -10,7 +10,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/sys/unix"
@@ -117,45 +116,39 @@ func ReadTerminal(ctx context.Context, tty *os.File, errOut io.Writer, want webr
 			return none, 0, fmt.Errorf("read blob from terminal: %w", err)
 		}
 		if sd, f, ok, err := r.feed(buf[:n]); ok || err != nil {
-			if ok {
-				swallowLineEnd(fd, buf)
-			}
 			return sd, f, err
 		}
 	}
 }
 
-// lineEndWait is how long a finished paste waits for the Enter that
-// usually follows it.
-const lineEndWait = 300 * time.Millisecond
-
-// swallowLineEnd reads what the terminal sends within lineEndWait of a
-// complete blob, as long as it is only line breaks, spaces and paste
-// markers. Without this the Enter pressed after a paste would arrive once
-// the terminal's echo is back on and print a stray blank line.
-func swallowLineEnd(fd int, buf []byte) {
-	deadline := time.Now().Add(lineEndWait)
-	for {
-		left := time.Until(deadline)
-		if left <= 0 {
-			return
-		}
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(fds, int(left.Milliseconds())+1)
-		if err != nil || n == 0 || fds[0].Revents&unix.POLLIN == 0 {
-			return
-		}
-		n, err = unix.Read(fd, buf)
-		if err != nil || n == 0 {
-			return
-		}
-		rest := strings.NewReplacer("\x1b"+pasteStart, "", "\x1b"+pasteEnd, "").Replace(string(buf[:n]))
-		if strings.TrimSpace(rest) != "" {
-			return
-		}
-		if strings.ContainsAny(rest, "\r\n") {
-			return
-		}
+// QuietTerminal turns off the echo of the terminal tty until restore is
+// called, for a program that shows a status line on it and reads nothing
+// more: keys pressed meanwhile, such as the Enter people press after a
+// paste (as the prompt asks) once the blob was taken, would otherwise be
+// echoed and push the status line down, leaving a stale copy above it.
+// Signals stay on, so Ctrl-C still interrupts. ReadTerminal works inside
+// a quiet spell and returns to it. restore puts back the terminal's
+// settings and discards what was typed meanwhile, so that no stray Enter
+// reaches the shell either. When tty is not a terminal, QuietTerminal does
+// nothing and restore is a no-op.
+func QuietTerminal(tty *os.File) (restore func()) {
+	fd := -1
+	if rc, err := tty.SyscallConn(); err == nil {
+		_ = rc.Control(func(u uintptr) { fd = int(u) })
+	}
+	old, err := unix.IoctlGetTermios(fd, ioctlGetTermios)
+	if err != nil {
+		return func() {}
+	}
+	quiet := *old
+	quiet.Lflag &^= unix.ECHO | unix.ECHONL
+	quiet.Lflag |= unix.ISIG
+	if err := unix.IoctlSetTermios(fd, ioctlSetTermios, &quiet); err != nil {
+		return func() {}
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() { _ = unix.IoctlSetTermios(fd, ioctlSetTermiosFlush, old) })
 	}
 }
 

@@ -247,3 +247,52 @@ func assertCanonical(t *testing.T, tty *os.File) {
 		t.Errorf("terminal not restored: lflag %#x", tio.Lflag)
 	}
 }
+
+// TestQuietTerminal checks the quiet spell a call holds the terminal in:
+// echo off and signals on while it lasts, then the old settings back and
+// the keys typed meanwhile discarded.
+func TestQuietTerminal(t *testing.T) {
+	master, tty := startPTY(t)
+	restore := QuietTerminal(tty)
+	tio, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tio.Lflag&unix.ECHO != 0 || tio.Lflag&unix.ISIG == 0 || tio.Lflag&unix.ICANON == 0 {
+		t.Errorf("quiet terminal: lflag %#x, want echo off, signals and lines on", tio.Lflag)
+	}
+	if _, err := master.WriteString("\r\r"); err != nil {
+		t.Fatal(err)
+	}
+	// The two Enters are queued as input before restore flushes them.
+	ctx := deadline(t, 10*time.Second)
+	for {
+		n, err := unix.IoctlGetInt(int(tty.Fd()), unix.TIOCINQ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 2 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d bytes queued, want 2", n)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	restore()
+	restore() // idempotent
+	assertCanonical(t, tty)
+	if n, err := unix.IoctlGetInt(int(tty.Fd()), unix.TIOCINQ); err != nil || n != 0 {
+		t.Errorf("after restore %d bytes of typed input remain (%v), want 0", n, err)
+	}
+}
+
+func TestQuietTerminalNotATerminal(t *testing.T) {
+	f, err := os.Open("testdata/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	QuietTerminal(f)() // no effect, no panic
+}

@@ -231,11 +231,18 @@ func runCall(cmd *cobra.Command, e *env, cc callConfig) error {
 // descriptions.
 func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Console, blobs bool, attach func(*session.Config)) error {
 	// Open --stats first: a bad path should fail before any network.
-	stats, closeStats, err := openStats(cc.stats, e.Err)
+	// "-" goes through the console, which keeps the lines off its status
+	// line.
+	stats, closeStats, err := openStats(cc.stats, con)
 	if err != nil {
 		return err
 	}
 	defer closeStats()
+	// Keys pressed during the call (the Enter after a paste) must not
+	// echo and push the status line down.
+	if e.InTerminal != nil {
+		defer signal.QuietTerminal(e.InTerminal)()
+	}
 	cfg := cc.session
 	cfg.Stats, cfg.OutputTo = stats, e.Out
 	attach(&cfg)
@@ -246,7 +253,8 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 	return err
 }
 
-// openStats opens the --stats destination: nothing, stderr, or a file.
+// openStats opens the --stats destination: nothing, stderr (errStream), or
+// a file.
 func openStats(path string, errStream io.Writer) (io.Writer, func(), error) {
 	switch path {
 	case "":
