@@ -3,6 +3,7 @@
 package signal
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -161,6 +162,7 @@ type termReader struct {
 	esc     []byte // an escape sequence in progress, ESC excluded
 	inEsc   bool
 	inPaste bool
+	pasteAt int  // where in text the last bracketed paste began
 	newline bool // the last byte taken was a line break
 }
 
@@ -179,8 +181,11 @@ func (r *termReader) feed(chunk []byte) (sd webrtc.SessionDescription, f Format,
 				switch string(r.esc) {
 				case pasteStart:
 					r.inPaste = true
+					r.pasteAt = len(r.text)
 				case pasteEnd:
 					r.inPaste = false
+					// The paste's own last line break is no empty line.
+					r.newline = false
 					if sd, f, ok := r.evaluate(false, last); ok {
 						return sd, f, true, nil
 					}
@@ -201,7 +206,7 @@ func (r *termReader) feed(chunk []byte) (sd webrtc.SessionDescription, f Format,
 				r.text = r.text[:len(r.text)-1]
 			}
 		case 0x15: // Ctrl-U
-			r.text = r.text[:0]
+			r.text, r.pasteAt = r.text[:0], 0
 		case '\r', '\n':
 			if r.inPaste {
 				r.text = append(r.text, '\n')
@@ -227,6 +232,7 @@ func (r *termReader) feed(chunk []byte) (sd webrtc.SessionDescription, f Format,
 	}
 	// A paste without markers may end without a line break.
 	if !r.inPaste && !r.inEsc && strings.TrimSpace(string(r.text)) != "" {
+		r.newBlob()
 		if sd, f, err := DecodeAs(string(r.text), r.want); err == nil {
 			r.done(len(r.text), f)
 			return sd, f, true, nil
@@ -240,9 +246,10 @@ func (r *termReader) feed(chunk []byte) (sd webrtc.SessionDescription, f Format,
 // meaning a human is waiting for feedback.
 func (r *termReader) evaluate(enter, idle bool) (webrtc.SessionDescription, Format, bool) {
 	if strings.TrimSpace(string(r.text)) == "" {
-		r.text = r.text[:0]
+		r.text, r.pasteAt = r.text[:0], 0
 		return webrtc.SessionDescription{}, 0, false
 	}
+	r.newBlob()
 	sd, f, err := DecodeAs(string(r.text), r.want)
 	if err == nil {
 		r.done(len(r.text), f)
@@ -256,7 +263,7 @@ func (r *termReader) evaluate(enter, idle bool) (webrtc.SessionDescription, Form
 	case errors.As(err, &te):
 		r.text = append(r.text, '\n')
 		if idle {
-			fmt.Fprintf(r.errOut, "got %d characters, not a whole blob yet: paste the rest (Enter on an empty line starts over)\n", te.Len)
+			fmt.Fprintf(r.errOut, "got %d characters: the blob is cut short; paste the rest, or the whole blob again (Enter on an empty line starts over)\n", te.Len)
 		}
 	case enter && !idle:
 		// More input follows in this chunk: a paste with line breaks
@@ -268,12 +275,43 @@ func (r *termReader) evaluate(enter, idle bool) (webrtc.SessionDescription, Form
 	return webrtc.SessionDescription{}, 0, false
 }
 
+// newBlob drops the half blob a new paste replaces: everything before the
+// last "p2pcam1:" (no p2pcam blob holds its prefix inside it), or, for
+// other formats, everything before the last bracketed paste when the text
+// with it cannot become a blob but the paste alone can. It says how much
+// it dropped.
+func (r *termReader) newBlob() {
+	cut := 0
+	if i := bytes.LastIndex(r.text, []byte(compactPrefix)); i > 0 {
+		cut = i
+	} else if r.pasteAt > 0 && r.pasteAt < len(r.text) {
+		if _, _, err := DecodeAs(string(r.text), r.want); err != nil && !isTruncated(err) {
+			if _, _, err := DecodeAs(string(r.text[r.pasteAt:]), r.want); err == nil || isTruncated(err) {
+				cut = r.pasteAt
+			}
+		}
+	}
+	if cut == 0 {
+		return
+	}
+	if n := len(clean(string(r.text[:cut]))); n > 0 {
+		fmt.Fprintf(r.errOut, "a new blob: dropped the %d characters pasted before it\n", n)
+	}
+	r.text = append(r.text[:0], r.text[cut:]...)
+	r.pasteAt = 0
+}
+
+func isTruncated(err error) bool {
+	var te *TruncatedError
+	return errors.As(err, &te)
+}
+
 func (r *termReader) fail(err error) {
 	fmt.Fprintf(r.errOut, "p2pcam: bad blob: %v\n", err)
 	if a := Advice(err); a != "" {
 		fmt.Fprintf(r.errOut, "p2pcam: hint: %s\n", a)
 	}
-	r.text = r.text[:0]
+	r.text, r.pasteAt = r.text[:0], 0
 	r.prompt()
 }
 

@@ -104,7 +104,9 @@ func TestReadTerminal(t *testing.T) {
 		paste  string // written to the terminal
 		expect string // then a line on errOut equal to this, if set
 	}
+	pion := readFile(t, "testdata/golden/offer-4.pion")
 	const prompt = "Paste the offer blob and press Enter:"
+	const cutShort = "got 100 characters: the blob is cut short; paste the rest, or the whole blob again (Enter on an empty line starts over)"
 	tests := []struct {
 		name  string
 		steps []step
@@ -127,11 +129,27 @@ func TestReadTerminal(t *testing.T) {
 			{compact + "\r", ""},
 		}, FormatCompact},
 		{"truncated, then the rest", []step{
-			{compact[:100] + "\r", "got 100 characters, not a whole blob yet: paste the rest (Enter on an empty line starts over)"},
+			{compact[:100] + "\r", cutShort},
 			{compact[100:] + "\r", ""},
 		}, FormatCompact},
+		{"half a paste, then the whole blob again", []step{
+			{"\x1b[200~" + compact[:100] + "\x1b[201~", cutShort},
+			{"\x1b[200~" + compact + "\x1b[201~", "a new blob: dropped the 100 characters pasted before it"},
+		}, FormatCompact},
+		{"half a paste and Enter, then the whole blob again", []step{
+			{"\x1b[200~" + wrap(compact[:100], 50, "\n") + "\n\x1b[201~\r", cutShort},
+			{"\x1b[200~" + wrap(compact, 50, "\n") + "\n\x1b[201~\r", "a new blob: dropped the 100 characters pasted before it"},
+		}, FormatCompact},
+		{"half typed, then the whole blob again", []step{
+			{compact[:100] + "\r", cutShort},
+			{compact + "\r", "a new blob: dropped the 100 characters pasted before it"},
+		}, FormatCompact},
+		{"half a pion paste, then the whole blob again", []step{
+			{"\x1b[200~" + pion[:300] + "\x1b[201~", "got 300 characters: the blob is cut short; paste the rest, or the whole blob again (Enter on an empty line starts over)"},
+			{"\x1b[200~" + pion + "\x1b[201~", "a new blob: dropped the 300 characters pasted before it"},
+		}, FormatPion},
 		{"truncated, Enter twice, then good", []step{
-			{compact[:100] + "\r", "got 100 characters, not a whole blob yet: paste the rest (Enter on an empty line starts over)"},
+			{compact[:100] + "\r", cutShort},
 			{"\r", "p2pcam: bad blob: blob is truncated: got only 100 characters"},
 			{"", "p2pcam: hint: copy the whole blob again; to dodge terminal limits, save it to a file and use --remote FILE, or pass it as an argument in quotes"},
 			{"", prompt},
