@@ -115,6 +115,7 @@ func TestReadTerminal(t *testing.T) {
 		{"6000-character pion blob, bracketed", []step{{"\x1b[200~" + bigPionBlob(t) + "\x1b[201~", ""}}, FormatPion},
 		{"compact blob wrapped over lines", []step{{wrap(compact, 50, "\r") + "\r", ""}}, FormatCompact},
 		{"compact blob wrapped, bracketed", []step{{"\x1b[200~" + wrap(compact, 50, "\n") + "\n\x1b[201~", ""}}, FormatCompact},
+		{"copied from a chat, with its full stop", []step{{"\x1b[200~“" + compact + "”.\x1b[201~", ""}}, FormatCompact},
 		{"typed with a backspace", []step{{compact[:20] + "x\x7f" + compact[20:] + "\r", ""}}, FormatCompact},
 		{"bad paste, then a good one", []step{
 			{"\x1b[200~hello there\x1b[201~", "p2pcam: bad blob: does not look like a p2pcam or WebRTC blob"},
