@@ -114,7 +114,7 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (c
 	cc.paste = signal.Paste{Timeout: o.pasteTimeout, Clipboard: !o.noClipboard, QR: o.qr}
 	var err error
 	if cfg.Source, err = capture.ParseSource(o.source); err != nil {
-		return cc, usageError{err}
+		return cc, usageError{suggestion{err, suggestSource(o.source)}}
 	}
 	if o.width < 16 || o.height < 16 || o.width > 4096 || o.height > 4096 || o.width%2 != 0 || o.height%2 != 0 {
 		return cc, usagef("bad size %dx%d: --width and --height must be even, 16 to 4096", o.width, o.height)
@@ -264,7 +264,7 @@ func openStats(path string, errStream io.Writer) (io.Writer, func(), error) {
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open --stats file: %w", err)
+		return nil, nil, fmt.Errorf("open --stats file %s: %w", path, err)
 	}
 	return f, func() { f.Close() }, nil
 }

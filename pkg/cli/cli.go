@@ -93,7 +93,7 @@ func report(w io.Writer, err error, interrupted bool) int {
 		fmt.Fprintln(w, "p2pcam: interrupted")
 		return ExitInterrupted
 	}
-	fmt.Fprintf(w, "p2pcam: %s\n", err)
+	fmt.Fprintf(w, "p2pcam: %s\n", message(err))
 	for _, h := range hints(err) {
 		fmt.Fprintf(w, "p2pcam: hint: %s\n", h)
 	}
@@ -149,15 +149,15 @@ first. Then video flows directly between the two machines.
 Try it on one machine with the built-in test pattern:
 
   p2pcam offer --source test --ice-server none --interface lo`,
-		// With Args and RunE, cobra leaves unknown commands to NoArgs,
-		// whose error usageArgs types; bare p2pcam prints the help.
-		Args:          usageArgs(cobra.NoArgs),
+		// With Args and RunE, cobra leaves unknown commands to rootArgs,
+		// which suggests the nearest; bare p2pcam prints the help.
+		Args:          rootArgs,
 		RunE:          func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
 	root.PersistentFlags().CountVarP(e.verbosity, "verbose", "v", "log more (-v debug and pion's warnings, -vv trace of pion's internals)")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newOfferCmd(e), newAnswerCmd(e), newDevicesCmd(e), newVersionCmd(e))
 	return root
 }
