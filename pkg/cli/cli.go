@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/p2pcam/p2pcam/pkg/capture"
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
 )
 
@@ -65,6 +66,7 @@ func Main(ctx context.Context, args []string, s Streams) int {
 			typeArgs(c)
 		}
 	}
+	bashCompletion(root)
 	root.SetArgs(args)
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
@@ -158,6 +160,9 @@ Try it on one machine with the built-in test pattern:
 	}
 	root.PersistentFlags().CountVarP(e.verbosity, "verbose", "v", "log more (-v debug and pion's warnings, -vv trace of pion's internals)")
 	root.SetFlagErrorFunc(flagError)
-	root.AddCommand(newOfferCmd(e), newAnswerCmd(e), newDevicesCmd(e), newVersionCmd(e))
+	offer, answer := newOfferCmd(e), newAnswerCmd(e)
+	addCompletions(offer, capture.CameraNames)
+	addCompletions(answer, capture.CameraNames)
+	root.AddCommand(offer, answer, newDevicesCmd(e), newVersionCmd(e))
 	return root
 }
