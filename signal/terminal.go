@@ -130,8 +130,9 @@ func ReadTerminal(ctx context.Context, tty *os.File, errOut io.Writer, want webr
 // Signals stay on, so Ctrl-C still interrupts. ReadTerminal works inside
 // a quiet spell and returns to it. restore puts back the terminal's
 // settings and discards what was typed meanwhile, so that no stray Enter
-// reaches the shell either. When tty is not a terminal, QuietTerminal does
-// nothing and restore is a no-op.
+// reaches the shell either. When tty is not a terminal, or this process
+// runs in the background of it, QuietTerminal does nothing and restore is
+// a no-op.
 func QuietTerminal(tty *os.File) (restore func()) {
 	fd := -1
 	if rc, err := tty.SyscallConn(); err == nil {
@@ -139,6 +140,13 @@ func QuietTerminal(tty *os.File) (restore func()) {
 	}
 	old, err := unix.IoctlGetTermios(fd, ioctlGetTermios)
 	if err != nil {
+		return func() {}
+	}
+	// A job in the background (p2pcam ... &) must leave the terminal
+	// alone: changing its settings would stop the job (SIGTTOU). (A
+	// terminal that is not this process's controlling one has no
+	// foreground group for it, and no such signal.)
+	if pg, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP); err == nil && pg != unix.Getpgrp() {
 		return func() {}
 	}
 	quiet := *old
