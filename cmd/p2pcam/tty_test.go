@@ -171,8 +171,17 @@ func TestAnswerAtATerminal(t *testing.T) {
 // taken, --stats - on the same terminal as the status line. What the
 // terminal shows at the end, rendered, must hold no stale countdown, no
 // stray blank line and no --stats line glued onto another; the "waiting
-// up to" line must give the time the countdown starts from.
+// up to" line must give the time the countdown starts from. With -v, the
+// log lines share the terminal too.
 func TestTerminalStaysReadable(t *testing.T) {
+	for _, extra := range [][]string{nil, {"-v"}} {
+		t.Run(strings.Join(append([]string{"flags"}, extra...), " "), func(t *testing.T) {
+			terminalStaysReadable(t, extra)
+		})
+	}
+}
+
+func terminalStaysReadable(t *testing.T, extra []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "test", "--width", "320", "--height", "240",
@@ -181,7 +190,7 @@ func TestTerminalStaysReadable(t *testing.T) {
 
 	const cols = 100
 	answer := startTTY(t, ctx, t.TempDir(), cols, append([]string{"answer", "-o", "none", "--source", "test",
-		"--width", "320", "--height", "240", "--stats", "-", "--no-clipboard"}, loopback...)...)
+		"--width", "320", "--height", "240", "--stats", "-", "--no-clipboard"}, append(extra, loopback...)...)...)
 	answer.waitScreen(regexp.MustCompile(`Paste the offer blob`))
 	answer.press(bracketed(offerBlob))
 	// The blob is taken at the paste's end; the person presses Enter
@@ -198,9 +207,17 @@ func TestTerminalStaysReadable(t *testing.T) {
 	seen := answer.seen()
 	lines := render(cols, seen)
 	shown := strings.Join(lines, "\n")
-	stats := 0
+	stats, logs := 0, 0
+	countdown := regexp.MustCompile(`^\d+:\d\d left `)
 	for i, l := range lines {
-		if strings.Contains(l, " left ") {
+		if strings.Contains(l, "level=") {
+			logs++
+			if !strings.HasPrefix(l, "time=") || strings.Count(l, "level=") > 1 {
+				t.Errorf("line %d is not a log line of its own: %q\n%s", i, l, shown)
+			}
+			continue
+		}
+		if countdown.MatchString(l) {
 			t.Errorf("line %d is a stale countdown: %q\n%s", i, l, shown)
 		}
 		if l == "" {
@@ -213,6 +230,9 @@ func TestTerminalStaysReadable(t *testing.T) {
 				t.Errorf("line %d is not a --stats line of its own (%v): %q\n%s", i, err, l, shown)
 			}
 		}
+	}
+	if len(extra) > 0 && logs == 0 {
+		t.Errorf("no log lines with %s", extra)
 	}
 	if stats < 2 {
 		t.Errorf("%d --stats lines on the terminal; want at least 2\n%s", stats, shown)

@@ -248,7 +248,7 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 	attach(&cfg)
 	rep := newReporter(con, cfg.Duration.String(), blobs)
 	cfg.Events = rep.event
-	_, err = session.Run(ctx, cfg, e.logger())
+	_, err = session.Run(ctx, cfg, e.loggerTo(con))
 	rep.close()
 	return err
 }

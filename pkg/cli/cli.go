@@ -42,7 +42,11 @@ type env struct {
 }
 
 // logger returns the logger at the verbosity the flags asked for.
-func (e *env) logger() *slog.Logger {
+func (e *env) logger() *slog.Logger { return e.loggerTo(e.Err) }
+
+// loggerTo is logger writing to w: a console keeps the log lines off its
+// status line.
+func (e *env) loggerTo(w io.Writer) *slog.Logger {
 	level := slog.LevelError
 	switch {
 	case *e.verbosity >= 2:
@@ -50,7 +54,7 @@ func (e *env) logger() *slog.Logger {
 	case *e.verbosity == 1:
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(e.Err, &slog.HandlerOptions{Level: level}))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 // Main runs p2pcam with args (without the program name) and returns the
