@@ -14,12 +14,26 @@ import (
 	"github.com/creack/pty"
 )
 
-// TestBashCompletionWithoutBashCompletionPackage loads `p2pcam completion
-// bash` into an interactive bash started with --norc, so without the
-// bash-completion package's functions, and presses Tab as a person would:
-// commands, flags, the --source keywords and .y4m files complete, and
-// nothing complains about a missing _get_comp_words_by_ref.
-func TestBashCompletionWithoutBashCompletionPackage(t *testing.T) {
+// TestBashCompletion loads `p2pcam completion bash` into an interactive
+// bash started with --norc, so without the bash-completion package's
+// functions, and presses Tab as a person would: commands, flags, the
+// --source keywords and .y4m files complete, and nothing complains about
+// a missing _get_comp_words_by_ref. Where the package is installed, the
+// same again with it loaded first.
+func TestBashCompletion(t *testing.T) {
+	t.Run("without bash-completion", func(t *testing.T) { bashCompletion(t, "") })
+	const pkg = "/usr/share/bash-completion/bash_completion"
+	t.Run("with bash-completion", func(t *testing.T) {
+		if _, err := os.Stat(pkg); err != nil {
+			t.Skip("the bash-completion package is not installed (apt-get install bash-completion)")
+		}
+		bashCompletion(t, pkg)
+	})
+}
+
+// bashCompletion runs the Tab cases in bash, with the bash-completion
+// script pkg sourced first unless pkg is "".
+func bashCompletion(t *testing.T, pkg string) {
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("no bash")
@@ -89,6 +103,9 @@ func TestBashCompletionWithoutBashCompletionPackage(t *testing.T) {
 				if _, err := tty.WriteString(string(k)); err != nil {
 					t.Fatal(err)
 				}
+			}
+			if pkg != "" {
+				press(keys(". " + pkg + "; "))
 			}
 			press("source <(p2pcam completion bash); echo loaded\r")
 			waitFor("loaded\r\n$ ")
