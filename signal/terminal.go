@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/sys/unix"
@@ -209,10 +210,9 @@ func (r *termReader) feed(chunk []byte) (sd webrtc.SessionDescription, f Format,
 				return sd, f, true, nil
 			}
 			return sd, f, false, io.EOF
-		case 0x7f, 0x08: // Backspace
-			if len(r.text) > 0 {
-				r.text = r.text[:len(r.text)-1]
-			}
+		case 0x7f, 0x08: // Backspace: one character, not one byte of it
+			_, n := utf8.DecodeLastRune(r.text)
+			r.text = r.text[:len(r.text)-n]
 		case 0x15: // Ctrl-U
 			r.text, r.pasteAt = r.text[:0], 0
 		case '\r', '\n':

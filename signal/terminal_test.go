@@ -116,6 +116,7 @@ func TestReadTerminal(t *testing.T) {
 		{"compact blob wrapped over lines", []step{{wrap(compact, 50, "\r") + "\r", ""}}, FormatCompact},
 		{"compact blob wrapped, bracketed", []step{{"\x1b[200~" + wrap(compact, 50, "\n") + "\n\x1b[201~", ""}}, FormatCompact},
 		{"copied from a chat, with its full stop", []step{{"\x1b[200~“" + compact + "”.\x1b[201~", ""}}, FormatCompact},
+		{"a non-ASCII slip erased with one backspace", []step{{compact[:20] + "é\x7f" + compact[20:] + "\r", ""}}, FormatCompact},
 		{"typed with a backspace", []step{{compact[:20] + "x\x7f" + compact[20:] + "\r", ""}}, FormatCompact},
 		{"bad paste, then a good one", []step{
 			{"\x1b[200~hello there\x1b[201~", "p2pcam: bad blob: does not look like a p2pcam or WebRTC blob"},
