@@ -211,6 +211,10 @@ func spans(line string) []span {
 		add(t[0], kindICE)
 		return out
 	}
+	if t, ok := attr("a=" + offerTagAttr + ":"); ok && len(t) == 1 {
+		add(t[0], kindHex)
+		return out
+	}
 	if t, ok := attr("a=fingerprint:"); ok && len(t) == 2 {
 		add(t[1], kindHex)
 		return out

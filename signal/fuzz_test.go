@@ -37,6 +37,15 @@ func FuzzDecode(f *testing.F) {
 		if err != nil || back != sd {
 			t.Fatalf("compact round trip of a decoded blob failed: %v", err)
 		}
+		// Any decoded description can be tagged as an answer to any
+		// other, and the tag is read back and matches.
+		tagged, err := tagAnswer(sd, sd)
+		if err != nil {
+			return // an SDP Decode accepts but offerTag cannot hash
+		}
+		if err := checkAnswer(tagged, sd); err != nil && answerTag(sd) == "" {
+			t.Fatalf("an answer tagged for its offer is refused: %v", err)
+		}
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -54,6 +55,20 @@ type Paste struct {
 	// the blob has no candidate from any of them, Paste says so before the
 	// person carries a blob that works on the local network only.
 	STUN []string
+	// RemoteOpen, when not nil, opens where the other side's blob comes
+	// from, for a source that is read only after this side's blob is
+	// printed (a named pipe a person or a script writes to later). It
+	// must return when ctx is done; Paste closes what it returns.
+	RemoteOpen func(ctx context.Context) (io.ReadCloser, error)
+	// Notice reports a blob that Paste refused and read past: a second
+	// answer once the offer has one (ErrSecondAnswer), or, at a
+	// terminal, an answer made for another offer (ErrOtherOffer), after
+	// which Paste asks again. It may be called from another goroutine
+	// until Close returns. Nil prints the error on Console.
+	Notice func(err error)
+
+	feed      *lineFeed // piped input, shared by the reads of one call
+	stopWatch func()    // ends the watch for further answers
 }
 
 func (p *Paste) timeout() time.Duration {
@@ -65,8 +80,14 @@ func (p *Paste) timeout() time.Duration {
 
 // ExchangeOffer prints the offer blob and reads the answer blob: what an
 // offering side does. It returns ErrPasteTimeout (wrapped) when no answer
-// arrives within the paste window, ctx.Err() when ctx ends first, and
-// decoding errors as Read and ReadTerminal do.
+// arrives within the paste window, ctx.Err() when ctx ends first,
+// decoding errors as Read and ReadTerminal do, and ErrOtherOffer for an
+// answer p2pcam made for another offer (at a terminal Paste reports it
+// through Notice and asks again instead).
+//
+// Once it has the answer, and while ctx lasts or until Close, it keeps
+// reading the terminal or pipe the answer came from, and reports each
+// further answer through Notice as ErrSecondAnswer.
 func (p *Paste) ExchangeOffer(ctx context.Context, offer webrtc.SessionDescription) (webrtc.SessionDescription, error) {
 	f := p.Format
 	if f == 0 {
@@ -75,12 +96,22 @@ func (p *Paste) ExchangeOffer(ctx context.Context, offer webrtc.SessionDescripti
 	if err := p.print(offer, f, "offer"); err != nil {
 		return webrtc.SessionDescription{}, err
 	}
-	answer, _, err := p.read(ctx, webrtc.SDPTypeAnswer, "run `p2pcam answer` on the other side, paste this blob into it, then paste its answer here")
-	if err != nil {
-		return webrtc.SessionDescription{}, err
+	for {
+		answer, _, err := p.read(ctx, webrtc.SDPTypeAnswer, "run `p2pcam answer` on the other side, paste this blob into it, then paste its answer here")
+		if err != nil {
+			return webrtc.SessionDescription{}, err
+		}
+		if err := checkAnswer(answer, offer); err != nil {
+			if errors.Is(err, ErrOtherOffer) && p.fromTerminal() {
+				p.notice(err)
+				continue
+			}
+			return webrtc.SessionDescription{}, err
+		}
+		p.watch(ctx)
+		p.Console.Linef("connecting…")
+		return answer, nil
 	}
-	p.Console.Linef("connecting…")
-	return answer, nil
 }
 
 // ExchangeAnswer reads the offer blob, turns it into an answer with
@@ -94,6 +125,11 @@ func (p *Paste) ExchangeAnswer(ctx context.Context, makeAnswer func(context.Cont
 	answer, err := makeAnswer(ctx, offer)
 	if err != nil {
 		return err
+	}
+	// Name the offer, so that the offering side can tell this answer from
+	// one made for another call.
+	if answer, err = tagAnswer(answer, offer); err != nil {
+		return fmt.Errorf("encode answer: %w", err)
 	}
 	if err := p.print(answer, format, "answer"); err != nil {
 		return err
@@ -147,15 +183,31 @@ func (p *Paste) read(ctx context.Context, want webrtc.SDPType, prompt string) (w
 	if prompt != "" {
 		p.Console.Linef("%s", prompt)
 	}
-	if p.Streams.InTerminal != nil {
+	switch {
+	case p.RemoteOpen != nil:
+		var in io.ReadCloser
+		if in, err = p.RemoteOpen(pctx); err == nil {
+			sd, format, err = Read(pctx, in, want)
+			in.Close()
+		}
+	case p.Streams.InTerminal != nil:
 		sd, format, err = ReadTerminal(pctx, p.Streams.InTerminal, p.Console, want)
-	} else {
-		sd, format, err = Read(pctx, p.Streams.In, want)
+	default:
+		if p.feed == nil {
+			p.feed = newLineFeed(p.Streams.In)
+		}
+		sd, format, err = Read(pctx, p.feed.blob(want), want)
 	}
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 		return sd, format, fmt.Errorf("%w: the %s blob did not arrive within %s", ErrPasteTimeout, want, p.timeout())
 	}
 	return sd, format, err
+}
+
+// fromTerminal reports whether the other side's blob is typed or pasted
+// by a person, who can be asked again.
+func (p *Paste) fromTerminal() bool {
+	return p.Remote == "" && p.RemoteOpen == nil && p.Streams.InTerminal != nil
 }
 
 // hasServerCandidate reports whether an SDP carries a candidate learnt from

@@ -62,6 +62,8 @@ func TestPasteOffers(t *testing.T) {
 func TestPasteAnswers(t *testing.T) {
 	offer := golden(t, "testdata/golden/offer-2.compact")
 	answer := golden(t, "testdata/golden/answer-2.compact")
+	// What goes back is the answer naming the offer it answers.
+	tagged := golden(t, "testdata/golden/answer-2-tagged.compact")
 	tests := []struct {
 		name      string
 		in        string // the pasted offer
@@ -109,7 +111,7 @@ func TestPasteAnswers(t *testing.T) {
 				}
 			}
 			sd, f, err := Decode(printed)
-			if err != nil || sd.SDP != answer.SDP || f != tc.want {
+			if err != nil || sd.SDP != tagged.SDP || f != tc.want {
 				t.Errorf("printed answer: format %v, err %v; want the answer in %v\n%s", f, err, tc.want, blobs)
 			}
 			if !strings.Contains(errOut.String(), "paste the answer blob into `p2pcam offer` on the other side\n") {
@@ -240,6 +242,58 @@ func TestPasteSaysWhenNoServerAnswered(t *testing.T) {
 			_, _ = p.ExchangeOffer(deadline(t, 5*time.Second), tc.offer)
 			if got := strings.Contains(errOut.String(), warning+"\n"); got != tc.warn {
 				t.Errorf("warning shown: %v; want %v\n%s", got, tc.warn, errOut.String())
+			}
+		})
+	}
+}
+
+// TestPasteOfferRefusesMixups: an answer made for another offer is refused
+// before it is applied; a second answer down the same pipe, once the
+// offer has one, is reported through Notice and not returned.
+func TestPasteOfferRefusesMixups(t *testing.T) {
+	offer := golden(t, "testdata/golden/offer-2.compact")
+	other := offer
+	other.SDP = strings.ReplaceAll(offer.SDP, "kQvTzRbNwHmLpXcY", "Zz9TzRbNwHmLpXcY")
+	tagged := readFile(t, "testdata/golden/answer-2-tagged.compact")
+	plain := readFile(t, "testdata/golden/answer-2.pion")
+	tests := []struct {
+		name    string
+		offer   webrtc.SessionDescription
+		in      string
+		wantErr error
+		notices int // ErrSecondAnswer notices
+	}{
+		{"its own answer", offer, tagged + "\n", nil, 0},
+		{"answer for another offer", other, tagged + "\n", ErrOtherOffer, 0},
+		{"untagged answer for any offer", other, plain + "\n", nil, 0},
+		{"second answer in the same write", offer, tagged + "\n" + tagged + "\n", nil, 1},
+		{"second and third answers, junk between", offer, tagged + "\n\nhello\n" + plain + "\n" + tagged + "\n", nil, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			p := pasteFor(strings.NewReader(tc.in), &out, &errOut)
+			notices := make(chan error, 10)
+			p.Notice = func(err error) { notices <- err }
+			ctx := deadline(t, 10*time.Second)
+			_, err := p.ExchangeOffer(ctx, tc.offer)
+			if !errors.Is(err, tc.wantErr) || (err == nil) != (tc.wantErr == nil) {
+				t.Fatalf("ExchangeOffer: %v; want %v", err, tc.wantErr)
+			}
+			for i := 0; i < tc.notices; i++ {
+				select {
+				case n := <-notices:
+					if !errors.Is(n, ErrSecondAnswer) {
+						t.Errorf("notice %v; want ErrSecondAnswer", n)
+					}
+				case <-ctx.Done():
+					t.Fatalf("got %d notices; want %d", i, tc.notices)
+				}
+			}
+			p.Close()
+			p.Close()
+			if len(notices) != 0 {
+				t.Errorf("%d notices more than %d", len(notices), tc.notices)
 			}
 		})
 	}

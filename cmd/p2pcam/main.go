@@ -24,6 +24,7 @@ func main() {
 		OutTerminal: term.IsTerminal(int(os.Stdout.Fd())),
 		ErrTerminal: term.IsTerminal(int(os.Stderr.Fd())),
 	}
+	s.TTY = func() (*os.File, error) { return os.OpenFile("/dev/tty", os.O_RDWR, 0) }
 	if term.IsTerminal(int(os.Stdin.Fd())) {
 		s.InTerminal = os.Stdin
 	}

@@ -30,7 +30,7 @@ func TestPlayerClosingThePipeHangsUp(t *testing.T) {
 	if !strings.Contains(answer.errText(), "the player closed the stream; hanging up\n") {
 		t.Errorf("answer did not say why it hung up:\n%s", answer.errText())
 	}
-	if code := offer.wait(ctx); code != 0 || !strings.Contains(offer.errText(), "the other side hung up") {
+	if code := offer.wait(ctx); code != 0 || !strings.Contains(offer.errText(), "the player on the other side closed the stream; the call is over\n") {
 		t.Fatalf("offer exited %d; want 0 after the other side hung up\n%s", code, offer.errText())
 	}
 }

@@ -1,5 +1,6 @@
 // Package capture is the first stage of p2pcam's pipeline: it turns a
-// source — a camera, the built-in synthetic pattern, or a .y4m file — into
+// source — a camera, the built-in synthetic pattern, or Y4M video from a
+// file, a named pipe or standard input — into
 // an encoded video track that a PeerConnection can send.
 //
 // Frames flow source -> encoder -> track in one goroutine per track, so a
@@ -14,8 +15,11 @@
 package capture
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"sort"
 	"strings"
 
@@ -41,17 +45,24 @@ const (
 type Source struct {
 	Kind Kind
 	// Arg is the camera id or label for Camera ("" for the first camera)
-	// and the path for File.
+	// and the path for File: a .y4m file (played in a loop), a named pipe
+	// (played once, as it arrives), or "-" for In.
 	Arg string
+	// In is where a File source with Arg "-" reads its Y4M stream
+	// (standard input); it plays once and its end is ErrSourceEnded.
+	In io.Reader
 }
 
 // ErrBadSource means a --source value was not understood.
 var ErrBadSource = errors.New("unknown source")
 
-// ParseSource parses "camera", "camera:NAME", "test", "none" or a path to a
-// .y4m file.
+// ParseSource parses "camera", "camera:NAME", "test", "none", "-" (Y4M on
+// standard input: the caller sets In), a path to a .y4m file or the path
+// of an existing named pipe.
 func ParseSource(s string) (Source, error) {
 	switch {
+	case s == "-":
+		return Source{Kind: File, Arg: "-"}, nil
 	case s == "none":
 		return Source{Kind: None}, nil
 	case s == "test":
@@ -67,7 +78,10 @@ func ParseSource(s string) (Source, error) {
 	case strings.HasSuffix(strings.ToLower(s), ".y4m"):
 		return Source{Kind: File, Arg: s}, nil
 	}
-	return Source{}, fmt.Errorf("%w %q: use camera, camera:NAME, test, none or a .y4m file", ErrBadSource, s)
+	if fi, err := os.Stat(s); err == nil && fi.Mode()&os.ModeNamedPipe != 0 {
+		return Source{Kind: File, Arg: s}, nil
+	}
+	return Source{}, fmt.Errorf("%w %q: use camera, camera:NAME, test, none, a .y4m file, a named pipe or - (Y4M on stdin)", ErrBadSource, s)
 }
 
 // String formats the source as --source takes it.
@@ -103,9 +117,16 @@ type Options struct {
 // ErrNoCamera means no camera was found, or none matched the id asked for.
 var ErrNoCamera = errors.New("no camera found")
 
-// Open opens src and returns its track, ready to add to a PeerConnection.
-// Nothing is captured or encoded until Start; Close stops everything.
+// Open is OpenContext without a way to stop waiting for a stream.
 func Open(src Source, opts Options) (*Track, error) {
+	return OpenContext(context.Background(), src, opts)
+}
+
+// OpenContext opens src and returns its track, ready to add to a
+// PeerConnection. Nothing is captured or encoded until Start; Close stops
+// everything. A stream's first frame is read here: waiting for it (or for
+// a named pipe's writer) ends with ctx.
+func OpenContext(ctx context.Context, src Source, opts Options) (*Track, error) {
 	if opts.Encoder == nil {
 		b, err := newEncoder(opts.Bitrate, opts.CPUUsed)
 		if err != nil {
@@ -129,7 +150,7 @@ func Open(src Source, opts Options) (*Track, error) {
 		s := newPatternSource(w, h, opts.FPS)
 		r, closeFn = s, s.Close
 	case File:
-		s, err := openY4M(src.Arg, opts.FPS)
+		s, err := openY4M(ctx, src, opts.FPS)
 		if err != nil {
 			return nil, err
 		}

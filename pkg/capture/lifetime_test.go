@@ -81,7 +81,7 @@ func TestY4MFileIsClosedWithTheTrack(t *testing.T) {
 		{name: "closed twice before Start", enc: vp8.NewParams(), closes: 2},
 		{name: "closed while playing", enc: vp8.NewParams(), start: true, closes: 1},
 		{name: "encoder fails", enc: failingEncoder{}, wantErr: errNoEncoder},
-		{name: "no frames", content: []byte("YUV4MPEG2 W64 H48 F10:1\n"), enc: vp8.NewParams(), wantErr: io.EOF},
+		{name: "no frames", content: []byte("YUV4MPEG2 W64 H48 F10:1\n"), enc: vp8.NewParams(), wantErr: errNoFrames},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,7 +127,7 @@ func TestY4MFileIsClosedWithTheTrack(t *testing.T) {
 // corrupt-file error, and closes the file.
 func TestY4MCloseDuringReadEndsPlayback(t *testing.T) {
 	path := clip(t, nil)
-	s, err := openY4M(path, 1e6)
+	s, err := openFile(path, 1e6)
 	if err != nil {
 		t.Fatal(err)
 	}

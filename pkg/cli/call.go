@@ -9,10 +9,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/p2pcam/p2pcam/pkg/capture"
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
@@ -55,7 +57,7 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 	if role == session.Answerer {
 		defSource, defOutput = "none", ""
 	}
-	fs.StringVar(&o.source, "source", defSource, "video to send: camera, camera:NAME (see p2pcam devices), test (synthetic pattern), FILE.y4m (looped), or none")
+	fs.StringVar(&o.source, "source", defSource, "video to send: camera, camera:NAME (see p2pcam devices), test (synthetic pattern), FILE.y4m (looped), a named pipe or - (Y4M on stdin, e.g. from ffmpeg -f yuv4mpegpipe -; played once), or none")
 	fs.IntVar(&o.width, "width", session.DefaultWidth, "picture width to capture and send")
 	fs.IntVar(&o.height, "height", session.DefaultHeight, "picture height to capture and send")
 	fs.Float64Var(&o.fps, "fps", session.DefaultFPS, "frames per second to capture and send")
@@ -75,7 +77,7 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 	fs.DurationVar(&o.connectTimeout, "connect-timeout", session.DefaultConnectTimeout, "give up if no connection is made this long after the blobs are exchanged")
 	fs.DurationVar(&o.silence, "silence-timeout", session.DefaultSilence, "end a connected call when nothing has come from the other side for this long (its machine or network is gone)")
 	fs.DurationVar(&o.pasteTimeout, "paste-timeout", signal.DefaultPasteTimeout, "how long to wait for the other side's blob")
-	fs.StringVar(&o.remote, "remote", "", "read the other side's blob from this file (- for stdin) instead of asking for it")
+	fs.StringVar(&o.remote, "remote", "", "read the other side's blob from this file (- for stdin) instead of asking for it; a named pipe is read after this side's blob is printed")
 	fs.BoolVar(&o.noClipboard, "no-clipboard", false, "do not offer the blob to the terminal's clipboard (OSC 52)")
 	fs.BoolVar(&o.qr, "qr", false, "also print the blob as a QR code")
 	fs.StringVar(&o.stats, "stats", "", "write figures as JSON lines every second to FILE (- for stderr); the last line has \"final\": true")
@@ -98,6 +100,9 @@ type callConfig struct {
 	session session.Config
 	paste   signal.Paste // Streams and Console are set at run time
 	stats   string       // --stats: a path, "-" for stderr, "" for none
+	// pasteFromTTY: video comes on stdin (--source -) and no blob was
+	// given up front, so the other side's blob is pasted at the terminal.
+	pasteFromTTY bool
 }
 
 // config validates the options and builds a call configuration. It is a
@@ -179,12 +184,18 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (c
 	if len(args) == 1 {
 		cc.paste.Remote = args[0]
 	}
+	if stdinVideo(cfg.Source) {
+		if o.remote == "-" {
+			return cc, usagef("--source - and --remote - both want stdin: give the other side's blob with --remote FILE, or paste it at the terminal")
+		}
+		cc.pasteFromTTY = o.remote == "" && len(args) == 0
+	}
 	if o.remote != "" && o.remote != "-" {
-		b, err := readRemote(o.remote)
+		b, open, err := readRemote(o.remote)
 		if err != nil {
 			return cc, err
 		}
-		cc.paste.Remote = b
+		cc.paste.Remote, cc.paste.RemoteOpen = b, open
 	}
 	cc.session = cfg
 	return cc, nil
@@ -193,31 +204,109 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (c
 // maxRemoteFile bounds what --remote reads: blobs are a few KiB at most.
 const maxRemoteFile = 1 << 20
 
-func readRemote(path string) (string, error) {
+// readRemote reads the --remote file up front, so that a bad one fails
+// before any blob is printed. A named pipe (or another file that is not a
+// regular one: a process substitution, a device) cannot be read before
+// someone writes to it, which may wait for this side's blob: it is opened
+// later, after the blob is printed, by the function readRemote returns.
+func readRemote(path string) (string, func(context.Context) (io.ReadCloser, error), error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return "", fmt.Errorf("read --remote: %w", err)
+		return "", nil, fmt.Errorf("read --remote %s: %w", path, err)
+	}
+	if fi.IsDir() {
+		return "", nil, fmt.Errorf("read --remote %s: is a directory", path)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", openRemote(path), nil
 	}
 	if fi.Size() > maxRemoteFile {
-		return "", fmt.Errorf("read --remote %s: %d bytes is far too big for a blob", path, fi.Size())
+		return "", nil, fmt.Errorf("read --remote %s: %d bytes is far too big for a blob", path, fi.Size())
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("read --remote: %w", err)
+		return "", nil, fmt.Errorf("read --remote %s: %w", path, err)
 	}
 	if strings.TrimSpace(string(b)) == "" {
-		return "", fmt.Errorf("read --remote %s: the file is empty", path)
+		return "", nil, fmt.Errorf("read --remote %s: the file is empty", path)
 	}
-	return string(b), nil
+	return string(b), nil, nil
 }
+
+// openRemote returns a function that opens the --remote named pipe path,
+// waiting for a writer until ctx is done (Ctrl-C, the paste timeout).
+func openRemote(path string) func(context.Context) (io.ReadCloser, error) {
+	return func(ctx context.Context) (io.ReadCloser, error) {
+		type opened struct {
+			f   *os.File
+			err error
+		}
+		ch := make(chan opened, 1)
+		go func() {
+			f, err := os.Open(path) // a pipe's open waits for a writer
+			ch <- opened{f, err}
+		}()
+		select {
+		case o := <-ch:
+			if o.err != nil {
+				return nil, fmt.Errorf("read --remote: %w", o.err)
+			}
+			return o.f, nil
+		case <-ctx.Done():
+			// Be the writer the open waits for, so that it returns, and
+			// close what it opened.
+			if w, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+				w.Close()
+			}
+			go func() {
+				if o := <-ch; o.f != nil {
+					o.f.Close()
+				}
+			}()
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// stdinVideo reports whether src reads its video from stdin.
+func stdinVideo(src capture.Source) bool { return src.Kind == capture.File && src.Arg == "-" }
 
 // runCall runs a call with copy-paste signaling and turns its outcome
 // into an error for Main.
 func runCall(cmd *cobra.Command, e *env, cc callConfig) error {
 	con := iostreams.NewConsole(e.Err, e.ErrTerminal)
+	streams := e.Streams
+	if cc.pasteFromTTY {
+		// Stdin carries the video: the blob is pasted at the terminal.
+		var tty *os.File
+		var err error
+		if e.TTY != nil {
+			tty, err = e.TTY()
+		}
+		if e.TTY == nil || err != nil {
+			return usagef("--source - takes stdin for video and there is no terminal to paste the other side's blob into: give it with --remote FILE")
+		}
+		defer tty.Close()
+		streams.In, streams.InTerminal = tty, nil
+		if term.IsTerminal(int(tty.Fd())) {
+			streams.InTerminal = tty
+		}
+	}
+	paste := cc.paste
+	paste.Streams, paste.Console = streams, con
+	// A blob refused during the call (a second answer) gets the error
+	// line and its hints, like an error that ends a call, but the call
+	// goes on.
+	paste.Notice = func(err error) {
+		con.Linef("p2pcam: %v", err)
+		for _, h := range hints(err) {
+			con.Linef("p2pcam: hint: %s", h)
+		}
+	}
+	// Stop reading for further answers, restoring the terminal, before
+	// Main prints the outcome and the process exits.
+	defer paste.Close()
 	return runSession(cmd.Context(), e, cc, con, true, func(cfg *session.Config) {
-		paste := cc.paste
-		paste.Streams, paste.Console = e.Streams, con
 		if cc.role == session.Answerer {
 			cfg.Answer = &paste
 		} else {
@@ -244,6 +333,12 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 		defer signal.QuietTerminal(e.InTerminal)()
 	}
 	cfg := cc.session
+	if stdinVideo(cfg.Source) {
+		if e.InTerminal != nil {
+			return usagef("--source - reads Y4M video from stdin, and stdin is a terminal: pipe video in, e.g. ffmpeg -i talk.mp4 -f yuv4mpegpipe - | p2pcam offer --source -")
+		}
+		cfg.Source.In = e.In
+	}
 	cfg.Stats, cfg.OutputTo = stats, e.Out
 	attach(&cfg)
 	rep := newReporter(con, cfg.Duration.String(), blobs)

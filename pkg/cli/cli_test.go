@@ -46,6 +46,8 @@ func TestExitCodesAndOneLineErrors(t *testing.T) {
 		{"negative duration", []string{"offer", "--duration", "-1s"}, ExitUsage, "bad --duration"},
 		{"argument and remote", []string{"answer", "--remote", "x.txt", "BLOB"}, ExitUsage, "not both"},
 		{"missing remote file", []string{"answer", "--remote", "/nonexistent/blob.txt"}, ExitFailure, "read --remote"},
+		{"video on stdin, no terminal", []string{"offer", "--source", "-"}, ExitUsage, "no terminal to paste the other side's blob into"},
+		{"video and blob on stdin", []string{"offer", "--source", "-", "--remote", "-"}, ExitUsage, "both want stdin"},
 		{"bad blob argument", []string{"answer", "--ice-server", "none", "definitely not a blob"}, ExitFailure, "p2pcam: "},
 	}
 	for _, tc := range tests {

@@ -32,8 +32,8 @@ func addCompletions(cmd *cobra.Command, cameras func() []string) {
 }
 
 // sourceCompletion offers what --source takes: the keywords, camera:NAME
-// for each camera found (none found: none offered), and .y4m files and
-// the directories that may hold them.
+// for each camera found (none found: none offered), and .y4m files, named
+// pipes and the directories that may hold them.
 func sourceCompletion(cameras func() []string) cobra.CompletionFunc {
 	return func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		out := append([]string(nil), sourceWords...)
@@ -49,7 +49,7 @@ func sourceCompletion(cameras func() []string) cobra.CompletionFunc {
 			case fi.IsDir():
 				out = append(out, m+string(filepath.Separator))
 				dirs = true
-			case strings.EqualFold(filepath.Ext(m), ".y4m"):
+			case strings.EqualFold(filepath.Ext(m), ".y4m"), fi.Mode()&os.ModeNamedPipe != 0:
 				out = append(out, m)
 			}
 		}

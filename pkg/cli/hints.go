@@ -28,6 +28,7 @@ func hints(err error) []string {
 		cte *session.ConnectTimeoutError
 		ce  *session.CodecError
 		se  *session.SilenceError
+		fe  *capture.FileError
 	)
 	switch {
 	case isUsage(err):
@@ -36,12 +37,16 @@ func hints(err error) []string {
 			return []string{sg.hint, hintHelp}
 		}
 		return []string{hintHelp}
+	case errors.Is(err, capture.ErrTruncated):
+		return []string{"the file is incomplete (an interrupted copy or recording?): copy it again, or keep its whole frames: ffmpeg -i " + fileName(err) + " -f yuv4mpegpipe WHOLE.y4m"}
+	case errors.As(err, &fe):
+		return []string{"make a clean Y4M from any video with ffmpeg -i IN -pix_fmt yuv420p OUT.y4m, or pipe it in: ffmpeg -i IN -f yuv4mpegpipe - | p2pcam offer --source -"}
 	case errors.Is(err, session.ErrSourceFailed):
 		return []string{"check that the camera is still plugged in and that no other program is using it; p2pcam devices lists what is there"}
 	case errors.Is(err, capture.ErrNoCamera):
 		return []string{"p2pcam devices lists the cameras found; --source test sends a synthetic pattern instead"}
 	case errors.Is(err, capture.ErrBadSource):
-		return []string{"p2pcam devices lists the camera names that --source camera:NAME takes"}
+		return []string{"p2pcam devices lists the camera names that --source camera:NAME takes; other video plays as Y4M: ffmpeg -i FILE -f yuv4mpegpipe - | p2pcam offer --source -"}
 	case errors.Is(err, capture.ErrNoEncoder), errors.Is(err, measure.ErrNoDecoder):
 		return []string{"build p2pcam with cgo and libvpx: apt-get install libvpx-dev pkg-config (brew install libvpx pkg-config), then make build"}
 	case errors.As(err, &cte) && cte.Window > 0 && cte.Err == nil:
@@ -77,8 +82,22 @@ func hints(err error) []string {
 		return []string{"check the URL's scheme (http:// or https://) and that this machine trusts the server's certificate"}
 	case errors.Is(err, whip.ErrVideoRejected):
 		return []string{"configure the server to accept VP8 video"}
+	case errors.Is(err, signal.ErrOtherOffer):
+		return []string{"paste the one `p2pcam answer` printed for this call's offer blob; an answer from an earlier try, or to another offer, does not fit"}
+	case errors.Is(err, signal.ErrSecondAnswer):
+		return []string{"each offer serves one answer, and this call goes on: for another viewer, run another `p2pcam offer` (or `p2pcam offer --serve` for many)"}
 	case errors.Is(err, signal.ErrPasteTimeout):
 		return []string{hintFreshBlobs + "; --paste-timeout gives more time"}
 	}
 	return signalHints(err)
+}
+
+// fileName is the name of the file a FileError in err is about ("FILE"
+// when there is none).
+func fileName(err error) string {
+	var fe *capture.FileError
+	if errors.As(err, &fe) && fe.Name != "" && fe.Name != "stdin" {
+		return fe.Name
+	}
+	return "FILE"
 }

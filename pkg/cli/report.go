@@ -77,9 +77,11 @@ func (r *reporter) event(ev session.Event) {
 		case session.EndDuration:
 			r.con.Linef("%s passed; hanging up", r.duration)
 		case session.EndHungUp:
-			r.con.Linef("the other side hung up")
+			r.con.Linef("%s", hungUpLine(ev.Remote))
 		case session.EndOutputClosed:
 			r.con.Linef("the player closed the stream; hanging up")
+		case session.EndSourceEnded:
+			r.con.Linef("the source ended; hanging up")
 		}
 	case session.Summary:
 		r.con.SetStatus("")
@@ -90,6 +92,34 @@ func (r *reporter) event(ev session.Event) {
 			r.con.Linef("saved %d frames to %s", ev.Result.FramesRecv, out)
 		}
 	}
+}
+
+// hungUpLine words what the other side said when it hung up.
+func hungUpLine(h session.HangUp) string {
+	switch h.Why {
+	case session.WhyInterrupted:
+		return "the other side was interrupted (Ctrl-C); the call is over"
+	case session.WhyDuration:
+		return "the other side reached its --duration; the call is over"
+	case session.WhyOutputClosed:
+		return "the player on the other side closed the stream; the call is over"
+	case session.WhyRecording:
+		if h.Detail != "" {
+			return "the other side stopped recording: " + h.Detail + "; hanging up"
+		}
+		return "the other side stopped recording; hanging up"
+	case session.WhySource:
+		return "the other side's camera or file stopped; hanging up"
+	case session.WhySourceEnded:
+		return "the video the other side streams came to its end; the call is over"
+	case session.WhySilence:
+		return "the other side heard nothing from this side for its --silence-timeout and hung up: packets from here stopped reaching it"
+	case session.WhyLost:
+		return "the other side lost the connection and hung up"
+	case session.WhyError:
+		return "the other side hung up after an error (its screen says which)"
+	}
+	return "the other side hung up"
 }
 
 // countdown replaces the running countdown with stop's (nil: none).

@@ -58,6 +58,8 @@ func runServe(ctx context.Context, e *env, addr string, cfg serve.Config, qr boo
 			con.Linef("viewer %s joined over %s (%d watching)", ev.ID, ev.Pair, ev.Viewers)
 		case serve.ViewerLeft:
 			con.Linef("viewer %s left: %s (%d watching)", ev.ID, ev.Reason, ev.Viewers)
+		case serve.SourceEnded:
+			con.Linef("the source ended; stopping")
 		}
 	}
 	return serve.Run(ctx, cfg)

@@ -188,9 +188,10 @@ func editDistance(a, b string) int {
 	return d[len(ra)][len(rb)]
 }
 
-// message is err's text for the error line, with the verb of a wrapped
-// file error said once: "open source x.y4m: open x.y4m: no such file or
-// directory" becomes "open source x.y4m: no such file or directory".
+// message is err's text for the error line, with a wrapped file error
+// said once: "open source x.y4m: open x.y4m: no such file or directory"
+// (or "...: stat x.y4m: ...") becomes "open source x.y4m: no such file or
+// directory".
 func message(err error) string {
 	msg := err.Error()
 	var pe *fs.PathError
@@ -199,12 +200,17 @@ func message(err error) string {
 	}
 	inner := pe.Error()
 	i := strings.LastIndex(msg, inner)
-	if i <= 0 || !strings.Contains(msg[:i], pe.Op) {
+	if i <= 0 {
 		return msg
 	}
-	tail := pe.Err.Error()
-	if !strings.Contains(msg[:i], pe.Path) {
+	outer, tail := msg[:i], pe.Err.Error()
+	switch {
+	case strings.Contains(outer, pe.Path):
+		// "open source x.y4m: stat x.y4m: ..." names the file already.
+	case strings.Contains(outer, pe.Op):
 		tail = pe.Path + ": " + tail
+	default:
+		return msg
 	}
-	return msg[:i] + tail + msg[i+len(inner):]
+	return outer + tail + msg[i+len(inner):]
 }

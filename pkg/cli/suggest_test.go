@@ -72,7 +72,8 @@ func TestMessageSaysOpenOnce(t *testing.T) {
 		{"verb and path said", fmt.Errorf("open source /nonexistent/x.y4m: %w", openErr), "open source /nonexistent/x.y4m: no such file or directory"},
 		{"verb said, path not", fmt.Errorf("open --stats file: %w", openErr), "open --stats file: /nonexistent/x.y4m: no such file or directory"},
 		{"another verb", fmt.Errorf("recording failed: %w", openErr), "recording failed: open /nonexistent/x.y4m: no such file or directory"},
-		{"another operation", fmt.Errorf("open thing: %w", statErr), "open thing: stat /nonexistent/x: no such file or directory"},
+		{"another operation, path said", fmt.Errorf("open source /nonexistent/x: %w", statErr), "open source /nonexistent/x: no such file or directory"},
+		{"another operation, path not said", fmt.Errorf("open thing: %w", statErr), "open thing: stat /nonexistent/x: no such file or directory"},
 		{"no file error", errors.New("open sesame: open sesame"), "open sesame: open sesame"},
 		{"a bare file error", &fs.PathError{Op: "open", Path: "x", Err: fs.ErrNotExist}, "open x: file does not exist"},
 	}

@@ -22,6 +22,10 @@ type Streams struct {
 	// InTerminal is In when it is an interactive terminal, else nil: blobs
 	// are then read in raw mode, without the terminal's line limit.
 	InTerminal *os.File
+	// TTY opens the controlling terminal (/dev/tty), where a person
+	// pastes blobs when In carries something else (video); nil: there is
+	// none. The caller closes what it returns.
+	TTY func() (*os.File, error)
 	// OutTerminal and ErrTerminal say whether Out and Err are terminals.
 	OutTerminal bool
 	ErrTerminal bool

@@ -286,7 +286,7 @@ func (p *Peer) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 // before its BYE could be read.
 func (p *Peer) readEnded() {
 	if !p.closing.Load() {
-		p.watch.hangUp()
+		p.watch.hangUp("")
 	}
 }
 
@@ -300,8 +300,20 @@ func (p *Peer) States() <-chan webrtc.PeerConnectionState { return p.states }
 func (p *Peer) Tracks() <-chan *webrtc.TrackRemote { return p.tracks }
 
 // HungUp is closed when the remote side hangs up: it sent an RTCP BYE or
-// closed its end of the secure transport.
+// closed its end of the secure transport. HangUpReason then says why.
 func (p *Peer) HungUp() <-chan struct{} { return p.watch.bye }
+
+// HangUpReason returns the reason the remote side's BYE gave (RFC 3550
+// §6.6: "reason for leaving"), once HungUp is closed: "" when it gave none
+// or closed its transport before a BYE was read, and before HungUp.
+func (p *Peer) HangUpReason() string {
+	select {
+	case <-p.watch.bye:
+		return p.watch.reason
+	default:
+		return ""
+	}
+}
 
 // Failed is closed when the connection fails: ICE found no path or the
 // path was lost for good.
@@ -515,32 +527,37 @@ func (p *Peer) SenderSSRC() uint32 {
 	return uint32(enc[0].SSRC)
 }
 
-// Close says goodbye to the remote side (an RTCP BYE naming every stream
-// of the call, so it reaches the remote sender and receiver alike) and
-// closes the connection, then waits for the peer's goroutines. Remote
-// tracks that arrive once Close has begun are ignored. It is idempotent:
-// later calls return the first call's error.
-func (p *Peer) Close() error {
+// DefaultHangUpReason is the reason Close puts in its BYE.
+const DefaultHangUpReason = "hang up"
+
+// maxReason is the longest reason a BYE carries: RFC 3550 §6.6 gives it
+// one length octet.
+const maxReason = 255
+
+// Close is CloseWith(DefaultHangUpReason).
+func (p *Peer) Close() error { return p.CloseWith(DefaultHangUpReason) }
+
+// CloseWith says goodbye to the remote side with reason (an RTCP BYE
+// naming every stream of the call, so it reaches the remote sender and
+// receiver alike, with reason cut to 255 bytes) and closes the connection,
+// which closes DTLS with a close_notify alert, then waits for the peer's
+// goroutines. The BYE is also sent, best effort, while ICE is
+// disconnected or failed: the path may still carry it one way; it is not
+// sent once the other side has hung up. Remote
+// tracks that arrive once it has begun are ignored. It is idempotent:
+// later calls (of Close too) return the first call's error.
+func (p *Peer) CloseWith(reason string) error {
 	p.closeOnce.Do(func() {
 		p.mu.Lock()
 		p.closing.Store(true)
 		p.mu.Unlock()
-		if p.pc.ConnectionState() == webrtc.PeerConnectionStateConnected {
-			var sources []uint32
-			if s := p.SenderSSRC(); s != 0 {
-				sources = append(sources, s)
-			}
-			p.mu.Lock()
-			sources = append(sources, p.remoteSSR...)
-			p.mu.Unlock()
-			if len(sources) > 0 {
-				bye := []rtcp.Packet{&rtcp.Goodbye{Sources: sources, Reason: "hang up"}}
-				// RTCP rides on UDP: say it twice.
-				for range 2 {
-					if err := p.pc.WriteRTCP(bye); err != nil {
-						p.log.Debug("sending goodbye", "err", err)
-					}
-				}
+		switch p.pc.ConnectionState() {
+		case webrtc.PeerConnectionStateConnected, webrtc.PeerConnectionStateDisconnected, webrtc.PeerConnectionStateFailed:
+			select {
+			case <-p.watch.bye:
+				// The other side has hung up: nobody is left to tell.
+			default:
+				p.sayGoodbye(reason)
 			}
 		}
 		p.est.stop()
@@ -549,3 +566,34 @@ func (p *Peer) Close() error {
 	})
 	return p.closeErr
 }
+
+// sayGoodbye sends the BYE for CloseWith.
+func (p *Peer) sayGoodbye(reason string) {
+	var sources []uint32
+	if s := p.SenderSSRC(); s != 0 {
+		sources = append(sources, s)
+	}
+	p.mu.Lock()
+	sources = append(sources, p.remoteSSR...)
+	p.mu.Unlock()
+	if len(sources) == 0 {
+		return
+	}
+	if len(reason) > maxReason {
+		reason = reason[:maxReason]
+	}
+	bye := []rtcp.Packet{&rtcp.Goodbye{Sources: sources, Reason: reason}}
+	// RTCP rides on UDP: say it twice.
+	for range 2 {
+		if err := p.pc.WriteRTCP(bye); err != nil {
+			p.log.Debug("sending goodbye", "err", err)
+		}
+	}
+	// The other side's pion closes its connection the moment DTLS's
+	// close_notify arrives, dropping SRTCP it has not read yet: give the
+	// BYE a head start so its reason is read first.
+	time.Sleep(byeLead)
+}
+
+// byeLead is how long the BYE precedes the DTLS close.
+const byeLead = 50 * time.Millisecond

@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,9 +130,14 @@ func TestCloseSaysGoodbye(t *testing.T) {
 	tests := []struct {
 		name     string
 		hangUpBy string
+		reason   string // "" calls Close
+		want     string // what the other side's HangUpReason says
 	}{
-		{"sender hangs up", "sender"},
-		{"receiver hangs up", "receiver"},
+		{"sender hangs up", "sender", "", DefaultHangUpReason},
+		{"receiver hangs up", "receiver", "", DefaultHangUpReason},
+		{"receiver says why", "receiver", "recording-failed: no space left on device", "recording-failed: no space left on device"},
+		{"sender says why", "sender", "interrupted", "interrupted"},
+		{"a long reason is cut to 255 bytes", "sender", strings.Repeat("x", 300), strings.Repeat("x", 255)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -151,7 +157,14 @@ func TestCloseSaysGoodbye(t *testing.T) {
 			if tc.hangUpBy == "receiver" {
 				closer, other = rcv, snd
 			}
-			if err := closer.Close(); err != nil {
+			if got := other.HangUpReason(); got != "" {
+				t.Fatalf("HangUpReason before the hang-up = %q; want \"\"", got)
+			}
+			close := closer.Close
+			if tc.reason != "" {
+				close = func() error { return closer.CloseWith(tc.reason) }
+			}
+			if err := close(); err != nil {
 				t.Fatalf("Close: %v", err)
 			}
 			if err := closer.Close(); err != nil {
@@ -161,6 +174,9 @@ func TestCloseSaysGoodbye(t *testing.T) {
 			case <-other.HungUp():
 			case <-ctx.Done():
 				t.Fatal("the other side never saw the goodbye")
+			}
+			if got := other.HangUpReason(); got != tc.want {
+				t.Errorf("HangUpReason = %q; want %q", got, tc.want)
 			}
 		})
 	}

@@ -23,6 +23,9 @@ type watcher struct {
 
 	byeOnce sync.Once
 	bye     chan struct{}
+	// reason is what the remote side's BYE said, set before bye closes;
+	// "" when it hung up without one (its DTLS transport closed first).
+	reason string
 
 	// heard is when a packet (RTP or RTCP) last came from the remote side,
 	// in Unix nanoseconds; 0 before the first.
@@ -47,13 +50,20 @@ func (w *watcher) NewInterceptor(string) (interceptor.Interceptor, error) {
 	return &watchInterceptor{w: w}, nil
 }
 
-func (w *watcher) hangUp() { w.byeOnce.Do(func() { close(w.bye) }) }
+// hangUp notes the remote side's hang-up, with the reason its BYE gave
+// ("" when none); the first call wins.
+func (w *watcher) hangUp(reason string) {
+	w.byeOnce.Do(func() {
+		w.reason = reason
+		close(w.bye)
+	})
+}
 
 func (w *watcher) observe(pkts []rtcp.Packet) {
 	for _, p := range pkts {
 		switch p := p.(type) {
 		case *rtcp.Goodbye:
-			w.hangUp()
+			w.hangUp(p.Reason)
 		case *rtcp.PictureLossIndication:
 			w.plis.Add(1)
 			w.keyFrame()

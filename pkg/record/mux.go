@@ -1,12 +1,15 @@
 package record
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"sync"
 
+	"github.com/at-wat/ebml-go"
 	"github.com/at-wat/ebml-go/mkvcore"
 	"github.com/at-wat/ebml-go/webm"
 )
@@ -17,6 +20,9 @@ type muxer interface {
 	writeFrame(key bool, pts int64, frame []byte) error
 	// finish finalizes what a seekable output allows and flushes the rest.
 	finish() error
+	// repair finalizes, after finish, a seekable output that failed and
+	// was cut back to its first frames whole frames, the last at lastPTS.
+	repair(frames uint64, lastPTS int64) error
 }
 
 // ivfMuxer writes IVF: a 32-byte file header, then each frame behind a
@@ -51,18 +57,26 @@ func newIVFMuxer(out *output, seeker *seekOutput, width, height int) (*ivfMuxer,
 	if _, err := out.state(); err != nil {
 		return nil, fmt.Errorf("write ivf header: %w", err)
 	}
+	out.headerDone()
 	return &ivfMuxer{out: out, seeker: seeker}, nil
 }
 
 func (m *ivfMuxer) writeFrame(_ bool, pts int64, frame []byte) error {
 	binary.LittleEndian.PutUint32(m.hdr[0:], uint32(len(frame))) // #nosec G115: RTP frames are far below 4 GiB
 	binary.LittleEndian.PutUint64(m.hdr[4:], uint64(pts))        // #nosec G115: pts >= 0
+	m.out.frameSent(pts)
 	_, _ = m.out.Write(m.hdr[:])
 	_, _ = m.out.Write(frame)
+	m.out.frameDone()
 	m.frames++
 	m.lastPTS = pts
 	_, err := m.out.state()
 	return err
+}
+
+func (m *ivfMuxer) repair(frames uint64, lastPTS int64) error {
+	m.frames, m.lastPTS = uint32(min(frames, 1<<32-1)), lastPTS // #nosec G115: clamped
+	return m.finish()
 }
 
 func (m *ivfMuxer) finish() error {
@@ -94,13 +108,19 @@ const webmCuesReserve = 16 << 10
 // sizes, so a pipe reader can play the stream as it comes; on a seekable
 // output ebml-go also fills in Duration and Cues when it finishes.
 type webmMuxer struct {
-	bw    webm.BlockWriteCloser
-	out   *output
-	fatal sync.Once
+	bw     webm.BlockWriteCloser
+	out    *output
+	seeker *seekOutput // nil when streaming
+	fatal  sync.Once
 }
 
+// webmDurationPlaceholder is the Duration element ebml-go writes into the
+// header of a seekable WebM and overwrites when it finishes: ID 0x4489,
+// size 8, the smallest float64 above zero.
+var webmDurationPlaceholder = []byte{0x44, 0x89, 0x88, 0, 0, 0, 0, 0, 0, 0, 1}
+
 func newWebMMuxer(out *output, seeker *seekOutput, width, height int) (*webmMuxer, error) {
-	m := &webmMuxer{out: out}
+	m := &webmMuxer{out: out, seeker: seeker}
 	info := &webm.Info{
 		TimecodeScale: 1000000, // milliseconds
 		MuxingApp:     "ebml-go",
@@ -117,6 +137,13 @@ func newWebMMuxer(out *output, seeker *seekOutput, width, height int) (*webmMuxe
 		mkvcore.WithOnFatalHandler(func(err error) {
 			m.fatal.Do(func() { out.fail(fmt.Errorf("webm muxer: %w", err)) })
 		}),
+		// A SimpleBlock is one frame (pending holds its pts in ms); once it is written out, the frame
+		// is whole in the output (if no write failed).
+		mkvcore.WithMarshalOptions(ebml.WithElementWriteHooks(func(e *ebml.Element) {
+			if e.Name == "SimpleBlock" {
+				out.frameDone()
+			}
+		})),
 	}
 	var w io.WriteCloser = out
 	if seeker != nil {
@@ -142,6 +169,7 @@ func newWebMMuxer(out *output, seeker *seekOutput, width, height int) (*webmMuxe
 		_ = ws[0].Close()
 		return nil, fmt.Errorf("write webm header: %w", err)
 	}
+	out.headerDone()
 	m.bw = ws[0]
 	return m, nil
 }
@@ -149,11 +177,25 @@ func newWebMMuxer(out *output, seeker *seekOutput, width, height int) (*webmMuxe
 func (m *webmMuxer) writeFrame(key bool, pts int64, frame []byte) error {
 	// ebml-go hands the frame to its goroutine without copying; frames
 	// come fresh from the assembler and are not reused.
+	m.out.frameSent(pts)
 	if _, err := m.bw.Write(key, pts, frame); err != nil {
 		return err
 	}
 	_, err := m.out.state()
 	return err
+}
+
+// repair writes the Duration of the frames kept (the last one's pts, as
+// ebml-go counts it) over the placeholder; the file keeps no Cues, which
+// players do without.
+func (m *webmMuxer) repair(_ uint64, lastPTS int64) error {
+	at := bytes.Index(m.out.header(), webmDurationPlaceholder)
+	if m.seeker == nil || at < 0 {
+		return nil
+	}
+	var d [8]byte
+	binary.BigEndian.PutUint64(d[:], math.Float64bits(float64(lastPTS)))
+	return m.seeker.writeAt(d[:], int64(at+3))
 }
 
 func (m *webmMuxer) finish() error {

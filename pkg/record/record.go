@@ -400,14 +400,26 @@ func (r *Recorder) frame(f *frame) (request bool) {
 
 // start creates the muxer for the first keyframe's size.
 func (r *Recorder) start(width, height int) error {
-	var err error
+	// Assign r.mux only on success: a nil *webmMuxer in the interface
+	// would not be nil, and Close would finish it.
+	var (
+		mux muxer
+		err error
+	)
 	switch r.format {
 	case FormatIVF:
-		r.mux, err = newIVFMuxer(r.out, r.seeker, width, height)
+		var m *ivfMuxer
+		if m, err = newIVFMuxer(r.out, r.seeker, width, height); err == nil {
+			mux = m
+		}
 	default:
-		r.mux, err = newWebMMuxer(r.out, r.seeker, width, height)
+		var m *webmMuxer
+		if m, err = newWebMMuxer(r.out, r.seeker, width, height); err == nil {
+			mux = m
+		}
 	}
 	if err == nil {
+		r.mux = mux
 		r.log.Debug("record: first keyframe", "format", r.format,
 			"width", width, "height", height, "seekable", r.seeker != nil)
 	}
@@ -434,7 +446,10 @@ func (r *Recorder) drop() bool {
 
 // Close writes the frames still in the reorder buffer that are complete,
 // finalizes the container as New describes and returns the first error
-// met writing w. If no keyframe ever arrived, nothing at all was written to
+// met writing w. After such an error (a full disk) a seekable w is cut
+// back to the end of its last whole frame, which it then plays up to
+// (WebM without Cues), and Stats().FramesWritten and BytesWritten count
+// only what w holds whole. If no keyframe ever arrived, nothing at all was written to
 // w (an empty file), and Close returns nil; Stats().FramesWritten tells.
 //
 // Close does not close w. It waits for a WriteRTP in progress, may be
@@ -459,8 +474,31 @@ func (r *Recorder) Close() error {
 	r.statsMu.Unlock()
 	if err != nil {
 		r.err = fmt.Errorf("record: write output: %w", err)
+		r.salvage()
 	}
 	return r.err
+}
+
+// salvage runs in Close after a write failed (a full disk): a seekable
+// output is cut back to the end of its last whole frame and finalized as
+// far as it can be, so it plays to that frame; the counts then say what
+// the output holds whole, on a stream too.
+func (r *Recorder) salvage() {
+	good, frames, lastPTS := r.out.whole()
+	if r.seeker != nil {
+		switch err := r.seeker.cut(good); {
+		case err != nil:
+			r.log.Debug("record: cannot cut the output back to its whole frames", "err", err)
+		case r.mux != nil:
+			if err := r.mux.repair(frames, lastPTS); err != nil {
+				r.log.Debug("record: cannot finalize the cut output", "err", err)
+			}
+		}
+	}
+	r.statsMu.Lock()
+	r.stats.FramesWritten = frames
+	r.stats.BytesWritten = good
+	r.statsMu.Unlock()
 }
 
 // Stats returns a snapshot of the counters. It does not wait for a

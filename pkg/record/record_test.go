@@ -533,3 +533,85 @@ func TestNewRejects(t *testing.T) {
 		t.Error("WriteRTP(nil) succeeded")
 	}
 }
+
+// fullFile is a regular file on a disk with room for n bytes: a write
+// that would grow the file past them writes what fits and fails, as
+// write(2) does on a full disk; overwriting within the file works.
+type fullFile struct {
+	*os.File
+	n int64
+}
+
+func (f *fullFile) Write(p []byte) (int, error) {
+	pos, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, err
+	}
+	if pos+int64(len(p)) > f.n {
+		n, _ := f.File.Write(p[:max(0, f.n-pos)])
+		return n, errDiskFull
+	}
+	return f.File.Write(p)
+}
+
+// TestFullDiskKeepsWholeFrames: when the disk fills mid-recording, Close
+// returns the error, cuts the file back to its last whole frame and
+// finalizes it, and FramesWritten counts exactly the frames the file
+// holds (before, the frame being written when the disk filled was
+// counted, and the torn frame or cluster left at the end made ffmpeg
+// complain).
+func TestFullDiskKeepsWholeFrames(t *testing.T) {
+	testutil.NeedFFmpeg(t)
+	frames := readIVF(t, fixture320)
+	pkts, _ := feed{}.packets(frames)
+	for _, format := range []Format{FormatWebM, FormatIVF} {
+		// Room for no header, for a few frames, for most of them (the
+		// whole recording takes about 77 kB).
+		for _, room := range []int{40, 20_000, 60_000} {
+			t.Run(fmt.Sprintf("%s with %d bytes free", format, room), func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "full."+strings.ToLower(format.String()))
+				f, err := os.Create(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				r, err := New(&fullFile{File: f, n: int64(room)}, Options{Format: format})
+				if err != nil {
+					t.Fatal(err)
+				}
+				arrive := pacedClock(r, 0)
+				for _, p := range pkts {
+					arrive(p)
+					if r.WriteRTP(p) != nil {
+						break
+					}
+				}
+				if err := r.Close(); !errors.Is(err, errDiskFull) {
+					t.Fatalf("Close = %v, want %v", err, errDiskFull)
+				}
+				st := r.Stats()
+				fi, err := f.Stat()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fi.Size() != st.BytesWritten || fi.Size() > int64(room) {
+					t.Errorf("file is %d bytes, BytesWritten %d, room %d", fi.Size(), st.BytesWritten, room)
+				}
+				if st.FramesWritten == 0 {
+					return // the header did not fit
+				}
+				got := probe(t, path, nil)
+				if uint64(got.Frames) != st.FramesWritten {
+					t.Errorf("file holds %d frames; FramesWritten = %d", got.Frames, st.FramesWritten)
+				}
+				if st.FramesWritten < 2 {
+					return // no duration to judge
+				}
+				want := float64(st.FramesWritten-1) / 30
+				if d := duration(t, path); d < want-0.05 || d > want+0.1 {
+					t.Errorf("duration %.3f s; want about %.3f s for %d frames", d, want, st.FramesWritten)
+				}
+			})
+		}
+	}
+}

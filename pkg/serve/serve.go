@@ -69,7 +69,7 @@ type Config struct {
 }
 
 // Event is something the server reports: Listening, ViewerJoined,
-// ViewerLeft.
+// ViewerLeft, SourceEnded.
 type Event interface{ event() }
 
 // Listening: the server is ready; Page is the viewer page's URL and WHEP
@@ -90,7 +90,12 @@ type ViewerLeft struct {
 	Viewers int
 }
 
+// SourceEnded: a streamed source (a pipe) reached its end, so serving
+// stops and the viewers are hung up on.
+type SourceEnded struct{}
+
 func (Listening) event()    {}
+func (SourceEnded) event()  {}
 func (ViewerJoined) event() {}
 func (ViewerLeft) event()   {}
 
@@ -154,11 +159,17 @@ func Run(ctx context.Context, cfg Config) error {
 	select {
 	case <-ctx.Done():
 	case <-track.Done():
-		err = track.Err()
-		if err == nil {
-			err = errors.New("the video source stopped")
+		// A streamed source (a pipe) that reaches its end ends the
+		// serving cleanly, as it ends a call.
+		switch err = track.Err(); {
+		case errors.Is(err, capture.ErrSourceEnded):
+			err = nil
+			cfg.Events(SourceEnded{})
+		case err == nil:
+			err = fmt.Errorf("video source failed: %w", errors.New("the video source stopped"))
+		default:
+			err = fmt.Errorf("video source failed: %w", err)
 		}
-		err = fmt.Errorf("video source failed: %w", err)
 	case serr := <-served:
 		err = fmt.Errorf("serve: %w", serr)
 	}
@@ -176,6 +187,9 @@ func Run(ctx context.Context, cfg Config) error {
 	for _, v := range vs {
 		s.drop(v, "serving stopped")
 	}
+	// The viewers' goroutines wait on s.ctx too: end it, or a source
+	// that stops first would leave Run waiting on them for ever.
+	cancel()
 	s.wg.Wait()
 	return err
 }

@@ -5,9 +5,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -205,4 +209,81 @@ func TestViewers(t *testing.T) {
 	b.p.Close()
 	<-a.done
 	<-b.done
+}
+
+// TestStreamedSourceEndStopsServing: a named pipe as the source plays
+// once; its end stops serving without an error, says SourceEnded, and
+// hangs up on the viewer watching.
+func TestStreamedSourceEndStopsServing(t *testing.T) {
+	testutil.NeedCodec(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	fifo := filepath.Join(t.TempDir(), "live")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	src, err := capture.ParseSource(fifo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &eventLog{ch: make(chan Event, 16)}
+	ran := make(chan error, 1)
+	go func() {
+		ran <- Run(ctx, Config{
+			Listener: ln, Source: src, Width: 64, Height: 48,
+			Interfaces: []string{"lo"}, Events: log.add,
+		})
+	}()
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := "FRAME\n" + strings.Repeat("\x80", 64*48*3/2)
+	if _, err := io.WriteString(w, "YUV4MPEG2 W64 H48 F30:1 Ip A1:1 C420jpeg\n"+frame); err != nil {
+		t.Fatal(err)
+	}
+	var ready Listening
+	for ready.WHEP == "" {
+		select {
+		case ev := <-log.ch:
+			ready, _ = ev.(Listening)
+		case <-ctx.Done():
+			t.Fatal("never listening")
+		}
+	}
+	v := watch(t, ctx, ready.WHEP)
+	// Frames while the viewer watches, then the writer goes away.
+	for i := 0; i < 60; i++ {
+		if _, err := io.WriteString(w, frame); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	v.waitFrames(t, ctx, 5)
+	w.Close()
+	select {
+	case err := <-ran:
+		if err != nil {
+			t.Fatalf("Run after the source ended: %v; want nil", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("serving went on after the source ended")
+	}
+	select {
+	case <-v.p.HungUp():
+	case <-ctx.Done():
+		t.Fatal("the viewer was not hung up on")
+	}
+	log.mu.Lock()
+	ended := slices.ContainsFunc(log.evs, func(ev Event) bool { _, ok := ev.(SourceEnded); return ok })
+	log.mu.Unlock()
+	if !ended {
+		t.Errorf("no SourceEnded event: %+v", log.evs)
+	}
+	v.p.Close()
+	<-v.done
 }

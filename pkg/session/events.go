@@ -1,6 +1,7 @@
 package session
 
 import (
+	"strings"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -58,8 +59,12 @@ type FirstFrame struct {
 // Figures: the call's figures over the last second, once a second.
 type Figures struct{ Snapshot Snapshot }
 
-// Ending: the call ends normally, for Reason.
-type Ending struct{ Reason EndReason }
+// Ending: the call ends normally, for Reason. When the other side hung
+// up (EndHungUp), Remote is what it said about why.
+type Ending struct {
+	Reason EndReason
+	Remote HangUp
+}
 
 // Summary: the call is over; Final are its whole-call figures.
 type Summary struct {
@@ -76,7 +81,54 @@ const (
 	EndDuration                      // Config.Duration passed
 	EndHungUp                        // the other side hung up
 	EndOutputClosed                  // the reader of the video (a player on a pipe) went away
+	EndSourceEnded                   // a streamed source (a pipe) came to its end
 )
+
+// Why is the reason one side gives the other when it ends the call: a
+// short code, machine-readable, carried in the reason field of its RTCP
+// BYE (RFC 3550 §6.6) with an optional detail after ": ", e.g.
+// "recording-failed: no space left on device".
+type Why string
+
+// Reasons a side gives when it ends the call.
+const (
+	WhyHangUp       Why = "hang up"          // no reason given: a plain close, or an older p2pcam
+	WhyInterrupted  Why = "interrupted"      // its caller's context was cancelled (Ctrl-C, a stop signal)
+	WhyDuration     Why = "duration"         // its Config.Duration passed
+	WhyOutputClosed Why = "output-closed"    // the reader of its video went away
+	WhyRecording    Why = "recording-failed" // writing the video failed; Detail: the system's reason
+	WhySource       Why = "source-failed"    // its camera or file stopped
+	WhySourceEnded  Why = "source-ended"     // its streamed source (a pipe) came to its end
+	WhySilence      Why = "silence"          // it heard nothing from this side for its tolerance
+	WhyLost         Why = "connection-lost"  // its connection failed
+	WhyError        Why = "error"            // another failure
+)
+
+// HangUp is what the other side said when it ended the call: Why, and
+// for some reasons a Detail (a recording failure's system error). Why is
+// WhyHangUp when it said nothing more, and kept as received when it is
+// none of the codes above (a newer p2pcam).
+type HangUp struct {
+	Why    Why
+	Detail string
+}
+
+// String formats h as a BYE reason.
+func (h HangUp) String() string {
+	if h.Detail == "" {
+		return string(h.Why)
+	}
+	return string(h.Why) + ": " + h.Detail
+}
+
+// parseHangUp reads a BYE reason written by HangUp.String.
+func parseHangUp(reason string) HangUp {
+	if reason == "" {
+		return HangUp{Why: WhyHangUp}
+	}
+	why, detail, _ := strings.Cut(reason, ": ")
+	return HangUp{Why: Why(why), Detail: detail}
+}
 
 func (Connecting) event()   {}
 func (StateChanged) event() {}

@@ -266,9 +266,10 @@ type session struct {
 	emit func(Event)
 
 	res          Result
-	outputClosed bool     // the video's reader went away (EndOutputClosed)
-	outFile      *os.File // the output file, until the receiver takes it
-	finalWritten bool     // the final stats line is out
+	ended        EndReason // why stream ended without an error
+	outputClosed bool      // the video's reader went away (EndOutputClosed)
+	outFile      *os.File  // the output file, until the receiver takes it
+	finalWritten bool      // the final stats line is out
 }
 
 func (s *session) run(ctx context.Context) (Result, error) {
@@ -278,7 +279,7 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	defer s.dropUnusedOutput()
 	var track *capture.Track
 	if s.cfg.Source.Kind != capture.None {
-		t, err := capture.Open(s.cfg.Source, capture.Options{
+		t, err := capture.OpenContext(ctx, s.cfg.Source, capture.Options{
 			Width: s.cfg.Width, Height: s.cfg.Height, FPS: s.cfg.FPS,
 			Bitrate: s.cfg.Bitrate, CPUUsed: s.cfg.CPUUsed,
 		})
@@ -340,11 +341,7 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	}
 	s.verificationCode(p)
 	col := newCollector(s.cfg.Role(), p, track, rec, s.cfg.Measure)
-	var sourceDone <-chan struct{}
-	if track != nil {
-		sourceDone = track.Done()
-	}
-	err = s.stream(ctx, p, col, rec, sourceDone)
+	err = s.stream(ctx, p, col, rec, track)
 
 	// Shut down in order: stop the source, hang up, finalize the file;
 	// then the final figures, which count the last frames flushed.
@@ -352,11 +349,14 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	if track != nil {
 		track.Close()
 		s.res.FramesSent = track.FramesSent()
-		if terr := track.Err(); terr != nil && (err == nil || errors.Is(err, errSourceStopped)) {
+		if terr := track.Err(); terr != nil && !errors.Is(terr, capture.ErrSourceEnded) && (err == nil || errors.Is(err, errSourceStopped)) {
 			err = fmt.Errorf("%w: %w", ErrSourceFailed, terr)
 		}
 	}
-	if cerr := p.Close(); cerr != nil {
+	// Tell the other side why, so that it ends at once and can say so.
+	bye := s.why(err)
+	s.log.Debug("hanging up", "reason", bye.String())
+	if cerr := p.CloseWith(bye.String()); cerr != nil {
 		s.log.Debug("closing peer", "err", cerr)
 	}
 	if rerr := rec.close(); rerr != nil && err == nil && !(s.outputClosed && errors.Is(rerr, syscall.EPIPE)) {
@@ -491,7 +491,11 @@ func (s *session) reportStates(ctx context.Context, p *peer.Peer) (stop func()) 
 }
 
 // stream runs the call until it ends, reporting figures every second.
-func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec *receiver, sourceDone <-chan struct{}) error {
+func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec *receiver, track *capture.Track) error {
+	var sourceDone <-chan struct{}
+	if track != nil {
+		sourceDone = track.Done()
+	}
 	var timeout <-chan time.Time
 	if s.cfg.Duration > 0 {
 		t := time.NewTimer(s.cfg.Duration)
@@ -528,15 +532,21 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 			}
 		case <-ctx.Done():
 			s.res.Interrupted = true
-			s.emit(Ending{Reason: EndInterrupted})
+			s.end(Ending{Reason: EndInterrupted})
 			return nil
 		case <-timeout:
-			s.emit(Ending{Reason: EndDuration})
+			s.end(Ending{Reason: EndDuration})
 			return nil
 		case <-p.HungUp():
-			s.emit(Ending{Reason: EndHungUp})
+			s.log.Debug("the other side hung up", "reason", p.HangUpReason())
+			s.end(Ending{Reason: EndHungUp, Remote: parseHangUp(p.HangUpReason())})
 			return nil
 		case <-sourceDone:
+			if errors.Is(track.Err(), capture.ErrSourceEnded) {
+				// A stream's writer finished: the video is over.
+				s.end(Ending{Reason: EndSourceEnded})
+				return nil
+			}
 			// The camera went away (unplugged, or taken by another
 			// program): hang up rather than send nothing forever.
 			return errSourceStopped
@@ -546,7 +556,7 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 			// the call, not a failure.
 			if s.cfg.Output == "-" && errors.Is(err, syscall.EPIPE) {
 				s.outputClosed = true
-				s.emit(Ending{Reason: EndOutputClosed})
+				s.end(Ending{Reason: EndOutputClosed})
 				return nil
 			}
 			return err
@@ -567,6 +577,53 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 			}
 		}
 	}
+}
+
+// end notes and reports why stream ends without an error.
+func (s *session) end(e Ending) {
+	s.ended = e.Reason
+	s.emit(e)
+}
+
+// why is what this side tells the other when the call ends with err (nil:
+// the reason stream noted).
+func (s *session) why(err error) HangUp {
+	var (
+		se    *SilenceError
+		errno syscall.Errno
+	)
+	switch {
+	case err == nil:
+		switch s.ended {
+		case EndInterrupted:
+			return HangUp{Why: WhyInterrupted}
+		case EndDuration:
+			return HangUp{Why: WhyDuration}
+		case EndOutputClosed:
+			return HangUp{Why: WhyOutputClosed}
+		case EndSourceEnded:
+			return HangUp{Why: WhySourceEnded}
+		}
+		return HangUp{Why: WhyHangUp}
+	case errors.As(err, &se):
+		return HangUp{Why: WhySilence}
+	case errors.Is(err, ErrConnectionLost):
+		return HangUp{Why: WhyLost}
+	case errors.Is(err, ErrRecording):
+		// The system's reason ("no space left on device") says what the
+		// other side needs to know; paths stay on this side.
+		h := HangUp{Why: WhyRecording}
+		switch {
+		case errors.As(err, &errno):
+			h.Detail = errno.Error()
+		case errors.Is(err, io.ErrShortWrite):
+			h.Detail = io.ErrShortWrite.Error()
+		}
+		return h
+	case errors.Is(err, ErrSourceFailed), errors.Is(err, errSourceStopped):
+		return HangUp{Why: WhySource}
+	}
+	return HangUp{Why: WhyError}
 }
 
 // verificationCode reports the code both sides derive from the two DTLS

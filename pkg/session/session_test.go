@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -244,8 +245,6 @@ func checkStats(t *testing.T, path string, frames uint64) {
 // returns its typed error, and leaves no goroutine behind.
 func TestSessionFailures(t *testing.T) {
 	defer test.CheckRoutines(t)()
-	truncated := filepath.Join(t.TempDir(), "cut.y4m")
-	writeCutY4M(t, truncated)
 	tests := []struct {
 		name  string
 		codec bool // needs libvpx
@@ -311,7 +310,7 @@ func TestSessionFailures(t *testing.T) {
 		{
 			name: "a source that breaks mid-call ends it with ErrSourceFailed", codec: true,
 			setup: func(l *link, dir string) (Config, Config) {
-				return Config{Offer: l, Source: capture.Source{Kind: capture.File, Arg: truncated}},
+				return Config{Offer: l, Source: y4mPipe(t, 2, "GARBAGE\n")},
 					Config{Answer: l, Output: filepath.Join(dir, "cut.webm")}
 			},
 			check: func(t *testing.T, offErr, ansErr error) {
@@ -384,14 +383,55 @@ func (f failing) ExchangeOffer(context.Context, webrtc.SessionDescription) (webr
 	return webrtc.SessionDescription{}, f.err
 }
 
-// writeCutY4M writes a 64x48 Y4M file whose third frame is cut short.
-func writeCutY4M(t *testing.T, path string) {
+// y4mPipe is a standard-input source carrying a 64x48 Y4M stream of n
+// frames and then tail, written by a goroutine that closes the pipe.
+func y4mPipe(t *testing.T, n int, tail string) capture.Source {
 	t.Helper()
-	frame := "FRAME\n" + strings.Repeat("\x80", 64*48*3/2)
-	data := "YUV4MPEG2 W64 H48 F30:1 Ip A1:1 C420jpeg\n" + frame + frame + frame[:len(frame)/2]
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+	r, w, err := os.Pipe()
+	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { r.Close() })
+	frame := "FRAME\n" + strings.Repeat("\x80", 64*48*3/2)
+	data := "YUV4MPEG2 W64 H48 F30:1 Ip A1:1 C420jpeg\n" + strings.Repeat(frame, n) + tail
+	go func() {
+		defer w.Close()
+		_, _ = io.WriteString(w, data)
+	}()
+	return capture.Source{Kind: capture.File, Arg: "-", In: r}
+}
+
+// TestStreamSourceEndsTheCall: a streamed source that comes to its end
+// ends the call normally (EndSourceEnded, no error), after sending every
+// frame, and the other side, told at once, finalizes its recording.
+func TestStreamSourceEndsTheCall(t *testing.T) {
+	testutil.NeedCodec(t)
+	defer test.CheckRoutines(t)()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	l := newLink()
+	out := filepath.Join(t.TempDir(), "stream.webm")
+	o := start(ctx, Config{Offer: l, Source: y4mPipe(t, 45, "")})
+	a := start(ctx, Config{Answer: l, Output: out})
+	if err := o.wait(t); err != nil {
+		t.Fatalf("offer: %v\n%s", err, o.ev)
+	}
+	if err := a.wait(t); err != nil {
+		t.Fatalf("answer: %v\n%s", err, a.ev)
+	}
+	if e, ok := find[Ending](o.ev); !ok || e.Reason != EndSourceEnded {
+		t.Errorf("offer ended with %+v; want EndSourceEnded\n%s", e, o.ev)
+	}
+	if e, ok := find[Ending](a.ev); !ok || e.Reason != EndHungUp || e.Remote.Why != WhySourceEnded {
+		t.Errorf("answer ended with %+v; want EndHungUp, told the source ended", e)
+	}
+	if o.res.FramesSent != 45 {
+		t.Errorf("sent %d frames; the stream has 45", o.res.FramesSent)
+	}
+	if p := testutil.Probe(t, out); p.Frames < 30 {
+		t.Errorf("recording %+v; want most of the 45 frames", p)
+	}
+	testutil.DecodesCleanly(t, out)
 }
 
 // TestStatsEndWithFinalLine: a call that never connects still ends its

@@ -79,3 +79,13 @@ for name, keys in SETS.items():
 answer = [l for l in HEAD if not l.startswith(("a=ssrc", "a=msid:"))]
 answer = [l.replace("a=setup:actpass", "a=setup:active").replace("a=sendonly", "a=recvonly") for l in answer]
 write("answer-2", answer + CANDS["h1"] + CANDS["srflx"] + ["a=end-of-candidates"])
+
+# The same answer as p2pcam prints it: naming offer-2 (every offer here has
+# the same ufrag and fingerprint) in a=p2pcam-offer, before the m= line.
+import hashlib
+
+FP = next(l for l in HEAD if l.startswith("a=fingerprint:")).split(":", 1)[1]
+tag = hashlib.sha256(f"p2pcam offer tag v1\n{UFRAG}\n{FP}".encode()).digest()[:4]
+tagged = list(answer)
+tagged.insert(tagged.index("m=video 9 UDP/TLS/RTP/SAVPF 96"), "a=p2pcam-offer:" + ":".join(f"{b:02X}" for b in tag))
+write("answer-2-tagged", tagged + CANDS["h1"] + CANDS["srflx"] + ["a=end-of-candidates"])

@@ -1,0 +1,34 @@
+package cli
+
+import (
+	"testing"
+
+	"github.com/p2pcam/p2pcam/pkg/session"
+)
+
+// TestHungUpLine: each reason the other side gives for hanging up is
+// worded; an unknown one (a newer p2pcam) still reads as a hang-up.
+func TestHungUpLine(t *testing.T) {
+	tests := []struct {
+		h    session.HangUp
+		want string
+	}{
+		{session.HangUp{Why: session.WhyHangUp}, "the other side hung up"},
+		{session.HangUp{Why: "from-the-future"}, "the other side hung up"},
+		{session.HangUp{Why: session.WhyInterrupted}, "the other side was interrupted (Ctrl-C); the call is over"},
+		{session.HangUp{Why: session.WhyDuration}, "the other side reached its --duration; the call is over"},
+		{session.HangUp{Why: session.WhyOutputClosed}, "the player on the other side closed the stream; the call is over"},
+		{session.HangUp{Why: session.WhyRecording, Detail: "no space left on device"}, "the other side stopped recording: no space left on device; hanging up"},
+		{session.HangUp{Why: session.WhyRecording}, "the other side stopped recording; hanging up"},
+		{session.HangUp{Why: session.WhySource}, "the other side's camera or file stopped; hanging up"},
+		{session.HangUp{Why: session.WhySourceEnded}, "the video the other side streams came to its end; the call is over"},
+		{session.HangUp{Why: session.WhySilence}, "the other side heard nothing from this side for its --silence-timeout and hung up: packets from here stopped reaching it"},
+		{session.HangUp{Why: session.WhyLost}, "the other side lost the connection and hung up"},
+		{session.HangUp{Why: session.WhyError}, "the other side hung up after an error (its screen says which)"},
+	}
+	for _, tc := range tests {
+		if got := hungUpLine(tc.h); got != tc.want {
+			t.Errorf("hungUpLine(%+v) = %q; want %q", tc.h, got, tc.want)
+		}
+	}
+}
