@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 
 	"github.com/p2pcam/p2pcam/internal/testutil"
 )
@@ -103,6 +104,20 @@ func (p *ttyProc) waitOK() {
 		}
 	case <-p.ctx.Done():
 		p.t.Fatalf("p2pcam on the terminal did not exit:\n%q", p.seen())
+	}
+}
+
+// assertEcho checks that p2pcam, having exited, left its terminal in
+// canonical mode with echo on, as the shell wants it. (The settings of a
+// pseudo-terminal are read through its master end.)
+func (p *ttyProc) assertEcho() {
+	p.t.Helper()
+	tio, err := unix.IoctlGetTermios(int(p.tty.Fd()), unix.TCGETS)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if tio.Lflag&unix.ECHO == 0 || tio.Lflag&unix.ICANON == 0 {
+		p.t.Errorf("p2pcam left the terminal without echo or lines: lflag %#x", tio.Lflag)
 	}
 }
 
@@ -205,9 +220,35 @@ func terminalStaysReadable(t *testing.T, extra []string) {
 	answer.waitOK()
 
 	seen := answer.seen()
+	stats, logs := readableScreen(t, cols, seen)
+	if len(extra) > 0 && logs == 0 {
+		t.Errorf("no log lines with %s", extra)
+	}
+	if stats < 2 {
+		t.Errorf("%d --stats lines on the terminal; want at least 2", stats)
+	}
+	answer.assertEcho()
+	wait := regexp.MustCompile(`waiting up to (\d+:\d\d) for the other side to paste the answer and connect`).FindStringSubmatch(seen)
+	first := regexp.MustCompile(`(\d+:\d\d) left for the other side to paste the answer and connect`).FindStringSubmatch(seen)
+	if wait == nil || first == nil {
+		t.Fatalf("no \"waiting up to\" line or no countdown:\n%q", seen)
+	}
+	// Both come from one deadline; the countdown may have ticked once.
+	w, _ := time.ParseDuration(strings.Replace(wait[1], ":", "m", 1) + "s")
+	c, _ := time.ParseDuration(strings.Replace(first[1], ":", "m", 1) + "s")
+	if c != w && c != w-time.Second {
+		t.Errorf("the answer side says it waits up to %s, its countdown starts at %s", wait[1], first[1])
+	}
+}
+
+// readableScreen renders what a terminal of cols columns received and
+// fails the test for a stale countdown, a stray blank line, or a --stats
+// or log line glued onto another. It returns how many --stats and log
+// lines it shows.
+func readableScreen(t *testing.T, cols int, seen string) (stats, logs int) {
+	t.Helper()
 	lines := render(cols, seen)
 	shown := strings.Join(lines, "\n")
-	stats, logs := 0, 0
 	countdown := regexp.MustCompile(`^\d+:\d\d left `)
 	for i, l := range lines {
 		if strings.Contains(l, "level=") {
@@ -231,21 +272,32 @@ func terminalStaysReadable(t *testing.T, extra []string) {
 			}
 		}
 	}
-	if len(extra) > 0 && logs == 0 {
-		t.Errorf("no log lines with %s", extra)
+	return stats, logs
+}
+
+// TestOfferAtATerminalStaysReadable is the offering side of a call at a
+// terminal: the answer blob pasted, then Enter pressed once it was taken,
+// while p2pcam reads the terminal on for a second answer. Nothing stale
+// or stray may stay on the screen, and the terminal is left as it was.
+func TestOfferAtATerminalStaysReadable(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	const cols = 100
+	offer := startTTY(t, ctx, t.TempDir(), cols, append([]string{"offer", "--source", "test", "--width", "320", "--height", "240",
+		"--duration", "3s", "--stats", "-", "--no-clipboard"}, loopback...)...)
+	m := offer.waitScreen(regexp.MustCompile(`offer blob \(.*\r\n(p2pcam1:\S+)\r\n`))
+	answer := start(t, ctx, "answer", false, append([]string{"answer", "-o", "none", "--source", "test", "--width", "320", "--height", "240"}, loopback...)...)
+	answer.paste(m[1])
+	offer.waitScreen(regexp.MustCompile(`Paste the answer blob`))
+	offer.press(bracketed(answer.blob(ctx)))
+	offer.waitScreen(regexp.MustCompile(`connecting…`))
+	offer.press("\r")
+	offer.waitOK()
+	if code := answer.wait(ctx); code != 0 {
+		t.Fatalf("answer exited %d\n%s", code, answer.errText())
 	}
-	if stats < 2 {
-		t.Errorf("%d --stats lines on the terminal; want at least 2\n%s", stats, shown)
+	if stats, _ := readableScreen(t, cols, offer.seen()); stats < 2 {
+		t.Errorf("%d --stats lines on the terminal; want at least 2", stats)
 	}
-	wait := regexp.MustCompile(`waiting up to (\d+:\d\d) for the other side to paste the answer and connect`).FindStringSubmatch(seen)
-	first := regexp.MustCompile(`(\d+:\d\d) left for the other side to paste the answer and connect`).FindStringSubmatch(seen)
-	if wait == nil || first == nil {
-		t.Fatalf("no \"waiting up to\" line or no countdown:\n%q", seen)
-	}
-	// Both come from one deadline; the countdown may have ticked once.
-	w, _ := time.ParseDuration(strings.Replace(wait[1], ":", "m", 1) + "s")
-	c, _ := time.ParseDuration(strings.Replace(first[1], ":", "m", 1) + "s")
-	if c != w && c != w-time.Second {
-		t.Errorf("the answer side says it waits up to %s, its countdown starts at %s", wait[1], first[1])
-	}
+	offer.assertEcho()
 }

@@ -303,6 +303,11 @@ func runCall(cmd *cobra.Command, e *env, cc callConfig) error {
 			con.Linef("p2pcam: hint: %s", h)
 		}
 	}
+	// The terminal is quiet for the whole call (see runSession), the
+	// reading for further answers included, which restores it to quiet.
+	if streams.InTerminal != nil {
+		defer signal.QuietTerminal(streams.InTerminal)()
+	}
 	// Stop reading for further answers, restoring the terminal, before
 	// Main prints the outcome and the process exits.
 	defer paste.Close()
@@ -328,7 +333,8 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 	}
 	defer closeStats()
 	// Keys pressed during the call (the Enter after a paste) must not
-	// echo and push the status line down.
+	// echo and push the status line down. (Quiet spells nest: inside
+	// runCall's, this one returns to it.)
 	if e.InTerminal != nil {
 		defer signal.QuietTerminal(e.InTerminal)()
 	}
