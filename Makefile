@@ -3,10 +3,11 @@
 GO      ?= go
 BIN     := bin/p2pcam
 PKGS    := ./...
+PREFIX  ?= /usr/local
 
 .DEFAULT_GOAL := help
 
-.PHONY: help deps mediamtx bench-viewers build test lint check demo bench fuzz camera-test clean
+.PHONY: help deps mediamtx bench-viewers build install test lint check demo bench fuzz camera-test clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -14,8 +15,14 @@ help: ## list the targets
 deps: ## install libvpx-dev, pkg-config, ffmpeg (apt, as root) or say how
 	@./scripts/deps.sh
 
-build: deps ## build bin/p2pcam
+build: deps ## build bin/p2pcam (run it as ./bin/p2pcam, or make install)
 	$(GO) build -o $(BIN) ./cmd/p2pcam
+	@echo "built $(BIN): run it as ./$(BIN), or make install to put p2pcam on the PATH"
+
+install: build ## copy bin/p2pcam to /usr/local/bin (PREFIX=~/.local: to ~/.local/bin, no root)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/p2pcam
+	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; *) echo "$(PREFIX)/bin is not on your PATH: add it, or run $(PREFIX)/bin/p2pcam";; esac
 
 # The command line, the session and the blob format build and test without
 # cgo (no libvpx): the codec reaches them only through capture and measure.

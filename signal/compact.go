@@ -276,7 +276,8 @@ func decodeCompact(text string) (webrtc.SessionDescription, error) {
 	for i := 0; i < len(body); i++ {
 		c := body[i]
 		if base64Alphabets(c)&urlAlphabet == 0 {
-			return none, fmt.Errorf("%w: character %q at position %d is not in a p2pcam blob", ErrMalformed, c, len(compactPrefix)+i)
+			r, pos := charAt(text, len(compactPrefix)+i)
+			return none, fmt.Errorf("%w: character %q at position %d is not in a p2pcam blob", ErrMalformed, r, pos)
 		}
 	}
 	truncated := false

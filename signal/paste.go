@@ -134,7 +134,9 @@ func (p *Paste) ExchangeAnswer(ctx context.Context, makeAnswer func(context.Cont
 	if err := p.print(answer, format, "answer"); err != nil {
 		return err
 	}
-	p.Console.Linef("paste the answer blob into `p2pcam offer` on the other side; waiting up to %s", p.timeout())
+	// How long this side waits is the caller's to say: the paste window
+	// (AnswerWindow) and then the time to connect.
+	p.Console.Linef("paste the answer blob into `p2pcam offer` on the other side")
 	return nil
 }
 

@@ -114,7 +114,7 @@ func TestPasteAnswers(t *testing.T) {
 			if err != nil || sd.SDP != tagged.SDP || f != tc.want {
 				t.Errorf("printed answer: format %v, err %v; want the answer in %v\n%s", f, err, tc.want, blobs)
 			}
-			if !strings.Contains(errOut.String(), "paste the answer blob into `p2pcam offer` on the other side; waiting up to 1m0s") {
+			if !strings.Contains(errOut.String(), "paste the answer blob into `p2pcam offer` on the other side\n") {
 				t.Errorf("stderr lacks the instruction:\n%s", errOut.String())
 			}
 			if p.AnswerWindow() != time.Minute {

@@ -23,6 +23,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -142,18 +143,14 @@ func DecodeAs(blob string, want webrtc.SDPType) (webrtc.SessionDescription, Form
 }
 
 // clean strips what a terminal or a chat window adds around a blob:
-// bracketed-paste markers, surrounding quotes, and whitespace. For JSON
+// bracketed-paste markers, surrounding quotes (also typographic ones),
+// whitespace, and a sentence's full stop or comma after it. For JSON
 // only line breaks are removed, since spaces inside its strings matter.
 func clean(s string) string {
 	s = strings.ReplaceAll(s, "\x1b[200~", "")
 	s = strings.ReplaceAll(s, "\x1b[201~", "")
-	s = strings.TrimSpace(s)
-	for len(s) >= 1 && strings.ContainsRune("'\"`", rune(s[0])) {
-		s = strings.TrimSpace(s[1:])
-	}
-	for len(s) >= 1 && strings.ContainsRune("'\"`", rune(s[len(s)-1])) {
-		s = strings.TrimSpace(s[:len(s)-1])
-	}
+	s = strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune(chatQuotes, r) })
+	s = strings.TrimRightFunc(s, func(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune(chatQuotes+".,;", r) })
 	if strings.HasPrefix(s, "{") {
 		return strings.Map(func(r rune) rune {
 			if r == '\r' || r == '\n' {
@@ -170,6 +167,10 @@ func clean(s string) string {
 		return r
 	}, s)
 }
+
+// chatQuotes are the quotes people and chat programs put around text. No
+// blob starts or ends with one of them, nor with . , or ;.
+const chatQuotes = "'\"`“”‘’«»„"
 
 // compactVersionOf parses the version in a "p2pcam<N>:" prefix.
 func compactVersionOf(text string) (int, bool) {
@@ -198,7 +199,8 @@ func decodePion(text string) (webrtc.SessionDescription, error) {
 	for i := 0; i < len(body); i++ {
 		switch c := body[i]; base64Alphabets(c) {
 		case 0:
-			return none, fmt.Errorf("%w: invalid base64: character %q at position %d", ErrMalformed, c, i)
+			r, pos := charAt(body, i)
+			return none, fmt.Errorf("%w: invalid base64: character %q at position %d", ErrMalformed, r, pos)
 		case urlAlphabet:
 			url = true
 		}

@@ -3,6 +3,7 @@
 package signal
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"time"
+	"unicode/utf8"
 
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/sys/unix"
@@ -117,45 +118,47 @@ func ReadTerminal(ctx context.Context, tty *os.File, errOut io.Writer, want webr
 			return none, 0, fmt.Errorf("read blob from terminal: %w", err)
 		}
 		if sd, f, ok, err := r.feed(buf[:n]); ok || err != nil {
-			if ok {
-				swallowLineEnd(fd, buf)
-			}
 			return sd, f, err
 		}
 	}
 }
 
-// lineEndWait is how long a finished paste waits for the Enter that
-// usually follows it.
-const lineEndWait = 300 * time.Millisecond
-
-// swallowLineEnd reads what the terminal sends within lineEndWait of a
-// complete blob, as long as it is only line breaks, spaces and paste
-// markers. Without this the Enter pressed after a paste would arrive once
-// the terminal's echo is back on and print a stray blank line.
-func swallowLineEnd(fd int, buf []byte) {
-	deadline := time.Now().Add(lineEndWait)
-	for {
-		left := time.Until(deadline)
-		if left <= 0 {
-			return
-		}
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(fds, int(left.Milliseconds())+1)
-		if err != nil || n == 0 || fds[0].Revents&unix.POLLIN == 0 {
-			return
-		}
-		n, err = unix.Read(fd, buf)
-		if err != nil || n == 0 {
-			return
-		}
-		rest := strings.NewReplacer("\x1b"+pasteStart, "", "\x1b"+pasteEnd, "").Replace(string(buf[:n]))
-		if strings.TrimSpace(rest) != "" {
-			return
-		}
-		if strings.ContainsAny(rest, "\r\n") {
-			return
-		}
+// QuietTerminal turns off the echo of the terminal tty until restore is
+// called, for a program that shows a status line on it and reads nothing
+// more: keys pressed meanwhile, such as the Enter people press after a
+// paste (as the prompt asks) once the blob was taken, would otherwise be
+// echoed and push the status line down, leaving a stale copy above it.
+// Signals stay on, so Ctrl-C still interrupts. ReadTerminal works inside
+// a quiet spell and returns to it. restore puts back the terminal's
+// settings and discards what was typed meanwhile, so that no stray Enter
+// reaches the shell either. When tty is not a terminal, or this process
+// runs in the background of it, QuietTerminal does nothing and restore is
+// a no-op.
+func QuietTerminal(tty *os.File) (restore func()) {
+	fd := -1
+	if rc, err := tty.SyscallConn(); err == nil {
+		_ = rc.Control(func(u uintptr) { fd = int(u) })
+	}
+	old, err := unix.IoctlGetTermios(fd, ioctlGetTermios)
+	if err != nil {
+		return func() {}
+	}
+	// A job in the background (p2pcam ... &) must leave the terminal
+	// alone: changing its settings would stop the job (SIGTTOU). (A
+	// terminal that is not this process's controlling one has no
+	// foreground group for it, and no such signal.)
+	if pg, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP); err == nil && pg != unix.Getpgrp() {
+		return func() {}
+	}
+	quiet := *old
+	quiet.Lflag &^= unix.ECHO | unix.ECHONL
+	quiet.Lflag |= unix.ISIG
+	if err := unix.IoctlSetTermios(fd, ioctlSetTermios, &quiet); err != nil {
+		return func() {}
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() { _ = unix.IoctlSetTermios(fd, ioctlSetTermiosFlush, old) })
 	}
 }
 
@@ -168,6 +171,7 @@ type termReader struct {
 	esc     []byte // an escape sequence in progress, ESC excluded
 	inEsc   bool
 	inPaste bool
+	pasteAt int  // where in text the last bracketed paste began
 	newline bool // the last byte taken was a line break
 }
 
@@ -186,8 +190,11 @@ func (r *termReader) feed(chunk []byte) (sd webrtc.SessionDescription, f Format,
 				switch string(r.esc) {
 				case pasteStart:
 					r.inPaste = true
+					r.pasteAt = len(r.text)
 				case pasteEnd:
 					r.inPaste = false
+					// The paste's own last line break is no empty line.
+					r.newline = false
 					if sd, f, ok := r.evaluate(false, last); ok {
 						return sd, f, true, nil
 					}
@@ -203,12 +210,11 @@ func (r *termReader) feed(chunk []byte) (sd webrtc.SessionDescription, f Format,
 				return sd, f, true, nil
 			}
 			return sd, f, false, io.EOF
-		case 0x7f, 0x08: // Backspace
-			if len(r.text) > 0 {
-				r.text = r.text[:len(r.text)-1]
-			}
+		case 0x7f, 0x08: // Backspace: one character, not one byte of it
+			_, n := utf8.DecodeLastRune(r.text)
+			r.text = r.text[:len(r.text)-n]
 		case 0x15: // Ctrl-U
-			r.text = r.text[:0]
+			r.text, r.pasteAt = r.text[:0], 0
 		case '\r', '\n':
 			if r.inPaste {
 				r.text = append(r.text, '\n')
@@ -234,6 +240,7 @@ func (r *termReader) feed(chunk []byte) (sd webrtc.SessionDescription, f Format,
 	}
 	// A paste without markers may end without a line break.
 	if !r.inPaste && !r.inEsc && strings.TrimSpace(string(r.text)) != "" {
+		r.newBlob()
 		if sd, f, err := DecodeAs(string(r.text), r.want); err == nil {
 			r.done(len(r.text), f)
 			return sd, f, true, nil
@@ -247,9 +254,10 @@ func (r *termReader) feed(chunk []byte) (sd webrtc.SessionDescription, f Format,
 // meaning a human is waiting for feedback.
 func (r *termReader) evaluate(enter, idle bool) (webrtc.SessionDescription, Format, bool) {
 	if strings.TrimSpace(string(r.text)) == "" {
-		r.text = r.text[:0]
+		r.text, r.pasteAt = r.text[:0], 0
 		return webrtc.SessionDescription{}, 0, false
 	}
+	r.newBlob()
 	sd, f, err := DecodeAs(string(r.text), r.want)
 	if err == nil {
 		r.done(len(r.text), f)
@@ -263,7 +271,7 @@ func (r *termReader) evaluate(enter, idle bool) (webrtc.SessionDescription, Form
 	case errors.As(err, &te):
 		r.text = append(r.text, '\n')
 		if idle {
-			fmt.Fprintf(r.errOut, "got %d characters, not a whole blob yet: paste the rest (Enter on an empty line starts over)\n", te.Len)
+			fmt.Fprintf(r.errOut, "got %d characters: the blob is cut short; paste the rest, or the whole blob again (Enter on an empty line starts over)\n", te.Len)
 		}
 	case enter && !idle:
 		// More input follows in this chunk: a paste with line breaks
@@ -275,12 +283,43 @@ func (r *termReader) evaluate(enter, idle bool) (webrtc.SessionDescription, Form
 	return webrtc.SessionDescription{}, 0, false
 }
 
+// newBlob drops the half blob a new paste replaces: everything before the
+// last "p2pcam1:" (no p2pcam blob holds its prefix inside it), or, for
+// other formats, everything before the last bracketed paste when the text
+// with it cannot become a blob but the paste alone can. It says how much
+// it dropped.
+func (r *termReader) newBlob() {
+	cut := 0
+	if i := bytes.LastIndex(r.text, []byte(compactPrefix)); i > 0 {
+		cut = i
+	} else if r.pasteAt > 0 && r.pasteAt < len(r.text) {
+		if _, _, err := DecodeAs(string(r.text), r.want); err != nil && !isTruncated(err) {
+			if _, _, err := DecodeAs(string(r.text[r.pasteAt:]), r.want); err == nil || isTruncated(err) {
+				cut = r.pasteAt
+			}
+		}
+	}
+	if cut == 0 {
+		return
+	}
+	if n := len(clean(string(r.text[:cut]))); n > 0 {
+		fmt.Fprintf(r.errOut, "a new blob: dropped the %d characters pasted before it\n", n)
+	}
+	r.text = append(r.text[:0], r.text[cut:]...)
+	r.pasteAt = 0
+}
+
+func isTruncated(err error) bool {
+	var te *TruncatedError
+	return errors.As(err, &te)
+}
+
 func (r *termReader) fail(err error) {
 	fmt.Fprintf(r.errOut, "p2pcam: bad blob: %v\n", err)
 	if a := Advice(err); a != "" {
 		fmt.Fprintf(r.errOut, "p2pcam: hint: %s\n", a)
 	}
-	r.text = r.text[:0]
+	r.text, r.pasteAt = r.text[:0], 0
 	r.prompt()
 }
 

@@ -7,4 +7,6 @@ import "golang.org/x/sys/unix"
 const (
 	ioctlGetTermios = unix.TIOCGETA
 	ioctlSetTermios = unix.TIOCSETA
+	// ioctlSetTermiosFlush sets after discarding pending input.
+	ioctlSetTermiosFlush = unix.TIOCSETAF
 )

@@ -15,3 +15,6 @@ import (
 func ReadTerminal(ctx context.Context, tty *os.File, errOut io.Writer, want webrtc.SDPType) (webrtc.SessionDescription, Format, error) {
 	return webrtc.SessionDescription{}, 0, errors.New("read blob from terminal: not supported on this system")
 }
+
+// QuietTerminal does nothing on this system; restore is a no-op.
+func QuietTerminal(tty *os.File) (restore func()) { return func() {} }

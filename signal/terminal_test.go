@@ -104,7 +104,9 @@ func TestReadTerminal(t *testing.T) {
 		paste  string // written to the terminal
 		expect string // then a line on errOut equal to this, if set
 	}
+	pion := readFile(t, "testdata/golden/offer-4.pion")
 	const prompt = "Paste the offer blob and press Enter:"
+	const cutShort = "got 100 characters: the blob is cut short; paste the rest, or the whole blob again (Enter on an empty line starts over)"
 	tests := []struct {
 		name  string
 		steps []step
@@ -113,6 +115,8 @@ func TestReadTerminal(t *testing.T) {
 		{"6000-character pion blob, bracketed", []step{{"\x1b[200~" + bigPionBlob(t) + "\x1b[201~", ""}}, FormatPion},
 		{"compact blob wrapped over lines", []step{{wrap(compact, 50, "\r") + "\r", ""}}, FormatCompact},
 		{"compact blob wrapped, bracketed", []step{{"\x1b[200~" + wrap(compact, 50, "\n") + "\n\x1b[201~", ""}}, FormatCompact},
+		{"copied from a chat, with its full stop", []step{{"\x1b[200~“" + compact + "”.\x1b[201~", ""}}, FormatCompact},
+		{"a non-ASCII slip erased with one backspace", []step{{compact[:20] + "é\x7f" + compact[20:] + "\r", ""}}, FormatCompact},
 		{"typed with a backspace", []step{{compact[:20] + "x\x7f" + compact[20:] + "\r", ""}}, FormatCompact},
 		{"bad paste, then a good one", []step{
 			{"\x1b[200~hello there\x1b[201~", "p2pcam: bad blob: does not look like a p2pcam or WebRTC blob"},
@@ -127,11 +131,27 @@ func TestReadTerminal(t *testing.T) {
 			{compact + "\r", ""},
 		}, FormatCompact},
 		{"truncated, then the rest", []step{
-			{compact[:100] + "\r", "got 100 characters, not a whole blob yet: paste the rest (Enter on an empty line starts over)"},
+			{compact[:100] + "\r", cutShort},
 			{compact[100:] + "\r", ""},
 		}, FormatCompact},
+		{"half a paste, then the whole blob again", []step{
+			{"\x1b[200~" + compact[:100] + "\x1b[201~", cutShort},
+			{"\x1b[200~" + compact + "\x1b[201~", "a new blob: dropped the 100 characters pasted before it"},
+		}, FormatCompact},
+		{"half a paste and Enter, then the whole blob again", []step{
+			{"\x1b[200~" + wrap(compact[:100], 50, "\n") + "\n\x1b[201~\r", cutShort},
+			{"\x1b[200~" + wrap(compact, 50, "\n") + "\n\x1b[201~\r", "a new blob: dropped the 100 characters pasted before it"},
+		}, FormatCompact},
+		{"half typed, then the whole blob again", []step{
+			{compact[:100] + "\r", cutShort},
+			{compact + "\r", "a new blob: dropped the 100 characters pasted before it"},
+		}, FormatCompact},
+		{"half a pion paste, then the whole blob again", []step{
+			{"\x1b[200~" + pion[:300] + "\x1b[201~", "got 300 characters: the blob is cut short; paste the rest, or the whole blob again (Enter on an empty line starts over)"},
+			{"\x1b[200~" + pion + "\x1b[201~", "a new blob: dropped the 300 characters pasted before it"},
+		}, FormatPion},
 		{"truncated, Enter twice, then good", []step{
-			{compact[:100] + "\r", "got 100 characters, not a whole blob yet: paste the rest (Enter on an empty line starts over)"},
+			{compact[:100] + "\r", cutShort},
 			{"\r", "p2pcam: bad blob: blob is truncated: got only 100 characters"},
 			{"", "p2pcam: hint: copy the whole blob again; to dodge terminal limits, save it to a file and use --remote FILE, or pass it as an argument in quotes"},
 			{"", prompt},
@@ -246,4 +266,53 @@ func assertCanonical(t *testing.T, tty *os.File) {
 	if tio.Lflag&unix.ICANON == 0 || tio.Lflag&unix.ECHO == 0 {
 		t.Errorf("terminal not restored: lflag %#x", tio.Lflag)
 	}
+}
+
+// TestQuietTerminal checks the quiet spell a call holds the terminal in:
+// echo off and signals on while it lasts, then the old settings back and
+// the keys typed meanwhile discarded.
+func TestQuietTerminal(t *testing.T) {
+	master, tty := startPTY(t)
+	restore := QuietTerminal(tty)
+	tio, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tio.Lflag&unix.ECHO != 0 || tio.Lflag&unix.ISIG == 0 || tio.Lflag&unix.ICANON == 0 {
+		t.Errorf("quiet terminal: lflag %#x, want echo off, signals and lines on", tio.Lflag)
+	}
+	if _, err := master.WriteString("\r\r"); err != nil {
+		t.Fatal(err)
+	}
+	// The two Enters are queued as input before restore flushes them.
+	ctx := deadline(t, 10*time.Second)
+	for {
+		n, err := unix.IoctlGetInt(int(tty.Fd()), unix.TIOCINQ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 2 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d bytes queued, want 2", n)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	restore()
+	restore() // idempotent
+	assertCanonical(t, tty)
+	if n, err := unix.IoctlGetInt(int(tty.Fd()), unix.TIOCINQ); err != nil || n != 0 {
+		t.Errorf("after restore %d bytes of typed input remain (%v), want 0", n, err)
+	}
+}
+
+func TestQuietTerminalNotATerminal(t *testing.T) {
+	f, err := os.Open("testdata/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	QuietTerminal(f)() // no effect, no panic
 }

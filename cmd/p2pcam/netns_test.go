@@ -195,7 +195,7 @@ func TestAnswerPastedBackLate(t *testing.T) {
 			"--duration", "2s", "--connect-timeout", "10s"}, loopback...),
 		answerArgs: append([]string{"answer", "-o", "late.webm", "--connect-timeout", "10s"}, loopback...),
 		beforePasteBack: func(offer, answer *proc, _ string) {
-			answer.waitFor(ctx, "waiting up to 5m0s")
+			answer.waitFor(ctx, "waiting up to 5:10 for the other side")
 			// The person takes their time.
 			late := time.NewTimer(delay)
 			defer late.Stop()

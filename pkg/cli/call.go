@@ -119,7 +119,7 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (c
 	cc.paste = signal.Paste{Timeout: o.pasteTimeout, Clipboard: !o.noClipboard, QR: o.qr}
 	var err error
 	if cfg.Source, err = capture.ParseSource(o.source); err != nil {
-		return cc, usageError{err}
+		return cc, usageError{suggestion{err, suggestSource(o.source)}}
 	}
 	if o.width < 16 || o.height < 16 || o.width > 4096 || o.height > 4096 || o.width%2 != 0 || o.height%2 != 0 {
 		return cc, usagef("bad size %dx%d: --width and --height must be even, 16 to 4096", o.width, o.height)
@@ -212,7 +212,7 @@ const maxRemoteFile = 1 << 20
 func readRemote(path string) (string, func(context.Context) (io.ReadCloser, error), error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return "", nil, fmt.Errorf("read --remote: %w", err)
+		return "", nil, fmt.Errorf("read --remote %s: %w", path, err)
 	}
 	if fi.IsDir() {
 		return "", nil, fmt.Errorf("read --remote %s: is a directory", path)
@@ -225,7 +225,7 @@ func readRemote(path string) (string, func(context.Context) (io.ReadCloser, erro
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", nil, fmt.Errorf("read --remote: %w", err)
+		return "", nil, fmt.Errorf("read --remote %s: %w", path, err)
 	}
 	if strings.TrimSpace(string(b)) == "" {
 		return "", nil, fmt.Errorf("read --remote %s: the file is empty", path)
@@ -303,6 +303,11 @@ func runCall(cmd *cobra.Command, e *env, cc callConfig) error {
 			con.Linef("p2pcam: hint: %s", h)
 		}
 	}
+	// The terminal is quiet for the whole call (see runSession), the
+	// reading for further answers included, which restores it to quiet.
+	if streams.InTerminal != nil {
+		defer signal.QuietTerminal(streams.InTerminal)()
+	}
 	// Stop reading for further answers, restoring the terminal, before
 	// Main prints the outcome and the process exits.
 	defer paste.Close()
@@ -320,11 +325,19 @@ func runCall(cmd *cobra.Command, e *env, cc callConfig) error {
 // descriptions.
 func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Console, blobs bool, attach func(*session.Config)) error {
 	// Open --stats first: a bad path should fail before any network.
-	stats, closeStats, err := openStats(cc.stats, e.Err)
+	// "-" goes through the console, which keeps the lines off its status
+	// line.
+	stats, closeStats, err := openStats(cc.stats, con)
 	if err != nil {
 		return err
 	}
 	defer closeStats()
+	// Keys pressed during the call (the Enter after a paste) must not
+	// echo and push the status line down. (Quiet spells nest: inside
+	// runCall's, this one returns to it.)
+	if e.InTerminal != nil {
+		defer signal.QuietTerminal(e.InTerminal)()
+	}
 	cfg := cc.session
 	if stdinVideo(cfg.Source) {
 		if e.InTerminal != nil {
@@ -336,12 +349,13 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 	attach(&cfg)
 	rep := newReporter(con, cfg.Duration.String(), blobs)
 	cfg.Events = rep.event
-	_, err = session.Run(ctx, cfg, e.logger())
+	_, err = session.Run(ctx, cfg, e.loggerTo(con))
 	rep.close()
 	return err
 }
 
-// openStats opens the --stats destination: nothing, stderr, or a file.
+// openStats opens the --stats destination: nothing, stderr (errStream), or
+// a file.
 func openStats(path string, errStream io.Writer) (io.Writer, func(), error) {
 	switch path {
 	case "":
@@ -351,7 +365,7 @@ func openStats(path string, errStream io.Writer) (io.Writer, func(), error) {
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open --stats file: %w", err)
+		return nil, nil, fmt.Errorf("open --stats file %s: %w", path, err)
 	}
 	return f, func() { f.Close() }, nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/p2pcam/p2pcam/pkg/capture"
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
 )
 
@@ -41,7 +42,11 @@ type env struct {
 }
 
 // logger returns the logger at the verbosity the flags asked for.
-func (e *env) logger() *slog.Logger {
+func (e *env) logger() *slog.Logger { return e.loggerTo(e.Err) }
+
+// loggerTo is logger writing to w: a console keeps the log lines off its
+// status line.
+func (e *env) loggerTo(w io.Writer) *slog.Logger {
 	level := slog.LevelError
 	switch {
 	case *e.verbosity >= 2:
@@ -49,7 +54,7 @@ func (e *env) logger() *slog.Logger {
 	case *e.verbosity == 1:
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(e.Err, &slog.HandlerOptions{Level: level}))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 // Main runs p2pcam with args (without the program name) and returns the
@@ -65,6 +70,7 @@ func Main(ctx context.Context, args []string, s Streams) int {
 			typeArgs(c)
 		}
 	}
+	bashCompletion(root)
 	root.SetArgs(args)
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
@@ -93,7 +99,7 @@ func report(w io.Writer, err error, interrupted bool) int {
 		fmt.Fprintln(w, "p2pcam: interrupted")
 		return ExitInterrupted
 	}
-	fmt.Fprintf(w, "p2pcam: %s\n", err)
+	fmt.Fprintf(w, "p2pcam: %s\n", message(err))
 	for _, h := range hints(err) {
 		fmt.Fprintf(w, "p2pcam: hint: %s\n", h)
 	}
@@ -149,15 +155,18 @@ first. Then video flows directly between the two machines.
 Try it on one machine with the built-in test pattern:
 
   p2pcam offer --source test --ice-server none --interface lo`,
-		// With Args and RunE, cobra leaves unknown commands to NoArgs,
-		// whose error usageArgs types; bare p2pcam prints the help.
-		Args:          usageArgs(cobra.NoArgs),
+		// With Args and RunE, cobra leaves unknown commands to rootArgs,
+		// which suggests the nearest; bare p2pcam prints the help.
+		Args:          rootArgs,
 		RunE:          func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
 	root.PersistentFlags().CountVarP(e.verbosity, "verbose", "v", "log more (-v debug and pion's warnings, -vv trace of pion's internals)")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newOfferCmd(e), newAnswerCmd(e), newDevicesCmd(e), newVersionCmd(e))
+	root.SetFlagErrorFunc(flagError)
+	offer, answer := newOfferCmd(e), newAnswerCmd(e)
+	addCompletions(offer, capture.CameraNames)
+	addCompletions(answer, capture.CameraNames)
+	root.AddCommand(offer, answer, newDevicesCmd(e), newVersionCmd(e))
 	return root
 }

@@ -17,6 +17,7 @@ const (
 	hintNoPath     = "the two machines found no network path to each other"
 	hintSTUNTURN   = "on different networks, both sides need a STUN server (the default) and, behind strict NATs or firewalls, a TURN server: --ice-server turn:USER:PASS@HOST:3478"
 	hintInterface  = "on one machine or LAN, check that --interface names an interface both can reach"
+	hintHelp       = "see p2pcam --help, or p2pcam COMMAND --help"
 )
 
 // hints returns advice for errors p2pcam knows how to explain. The error
@@ -31,7 +32,11 @@ func hints(err error) []string {
 	)
 	switch {
 	case isUsage(err):
-		return []string{"see p2pcam --help, or p2pcam COMMAND --help"}
+		var sg suggestion
+		if errors.As(err, &sg) && sg.hint != "" {
+			return []string{sg.hint, hintHelp}
+		}
+		return []string{hintHelp}
 	case errors.Is(err, capture.ErrTruncated):
 		return []string{"the file is incomplete (an interrupted copy or recording?): copy it again, or keep its whole frames: ffmpeg -i " + fileName(err) + " -f yuv4mpegpipe WHOLE.y4m"}
 	case errors.As(err, &fe):

@@ -32,6 +32,8 @@ func (r *reporter) event(ev session.Event) {
 		what := "to connect"
 		if ev.Window > 0 {
 			what = "for the other side to paste the answer and connect"
+			// The same time as the countdown starts from.
+			r.con.Linef("waiting up to %s %s", iostreams.Clock(time.Until(ev.Deadline)), what)
 		}
 		r.countdown(r.con.Countdown(ev.Deadline, what))
 	case session.Applied:

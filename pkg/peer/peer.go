@@ -13,7 +13,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -436,9 +438,14 @@ func rank(t webrtc.ICECandidateType) int {
 	}
 }
 
-// String formats the pair for a status line.
+// String formats the pair for a status line, addresses as HOST:PORT with
+// IPv6 hosts in brackets ([fd00::2]:40574).
 func (pr Pair) String() string {
-	return fmt.Sprintf("%s %s:%d <-> %s:%d", pr.Kind(), pr.Local.Address, pr.Local.Port, pr.Remote.Address, pr.Remote.Port)
+	return fmt.Sprintf("%s %s <-> %s", pr.Kind(), hostPort(pr.Local), hostPort(pr.Remote))
+}
+
+func hostPort(c webrtc.ICECandidate) string {
+	return net.JoinHostPort(c.Address, strconv.Itoa(int(c.Port)))
 }
 
 // SelectedPair returns the candidate pair ICE selected, once connected.
