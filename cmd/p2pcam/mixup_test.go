@@ -82,7 +82,7 @@ func TestSecondAnswerRefused(t *testing.T) {
 	if got := offer.errText(); !strings.Contains(got, "\nstopping\n") {
 		t.Errorf("the call did not go on until Ctrl-C:\n%s", got)
 	}
-	answer.waitFor(ctx, "the other side hung up")
+	answer.waitFor(ctx, "the other side was interrupted (Ctrl-C)")
 }
 
 // TestRemoteFIFO: offer --remote FIFO prints its blob before anyone

@@ -118,7 +118,7 @@ func TestStdinVideoWithPasteAtTheTerminal(t *testing.T) {
 	if !strings.Contains(offer.errText(), "the source ended; hanging up\n") {
 		t.Errorf("offer did not say why it hung up:\n%s", offer.errText())
 	}
-	if code := answer.wait(ctx); code != 0 || !strings.Contains(answer.errText(), "the other side hung up") {
+	if code := answer.wait(ctx); code != 0 || !strings.Contains(answer.errText(), "the video the other side streams came to its end") {
 		t.Fatalf("answer exited %d; want 0 after the other side hung up\n%s", code, answer.errText())
 	}
 	judgeStreamed(t, filepath.Join(answer.cmd.Dir, "stdin.webm"), 90)
@@ -144,7 +144,7 @@ func TestStdinVideoWithRemoteBlob(t *testing.T) {
 		"set -o pipefail; " + strings.Join(ff, " ") + " | '" + binPath + "' answer --source - -o none --remote '" + blobFile + "' " + strings.Join(loopback, " ")})
 	offer.paste(answer.blob(ctx))
 	waitOK(ctx, answer, offer)
-	if !strings.Contains(answer.errText(), "the source ended; hanging up\n") || !strings.Contains(offer.errText(), "the other side hung up") {
+	if !strings.Contains(answer.errText(), "the source ended; hanging up\n") || !strings.Contains(offer.errText(), "the video the other side streams came to its end") {
 		t.Errorf("the call did not end with the stream:\nanswer:\n%s\noffer:\n%s", answer.errText(), offer.errText())
 	}
 	judgeStreamed(t, filepath.Join(offer.cmd.Dir, "back.webm"), 60)
@@ -175,7 +175,7 @@ func TestNamedPipeSourceEndsTheCall(t *testing.T) {
 	if !strings.Contains(offer.errText(), "the source ended; hanging up\n") {
 		t.Errorf("offer did not say why it hung up:\n%s", offer.errText())
 	}
-	if !strings.Contains(answer.errText(), "the other side hung up") {
+	if !strings.Contains(answer.errText(), "the video the other side streams came to its end") {
 		t.Errorf("answer did not hear the hang-up:\n%s", answer.errText())
 	}
 	judgeStreamed(t, filepath.Join(answer.cmd.Dir, "fifo.webm"), 60)
