@@ -62,8 +62,8 @@ func TestSoak(t *testing.T) {
 		t.Skip("needs nft (apt-get install -y nftables)")
 	}
 	cases := []soakCase{
-		{name: "tbf 300 kbit/s", rate: "300kbit"},
-		{name: "tbf 1 Mbit/s", rate: "1mbit"},
+		{name: "tbf 300kbit", rate: "300kbit"},
+		{name: "tbf 1mbit", rate: "1mbit"},
 		{name: "15% loss 10-20 s", lossPct: 15},
 	}
 	var table []soakFigures
@@ -117,11 +117,15 @@ func soakRunOne(t *testing.T, sender string, sc soakCase) soakFigures {
 		offerStats := filepath.Join(dir, "offer.jsonl")
 		offer, answer := call(t, ctx, callSpec{
 			offerArgs: []string{"offer", "--source", "test", "--width", "640", "--height", "480", "--bitrate", "2.5M",
-				"--duration", soakRun.String(), "--ice-server", "none", "--interface", "eth0", "--stats", offerStats},
+				"--duration", soakRun.String(), "--ice-server", "none", "--interface", "eth0", "--stats", offerStats, "-v"},
 			answerArgs: answerArgs,
 			offerIn:    func(argv []string) []string { return append([]string{"ip", "netns", "exec", bn.ns}, argv...) },
 		})
 		waitOK(ctx, offer, answer)
+		if logs := os.Getenv("P2PCAM_SOAK_LOGS"); logs != "" {
+			name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
+			_ = os.WriteFile(filepath.Join(logs, name+".offer.log"), []byte(offer.errText()), 0o644)
+		}
 		for _, s := range readStats(t, offerStats) {
 			if !s.Final && s.T >= soakSettled {
 				targets = append(targets, s.TargetBps)

@@ -119,8 +119,10 @@ const (
 	// capacity; queueLow the one under which it is taken as drained.
 	queueHigh = 20 * time.Millisecond
 	queueLow  = 10 * time.Millisecond
-	// backOff is the share of the measured receive rate the target drops
-	// to on a standing queue: under the capacity, so the queue drains.
+	// backOff is the share of the measured receive rate the encoder's
+	// output drops to on a standing queue: under the capacity, so the
+	// queue drains. The target drops further when the encoder sends more
+	// than its target (libvpx does by 10-20% at a few hundred kbit/s).
 	backOff = 0.85
 	// rateWindow is the span of arrivals the receive rate is measured
 	// over; baseWindow how long the lowest one-way delay is remembered.
@@ -137,15 +139,13 @@ const (
 	// sentHistory is how many sent packets are remembered for their
 	// feedback: a power of two.
 	sentHistory = 1 << 12
-	// wireOverhead is what IP, UDP and SRTP add to each RTP packet.
-	wireOverhead = 20 + 8 + 10
 )
 
 // sentPacket is what the controller remembers of a packet it sent.
 type sentPacket struct {
 	seq   uint16
 	at    time.Duration // since the controller started, on the local clock
-	size  int           // bytes on the wire
+	size  int           // payload bytes: what the encoder's target counts
 	valid bool
 	acked bool
 }
@@ -201,6 +201,8 @@ type controller struct {
 	lossAvg        float64
 	lastLoss       time.Duration // the last loss-limit change
 	lastFeedback   time.Duration
+	lastLog        time.Duration
+	overshoot      float64 // the encoder's output over its target, a moving average
 	rtt            time.Duration
 }
 
@@ -208,7 +210,7 @@ func newController(initial, lo, hi int, log logging.LeveledLogger) *controller {
 	initial = min(max(initial, lo), hi)
 	return &controller{
 		min: float64(lo), max: float64(hi), log: log, start: time.Now(),
-		target: initial, delayRate: float64(initial), lossRate: float64(hi),
+		target: initial, delayRate: float64(initial), lossRate: float64(hi), overshoot: 1,
 	}
 }
 
@@ -233,7 +235,7 @@ func (c *controller) AddStream(info *interceptor.StreamInfo, w interceptor.RTPWr
 		if ext := h.GetExtension(id); len(ext) >= 2 {
 			seq := uint16(ext[0])<<8 | uint16(ext[1])
 			c.mu.Lock()
-			c.sent[seq%sentHistory] = sentPacket{seq: seq, at: c.now(), size: h.MarshalSize() + len(payload) + wireOverhead, valid: true}
+			c.sent[seq%sentHistory] = sentPacket{seq: seq, at: c.now(), size: len(payload), valid: true}
 			c.mu.Unlock()
 		}
 		return w.Write(h, payload, a)
@@ -333,6 +335,15 @@ func (c *controller) onFeedback(now time.Duration, fb *rtcp.TransportLayerCC) {
 	}
 	lost, queue := 0, time.Duration(-1)
 	var newest time.Duration
+	first, last, sent := acks[0].sent.at, acks[0].sent.at, 0
+	for _, a := range acks {
+		first, last = min(first, a.sent.at), max(last, a.sent.at)
+		sent += a.sent.size
+	}
+	if span := last - first; span >= 100*time.Millisecond && c.target > 0 {
+		rate := float64((sent-acks[0].sent.size)*8) / span.Seconds()
+		c.overshoot += 0.1 * (min(max(rate/float64(c.target), 0.8), 1.5) - c.overshoot)
+	}
 	for _, a := range acks {
 		if !a.arrived {
 			lost++
@@ -376,10 +387,17 @@ func (c *controller) onFeedback(now time.Duration, fb *rtcp.TransportLayerCC) {
 	c.lastFeedback = now
 	t := min(c.delayRate, c.lossRate)
 	c.target = int(min(max(t, c.min), c.max))
+	if now-c.lastLog >= time.Second {
+		c.lastLog = now
+		c.log.Debugf("target %d bit/s (delay %d, loss %d): receiving %d, encoder at %.2f of target, queue %v over base %v, loss %.1f%%, rtt %v",
+			c.target, int(c.delayRate), int(c.lossRate), int(c.recvRate), c.overshoot, c.queue, min(c.base, c.basePrev), 100*c.lossAvg, c.rtt)
+	}
 }
 
 // updateRecvRate measures the receive rate over the last rateWindow of
-// arrivals, on the remote clock.
+// arrivals, on the remote clock. It counts payload bytes only, as the
+// encoder's target does: the headers (RTP, SRTP, UDP, IP: about 60 bytes a
+// packet) then fit in the margin backing off leaves, instead of eating it.
 func (c *controller) updateRecvRate() {
 	if len(c.arrivals) == 0 {
 		return
@@ -416,7 +434,7 @@ func (c *controller) updateDelay(now, q time.Duration) {
 		if c.haveDecrease && now-c.lastDecrease < response {
 			return
 		}
-		next := backOff * c.recvRate
+		next := backOff * c.recvRate / max(1, c.overshoot)
 		if next >= c.delayRate {
 			return
 		}
@@ -435,9 +453,12 @@ func (c *controller) updateDelay(now, q time.Duration) {
 		}
 		var next float64
 		if c.capacity > 0 && c.delayRate < 1.3*c.capacity {
-			// Near the capacity: half a packet per response time.
+			// Near the capacity: half a packet per response time
+			// (gcc-02 §5.5), the response time no shorter than 300 ms so
+			// that on a short path the queue has time to show.
 			packet := min(1200*8, c.delayRate/30)
-			next = c.delayRate + max(1000, 0.5*packet*dt.Seconds()/response.Seconds())
+			slow := 300*time.Millisecond + c.rtt
+			next = c.delayRate + max(1000, 0.5*packet*dt.Seconds()/slow.Seconds())
 		} else {
 			next = c.delayRate * math.Pow(1.08, dt.Seconds())
 		}
