@@ -556,9 +556,12 @@ func TestNACKRepairsLoss(t *testing.T) {
 			}
 			fb := c.rcv.Feedback()
 			sfb := c.snd.Feedback()
+			c.drops.mu.Lock()
+			passed := c.drops.passed
+			c.drops.mu.Unlock()
 			n, lat := c.sink.since(c.start)
 			t.Logf("dropped %d packets (passed %d), recovered %d; NACKed packets sent %d, received by the sender %d; %d frames, latency p50 %v p95 %v; keyframe requests %d",
-				len(lost), c.drops.passed, recovered, fb.NACKsSent, sfb.NACKs, n,
+				len(lost), passed, recovered, fb.NACKsSent, sfb.NACKs, n,
 				percentile(lat, .5).Round(time.Millisecond), percentile(lat, .95).Round(time.Millisecond), fb.KeyFramesSent)
 			if len(lost) < 20 {
 				t.Fatalf("only %d packets dropped; the loss filter is not working", len(lost))
