@@ -124,6 +124,13 @@ const (
 	// queue drains. The target drops further when the encoder sends more
 	// than its target (libvpx does by 10-20% at a few hundred kbit/s).
 	backOff = 0.85
+	// Over queueDeep (a burst at the call's start, a keyframe behind a
+	// slow link) the target drops to drainBackOff of the receive rate, so
+	// that the queue and the repairs it needs go through within a second
+	// or two; once drained, the target climbs straight back to backOff of
+	// the receive rate measured there.
+	queueDeep    = 100 * time.Millisecond
+	drainBackOff = 0.6
 	// rateWindow is the span of arrivals the receive rate is measured
 	// over; baseWindow how long the lowest one-way delay is remembered.
 	rateWindow = 500 * time.Millisecond
@@ -434,7 +441,11 @@ func (c *controller) updateDelay(now, q time.Duration) {
 		if c.haveDecrease && now-c.lastDecrease < response {
 			return
 		}
-		next := backOff * c.recvRate / max(1, c.overshoot)
+		share := backOff
+		if q > queueDeep {
+			share = drainBackOff
+		}
+		next := share * c.recvRate / max(1, c.overshoot)
 		if next >= c.delayRate {
 			return
 		}
@@ -452,7 +463,11 @@ func (c *controller) updateDelay(now, q time.Duration) {
 			c.capacity = 0 // the path grew: search again
 		}
 		var next float64
-		if c.capacity > 0 && c.delayRate < 1.3*c.capacity {
+		if safe := backOff * c.capacity / max(1, c.overshoot); c.delayRate < safe {
+			// Drained after a deep back-off: straight back to a rate
+			// the path carried.
+			next = safe
+		} else if c.capacity > 0 && c.delayRate < 1.3*c.capacity {
 			// Near the capacity: half a packet per response time
 			// (gcc-02 §5.5), the response time no shorter than 300 ms so
 			// that on a short path the queue has time to show.
