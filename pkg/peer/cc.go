@@ -169,10 +169,11 @@ type arrival struct {
 // feedback, and keeps two limits whose lower one is the target:
 //
 //   - the delay limit follows the bottleneck's queue: over queueHigh it
-//     drops to backOff of the receive rate; under queueLow it climbs, by
-//     8% a second while no capacity is known and by half a packet per
-//     response time near the capacity where it last backed off, and never
-//     past 1.5 times the receive rate (gcc-02 §5.5);
+//     drops to backOff of the receive rate (drainBackOff over queueDeep,
+//     then straight back to backOff of it once drained); under queueLow
+//     it climbs, by 8% a second while no capacity is known and by half a
+//     packet per response time near the capacity where it last backed
+//     off, and never past 1.5 times the receive rate (gcc-02 §5.5);
 //   - the loss limit follows the loss ratio of each feedback (gcc-02 §6),
 //     but climbs quickly once loss ends.
 //
