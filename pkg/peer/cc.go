@@ -59,10 +59,11 @@ func (e *estimator) target() int {
 }
 
 // deliver passes the estimator's current target to f unless it was the
-// last one passed or the peer closed. pion announces each change on a
-// goroutine of its own, so announcements can arrive out of order: reading
-// the current target under the lock, instead of trusting the announced
-// value, makes the last call carry the latest target.
+// last one passed or the peer closed. Announcements may come from more
+// than one goroutine (pion's own estimator makes one for each), so they
+// can arrive out of order: reading the current target under the lock,
+// instead of trusting the announced value, makes the last call carry the
+// latest target.
 func (e *estimator) deliver(b cc.BandwidthEstimator, f func(int)) {
 	e.mu.Lock()
 	defer e.mu.Unlock()

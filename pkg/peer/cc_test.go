@@ -20,6 +20,7 @@ import (
 	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/mediadevices/pkg/io/video"
 	"github.com/pion/mediadevices/pkg/prop"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"
@@ -913,5 +914,78 @@ func TestEstimatorOnSimulatedLinks(t *testing.T) {
 			t.Logf("target: %s", r.timeline())
 			tc.check(t, r)
 		})
+	}
+}
+
+// TestFeedbackMatchesSentPackets checks how the controller reads TWCC
+// feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1):
+// both kinds of status chunk, arrival times from the reference time and
+// the deltas, packets it never sent left out, and a packet reported as
+// arrived twice counted once.
+func TestFeedbackMatchesSentPackets(t *testing.T) {
+	c := newController(1_000_000, 150_000, 2_500_000, slogFactory{slog.New(slog.DiscardHandler)}.NewLogger("congestion"))
+	info := &interceptor.StreamInfo{SSRC: 1, RTPHeaderExtensions: []interceptor.RTPHeaderExtension{
+		{URI: "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01", ID: 3}}}
+	w := c.AddStream(info, interceptor.RTPWriterFunc(func(_ *rtp.Header, p []byte, _ interceptor.Attributes) (int, error) { return len(p), nil }))
+	for seq := uint16(100); seq < 105; seq++ {
+		h := &rtp.Header{Version: 2, SSRC: 1}
+		if err := h.SetExtension(3, []byte{byte(seq >> 8), byte(seq)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(h, make([]byte, 1000+int(seq)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fb := func() *rtcp.TransportLayerCC {
+		// 99 (never sent), 100, 101 arrived; 102 lost; 103 arrived; 104 lost.
+		return &rtcp.TransportLayerCC{
+			BaseSequenceNumber: 99, PacketStatusCount: 6, ReferenceTime: 10,
+			PacketChunks: []rtcp.PacketStatusChunk{
+				&rtcp.RunLengthChunk{PacketStatusSymbol: rtcp.TypeTCCPacketReceivedSmallDelta, RunLength: 3},
+				&rtcp.StatusVectorChunk{SymbolSize: rtcp.TypeTCCSymbolSizeTwoBit, SymbolList: []uint16{
+					rtcp.TypeTCCPacketNotReceived, rtcp.TypeTCCPacketReceivedLargeDelta, rtcp.TypeTCCPacketNotReceived,
+					rtcp.TypeTCCPacketNotReceived, rtcp.TypeTCCPacketNotReceived, rtcp.TypeTCCPacketNotReceived, rtcp.TypeTCCPacketNotReceived}},
+			},
+			RecvDeltas: []*rtcp.RecvDelta{
+				{Type: rtcp.TypeTCCPacketReceivedSmallDelta, Delta: 1000},
+				{Type: rtcp.TypeTCCPacketReceivedSmallDelta, Delta: 2000},
+				{Type: rtcp.TypeTCCPacketReceivedSmallDelta, Delta: 250},
+				{Type: rtcp.TypeTCCPacketReceivedLargeDelta, Delta: -500},
+			},
+		}
+	}
+	type got struct {
+		seq     uint16
+		size    int
+		arrived bool
+		at      time.Duration
+	}
+	var first []got
+	c.mu.Lock()
+	for _, a := range c.acks(fb()) {
+		first = append(first, got{a.sent.seq, a.sent.size, a.arrived, a.at})
+	}
+	again := c.acks(fb())
+	c.mu.Unlock()
+	ref := 640 * time.Millisecond // 10 × 64 ms
+	want := []got{
+		{100, 1100, true, ref + 3000*time.Microsecond},
+		{101, 1101, true, ref + 3250*time.Microsecond},
+		{102, 1102, false, 0},
+		{103, 1103, true, ref + 2750*time.Microsecond},
+		{104, 1104, false, 0},
+	}
+	if !slices.Equal(first, want) {
+		t.Errorf("acks of the feedback:\n got %v\nwant %v", first, want)
+	}
+	var lost []uint16
+	for _, a := range again {
+		if a.arrived {
+			t.Errorf("packet %d counted as arrived twice", a.sent.seq)
+		}
+		lost = append(lost, a.sent.seq)
+	}
+	if !slices.Equal(lost, []uint16{102, 104}) {
+		t.Errorf("the same feedback again reports %v; want only the packets still missing, [102 104]", lost)
 	}
 }
