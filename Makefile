@@ -7,7 +7,7 @@ PREFIX  ?= /usr/local
 
 .DEFAULT_GOAL := help
 
-.PHONY: help deps mediamtx bench-viewers build install test lint check demo bench fuzz camera-test clean
+.PHONY: help deps mediamtx bench-viewers soak build install test lint check demo bench fuzz camera-test clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -52,6 +52,9 @@ bench: build ## encoder, latency and resource figures in one table
 
 bench-viewers: build mediamtx ## one camera to 1, 3 and 5 viewers via mediamtx and --serve: first frames, frames, sender CPU (~2 min)
 	P2PCAM_VIEWER_FIGURES=1 $(GO) test -count=1 -run TestViewerFigures -v -timeout 15m ./cmd/p2pcam | grep -E '^\s+(\||viewers_bench)'
+
+soak: build ## p2pcam vs Chromium over tbf 300 kbit/s and 1 Mbit/s and 15% loss in namespaces: rate, delay, freezes, recovery (root, chromium, ~5 min)
+	P2PCAM_SOAK=1 $(GO) test -count=1 -run TestSoak -v -timeout 20m ./cmd/p2pcam | grep -E '^\s+(\||soak_test)|^(---|FAIL|ok)'
 
 camera-test: ## the real V4L2 camera path: vivid's virtual camera in a qemu guest (root, ~1 min)
 	./scripts/camera-vm/run.sh

@@ -76,6 +76,9 @@ type statsLine struct {
 	T         float64 `json:"t"`
 	TargetBps int     `json:"target_bps"`
 	SendBps   int     `json:"send_bps"`
+	RecvBps   int     `json:"recv_bps"`
+	Frames    int     `json:"frames_recv"`
+	Frozen    float64 `json:"frozen_ms"`
 	FPSRecv   float64 `json:"fps_recv"`
 	NACK      int     `json:"nack"`
 	Lost      int     `json:"packets_lost"`

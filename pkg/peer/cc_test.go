@@ -10,14 +10,17 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/p2pcam/p2pcam/pkg/pattern"
 	"github.com/p2pcam/p2pcam/pkg/vp8"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/cc"
+	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/mediadevices/pkg/io/video"
 	"github.com/pion/mediadevices/pkg/prop"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/transport/v5/vnet"
 	"github.com/pion/webrtc/v4"
@@ -554,9 +557,12 @@ func TestNACKRepairsLoss(t *testing.T) {
 			}
 			fb := c.rcv.Feedback()
 			sfb := c.snd.Feedback()
+			c.drops.mu.Lock()
+			passed := c.drops.passed
+			c.drops.mu.Unlock()
 			n, lat := c.sink.since(c.start)
 			t.Logf("dropped %d packets (passed %d), recovered %d; NACKed packets sent %d, received by the sender %d; %d frames, latency p50 %v p95 %v; keyframe requests %d",
-				len(lost), c.drops.passed, recovered, fb.NACKsSent, sfb.NACKs, n,
+				len(lost), passed, recovered, fb.NACKsSent, sfb.NACKs, n,
 				percentile(lat, .5).Round(time.Millisecond), percentile(lat, .95).Round(time.Millisecond), fb.KeyFramesSent)
 			if len(lost) < 20 {
 				t.Fatalf("only %d packets dropped; the loss filter is not working", len(lost))
@@ -620,5 +626,366 @@ func TestTargetDelivery(t *testing.T) {
 				t.Errorf("target() = %d; want the estimator's %d", est.target(), tc.targets[len(tc.targets)-1])
 			}
 		})
+	}
+}
+
+// simLink is one stretch of a simulated path in virtual time: a FIFO
+// drained at rate bits/s (0 is unlimited) that holds at most maxQueue of
+// backlog, as tc's tbf with its latency setting, then a one-way delay;
+// lossPct of the packets vanish at random before the queue, as nft's
+// numgen rule drops them.
+type simLink struct {
+	until    time.Duration // this stretch lasts until then
+	rate     int
+	maxQueue time.Duration
+	delay    time.Duration
+	lossPct  int
+}
+
+// simSample is the estimator's target at one moment of a simulated call.
+type simSample struct {
+	at     time.Duration
+	target int
+}
+
+// simPacket is one packet of a simulated call: when it was sent and how
+// long it waited in the bottleneck's queue (-1 when dropped there or lost).
+type simPacket struct {
+	at     time.Duration
+	queued time.Duration
+}
+
+type simResult struct {
+	samples []simSample // every 100 ms
+	packets []simPacket
+}
+
+// simulate runs the estimator newEstimator builds for c against a sender
+// that produces exactly the target bitrate (30 frames a second, each cut
+// into packets of at most 1200 bytes) over the links, one after the other,
+// for d of virtual time; overshoot scales what the sender produces (libvpx
+// sends more than its target at a few hundred kbit/s; 0 is 1) (testing/synctest: deterministic, no wall time).
+// The receiver reports every packet's arrival in TWCC feedback (pion's
+// own recorder) every 100 ms, which reaches the sender after the one-way
+// delay.
+func simulate(t *testing.T, c Congestion, links []simLink, d time.Duration, overshoot float64) simResult {
+	t.Helper()
+	if overshoot == 0 {
+		overshoot = 1
+	}
+	var res simResult
+	synctest.Test(t, func(t *testing.T) {
+		quiet := slogFactory{slog.New(slog.DiscardHandler)}
+		est, err := newEstimator(&c, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer est.Close()
+		const twccID = 1
+		info := &interceptor.StreamInfo{SSRC: 1, RTPHeaderExtensions: []interceptor.RTPHeaderExtension{
+			{URI: "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01", ID: twccID}}}
+		type inFlight struct {
+			seq     uint16
+			arrival time.Duration
+		}
+		var (
+			start    = time.Now()
+			rng      = rand.New(rand.NewPCG(5, 6))
+			busy     time.Duration // when the bottleneck's queue is empty again
+			pending  []inFlight
+			link     = links[0]
+			recorder = twcc.NewRecorder(2)
+		)
+		wire := interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, _ interceptor.Attributes) (int, error) {
+			now := time.Since(start)
+			ext := h.GetExtension(twccID)
+			seq := uint16(ext[0])<<8 | uint16(ext[1])
+			p := simPacket{at: now, queued: -1}
+			defer func() { res.packets = append(res.packets, p) }()
+			if rng.IntN(100) < link.lossPct {
+				return len(payload), nil
+			}
+			if link.rate == 0 {
+				pending = append(pending, inFlight{seq, now + link.delay})
+				p.queued = 0
+				return len(payload), nil
+			}
+			from := max(now, busy)
+			if from-now > link.maxQueue {
+				return len(payload), nil // tail drop
+			}
+			busy = from + time.Duration(float64((len(payload)+40)*8)/float64(link.rate)*float64(time.Second))
+			pending = append(pending, inFlight{seq, busy + link.delay})
+			p.queued = from - now
+			return len(payload), nil
+		})
+		w := est.AddStream(info, wire)
+		var twSeq, rtpSeq uint16
+		frame := time.Second / 30
+		nextFrame, nextFeedback, nextSample := time.Duration(0), 100*time.Millisecond, time.Duration(0)
+		for now := time.Duration(0); now < d; now = time.Since(start) {
+			for len(links) > 1 && now >= links[0].until {
+				links = links[1:]
+			}
+			link = links[0]
+			if now >= nextSample {
+				res.samples = append(res.samples, simSample{now, est.GetTargetBitrate()})
+				nextSample += 100 * time.Millisecond
+			}
+			if now >= nextFrame {
+				nextFrame += frame
+				size := max(200, int(overshoot*float64(est.GetTargetBitrate()/30/8)))
+				for size > 0 {
+					n := min(size, 1200)
+					size -= n
+					h := &rtp.Header{Version: 2, SSRC: 1, SequenceNumber: rtpSeq, Marker: size == 0, Timestamp: uint32(now / (time.Second / 90000))}
+					if err := h.SetExtension(twccID, []byte{byte(twSeq >> 8), byte(twSeq)}); err != nil {
+						t.Fatal(err)
+					}
+					rtpSeq++
+					twSeq++
+					if _, err := w.Write(h, make([]byte, n), interceptor.Attributes{}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if now >= nextFeedback {
+				nextFeedback += 100 * time.Millisecond
+				// Built at the receiver one delay ago, arriving now.
+				built := now - link.delay
+				rest := pending[:0]
+				for _, p := range pending {
+					if p.arrival <= built {
+						recorder.Record(1, p.seq, p.arrival.Microseconds())
+					} else {
+						rest = append(rest, p)
+					}
+				}
+				pending = rest
+				if pkts := recorder.BuildFeedbackPacket(); len(pkts) > 0 {
+					if err := est.WriteRTCP(pkts, interceptor.Attributes{}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			time.Sleep(time.Millisecond)
+		}
+	})
+	return res
+}
+
+// targets returns the targets sampled in [from, to).
+func (r simResult) targets(from, to time.Duration) []int {
+	var out []int
+	for _, s := range r.samples {
+		if s.at >= from && s.at < to {
+			out = append(out, s.target)
+		}
+	}
+	return out
+}
+
+// queued returns the queueing delays of the packets sent in [from, to)
+// that got through the queue, in increasing order.
+func (r simResult) queued(from, to time.Duration) []time.Duration {
+	var out []time.Duration
+	for _, p := range r.packets {
+		if p.at >= from && p.at < to && p.queued >= 0 {
+			out = append(out, p.queued)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (r simResult) timeline() string {
+	var b []byte
+	for _, s := range r.samples {
+		if s.at%time.Second < 100*time.Millisecond {
+			b = fmt.Appendf(b, "%v=%s ", s.at.Round(time.Second), kbps(s.target))
+		}
+	}
+	return string(b)
+}
+
+// TestEstimatorOnSimulatedLinks feeds the congestion controller the
+// feedback of simulated links in virtual time, so each run is the same:
+// it must respect the floor under heavy loss, come back to the ceiling
+// soon after loss ends, and settle under a bottleneck's rate with the
+// bottleneck's queue empty most of the time instead of standing full.
+func TestEstimatorOnSimulatedLinks(t *testing.T) {
+	const (
+		floor   = 150_000
+		ceiling = 2_500_000
+		delay   = 20 * time.Millisecond
+	)
+	capped := func(rate int) func(t *testing.T, r simResult) {
+		return func(t *testing.T, r simResult) {
+			settled := r.targets(10*time.Second, 30*time.Second)
+			if m := median(settled); m >= rate {
+				t.Errorf("median target after 10 s = %d bit/s; want under the %d bit/s bottleneck", m, rate)
+			}
+			q := r.queued(10*time.Second, 30*time.Second)
+			p50, p95 := percentile(q, .5), percentile(q, .95)
+			t.Logf("queueing delay after 10 s: p50 %v p95 %v", p50, p95)
+			if p95 > 60*time.Millisecond {
+				t.Errorf("p95 queueing delay after 10 s = %v; want a queue that drains (under 60 ms)", p95)
+			}
+		}
+	}
+	tests := []struct {
+		name      string
+		initial   int
+		overshoot float64
+		links     []simLink
+		run       time.Duration
+		check     func(t *testing.T, r simResult)
+	}{
+		{
+			name:    "15% loss keeps the target at the floor or above",
+			initial: ceiling,
+			links:   []simLink{{delay: delay, lossPct: 15}},
+			run:     20 * time.Second,
+			check: func(t *testing.T, r simResult) {
+				if low := slices.Min(r.targets(0, time.Hour)); low < floor {
+					t.Errorf("the target fell to %d bit/s under 15%% loss; the floor is %d", low, floor)
+				}
+			},
+		},
+		{
+			name:    "after loss ends the target is back at the ceiling within 5 s",
+			initial: ceiling,
+			links:   []simLink{{until: 5 * time.Second, delay: delay}, {until: 15 * time.Second, delay: delay, lossPct: 15}, {delay: delay}},
+			run:     30 * time.Second,
+			check: func(t *testing.T, r simResult) {
+				if low := slices.Min(r.targets(5*time.Second, 15*time.Second)); low > ceiling/2 {
+					t.Fatalf("the target stayed at %d bit/s or above under 15%% loss; the test needs loss that bites", low)
+				}
+				back := time.Duration(-1)
+				for _, s := range r.samples {
+					if s.at >= 15*time.Second && s.target >= ceiling*9/10 {
+						back = s.at - 15*time.Second
+						break
+					}
+				}
+				t.Logf("back at 90%% of the ceiling %v after the loss ended", back)
+				if back < 0 || back > 5*time.Second {
+					t.Errorf("the target took %v to return to the ceiling after the loss ended; want at most 5 s", back)
+				}
+			},
+		},
+		{
+			name:    "under a 300 kbit/s bottleneck the target settles below it",
+			initial: ceiling,
+			links:   []simLink{{rate: 300_000, maxQueue: 400 * time.Millisecond, delay: delay}},
+			run:     30 * time.Second,
+			check:   capped(300_000),
+		},
+		{
+			name:      "under a 300 kbit/s bottleneck an encoder 20% over its target still settles below it",
+			initial:   ceiling,
+			overshoot: 1.2,
+			links:     []simLink{{rate: 300_000, maxQueue: 400 * time.Millisecond, delay: delay}},
+			run:       30 * time.Second,
+			check:     capped(300_000 * 10 / 12),
+		},
+		{
+			name:    "under a 1 Mbit/s bottleneck the target settles below it",
+			initial: ceiling,
+			links:   []simLink{{rate: 1_000_000, maxQueue: 400 * time.Millisecond, delay: delay}},
+			run:     30 * time.Second,
+			check:   capped(1_000_000),
+		},
+		{
+			name:    "on a clean link the target climbs to the ceiling",
+			initial: 500_000,
+			links:   []simLink{{delay: delay}},
+			run:     30 * time.Second,
+			check: func(t *testing.T, r simResult) {
+				if top := slices.Max(r.targets(0, time.Hour)); top < ceiling*9/10 {
+					t.Errorf("the target reached only %d bit/s on a clean link; want the %d ceiling", top, ceiling)
+				}
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := simulate(t, Congestion{Initial: tc.initial, Min: floor, Max: ceiling}, tc.links, tc.run, tc.overshoot)
+			t.Logf("target: %s", r.timeline())
+			tc.check(t, r)
+		})
+	}
+}
+
+// TestFeedbackMatchesSentPackets checks how the controller reads TWCC
+// feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1):
+// both kinds of status chunk, arrival times from the reference time and
+// the deltas, packets it never sent left out, and a packet reported as
+// arrived twice counted once.
+func TestFeedbackMatchesSentPackets(t *testing.T) {
+	c := newController(1_000_000, 150_000, 2_500_000, slogFactory{slog.New(slog.DiscardHandler)}.NewLogger("congestion"))
+	info := &interceptor.StreamInfo{SSRC: 1, RTPHeaderExtensions: []interceptor.RTPHeaderExtension{
+		{URI: "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01", ID: 3}}}
+	w := c.AddStream(info, interceptor.RTPWriterFunc(func(_ *rtp.Header, p []byte, _ interceptor.Attributes) (int, error) { return len(p), nil }))
+	for seq := uint16(100); seq < 105; seq++ {
+		h := &rtp.Header{Version: 2, SSRC: 1}
+		if err := h.SetExtension(3, []byte{byte(seq >> 8), byte(seq)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(h, make([]byte, 1000+int(seq)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fb := func() *rtcp.TransportLayerCC {
+		// 99 (never sent), 100, 101 arrived; 102 lost; 103 arrived; 104 lost.
+		return &rtcp.TransportLayerCC{
+			BaseSequenceNumber: 99, PacketStatusCount: 6, ReferenceTime: 10,
+			PacketChunks: []rtcp.PacketStatusChunk{
+				&rtcp.RunLengthChunk{PacketStatusSymbol: rtcp.TypeTCCPacketReceivedSmallDelta, RunLength: 3},
+				&rtcp.StatusVectorChunk{SymbolSize: rtcp.TypeTCCSymbolSizeTwoBit, SymbolList: []uint16{
+					rtcp.TypeTCCPacketNotReceived, rtcp.TypeTCCPacketReceivedLargeDelta, rtcp.TypeTCCPacketNotReceived,
+					rtcp.TypeTCCPacketNotReceived, rtcp.TypeTCCPacketNotReceived, rtcp.TypeTCCPacketNotReceived, rtcp.TypeTCCPacketNotReceived}},
+			},
+			RecvDeltas: []*rtcp.RecvDelta{
+				{Type: rtcp.TypeTCCPacketReceivedSmallDelta, Delta: 1000},
+				{Type: rtcp.TypeTCCPacketReceivedSmallDelta, Delta: 2000},
+				{Type: rtcp.TypeTCCPacketReceivedSmallDelta, Delta: 250},
+				{Type: rtcp.TypeTCCPacketReceivedLargeDelta, Delta: -500},
+			},
+		}
+	}
+	type got struct {
+		seq     uint16
+		size    int
+		arrived bool
+		at      time.Duration
+	}
+	var first []got
+	c.mu.Lock()
+	for _, a := range c.acks(fb()) {
+		first = append(first, got{a.sent.seq, a.sent.size, a.arrived, a.at})
+	}
+	again := c.acks(fb())
+	c.mu.Unlock()
+	ref := 640 * time.Millisecond // 10 × 64 ms
+	want := []got{
+		{100, 1100, true, ref + 3000*time.Microsecond},
+		{101, 1101, true, ref + 3250*time.Microsecond},
+		{102, 1102, false, 0},
+		{103, 1103, true, ref + 2750*time.Microsecond},
+		{104, 1104, false, 0},
+	}
+	if !slices.Equal(first, want) {
+		t.Errorf("acks of the feedback:\n got %v\nwant %v", first, want)
+	}
+	var lost []uint16
+	for _, a := range again {
+		if a.arrived {
+			t.Errorf("packet %d counted as arrived twice", a.sent.seq)
+		}
+		lost = append(lost, a.sent.seq)
+	}
+	if !slices.Equal(lost, []uint16{102, 104}) {
+		t.Errorf("the same feedback again reports %v; want only the packets still missing, [102 104]", lost)
 	}
 }
