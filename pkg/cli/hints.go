@@ -27,10 +27,29 @@ func hints(err error) []string {
 		cte *session.ConnectTimeoutError
 		ce  *session.CodecError
 		se  *session.SilenceError
+		cbe *capture.CameraBusyError
+		cpe *capture.CameraPermissionError
 	)
 	switch {
 	case isUsage(err):
 		return []string{"see p2pcam --help, or p2pcam COMMAND --help"}
+	case errors.As(err, &cbe):
+		if len(cbe.Holders) > 0 {
+			return []string{"close that program (or stop its video) and try again; p2pcam devices lists other cameras"}
+		}
+		return []string{"close the program using it (a browser tab, a video app; fuser -v " + cbe.Device + " may tell which) and try again"}
+	case errors.As(err, &cpe):
+		g := cpe.Group
+		if g == "" {
+			g = "video"
+		}
+		return []string{"add yourself to the " + g + " group (sudo usermod -aG " + g + " $USER), then log out and in again"}
+	case errors.Is(err, capture.ErrCameraGone):
+		return []string{"the camera was unplugged or stopped; the recording is finalized; plug it back in and start a new call (p2pcam devices lists what is there)"}
+	case errors.Is(err, capture.ErrCameraStalled):
+		return []string{"the camera stopped sending pictures; replug it, or pick another mode with --width/--height/--fps or --camera-format (p2pcam devices lists them)"}
+	case errors.Is(err, capture.ErrNoMode):
+		return []string{"p2pcam devices lists the formats each camera offers; drop --camera-format to let p2pcam choose"}
 	case errors.Is(err, session.ErrSourceFailed):
 		return []string{"check that the camera is still plugged in and that no other program is using it; p2pcam devices lists what is there"}
 	case errors.Is(err, capture.ErrNoCamera):

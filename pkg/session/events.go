@@ -5,6 +5,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/p2pcam/p2pcam/pkg/capture"
 	"github.com/p2pcam/p2pcam/pkg/peer"
 )
 
@@ -19,6 +20,13 @@ type Event interface{ event() }
 type Connecting struct {
 	Deadline time.Time
 	Window   time.Duration
+}
+
+// CameraOpened: the camera Name was opened in Mode (what was asked is
+// Mode.Asked).
+type CameraOpened struct {
+	Name string
+	Mode capture.ModeChoice
 }
 
 // StateChanged: the connection moved to State (other than connected, which
@@ -79,6 +87,7 @@ const (
 )
 
 func (Connecting) event()   {}
+func (CameraOpened) event() {}
 func (StateChanged) event() {}
 func (Connected) event()    {}
 func (Lost) event()         {}
