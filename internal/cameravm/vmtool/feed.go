@@ -32,8 +32,8 @@ type outFormat struct {
 }
 
 // feed writes the JPEG files to dev, a v4l2loopback output, at fps frames
-// a second until killed, each without its DHT segments; frame number bad
-// (counting from 1 across loops) is cut in half.
+// a second until killed, each without its DHT segments; every bad-th
+// frame (counting from 1 across loops) is cut in half.
 func feed(dev, fpsArg, badArg string, files []string, out io.Writer) error {
 	fps, err := strconv.Atoi(fpsArg)
 	if err != nil || fps <= 0 {
@@ -71,13 +71,13 @@ func feed(dev, fpsArg, badArg string, files []string, out io.Writer) error {
 	if err := rawIoctl(fd, vidiocSParm, unsafe.Pointer(&p)); err != nil {
 		return fmt.Errorf("set %d fps on %s: %w", fps, dev, err)
 	}
-	fmt.Fprintf(out, "feeding %s: MJPEG %dx%d @ %d fps, %d frames without Huffman tables, frame %d cut short\n",
+	fmt.Fprintf(out, "feeding %s: MJPEG %dx%d @ %d fps, %d frames without Huffman tables, every %dth cut short\n",
 		dev, w, h, fps, len(frames), bad)
 	tick := time.NewTicker(time.Second / time.Duration(fps))
 	defer tick.Stop()
 	for n := 1; ; n++ {
 		b := frames[(n-1)%len(frames)]
-		if n == bad {
+		if bad > 0 && n%bad == 0 {
 			b = b[:len(b)/2]
 		}
 		if _, err := unix.Write(fd, b); err != nil {

@@ -12,7 +12,7 @@
 //	                              be a webcam on a v4l2loopback DEVICE: set its output
 //	                              to MJPEG at FPS and write the JPEG files in a loop,
 //	                              Huffman tables taken out as UVC cameras send them;
-//	                              frame number BAD (0: none) is written cut in half
+//	                              every BAD-th frame (0: none) is written cut in half
 //
 // It is built statically on the host (CGO_ENABLED=0) and copied into the
 // initramfs by scripts/camera-vm/run.sh. It prints results on stdout and
