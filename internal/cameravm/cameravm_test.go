@@ -174,6 +174,35 @@ func TestCameraInVM(t *testing.T) {
 			eventGap(events, "Percentage of Dropped Buffers=100", "offer ended"))
 	})
 
+	t.Run("an MJPEG webcam without Huffman tables", func(t *testing.T) {
+		t.Logf("feeder: %s", read("feed.out"))
+		offerErr := read("mjpeg.offer.err")
+		if !regexp.MustCompile(`(?m)^camera: video1 MJPEG 640x360@15 \(asked 640x360@15\)$`).MatchString(offerErr) {
+			t.Errorf("no mode line for the MJPEG camera:\n%s", offerErr)
+		}
+		if c := rc("mjpeg.offer.rc"); c != 0 {
+			t.Errorf("offer exit %d:\n%s", c, offerErr)
+		}
+		if c := rc("mjpeg.answer.rc"); c != 0 {
+			t.Errorf("answer exit %d:\n%s", c, read("mjpeg.answer.err"))
+		}
+		var final struct {
+			Final   bool   `json:"final"`
+			Dropped uint64 `json:"frames_dropped_camera"`
+			Sent    uint64 `json:"frames_sent"`
+		}
+		for _, line := range strings.Split(strings.TrimSpace(read("mjpeg.stats")), "\n") {
+			if err := json.Unmarshal([]byte(line), &final); err != nil {
+				t.Fatalf("stats line %q: %v", line, err)
+			}
+		}
+		if !final.Final || final.Dropped < 1 {
+			t.Errorf("final stats line: %+v; want the cut-short frames counted in frames_dropped_camera", final)
+		}
+		t.Logf("mjpeg: %v; %d frames sent, %d dropped by the camera; other requests: %s",
+			checkIVF(t, filepath.Join(out, "mjpeg.ivf")), final.Sent, final.Dropped, read("mjpeg.modes"))
+	})
+
 	t.Run("camera by name", func(t *testing.T) {
 		if name := strings.TrimSpace(read("byname.name")); name != "video0" {
 			t.Errorf("devices printed name %q, want video0", name)

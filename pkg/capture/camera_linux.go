@@ -315,9 +315,10 @@ func (s *v4l2Source) Read() (image.Image, func(), error) {
 			return nil, nop, cameraError(err, s.path, "/proc", deviceGroup)
 		}
 		pic, err := s.convert(buf)
-		if rerr := s.cam.ReleaseFrame(idx); rerr != nil && err == nil {
-			return nil, nop, cameraError(rerr, s.path, "/proc", deviceGroup)
-		}
+		// A buffer the driver refuses back is lost to this stream, not
+		// fatal: the others keep coming, and if none do, the stall
+		// timeout ends the stream.
+		_ = s.cam.ReleaseFrame(idx)
 		switch {
 		case err == nil:
 			s.seq++

@@ -16,8 +16,8 @@
 #      a camera that does not exist;
 #   5. an MJPEG webcam: v4l2loopback (built here from Debian's
 #      v4l2loopback-dkms source against the guest kernel's headers) fed by
-#      `vmtool feed` with 1280x720 4:2:2 JPEG frames without Huffman
-#      tables, every 45th cut short; a 1280x720@30 call from it, whose
+#      `vmtool feed` with 640x360 4:2:2 JPEG frames without Huffman
+#      tables at 15 fps, every 15th cut short; a call from it, whose
 #      mode line, dropped-frame count and recording are checked.
 # Every guest file comes back over the serial console as base64 into $OUT;
 # the recording is checked here with ffprobe and ffmpeg.
@@ -121,9 +121,10 @@ CGO_ENABLED=1 go build -tags netgo,osusergo -ldflags '-linkmode external -extldf
 	-o "$root/p2pcam" ./cmd/p2pcam
 CGO_ENABLED=0 go build -o "$root/vmtool" ./internal/cameravm/vmtool
 # Webcam-like frames for the MJPEG camera: 4:2:2, standard tables (the
-# feeder strips them), a second of testsrc2.
+# feeder strips them), two seconds of testsrc2 at 15 fps. 640x360, not
+# 720p: emulated, VP8 takes over 400 ms per 720p frame.
 mkdir -p "$root/frames"
-ffmpeg -v error -f lavfi -i testsrc2=size=1280x720:rate=30 -frames:v 30 -pix_fmt yuvj422p \
+ffmpeg -v error -f lavfi -i testsrc2=size=640x360:rate=15 -frames:v 30 -pix_fmt yuvj422p \
 	-huffman default -q:v 5 "$root/frames/%02d.jpg" || die "ffmpeg could not make the MJPEG frames"
 
 cat >"$root/init" <<'INIT'
@@ -263,18 +264,19 @@ echo $? >missing.rc
 emit byname.name byname.err byname.rc missing.err missing.rc
 
 # 5. An MJPEG webcam: v4l2loopback fed with JPEG frames without Huffman
-# tables, every 45th cut short (1.5 s apart: some land in the call).
+# tables, at 15 fps (the rate p2pcam keeps up with here), every 15th
+# cut short.
 if modprobe v4l2loopback video_nr=1 exclusive_caps=1 card_label=p2pcam-mjpeg; then
 	echo "== v4l2loopback loaded at $(up)"
-	/vmtool feed /dev/video1 30 45 /frames/*.jpg >feed.out 2>&1 &
+	/vmtool feed /dev/video1 15 15 /frames/*.jpg >feed.out 2>&1 &
 	fpid=$!
 	sleep 1
 	/p2pcam devices >mdevices.txt 2>&1
-	call mjpeg --source camera:video1 --width 1280 --height 720 --fps 30 --duration 5s --stats mjpeg.stats
+	call mjpeg --source camera:video1 --width 640 --height 360 --fps 15 --duration 6s --stats mjpeg.stats
 	waitfor mjpeg.answer.err receiving 120 && /vmtool fmt /dev/video1 >mjpeg.format 2>&1
 	finish mjpeg 120
 	# The mode chosen for other requests (only the writer's size exists).
-	for req in "640 480 15" "1920 1080 30"; do
+	for req in "640 480 15" "1280 720 30"; do
 		set -- $req
 		timeout 20 /p2pcam offer --source camera:video1 --width $1 --height $2 --fps $3 \
 			--ice-server none --interface lo </dev/null >/dev/null 2>mode.err
@@ -382,11 +384,11 @@ mprobe=$(ffprobe -v error -count_frames -select_streams v:0 \
 	-show_entries stream=codec_name,width,height,nb_read_frames -of csv=p=0 "$OUT/mjpeg.ivf" 2>&1 || true)
 dropped=$(grep '"final":true' "$OUT/mjpeg.stats" 2>/dev/null | sed -n 's/.*"frames_dropped_camera":\([0-9]*\).*/\1/p')
 say "mjpeg: offer exit $(get mjpeg.offer.rc), answer exit $(get mjpeg.answer.rc); ffprobe: $mprobe; frames_dropped_camera ${dropped:-none}"
-grep -qs '^camera: video1 MJPEG 1280x720@30 (asked 1280x720@30)$' "$OUT/mjpeg.offer.err" ||
-	fail "mjpeg: no line 'camera: video1 MJPEG 1280x720@30 (asked 1280x720@30)'"
+grep -qs '^camera: video1 MJPEG 640x360@15 (asked 640x360@15)$' "$OUT/mjpeg.offer.err" ||
+	fail "mjpeg: no line 'camera: video1 MJPEG 640x360@15 (asked 640x360@15)'"
 IFS=, read -r codec w h frames <<<"$mprobe"
-if [ "$codec" != vp8 ] || [ "$w" != 1280 ] || [ "$h" != 720 ] || [ "${frames:-0}" -lt 10 ]; then
-	fail "mjpeg: recording is not 1280x720 VP8 with at least 10 frames"
+if [ "$codec" != vp8 ] || [ "$w" != 640 ] || [ "$h" != 360 ] || [ "${frames:-0}" -lt 10 ]; then
+	fail "mjpeg: recording is not 640x360 VP8 with at least 10 frames"
 fi
 [ -s "$OUT/mjpeg.ivf" ] && [ -n "$(ffmpeg -v error -i "$OUT/mjpeg.ivf" -f null - 2>&1)" ] &&
 	fail "mjpeg: ffmpeg reports decode errors in mjpeg.ivf"

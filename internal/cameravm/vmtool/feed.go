@@ -26,7 +26,7 @@ type outFormat struct {
 	_    uint32
 	Pix  struct {
 		Width, Height, PixelFormat, Field, BytesPerLine, SizeImage uint32
-		Colorspace, Priv, Flags, YCbCrEnc, Quantization, XferFunc   uint32
+		Colorspace, Priv, Flags, YCbCrEnc, Quantization, XferFunc  uint32
 	}
 	_ [200 - 48]byte
 }
