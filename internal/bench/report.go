@@ -199,7 +199,7 @@ func (r *report) write(w io.Writer) {
 		fmt.Fprintln(w, "encoder: pkg/vp8 TestCompareWithFFmpeg, same frames and libvpx settings, CPU time, median of 3 runs")
 	}
 	if len(r.mjpeg) > 0 {
-		fmt.Fprintln(w, "MJPEG: pkg/mjpeg TestCompareWithFFmpeg, same 4:2:2 frames (testsrc2 + noise, q 3; ours without Huffman tables), CPU time, median of 3 runs;\n"+
+		fmt.Fprintln(w, "MJPEG: pkg/mjpeg TestCompareWithFFmpeg, same 4:2:2 frames (testsrc2 + noise, q 3; ours without Huffman tables and mapped to video range), CPU time, median of 3 runs;\n"+
 			"  decode + encode = one thread decoding and VP8-encoding each frame (vp8 defaults, 2.5M / 4M)")
 	}
 	if len(r.calls) > 0 {

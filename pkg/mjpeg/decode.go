@@ -8,12 +8,48 @@ package mjpeg
 #include <string.h>
 #include <turbojpeg.h>
 
-// p2p_decode decodes jpeg into I420 planes y, u, v (strides ys, cs).
+// p2p_range maps a plane from JPEG's full range (0-255) to the video
+// range encoders and players assume (luma 16-235, chroma 16-240).
+static void p2p_range(unsigned char *p, int stride, int w, int h, int chroma) {
+	unsigned char lut[256];
+	for (int i = 0; i < 256; i++)
+		lut[i] = chroma ? (unsigned char)(128 + ((i - 128) * 224 + (i >= 128 ? 127 : -127)) / 255)
+		                : (unsigned char)(16 + (i * 219 + 127) / 255);
+	for (int r = 0; r < h; r++) {
+		unsigned char *row = p + r * stride;
+		for (int c = 0; c < w; c++)
+			row[c] = lut[row[c]];
+	}
+}
+
+static int p2p_decode_planes(tjhandle h, const unsigned char *jpeg, unsigned long n,
+		int w, int ht, int subsamp,
+		unsigned char *y, int ys, unsigned char *u, unsigned char *v, int cs,
+		unsigned char *tu, unsigned char *tv, int ts);
+
+// p2p_decode decodes jpeg into I420 planes y, u, v (strides ys, cs), in
+// video range.
+static int p2p_decode(tjhandle h, const unsigned char *jpeg, unsigned long n,
+		int w, int ht, int subsamp,
+		unsigned char *y, int ys, unsigned char *u, unsigned char *v, int cs,
+		unsigned char *tu, unsigned char *tv, int ts) {
+	int rc = p2p_decode_planes(h, jpeg, n, w, ht, subsamp, y, ys, u, v, cs, tu, tv, ts);
+	if (rc != 0)
+		return rc;
+	p2p_range(y, ys, w, ht, 0);
+	if (subsamp != TJSAMP_GRAY) {
+		p2p_range(u, cs, (w + 1) / 2, (ht + 1) / 2, 1);
+		p2p_range(v, cs, (w + 1) / 2, (ht + 1) / 2, 1);
+	}
+	return 0;
+}
+
+// p2p_decode_planes decodes jpeg into I420 planes y, u, v (strides ys, cs).
 // 4:2:0 goes straight into them; other subsamplings are decoded into the
 // scratch planes tu, tv (stride ts, as tall as the picture) and resampled.
 // Returns 0, or -1 with tjGetErrorStr2 set, or -2 for a subsampling not
 // handled here.
-static int p2p_decode(tjhandle h, const unsigned char *jpeg, unsigned long n,
+static int p2p_decode_planes(tjhandle h, const unsigned char *jpeg, unsigned long n,
 		int w, int ht, int subsamp,
 		unsigned char *y, int ys, unsigned char *u, unsigned char *v, int cs,
 		unsigned char *tu, unsigned char *tv, int ts) {
@@ -115,7 +151,9 @@ func (d *Decoder) header(b []byte) (w, h, subsamp int, err error) {
 	return int(cw), int(ch), int(cs), nil
 }
 
-// Decode decodes the JPEG in b into an I420 picture of its size. It
+// Decode decodes the JPEG in b into an I420 picture of its size, in the
+// video range encoders and players assume (JPEG's full range is mapped to
+// luma 16-235, chroma 16-240, as ffmpeg's yuvj420p -> yuv420p does). It
 // decodes into dst when dst is a 4:2:0 picture of that size (so callers
 // can reuse pictures) and into a new one otherwise, and returns the
 // picture written. A truncated or damaged frame is an error wrapping

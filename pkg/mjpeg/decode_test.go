@@ -18,11 +18,11 @@ import (
 	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
-// ffmpegI420 decodes the JPEG at path with ffmpeg into I420 planes, full
-// range as JPEG is (yuvj420p: no range conversion).
+// ffmpegI420 decodes the JPEG at path with ffmpeg into video-range I420
+// planes (yuv420p: ffmpeg maps JPEG's full range as Decode does).
 func ffmpegI420(t *testing.T, path string) []byte {
 	t.Helper()
-	out, err := exec.Command("ffmpeg", "-v", "error", "-i", path, "-pix_fmt", "yuvj420p", "-f", "rawvideo", "-").Output()
+	out, err := exec.Command("ffmpeg", "-v", "error", "-i", path, "-pix_fmt", "yuv420p", "-f", "rawvideo", "-").Output()
 	if err != nil {
 		t.Fatalf("ffmpeg decode %s: %v", path, err)
 	}
@@ -148,6 +148,9 @@ func TestDecodeOddSizesAndGrey(t *testing.T) {
 			default:
 				t.Fatalf("Go decoded to %T", ref)
 			}
+			videoRange(wantY, false)
+			videoRange(wantCb, true)
+			videoRange(wantCr, true)
 			py := psnr(img.Y, img.YStride, wantY, w, h)
 			pu := psnr(img.Cb, img.CStride, wantCb, cw, ch)
 			pv := psnr(img.Cr, img.CStride, wantCr, cw, ch)
@@ -171,6 +174,18 @@ func TestDecodeOddHeightRefused(t *testing.T) {
 	}
 	if _, err := d.Decode(buf.Bytes(), nil); !errors.Is(err, ErrUnsupported) {
 		t.Fatalf("odd height: %v, want ErrUnsupported", err)
+	}
+}
+
+// videoRange maps full-range samples to video range (Go's image/jpeg
+// keeps JPEG's full range), rounding to nearest.
+func videoRange(p []byte, chroma bool) {
+	for i, v := range p {
+		if chroma {
+			p[i] = uint8(math.Round(128 + (float64(v)-128)*224/255))
+		} else {
+			p[i] = uint8(math.Round(16 + float64(v)*219/255))
+		}
 	}
 }
 

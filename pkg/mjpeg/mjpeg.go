@@ -6,7 +6,8 @@
 // into Y, Cb and Cr planes: 4:2:0 JPEGs land in the output as they are,
 // the 4:2:2 JPEGs most webcams send are decoded to 4:2:2 planes and their
 // chroma halved vertically, 4:4:4 and greyscale are converted too. Without
-// cgo, NewDecoder returns ErrNoDecoder.
+// cgo, NewDecoder returns ErrNoDecoder. JPEG's full-range samples are
+// mapped to video range on the way, since VP8 players assume it.
 //
 // Many UVC cameras leave the Huffman tables out of every frame (the UVC
 // payload format says to use the ones in the JPEG standard); Decode puts
