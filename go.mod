@@ -4,6 +4,7 @@ go 1.26
 
 require (
 	github.com/at-wat/ebml-go v0.19.4
+	github.com/blackjack/webcam v0.6.1
 	github.com/creack/pty v1.1.24
 	github.com/pion/interceptor v0.1.51
 	github.com/pion/logging v0.2.4
@@ -24,7 +25,6 @@ require (
 )
 
 require (
-	github.com/blackjack/webcam v0.6.1 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/pion/datachannel v1.6.3 // indirect

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make bench: p2pcam's speed, latency and resource figures in one table,
 # measured one after another on this machine (about 4 minutes): the VP8
-# encoder against ffmpeg's libvpx, calls on loopback at 480p/720p/1080p
+# encoder against ffmpeg's libvpx, the MJPEG decoder against ffmpeg's, calls on loopback at 480p/720p/1080p
 # with glass-to-glass latency, answer paste to first frame, CPU and memory
 # of each side at 720p, bitrate against --bitrate. Not a test: it prints
 # figures next to their goals and asserts nothing. The driver is
@@ -17,6 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 echo "bench: building the driver and pkg/vp8's test binary" >&2
 go build -o "$tmp/bench" ./internal/bench
 go test -c -o "$tmp/vp8.test" ./pkg/vp8
+go test -c -o "$tmp/mjpeg.test" ./pkg/mjpeg
 # Not exec: the trap removes the binaries once the driver is done, also
 # after Ctrl-C (the driver stops its calls and exits 130).
-"$tmp/bench" -bin "$bin" -vp8-test "$tmp/vp8.test" "$@"
+"$tmp/bench" -bin "$bin" -vp8-test "$tmp/vp8.test" -mjpeg-test "$tmp/mjpeg.test" "$@"

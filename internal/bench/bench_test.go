@@ -348,3 +348,39 @@ func TestCallWithBinary(t *testing.T) {
 		t.Errorf("no memory figures: offer %v MB, answer %v MB, %d samples", res.offer.peakRSSMB, res.answer.peakRSSMB, len(res.offer.samples))
 	}
 }
+
+func TestParseMJPEG(t *testing.T) {
+	tests := []struct {
+		name    string
+		log     string
+		want    []mjpegRow
+		wantErr error
+	}{
+		{name: "figures", log: "testdata/mjpeg-compare.log", want: []mjpegRow{
+			{w: 1280, h: 720, ours: 4.51, ffmpeg: 5.31, sender: 9.36},
+			{w: 1920, h: 1080, ours: 9.84, ffmpeg: 12.03, sender: 21.47},
+		}},
+		{name: "skipped", log: "testdata/compare-skipped.log", wantErr: errNoFigure},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := os.Open(tt.log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			got, err := parseMJPEG(f)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("error %v, want %v", err, tt.wantErr)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %+v, want %+v", got, tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Errorf("row %d: got %+v, want %+v", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}

@@ -36,6 +36,7 @@ func main() {
 type options struct {
 	bin       string        // p2pcam binary
 	vp8Test   string        // compiled pkg/vp8 test binary; empty skips the encoder rows
+	mjpegTest string        // compiled pkg/mjpeg test binary; empty skips the MJPEG rows
 	frames    int           // frames per encoder comparison run
 	callSecs  time.Duration // length of each latency call
 	resSecs   time.Duration // length of the 720p resource call
@@ -49,6 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o options
 	fs.StringVar(&o.bin, "bin", "bin/p2pcam", "p2pcam binary to measure")
 	fs.StringVar(&o.vp8Test, "vp8-test", "", "pkg/vp8 test binary (go test -c ./pkg/vp8); empty skips the encoder rows")
+	fs.StringVar(&o.mjpegTest, "mjpeg-test", "", "pkg/mjpeg test binary (go test -c ./pkg/mjpeg); empty skips the MJPEG rows")
 	fs.IntVar(&o.frames, "frames", 300, "frames per encoder comparison run")
 	fs.DurationVar(&o.callSecs, "call", 12*time.Second, "length of each glass-to-glass call")
 	fs.DurationVar(&o.resSecs, "resources", 30*time.Second, "length of the 1280x720 CPU and memory call")
@@ -84,6 +86,13 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		r.encoder, err = compareEncoders(ctx, o.vp8Test, o.frames)
 		if err != nil {
 			return fmt.Errorf("encoder comparison: %w", err)
+		}
+	}
+	if o.mjpegTest != "" {
+		progress("MJPEG decode vs ffmpeg and decode + encode, %d frames x 3 runs per size (about 40 s)", o.frames/2)
+		r.mjpeg, err = compareMJPEG(ctx, o.mjpegTest, o.frames/2)
+		if err != nil {
+			return fmt.Errorf("MJPEG comparison: %w", err)
 		}
 	}
 	if !o.skipCalls {

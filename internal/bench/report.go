@@ -14,6 +14,7 @@ type report struct {
 	machine               machine
 	loadBefore, loadAfter string
 	encoder               []encoderRow
+	mjpeg                 []mjpegRow
 	calls                 []callResult // one per size, with --measure
 	pastes                []time.Duration
 	resources             *callResult // 1280x720, recording, no --measure
@@ -89,6 +90,10 @@ func (r *report) rows() []row {
 		add("  p2pcam at 30 fps, % of a core", pct30, "1080p < 40%", verdict(pct1080 != nil, pct1080 != nil && *pct1080 < goalEncPct1080))
 		add("encoder max fps (1000/ms), p2pcam", fpsOurs, "", "")
 		add("encoder max fps (1000/ms), ffmpeg", fpsTheirs, "", "")
+	}
+
+	if len(r.mjpeg) > 0 {
+		mjpegRows(r.mjpeg, add)
 	}
 
 	// Calls with --measure, one per size.
@@ -192,6 +197,10 @@ func (r *report) write(w io.Writer) {
 	fmt.Fprintln(w)
 	if len(r.encoder) > 0 {
 		fmt.Fprintln(w, "encoder: pkg/vp8 TestCompareWithFFmpeg, same frames and libvpx settings, CPU time, median of 3 runs")
+	}
+	if len(r.mjpeg) > 0 {
+		fmt.Fprintln(w, "MJPEG: pkg/mjpeg TestCompareWithFFmpeg, same 4:2:2 frames (testsrc2 + noise, q 3; ours without Huffman tables and mapped to video range), CPU time, median of 3 runs;\n"+
+			"  decode + encode = one thread decoding and VP8-encoding each frame (vp8 defaults, 2.5M / 4M)")
 	}
 	if len(r.calls) > 0 {
 		c := r.calls[0]

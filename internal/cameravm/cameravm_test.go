@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -125,10 +126,8 @@ func TestCameraInVM(t *testing.T) {
 		if c := rc("fault.offer.rc"); c != 1 {
 			t.Errorf("offer exit %d, want 1", c)
 		}
-		lines := strings.Split(strings.TrimSpace(offerErr), "\n")
-		last := lines[len(lines)-1]
-		if !regexp.MustCompile(`^p2pcam: video source failed: .*device`).MatchString(last) {
-			t.Errorf("offer's last line %q, want p2pcam: video source failed: ...", last)
+		if e := errorLine(offerErr); !regexp.MustCompile(`^p2pcam: video source failed: .*device`).MatchString(e) {
+			t.Errorf("offer's error line %q, want p2pcam: video source failed: ...", e)
 		}
 		if c := rc("fault.answer.rc"); c != 0 {
 			t.Errorf("answer exit %d:\n%s", c, read("fault.answer.err"))
@@ -165,13 +164,44 @@ func TestCameraInVM(t *testing.T) {
 		if c := rc("stall.offer.rc"); c != 1 {
 			t.Errorf("offer exit %d, want 1", c)
 		}
-		lines := strings.Split(strings.TrimSpace(offerErr), "\n")
-		if last := lines[len(lines)-1]; !strings.HasPrefix(last, "p2pcam: video source failed: ") {
-			t.Errorf("offer's last line %q, want p2pcam: video source failed: ...", last)
+		if e := errorLine(offerErr); !strings.HasPrefix(e, "p2pcam: video source failed: ") {
+			t.Errorf("offer's error line %q, want p2pcam: video source failed: ...", e)
 		}
 		info := checkIVF(t, filepath.Join(out, "stall.ivf"))
 		t.Logf("stall: %v; offer ended %.2f s after the camera went silent", info,
 			eventGap(events, "Percentage of Dropped Buffers=100", "offer ended"))
+	})
+
+	t.Run("an MJPEG webcam without Huffman tables", func(t *testing.T) {
+		t.Logf("feeder: %s", read("feed.out"))
+		offerErr := read("mjpeg.offer.err")
+		if !regexp.MustCompile(`(?m)^camera: video1 MJPEG 640x360@15 \(asked 640x360@15\)$`).MatchString(offerErr) {
+			t.Errorf("no mode line for the MJPEG camera:\n%s", offerErr)
+		}
+		if c := rc("mjpeg.offer.rc"); c != 0 {
+			t.Errorf("offer exit %d:\n%s", c, offerErr)
+		}
+		if c := rc("mjpeg.answer.rc"); c != 0 {
+			t.Errorf("answer exit %d:\n%s", c, read("mjpeg.answer.err"))
+		}
+		var final struct {
+			Final   bool   `json:"final"`
+			Dropped uint64 `json:"frames_dropped_camera"`
+			Sent    uint64 `json:"frames_sent"`
+		}
+		for _, line := range strings.Split(strings.TrimSpace(read("mjpeg.stats")), "\n") {
+			if err := json.Unmarshal([]byte(line), &final); err != nil {
+				t.Fatalf("stats line %q: %v", line, err)
+			}
+		}
+		if !final.Final || final.Dropped < 1 {
+			t.Errorf("final stats line: %+v; want the cut-short frames counted in frames_dropped_camera", final)
+		}
+		path := filepath.Join(out, "mjpeg.ivf")
+		info := checkIVFFormat(t, path)
+		checkTestsrc2(t, path, info.Frames/2)
+		t.Logf("mjpeg: %v; %d frames sent, %d dropped by the camera; other requests: %s",
+			info, final.Sent, final.Dropped, read("mjpeg.modes"))
 	})
 
 	t.Run("camera by name", func(t *testing.T) {
@@ -190,10 +220,63 @@ func TestCameraInVM(t *testing.T) {
 	})
 }
 
-// checkIVF reads an IVF recording with ReadIVF and with ffprobe, wants
-// 640x360 VP8 starting with a keyframe, both counts equal, and every frame
-// decoded cleanly by ffmpeg.
+// errorLine is the first "p2pcam: " line that is not a hint.
+func errorLine(stderr string) string {
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(l, "p2pcam: ") && !strings.HasPrefix(l, "p2pcam: hint: ") {
+			return l
+		}
+	}
+	return ""
+}
+
+// checkIVF is checkIVFFormat, then vivid's colour bars in the first and
+// the middle frame.
 func checkIVF(t *testing.T, path string) IVFInfo {
+	t.Helper()
+	info := checkIVFFormat(t, path)
+	for _, n := range []int{0, info.Frames / 2} {
+		checkColorBars(t, path, n)
+	}
+	return info
+}
+
+// checkTestsrc2 wants frame n of a 640x360 recording to look like one of
+// the 30 testsrc2 frames run.sh fed the MJPEG camera (PSNR over RGB of
+// the best match at least 20 dB): a misread or swapped chroma plane, or
+// full-range samples sent as video range, falls below.
+func checkTestsrc2(t *testing.T, path string, n int) {
+	t.Helper()
+	const size = 640 * 360 * 3
+	got, err := exec.Command("ffmpeg", "-v", "error", "-i", path, "-vf", "select=eq(n\\,"+strconv.Itoa(n)+")",
+		"-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-").Output()
+	if err != nil || len(got) != size {
+		t.Fatalf("decode frame %d of %s: %d bytes, %v", n, path, len(got), err)
+	}
+	src, err := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=15",
+		"-frames:v", "30", "-f", "rawvideo", "-pix_fmt", "rgb24", "-").Output()
+	if err != nil || len(src) != 30*size {
+		t.Fatalf("testsrc2 frames: %d bytes, %v", len(src), err)
+	}
+	best := 0.0
+	for i := range 30 {
+		var se float64
+		for j, v := range src[i*size : (i+1)*size] {
+			d := float64(v) - float64(got[j])
+			se += d * d
+		}
+		best = max(best, 10*math.Log10(255*255*size/max(se, 1)))
+	}
+	t.Logf("%s frame %d: best PSNR against the fed frames %.1f dB", filepath.Base(path), n, best)
+	if best < 20 {
+		t.Errorf("%s frame %d matches none of the fed frames (best PSNR %.1f dB)", filepath.Base(path), n, best)
+	}
+}
+
+// checkIVFFormat reads an IVF recording with ReadIVF and with ffprobe,
+// wants 640x360 VP8 starting with a keyframe, both counts equal, and
+// every frame decoded cleanly by ffmpeg.
+func checkIVFFormat(t *testing.T, path string) IVFInfo {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -211,9 +294,6 @@ func checkIVF(t *testing.T, path string) IVFInfo {
 		t.Errorf("ffprobe %s: %+v, want %+v", path, got, want)
 	}
 	testutil.DecodesCleanly(t, path)
-	for _, n := range []int{0, info.Frames / 2} {
-		checkColorBars(t, path, n)
-	}
 	return info
 }
 

@@ -23,9 +23,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/pion/mediadevices"
 	"github.com/pion/mediadevices/pkg/codec"
-	"github.com/pion/mediadevices/pkg/driver"
 	"github.com/pion/mediadevices/pkg/io/video"
 	"github.com/pion/mediadevices/pkg/prop"
 )
@@ -110,6 +108,10 @@ type Options struct {
 	// CPUUsed is libvpx's speed setting, -16 (fastest) to -1 (best
 	// picture); 0 means DefaultCPUUsed.
 	CPUUsed int
+	// CameraFormat, when set, is the only pixel format a camera is
+	// opened in (I420, NV12, NV21, YUYV, UYVY or MJPEG); otherwise
+	// PickMode chooses.
+	CameraFormat string
 	// Encoder, when set, replaces p2pcam's VP8 encoder (tests).
 	Encoder codec.VideoEncoderBuilder
 }
@@ -140,6 +142,7 @@ func OpenContext(ctx context.Context, src Source, opts Options) (*Track, error) 
 	var (
 		r       video.Reader
 		closeFn func() error
+		cam     cameraInfo
 		w, h    = opts.Width, opts.Height
 	)
 	switch src.Kind {
@@ -156,58 +159,24 @@ func OpenContext(ctx context.Context, src Source, opts Options) (*Track, error) 
 		}
 		r, closeFn, w, h = s, s.Close, s.hdr.w, s.hdr.h
 	case Camera:
-		t, err := openCamera(src.Arg, opts)
+		cr, cclose, info, cw, ch, err := openCameraReader(src.Arg, opts)
 		if err != nil {
 			return nil, err
 		}
-		r, closeFn, w, h = t.NewReader(false), t.Close, 0, 0
+		r, closeFn, cam, w, h = cr, cclose, info, cw, ch
 	default:
 		return nil, fmt.Errorf("capture: nothing to open for source %q", src)
 	}
-	return newTrack(r, closeFn, opts.Encoder, prop.Media{Video: prop.Video{Width: w, Height: h, FrameRate: float32(opts.FPS)}})
-}
-
-func openCamera(id string, opts Options) (*mediadevices.VideoTrack, error) {
-	devs := Devices()
-	if len(devs) == 0 {
-		return nil, ErrNoCamera
+	fr := opts.FPS
+	if cam != nil && cam.Mode().FPS > 0 {
+		fr = cam.Mode().FPS
 	}
-	dev := devs[0]
-	if id != "" {
-		found := false
-		for _, d := range devs {
-			if d.Matches(id) {
-				dev, found = d, true
-				break
-			}
-		}
-		if !found {
-			return nil, fmt.Errorf("%w matching %q", ErrNoCamera, id)
-		}
-	}
-	stream, err := mediadevices.GetUserMedia(mediadevices.MediaStreamConstraints{
-		Video: func(c *mediadevices.MediaTrackConstraints) {
-			c.DeviceID = prop.String(dev.ID)
-			if opts.Width > 0 {
-				c.Width = prop.Int(opts.Width)
-			}
-			if opts.Height > 0 {
-				c.Height = prop.Int(opts.Height)
-			}
-			// Always ask for a rate: without one mediadevices may pick 1 fps.
-			c.FrameRate = prop.Float(opts.FPS)
-		},
-	})
+	t, err := newTrack(r, closeFn, opts.Encoder, prop.Media{Video: prop.Video{Width: w, Height: h, FrameRate: float32(fr)}})
 	if err != nil {
-		return nil, fmt.Errorf("open camera %s: %w", dev.Label, err)
+		return nil, err
 	}
-	for _, t := range stream.GetVideoTracks() {
-		if vt, ok := t.(*mediadevices.VideoTrack); ok {
-			return vt, nil
-		}
-		t.Close()
-	}
-	return nil, fmt.Errorf("open camera %s: no video track", dev.Label)
+	t.camera = cam
+	return t, nil
 }
 
 // Device is a camera and what it can produce.
@@ -222,10 +191,13 @@ type Device struct {
 	Err string `json:"error,omitempty"`
 }
 
-// Name is the stable name to pass to --source camera:NAME. mediadevices
-// makes up a new ID each run; on Linux its label is "video0;video0" (the
-// device node's name twice), so the part before ";" is what stays put.
+// Name is the stable name to pass to --source camera:NAME: on Linux the
+// device node's name (video0). mediadevices (other systems) makes up a
+// new ID each run; the part of its label before ";" stays put.
 func (d Device) Name() string {
+	if d.StableName != "" {
+		return d.StableName
+	}
 	name, _, _ := strings.Cut(d.Label, ";")
 	return name
 }
@@ -244,39 +216,24 @@ type Format struct {
 	FPS         float32 `json:"fps,omitempty"`
 }
 
-// Devices lists the cameras the registered drivers find, each opened
-// briefly to read its formats.
-func Devices() []Device {
-	var out []Device
-	for _, d := range driver.GetManager().Query(driver.FilterVideoRecorder()) {
-		if d.Info().DeviceType != driver.Camera {
-			continue
+// sortFormats orders a camera's formats: largest size first, then the
+// highest rate, then by name, so the listing is the same every run.
+func sortFormats(fs []Format) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.Width*a.Height != b.Width*b.Height {
+			return a.Width*a.Height > b.Width*b.Height
 		}
-		dev := Device{ID: d.ID(), Label: d.Info().Label}
-		dev.StableName = dev.Name()
-		if err := d.Open(); err != nil {
-			dev.Err = err.Error()
-		} else {
-			for _, p := range d.Properties() {
-				dev.Formats = append(dev.Formats, Format{
-					PixelFormat: string(p.FrameFormat), Width: p.Width, Height: p.Height, FPS: p.FrameRate,
-				})
-			}
-			_ = d.Close()
+		if a.FPS != b.FPS {
+			return a.FPS > b.FPS
 		}
-		sort.SliceStable(dev.Formats, func(i, j int) bool {
-			a, b := dev.Formats[i], dev.Formats[j]
-			if a.Width*a.Height != b.Width*b.Height {
-				return a.Width*a.Height > b.Width*b.Height
-			}
-			if a.FPS != b.FPS {
-				return a.FPS > b.FPS
-			}
-			// mediadevices lists formats in random order: break ties
-			// so the listing is the same every run.
-			return a.PixelFormat < b.PixelFormat
-		})
-		out = append(out, dev)
-	}
-	return out
+		return a.PixelFormat < b.PixelFormat
+	})
+}
+
+// cameraInfo is what a camera source tells about itself.
+type cameraInfo interface {
+	Dropped() uint64  // frames skipped as corrupt or short
+	Mode() ModeChoice // the mode it was opened in
+	Name() string     // its stable name
 }

@@ -33,6 +33,7 @@ type Track struct {
 	err     error
 
 	interval time.Duration // the nominal frame interval
+	camera   cameraInfo    // set for V4L2 cameras
 
 	done     chan struct{} // closed when the frames stop flowing
 	frames   atomic.Uint64
@@ -187,4 +188,22 @@ func (t *Track) Close() error {
 	}
 	t.wg.Wait()
 	return err
+}
+
+// CameraDropped counts the frames a camera source skipped as corrupt or
+// short; 0 for other sources.
+func (t *Track) CameraDropped() uint64 {
+	if t.camera == nil {
+		return 0
+	}
+	return t.camera.Dropped()
+}
+
+// CameraMode says which camera was opened in which mode, and false for
+// sources other than a V4L2 camera.
+func (t *Track) CameraMode() (name string, mode ModeChoice, ok bool) {
+	if t.camera == nil {
+		return "", ModeChoice{}, false
+	}
+	return t.camera.Name(), t.camera.Mode(), true
 }

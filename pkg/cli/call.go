@@ -26,6 +26,7 @@ import (
 type callOptions struct {
 	source         string
 	width, height  int
+	cameraFormat   string
 	fps            float64
 	bitrate        string
 	cpuUsed        int
@@ -61,6 +62,7 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 	fs.IntVar(&o.width, "width", session.DefaultWidth, "picture width to capture and send")
 	fs.IntVar(&o.height, "height", session.DefaultHeight, "picture height to capture and send")
 	fs.Float64Var(&o.fps, "fps", session.DefaultFPS, "frames per second to capture and send")
+	fs.StringVar(&o.cameraFormat, "camera-format", "", "camera pixel format to use (MJPEG, YUYV, NV12, I420, ...; see p2pcam devices) instead of the one that reaches --fps with least work")
 	fs.StringVar(&o.bitrate, "bitrate", formatBitrate(session.DefaultBitrate), "video bitrate ceiling, e.g. 800k or 2.5M")
 	fs.IntVar(&o.cpuUsed, "cpu-used", capture.DefaultCPUUsed, "VP8 speed: -16 (fastest) to -1 (best picture); lower uses less CPU")
 	outHelp := "where to record received video: FILE.webm, FILE.ivf, - (WebM on stdout, e.g. | ffplay -), or none"
@@ -111,7 +113,7 @@ type callConfig struct {
 func (o *callOptions) config(role session.Role, args []string, now time.Time) (callConfig, error) {
 	cc := callConfig{role: role, stats: o.stats}
 	cfg := session.Config{
-		Width: o.width, Height: o.height, FPS: o.fps, CPUUsed: o.cpuUsed,
+		Width: o.width, Height: o.height, FPS: o.fps, CPUUsed: o.cpuUsed, CameraFormat: o.cameraFormat,
 		Interfaces: o.interfaces, Duration: o.duration,
 		ConnectTimeout: o.connectTimeout, Silence: o.silence, Measure: o.measure,
 		Overwrite: o.force,

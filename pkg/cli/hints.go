@@ -29,6 +29,8 @@ func hints(err error) []string {
 		ce  *session.CodecError
 		se  *session.SilenceError
 		fe  *capture.FileError
+		cbe *capture.CameraBusyError
+		cpe *capture.CameraPermissionError
 	)
 	switch {
 	case isUsage(err):
@@ -41,6 +43,23 @@ func hints(err error) []string {
 		return []string{"the file is incomplete (an interrupted copy or recording?): copy it again, or keep its whole frames: ffmpeg -i " + fileName(err) + " -f yuv4mpegpipe WHOLE.y4m"}
 	case errors.As(err, &fe):
 		return []string{"make a clean Y4M from any video with ffmpeg -i IN -pix_fmt yuv420p OUT.y4m, or pipe it in: ffmpeg -i IN -f yuv4mpegpipe - | p2pcam offer --source -"}
+	case errors.As(err, &cbe):
+		if len(cbe.Holders) > 0 {
+			return []string{"close that program (or stop its video) and try again; p2pcam devices lists other cameras"}
+		}
+		return []string{"close the program using it (a browser tab, a video app; fuser -v " + cbe.Device + " may tell which) and try again"}
+	case errors.As(err, &cpe):
+		g := cpe.Group
+		if g == "" {
+			g = "video"
+		}
+		return []string{"add yourself to the " + g + " group (sudo usermod -aG " + g + " $USER), then log out and in again"}
+	case errors.Is(err, capture.ErrCameraGone):
+		return []string{"the camera was unplugged or stopped; the recording is finalized; plug it back in and start a new call (p2pcam devices lists what is there)"}
+	case errors.Is(err, capture.ErrCameraStalled):
+		return []string{"the camera stopped sending pictures; replug it, or pick another mode with --width/--height/--fps or --camera-format (p2pcam devices lists them)"}
+	case errors.Is(err, capture.ErrNoMode):
+		return []string{"p2pcam devices lists the formats each camera offers; drop --camera-format to let p2pcam choose"}
 	case errors.Is(err, session.ErrSourceFailed):
 		return []string{"check that the camera is still plugged in and that no other program is using it; p2pcam devices lists what is there"}
 	case errors.Is(err, capture.ErrNoCamera):

@@ -28,6 +28,8 @@ func newReporter(con *iostreams.Console, duration string, blobs bool) *reporter 
 // event is the session's Events handler.
 func (r *reporter) event(ev session.Event) {
 	switch ev := ev.(type) {
+	case session.CameraOpened:
+		r.con.Linef("camera: %s %s", ev.Name, ev.Mode)
 	case session.Connecting:
 		what := "to connect"
 		if ev.Window > 0 {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/p2pcam/p2pcam/pkg/capture"
 	"github.com/p2pcam/p2pcam/pkg/peer"
 )
 
@@ -26,6 +27,13 @@ type Connecting struct {
 // applied this side's description; what is left of its window is dropped
 // and the session now waits until Deadline, the connect timeout from now.
 type Applied struct{ Deadline time.Time }
+
+// CameraOpened: the camera Name was opened in Mode (what was asked is
+// Mode.Asked).
+type CameraOpened struct {
+	Name string
+	Mode capture.ModeChoice
+}
 
 // StateChanged: the connection moved to State (other than connected, which
 // Connected reports).
@@ -135,8 +143,10 @@ func parseHangUp(reason string) HangUp {
 	return HangUp{Why: Why(why), Detail: detail}
 }
 
-func (Connecting) event()   {}
-func (Applied) event()      {}
+func (Connecting) event() {}
+func (Applied) event()    {}
+
+func (CameraOpened) event() {}
 func (StateChanged) event() {}
 func (Connected) event()    {}
 func (Lost) event()         {}

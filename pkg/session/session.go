@@ -97,6 +97,9 @@ type Config struct {
 	FPS     float64
 	Bitrate int // bits per second: the ceiling congestion control works under
 	CPUUsed int // libvpx speed, negative: realtime
+	// CameraFormat, when set, is the only pixel format a camera is opened
+	// in (capture.Options.CameraFormat).
+	CameraFormat string
 
 	// Output is a path ending in .webm or .ivf, "-" for WebM on OutputTo,
 	// or "" for no recording. The file is created before anything else,
@@ -283,12 +286,15 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	if s.cfg.Source.Kind != capture.None {
 		t, err := capture.OpenContext(ctx, s.cfg.Source, capture.Options{
 			Width: s.cfg.Width, Height: s.cfg.Height, FPS: s.cfg.FPS,
-			Bitrate: s.cfg.Bitrate, CPUUsed: s.cfg.CPUUsed,
+			Bitrate: s.cfg.Bitrate, CPUUsed: s.cfg.CPUUsed, CameraFormat: s.cfg.CameraFormat,
 		})
 		if err != nil {
 			return s.res, fmt.Errorf("open source %s: %w", s.cfg.Source, err)
 		}
 		track = t
+		if name, mode, ok := t.CameraMode(); ok {
+			s.emit(CameraOpened{Name: name, Mode: mode})
+		}
 		defer track.Close()
 	}
 	receive := s.cfg.Output != ""

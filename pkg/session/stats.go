@@ -32,6 +32,10 @@ type Snapshot struct {
 	PLI         uint64  `json:"pli"`
 	TargetBps   int     `json:"target_bps"`
 	EncodeMs    float64 `json:"encode_ms"`
+
+	// CameraDropped counts the camera's frames skipped as corrupt or short.
+	CameraDropped uint64 `json:"frames_dropped_camera,omitempty"`
+
 	*Measured
 	// Final marks the last line, whose rates are averages over the call.
 	Final bool `json:"final,omitempty"`
@@ -57,6 +61,7 @@ type counters struct {
 	at                     time.Time
 	bytesSent, bytesRecv   uint64
 	framesSent, framesRecv uint64
+	cameraDropped          uint64
 	encFrames              uint64
 	encCPU                 time.Duration
 	nack, pli              uint64
@@ -124,6 +129,7 @@ func (c *collector) read(live bool) counters {
 	}
 	if c.track != nil {
 		k.framesSent = c.track.FramesSent()
+		k.cameraDropped = c.track.CameraDropped()
 		if es, ok := c.encoderStats(); ok {
 			k.encFrames = es.Frames + es.Dropped
 			k.encCPU = es.EncodeCPU
@@ -181,6 +187,7 @@ func (c *collector) snapshot(final bool) Snapshot {
 		PacketsLost: now.lost,
 		Final:       final,
 	}
+	s.CameraDropped = now.cameraDropped
 	// After the call the peer is closed: report how it ran instead.
 	if !final {
 		if rtt := c.p.RoundTrip(); rtt > 0 {

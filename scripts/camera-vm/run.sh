@@ -13,12 +13,17 @@
 #      failed QBUF) and a camera that stops delivering (vivid drops every buffer): reported,
 #      judged only for hangs and crashes;
 #   4. `--source camera:NAME` with the name `p2pcam devices` printed, and
-#      a camera that does not exist.
+#      a camera that does not exist;
+#   5. an MJPEG webcam: v4l2loopback (built here from Debian's
+#      v4l2loopback-dkms source against the guest kernel's headers) fed by
+#      `vmtool feed` with 640x360 4:2:2 JPEG frames without Huffman
+#      tables at 15 fps, every 15th cut short; a call from it, whose
+#      mode line, dropped-frame count and recording are checked.
 # Every guest file comes back over the serial console as base64 into $OUT;
 # the recording is checked here with ffprobe and ffmpeg.
 #
-# Run as root (it installs qemu-system-x86 busybox-static cpio kmod with
-# apt-get). The kernel package and its media modules are cached in $CACHE.
+# Run as root (it installs qemu-system-x86 busybox-static cpio kmod,
+# libturbojpeg0-dev and the guest kernel's linux-headers with apt-get). The kernel package and its media modules are cached in $CACHE.
 #
 #   scripts/camera-vm/run.sh            # OUT=<temp dir, removed>
 #   OUT=/tmp/camvm scripts/camera-vm/run.sh
@@ -39,8 +44,9 @@ for p in qemu-system-x86_64:qemu-system-x86 busybox:busybox-static cpio:cpio dep
 done
 # Debian's plain busybox is linked dynamically: useless in an initramfs.
 dpkg-query -W -f '${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || need="$need busybox-static"
-# A static p2pcam needs libvpx.a (libvpx-dev).
+# A static p2pcam needs libvpx.a (libvpx-dev) and libturbojpeg.a.
 pkg-config --exists vpx 2>/dev/null || need="$need libvpx-dev"
+pkg-config --exists libturbojpeg 2>/dev/null || need="$need libturbojpeg0-dev"
 if [ -n "$need" ]; then
 	[ "$(id -u)" -eq 0 ] || die "needs$need; run: sudo apt-get install -y$need"
 	say "installing$need"
@@ -75,6 +81,27 @@ if [ ! -f "$kdir/vmlinuz" ]; then
 	rm -rf "$dl"
 fi
 
+# v4l2loopback, built once for the guest kernel from Debian's dkms source.
+if [ ! -f "$kdir/v4l2loopback.ko" ]; then
+	hdr=/usr/src/linux-headers-$kver
+	if [ ! -d "$hdr" ]; then
+		[ "$(id -u)" -eq 0 ] || die "needs linux-headers-$kver; run: sudo apt-get install -y linux-headers-$kver"
+		say "installing linux-headers-$kver (once, to build v4l2loopback)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "linux-headers-$kver" >/dev/null ||
+			die "apt-get install linux-headers-$kver failed"
+	fi
+	say "building v4l2loopback for $kver (once; cached in $kdir)"
+	lb=$(mktemp -d)
+	(cd "$lb" && { apt-get download -qq v4l2loopback-dkms 2>/dev/null || { apt-get update -qq && apt-get download -qq v4l2loopback-dkms; }; }) ||
+		{ rm -rf "$lb"; die "apt-get download v4l2loopback-dkms failed"; }
+	dpkg-deb -x "$lb"/v4l2loopback-dkms_*.deb "$lb/x"
+	src=$(dirname "$(find "$lb/x/usr/src" -name v4l2loopback.c | head -1)")
+	make -s -C "$hdr" M="$src" modules >"$lb/build.log" 2>&1 ||
+		{ tail -20 "$lb/build.log" >&2; rm -rf "$lb"; die "building v4l2loopback failed"; }
+	cp "$src/v4l2loopback.ko" "$kdir/v4l2loopback.ko"
+	rm -rf "$lb"
+fi
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 OUT=${OUT:-$work/out}
@@ -82,7 +109,7 @@ mkdir -p "$OUT"
 root=$work/root
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/modules/"$kver"}
 cp "$busybox" "$root/bin/busybox"
-cp "$kdir"/modules/* "$root/lib/modules/$kver/"
+cp "$kdir"/modules/* "$kdir/v4l2loopback.ko" "$root/lib/modules/$kver/"
 # depmod wants these lists; empty ones do (nothing is built in that matters).
 touch "$root/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo}
 depmod -b "$root" "$kver"
@@ -93,6 +120,12 @@ say "building a static p2pcam and vmtool"
 CGO_ENABLED=1 go build -tags netgo,osusergo -ldflags '-linkmode external -extldflags "-static"' \
 	-o "$root/p2pcam" ./cmd/p2pcam
 CGO_ENABLED=0 go build -o "$root/vmtool" ./internal/cameravm/vmtool
+# Webcam-like frames for the MJPEG camera: 4:2:2, standard tables (the
+# feeder strips them), two seconds of testsrc2 at 15 fps. 640x360, not
+# 720p: emulated, VP8 takes over 400 ms per 720p frame.
+mkdir -p "$root/frames"
+ffmpeg -v error -f lavfi -i testsrc2=size=640x360:rate=15 -frames:v 30 -pix_fmt yuvj422p \
+	-huffman default -q:v 5 "$root/frames/%02d.jpg" || die "ffmpeg could not make the MJPEG frames"
 
 cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
@@ -230,6 +263,31 @@ timeout 60 /p2pcam offer --source camera:video9 --ice-server none --interface lo
 echo $? >missing.rc
 emit byname.name byname.err byname.rc missing.err missing.rc
 
+# 5. An MJPEG webcam: v4l2loopback fed with JPEG frames without Huffman
+# tables, at 15 fps (the rate p2pcam keeps up with here), every 15th
+# cut short.
+if modprobe v4l2loopback video_nr=1 exclusive_caps=1 card_label=p2pcam-mjpeg; then
+	echo "== v4l2loopback loaded at $(up)"
+	/vmtool feed /dev/video1 15 15 /frames/*.jpg >feed.out 2>&1 &
+	fpid=$!
+	sleep 1
+	/p2pcam devices >mdevices.txt 2>&1
+	call mjpeg --source camera:video1 --width 640 --height 360 --fps 15 --duration 6s --stats mjpeg.stats
+	waitfor mjpeg.answer.err receiving 120 && /vmtool fmt /dev/video1 >mjpeg.format 2>&1
+	finish mjpeg 120
+	# The mode chosen for other requests (only the writer's size exists).
+	for req in "640 480 15" "1280 720 30"; do
+		set -- $req
+		timeout 20 /p2pcam offer --source camera:video1 --width $1 --height $2 --fps $3 \
+			--ice-server none --interface lo </dev/null >/dev/null 2>mode.err
+		grep -m1 '^camera:' mode.err >>mjpeg.modes
+	done
+	kill $fpid; wait $fpid
+	emit feed.out mdevices.txt mjpeg.format mjpeg.stats mjpeg.modes
+else
+	echo "== v4l2loopback failed to load"
+fi
+
 echo "== guest done at $(up)"
 poweroff -f
 INIT
@@ -315,6 +373,28 @@ grep -qs 'offer blob' "$OUT/byname.err" ||
 say "camera:video9: exit $(get missing.rc): $(grep '^p2pcam:' "$OUT/missing.err" 2>/dev/null | tr '\n' '|')"
 [ "$(get missing.rc)" = 1 ] && grep -qs '^p2pcam: .*video9' "$OUT/missing.err" ||
 	fail "camera:video9: want exit 1 and an error naming video9"
+
+# 5. the MJPEG camera
+grep -q 'v4l2loopback failed' "$OUT/serial.log" && fail "modprobe v4l2loopback failed"
+say "mjpeg: feeder: $(get feed.out | tr '\n' '|')"
+say "mjpeg: devices: $(grep -A3 '^video1' "$OUT/mdevices.txt" 2>/dev/null | tr '\n' '|')"
+say "mjpeg: $(grep -m1 '^camera:' "$OUT/mjpeg.offer.err" 2>/dev/null); camera set to $(get mjpeg.format)"
+say "mjpeg: other requests: $(get mjpeg.modes | tr '\n' '|')"
+mprobe=$(ffprobe -v error -count_frames -select_streams v:0 \
+	-show_entries stream=codec_name,width,height,nb_read_frames -of csv=p=0 "$OUT/mjpeg.ivf" 2>&1 || true)
+dropped=$(grep '"final":true' "$OUT/mjpeg.stats" 2>/dev/null | sed -n 's/.*"frames_dropped_camera":\([0-9]*\).*/\1/p')
+say "mjpeg: offer exit $(get mjpeg.offer.rc), answer exit $(get mjpeg.answer.rc); ffprobe: $mprobe; frames_dropped_camera ${dropped:-none}"
+grep -qs '^camera: video1 MJPEG 640x360@15 (asked 640x360@15)$' "$OUT/mjpeg.offer.err" ||
+	fail "mjpeg: no line 'camera: video1 MJPEG 640x360@15 (asked 640x360@15)'"
+IFS=, read -r codec w h frames <<<"$mprobe"
+if [ "$codec" != vp8 ] || [ "$w" != 640 ] || [ "$h" != 360 ] || [ "${frames:-0}" -lt 10 ]; then
+	fail "mjpeg: recording is not 640x360 VP8 with at least 10 frames"
+fi
+[ -s "$OUT/mjpeg.ivf" ] && [ -n "$(ffmpeg -v error -i "$OUT/mjpeg.ivf" -f null - 2>&1)" ] &&
+	fail "mjpeg: ffmpeg reports decode errors in mjpeg.ivf"
+[ "$(get mjpeg.offer.rc)" = 0 ] && [ "$(get mjpeg.answer.rc)" = 0 ] || fail "mjpeg: a side exited non-zero"
+[ "${dropped:-0}" -ge 1 ] || fail "mjpeg: the cut-short frame was not counted in frames_dropped_camera"
+grep -qs '^panic:\|^goroutine \|SIGSEGV' "$OUT/mjpeg.offer.err" "$OUT/mjpeg.answer.err" && fail "mjpeg: a panic or crash"
 
 if [ "$fails" -gt 0 ]; then
 	say "$fails check(s) failed; guest files in $OUT"

@@ -8,6 +8,11 @@
 //	                              decimal) or its name ("Disconnect")
 //	vmtool ctrls DEVICE           list the device's controls: id, type, name
 //	vmtool fmt DEVICE             print the capture format and frame rate set now
+//	vmtool feed DEVICE FPS BAD FILE.jpg...
+//	                              be a webcam on a v4l2loopback DEVICE: set its output
+//	                              to MJPEG at FPS and write the JPEG files in a loop,
+//	                              Huffman tables taken out as UVC cameras send them;
+//	                              every BAD-th frame (0: none) is written cut in half
 //
 // It is built statically on the host (CGO_ENABLED=0) and copied into the
 // initramfs by scripts/camera-vm/run.sh. It prints results on stdout and
@@ -28,7 +33,7 @@ import (
 	"github.com/p2pcam/p2pcam/internal/cameravm"
 )
 
-const usage = "usage: vmtool ivf FILE | vmtool ctrl DEVICE CTRL VALUE | vmtool ctrls DEVICE | vmtool fmt DEVICE"
+const usage = "usage: vmtool ivf FILE | vmtool ctrl DEVICE CTRL VALUE | vmtool ctrls DEVICE | vmtool fmt DEVICE | vmtool feed DEVICE FPS BAD FILE.jpg..."
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -60,6 +65,8 @@ func run(args []string, out, errw io.Writer) int {
 		if f, err = captureFormat(args[1]); err == nil {
 			fmt.Fprintln(out, f)
 		}
+	case args[0] == "feed" && len(args) >= 5:
+		err = feed(args[1], args[2], args[3], args[4:], out)
 	default:
 		fmt.Fprintln(errw, usage)
 		return 2
