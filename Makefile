@@ -51,10 +51,12 @@ bench: build ## encoder, latency and resource figures in one table
 	./scripts/bench.sh
 
 bench-viewers: build mediamtx ## one camera to 1, 3 and 5 viewers via mediamtx and --serve: first frames, frames, sender CPU (~2 min)
-	P2PCAM_VIEWER_FIGURES=1 $(GO) test -count=1 -run TestViewerFigures -v -timeout 15m ./cmd/p2pcam | grep -E '^\s+(\||viewers_bench)'
+	@mkdir -p bin; P2PCAM_VIEWER_FIGURES=1 $(GO) test -count=1 -run TestViewerFigures -v -timeout 15m ./cmd/p2pcam >bin/bench-viewers.log 2>&1; s=$$?; \
+	grep -E '^\s+(\||viewers_bench)|^(---|FAIL|ok)' bin/bench-viewers.log; echo "whole log: bin/bench-viewers.log"; exit $$s
 
 soak: build ## p2pcam vs Chromium over tbf 300 kbit/s and 1 Mbit/s and 15% loss in namespaces: rate, delay, freezes, recovery (root, chromium, ~5 min)
-	P2PCAM_SOAK=1 $(GO) test -count=1 -run TestSoak -v -timeout 20m ./cmd/p2pcam | grep -E '^\s+(\||soak_test)|^(---|FAIL|ok)'
+	@mkdir -p bin; P2PCAM_SOAK=1 $(GO) test -count=1 -run TestSoak -v -timeout 20m ./cmd/p2pcam >bin/soak.log 2>&1; s=$$?; \
+	grep -E '^\s+(\||soak_test)|^(---|FAIL|ok)' bin/soak.log; echo "whole log: bin/soak.log"; exit $$s
 
 camera-test: ## the real V4L2 camera path: vivid's virtual camera in a qemu guest (root, ~1 min)
 	./scripts/camera-vm/run.sh
