@@ -31,8 +31,10 @@ NOCGO   := ./pkg/cli ./pkg/session ./signal
 mediamtx: ## build mediamtx (the WHIP/WHEP server the interop tests run) into ~/.cache/p2pcam, once
 	@./scripts/mediamtx.sh >/dev/null || echo "mediamtx could not be built (module proxy or npm unreachable); its tests will skip"
 
+# -parallel 4: the namespace fault tests mostly wait out timeouts, so they
+# run side by side (t.Parallel) even on two cores.
 test: deps mediamtx ## run every test, with the race detector; then the cgo-free packages without cgo
-	$(GO) test -race -count=1 -timeout 8m $(PKGS)
+	$(GO) test -race -count=1 -timeout 8m -parallel 4 $(PKGS)
 	CGO_ENABLED=0 $(GO) test -count=1 -timeout 3m $(NOCGO)
 
 lint: ## gofmt, go vet, and staticcheck when installed

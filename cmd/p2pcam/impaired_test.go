@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,9 @@ type netPair struct {
 	devA, devB string
 }
 
+// netPairs numbers the namespace pairs this test binary makes.
+var netPairs atomic.Int64
+
 func newNetPair(t *testing.T) *netPair {
 	t.Helper()
 	if os.Geteuid() != 0 {
@@ -32,7 +36,8 @@ func newNetPair(t *testing.T) *netPair {
 			t.Skipf("needs %s (apt-get install -y iproute2)", tool)
 		}
 	}
-	id := fmt.Sprintf("p2pi%d", os.Getpid()%100000)
+	// One pair of namespaces per test, so that tests may run in parallel.
+	id := fmt.Sprintf("p2pi%d_%d", os.Getpid()%100000, netPairs.Add(1))
 	n := &netPair{a: id + "a", b: id + "b", devA: "p2pv0", devB: "p2pv1"}
 	run := func(args ...string) {
 		t.Helper()

@@ -56,6 +56,7 @@ func (n *netPair) call(t *testing.T, ctx context.Context, out string, args ...st
 // the silence tolerance, heals by itself; both sides say when the path was
 // lost and when it came back, and the call goes on to its end.
 func TestShortOutageHeals(t *testing.T) {
+	t.Parallel() // it mostly waits out timeouts
 	testutil.NeedFFmpeg(t)
 	n := newNetPair(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -86,6 +87,7 @@ func TestShortOutageHeals(t *testing.T) {
 // TestLongOutageEndsBothSides: an outage longer than --silence-timeout
 // ends the call on both sides with the reason and a finalized recording.
 func TestLongOutageEndsBothSides(t *testing.T) {
+	t.Parallel() // it mostly waits out timeouts
 	testutil.NeedFFmpeg(t)
 	n := newNetPair(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -124,6 +126,7 @@ func (n *netPair) noPathCall(t *testing.T, ctx context.Context, args ...string) 
 // which cannot tell a blob never pasted from a path that does not exist,
 // waits its paste window too and then names both, blaming neither.
 func TestNoPathFromTheStart(t *testing.T) {
+	t.Parallel() // it mostly waits out timeouts
 	n := newNetPair(t)
 	n.cut(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -149,6 +152,7 @@ func TestNoPathFromTheStart(t *testing.T) {
 // of its paste window, says so, and gives up after --connect-timeout with
 // the network hint, not one about pasting.
 func TestAppliedAnswerEndsTheWindow(t *testing.T) {
+	t.Parallel() // it mostly waits out timeouts
 	n := newNetPair(t)
 	n.cutInto(t, n.a, n.devA)
 	// The context ends long before the 90 s paste window would.

@@ -39,6 +39,7 @@ func (n *netPair) cutInto(t *testing.T, ns, dev string) {
 // receiving video all along, ends too, saying why, with its recording
 // finalized.
 func TestOneWayLossEndsBothSidesTogether(t *testing.T) {
+	t.Parallel() // it mostly waits out timeouts
 	testutil.NeedFFmpeg(t)
 	n := newNetPair(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)

@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -463,7 +464,11 @@ func (s *session) connect(ctx context.Context, p *peer.Peer, window time.Duratio
 	var waited atomic.Int64 // the whole wait, shortened once the checks come
 	waited.Store(int64(wait))
 	if window > 0 {
-		go s.watchChecks(cctx, p, start, wait, timer, &heard, &waited)
+		var wg sync.WaitGroup
+		wg.Go(func() { s.watchChecks(cctx, p, start, wait, timer, &heard, &waited) })
+		// The watch reads the peer's stats: it must be over before the
+		// peer can be closed.
+		defer func() { cancel(nil); wg.Wait() }()
 	}
 	stop := s.reportStates(cctx, p)
 	err := p.WaitConnected(cctx)
