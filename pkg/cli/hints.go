@@ -28,7 +28,10 @@ func hints(err error) []string {
 		ce  *session.CodecError
 		se  *session.SilenceError
 	)
+	var ve viewError
 	switch {
+	case errors.Is(err, errStdoutTerminal), errors.As(err, &ve):
+		return nil // the line itself says what to do
 	case isUsage(err):
 		return []string{"see p2pcam --help, or p2pcam COMMAND --help"}
 	case errors.Is(err, session.ErrSourceFailed):
@@ -54,6 +57,8 @@ func hints(err error) []string {
 		return []string{"the other machine went away or its network changed; start a new call"}
 	case errors.Is(err, session.ErrOutputExists):
 		return []string{"give -o another name, or add --force to overwrite it"}
+	case errors.Is(err, session.ErrViewer):
+		return []string{"the player's last words are above; -v logs more, and --view can be left out to record with -o FILE instead"}
 	case errors.Is(err, session.ErrRecording):
 		return []string{"check the free space and permissions where -o writes, or that the program reading -o - is still running"}
 	case errors.As(err, &ce), errors.Is(err, peer.ErrNoCommonCodec):

@@ -78,6 +78,8 @@ func (r *reporter) event(ev session.Event) {
 			r.con.Linef("the other side hung up")
 		case session.EndOutputClosed:
 			r.con.Linef("the player closed the stream; hanging up")
+		case session.EndViewerClosed:
+			r.con.Linef("the viewer was closed; hanging up")
 		}
 	case session.Summary:
 		r.con.SetStatus("")

@@ -76,6 +76,7 @@ const (
 	EndDuration                      // Config.Duration passed
 	EndHungUp                        // the other side hung up
 	EndOutputClosed                  // the reader of the video (a player on a pipe) went away
+	EndViewerClosed                  // the person closed the viewer (Config.View)
 )
 
 func (Connecting) event()   {}

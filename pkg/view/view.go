@@ -231,7 +231,7 @@ func (w *Window) Frame(data []byte, keyFrame bool) {
 func (w *Window) write() {
 	defer close(w.written)
 	var (
-		buf          []byte
+		buf           []byte
 		width, height int
 	)
 	for {
