@@ -272,7 +272,7 @@ func (w *Window) wait() {
 		// Ended at our request: not the person's doing, not a failure.
 	case err == nil:
 		w.log.Debug("view: the player was closed")
-	case errors.As(err, &ee) && w.tail.has("BadWindow"):
+	case errors.As(err, &ee) && (w.tail.has("BadWindow") || w.tail.has("BadDrawable")):
 		// Its window was destroyed under it (xdotool windowclose, a
 		// window manager's forced close): X11 ends the player with an
 		// error, but the window is just as closed.

@@ -269,4 +269,3 @@ func TestCloseEndsThePlayer(t *testing.T) {
 		t.Error("Done not closed after Close")
 	}
 }
-

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	"github.com/p2pcam/p2pcam/internal/testutil"
+	"github.com/p2pcam/p2pcam/internal/xvfb"
+	"github.com/p2pcam/p2pcam/pkg/pattern"
+)
+
+// onDisplay runs a side's command line with DISPLAY set to d.
+func onDisplay(d *xvfb.Display) func(argv []string) []string {
+	return func(argv []string) []string {
+		return append([]string{"env", "-u", "WAYLAND_DISPLAY", "DISPLAY=" + d.Name}, argv...)
+	}
+}
+
+// viewFigures are what the screen showed of a call watched with --view.
+type viewFigures struct {
+	first    time.Duration   // from "connected" on stderr to the first stamp read on screen
+	lags     []time.Duration // screenshot time minus the stamp's capture time, sorted
+	window   image.Rectangle // where the window is
+	title    string
+	windowID string
+}
+
+// watch takes screenshots of the viewer window until n stamps were read
+// back, and returns the figures. connected is when the viewing side said
+// it connected.
+func watch(t *testing.T, ctx context.Context, d *xvfb.Display, connected time.Time, n int) viewFigures {
+	t.Helper()
+	var f viewFigures
+	for len(f.lags) < n {
+		if ctx.Err() != nil {
+			t.Fatalf("read %d stamps off the screen in time; want %d", len(f.lags), n)
+		}
+		shot, at, err := d.Shot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.windowID == "" {
+			ids, _ := d.Windows(ctx, "^p2pcam ")
+			if len(ids) == 0 {
+				continue
+			}
+			f.windowID = ids[0]
+			if f.window, err = d.Geometry(ctx, f.windowID); err != nil {
+				t.Fatal(err)
+			}
+			if f.title, err = d.Title(ctx, f.windowID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s, ok := xvfb.Stamp(shot, f.window)
+		if !ok {
+			continue
+		}
+		if f.first == 0 {
+			f.first = at.Sub(connected)
+		}
+		f.lags = append(f.lags, stampLag(at, s))
+	}
+	slices.Sort(f.lags)
+	return f
+}
+
+// stampLag is how long before at the stamped frame was captured, on this
+// machine's clock (the stamp holds milliseconds modulo 2^32).
+func stampLag(at time.Time, s pattern.Stamp) time.Duration {
+	return time.Duration(int32(uint32(at.UnixMilli())-s.Millis)) * time.Millisecond
+}
+
+func pct(sorted []time.Duration, p int) time.Duration { return sorted[(len(sorted)-1)*p/100] }
+
+// waitConnectedAt waits for the "connected over" line and returns when it
+// was seen.
+func waitConnectedAt(ctx context.Context, p *proc) time.Time {
+	p.waitFor(ctx, "connected over")
+	return time.Now()
+}
+
+// TestViewShowsTheCall: `--view` on either side opens a real ffplay window
+// on a real (virtual) display that shows the other side's camera as it
+// arrives, titled with the path and the verification code, records with
+// -o FILE what it shows, keeps the player's words off the terminal, and
+// closing the window hangs up cleanly on both sides.
+func TestViewShowsTheCall(t *testing.T) {
+	testutil.NeedFFmpeg(t)
+	testutil.NeedCodec(t)
+	if _, err := exec.LookPath("ffplay"); err != nil {
+		t.Skip("ffplay not installed (apt-get install ffmpeg)")
+	}
+	tests := []struct {
+		name   string
+		viewer string // the side with --view
+		close  string // how the person closes the window: a key, or "window"
+	}{
+		{"answer views, window closed", "answer", "window"},
+		{"offer views, q pressed", "offer", "q"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := xvfb.Start(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			rec := filepath.Join(t.TempDir(), "shown.webm")
+			spec := callSpec{
+				offerArgs:  append([]string{"offer", "--source", "test"}, loopback...),
+				answerArgs: append([]string{"answer", "-o", "none"}, loopback...),
+			}
+			viewArgs := []string{"--view", "-o", rec}
+			if tt.viewer == "answer" {
+				spec.answerArgs = append(append([]string{"answer"}, viewArgs...), loopback...)
+				spec.answerIn = onDisplay(d)
+			} else {
+				spec.offerArgs = append(spec.offerArgs, viewArgs...)
+				spec.answerArgs = append([]string{"answer", "--source", "test", "-o", "none"}, loopback...)
+				spec.offerIn = onDisplay(d)
+			}
+			offer, answer := call(t, ctx, spec)
+			viewer, other := answer, offer
+			if tt.viewer == "offer" {
+				viewer, other = offer, answer
+			}
+			connected := waitConnectedAt(ctx, viewer)
+			f := watch(t, ctx, d, connected, 30)
+			t.Logf("%s: first picture %d ms after connecting; on screen %d ms behind the camera (p50), %d ms (p95)",
+				tt.viewer, f.first.Milliseconds(), pct(f.lags, 50).Milliseconds(), pct(f.lags, 95).Milliseconds())
+			// Loose checks: the figures belong to the benchmark.
+			if pct(f.lags, 50) > time.Second {
+				t.Errorf("the window shows the camera %v late (median); want it live", pct(f.lags, 50))
+			}
+			code := regexp.MustCompile(`verification code: (\S+ \S+)`).FindStringSubmatch(viewer.errText())
+			pair := regexp.MustCompile(`connected over (.*)`).FindStringSubmatch(viewer.errText())
+			if code == nil || pair == nil {
+				t.Fatalf("%s said no verification code or path:\n%s", tt.viewer, viewer.errText())
+			}
+			for _, want := range []string{"verification code " + code[1], strings.TrimSpace(pair[1])} {
+				if !strings.Contains(f.title, want) {
+					t.Errorf("window title %q lacks %q", f.title, want)
+				}
+			}
+
+			if tt.close == "window" {
+				err := d.CloseWindow(ctx, f.windowID)
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else if err := d.Key(ctx, f.windowID, tt.close); err != nil {
+				t.Fatal(err)
+			}
+			waitOK(ctx, viewer, other)
+			if !strings.Contains(viewer.errText(), "the viewer was closed; hanging up\n") {
+				t.Errorf("%s did not say why it hung up:\n%s", tt.viewer, viewer.errText())
+			}
+			if !strings.Contains(other.errText(), "the other side hung up") {
+				t.Errorf("the other side was not told:\n%s", other.errText())
+			}
+			// Nothing of ffplay's (X errors when its window is destroyed,
+			// banners) on the terminal.
+			for _, l := range strings.Split(strings.TrimSpace(viewer.errText()), "\n") {
+				if strings.Contains(l, "ffplay") || strings.Contains(l, "X Error") || strings.Contains(l, "serial number") {
+					t.Errorf("the player's output reached the terminal: %q", l)
+				}
+			}
+			testutil.DecodesCleanly(t, rec)
+			if p := testutil.Probe(t, rec); p.Frames < 30 {
+				t.Errorf("the recording of what was shown has %d frames; want at least the 30 seen", p.Frames)
+			}
+		})
+	}
+}
+
+// TestViewFigures measures --view through the screen at 1280x720@30 for
+// the closing note and `make bench-view`: first picture after connecting
+// and how far the window is behind the camera, next to what the decoder
+// measures (--measure) in the same call. Run with P2PCAM_VIEW_FIGURES=1
+// (P2PCAM_VIEW_SECONDS sets the length, default 30).
+func TestViewFigures(t *testing.T) {
+	if os.Getenv("P2PCAM_VIEW_FIGURES") == "" {
+		t.Skip("a benchmark: set P2PCAM_VIEW_FIGURES=1 to run it")
+	}
+	secs := 30
+	if s := os.Getenv("P2PCAM_VIEW_SECONDS"); s != "" {
+		fmt.Sscan(s, &secs)
+	}
+	d := xvfb.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(secs+90)*time.Second)
+	defer cancel()
+	stats := filepath.Join(t.TempDir(), "stats.jsonl")
+	offer, answer := call(t, ctx, callSpec{
+		offerArgs: append([]string{"offer", "--source", "test", "--width", "1280", "--height", "720", "--bitrate", "2.5M"}, loopback...),
+		answerArgs: append([]string{"answer", "--view", "-o", filepath.Join(t.TempDir(), "m.ivf"), "--measure",
+			"--stats", stats}, loopback...),
+		answerIn: onDisplay(d),
+	})
+	connected := waitConnectedAt(ctx, answer)
+	f := watch(t, ctx, d, connected, 1)
+	var lags []time.Duration
+	end := time.Now().Add(time.Duration(secs) * time.Second)
+	thirds := make([][]time.Duration, 3)
+	for start := time.Now(); time.Now().Before(end); {
+		shot, at, err := d.Shot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s, ok := xvfb.Stamp(shot, f.window); ok {
+			l := stampLag(at, s)
+			lags = append(lags, l)
+			i := min(2, int(at.Sub(start)*3/time.Duration(secs)/time.Second))
+			thirds[i] = append(thirds[i], l)
+		}
+	}
+	if err := d.CloseWindow(ctx, f.windowID); err != nil {
+		t.Fatal(err)
+	}
+	waitOK(ctx, answer, offer)
+	slices.Sort(lags)
+	final := readStats(t, stats)
+	last := final[len(final)-1]
+	t.Logf("| view: first picture ms | %d |", f.first.Milliseconds())
+	t.Logf("| view: lag p50/p95 ms (screen, glass to glass; %d shots over %d s) | %d / %d |", len(lags), secs,
+		pct(lags, 50).Milliseconds(), pct(lags, 95).Milliseconds())
+	for i, th := range thirds {
+		if len(th) > 0 {
+			slices.Sort(th)
+			t.Logf("| view: lag p50 ms, third %d of the call (drift) | %d |", i+1, pct(th, 50).Milliseconds())
+		}
+	}
+	t.Logf("| decoder: glass to glass p50/p95 ms (--measure, whole call) | %.0f / %.0f |", last.P50, last.P95)
+}
+
+// TestViewWithoutDisplayOrPlayer: --view with nothing to show a window on
+// says what is missing and how to get it, in one line, before any network.
+func TestViewWithoutDisplayOrPlayer(t *testing.T) {
+	testutil.NeedCodec(t)
+	emptyPath := t.TempDir()
+	tests := []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"no display", []string{"PATH=" + os.Getenv("PATH")}, "p2pcam: --view: no display to open a window on (neither $DISPLAY nor $WAYLAND_DISPLAY is set): run p2pcam in a desktop session or over ssh -X, or pipe -o - into a player where there is one"},
+		{"no player", []string{"PATH=" + emptyPath, "DISPLAY=:99"}, "p2pcam: --view needs ffplay, which is not installed: apt-get install ffmpeg (Debian, Ubuntu) or brew install ffmpeg (macOS)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command(binPath, append([]string{"answer", "--view", "--remote", "-"}, loopback...)...)
+			cmd.Env = tt.env
+			cmd.Stdin = strings.NewReader("")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			ee, ok := err.(*exec.ExitError)
+			if !ok || ee.ExitCode() != 1 {
+				t.Fatalf("exit %v; want status 1\n%s", err, stderr.String())
+			}
+			if got := stderr.String(); got != tt.want+"\n" {
+				t.Errorf("stderr:\n%s\nwant the one line\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestVideoToATerminalRefused: -o - with stdout on a terminal refuses at
+// once rather than printing WebM into it.
+func TestVideoToATerminalRefused(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pty: %v", err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	go func() { _, _ = io.Copy(io.Discard, ptmx) }()
+	cmd := exec.Command(binPath, append([]string{"answer", "-o", "-"}, loopback...)...)
+	cmd.Stdout = tty
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.Stdin = strings.NewReader("")
+	err = cmd.Run()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit %v; want status 1\n%s", err, stderr.String())
+	}
+	want := "p2pcam: stdout is a terminal: pipe it into a player, e.g. `p2pcam answer -o - | ffplay -fflags nobuffer -probesize 32 -`, or use --view\n"
+	if stderr.String() != want {
+		t.Errorf("stderr:\n%s\nwant\n%s", stderr.String(), want)
+	}
+}
