@@ -307,3 +307,56 @@ func TestVideoToATerminalRefused(t *testing.T) {
 		t.Errorf("stderr:\n%s\nwant\n%s", stderr.String(), want)
 	}
 }
+
+// keyFrames counts the keyframes in a recording, by ffprobe.
+func keyFrames(t *testing.T, path string) int {
+	t.Helper()
+	out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags", "-of", "csv=p=0", path).Output()
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v", path, err)
+	}
+	n := 0
+	for _, l := range strings.Fields(string(out)) {
+		if strings.HasPrefix(l, "K") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestPipeGetsKeyFrames: -o - into a pipe carries a keyframe every
+// second, so that a player that starts reading late, or discards the
+// first keyframe while it probes, shows a picture within a second; -o -
+// redirected to a file, like any file, gets keyframes only on loss.
+func TestPipeGetsKeyFrames(t *testing.T) {
+	testutil.NeedFFmpeg(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	offerArgs := append([]string{"offer", "--source", "test", "--width", "320", "--height", "240", "--duration", "4s"}, loopback...)
+
+	offer, answer := call(t, ctx, callSpec{offerArgs: offerArgs,
+		answerArgs: append([]string{"answer", "-o", "-"}, loopback...), answerToStdout: true})
+	waitOK(ctx, offer, answer)
+	piped := filepath.Join(dir, "piped.webm")
+	if err := os.WriteFile(piped, answer.stdout.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	redirected := filepath.Join(dir, "redirected.webm")
+	offer, answer = call(t, ctx, callSpec{offerArgs: offerArgs,
+		answerArgs: append([]string{"answer", "-o", "-"}, loopback...), answerToStdout: true,
+		answerIn: func(argv []string) []string {
+			return append([]string{"bash", "-c", `exec "$@" > '` + redirected + `'`, "sh"}, argv...)
+		}})
+	waitOK(ctx, offer, answer)
+
+	p, r := keyFrames(t, piped), keyFrames(t, redirected)
+	t.Logf("keyframes in 4 s: %d on a pipe, %d redirected to a file", p, r)
+	if p < 3 {
+		t.Errorf("a 4 s call into a pipe carried %d keyframes; want one a second", p)
+	}
+	if r > 2 {
+		t.Errorf("a 4 s call redirected to a file carried %d keyframes; want them only on loss", r)
+	}
+}
