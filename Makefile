@@ -6,7 +6,7 @@ PKGS    := ./...
 
 .DEFAULT_GOAL := help
 
-.PHONY: help deps mediamtx bench-viewers build test lint check demo bench fuzz camera-test clean
+.PHONY: help deps mediamtx bench-viewers bench-view build test lint check demo bench fuzz camera-test clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,6 +45,9 @@ bench: build ## encoder, latency and resource figures in one table
 
 bench-viewers: build mediamtx ## one camera to 1, 3 and 5 viewers via mediamtx and --serve: first frames, frames, sender CPU (~2 min)
 	P2PCAM_VIEWER_FIGURES=1 $(GO) test -count=1 -run TestViewerFigures -v -timeout 15m ./cmd/p2pcam | grep -E '^\s+(\||viewers_bench)'
+
+bench-view: build ## --view and -o - | ffplay through a virtual screen (Xvfb): first picture, lag p50/p95, drift (~2 min)
+	P2PCAM_VIEW_FIGURES=1 $(GO) test -count=1 -run 'TestViewFigures|TestPipeFigures' -v -timeout 10m ./cmd/p2pcam | grep -E '^\s+(\||view_test)'
 
 camera-test: ## the real V4L2 camera path: vivid's virtual camera in a qemu guest (root, ~1 min)
 	./scripts/camera-vm/run.sh
