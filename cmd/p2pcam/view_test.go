@@ -201,7 +201,8 @@ func TestViewShowsTheCall(t *testing.T) {
 // the closing note and `make bench-view`: first picture after connecting
 // and how far the window is behind the camera, next to what the decoder
 // measures (--measure) in the same call. Run with P2PCAM_VIEW_FIGURES=1
-// (P2PCAM_VIEW_SECONDS sets the length, default 30).
+// (P2PCAM_VIEW_SECONDS sets the length, default 30; P2PCAM_VIEW_SIZE the
+// size, default 1280x720).
 func TestViewFigures(t *testing.T) {
 	if os.Getenv("P2PCAM_VIEW_FIGURES") == "" {
 		t.Skip("a benchmark: set P2PCAM_VIEW_FIGURES=1 to run it")
@@ -210,12 +211,16 @@ func TestViewFigures(t *testing.T) {
 	if s := os.Getenv("P2PCAM_VIEW_SECONDS"); s != "" {
 		fmt.Sscan(s, &secs)
 	}
+	width, height := "1280", "720"
+	if s := os.Getenv("P2PCAM_VIEW_SIZE"); s != "" {
+		width, height, _ = strings.Cut(s, "x")
+	}
 	d := xvfb.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(secs+90)*time.Second)
 	defer cancel()
 	stats := filepath.Join(t.TempDir(), "stats.jsonl")
 	offer, answer := call(t, ctx, callSpec{
-		offerArgs: append([]string{"offer", "--source", "test", "--width", "1280", "--height", "720", "--bitrate", "2.5M"}, loopback...),
+		offerArgs: append([]string{"offer", "--source", "test", "--width", width, "--height", height, "--bitrate", "2.5M"}, loopback...),
 		answerArgs: append([]string{"answer", "--view", "-o", filepath.Join(t.TempDir(), "m.ivf"), "--measure",
 			"--stats", stats}, loopback...),
 		answerIn: onDisplay(d),
@@ -246,6 +251,7 @@ func TestViewFigures(t *testing.T) {
 	slices.Sort(lags)
 	final := readStats(t, stats)
 	last := final[len(final)-1]
+	t.Logf("%sx%s@30, %d s", width, height, secs)
 	t.Logf("| view: first picture ms | %d |", f.first.Milliseconds())
 	t.Logf("| view: lag p50/p95 ms (screen, glass to glass; %d shots over %d s) | %d / %d |", len(lags), secs,
 		pct(lags, 50).Milliseconds(), pct(lags, 95).Milliseconds())
