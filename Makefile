@@ -31,7 +31,7 @@ test: deps mediamtx ## run every test, with the race detector; then the cgo-free
 lint: ## gofmt, go vet, and staticcheck when installed
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
-	GOOS=darwin CGO_ENABLED=0 $(GO) vet ./signal/ ./pkg/pattern/
+	GOOS=darwin CGO_ENABLED=0 $(GO) vet ./signal/ ./pkg/pattern/ ./pkg/view/ ./pkg/cli/ ./pkg/session/
 	CGO_ENABLED=0 $(GO) build $(NOCGO)
 	@if command -v staticcheck >/dev/null 2>&1; then staticcheck $(PKGS); else echo "staticcheck not installed; skipped"; fi
 
