@@ -7,7 +7,7 @@ PREFIX  ?= /usr/local
 
 .DEFAULT_GOAL := help
 
-.PHONY: help deps mediamtx bench-viewers soak build install test lint check demo bench fuzz camera-test clean
+.PHONY: help deps mediamtx bench-viewers bench-view soak build install test lint check demo bench fuzz camera-test clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -40,7 +40,7 @@ test: deps mediamtx ## run every test, with the race detector; then the cgo-free
 lint: ## gofmt, go vet, and staticcheck when installed
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
-	GOOS=darwin CGO_ENABLED=0 $(GO) vet ./signal/ ./pkg/pattern/
+	GOOS=darwin CGO_ENABLED=0 $(GO) vet ./signal/ ./pkg/pattern/ ./pkg/view/ ./pkg/cli/ ./pkg/session/
 	CGO_ENABLED=0 $(GO) build $(NOCGO)
 	@if command -v staticcheck >/dev/null 2>&1; then staticcheck $(PKGS); else echo "staticcheck not installed; skipped"; fi
 
@@ -59,6 +59,10 @@ bench-viewers: build mediamtx ## one camera to 1, 3 and 5 viewers via mediamtx a
 soak: build ## p2pcam vs Chromium over tbf 300 kbit/s and 1 Mbit/s and 15% loss in namespaces: rate, delay, freezes, recovery (root, chromium, ~5 min)
 	@mkdir -p bin; P2PCAM_SOAK=1 $(GO) test -count=1 -run TestSoak -v -timeout 20m ./cmd/p2pcam >bin/soak.log 2>&1; s=$$?; \
 	grep -E '^\s+(\||soak_test)|^(---|FAIL|ok)' bin/soak.log; echo "whole log: bin/soak.log"; exit $$s
+
+bench-view: build ## --view and -o - | ffplay through a virtual screen (Xvfb): first picture, lag p50/p95, drift (~2 min)
+	@mkdir -p bin; P2PCAM_VIEW_FIGURES=1 $(GO) test -count=1 -run 'TestViewFigures|TestPipeFigures' -v -timeout 10m ./cmd/p2pcam >bin/bench-view.log 2>&1; s=$$?; \
+	grep -E '^\s+(\||view_test)|^(---|FAIL|ok)' bin/bench-view.log; echo "whole log: bin/bench-view.log"; exit $$s
 
 camera-test: ## the real V4L2 camera path: vivid's virtual camera in a qemu guest (root, ~1 min)
 	./scripts/camera-vm/run.sh

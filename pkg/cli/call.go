@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"github.com/p2pcam/p2pcam/pkg/capture"
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
 	"github.com/p2pcam/p2pcam/pkg/session"
+	"github.com/p2pcam/p2pcam/pkg/view"
 	"github.com/p2pcam/p2pcam/signal"
 )
 
@@ -50,6 +52,7 @@ type callOptions struct {
 	whep           string // answer: play this WHEP endpoint
 	bearer         string // the WHIP/WHEP bearer token
 	force          bool   // overwrite an existing output file
+	view           bool   // show the received video in a window
 }
 
 // addCallFlags registers the shared flags with the defaults of role.
@@ -71,6 +74,7 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 	}
 	fs.StringVarP(&o.output, "output", "o", defOutput, outHelp)
 	fs.BoolVar(&o.force, "force", false, "overwrite the --output file if it exists")
+	fs.BoolVar(&o.view, "view", false, "show the received video in a window as it arrives (ffplay); records only with an --output")
 	fs.StringArrayVar(&o.iceServers, "ice-server", []string{defaultSTUN}, "STUN/TURN server, repeatable: stun:HOST:PORT, turn:HOST:PORT?transport=udp|tcp, turn:USER:PASS@HOST:PORT, or none")
 	fs.StringVar(&o.iceUser, "ice-user", "", "TURN username")
 	fs.StringVar(&o.icePassword, "ice-password", "", "TURN password")
@@ -105,6 +109,7 @@ type callConfig struct {
 	// pasteFromTTY: video comes on stdin (--source -) and no blob was
 	// given up front, so the other side's blob is pasted at the terminal.
 	pasteFromTTY bool
+	view         bool // --view
 }
 
 // config validates the options and builds a call configuration. It is a
@@ -155,7 +160,9 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (c
 	switch o.output {
 	case "none":
 	case "":
-		cfg.Output = "p2pcam-" + now.Format("20060102-150405") + ".webm"
+		if !o.view { // --view alone watches without recording
+			cfg.Output = "p2pcam-" + now.Format("20060102-150405") + ".webm"
+		}
 	case "-":
 		cfg.Output = "-"
 		cc.paste.BlobToErr = true
@@ -174,10 +181,11 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (c
 	default:
 		return cc, usagef("bad --blob-format %q: use p2pcam or pion", o.blobFormat)
 	}
-	if o.measure && cfg.Output == "" {
+	cc.view = o.view
+	if o.measure && cfg.Output == "" && !o.view {
 		return cc, usagef("--measure needs received video: give an --output (it can be a file you delete)")
 	}
-	if cfg.Source.Kind == capture.None && cfg.Output == "" {
+	if cfg.Source.Kind == capture.None && cfg.Output == "" && !o.view {
 		return cc, usagef("nothing to do: --source none and --output none")
 	}
 	if len(args) == 1 && o.remote != "" {
@@ -326,6 +334,14 @@ func runCall(cmd *cobra.Command, e *env, cc callConfig) error {
 // reporting its events on con; blobs says whether people carried the
 // descriptions.
 func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Console, blobs bool, attach func(*session.Config)) error {
+	if cc.session.Output == "-" && e.OutTerminal {
+		return errStdoutTerminal
+	}
+	if cc.view {
+		if err := view.Check(""); err != nil {
+			return viewError{err}
+		}
+	}
 	// Open --stats first: a bad path should fail before any network.
 	// "-" goes through the console, which keeps the lines off its status
 	// line.
@@ -349,11 +365,53 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 	}
 	cfg.Stats, cfg.OutputTo = stats, e.Out
 	attach(&cfg)
+	if cc.view {
+		log := e.logger()
+		cfg.View = func(call session.ViewCall) (session.Viewer, error) {
+			return view.Start(view.Options{Title: viewTitle(call), Logger: log})
+		}
+	}
 	rep := newReporter(con, cfg.Duration.String(), blobs)
 	cfg.Events = rep.event
 	_, err = session.Run(ctx, cfg, e.loggerTo(con))
 	rep.close()
 	return err
+}
+
+// errStdoutTerminal refuses -o - to a terminal, which would fill it with
+// binary WebM.
+var errStdoutTerminal = errors.New("stdout is a terminal: pipe it into a player, e.g. `p2pcam answer -o - | ffplay -fflags nobuffer -probesize 32 -`, or use --view")
+
+// viewError is a reason --view cannot open a window here, worded as one
+// line that says what is missing and how to get it.
+type viewError struct{ err error }
+
+func (v viewError) Unwrap() error { return v.err }
+
+func (v viewError) Error() string {
+	var pm *view.PlayerMissingError
+	switch {
+	case errors.Is(v.err, view.ErrNoDisplay):
+		return "--view: no display to open a window on (neither $DISPLAY nor $WAYLAND_DISPLAY is set): run p2pcam in a desktop session or over ssh -X, or pipe -o - into a player where there is one"
+	case errors.As(v.err, &pm):
+		return fmt.Sprintf("--view needs %s, which is not installed: apt-get install ffmpeg (Debian, Ubuntu) or brew install ffmpeg (macOS)", pm.Name)
+	case errors.Is(v.err, view.ErrNoDecoder):
+		return "--view needs a VP8 decoder, and this p2pcam was built without cgo: build it with libvpx (apt-get install libvpx-dev pkg-config, or brew install libvpx pkg-config; then make build)"
+	}
+	return "--view: " + v.err.Error()
+}
+
+// viewTitle is the viewer window's title: whose camera it is, over which
+// path, and the verification code to compare.
+func viewTitle(c session.ViewCall) string {
+	t := "p2pcam " + c.Role.String()
+	if c.Known {
+		t += " · " + c.Pair.String()
+	}
+	if c.Code != "" {
+		t += " · verification code " + c.Code
+	}
+	return t
 }
 
 // openStats opens the --stats destination: nothing, stderr (errStream), or

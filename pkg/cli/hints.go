@@ -32,7 +32,10 @@ func hints(err error) []string {
 		cbe *capture.CameraBusyError
 		cpe *capture.CameraPermissionError
 	)
+	var ve viewError
 	switch {
+	case errors.Is(err, errStdoutTerminal), errors.As(err, &ve):
+		return nil // the line itself says what to do
 	case isUsage(err):
 		var sg suggestion
 		if errors.As(err, &sg) && sg.hint != "" {
@@ -85,6 +88,8 @@ func hints(err error) []string {
 		return []string{"the other machine went away or its network changed; start a new call"}
 	case errors.Is(err, session.ErrOutputExists):
 		return []string{"give -o another name, or add --force to overwrite it"}
+	case errors.Is(err, session.ErrViewer):
+		return []string{"the player's last words are above; -v logs more, and --view can be left out to record with -o FILE instead"}
 	case errors.Is(err, session.ErrRecording):
 		return []string{"check the free space and permissions where -o writes, or that the program reading -o - is still running"}
 	case errors.As(err, &ce), errors.Is(err, peer.ErrNoCommonCodec):

@@ -87,6 +87,8 @@ func (r *reporter) event(ev session.Event) {
 			r.con.Linef("the player closed the stream; hanging up")
 		case session.EndSourceEnded:
 			r.con.Linef("the source ended; hanging up")
+		case session.EndViewerClosed:
+			r.con.Linef("the viewer was closed; hanging up")
 		}
 	case session.Summary:
 		r.con.SetStatus("")
@@ -117,6 +119,10 @@ func hungUpLine(h session.HangUp) string {
 		return "the other side's camera or file stopped; hanging up"
 	case session.WhySourceEnded:
 		return "the video the other side streams came to its end; the call is over"
+	case session.WhyViewerClosed:
+		return "the other side closed its viewer window; the call is over"
+	case session.WhyViewer:
+		return "the other side's viewer window failed; hanging up"
 	case session.WhySilence:
 		return "the other side heard nothing from this side for its --silence-timeout and hung up: packets from here stopped reaching it"
 	case session.WhyLost:

@@ -22,6 +22,7 @@ func TestHungUpLine(t *testing.T) {
 		{session.HangUp{Why: session.WhyRecording}, "the other side stopped recording; hanging up"},
 		{session.HangUp{Why: session.WhySource}, "the other side's camera or file stopped; hanging up"},
 		{session.HangUp{Why: session.WhySourceEnded}, "the video the other side streams came to its end; the call is over"},
+		{session.HangUp{Why: session.WhyViewerClosed}, "the other side closed its viewer window; the call is over"},
 		{session.HangUp{Why: session.WhySilence}, "the other side heard nothing from this side for its --silence-timeout and hung up: packets from here stopped reaching it"},
 		{session.HangUp{Why: session.WhyLost}, "the other side lost the connection and hung up"},
 		{session.HangUp{Why: session.WhyError}, "the other side hung up after an error (its screen says which)"},

@@ -23,6 +23,8 @@ func (o *callOptions) serveConfig(cc callConfig, args []string) (serve.Config, e
 		return serve.Config{}, usagef("--serve sends only: record at a viewer (p2pcam answer --whep URL -o FILE)")
 	case o.measure:
 		return serve.Config{}, usagef("--measure belongs on a viewer: p2pcam answer --whep URL --measure -o FILE")
+	case o.view:
+		return serve.Config{}, usagef("--serve sends only: watch at a viewer (p2pcam answer --whep URL --view)")
 	}
 	c := cc.session
 	return serve.Config{

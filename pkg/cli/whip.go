@@ -47,6 +47,8 @@ func (o *callOptions) mediaServerConfig(cc callConfig, args []string) (string, e
 		return "", usagef("give --serve or --whip, not both")
 	case flag == "--whep" && cc.session.Source.Kind != capture.None:
 		return "", usagef("--whep only plays: drop --source (publish with p2pcam offer --whip URL)")
+	case flag == "--whip" && o.view:
+		return "", usagef("--whip only publishes: drop --view (watch it with p2pcam answer --whep URL --view)")
 	case flag == "--whip" && cc.session.Output != "":
 		return "", usagef("--whip only publishes: drop --output (play it with p2pcam answer --whep URL)")
 	}

@@ -95,6 +95,7 @@ const (
 	EndHungUp                        // the other side hung up
 	EndOutputClosed                  // the reader of the video (a player on a pipe) went away
 	EndSourceEnded                   // a streamed source (a pipe) came to its end
+	EndViewerClosed                  // the person closed the viewer (Config.View)
 )
 
 // Why is the reason one side gives the other when it ends the call: a
@@ -112,6 +113,8 @@ const (
 	WhyRecording    Why = "recording-failed" // writing the video failed; Detail: the system's reason
 	WhySource       Why = "source-failed"    // its camera or file stopped
 	WhySourceEnded  Why = "source-ended"     // its streamed source (a pipe) came to its end
+	WhyViewerClosed Why = "viewer-closed"    // the person there closed its viewer window
+	WhyViewer       Why = "viewer-failed"    // its viewer window failed
 	WhySilence      Why = "silence"          // it heard nothing from this side for its tolerance
 	WhyLost         Why = "connection-lost"  // its connection failed
 	WhyError        Why = "error"            // another failure

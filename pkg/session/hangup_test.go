@@ -32,6 +32,8 @@ func TestWhy(t *testing.T) {
 		{"camera gone", 0, fmt.Errorf("%w: %w", ErrSourceFailed, errors.New("ENODEV")), "source-failed"},
 		{"camera stopped", 0, errSourceStopped, "source-failed"},
 		{"stream came to its end", EndSourceEnded, nil, "source-ended"},
+		{"viewer closed", EndViewerClosed, nil, "viewer-closed"},
+		{"viewer failed", 0, fmt.Errorf("%w: ffplay exited 1", ErrViewer), "viewer-failed"},
 		{"anything else", 0, errors.New("write stats: broken"), "error"},
 	}
 	for _, tc := range tests {

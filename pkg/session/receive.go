@@ -73,6 +73,10 @@ func (r *receiver) failure() error {
 
 func (r *receiver) open() (io.Writer, record.Format, error) {
 	out := r.s.cfg.Output
+	if out == "" {
+		// Only a viewer: frames are assembled for it, and no file kept.
+		return io.Discard, record.FormatIVF, nil
+	}
 	if out == "-" {
 		if r.s.cfg.OutputTo == nil {
 			return nil, 0, errors.New("no writer for the video")
@@ -117,6 +121,15 @@ func (r *receiver) record(t *webrtc.TrackRemote) error {
 		r.mu.Unlock()
 		opts.OnFrame = func(data []byte, key bool, _ uint32) { m.Frame(data, key) }
 	}
+	if v := r.s.viewer; v != nil {
+		measured := opts.OnFrame
+		opts.OnFrame = func(data []byte, key bool, ts uint32) {
+			v.Frame(data, key)
+			if measured != nil {
+				measured(data, key, ts)
+			}
+		}
+	}
 	rec, err := record.New(w, opts)
 	if err != nil {
 		return err
@@ -125,9 +138,14 @@ func (r *receiver) record(t *webrtc.TrackRemote) error {
 	r.rec = rec
 	r.mu.Unlock()
 	r.s.res.Output = r.s.cfg.Output
-	r.s.emit(Recording{Output: r.s.cfg.Output})
+	if r.s.cfg.Output != "" {
+		r.s.emit(Recording{Output: r.s.cfg.Output})
+	}
 	// Ask for a keyframe at once rather than waiting for the next one.
 	_ = r.p.RequestKeyFrame(ssrc)
+	if r.s.cfg.Output == "-" && !isRegular(r.s.cfg.OutputTo) {
+		defer r.keyFramesEvery(pipeKeyFrames, ssrc)()
+	}
 	announced := false
 	for {
 		pkt, _, err := t.ReadRTP()
@@ -145,6 +163,43 @@ func (r *receiver) record(t *webrtc.TrackRemote) error {
 			}
 		}
 	}
+}
+
+// pipeKeyFrames is how often a stream to a pipe gets a keyframe: a player
+// reading it may start late, or discard the first keyframe while it
+// probes the stream, and shows nothing until the next keyframe. Files, and
+// streams redirected to files, get keyframes only when frames are lost.
+const pipeKeyFrames = time.Second
+
+// isRegular reports whether w is a regular file.
+func isRegular(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// keyFramesEvery asks the sender for a keyframe every d until stop is
+// called.
+func (r *receiver) keyFramesEvery(d time.Duration, ssrc uint32) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				_ = r.p.RequestKeyFrame(ssrc)
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // stats returns the recorder's figures, zero before recording started.

@@ -129,8 +129,36 @@ type Config struct {
 	// pattern (the other side must send it).
 	Measure bool
 
+	// View, when not nil, opens a viewer once the call is up, which is
+	// then shown every frame received as it arrives (with or without an
+	// Output). A viewer that ends by itself ends the call: closed by the
+	// person (EndViewerClosed) or failed (ErrViewer).
+	View func(call ViewCall) (Viewer, error)
+
 	// Events, when not nil, receives what happens as it happens.
 	Events func(Event)
+}
+
+// ViewCall says which call a viewer shows, for its title.
+type ViewCall struct {
+	Role  Role
+	Pair  peer.Pair
+	Known bool   // Pair is known
+	Code  string // the verification code, "" when none could be derived
+}
+
+// Viewer shows received video to a person (package view's Window).
+type Viewer interface {
+	// Frame shows one VP8 frame; it is called on the receiving goroutine
+	// for every frame recorded, must not block, and does not keep data.
+	Frame(data []byte, keyFrame bool)
+	// Done is closed when the viewer has ended.
+	Done() <-chan struct{}
+	// Err says why the viewer failed once Done is closed; nil when the
+	// person closed it.
+	Err() error
+	// Close ends the viewer and waits for it; it may be called twice.
+	Close() error
 }
 
 // Role returns the side of the exchange the configuration takes.
@@ -178,6 +206,8 @@ var (
 	// ErrRecording means writing the received video failed (a full disk,
 	// a closed pipe); the call ends with it.
 	ErrRecording = errors.New("recording failed")
+	// ErrViewer means the viewer of the received video failed.
+	ErrViewer = errors.New("the viewer failed")
 	// ErrInterrupted means the context was cancelled before the call
 	// connected.
 	ErrInterrupted = errors.New("interrupted before connecting")
@@ -275,6 +305,7 @@ type session struct {
 	ended        EndReason // why stream ended without an error
 	outputClosed bool      // the video's reader went away (EndOutputClosed)
 	outFile      *os.File  // the output file, until the receiver takes it
+	viewer       Viewer    // the viewer, once open
 	finalWritten bool      // the final stats line is out
 }
 
@@ -298,7 +329,7 @@ func (s *session) run(ctx context.Context) (Result, error) {
 		}
 		defer track.Close()
 	}
-	receive := s.cfg.Output != ""
+	receive := s.cfg.Output != "" || s.cfg.View != nil
 	if track == nil && !receive {
 		return s.res, ErrNothingToDo
 	}
@@ -344,11 +375,20 @@ func (s *session) run(ctx context.Context) (Result, error) {
 			return s.res, err
 		}
 	}
+	code := s.verificationCode(p)
+	if s.cfg.View != nil {
+		pair, known := p.SelectedPair()
+		v, err := s.cfg.View(ViewCall{Role: s.cfg.Role(), Pair: pair, Known: known, Code: code})
+		if err != nil {
+			return s.res, fmt.Errorf("%w: %w", ErrViewer, err)
+		}
+		s.viewer = v
+		defer v.Close()
+	}
 	rec := newReceiver(s, p)
 	if receive {
 		rec.start(ctx)
 	}
-	s.verificationCode(p)
 	col := newCollector(s.cfg.Role(), p, track, rec, s.cfg.Measure)
 	err = s.stream(ctx, p, col, rec, track)
 
@@ -370,6 +410,11 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	}
 	if rerr := rec.close(); rerr != nil && err == nil && !(s.outputClosed && errors.Is(rerr, syscall.EPIPE)) {
 		err = rerr
+	}
+	if s.viewer != nil {
+		if verr := s.viewer.Close(); verr != nil && err == nil {
+			err = fmt.Errorf("%w: %w", ErrViewer, verr)
+		}
 	}
 	final := col.snapshot(true)
 	if err != nil {
@@ -566,6 +611,10 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 		return connected
 	}
 	var lost time.Time // when the path was lost, zero while it is up
+	var viewerDone <-chan struct{}
+	if s.viewer != nil {
+		viewerDone = s.viewer.Done()
+	}
 	check := time.NewTicker(min(time.Second, max(s.cfg.Silence/10, 100*time.Millisecond)))
 	defer check.Stop()
 	for {
@@ -612,6 +661,12 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 				return nil
 			}
 			return err
+		case <-viewerDone:
+			if err := s.viewer.Err(); err != nil {
+				return fmt.Errorf("%w: %w", ErrViewer, err)
+			}
+			s.end(Ending{Reason: EndViewerClosed})
+			return nil
 		case <-p.Failed():
 			return ErrConnectionLost
 		case st := <-p.States():
@@ -655,6 +710,8 @@ func (s *session) why(err error) HangUp {
 			return HangUp{Why: WhyOutputClosed}
 		case EndSourceEnded:
 			return HangUp{Why: WhySourceEnded}
+		case EndViewerClosed:
+			return HangUp{Why: WhyViewerClosed}
 		}
 		return HangUp{Why: WhyHangUp}
 	case errors.As(err, &se):
@@ -674,18 +731,21 @@ func (s *session) why(err error) HangUp {
 		return h
 	case errors.Is(err, ErrSourceFailed), errors.Is(err, errSourceStopped):
 		return HangUp{Why: WhySource}
+	case errors.Is(err, ErrViewer):
+		return HangUp{Why: WhyViewer}
 	}
 	return HangUp{Why: WhyError}
 }
 
 // verificationCode reports the code both sides derive from the two DTLS
-// fingerprints, for the people to compare.
-func (s *session) verificationCode(p *peer.Peer) {
+// fingerprints, for the people to compare, and returns it ("" if none).
+func (s *session) verificationCode(p *peer.Peer) string {
 	local, remote := p.Descriptions()
 	code, err := signal.VerificationCode(local, remote)
 	if err != nil {
 		s.log.Debug("no verification code", "err", err)
-		return
+		return ""
 	}
 	s.emit(Verification{Code: code})
+	return code
 }

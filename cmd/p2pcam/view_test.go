@@ -1,0 +1,424 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	"github.com/p2pcam/p2pcam/internal/testutil"
+	"github.com/p2pcam/p2pcam/internal/xvfb"
+	"github.com/p2pcam/p2pcam/pkg/pattern"
+)
+
+// onDisplay runs a side's command line with DISPLAY set to d.
+func onDisplay(d *xvfb.Display) func(argv []string) []string {
+	return func(argv []string) []string {
+		return append([]string{"env", "-u", "WAYLAND_DISPLAY", "DISPLAY=" + d.Name}, argv...)
+	}
+}
+
+// viewFigures are what the screen showed of a call watched with --view.
+type viewFigures struct {
+	first    time.Duration   // from "connected" on stderr to the first stamp read on screen
+	lags     []time.Duration // screenshot time minus the stamp's capture time, sorted
+	window   image.Rectangle // where the window is
+	title    string
+	windowID string
+	shown    map[uint16]bool // the frames seen on screen
+}
+
+// watch takes screenshots of the viewer window until n stamps were read
+// back, and returns the figures. connected is when the viewing side said
+// it connected.
+func watch(t *testing.T, ctx context.Context, d *xvfb.Display, connected time.Time, n int) viewFigures {
+	t.Helper()
+	return watchWindow(t, ctx, d, "^p2pcam ", connected, n)
+}
+
+// watchWindow is watch for the window whose title matches name.
+func watchWindow(t *testing.T, ctx context.Context, d *xvfb.Display, name string, connected time.Time, n int) viewFigures {
+	t.Helper()
+	f := viewFigures{shown: map[uint16]bool{}}
+	// The window first (it opens hidden and shows with the first
+	// picture), then its pictures.
+	for f.windowID == "" {
+		if ctx.Err() != nil {
+			t.Fatal("no viewer window opened")
+		}
+		if ids, _ := d.Windows(ctx, name); len(ids) > 0 {
+			f.windowID = ids[0]
+		}
+	}
+	var err error
+	if f.window, err = d.Geometry(ctx, f.windowID); err != nil {
+		t.Fatal(err)
+	}
+	if f.title, err = d.Title(ctx, f.windowID); err != nil {
+		t.Fatal(err)
+	}
+	for len(f.lags) < n {
+		if ctx.Err() != nil {
+			t.Fatalf("read %d stamps off the screen in time; want %d", len(f.lags), n)
+		}
+		shot, at, err := d.ShotWindow(ctx, f.windowID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, ok := xvfb.Stamp(shot, shot.Rect)
+		if !ok {
+			continue
+		}
+		if f.first == 0 {
+			f.first = at.Sub(connected)
+		}
+		f.lags = append(f.lags, stampLag(at, s))
+		f.shown[s.Seq] = true
+	}
+	slices.Sort(f.lags)
+	return f
+}
+
+// stampLag is how long before at the stamped frame was captured, on this
+// machine's clock (the stamp holds milliseconds modulo 2^32).
+func stampLag(at time.Time, s pattern.Stamp) time.Duration {
+	return time.Duration(int32(uint32(at.UnixMilli())-s.Millis)) * time.Millisecond
+}
+
+func pct(sorted []time.Duration, p int) time.Duration { return sorted[(len(sorted)-1)*p/100] }
+
+// waitConnectedAt waits for the "connected over" line and returns when it
+// was seen.
+func waitConnectedAt(ctx context.Context, p *proc) time.Time {
+	p.waitFor(ctx, "connected over")
+	return time.Now()
+}
+
+// TestViewShowsTheCall: `--view` on either side opens a real ffplay window
+// on a real (virtual) display that shows the other side's camera as it
+// arrives, titled with the path and the verification code, records with
+// -o FILE what it shows, keeps the player's words off the terminal, and
+// closing the window hangs up cleanly on both sides.
+func TestViewShowsTheCall(t *testing.T) {
+	testutil.NeedFFmpeg(t)
+	testutil.NeedCodec(t)
+	if _, err := exec.LookPath("ffplay"); err != nil {
+		t.Skip("ffplay not installed (apt-get install ffmpeg)")
+	}
+	tests := []struct {
+		name   string
+		viewer string // the side with --view
+		close  string // how the person closes the window: a key, or "window"
+	}{
+		{"answer views, window closed", "answer", "window"},
+		{"offer views, q pressed", "offer", "q"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := xvfb.Start(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			rec := filepath.Join(t.TempDir(), "shown.webm")
+			spec := callSpec{
+				offerArgs:  append([]string{"offer", "--source", "test"}, loopback...),
+				answerArgs: append([]string{"answer", "-o", "none"}, loopback...),
+			}
+			viewArgs := []string{"--view", "-o", rec}
+			if tt.viewer == "answer" {
+				spec.answerArgs = append(append([]string{"answer"}, viewArgs...), loopback...)
+				spec.answerIn = onDisplay(d)
+			} else {
+				spec.offerArgs = append(spec.offerArgs, viewArgs...)
+				spec.answerArgs = append([]string{"answer", "--source", "test", "-o", "none"}, loopback...)
+				spec.offerIn = onDisplay(d)
+			}
+			offer, answer := call(t, ctx, spec)
+			viewer, other := answer, offer
+			if tt.viewer == "offer" {
+				viewer, other = offer, answer
+			}
+			connected := waitConnectedAt(ctx, viewer)
+			f := watch(t, ctx, d, connected, 60)
+			t.Logf("%s: first picture %d ms after connecting; on screen %d ms behind the camera (p50), %d ms (p95)",
+				tt.viewer, f.first.Milliseconds(), pct(f.lags, 50).Milliseconds(), pct(f.lags, 95).Milliseconds())
+			// Loose checks: the figures belong to the benchmark.
+			if pct(f.lags, 50) > time.Second {
+				t.Errorf("the window shows the camera %v late (median); want it live", pct(f.lags, 50))
+			}
+			code := regexp.MustCompile(`verification code: (\S+ \S+)`).FindStringSubmatch(viewer.errText())
+			pair := regexp.MustCompile(`connected over (.*)`).FindStringSubmatch(viewer.errText())
+			if code == nil || pair == nil {
+				t.Fatalf("%s said no verification code or path:\n%s", tt.viewer, viewer.errText())
+			}
+			for _, want := range []string{"verification code " + code[1], strings.TrimSpace(pair[1])} {
+				if !strings.Contains(f.title, want) {
+					t.Errorf("window title %q lacks %q", f.title, want)
+				}
+			}
+
+			if tt.close == "window" {
+				err := d.CloseWindow(ctx, f.windowID)
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else if err := d.Key(ctx, f.windowID, tt.close); err != nil {
+				t.Fatal(err)
+			}
+			waitOK(ctx, viewer, other)
+			if !strings.Contains(viewer.errText(), "the viewer was closed; hanging up\n") {
+				t.Errorf("%s did not say why it hung up:\n%s", tt.viewer, viewer.errText())
+			}
+			if !strings.Contains(other.errText(), "the other side closed its viewer window; the call is over") {
+				t.Errorf("the other side was not told:\n%s", other.errText())
+			}
+			// Nothing of ffplay's (X errors when its window is destroyed,
+			// banners) on the terminal.
+			for _, l := range strings.Split(strings.TrimSpace(viewer.errText()), "\n") {
+				if strings.Contains(l, "ffplay") || strings.Contains(l, "X Error") || strings.Contains(l, "serial number") {
+					t.Errorf("the player's output reached the terminal: %q", l)
+				}
+			}
+			testutil.DecodesCleanly(t, rec)
+			if p := testutil.Probe(t, rec); p.Frames < len(f.shown) {
+				t.Errorf("the recording of what was shown has %d frames; want at least the %d seen", p.Frames, len(f.shown))
+			}
+		})
+	}
+}
+
+// TestViewFigures measures --view through the screen at 1280x720@30 for
+// the closing note and `make bench-view`: first picture after connecting
+// and how far the window is behind the camera, next to what the decoder
+// measures (--measure) in the same call. Run with P2PCAM_VIEW_FIGURES=1
+// (P2PCAM_VIEW_SECONDS sets the length, default 30; P2PCAM_VIEW_SIZE the
+// size, default 1280x720).
+func TestViewFigures(t *testing.T) {
+	if os.Getenv("P2PCAM_VIEW_FIGURES") == "" {
+		t.Skip("a benchmark: set P2PCAM_VIEW_FIGURES=1 to run it")
+	}
+	secs := 30
+	if s := os.Getenv("P2PCAM_VIEW_SECONDS"); s != "" {
+		fmt.Sscan(s, &secs)
+	}
+	width, height := "1280", "720"
+	if s := os.Getenv("P2PCAM_VIEW_SIZE"); s != "" {
+		width, height, _ = strings.Cut(s, "x")
+	}
+	d := xvfb.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(secs+90)*time.Second)
+	defer cancel()
+	stats := filepath.Join(t.TempDir(), "stats.jsonl")
+	offer, answer := call(t, ctx, callSpec{
+		offerArgs: append([]string{"offer", "--source", "test", "--width", width, "--height", height, "--bitrate", "2.5M"}, loopback...),
+		answerArgs: append([]string{"answer", "--view", "-o", filepath.Join(t.TempDir(), "m.ivf"), "--measure",
+			"--stats", stats}, loopback...),
+		answerIn: onDisplay(d),
+	})
+	connected := waitConnectedAt(ctx, answer)
+	f := watch(t, ctx, d, connected, 1)
+	var lags []time.Duration
+	end := time.Now().Add(time.Duration(secs) * time.Second)
+	thirds := make([][]time.Duration, 3)
+	for start := time.Now(); time.Now().Before(end); {
+		shot, at, err := d.ShotWindow(ctx, f.windowID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s, ok := xvfb.Stamp(shot, shot.Rect); ok {
+			l := stampLag(at, s)
+			lags = append(lags, l)
+			i := min(2, int(at.Sub(start)*3/time.Duration(secs)/time.Second))
+			thirds[i] = append(thirds[i], l)
+		}
+		// Five shots a second: taking them costs CPU the call needs.
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err := d.CloseWindow(ctx, f.windowID); err != nil {
+		t.Fatal(err)
+	}
+	waitOK(ctx, answer, offer)
+	slices.Sort(lags)
+	final := readStats(t, stats)
+	last := final[len(final)-1]
+	t.Logf("%sx%s@30, %d s", width, height, secs)
+	t.Logf("| view: first picture ms | %d |", f.first.Milliseconds())
+	t.Logf("| view: lag p50/p95 ms (screen, glass to glass; %d shots over %d s) | %d / %d |", len(lags), secs,
+		pct(lags, 50).Milliseconds(), pct(lags, 95).Milliseconds())
+	for i, th := range thirds {
+		if len(th) > 0 {
+			slices.Sort(th)
+			t.Logf("| view: lag p50 ms, third %d of the call (drift) | %d |", i+1, pct(th, 50).Milliseconds())
+		}
+	}
+	t.Logf("| decoder: glass to glass p50/p95 ms (--measure, whole call) | %.0f / %.0f |", last.P50, last.P95)
+}
+
+// TestViewWithoutDisplayOrPlayer: --view with nothing to show a window on
+// says what is missing and how to get it, in one line, before any network.
+func TestViewWithoutDisplayOrPlayer(t *testing.T) {
+	testutil.NeedCodec(t)
+	emptyPath := t.TempDir()
+	tests := []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"no display", []string{"PATH=" + os.Getenv("PATH")}, "p2pcam: --view: no display to open a window on (neither $DISPLAY nor $WAYLAND_DISPLAY is set): run p2pcam in a desktop session or over ssh -X, or pipe -o - into a player where there is one"},
+		{"no player", []string{"PATH=" + emptyPath, "DISPLAY=:99"}, "p2pcam: --view needs ffplay, which is not installed: apt-get install ffmpeg (Debian, Ubuntu) or brew install ffmpeg (macOS)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command(binPath, append([]string{"answer", "--view", "--remote", "-"}, loopback...)...)
+			cmd.Env = tt.env
+			cmd.Stdin = strings.NewReader("")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			ee, ok := err.(*exec.ExitError)
+			if !ok || ee.ExitCode() != 1 {
+				t.Fatalf("exit %v; want status 1\n%s", err, stderr.String())
+			}
+			if got := stderr.String(); got != tt.want+"\n" {
+				t.Errorf("stderr:\n%s\nwant the one line\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestVideoToATerminalRefused: -o - with stdout on a terminal refuses at
+// once rather than printing WebM into it.
+func TestVideoToATerminalRefused(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pty: %v", err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	go func() { _, _ = io.Copy(io.Discard, ptmx) }()
+	cmd := exec.Command(binPath, append([]string{"answer", "-o", "-"}, loopback...)...)
+	cmd.Stdout = tty
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.Stdin = strings.NewReader("")
+	err = cmd.Run()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit %v; want status 1\n%s", err, stderr.String())
+	}
+	want := "p2pcam: stdout is a terminal: pipe it into a player, e.g. `p2pcam answer -o - | ffplay -fflags nobuffer -probesize 32 -`, or use --view\n"
+	if stderr.String() != want {
+		t.Errorf("stderr:\n%s\nwant\n%s", stderr.String(), want)
+	}
+}
+
+// keyFrames counts the keyframes in a recording, by ffprobe.
+func keyFrames(t *testing.T, path string) int {
+	t.Helper()
+	out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags", "-of", "csv=p=0", path).Output()
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v", path, err)
+	}
+	n := 0
+	for _, l := range strings.Fields(string(out)) {
+		if strings.HasPrefix(l, "K") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestPipeGetsKeyFrames: -o - into a pipe carries a keyframe every
+// second, so that a player that starts reading late, or discards the
+// first keyframe while it probes, shows a picture within a second; -o -
+// redirected to a file, like any file, gets keyframes only on loss.
+func TestPipeGetsKeyFrames(t *testing.T) {
+	testutil.NeedFFmpeg(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	offerArgs := append([]string{"offer", "--source", "test", "--width", "320", "--height", "240", "--duration", "4s"}, loopback...)
+
+	offer, answer := call(t, ctx, callSpec{offerArgs: offerArgs,
+		answerArgs: append([]string{"answer", "-o", "-"}, loopback...), answerToStdout: true})
+	waitOK(ctx, offer, answer)
+	piped := filepath.Join(dir, "piped.webm")
+	if err := os.WriteFile(piped, answer.stdout.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	redirected := filepath.Join(dir, "redirected.webm")
+	offer, answer = call(t, ctx, callSpec{offerArgs: offerArgs,
+		answerArgs: append([]string{"answer", "-o", "-"}, loopback...), answerToStdout: true,
+		answerIn: func(argv []string) []string {
+			return append([]string{"bash", "-c", `exec "$@" > '` + redirected + `'`, "sh"}, argv...)
+		}})
+	waitOK(ctx, offer, answer)
+
+	p, r := keyFrames(t, piped), keyFrames(t, redirected)
+	t.Logf("keyframes in 4 s: %d on a pipe, %d redirected to a file", p, r)
+	if p < 3 {
+		t.Errorf("a 4 s call into a pipe carried %d keyframes; want one a second", p)
+	}
+	if r > 2 {
+		t.Errorf("a 4 s call redirected to a file carried %d keyframes; want them only on loss", r)
+	}
+}
+
+// pipePlayers are the player lines the README gives for -o -, by name.
+// (mpv 0.35 under Xvfb falls back to its SDL output, whose window stays
+// unmapped on p2pcam's stream: it is not measured.)
+var pipePlayers = map[string]string{
+	"ffplay": "ffplay -window_title pipe-player -probesize 32 -analyzeduration 0 -fflags nobuffer -flags low_delay -framedrop -hide_banner -loglevel error -nostats -",
+}
+
+// TestPipeFigures measures `answer -o - | PLAYER` through the screen for
+// the README's player lines, started with the call and started late: the
+// first picture after connecting (or after the player started) and the
+// lag behind the camera. Run with P2PCAM_VIEW_FIGURES=1.
+func TestPipeFigures(t *testing.T) {
+	if os.Getenv("P2PCAM_VIEW_FIGURES") == "" {
+		t.Skip("a benchmark: set P2PCAM_VIEW_FIGURES=1 to run it")
+	}
+	for _, name := range []string{"ffplay"} {
+		for _, late := range []time.Duration{0, 3 * time.Second} {
+			t.Run(fmt.Sprintf("%s late %s", name, late), func(t *testing.T) {
+				if _, err := exec.LookPath(name); err != nil {
+					t.Skipf("%s not installed", name)
+				}
+				d := xvfb.Start(t)
+				ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+				defer cancel()
+				player := pipePlayers[name]
+				if late > 0 {
+					player = fmt.Sprintf("(sleep %g; %s)", late.Seconds(), player)
+				}
+				offer, answer := call(t, ctx, callSpec{
+					offerArgs:      append([]string{"offer", "--source", "test", "--duration", "25s"}, loopback...),
+					answerArgs:     append([]string{"answer", "-o", "-"}, loopback...),
+					answerToStdout: true,
+					answerIn: func(argv []string) []string {
+						return append([]string{"bash", "-c", `set -o pipefail; export DISPLAY=` + d.Name + `; "$@" | ` + player + ` >/dev/null 2>&1`, "sh"}, argv...)
+					},
+				})
+				connected := waitConnectedAt(ctx, answer).Add(late)
+				f := watchWindow(t, ctx, d, "pipe-player", connected, 150)
+				t.Logf("| answer -o - | %s (player started %s after connecting) | first picture %d ms | lag p50 %d ms, p95 %d ms |",
+					name, late, f.first.Milliseconds(), pct(f.lags, 50).Milliseconds(), pct(f.lags, 95).Milliseconds())
+				_ = d.CloseWindow(ctx, f.windowID)
+				_ = offer.wait(ctx)
+				_ = answer.wait(ctx)
+			})
+		}
+	}
+}

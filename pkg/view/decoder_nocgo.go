@@ -1,0 +1,7 @@
+//go:build !cgo
+
+package view
+
+const haveDecoder = false
+
+func newDecoder() (decoder, error) { return nil, ErrNoDecoder }
