@@ -43,6 +43,7 @@ func smallDisk(t *testing.T) string {
 // --stats count exactly the frames the finalized file holds.
 func TestDiskFullEndsTheCall(t *testing.T) {
 	testutil.NeedFFmpeg(t)
+	t.Parallel() // it mostly waits out timeouts
 	for _, name := range []string{"full.webm", "full.ivf"} {
 		t.Run(name, func(t *testing.T) {
 			out := filepath.Join(smallDisk(t), name)

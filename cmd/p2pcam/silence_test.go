@@ -17,6 +17,7 @@ import (
 // ended it; how long it took is logged, not asserted).
 func TestSilentPeerEndsTheCall(t *testing.T) {
 	testutil.NeedFFmpeg(t)
+	t.Parallel() // it mostly waits out timeouts
 	for _, killed := range []string{"offer", "answer"} {
 		t.Run(killed+" killed", func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
