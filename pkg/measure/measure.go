@@ -13,6 +13,7 @@ package measure
 
 import (
 	"errors"
+	"github.com/p2pcam/p2pcam/pkg/decode"
 	"image"
 	"log/slog"
 	"math"
@@ -22,6 +23,10 @@ import (
 
 	"github.com/p2pcam/p2pcam/pkg/pattern"
 )
+
+// ErrNoDecoder means this build has no VP8 decoder (it was built without
+// cgo): --measure needs one.
+var ErrNoDecoder = decode.ErrNoDecoder
 
 // Defaults for zero Options fields.
 const (
@@ -111,7 +116,7 @@ type sample struct {
 type Meter struct {
 	opts Options
 	log  *slog.Logger
-	dec  decoder
+	dec  decode.Decoder
 
 	// Used by Frame only.
 	ref        *image.YCbCr
@@ -150,7 +155,7 @@ func New(opts Options) (*Meter, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	dec, err := newDecoder()
+	dec, err := decode.New()
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +174,7 @@ func (m *Meter) Frame(data []byte, keyFrame bool) {
 	img, err := m.dec.Decode(data)
 	now := m.opts.Now()
 	switch {
-	case errors.Is(err, errSkip):
+	case errors.Is(err, decode.ErrSkip):
 		return
 	case err != nil:
 		m.log.Debug("measure: cannot decode a frame; waiting for a keyframe", "bytes", len(data), "key", keyFrame, "err", err)

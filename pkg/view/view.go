@@ -27,6 +27,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/p2pcam/p2pcam/pkg/decode"
 	"image"
 	"io"
 	"log/slog"
@@ -60,7 +61,7 @@ var ErrNoDisplay = errors.New("no display: neither DISPLAY nor WAYLAND_DISPLAY i
 
 // ErrNoDecoder means this build has no VP8 decoder: it was built without
 // cgo, so libvpx is not linked in.
-var ErrNoDecoder = errors.New("no VP8 decoder in this build (it needs cgo and libvpx)")
+var ErrNoDecoder = decode.ErrNoDecoder
 
 // PlayerMissingError means the player program is not installed (not on
 // $PATH).
@@ -99,7 +100,7 @@ func Check(player string) error {
 	if _, err := exec.LookPath(player); err != nil {
 		return &PlayerMissingError{Name: player}
 	}
-	if !haveDecoder {
+	if !decode.Available {
 		return ErrNoDecoder
 	}
 	return nil
@@ -135,7 +136,7 @@ type Window struct {
 	cmd  *exec.Cmd
 	in   io.WriteCloser
 	tail *tailBuffer
-	dec  decoder
+	dec  decode.Decoder
 
 	// Used by Frame only.
 	waitKey bool
@@ -166,7 +167,7 @@ func Start(opts Options) (*Window, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	dec, err := newDecoder()
+	dec, err := decode.New()
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +210,7 @@ func (w *Window) Frame(data []byte, keyFrame bool) {
 	}
 	img, err := w.dec.Decode(data)
 	switch {
-	case errors.Is(err, errSkip):
+	case errors.Is(err, decode.ErrSkip):
 		return
 	case err != nil:
 		w.log.Debug("view: decode", "err", err)

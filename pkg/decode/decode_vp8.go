@@ -1,6 +1,6 @@
 //go:build cgo
 
-package view
+package decode
 
 import (
 	"errors"
@@ -10,13 +10,15 @@ import (
 	"github.com/p2pcam/p2pcam/pkg/vp8"
 )
 
-const haveDecoder = true
+// Available says whether this build has a decoder.
+const Available = true
 
 // vp8Decoder is libvpx's decoder with its "nothing to show" errors mapped
-// to errSkip.
+// to ErrSkip.
 type vp8Decoder struct{ *vp8.Decoder }
 
-func newDecoder() (decoder, error) {
+// New returns a VP8 decoder.
+func New() (Decoder, error) {
 	d, err := vp8.NewDecoder()
 	if err != nil {
 		return nil, err
@@ -27,7 +29,7 @@ func newDecoder() (decoder, error) {
 func (d vp8Decoder) Decode(frame []byte) (*image.YCbCr, error) {
 	img, err := d.Decoder.Decode(frame)
 	if errors.Is(err, vp8.ErrNoFrame) || errors.Is(err, vp8.ErrClosed) {
-		return nil, fmt.Errorf("%w: %w", errSkip, err)
+		return nil, fmt.Errorf("%w: %w", ErrSkip, err)
 	}
 	return img, err
 }

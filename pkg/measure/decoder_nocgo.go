@@ -1,5 +1,0 @@
-//go:build !cgo
-
-package measure
-
-func newDecoder() (decoder, error) { return nil, ErrNoDecoder }

@@ -1,7 +1,0 @@
-//go:build !cgo
-
-package view
-
-const haveDecoder = false
-
-func newDecoder() (decoder, error) { return nil, ErrNoDecoder }
