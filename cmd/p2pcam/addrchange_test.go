@@ -97,7 +97,17 @@ func TestCallSurvivesAddressChange(t *testing.T) {
 						before, statsFrames(stats), offer.errText(), answer.errText())
 				}
 			}
-			t.Logf("video resumed; offer said:\n%s", offer.errText())
+			// The side that stayed put moved its pair onto the new address.
+			stayed := answer
+			if ns == n.b {
+				stayed = offer
+			}
+			newIP, _, _ := strings.Cut(tc.to, "/")
+			if m := firstLine(stayed.errText(), "connection: moved to "); !strings.Contains(m, newIP+":") {
+				t.Errorf("%s did not say it moved to %s:\n%s", stayed.name, newIP, stayed.errText())
+			} else {
+				t.Logf("%s: %s", stayed.name, m)
+			}
 
 			if err := offer.cmd.Process.Signal(syscall.SIGINT); err != nil {
 				t.Fatal(err)

@@ -552,6 +552,8 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 			return err
 		case <-p.Failed():
 			return ErrConnectionLost
+		case pr := <-p.Moves():
+			s.emit(Moved{Pair: pr})
 		case st := <-p.States():
 			switch {
 			case st == webrtc.PeerConnectionStateDisconnected && lost.IsZero():
