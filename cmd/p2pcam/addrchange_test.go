@@ -81,7 +81,8 @@ func TestCallSurvivesAddressChange(t *testing.T) {
 
 			ns, dev := tc.side(n)
 			n.renumber(t, ns, dev, tc.from, tc.to, 3*time.Second)
-			before := statsFrames(stats)
+			before, readdressed := statsFrames(stats), time.Now()
+			var resumed time.Duration
 
 			// Two seconds of video on the new address: a call that cannot
 			// follow the change receives nothing more.
@@ -89,7 +90,10 @@ func TestCallSurvivesAddressChange(t *testing.T) {
 			defer rcancel()
 			tick := time.NewTicker(100 * time.Millisecond)
 			defer tick.Stop()
-			for statsFrames(stats) < before+60 {
+			for f := statsFrames(stats); f < before+60; f = statsFrames(stats) {
+				if f > before && resumed == 0 {
+					resumed = time.Since(readdressed)
+				}
 				select {
 				case <-tick.C:
 				case <-rctx.Done():
@@ -97,6 +101,7 @@ func TestCallSurvivesAddressChange(t *testing.T) {
 						before, statsFrames(stats), offer.errText(), answer.errText())
 				}
 			}
+			t.Logf("video resumed within %s of the new address (stats lines come once a second)", resumed.Round(100*time.Millisecond))
 			// The side that stayed put moved its pair onto the new address.
 			stayed := answer
 			if ns == n.b {
