@@ -56,6 +56,8 @@ func (r *reporter) event(ev session.Event) {
 	case session.Back:
 		r.countdown(nil)
 		r.con.Linef("connection: back after %.1f s", ev.After.Seconds())
+	case session.Moved:
+		r.con.Linef("connection: moved to %s (an address changed; the call followed it)", ev.Pair)
 	case session.Verification:
 		r.con.Linef("verification code: %s", ev.Code)
 		if r.blobs {

@@ -70,6 +70,7 @@ type Peer struct {
 	watch  *watcher
 	sender *webrtc.RTPSender
 	est    estimator
+	roam   *roamer // follows address changes (roam.go)
 
 	statsMu sync.Mutex
 	stats   stats.Getter
@@ -149,6 +150,9 @@ func New(cfg Config) (*Peer, error) {
 	if cfg.network != nil {
 		se.SetNet(cfg.network)
 	}
+	if err := p.roaming(&se); err != nil {
+		return nil, err
+	}
 	if cfg.ICEFailedTimeout > 0 {
 		se.SetICETimeouts(5*time.Second, cfg.ICEFailedTimeout, 2*time.Second)
 	}
@@ -164,6 +168,7 @@ func New(cfg Config) (*Peer, error) {
 	}
 	pc.OnConnectionStateChange(p.onState)
 	pc.OnTrack(p.onTrack)
+	p.watchPairs()
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c != nil {
 			p.log.Debug("gathered candidate", "type", c.Typ.String(), "protocol", c.Protocol.String(), "address", c.Address, "port", c.Port)

@@ -669,6 +669,8 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 			return nil
 		case <-p.Failed():
 			return ErrConnectionLost
+		case pr := <-p.Moves():
+			s.emit(Moved{Pair: pr})
 		case st := <-p.States():
 			switch {
 			case st == webrtc.PeerConnectionStateDisconnected && lost.IsZero():
