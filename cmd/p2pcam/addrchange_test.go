@@ -130,3 +130,39 @@ func TestCallSurvivesAddressChange(t *testing.T) {
 		})
 	}
 }
+
+// TestAddressGoneSaysWhere: when this machine's address goes away and no
+// other comes, the side it went from says so (the network changed here),
+// while the lost path lasts and when the silence rule ends the call; the
+// other side keeps the usual lines about the other side.
+func TestAddressGoneSaysWhere(t *testing.T) {
+	testutil.NeedFFmpeg(t)
+	t.Parallel() // it mostly waits out the silence rule
+	n := newNetPair(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out := filepath.Join(t.TempDir(), "call.webm")
+	offer, answer := n.call(t, ctx, out, "--silence-timeout", "8s")
+	time.Sleep(time.Second) // some video on file
+	if b, err := exec.Command("ip", "-n", n.b, "addr", "del", "192.0.2.2/24", "dev", n.devB).CombinedOutput(); err != nil {
+		t.Fatalf("ip addr del: %v\n%s", err, b)
+	}
+	for _, p := range []*proc{offer, answer} {
+		if code := p.wait(ctx); code != 1 {
+			t.Errorf("%s exited %d; want 1\n%s", p.name, code, p.errText())
+		}
+	}
+	here := answer.errText()
+	for _, want := range []string{
+		"connection: lost: this machine's address 192.0.2.2 went away; waiting for the network here to come back (up to 0:0",
+		"p2pcam: no packets from the other side for 8s: this machine's address 192.0.2.2 went away (its network changed here)\n",
+	} {
+		if !strings.Contains(here, want) {
+			t.Errorf("answer does not say %q:\n%s", want, here)
+		}
+	}
+	if there := offer.errText(); !strings.Contains(there, "p2pcam: no packets from the other side for 8s: its machine or network is gone\n") {
+		t.Errorf("offer should blame the other side's network:\n%s", there)
+	}
+	testutil.DecodesCleanly(t, out)
+}

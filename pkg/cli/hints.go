@@ -82,6 +82,8 @@ func hints(err error) []string {
 		}
 	case errors.Is(err, session.ErrConnectTimeout):
 		return []string{hintNoPath, hintSTUNTURN, hintInterface}
+	case errors.As(err, &se) && se.Gone != "":
+		return []string{"the recording is finalized; check this machine's network (cable, Wi-Fi, VPN) and start a new call once it is back"}
 	case errors.As(err, &se):
 		return []string{"the recording is finalized; start a new call once the other side is back (--silence-timeout sets how long a silence is borne)"}
 	case errors.Is(err, session.ErrConnectionLost):

@@ -53,6 +53,7 @@ func TestHints(t *testing.T) {
 		{"ICE failed while the answer was pending", &session.ConnectTimeoutError{Waited: 330 * time.Second, Window: 5 * time.Minute, Err: peer.ErrICEFailed}, ExitFailure,
 			[]string{"found no network path", "TURN server", "--interface"}},
 		{"silence", &session.SilenceError{For: 30 * time.Second}, ExitFailure, []string{"--silence-timeout"}},
+		{"silence, the address here gone", &session.SilenceError{For: 30 * time.Second, Gone: "192.0.2.2"}, ExitFailure, []string{"check this machine's network"}},
 		{"connection lost", session.ErrConnectionLost, ExitFailure, []string{"start a new call"}},
 		{"output exists", fmt.Errorf("%w: call.webm", session.ErrOutputExists), ExitFailure, []string{"--force"}},
 		{"recording failed", wrap(session.ErrRecording), ExitFailure, []string{"free space"}},

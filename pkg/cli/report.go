@@ -51,6 +51,11 @@ func (r *reporter) event(ev session.Event) {
 			r.con.Linef("connected")
 		}
 	case session.Lost:
+		if ev.Gone != "" {
+			r.con.Linef("connection: lost: this machine's address %s went away; waiting for the network here to come back (up to %s)", ev.Gone, iostreams.Clock(time.Until(ev.Deadline)))
+			r.countdown(r.con.Countdown(ev.Deadline, "for the network to come back"))
+			break
+		}
 		r.con.Linef("connection: lost, waiting for the other side (up to %s)", iostreams.Clock(time.Until(ev.Deadline)))
 		r.countdown(r.con.Countdown(ev.Deadline, "for the other side to come back"))
 	case session.Back:

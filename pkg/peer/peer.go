@@ -491,6 +491,40 @@ func (p *Peer) LastHeard() time.Time {
 	return time.Unix(0, ns)
 }
 
+// LocalAddressGone reports the address this side's selected pair sends
+// from (a host candidate's, or the base of a server-reflexive one) when
+// no interface of this machine has it any more: the network changed here,
+// not at the other side. It returns "" while the address is there, or
+// when it cannot tell (no pair yet, a relayed pair).
+func (p *Peer) LocalAddressGone() string {
+	pair, ok := p.SelectedPair()
+	if !ok {
+		return ""
+	}
+	base := pair.Local.Address
+	switch pair.Local.Typ {
+	case webrtc.ICECandidateTypeHost:
+	case webrtc.ICECandidateTypeSrflx, webrtc.ICECandidateTypePrflx:
+		base = pair.Local.RelatedAddress
+	default:
+		return ""
+	}
+	ip := net.ParseIP(base)
+	if ip == nil {
+		return ""
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return ""
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
+			return ""
+		}
+	}
+	return base
+}
+
 // HeardChecks reports whether an ICE connectivity check (RFC 8445 §7.3)
 // has arrived from the remote side on any candidate pair: proof that the
 // remote side has applied this side's description and is trying to reach

@@ -49,6 +49,9 @@ type Connected struct {
 // seconds); it ends at Deadline unless the other side comes back.
 type Lost struct {
 	Since, Deadline time.Time
+	// Gone is this machine's address the call used when it is no longer
+	// there (the network changed here); "" otherwise.
+	Gone string
 }
 
 // Back: the path came back, After it was lost.

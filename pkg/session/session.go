@@ -215,9 +215,17 @@ var (
 
 // SilenceError means a connected call ended because nothing came from the
 // other side for For: its machine or its network is gone.
-type SilenceError struct{ For time.Duration }
+type SilenceError struct {
+	For time.Duration
+	// Gone is this machine's address the call used, when it went away
+	// meanwhile: then the network changed here, not at the other side.
+	Gone string
+}
 
 func (e *SilenceError) Error() string {
+	if e.Gone != "" {
+		return fmt.Sprintf("no packets from the other side for %s: this machine's address %s went away (its network changed here)", e.For.Round(time.Second), e.Gone)
+	}
 	return fmt.Sprintf("no packets from the other side for %s: its machine or network is gone", e.For.Round(time.Second))
 }
 
@@ -621,7 +629,7 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 		select {
 		case now := <-check.C:
 			if now.Sub(lastHeard()) >= s.cfg.Silence {
-				return &SilenceError{For: s.cfg.Silence}
+				return &SilenceError{For: s.cfg.Silence, Gone: p.LocalAddressGone()}
 			}
 		case <-tick.C:
 			snap := col.snapshot(false)
@@ -677,7 +685,7 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 				// ICE saw nothing for its disconnected timeout: the
 				// silence rule decides how long to wait.
 				lost = time.Now()
-				s.emit(Lost{Since: lost, Deadline: lastHeard().Add(s.cfg.Silence)})
+				s.emit(Lost{Since: lost, Deadline: lastHeard().Add(s.cfg.Silence), Gone: p.LocalAddressGone()})
 			case st == webrtc.PeerConnectionStateConnected && !lost.IsZero():
 				s.emit(Back{After: time.Since(lost)})
 				lost = time.Time{}
