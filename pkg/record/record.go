@@ -72,6 +72,16 @@ type Options struct {
 	// holding later frames back for a repair that cannot come). Without
 	// RTT, or while it returns 0, the wait is MaxDelay.
 	RTT func() time.Duration
+	// Live means w is watched as it comes, by a player reading a pipe:
+	// frames go to w through a short queue (8 frames, 200 ms) on a
+	// goroutine of the Recorder's own, so WriteRTP never waits for w, and
+	// when w's reader falls behind the queue is emptied up to a keyframe
+	// (asking for one) and the frames after it are moved back in time to
+	// close the hole, so the reader gets the live picture instead of a
+	// backlog, and a decodable stream with strictly increasing times
+	// (Stats.FramesBehind counts the frames so dropped). Without Live
+	// every frame is written, and WriteRTP blocks while w blocks.
+	Live bool
 }
 
 // Stats are a Recorder's counters since New.
@@ -89,7 +99,11 @@ type Stats struct {
 	// not written: delta frames before the first keyframe or after a loss,
 	// frames with packets lost (start, middle or end), malformed ones.
 	// Frames none of whose packets arrived show up in PacketsLost only.
-	FramesDropped    uint64
+	FramesDropped uint64
+	// FramesBehind counts the frames not written because the output's
+	// reader was behind (Options.Live), keyframes included; they are not
+	// in FramesWritten or KeyFrames.
+	FramesBehind     uint64
 	KeyFrameRequests uint64 // RequestKeyFrame calls
 	// BytesWritten is what w accepted, container overhead included.
 	BytesWritten int64
@@ -144,6 +158,8 @@ type Recorder struct {
 	out    *output
 	seeker *seekOutput
 	mux    muxer // nil until the first keyframe
+	live   bool
+	queue  *liveQueue // frames on their way to mux, when live
 
 	asm *assembler
 
@@ -184,6 +200,7 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 		maxLate:  opts.MaxLate,
 		maxDelay: opts.MaxDelay,
 		rtt:      opts.RTT,
+		live:     opts.Live,
 		now:      time.Now,
 		waitKey:  true,
 	}
@@ -224,7 +241,7 @@ func (r *Recorder) wait() time.Duration {
 // It returns ErrClosed after Close, and the first error writing w (wrapped);
 // after a write error the recording is broken and the caller should stop.
 // Lost, late, duplicate and malformed packets are not errors: they are
-// counted in Stats. WriteRTP blocks while w blocks.
+// counted in Stats. WriteRTP blocks while w blocks, unless Options.Live.
 func (r *Recorder) WriteRTP(p *rtp.Packet) error {
 	if p == nil {
 		return errors.New("record: nil packet")
@@ -356,13 +373,38 @@ func (r *Recorder) frame(f *frame) (request bool) {
 			return false
 		}
 		r.times.start(ts)
+		if r.live {
+			r.queue = newLiveQueue(r.mux, r.out)
+		}
 	}
 	pts := r.times.pts(ts)
-	if err := r.mux.writeFrame(key, r.times.ms(pts), f.data); err != nil {
+	r.waitKey = false
+	if r.queue != nil {
+		queued, dropped, keys := r.queue.put(key, r.times.ms(pts), f.data)
+		if !queued {
+			dropped++
+		}
+		if dropped > 0 {
+			r.statsMu.Lock()
+			r.stats.FramesBehind += uint64(dropped)                  // #nosec G115: positive
+			r.stats.FramesWritten -= uint64(dropped - btoi(!queued)) // #nosec G115: queued frames counted before
+			r.stats.KeyFrames -= uint64(keys)                        // #nosec G115: positive
+			r.statsMu.Unlock()
+		}
+		if !queued {
+			// The viewer and the meter see every frame all the same.
+			if r.onFrame != nil {
+				r.onFrame(f.data, key, f.ts)
+			}
+			return r.requestDue()
+		}
+		if dropped > 0 {
+			request = r.requestDue()
+		}
+	} else if err := r.mux.writeFrame(key, r.times.ms(pts), f.data); err != nil {
 		r.out.fail(err)
 		return false
 	}
-	r.waitKey = false
 	if r.onFrame != nil {
 		r.onFrame(f.data, key, f.ts)
 	}
@@ -395,7 +437,14 @@ func (r *Recorder) frame(f *frame) (request bool) {
 	st.Duration = r.times.ticks(pts)
 	r.statsMu.Unlock()
 	r.times.written(pts, now)
-	return false
+	return request
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // start creates the muxer for the first keyframe's size.
@@ -429,16 +478,21 @@ func (r *Recorder) start(width, height int) error {
 // drop counts a frame not written and reports whether a keyframe request
 // is due.
 func (r *Recorder) drop() bool {
+	r.statsMu.Lock()
+	r.stats.FramesDropped++
+	r.statsMu.Unlock()
+	return r.requestDue()
+}
+
+// requestDue reports whether a keyframe request is due now, and counts it.
+func (r *Recorder) requestDue() bool {
 	now := r.now()
 	// Once closing, a keyframe could not be used any more.
 	due := r.reqKey != nil && !r.closed && (r.lastReq.IsZero() || now.Sub(r.lastReq) >= keyFrameInterval)
-	r.statsMu.Lock()
-	r.stats.FramesDropped++
 	if due {
+		r.statsMu.Lock()
 		r.stats.KeyFrameRequests++
-	}
-	r.statsMu.Unlock()
-	if due {
+		r.statsMu.Unlock()
 		r.lastReq = now
 	}
 	return due
@@ -463,6 +517,9 @@ func (r *Recorder) Close() error {
 	}
 	r.closed = true
 	r.drain(true)
+	if r.queue != nil {
+		r.queue.close()
+	}
 	if r.mux != nil {
 		if err := r.mux.finish(); err != nil {
 			r.out.fail(err)
