@@ -81,6 +81,11 @@ type Options struct {
 	// backlog, and a decodable stream with strictly increasing times
 	// (Stats.FramesBehind counts the frames so dropped). Without Live
 	// every frame is written, and WriteRTP blocks while w blocks.
+	//
+	// On Linux, when w is an *os.File on a pipe, Live also shrinks the
+	// pipe's buffer to one page (F_SETPIPE_SZ): video waiting in a 64 KiB
+	// pipe buffer would reach a late reader stale, and a player that
+	// plays by the stream's clock stays behind by as much.
 	Live bool
 }
 
@@ -218,6 +223,9 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 		r.maxDelay = DefaultMaxDelay
 	}
 	r.out, r.seeker = newOutput(w)
+	if r.live && r.seeker == nil && shrinkPipe(w) {
+		r.log.Debug("record: live pipe buffer shrunk", "bytes", livePipeSize)
+	}
 	r.asm = newAssembler(r.maxLate, r.wait)
 	r.asm.now = func() time.Time { return r.now() }
 	return r, nil
