@@ -11,12 +11,13 @@ const (
 
 // liveQueue stands between a live Recorder and its muxer: frames are put
 // in on WriteRTP's goroutine, which never waits for the output, and a
-// goroutine of its own hands them to the muxer, waiting on the output as
-// long as it takes. When the queue is full, the output's reader is behind:
-// the queued frames are dropped up to the newest keyframe among them, or
-// all of them and every delta frame after them until a keyframe comes. So
-// what is dropped is always whole frames up to a keyframe, and the stream
-// stays decodable.
+// goroutine of its own starts the muxer and hands them to it, waiting on
+// the output as long as it takes. When the queue is full, the output's
+// reader is behind: the queued frames are dropped up to the newest
+// keyframe among them; with none (but the first), the frames after the
+// first keyframe, or all, and every delta frame after them until a
+// keyframe comes. So what is dropped is always whole frames up to a
+// keyframe, and the stream stays decodable.
 //
 // The presentation times of the frames after a drop are moved back to
 // follow the last frame handed to the muxer by one frame interval: the
@@ -24,8 +25,9 @@ const (
 // stream's clock (ffplay) shows the newer frames at once instead of waiting
 // out the time dropped. Times stay strictly increasing.
 type liveQueue struct {
-	mux muxer
-	out *output
+	start func() (muxer, error) // called on the queue's goroutine first
+	mux   muxer
+	out   *output
 
 	mu      sync.Mutex
 	cond    *sync.Cond // signalled when q grows or closed is set
@@ -47,9 +49,10 @@ type liveFrame struct {
 	data []byte
 }
 
-// newLiveQueue starts the goroutine feeding mux; close stops it.
-func newLiveQueue(mux muxer, out *output) *liveQueue {
-	l := &liveQueue{mux: mux, out: out, done: make(chan struct{})}
+// newLiveQueue starts the goroutine that starts the muxer and feeds it;
+// close stops it.
+func newLiveQueue(start func() (muxer, error), out *output) *liveQueue {
+	l := &liveQueue{start: start, out: out, done: make(chan struct{})}
 	l.cond = sync.NewCond(&l.mu)
 	go l.run()
 	return l
@@ -71,50 +74,49 @@ func (l *liveQueue) put(key bool, pts int64, data []byte) (queued bool, dropped,
 		return false, 0, 0
 	}
 	if n := len(l.q); n >= liveMaxFrames || (n > 0 && pts-l.shift-l.q[0].pts > liveMaxSpan) {
-		// Behind: keep only what follows the newest keyframe, this one
-		// included.
-		keep := -1
-		if key {
-			keep = n
-		} else {
+		// Behind. Keep what follows the newest keyframe queued; or,
+		// with none but the first, that keyframe alone; or nothing.
+		// Unless this frame is a keyframe, the next frames are dropped
+		// until one.
+		lo, hi := n, n
+		l.skip = !key
+		if !key {
+			if l.q[0].key {
+				lo, hi = 0, 1
+			}
 			for i := n - 1; i >= 1; i-- {
 				if l.q[i].key {
-					keep = i
+					lo, hi, l.skip = i, n, false
 					break
 				}
 			}
 		}
-		if keep < 0 {
-			keep = n
-			l.skip = true
-		}
-		for _, f := range l.q[:keep] {
+		for i, f := range l.q {
+			if i >= lo && i < hi {
+				continue
+			}
 			dropped++
 			if f.key {
 				keys++
 			}
 		}
-		l.q = append(l.q[:0:0], l.q[keep:]...)
+		l.q = append(l.q[:0:0], l.q[lo:hi]...)
+		if lo > 0 && len(l.q) > 0 {
+			// The frames kept follow the last one sent.
+			d := l.q[0].pts - l.after(step)
+			for i := range l.q {
+				l.q[i].pts -= d
+			}
+			l.shift += d
+		}
 		l.gap = true
 		if l.skip {
 			return false, dropped, keys
 		}
 	}
 	if l.gap {
-		// The first frame after the drop follows the last one sent.
-		next := int64(0)
-		if l.sent {
-			next = l.sentPTS + step
-		}
-		first := pts - l.shift
-		if len(l.q) > 0 {
-			first = l.q[0].pts
-		}
-		d := first - next
-		for i := range l.q {
-			l.q[i].pts -= d
-		}
-		l.shift += d
+		// This frame follows the last one queued or sent.
+		l.shift += pts - l.shift - l.after(step)
 		l.gap = false
 	}
 	l.skip = false
@@ -123,9 +125,26 @@ func (l *liveQueue) put(key bool, pts int64, data []byte) (queued bool, dropped,
 	return true, dropped, keys
 }
 
+// after returns the time step ms after the last frame queued, or sent
+// when none is queued: where the next frame goes.
+func (l *liveQueue) after(step int64) int64 {
+	switch {
+	case len(l.q) > 0:
+		return l.q[len(l.q)-1].pts + step
+	case l.sent:
+		return l.sentPTS + step
+	}
+	return 0
+}
+
 // run hands the queued frames to the muxer in order until close.
 func (l *liveQueue) run() {
 	defer close(l.done)
+	var err error
+	if l.mux, err = l.start(); err != nil {
+		l.out.fail(err)
+		l.mux = nil
+	}
 	for {
 		l.mu.Lock()
 		for len(l.q) == 0 && !l.closed {
@@ -142,6 +161,9 @@ func (l *liveQueue) run() {
 		l.mu.Unlock()
 		// After a failure the output discards what follows: the queue
 		// then empties at once.
+		if l.mux == nil {
+			continue
+		}
 		if err := l.mux.writeFrame(f.key, f.pts, f.data); err != nil {
 			l.out.fail(err)
 		}

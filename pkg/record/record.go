@@ -162,9 +162,12 @@ type Recorder struct {
 
 	out    *output
 	seeker *seekOutput
-	mux    muxer // nil until the first keyframe
+	mux    muxer // nil until the first keyframe; the queue's own when live
 	live   bool
 	queue  *liveQueue // frames on their way to mux, when live
+	// started: the first keyframe was taken and the muxer started (or,
+	// when live, handed to the queue to start).
+	started bool
 
 	asm *assembler
 
@@ -374,16 +377,21 @@ func (r *Recorder) frame(f *frame) (request bool) {
 		}
 	}
 
-	ts := r.times.unwrap(f.ts, r.mux != nil, r.now)
-	if r.mux == nil {
-		if err := r.start(width, height); err != nil {
+	ts := r.times.unwrap(f.ts, r.started, r.now)
+	if !r.started {
+		if r.live {
+			// The queue's goroutine writes the header too: nothing
+			// on this one waits for w.
+			r.queue = newLiveQueue(func() (muxer, error) {
+				err := r.start(width, height)
+				return r.mux, err
+			}, r.out)
+		} else if err := r.start(width, height); err != nil {
 			r.out.fail(err)
 			return false
 		}
+		r.started = true
 		r.times.start(ts)
-		if r.live {
-			r.queue = newLiveQueue(r.mux, r.out)
-		}
 	}
 	pts := r.times.pts(ts)
 	r.waitKey = false
