@@ -15,9 +15,10 @@ const (
 // the output as long as it takes. When the queue is full, the output's
 // reader is behind: the queued frames are dropped up to the newest
 // keyframe among them; with none (but the first), the frames after the
-// first keyframe, or all, and every delta frame after them until a
-// keyframe comes. So what is dropped is always whole frames up to a
-// keyframe, and the stream stays decodable.
+// first keyframe (which waits while it is no older than the queue's span),
+// or all, and every delta frame after them until a keyframe comes. So
+// what is dropped is always whole frames up to a keyframe, and the stream
+// stays decodable.
 //
 // The presentation times of the frames after a drop are moved back to
 // follow the last frame handed to the muxer by one frame interval: the
@@ -71,7 +72,17 @@ func (l *liveQueue) put(key bool, pts int64, data []byte) (queued bool, dropped,
 	}
 	l.prev, l.seen = pts, true
 	if l.skip && !key {
-		return false, 0, 0
+		// The keyframe kept waiting is dropped too once it is stale.
+		if len(l.q) > 0 && pts-l.shift-l.q[0].pts > liveMaxSpan {
+			for _, f := range l.q {
+				dropped++
+				if f.key {
+					keys++
+				}
+			}
+			l.q = l.q[:0]
+		}
+		return false, dropped, keys
 	}
 	if n := len(l.q); n >= liveMaxFrames || (n > 0 && pts-l.shift-l.q[0].pts > liveMaxSpan) {
 		// Behind. Keep what follows the newest keyframe queued; or,

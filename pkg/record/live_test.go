@@ -68,7 +68,7 @@ func TestLiveOutputDropsToKeyFrames(t *testing.T) {
 	}{
 		{"stalled for a few frames", 5},
 		{"stalled past a keyframe", 45},
-		{"stalled past two keyframes", 75},
+		{"stalled past two keyframes", 63},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := &gatedWriter{gate: make(chan struct{})}
