@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image"
 	"os"
@@ -29,12 +30,13 @@ func TestLatePipeReaderGetsLive(t *testing.T) {
 	testutil.NeedFFmpeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	resumed := filepath.Join(t.TempDir(), "resumed")
+	dir := t.TempDir()
+	resumed, stats := filepath.Join(dir, "resumed"), filepath.Join(dir, "stats.jsonl")
 	const w, h = 320, 240
 	offer, answer := call(t, ctx, callSpec{
 		offerArgs: append([]string{"offer", "--source", "test", "--width", fmt.Sprint(w), "--height", fmt.Sprint(h),
 			"--duration", "8s"}, loopback...),
-		answerArgs:     append([]string{"answer", "-o", "-"}, loopback...),
+		answerArgs:     append([]string{"answer", "-o", "-", "--stats", stats}, loopback...),
 		answerToStdout: true,
 		answerIn: func(argv []string) []string {
 			// The reader sleeps past the connection, notes when it starts
@@ -55,6 +57,11 @@ func TestLatePipeReaderGetsLive(t *testing.T) {
 	start := time.UnixMilli(ms)
 	data := answer.stdout.Bytes()
 	testutil.DecodesCleanlyData(t, data)
+	final := finalPipeStats(t, stats)
+	if got := testutil.ProbeData(t, data).Frames; final.Dropped == 0 || got != final.FramesRecv {
+		t.Errorf("--stats: %d frames received, %d dropped for the pipe; the stream holds %d; want them equal, and some dropped",
+			final.FramesRecv, final.Dropped, got)
+	}
 
 	stamps := readStamps(t, data, w, h)
 	if len(stamps) < 30 {
@@ -110,4 +117,21 @@ func readStamps(t *testing.T, data []byte, w, h int) []pattern.Stamp {
 		}
 	}
 	return stamps
+}
+
+// finalPipeStats returns the figures of the last line of a --stats file.
+func finalPipeStats(t *testing.T, path string) (final struct {
+	FramesRecv int `json:"frames_recv"`
+	Dropped    int `json:"frames_dropped_pipe"`
+}) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &final); err != nil {
+		t.Fatalf("--stats last line %q: %v", lines[len(lines)-1], err)
+	}
+	return final
 }
