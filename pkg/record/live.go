@@ -1,12 +1,18 @@
 package record
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // Limits of the live queue (Options.Live): it holds at most this many
 // frames, spanning at most liveMaxSpan milliseconds of stream time.
 const (
 	liveMaxFrames = 8
 	liveMaxSpan   = 200
+	// liveStall is how long one write to the output may take before the
+	// frames queued meanwhile are taken for stale.
+	liveStall = liveMaxSpan * time.Millisecond
 )
 
 // liveQueue stands between a live Recorder and its muxer: frames are put
@@ -18,7 +24,10 @@ const (
 // first keyframe (which waits while it is no older than the queue's span),
 // or all, and every delta frame after them until a keyframe comes. So
 // what is dropped is always whole frames up to a keyframe, and the stream
-// stays decodable.
+// stays decodable. And once a write to the output took longer than the
+// queue's span (the reader stalled, or started late), the frames queued
+// meanwhile are stale: they are dropped and a keyframe is asked for at
+// once, so the reader goes on from a fresh picture.
 //
 // The presentation times of the frames after a drop are moved back to
 // follow the last frame handed to the muxer by one frame interval: the
@@ -41,7 +50,11 @@ type liveQueue struct {
 	prev    int64 // time of the previous frame offered, before shift
 	sent    bool  // sentPTS is set
 	sentPTS int64 // time of the last frame handed to the muxer
-	done    chan struct{}
+	// Frames dropped after a stall, told by the next put, which then
+	// asks for a keyframe at once.
+	stale, staleKeys int
+	urgent           bool
+	done             chan struct{}
 }
 
 type liveFrame struct {
@@ -61,11 +74,14 @@ func newLiveQueue(start func() (muxer, error), out *output) *liveQueue {
 
 // put offers a frame with time pts (ms). It reports whether the frame was
 // queued, and how many queued frames (keys of them keyframes) were
-// dropped to make room. A frame not queued is dropped; a keyframe is then
-// wanted. put never blocks on the output.
-func (l *liveQueue) put(key bool, pts int64, data []byte) (queued bool, dropped, keys int) {
+// dropped to make room or for being stale. A frame not queued is dropped;
+// a keyframe is then wanted, and at once when now is set. put never blocks
+// on the output.
+func (l *liveQueue) put(key bool, pts int64, data []byte) (queued bool, dropped, keys int, now bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	dropped, keys, now = l.stale, l.staleKeys, l.urgent
+	l.stale, l.staleKeys, l.urgent = 0, 0, false
 	step := int64(1)
 	if l.seen {
 		step = max(pts-l.prev, 1)
@@ -82,7 +98,7 @@ func (l *liveQueue) put(key bool, pts int64, data []byte) (queued bool, dropped,
 			}
 			l.q = l.q[:0]
 		}
-		return false, dropped, keys
+		return false, dropped, keys, now
 	}
 	if n := len(l.q); n >= liveMaxFrames || (n > 0 && pts-l.shift-l.q[0].pts > liveMaxSpan) {
 		// Behind. Keep what follows the newest keyframe queued; or,
@@ -122,7 +138,7 @@ func (l *liveQueue) put(key bool, pts int64, data []byte) (queued bool, dropped,
 		}
 		l.gap = true
 		if l.skip {
-			return false, dropped, keys
+			return false, dropped, keys, now
 		}
 	}
 	if l.gap {
@@ -133,7 +149,7 @@ func (l *liveQueue) put(key bool, pts int64, data []byte) (queued bool, dropped,
 	l.skip = false
 	l.q = append(l.q, liveFrame{key: key, pts: pts - l.shift, data: data})
 	l.cond.Signal()
-	return true, dropped, keys
+	return true, dropped, keys, now
 }
 
 // after returns the time step ms after the last frame queued, or sent
@@ -152,10 +168,12 @@ func (l *liveQueue) after(step int64) int64 {
 func (l *liveQueue) run() {
 	defer close(l.done)
 	var err error
+	began := time.Now()
 	if l.mux, err = l.start(); err != nil {
 		l.out.fail(err)
 		l.mux = nil
 	}
+	l.wrote(began)
 	for {
 		l.mu.Lock()
 		for len(l.q) == 0 && !l.closed {
@@ -175,10 +193,33 @@ func (l *liveQueue) run() {
 		if l.mux == nil {
 			continue
 		}
+		began := time.Now()
 		if err := l.mux.writeFrame(f.key, f.pts, f.data); err != nil {
 			l.out.fail(err)
 		}
+		l.wrote(began)
 	}
+}
+
+// wrote drops the queued frames as stale if the write begun at began
+// took longer than liveStall.
+func (l *liveQueue) wrote(began time.Time) {
+	if time.Since(began) <= liveStall {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.q) == 0 && l.skip {
+		return
+	}
+	for _, f := range l.q {
+		l.stale++
+		if f.key {
+			l.staleKeys++
+		}
+	}
+	l.q = l.q[:0]
+	l.skip, l.gap, l.urgent = true, true, true
 }
 
 // close waits until the queued frames are handed to the muxer and stops

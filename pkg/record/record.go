@@ -396,7 +396,7 @@ func (r *Recorder) frame(f *frame) (request bool) {
 	pts := r.times.pts(ts)
 	r.waitKey = false
 	if r.queue != nil {
-		queued, dropped, keys := r.queue.put(key, r.times.ms(pts), f.data)
+		queued, dropped, keys, now := r.queue.put(key, r.times.ms(pts), f.data)
 		if !queued {
 			dropped++
 		}
@@ -412,10 +412,10 @@ func (r *Recorder) frame(f *frame) (request bool) {
 			if r.onFrame != nil {
 				r.onFrame(f.data, key, f.ts)
 			}
-			return r.requestDue()
+			return r.requestDue() || (now && r.requestNow())
 		}
-		if dropped > 0 {
-			request = r.requestDue()
+		if dropped > 0 && !key {
+			request = r.requestDue() || (now && r.requestNow())
 		}
 	} else if err := r.mux.writeFrame(key, r.times.ms(pts), f.data); err != nil {
 		r.out.fail(err)
@@ -498,6 +498,19 @@ func (r *Recorder) drop() bool {
 	r.stats.FramesDropped++
 	r.statsMu.Unlock()
 	return r.requestDue()
+}
+
+// requestNow counts a keyframe request made whenever the last one was
+// and reports whether one can be made.
+func (r *Recorder) requestNow() bool {
+	if r.reqKey == nil || r.closed {
+		return false
+	}
+	r.statsMu.Lock()
+	r.stats.KeyFrameRequests++
+	r.statsMu.Unlock()
+	r.lastReq = r.now()
+	return true
 }
 
 // requestDue reports whether a keyframe request is due now, and counts it.
