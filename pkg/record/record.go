@@ -75,8 +75,9 @@ type Options struct {
 	// Live means w is watched as it comes, by a player reading a pipe:
 	// frames go to w through a short queue (8 frames, 200 ms) on a
 	// goroutine of the Recorder's own, so WriteRTP never waits for w, and
-	// when w's reader falls behind the queue is emptied up to a keyframe
-	// (asking for one) and the frames after it are moved back in time to
+	// when w's reader falls behind (the queue is full, or one write took
+	// over 200 ms) the queue is emptied up to a keyframe (asking for
+	// one) and the frames after it are moved back in time to
 	// close the hole, so the reader gets the live picture instead of a
 	// backlog, and a decodable stream with strictly increasing times
 	// (Stats.FramesBehind counts the frames so dropped). Without Live
