@@ -20,6 +20,10 @@ import (
 type output struct {
 	w io.Writer
 
+	// wmu serializes writes to w; mu, which guards the fields, is not
+	// held while w blocks, so that state and the frame bookkeeping never
+	// wait for a slow reader of a live output.
+	wmu sync.Mutex
 	mu  sync.Mutex
 	n   int64
 	err error
@@ -36,20 +40,27 @@ type output struct {
 const headSize = 4096
 
 func (o *output) Write(p []byte) (int, error) {
+	o.wmu.Lock()
+	defer o.wmu.Unlock()
 	o.mu.Lock()
-	defer o.mu.Unlock()
 	if o.err != nil {
+		o.mu.Unlock()
 		return len(p), nil
 	}
 	if len(o.head) < headSize {
 		o.head = append(o.head, p[:min(len(p), headSize-len(o.head))]...)
 	}
+	o.mu.Unlock()
 	n, err := o.w.Write(p)
-	o.n += int64(n)
 	if err == nil && n < len(p) {
 		err = io.ErrShortWrite
 	}
-	o.err = err
+	o.mu.Lock()
+	o.n += int64(n)
+	if o.err == nil {
+		o.err = err
+	}
+	o.mu.Unlock()
 	return len(p), nil
 }
 
@@ -126,6 +137,8 @@ type seekOutput struct {
 }
 
 func (s *seekOutput) Seek(offset int64, whence int) (int64, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
@@ -149,6 +162,8 @@ var errNoTruncate = errors.New("the output cannot be truncated")
 // that a failed recording can be cut back to its whole frames and
 // finalized in place.
 func (s *seekOutput) cut(n int64) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.ws.(interface{ Truncate(int64) error })
@@ -167,6 +182,8 @@ func (s *seekOutput) cut(n int64) error {
 
 // writeAt overwrites bytes at off and returns to the end.
 func (s *seekOutput) writeAt(b []byte, off int64) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := s.ws.Seek(s.base+off, io.SeekStart); err != nil {

@@ -72,6 +72,22 @@ type Options struct {
 	// holding later frames back for a repair that cannot come). Without
 	// RTT, or while it returns 0, the wait is MaxDelay.
 	RTT func() time.Duration
+	// Live means w is watched as it comes, by a player reading a pipe:
+	// frames go to w through a short queue (8 frames, 200 ms) on a
+	// goroutine of the Recorder's own, so WriteRTP never waits for w, and
+	// when w's reader falls behind (the queue is full, or one write took
+	// over 200 ms) the queue is emptied up to a keyframe (asking for
+	// one) and the frames after it are moved back in time to
+	// close the hole, so the reader gets the live picture instead of a
+	// backlog, and a decodable stream with strictly increasing times
+	// (Stats.FramesBehind counts the frames so dropped). Without Live
+	// every frame is written, and WriteRTP blocks while w blocks.
+	//
+	// On Linux, when w is an *os.File on a pipe, Live also shrinks the
+	// pipe's buffer to one page (F_SETPIPE_SZ): video waiting in a 64 KiB
+	// pipe buffer would reach a late reader stale, and a player that
+	// plays by the stream's clock stays behind by as much.
+	Live bool
 }
 
 // Stats are a Recorder's counters since New.
@@ -89,7 +105,11 @@ type Stats struct {
 	// not written: delta frames before the first keyframe or after a loss,
 	// frames with packets lost (start, middle or end), malformed ones.
 	// Frames none of whose packets arrived show up in PacketsLost only.
-	FramesDropped    uint64
+	FramesDropped uint64
+	// FramesBehind counts the frames not written because the output's
+	// reader was behind (Options.Live), keyframes included; they are not
+	// in FramesWritten or KeyFrames.
+	FramesBehind     uint64
 	KeyFrameRequests uint64 // RequestKeyFrame calls
 	// BytesWritten is what w accepted, container overhead included.
 	BytesWritten int64
@@ -143,7 +163,12 @@ type Recorder struct {
 
 	out    *output
 	seeker *seekOutput
-	mux    muxer // nil until the first keyframe
+	mux    muxer // nil until the first keyframe; the queue's own when live
+	live   bool
+	queue  *liveQueue // frames on their way to mux, when live
+	// started: the first keyframe was taken and the muxer started (or,
+	// when live, handed to the queue to start).
+	started bool
 
 	asm *assembler
 
@@ -184,6 +209,7 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 		maxLate:  opts.MaxLate,
 		maxDelay: opts.MaxDelay,
 		rtt:      opts.RTT,
+		live:     opts.Live,
 		now:      time.Now,
 		waitKey:  true,
 	}
@@ -201,6 +227,9 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 		r.maxDelay = DefaultMaxDelay
 	}
 	r.out, r.seeker = newOutput(w)
+	if r.live && r.seeker == nil && shrinkPipe(w) {
+		r.log.Debug("record: live pipe buffer shrunk", "bytes", livePipeSize)
+	}
 	r.asm = newAssembler(r.maxLate, r.wait)
 	r.asm.now = func() time.Time { return r.now() }
 	return r, nil
@@ -224,7 +253,7 @@ func (r *Recorder) wait() time.Duration {
 // It returns ErrClosed after Close, and the first error writing w (wrapped);
 // after a write error the recording is broken and the caller should stop.
 // Lost, late, duplicate and malformed packets are not errors: they are
-// counted in Stats. WriteRTP blocks while w blocks.
+// counted in Stats. WriteRTP blocks while w blocks, unless Options.Live.
 func (r *Recorder) WriteRTP(p *rtp.Packet) error {
 	if p == nil {
 		return errors.New("record: nil packet")
@@ -349,20 +378,50 @@ func (r *Recorder) frame(f *frame) (request bool) {
 		}
 	}
 
-	ts := r.times.unwrap(f.ts, r.mux != nil, r.now)
-	if r.mux == nil {
-		if err := r.start(width, height); err != nil {
+	ts := r.times.unwrap(f.ts, r.started, r.now)
+	if !r.started {
+		if r.live {
+			// The queue's goroutine writes the header too: nothing
+			// on this one waits for w.
+			r.queue = newLiveQueue(func() (muxer, error) {
+				err := r.start(width, height)
+				return r.mux, err
+			}, r.out)
+		} else if err := r.start(width, height); err != nil {
 			r.out.fail(err)
 			return false
 		}
+		r.started = true
 		r.times.start(ts)
 	}
 	pts := r.times.pts(ts)
-	if err := r.mux.writeFrame(key, r.times.ms(pts), f.data); err != nil {
+	r.waitKey = false
+	if r.queue != nil {
+		queued, dropped, keys, now := r.queue.put(key, r.times.ms(pts), f.data)
+		if !queued {
+			dropped++
+		}
+		if dropped > 0 {
+			r.statsMu.Lock()
+			r.stats.FramesBehind += uint64(dropped)                  // #nosec G115: positive
+			r.stats.FramesWritten -= uint64(dropped - btoi(!queued)) // #nosec G115: queued frames counted before
+			r.stats.KeyFrames -= uint64(keys)                        // #nosec G115: positive
+			r.statsMu.Unlock()
+		}
+		if !queued {
+			// The viewer and the meter see every frame all the same.
+			if r.onFrame != nil {
+				r.onFrame(f.data, key, f.ts)
+			}
+			return r.requestDue() || (now && r.requestNow())
+		}
+		if dropped > 0 && !key {
+			request = r.requestDue() || (now && r.requestNow())
+		}
+	} else if err := r.mux.writeFrame(key, r.times.ms(pts), f.data); err != nil {
 		r.out.fail(err)
 		return false
 	}
-	r.waitKey = false
 	if r.onFrame != nil {
 		r.onFrame(f.data, key, f.ts)
 	}
@@ -395,7 +454,14 @@ func (r *Recorder) frame(f *frame) (request bool) {
 	st.Duration = r.times.ticks(pts)
 	r.statsMu.Unlock()
 	r.times.written(pts, now)
-	return false
+	return request
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // start creates the muxer for the first keyframe's size.
@@ -429,16 +495,34 @@ func (r *Recorder) start(width, height int) error {
 // drop counts a frame not written and reports whether a keyframe request
 // is due.
 func (r *Recorder) drop() bool {
+	r.statsMu.Lock()
+	r.stats.FramesDropped++
+	r.statsMu.Unlock()
+	return r.requestDue()
+}
+
+// requestNow counts a keyframe request made whenever the last one was
+// and reports whether one can be made.
+func (r *Recorder) requestNow() bool {
+	if r.reqKey == nil || r.closed {
+		return false
+	}
+	r.statsMu.Lock()
+	r.stats.KeyFrameRequests++
+	r.statsMu.Unlock()
+	r.lastReq = r.now()
+	return true
+}
+
+// requestDue reports whether a keyframe request is due now, and counts it.
+func (r *Recorder) requestDue() bool {
 	now := r.now()
 	// Once closing, a keyframe could not be used any more.
 	due := r.reqKey != nil && !r.closed && (r.lastReq.IsZero() || now.Sub(r.lastReq) >= keyFrameInterval)
-	r.statsMu.Lock()
-	r.stats.FramesDropped++
 	if due {
+		r.statsMu.Lock()
 		r.stats.KeyFrameRequests++
-	}
-	r.statsMu.Unlock()
-	if due {
+		r.statsMu.Unlock()
 		r.lastReq = now
 	}
 	return due
@@ -463,6 +547,9 @@ func (r *Recorder) Close() error {
 	}
 	r.closed = true
 	r.drain(true)
+	if r.queue != nil {
+		r.queue.close()
+	}
 	if r.mux != nil {
 		if err := r.mux.finish(); err != nil {
 			r.out.fail(err)

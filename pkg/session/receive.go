@@ -110,6 +110,8 @@ func (r *receiver) record(t *webrtc.TrackRemote) error {
 		Logger:          r.s.log,
 		RequestKeyFrame: func() { _ = r.p.RequestKeyFrame(ssrc) },
 		RTT:             r.p.RoundTrip,
+		// A player reading a pipe gets the live picture, not a backlog.
+		Live: r.s.cfg.Output == "-" && !isRegular(r.s.cfg.OutputTo),
 	}
 	if r.s.cfg.Measure {
 		m, err := measure.New(measure.Options{Logger: r.s.log})
@@ -143,7 +145,7 @@ func (r *receiver) record(t *webrtc.TrackRemote) error {
 	}
 	// Ask for a keyframe at once rather than waiting for the next one.
 	_ = r.p.RequestKeyFrame(ssrc)
-	if r.s.cfg.Output == "-" && !isRegular(r.s.cfg.OutputTo) {
+	if opts.Live {
 		defer r.keyFramesEvery(pipeKeyFrames, ssrc)()
 	}
 	announced := false

@@ -35,6 +35,9 @@ type Snapshot struct {
 
 	// CameraDropped counts the camera's frames skipped as corrupt or short.
 	CameraDropped uint64 `json:"frames_dropped_camera,omitempty"`
+	// PipeDropped counts the frames received but not written to a pipe
+	// whose reader was behind.
+	PipeDropped uint64 `json:"frames_dropped_pipe,omitempty"`
 
 	*Measured
 	// Final marks the last line, whose rates are averages over the call.
@@ -62,6 +65,7 @@ type counters struct {
 	bytesSent, bytesRecv   uint64
 	framesSent, framesRecv uint64
 	cameraDropped          uint64
+	pipeDropped            uint64
 	encFrames              uint64
 	encCPU                 time.Duration
 	nack, pli              uint64
@@ -136,7 +140,9 @@ func (c *collector) read(live bool) counters {
 		}
 	}
 	if c.rec != nil {
-		k.framesRecv = c.rec.stats().FramesWritten
+		st := c.rec.stats()
+		k.framesRecv = st.FramesWritten
+		k.pipeDropped = st.FramesBehind
 	}
 	return k
 }
@@ -188,6 +194,7 @@ func (c *collector) snapshot(final bool) Snapshot {
 		Final:       final,
 	}
 	s.CameraDropped = now.cameraDropped
+	s.PipeDropped = now.pipeDropped
 	// After the call the peer is closed: report how it ran instead.
 	if !final {
 		if rtt := c.p.RoundTrip(); rtt > 0 {
