@@ -531,6 +531,11 @@ func (s *session) connect(ctx context.Context, p *peer.Peer, window time.Duratio
 	}
 	switch {
 	case err == nil:
+	case errors.Is(err, peer.ErrHangUp):
+		// The other side connected and hung up (its viewer would not
+		// open, say) before this side saw the connected state: its BYE
+		// came over the call, so the call was made. The stream loop
+		// ends it at once, as any hang-up, with the file finalized.
 	case ctx.Err() == nil && errors.Is(context.Cause(cctx), errConnectWait):
 		return timeout(nil)
 	case errors.Is(err, peer.ErrICEFailed):
