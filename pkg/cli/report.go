@@ -190,6 +190,12 @@ func summaryLines(s session.Snapshot) []string {
 	if s.FramesRecv > 0 {
 		out = append(out, fmt.Sprintf("received %d frames (%.1f fps, %s), %d packets lost, %d NACKs, %d keyframe requests", s.FramesRecv, s.FPSRecv, kbps(s.RecvBps), s.PacketsLost, s.NACK, s.PLI))
 	}
+	if s.PipeDropped > 0 {
+		out = append(out, fmt.Sprintf("skipped %d frames while the player on -o - fell behind, to keep it live", s.PipeDropped))
+	}
+	if s.CameraDropped > 0 {
+		out = append(out, fmt.Sprintf("dropped %d damaged camera frames", s.CameraDropped))
+	}
 	if m := s.Measured; m != nil {
 		out = append(out, fmt.Sprintf("glass-to-glass latency p50 %.1f ms, p95 %.1f ms, max %.1f ms; %d frames lost, %.0f ms frozen; PSNR %.1f dB", m.LatencyP50, m.LatencyP95, m.LatencyMax, m.FramesLost, m.FrozenMs, m.PSNR))
 	}

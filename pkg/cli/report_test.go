@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/p2pcam/p2pcam/pkg/session"
@@ -31,5 +32,38 @@ func TestHungUpLine(t *testing.T) {
 		if got := hungUpLine(tc.h); got != tc.want {
 			t.Errorf("hungUpLine(%+v) = %q; want %q", tc.h, got, tc.want)
 		}
+	}
+}
+
+// TestSummaryLinesCountDrops: frames skipped for a slow player and
+// damaged camera frames are said in the summary, and only when there are
+// some.
+func TestSummaryLinesCountDrops(t *testing.T) {
+	tests := []struct {
+		name string
+		snap session.Snapshot
+		want []string
+		not  []string
+	}{
+		{"none dropped", session.Snapshot{FramesRecv: 90}, nil, []string{"skipped", "damaged"}},
+		{"player behind", session.Snapshot{FramesRecv: 90, PipeDropped: 12},
+			[]string{"skipped 12 frames while the player on -o - fell behind, to keep it live"}, []string{"damaged"}},
+		{"camera frames", session.Snapshot{FramesSent: 90, CameraDropped: 3},
+			[]string{"dropped 3 damaged camera frames"}, []string{"skipped"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := strings.Join(summaryLines(tt.snap), "\n")
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("summary %q lacks %q", got, w)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(got, n) {
+					t.Errorf("summary %q says %q", got, n)
+				}
+			}
+		})
 	}
 }
