@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -71,21 +69,7 @@ func bashCompletion(t *testing.T, pkg string) {
 				t.Skipf("no pty: %v", err)
 			}
 			defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); _ = tty.Close() }()
-			var mu sync.Mutex
-			var screen bytes.Buffer
-			go func() {
-				buf := make([]byte, 4096)
-				for {
-					n, err := tty.Read(buf)
-					mu.Lock()
-					screen.Write(buf[:n])
-					mu.Unlock()
-					if err != nil {
-						return
-					}
-				}
-			}()
-			seen := func() string { mu.Lock(); defer mu.Unlock(); return screen.String() }
+			seen := keepScreen(tty)
 			waitFor := func(s string) {
 				t.Helper()
 				tick := time.NewTicker(20 * time.Millisecond)

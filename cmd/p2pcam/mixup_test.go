@@ -5,7 +5,6 @@ package main
 // offer or answer that reads the other side's blob from a FIFO.
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -157,25 +155,7 @@ func TestOfferAtATerminalRefusesMixups(t *testing.T) {
 	}
 	defer tty.Close()
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	var mu sync.Mutex
-	var screen bytes.Buffer
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := tty.Read(buf)
-			mu.Lock()
-			screen.Write(buf[:n])
-			mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	seen := func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return screen.String()
-	}
+	seen := keepScreen(tty)
 	waitScreen := func(re *regexp.Regexp, n int) []string {
 		t.Helper()
 		tick := time.NewTicker(20 * time.Millisecond)

@@ -30,8 +30,31 @@ type ttyProc struct {
 	cols int
 	done chan error
 
-	mu     sync.Mutex
-	screen bytes.Buffer
+	seen func() string // all the terminal received so far
+}
+
+// keepScreen keeps all that tty receives, until it is closed; the
+// returned function reads it.
+func keepScreen(tty *os.File) (seen func() string) {
+	var mu sync.Mutex
+	var screen bytes.Buffer
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := tty.Read(buf)
+			mu.Lock()
+			screen.Write(buf[:n])
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return screen.String()
+	}
 }
 
 // startTTY runs p2pcam with args in dir on a new pty of cols columns.
@@ -46,27 +69,9 @@ func startTTY(t *testing.T, ctx context.Context, dir string, cols int, args ...s
 		t.Skipf("no pty: %v", err)
 	}
 	t.Cleanup(func() { _ = p.cmd.Process.Kill(); _ = p.tty.Close() })
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := p.tty.Read(buf)
-			p.mu.Lock()
-			p.screen.Write(buf[:n])
-			p.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
+	p.seen = keepScreen(p.tty)
 	go func() { p.done <- p.cmd.Wait() }()
 	return p
-}
-
-// seen returns all the terminal received so far.
-func (p *ttyProc) seen() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.screen.String()
 }
 
 // waitScreen waits until what the terminal received matches re.

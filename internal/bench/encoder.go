@@ -26,23 +26,34 @@ type encoderRow struct {
 // compareEncoders runs pkg/vp8's ffmpeg comparison from its compiled test
 // binary (in pkg/vp8, the directory go test would use) and parses its log.
 func compareEncoders(ctx context.Context, testBin string, frames int) ([]encoderRow, error) {
-	bin, err := filepath.Abs(testBin)
+	out, err := runCompare(ctx, testBin, "vp8", "VP8_COMPARE_FFMPEG", frames)
 	if err != nil {
 		return nil, err
-	}
-	cmd := exec.CommandContext(ctx, bin, "-test.run", "^TestCompareWithFFmpeg$", "-test.v", "-test.count", "1")
-	cmd.Dir = filepath.Join("pkg", "vp8")
-	cmd.Env = append(os.Environ(), "VP8_COMPARE_FFMPEG="+strconv.Itoa(frames))
-	killGroupOnCancel(cmd)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w\n%s", filepath.Base(bin), err, out)
 	}
 	rows, err := parseCompare(bytes.NewReader(out))
 	if err != nil {
 		return nil, fmt.Errorf("%w\n%s", err, out)
 	}
 	return rows, nil
+}
+
+// runCompare runs TestCompareWithFFmpeg from the compiled test binary of
+// pkg/<pkg> (in that directory, where go test would run it) on frames
+// frames, given through the environment variable env, and returns its log.
+func runCompare(ctx context.Context, testBin, pkg, env string, frames int) ([]byte, error) {
+	bin, err := filepath.Abs(testBin)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, bin, "-test.run", "^TestCompareWithFFmpeg$", "-test.v", "-test.count", "1")
+	cmd.Dir = filepath.Join("pkg", pkg)
+	cmd.Env = append(os.Environ(), env+"="+strconv.Itoa(frames))
+	killGroupOnCancel(cmd)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w\n%s", filepath.Base(bin), err, out)
+	}
+	return out, nil
 }
 
 // compareLine matches TestCompareWithFFmpeg's figure lines, e.g.

@@ -6,9 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 )
@@ -25,17 +22,9 @@ type mjpegRow struct {
 // compareMJPEG runs pkg/mjpeg's ffmpeg comparison from its compiled test
 // binary (in pkg/mjpeg) and parses its log.
 func compareMJPEG(ctx context.Context, testBin string, frames int) ([]mjpegRow, error) {
-	bin, err := filepath.Abs(testBin)
+	out, err := runCompare(ctx, testBin, "mjpeg", "MJPEG_COMPARE_FFMPEG", frames)
 	if err != nil {
 		return nil, err
-	}
-	cmd := exec.CommandContext(ctx, bin, "-test.run", "^TestCompareWithFFmpeg$", "-test.v", "-test.count", "1")
-	cmd.Dir = filepath.Join("pkg", "mjpeg")
-	cmd.Env = append(os.Environ(), "MJPEG_COMPARE_FFMPEG="+strconv.Itoa(frames))
-	killGroupOnCancel(cmd)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w\n%s", filepath.Base(bin), err, out)
 	}
 	rows, err := parseMJPEG(bytes.NewReader(out))
 	if err != nil {
