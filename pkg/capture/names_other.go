@@ -1,3 +1,5 @@
+//go:build !linux
+
 package capture
 
 import "github.com/pion/mediadevices/pkg/driver"
