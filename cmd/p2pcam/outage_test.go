@@ -75,6 +75,7 @@ func TestShortOutageHeals(t *testing.T) {
 		if !back.MatchString(p.errText()) {
 			t.Errorf("%s: no whole 'back after' line:\n%s", p.name, p.errText())
 		}
+		t.Logf("%s: %s; %s", p.name, firstLine(p.errText(), "connection: lost"), firstLine(p.errText(), "connection: back"))
 	}
 	waitOK(ctx, offer, answer)
 	p := testutil.Probe(t, out)
