@@ -56,6 +56,20 @@ func runCompare(ctx context.Context, testBin, pkg, env string, frames int) ([]by
 	return out, nil
 }
 
+// parseVersus reads a comparison figure line's submatches m: width,
+// height, ours and ffmpeg's figures, both of which must be positive.
+func parseVersus(m []string, line string) (w, h int, ours, ffmpeg float64, err error) {
+	w, _ = strconv.Atoi(m[1])
+	h, _ = strconv.Atoi(m[2])
+	var err1, err2 error
+	ours, err1 = strconv.ParseFloat(m[3], 64)
+	ffmpeg, err2 = strconv.ParseFloat(m[4], 64)
+	if err1 != nil || err2 != nil || ours <= 0 || ffmpeg <= 0 {
+		return 0, 0, 0, 0, fmt.Errorf("bad figure line %q: %w", line, errNoFigure)
+	}
+	return w, h, ours, ffmpeg, nil
+}
+
 // compareLine matches TestCompareWithFFmpeg's figure lines, e.g.
 // "640x480 1000 kbit/s, 300 frames: ours 2.34 cpu-ms/frame, ffmpeg 2.29 ...".
 var compareLine = regexp.MustCompile(`(\d+)x(\d+) .*ours ([0-9.]+) cpu-ms/frame, ffmpeg ([0-9.]+) cpu-ms/frame`)
@@ -71,13 +85,9 @@ func parseCompare(r io.Reader) ([]encoderRow, error) {
 			continue
 		}
 		var row encoderRow
-		row.w, _ = strconv.Atoi(m[1])
-		row.h, _ = strconv.Atoi(m[2])
-		var err1, err2 error
-		row.ours, err1 = strconv.ParseFloat(m[3], 64)
-		row.ffmpeg, err2 = strconv.ParseFloat(m[4], 64)
-		if err1 != nil || err2 != nil || row.ours <= 0 || row.ffmpeg <= 0 {
-			return nil, fmt.Errorf("bad figure line %q: %w", sc.Text(), errNoFigure)
+		var err error
+		if row.w, row.h, row.ours, row.ffmpeg, err = parseVersus(m, sc.Text()); err != nil {
+			return nil, err
 		}
 		rows = append(rows, row)
 	}

@@ -48,13 +48,9 @@ func parseMJPEG(r io.Reader) ([]mjpegRow, error) {
 	for sc.Scan() {
 		if m := mjpegLine.FindStringSubmatch(sc.Text()); m != nil {
 			var row mjpegRow
-			row.w, _ = strconv.Atoi(m[1])
-			row.h, _ = strconv.Atoi(m[2])
-			var err1, err2 error
-			row.ours, err1 = strconv.ParseFloat(m[3], 64)
-			row.ffmpeg, err2 = strconv.ParseFloat(m[4], 64)
-			if err1 != nil || err2 != nil || row.ours <= 0 || row.ffmpeg <= 0 {
-				return nil, fmt.Errorf("bad figure line %q: %w", sc.Text(), errNoFigure)
+			var err error
+			if row.w, row.h, row.ours, row.ffmpeg, err = parseVersus(m, sc.Text()); err != nil {
+				return nil, err
 			}
 			rows = append(rows, row)
 			continue
