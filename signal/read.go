@@ -60,13 +60,9 @@ func Read(ctx context.Context, in io.Reader, want webrtc.SDPType) (webrtc.Sessio
 			return none, 0, ErrTooLarge
 		}
 		if strings.TrimSpace(l.text) != "" {
-			sd, f, err := DecodeAs(buf.String(), want)
-			if err == nil {
-				return sd, f, nil
-			}
-			var te *TruncatedError
-			if !errors.As(err, &te) {
-				return none, f, err
+			sd, f, done, err := decodeSoFar(buf.String(), want)
+			if done {
+				return sd, f, err
 			}
 			lastErr = err
 		}
@@ -77,4 +73,16 @@ func Read(ctx context.Context, in io.Reader, want webrtc.SDPType) (webrtc.Sessio
 			return none, 0, fmt.Errorf("read blob: %w", l.err)
 		}
 	}
+}
+
+// decodeSoFar decodes the text of a blob read so far; done says whether
+// reading stops there: it decodes (err is nil), or it can never become a
+// whole blob of type want (err says why). A blob cut short is not done.
+func decodeSoFar(text string, want webrtc.SDPType) (webrtc.SessionDescription, Format, bool, error) {
+	sd, f, err := DecodeAs(text, want)
+	if err == nil {
+		return sd, f, true, nil
+	}
+	var te *TruncatedError
+	return webrtc.SessionDescription{}, f, !errors.As(err, &te), err
 }

@@ -99,15 +99,14 @@ func (r *blobReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// complete reports whether the text handed out so far ends Read: it
-// decodes, or it is a blob that cannot become whole (as Read decides).
+// complete reports whether the text handed out so far ends Read, by
+// Read's own rule (decodeSoFar).
 func (r *blobReader) complete() bool {
 	if strings.TrimSpace(string(r.given)) == "" {
 		return false
 	}
-	_, _, err := DecodeAs(string(r.given), r.want)
-	var te *TruncatedError
-	return err == nil || !errors.As(err, &te)
+	_, _, done, _ := decodeSoFar(string(r.given), r.want)
+	return done
 }
 
 // watch reads on after this offer took its answer, until ctx is done or
