@@ -518,7 +518,21 @@ func (s *session) connect(ctx context.Context, p *peer.Peer, window time.Duratio
 	waited.Store(int64(wait))
 	if window > 0 {
 		var wg sync.WaitGroup
-		wg.Go(func() { s.watchChecks(cctx, p, start, wait, timer, &heard, &waited) })
+		wg.Go(func() {
+			// Once its checks arrive, the other side has applied this
+			// side's description: the connect timeout from then is all
+			// that is left, when that is sooner.
+			if !awaitChecks(cctx, p) {
+				return
+			}
+			heard.Store(true)
+			applied := time.Now().Add(s.cfg.ConnectTimeout)
+			if applied.Before(start.Add(wait)) && timer.Stop() {
+				waited.Store(int64(applied.Sub(start)))
+				timer.Reset(time.Until(applied))
+				s.emit(Applied{Deadline: applied})
+			}
+		})
 		// The watch reads the peer's stats: it must be over before the
 		// peer can be closed.
 		defer func() { cancel(nil); wg.Wait() }()
@@ -555,27 +569,19 @@ func (s *session) connect(ctx context.Context, p *peer.Peer, window time.Duratio
 // errConnectWait is the cause of a connect wait that ran out.
 var errConnectWait = errors.New("the connect wait ran out")
 
-// watchChecks closes the other side's window early: once its connectivity
-// checks arrive it has applied this side's description, so timer, set to
-// wait from start, is moved to the connect timeout from then when that is
-// sooner; waited is set to the new whole wait, and Applied says so.
-func (s *session) watchChecks(ctx context.Context, p *peer.Peer, start time.Time, wait time.Duration, timer *time.Timer, heard *atomic.Bool, waited *atomic.Int64) {
+// awaitChecks polls until a connectivity check from the other side has
+// arrived (true) or ctx ends (false).
+func awaitChecks(ctx context.Context, p *peer.Peer) bool {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for !p.HeardChecks() {
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-tick.C:
 		}
 	}
-	heard.Store(true)
-	applied := time.Now().Add(s.cfg.ConnectTimeout)
-	if applied.Before(start.Add(wait)) && timer.Stop() {
-		waited.Store(int64(applied.Sub(start)))
-		timer.Reset(time.Until(applied))
-		s.emit(Applied{Deadline: applied})
-	}
+	return true
 }
 
 // reportStates reports connection state changes until stop is called.
