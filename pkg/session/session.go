@@ -311,7 +311,6 @@ type session struct {
 
 	res          Result
 	ended        EndReason // why stream ended without an error
-	outputClosed bool      // the video's reader went away (EndOutputClosed)
 	outFile      *os.File  // the output file, until the receiver takes it
 	viewer       Viewer    // the viewer, once open
 	finalWritten bool      // the final stats line is out
@@ -416,7 +415,7 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	if cerr := p.CloseWith(bye.String()); cerr != nil {
 		s.log.Debug("closing peer", "err", cerr)
 	}
-	if rerr := rec.close(); rerr != nil && err == nil && !(s.outputClosed && errors.Is(rerr, syscall.EPIPE)) {
+	if rerr := rec.close(); rerr != nil && err == nil && !(s.ended == EndOutputClosed && errors.Is(rerr, syscall.EPIPE)) {
 		err = rerr
 	}
 	if s.viewer != nil {
@@ -675,7 +674,6 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 			// A player that closes the pipe it reads is a person ending
 			// the call, not a failure.
 			if s.cfg.Output == "-" && errors.Is(err, syscall.EPIPE) {
-				s.outputClosed = true
 				s.end(Ending{Reason: EndOutputClosed})
 				return nil
 			}
