@@ -90,12 +90,7 @@ func (l *liveQueue) put(key bool, pts int64, data []byte) (queued bool, dropped,
 	if l.skip && !key {
 		// The keyframe kept waiting is dropped too once it is stale.
 		if len(l.q) > 0 && pts-l.shift-l.q[0].pts > liveMaxSpan {
-			for _, f := range l.q {
-				dropped++
-				if f.key {
-					keys++
-				}
-			}
+			dropped, keys = addCount(dropped, keys, l.q)
 			l.q = l.q[:0]
 		}
 		return false, dropped, keys, now
@@ -118,15 +113,8 @@ func (l *liveQueue) put(key bool, pts int64, data []byte) (queued bool, dropped,
 				}
 			}
 		}
-		for i, f := range l.q {
-			if i >= lo && i < hi {
-				continue
-			}
-			dropped++
-			if f.key {
-				keys++
-			}
-		}
+		dropped, keys = addCount(dropped, keys, l.q[:lo])
+		dropped, keys = addCount(dropped, keys, l.q[hi:])
 		l.q = append(l.q[:0:0], l.q[lo:hi]...)
 		if lo > 0 && len(l.q) > 0 {
 			// The frames kept follow the last one sent.
@@ -212,14 +200,21 @@ func (l *liveQueue) wrote(began time.Time) {
 	if len(l.q) == 0 && l.skip {
 		return
 	}
-	for _, f := range l.q {
-		l.stale++
-		if f.key {
-			l.staleKeys++
-		}
-	}
+	l.stale, l.staleKeys = addCount(l.stale, l.staleKeys, l.q)
 	l.q = l.q[:0]
 	l.skip, l.gap, l.urgent = true, true, true
+}
+
+// addCount adds the frames fs, and the keyframes among them, to the
+// counts n and keys.
+func addCount(n, keys int, fs []liveFrame) (int, int) {
+	for _, f := range fs {
+		n++
+		if f.key {
+			keys++
+		}
+	}
+	return n, keys
 }
 
 // close waits until the queued frames are handed to the muxer and stops
