@@ -107,8 +107,11 @@ func roundRate(r float64) float64 {
 }
 
 // videoNodes lists /dev/video* in numeric order.
-func videoNodes() []string {
-	nodes, _ := filepath.Glob("/dev/video*")
+func videoNodes() []string { return videoNodesIn("/dev") }
+
+// videoNodesIn lists the video* nodes under dev in numeric order.
+func videoNodesIn(dev string) []string {
+	nodes, _ := filepath.Glob(filepath.Join(dev, "video*"))
 	num := func(s string) int { n, _ := strconv.Atoi(strings.TrimPrefix(filepath.Base(s), "video")); return n }
 	sort.Slice(nodes, func(i, j int) bool { return num(nodes[i]) < num(nodes[j]) })
 	return nodes

@@ -3,8 +3,6 @@ package capture
 import (
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -18,11 +16,8 @@ func CameraNames() []string { return cameraNamesIn("/dev", "/sys/class/video4lin
 // gives index 0: a UVC camera's first node, the one that captures; its
 // other nodes carry metadata. A node sysfs says nothing of is kept.
 func cameraNamesIn(dev, sys string) []string {
-	nodes, _ := filepath.Glob(filepath.Join(dev, "video*"))
-	num := func(s string) int { n, _ := strconv.Atoi(strings.TrimPrefix(filepath.Base(s), "video")); return n }
-	sort.Slice(nodes, func(i, j int) bool { return num(nodes[i]) < num(nodes[j]) })
 	var out []string
-	for _, n := range nodes {
+	for _, n := range videoNodesIn(dev) {
 		name := filepath.Base(n)
 		if b, err := os.ReadFile(filepath.Join(sys, name, "index")); err == nil && strings.TrimSpace(string(b)) != "0" {
 			continue
