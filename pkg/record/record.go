@@ -501,31 +501,26 @@ func (r *Recorder) drop() bool {
 	return r.requestDue()
 }
 
-// requestNow counts a keyframe request made whenever the last one was
-// and reports whether one can be made.
-func (r *Recorder) requestNow() bool {
-	if r.reqKey == nil || r.closed {
+// requestNow is requestDue with no least interval: for a request that
+// cannot wait (a stalled pipe reader to restart from a fresh picture).
+func (r *Recorder) requestNow() bool { return r.request(true) }
+
+// requestDue reports whether a keyframe request is due now, and counts it.
+func (r *Recorder) requestDue() bool { return r.request(false) }
+
+// request reports whether a keyframe request may be made now (at once
+// when urgent, else at most every keyFrameInterval), and counts it.
+func (r *Recorder) request(urgent bool) bool {
+	now := r.now()
+	// Once closing, a keyframe could not be used any more.
+	if r.reqKey == nil || r.closed || !(urgent || r.lastReq.IsZero() || now.Sub(r.lastReq) >= keyFrameInterval) {
 		return false
 	}
 	r.statsMu.Lock()
 	r.stats.KeyFrameRequests++
 	r.statsMu.Unlock()
-	r.lastReq = r.now()
+	r.lastReq = now
 	return true
-}
-
-// requestDue reports whether a keyframe request is due now, and counts it.
-func (r *Recorder) requestDue() bool {
-	now := r.now()
-	// Once closing, a keyframe could not be used any more.
-	due := r.reqKey != nil && !r.closed && (r.lastReq.IsZero() || now.Sub(r.lastReq) >= keyFrameInterval)
-	if due {
-		r.statsMu.Lock()
-		r.stats.KeyFrameRequests++
-		r.statsMu.Unlock()
-		r.lastReq = now
-	}
-	return due
 }
 
 // Close writes the frames still in the reorder buffer that are complete,
