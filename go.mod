@@ -6,6 +6,7 @@ require (
 	github.com/at-wat/ebml-go v0.19.4
 	github.com/blackjack/webcam v0.6.1
 	github.com/creack/pty v1.1.24
+	github.com/jezek/xgb v1.1.1
 	github.com/pion/ice/v4 v4.4.8
 	github.com/pion/interceptor v0.1.51
 	github.com/pion/logging v0.2.4

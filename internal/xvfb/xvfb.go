@@ -36,6 +36,7 @@ type Display struct {
 	// Name is the display's name, e.g. ":3", for $DISPLAY.
 	Name string
 	cmd  *exec.Cmd
+	scr  screen
 }
 
 // Start starts an Xvfb of 1920x1080 and stops it when the test ends. It
@@ -62,7 +63,14 @@ func Start(t testing.TB) *Display {
 		t.Fatalf("start Xvfb: %v", err)
 	}
 	w.Close()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	d := &Display{cmd: cmd}
+	t.Cleanup(func() {
+		if d.scr.c != nil {
+			d.scr.c.Close()
+		}
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
 	got := make(chan string, 1)
 	go func() {
 		line, _ := bufio.NewReader(r).ReadString('\n')
@@ -73,7 +81,8 @@ func Start(t testing.TB) *Display {
 		if n == "" {
 			t.Fatalf("Xvfb gave no display number:\n%s", log.String())
 		}
-		return &Display{Name: ":" + n, cmd: cmd}
+		d.Name = ":" + n
+		return d
 	case <-time.After(20 * time.Second):
 		t.Fatalf("Xvfb did not start:\n%s", log.String())
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -366,9 +367,12 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 	cfg.Stats, cfg.OutputTo = stats, e.Out
 	attach(&cfg)
 	if cc.view {
-		log := e.logger()
-		cfg.View = func(call session.ViewCall) (session.Viewer, error) {
-			return view.Start(view.Options{Title: viewTitle(call), Logger: log})
+		early, err := viewer(&cfg, e.logger())
+		if err != nil {
+			return viewError{err}
+		}
+		if early != nil {
+			defer early.Close()
 		}
 	}
 	rep := newReporter(con, cfg.Duration.String(), blobs)
@@ -376,6 +380,40 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 	_, err = session.Run(ctx, cfg, e.loggerTo(con))
 	rep.close()
 	return err
+}
+
+// viewer sets cfg.View to open the --view window. Where the window can be
+// retitled (X11), the player starts now, while the call is set up, and
+// the window returned is already running: ffplay takes longer to start
+// (0.3–0.6 s) than a call takes to connect, and would delay the first
+// picture by that much. Elsewhere (macOS) it starts on connecting, titled
+// from the start.
+func viewer(cfg *session.Config, log *slog.Logger) (*view.Window, error) {
+	if !view.CanRetitle() {
+		cfg.View = func(call session.ViewCall) (session.Viewer, error) {
+			return view.Start(view.Options{Title: viewTitle(call), Logger: log})
+		}
+		return nil, nil
+	}
+	w, err := view.Start(view.Options{Title: "p2pcam " + cfg.Role().String() + " · connecting", Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	cfg.View = func(call session.ViewCall) (session.Viewer, error) {
+		select {
+		case <-w.Done():
+			if err := w.Err(); err != nil {
+				return nil, err
+			}
+			return nil, errors.New("the player ended before the call connected")
+		default:
+		}
+		if err := w.SetTitle(viewTitle(call)); err != nil {
+			log.Debug("view: title", "err", err)
+		}
+		return w, nil
+	}
+	return w, nil
 }
 
 // errStdoutTerminal refuses -o - to a terminal, which would fill it with

@@ -29,7 +29,6 @@ import (
 	"fmt"
 	"github.com/p2pcam/p2pcam/pkg/decode"
 	"image"
-	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -134,7 +133,7 @@ type Window struct {
 	name string
 	log  *slog.Logger
 	cmd  *exec.Cmd
-	in   io.WriteCloser
+	in   *os.File
 	tail *tailBuffer
 	dec  decode.Decoder
 
@@ -147,6 +146,8 @@ type Window struct {
 	stop    chan struct{} // Close was called
 	closing bool
 	err     error
+
+	titleStop chan struct{} // ends the title keeper; nil when none runs
 
 	written chan struct{} // the writer is done
 	done    chan struct{} // the player has exited
@@ -177,12 +178,19 @@ func Start(opts Options) (*Window, error) {
 	tail := &tailBuffer{max: 4096}
 	cmd.Stdout, cmd.Stderr = tail, tail
 	ownProcessGroup(cmd)
-	in, err := cmd.StdinPipe()
+	out, in, err := os.Pipe()
 	if err != nil {
 		dec.Close()
 		return nil, fmt.Errorf("start %s: %w", opts.Player, err)
 	}
-	if err := cmd.Start(); err != nil {
+	// The pipe keeps its small buffer (64 KiB on Linux): a write of a
+	// picture returns only once the player has nearly read it, so a
+	// newer picture never queues behind an older one in the pipe.
+	cmd.Stdin = out
+	err = cmd.Start()
+	out.Close()
+	if err != nil {
+		in.Close()
 		dec.Close()
 		if errors.Is(err, exec.ErrNotFound) {
 			return nil, &PlayerMissingError{Name: opts.Player}
@@ -299,6 +307,48 @@ func (w *Window) Err() error {
 	return w.err
 }
 
+// ErrNoRetitle means SetTitle cannot change a window's title here (see
+// CanRetitle).
+var ErrNoRetitle = errors.New("this platform cannot retitle the player's window")
+
+// CanRetitle reports whether SetTitle works here: on an X11 display
+// (Linux and the BSDs with $DISPLAY set, XWayland included). Where it
+// does, a Window can be started before its title is known, so that the
+// player has loaded by the time the first picture comes (ffplay takes
+// 0.3–0.6 s to start: its libraries, SDL, the display).
+func CanRetitle() bool { return canRetitle() }
+
+// SetTitle gives the window a new title, now and for as long as the
+// player runs (the player's own title changes are undone). It returns
+// ErrNoRetitle where CanRetitle is false.
+func (w *Window) SetTitle(title string) error {
+	if !canRetitle() {
+		return ErrNoRetitle
+	}
+	w.mu.Lock()
+	if w.titleStop != nil {
+		close(w.titleStop) // a second call replaces the first keeper
+	}
+	stop := make(chan struct{})
+	w.titleStop = stop
+	w.mu.Unlock()
+	go func() {
+		select {
+		case <-w.done:
+		case <-w.stop:
+		case <-stop:
+			return
+		}
+		w.mu.Lock()
+		if w.titleStop == stop {
+			close(stop)
+			w.titleStop = nil
+		}
+		w.mu.Unlock()
+	}()
+	return keepTitle(w.cmd.Process.Pid, title, stop, w.log.Debug)
+}
+
 // Close ends the player: its input ends, and it is killed if it has not
 // exited within two seconds. It waits for the player to exit, frees the
 // decoder, and returns Err. It may be called more than once.
@@ -312,8 +362,10 @@ func (w *Window) Close() error {
 		}
 		w.mu.Unlock()
 		close(w.stop)
-		<-w.written
+		// Closing the pipe also ends a write the player is not reading
+		// (a paused player stops reading once its queues fill).
 		w.in.Close()
+		<-w.written
 		select {
 		case <-w.done:
 		case <-time.After(exitWait):

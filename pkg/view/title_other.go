@@ -1,0 +1,13 @@
+//go:build !(linux || freebsd || netbsd || openbsd || dragonfly)
+
+package view
+
+import "errors"
+
+// canRetitle: elsewhere (macOS's Cocoa windows, Windows) another process
+// cannot set a player's window title.
+func canRetitle() bool { return false }
+
+func keepTitle(pid int, title string, stop <-chan struct{}, logf func(msg string, args ...any)) error {
+	return errors.ErrUnsupported
+}
