@@ -106,12 +106,6 @@ func (d *Display) Shot(ctx context.Context) (img *image.RGBA, at time.Time, err 
 	return d.shot(ctx, "-root")
 }
 
-// ShotWindow takes a screenshot of one window, as Shot does: its picture
-// alone, at (0, 0). Much smaller than the screen, it is quicker to take.
-func (d *Display) ShotWindow(ctx context.Context, id string) (img *image.RGBA, at time.Time, err error) {
-	return d.shot(ctx, "-id", id)
-}
-
 func (d *Display) shot(ctx context.Context, which ...string) (img *image.RGBA, at time.Time, err error) {
 	cmd := exec.CommandContext(ctx, "xwd", append(which, "-silent", "-display", d.Name)...)
 	var out bytes.Buffer

@@ -269,3 +269,96 @@ func TestCloseEndsThePlayer(t *testing.T) {
 		t.Error("Done not closed after Close")
 	}
 }
+
+// TestSetTitleSticks: a window started before its title is known (as
+// --view starts it, before the call connects) shows the title SetTitle
+// gave it, also after the first picture, when ffplay writes its own.
+func TestSetTitleSticks(t *testing.T) {
+	needPlayer(t)
+	d := xvfb.Start(t)
+	t.Setenv("DISPLAY", d.Name)
+	if !CanRetitle() {
+		t.Fatal("CanRetitle false on an X11 display")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	w, err := Start(Options{Title: "provisional"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	const title = "p2pcam answer · host/udp [fd00::2]:40574 <-> 10.0.0.1:5000 · verification code 123 456 é"
+	// The player is still starting: the title waits for its window.
+	if err := w.SetTitle(title); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	frames := oneKeyFrame(t)
+	for i := range 30 {
+		f := frames[i%len(frames)]
+		w.Frame(f, f[0]&1 == 0)
+		time.Sleep(33 * time.Millisecond)
+	}
+	var ids []string
+	for len(ids) == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("no window opened")
+		}
+		ids, _ = d.Windows(ctx, ".")
+		time.Sleep(20 * time.Millisecond)
+	}
+	got, err := d.Title(ctx, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != title {
+		t.Errorf("title %q; want %q", got, title)
+	}
+}
+
+// TestCloseEndsAPausedPlayer: Close ends a player that stopped reading
+// (a person paused it with p) instead of waiting for it for ever.
+func TestCloseEndsAPausedPlayer(t *testing.T) {
+	needPlayer(t)
+	d := xvfb.Start(t)
+	t.Setenv("DISPLAY", d.Name)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	w, err := Start(Options{Title: "paused"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := oneKeyFrame(t)
+	feed := func(n int) {
+		for i := range n {
+			f := frames[i%len(frames)]
+			w.Frame(f, f[0]&1 == 0)
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	feed(10)
+	var ids []string
+	for len(ids) == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("no window opened")
+		}
+		feed(1)
+		ids, _ = d.Windows(ctx, "^paused$")
+	}
+	if err := d.Key(ctx, ids[0], "p"); err != nil {
+		t.Fatal(err)
+	}
+	// Enough pictures (320x240, 115 KB each) to fill ffplay's queues, so
+	// that the writer blocks on the pipe.
+	feed(400)
+	closed := make(chan error, 1)
+	go func() { closed <- w.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("Close waited for ever on a paused player")
+	}
+}
