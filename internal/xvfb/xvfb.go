@@ -1,8 +1,9 @@
 // Package xvfb gives tests a real display server to open windows on: a
 // virtual X display (Xvfb) with the tools a person's eyes and hands stand
-// in for: screenshots (xwd, read here without ImageMagick) from which the
-// synthetic pattern's stamps are read back (package pattern), and the
-// windows' list, titles and closing (xdotool).
+// in for: screenshots (xwd, read here without ImageMagick), the
+// synthetic pattern's stamps read back off the screen (package pattern;
+// over an X connection of its own, to the millisecond), and the windows'
+// list, titles and closing (xdotool).
 //
 // There is no window manager: windows open where their program puts
 // them (SDL centers them), and Geometry says where that is.
