@@ -183,9 +183,7 @@ func Start(opts Options) (*Window, error) {
 		dec.Close()
 		return nil, fmt.Errorf("start %s: %w", opts.Player, err)
 	}
-	// The pipe keeps its small buffer (64 KiB on Linux): a write of a
-	// picture returns only once the player has nearly read it, so a
-	// newer picture never queues behind an older one in the pipe.
+	// The pipe is sized with the first picture (sizePipe).
 	cmd.Stdin = out
 	err = cmd.Start()
 	out.Close()
@@ -260,6 +258,7 @@ func (w *Window) write() {
 			width, height = img.Rect.Dx(), img.Rect.Dy()
 			// A nominal 1000 fps: every picture is due as it arrives.
 			buf = fmt.Appendf(nil, "YUV4MPEG2 W%d H%d F1000:1 Ip A1:1 C420jpeg\n", width, height)
+			sizePipe(w.in, width*height*3/2)
 		} else {
 			buf = buf[:0]
 		}
