@@ -206,15 +206,8 @@ func TestKeysCloseTheWindow(t *testing.T) {
 					w.Frame(f, f[0]&1 == 0)
 				}
 			}()
-			var ids []string
-			for len(ids) == 0 {
-				if ctx.Err() != nil {
-					t.Fatal("no window opened")
-				}
-				ids, _ = d.Windows(ctx, "keys "+key)
-				time.Sleep(50 * time.Millisecond)
-			}
-			if err := d.Key(ctx, ids[0], key); err != nil {
+			id := waitWindow(t, ctx, d, "keys "+key, nil)
+			if err := d.Key(ctx, id, key); err != nil {
 				t.Fatal(err)
 			}
 			select {
@@ -226,6 +219,24 @@ func TestKeysCloseTheWindow(t *testing.T) {
 				t.Errorf("Err %v; want nil", err)
 			}
 		})
+	}
+}
+
+// waitWindow waits for a visible window whose title matches name and
+// returns its id; between looks it calls meanwhile (when not nil).
+func waitWindow(t *testing.T, ctx context.Context, d *xvfb.Display, name string, meanwhile func()) string {
+	t.Helper()
+	for {
+		if ctx.Err() != nil {
+			t.Fatalf("no window %q opened", name)
+		}
+		if ids, _ := d.Windows(ctx, name); len(ids) > 0 {
+			return ids[0]
+		}
+		if meanwhile != nil {
+			meanwhile()
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -299,15 +310,7 @@ func TestSetTitleSticks(t *testing.T) {
 		w.Frame(f, f[0]&1 == 0)
 		time.Sleep(33 * time.Millisecond)
 	}
-	var ids []string
-	for len(ids) == 0 {
-		if ctx.Err() != nil {
-			t.Fatal("no window opened")
-		}
-		ids, _ = d.Windows(ctx, ".")
-		time.Sleep(20 * time.Millisecond)
-	}
-	got, err := d.Title(ctx, ids[0])
+	got, err := d.Title(ctx, waitWindow(t, ctx, d, ".", nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,15 +340,7 @@ func TestCloseEndsAPausedPlayer(t *testing.T) {
 		}
 	}
 	feed(10)
-	var ids []string
-	for len(ids) == 0 {
-		if ctx.Err() != nil {
-			t.Fatal("no window opened")
-		}
-		feed(1)
-		ids, _ = d.Windows(ctx, "^paused$")
-	}
-	if err := d.Key(ctx, ids[0], "p"); err != nil {
+	if err := d.Key(ctx, waitWindow(t, ctx, d, "^paused$", func() { feed(1) }), "p"); err != nil {
 		t.Fatal(err)
 	}
 	// Enough pictures (320x240, 115 KB each) to fill ffplay's queues, so
