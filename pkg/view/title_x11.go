@@ -25,10 +25,10 @@ func init() {
 // window's title.
 func canRetitle() bool { return os.Getenv("DISPLAY") != "" }
 
-// titleKeeper holds a player's X11 window to one title: it finds the
-// window by the player's process id (_NET_WM_PID, which SDL sets), sets
-// its title, and sets it again whenever the player changes it (ffplay
-// writes its own title when it shows the first picture).
+// titleKeeper holds a player's X11 windows to one title: it finds them
+// by the player's process id (_NET_WM_PID, which SDL sets), sets their
+// title, and sets it again whenever the player changes it (ffplay writes
+// its own title when it shows the first picture).
 type titleKeeper struct {
 	c                      *xgb.Conn
 	pid                    uint32
@@ -56,7 +56,7 @@ func keepTitle(pid int, title string, stop <-chan struct{}, logf func(msg string
 	}
 	go func() {
 		<-stop
-		c.Close() // ends WaitForEvent
+		c.Close()
 	}()
 	go func() {
 		if err := k.run(stop); err != nil {
@@ -66,69 +66,54 @@ func keepTitle(pid int, title string, stop <-chan struct{}, logf func(msg string
 	return nil
 }
 
-// run finds the window, then restores the title at every change.
+// run looks at the player's windows every 50 ms and puts the title back
+// on any that lacks it. Looking, not waiting for property events: SDL
+// can replace its window (a new one for a GL visual) after it was found.
 func (k *titleKeeper) run(stop <-chan struct{}) error {
-	var win xproto.Window
-	for win == 0 {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		wins, err := k.find()
+		if err != nil {
+			select {
+			case <-stop:
+				return nil // the connection was closed under us
+			default:
+				return err
+			}
+		}
+		for _, w := range wins {
+			r, err := xproto.GetProperty(k.c, false, w, k.netName, xproto.GetPropertyTypeAny, 0, 1024).Reply()
+			if err == nil && string(r.Value) == string(k.title) {
+				continue
+			}
+			_ = k.set(w) // fails only when the window just went
+		}
 		select {
 		case <-stop:
 			return nil
-		default:
-		}
-		w, err := k.find()
-		if err != nil {
-			return err
-		}
-		win = w
-		if win == 0 {
-			// The player is still starting: its window comes with SDL.
-			sleepOrStop(stop)
-		}
-	}
-	if err := xproto.ChangeWindowAttributesChecked(k.c, win, xproto.CwEventMask,
-		[]uint32{xproto.EventMaskPropertyChange}).Check(); err != nil {
-		return fmt.Errorf("watch the window: %w", err)
-	}
-	if err := k.set(win); err != nil {
-		return err
-	}
-	for {
-		ev, err := k.c.WaitForEvent()
-		if ev == nil && err == nil {
-			return nil // the connection was closed: stop
-		}
-		if err != nil {
-			continue // the window went; WaitForEvent ends with the connection
-		}
-		p, ok := ev.(xproto.PropertyNotifyEvent)
-		if !ok || (p.Atom != k.netName && p.Atom != xproto.AtomWmName) {
-			continue
-		}
-		if r, err := xproto.GetProperty(k.c, false, win, p.Atom, xproto.GetPropertyTypeAny, 0, 1024).Reply(); err == nil && string(r.Value) == string(k.title) {
-			continue
-		}
-		if err := k.set(win); err != nil {
-			return nil // most likely the window is gone
+		case <-t.C:
 		}
 	}
 }
 
-// find returns the top-level window of the player's process, or 0.
-func (k *titleKeeper) find() (xproto.Window, error) {
+// find returns the top-level windows of the player's process.
+func (k *titleKeeper) find() ([]xproto.Window, error) {
 	tree, err := xproto.QueryTree(k.c, k.root).Reply()
 	if err != nil {
-		return 0, fmt.Errorf("list the windows: %w", err)
+		return nil, fmt.Errorf("list the windows: %w", err)
 	}
+	var out []xproto.Window
 	for _, w := range tree.Children {
 		r, err := xproto.GetProperty(k.c, false, w, k.pidAtom, xproto.AtomCardinal, 0, 1).Reply()
 		if err != nil || r.Format != 32 || len(r.Value) < 4 {
 			continue
 		}
 		if binary.LittleEndian.Uint32(r.Value) == k.pid {
-			return w, nil
+			out = append(out, w)
 		}
 	}
-	return 0, nil
+	return out, nil
 }
 
 // set writes the title as both the EWMH name and the ICCCM one, as SDL
@@ -141,14 +126,4 @@ func (k *titleKeeper) set(win xproto.Window) error {
 		}
 	}
 	return nil
-}
-
-// sleepOrStop waits a little, or until stop.
-func sleepOrStop(stop <-chan struct{}) {
-	t := time.NewTimer(10 * time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-stop:
-	}
 }
