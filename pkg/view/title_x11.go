@@ -8,7 +8,6 @@ import (
 	"io"
 	"log"
 	"os"
-
 	"time"
 
 	"github.com/jezek/xgb"

@@ -16,8 +16,8 @@
 // The window's title is the caller's, and on an X11 display SetTitle can
 // change it later: the caller can then start the player before it knows
 // the title (ffplay takes longer to start than a call to connect). The
-// player's output never reaches the terminal (its last lines are kept for an error message). A person
-// closing the window (or pressing q or Esc) ends the player with status
+// player's output never reaches the terminal (its last lines are kept
+// for an error message). A person closing the window (or pressing q or Esc) ends the player with status
 // 0, which Window reports as Done with a nil Err; so is a window destroyed
 // under the player (which X11 makes it exit 1 for).
 //
