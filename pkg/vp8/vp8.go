@@ -1,17 +1,5 @@
-// Package vp8 is p2pcam's video encoder: it sits between the camera (a
-// mediadevices video.Reader) and the RTP packetizer, compressing frames to
-// VP8 with libvpx (through cgo) configured for realtime, constant-bitrate,
-// low-latency camera streaming the way libwebrtc configures it. A Decoder
-// for tests and quality measurement is included.
-//
-// Params plugs into mediadevices as a codec.VideoEncoderBuilder:
-//
-//	params := vp8.NewParams()
-//	params.BitRate = 2_000_000
-//	sel := mediadevices.NewCodecSelector(mediadevices.WithVideoEncoders(&params))
-//
-// The encoder's controller (track.EncoderController()) implements
-// Controller: keyframe requests, bitrate changes and live statistics.
+//go:build cgo
+
 package vp8
 
 import (

@@ -1,0 +1,147 @@
+// Package codec describes a codec to the rest of p2pcam. A Descriptor says
+// everything the pipeline needs to know about one codec: how it is named in
+// SDP (MIME type, clock rate, channels, fmtp, RTP payload type and RTCP
+// feedback), how its frames travel in RTP (payloader and depacketizer), how
+// to spot a keyframe, how it is named in a container, and how to build its
+// encoder and decoder.
+//
+// capture, peer, record, decode and the viewer take descriptors and never
+// name a codec themselves: a new codec is one package (pkg/vp8 is the
+// first) that exports a Descriptor, plus one line in the table of package
+// codecs. Tests prove the seam with a codec of their own.
+package codec
+
+import (
+	"errors"
+	"image"
+	"strings"
+
+	mdcodec "github.com/pion/mediadevices/pkg/codec"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// Kind says what a codec carries: webrtc.RTPCodecTypeVideo or
+// webrtc.RTPCodecTypeAudio.
+type Kind = webrtc.RTPCodecType
+
+// The kinds of track p2pcam carries.
+const (
+	Video = webrtc.RTPCodecTypeVideo
+	Audio = webrtc.RTPCodecTypeAudio
+)
+
+// ErrUnavailable is wrapped by the constructors of a codec this build has
+// no implementation for (a cgo codec in a build without cgo).
+var ErrUnavailable = errors.New("codec not in this build")
+
+// EncoderParams configure a new video encoder.
+type EncoderParams struct {
+	// BitRate is the starting target, bits per second (0: the codec's
+	// default).
+	BitRate int
+	// Speed is the codec's own speed/quality knob (libvpx's cpu-used for
+	// VP8); 0 means the codec's default.
+	Speed int
+}
+
+// EncoderStats are an encoder's running figures.
+type EncoderStats struct {
+	Frames        uint64 // frames encoded
+	Dropped       uint64 // frames the rate control skipped
+	EncodeCPU     int64  // CPU nanoseconds spent encoding, over Frames+Dropped
+	TargetBitRate int    // bits/s the encoder aims at now
+}
+
+// VideoDecoder turns received frames back into pictures.
+type VideoDecoder interface {
+	// Decode returns the frame's picture (the caller's to keep), an error
+	// wrapping ErrSkip when there is none to show, or another error for a
+	// frame it cannot decode.
+	Decode(frame []byte) (*image.YCbCr, error)
+	// Close frees the decoder; it is idempotent.
+	Close() error
+}
+
+// ErrSkip marks a frame that decoded to no picture on purpose (a hidden
+// reference frame), or a decoder already closed: not a decode error.
+var ErrSkip = errors.New("no picture")
+
+// Descriptor is one codec as p2pcam uses it. Descriptors are values: pass
+// them around freely, and compare them by MimeType.
+type Descriptor struct {
+	// Name is the codec's short name for people: "VP8".
+	Name string
+	// Kind is Video or Audio.
+	Kind Kind
+	// MimeType, ClockRate, Channels and Fmtp are how SDP names the codec
+	// (RFC 8866 §6.6 rtpmap and fmtp); Channels is 0 for video.
+	MimeType  string
+	ClockRate uint32
+	Channels  uint16
+	Fmtp      string
+	// PayloadType is the RTP payload type p2pcam offers the codec under
+	// (the compact blob format assumes 96 for the first video codec).
+	PayloadType webrtc.PayloadType
+	// Feedback is the RTCP feedback p2pcam answers to for this codec.
+	Feedback []webrtc.RTCPFeedback
+
+	// NewPayloader returns an RTP payloader for outgoing frames.
+	NewPayloader func() rtp.Payloader
+	// NewDepacketizer returns a depacketizer for incoming RTP payloads;
+	// its IsPartitionHead tells where a frame starts.
+	NewDepacketizer func() rtp.Depacketizer
+	// IsKeyFrame reports whether an assembled frame can be decoded without
+	// the frames before it. Audio frames always can.
+	IsKeyFrame func(frame []byte) bool
+	// FrameSize reads the picture size from a keyframe (video only; nil
+	// for audio).
+	FrameSize func(keyFrame []byte) (width, height int, err error)
+
+	// ContainerID is the codec's ID in Matroska/WebM ("V_VP8"), and
+	// FourCC in IVF ("VP80", empty when IVF cannot hold it).
+	ContainerID string
+	FourCC      string
+
+	// NewVideoEncoder returns a builder for the codec's encoder, for
+	// mediadevices' pipeline; nil for audio codecs. It wraps
+	// ErrUnavailable in a build without the codec.
+	NewVideoEncoder func(EncoderParams) (mdcodec.VideoEncoderBuilder, error)
+	// EncoderStats reads the figures of an encoder this codec built, and
+	// false when it reports none.
+	EncoderStats func(mdcodec.EncoderController) (EncoderStats, bool)
+	// NewVideoDecoder returns a decoder; nil for audio codecs. It wraps
+	// ErrUnavailable in a build without the codec.
+	NewVideoDecoder func() (VideoDecoder, error)
+}
+
+// Capability is the codec as pion's tracks and media engine name it.
+func (d Descriptor) Capability() webrtc.RTPCodecCapability {
+	return webrtc.RTPCodecCapability{
+		MimeType:     d.MimeType,
+		ClockRate:    d.ClockRate,
+		Channels:     d.Channels,
+		SDPFmtpLine:  d.Fmtp,
+		RTCPFeedback: d.Feedback,
+	}
+}
+
+// Parameters is the codec with its payload type, for a media engine.
+func (d Descriptor) Parameters() webrtc.RTPCodecParameters {
+	return webrtc.RTPCodecParameters{RTPCodecCapability: d.Capability(), PayloadType: d.PayloadType}
+}
+
+// Is reports whether d is the codec named by mimeType (case-insensitive,
+// as MIME types are).
+func (d Descriptor) Is(mimeType string) bool { return strings.EqualFold(d.MimeType, mimeType) }
+
+// UnsupportedError means the other side uses a codec p2pcam has no
+// descriptor for, or none of this kind.
+type UnsupportedError struct {
+	Kind     Kind
+	MimeType string
+}
+
+func (e *UnsupportedError) Error() string {
+	return "the other side sends " + e.Kind.String() + " as " + e.MimeType + ", which p2pcam cannot receive"
+}
