@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -10,13 +11,19 @@ import (
 
 func newAnswerCmd(e *env) *cobra.Command {
 	o := &callOptions{}
+	co := &codeOptions{}
 	cmd := &cobra.Command{
-		Use:   "answer [OFFER-BLOB]",
+		Use:   "answer [OFFER-BLOB | CODE]",
 		Short: "Join a call: read an offer blob, print an answer blob, record the video",
 		Long: `answer joins a call started with "p2pcam offer". Paste the offer blob (or
 give it as an argument or with --remote FILE); answer prints its own blob on
 stdout for you to paste back into offer, then records the video it receives:
 to a timestamped .webm in this folder unless -o says otherwise.
+
+Given a code from "p2pcam offer --code" (like 7-guitarist-revenge) instead
+of a blob, answer meets the other side at the rendezvous server the code was
+made at (--rendezvous URL or $P2PCAM_RENDEZVOUS when it is not the public
+one): no blobs to carry either way.
 
 To send video back as well (a two-way call), give answer a --source and
 offer an --output.
@@ -25,6 +32,7 @@ offer an --output.
 speaks WHEP (mediamtx, Janus, LiveKit, ...) or from "p2pcam offer --serve".
 Every -o form works the same.`,
 		Example: `  p2pcam answer -o call.webm
+  p2pcam answer 7-guitarist-revenge -o call.webm
   p2pcam answer -o - | ffplay -
   p2pcam answer --remote offer.txt -o call.ivf --duration 30s
   p2pcam answer --whep http://127.0.0.1:8889/cam/whep -o cam.webm`,
@@ -33,6 +41,12 @@ Every -o form works the same.`,
 			cc, err := o.config(session.Answerer, args, time.Now())
 			if err != nil {
 				return err
+			}
+			if call, ok, err := co.config(cmd.Flags(), o, cc, args, os.Getenv); err != nil || ok {
+				if err != nil {
+					return err
+				}
+				return runCodeCall(cmd, e, cc, call)
 			}
 			endpoint, err := o.mediaServerConfig(cc, args)
 			if err != nil {
@@ -45,5 +59,6 @@ Every -o form works the same.`,
 		},
 	}
 	addCallFlags(cmd.Flags(), o, session.Answerer)
+	addCodeFlags(cmd.Flags(), co, session.Answerer)
 	return cmd
 }

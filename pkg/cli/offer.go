@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -10,6 +11,7 @@ import (
 
 func newOfferCmd(e *env) *cobra.Command {
 	o := &callOptions{}
+	co := &codeOptions{}
 	cmd := &cobra.Command{
 		Use:   "offer [ANSWER-BLOB]",
 		Short: "Start a call: send the camera and print an offer blob",
@@ -19,6 +21,12 @@ offer. Give that blob to "p2pcam answer" on the other machine (chat, mail,
 ssh: any way to copy text works), then paste the answer blob it prints here.
 
 The answer blob can also be given as an argument or with --remote FILE.
+
+--code prints a short code instead (7-guitarist-revenge), easy to read out
+over the phone: the other side runs "p2pcam answer CODE", and the blobs meet,
+encrypted under a key only the two sides can derive from the code, at a
+rendezvous server (magic-wormhole's mailbox server; --rendezvous URL or
+$P2PCAM_RENDEZVOUS choose another than the public one).
 
 For more than one viewer, no blobs at all:
   --whip URL    publishes to a media server that speaks WHIP (mediamtx,
@@ -31,6 +39,7 @@ For more than one viewer, no blobs at all:
   p2pcam offer --source test --width 1280 --height 720 --bitrate 2.5M
   p2pcam offer --ice-server turn:alice:secret@turn.example.org:3478
   p2pcam offer --source test --ice-server none --interface lo --duration 10s
+  p2pcam offer --code
   p2pcam offer --serve :8080
   P2PCAM_BEARER=secret p2pcam offer --whip https://media.example.org/cam/whip`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
@@ -38,6 +47,12 @@ For more than one viewer, no blobs at all:
 			cc, err := o.config(session.Offerer, args, time.Now())
 			if err != nil {
 				return err
+			}
+			if call, ok, err := co.config(cmd.Flags(), o, cc, args, os.Getenv); err != nil || ok {
+				if err != nil {
+					return err
+				}
+				return runCodeCall(cmd, e, cc, call)
 			}
 			endpoint, err := o.mediaServerConfig(cc, args)
 			if err != nil {
@@ -57,5 +72,6 @@ For more than one viewer, no blobs at all:
 		},
 	}
 	addCallFlags(cmd.Flags(), o, session.Offerer)
+	addCodeFlags(cmd.Flags(), co, session.Offerer)
 	return cmd
 }

@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/p2pcam/p2pcam/signal/wormhole"
+)
+
+// closedURL is a rendezvous URL on a loopback port nothing listens on.
+func closedURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "ws://" + addr + "/v1"
+}
+
+func TestCodeFlagsAndFailures(t *testing.T) {
+	down := closedURL(t)
+	out := filepath.Join(t.TempDir(), "call.webm")
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+		wantHint string
+	}{
+		{"code with a blob", []string{"offer", "--code", "BLOB"}, ExitUsage, "takes no blob", ""},
+		{"code with whip", []string{"offer", "--code", "--whip", "http://x/whip"}, ExitUsage, "not with --whip", ""},
+		{"code with serve", []string{"offer", "--code", "--serve", ":0"}, ExitUsage, "not with --whip, --whep or --serve", ""},
+		{"too few words", []string{"offer", "--code", "--code-words", "1"}, ExitUsage, "bad --code-words 1", ""},
+		{"too many words", []string{"offer", "--code", "--code-words", "9"}, ExitUsage, "bad --code-words 9", ""},
+		{"words without code", []string{"offer", "--code-words", "3"}, ExitUsage, "--code-words goes with --code", ""},
+		{"rendezvous without code", []string{"offer", "--rendezvous", down}, ExitUsage, "--rendezvous goes with codes", ""},
+		{"code with blob format", []string{"offer", "--code", "--blob-format", "pion"}, ExitUsage, "a code needs none", ""},
+		{"rendezvous not a websocket", []string{"offer", "--code", "--rendezvous", "http://example.org"}, ExitUsage, "ws:// or wss://", ""},
+		{"misspelt code", []string{"answer", "7-guitarst-revenge", "-o", out}, ExitFailure, `did you mean "guitarist"`, "7-guitarist-revenge"},
+		{"offer, server down", []string{"offer", "--code", "--source", "test", "--rendezvous", down}, ExitFailure, "get a code: rendezvous server " + down + ": cannot reach it", "leave out --code"},
+		{"answer, server down", []string{"answer", "7-guitarist-revenge", "--ice-server", "none", "-o", out, "--rendezvous", down}, ExitFailure, "exchange by code 7-guitarist-revenge: rendezvous server " + down + ": cannot reach it", "--rendezvous URL"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, "", tc.args...)
+			if code != tc.wantCode {
+				t.Fatalf("exit %d; want %d\nstderr: %s", code, tc.wantCode, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout carries %q", stdout)
+			}
+			lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+			last := len(lines) - 1
+			for last > 0 && strings.HasPrefix(lines[last], "p2pcam: hint: ") {
+				last--
+			}
+			if !strings.HasPrefix(lines[last], "p2pcam: ") || !strings.Contains(lines[last], tc.wantErr) {
+				t.Fatalf("error line %q; want p2pcam: ...%s...\n%s", lines[last], tc.wantErr, stderr)
+			}
+			if !strings.Contains(strings.Join(lines[last+1:], "\n"), tc.wantHint) {
+				t.Errorf("no hint with %q:\n%s", tc.wantHint, stderr)
+			}
+		})
+	}
+}
+
+func TestCodeHints(t *testing.T) {
+	for _, err := range []error{
+		wormhole.ErrWrongCode, wormhole.ErrTampered, wormhole.ErrCrowded, wormhole.ErrNoSuchCode,
+		fmt.Errorf("%w: nobody answered", wormhole.ErrTimeout), wormhole.ErrPeerGone,
+		&wormhole.ServerError{URL: "ws://x/v1", Err: wormhole.ErrProofOfWork},
+		&wormhole.ServerError{URL: "ws://x/v1", Err: wormhole.ErrServerGone},
+		&wormhole.CodeError{Input: "7-x", Reason: "no"},
+	} {
+		wrapped := codeErr("7-guitarist-revenge", err)
+		if errors.As(err, new(*wormhole.CodeError)) {
+			wrapped = err
+		}
+		if h := hints(wrapped); len(h) == 0 {
+			t.Errorf("no hint for %v", wrapped)
+		}
+	}
+	if got := codeErr("7-a-b", errors.New("camera")); got.Error() != "camera" {
+		t.Errorf("codeErr named the code in an error of another kind: %v", got)
+	}
+}
