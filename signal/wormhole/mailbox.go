@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -111,6 +112,12 @@ func dial(ctx context.Context, url string, log *slog.Logger) (*client, error) {
 		if resp != nil {
 			// Something answered, but not as a WebSocket server.
 			return nil, &ServerError{URL: url, Err: fmt.Errorf("%w: %v", ErrProtocol, err)}
+		}
+		// The dial's own error is the useful part ("connect: connection
+		// refused"), not the WebSocket library's wrapping of it.
+		var oe *net.OpError
+		if errors.As(err, &oe) {
+			err = oe
 		}
 		return nil, &ServerError{URL: url, Err: fmt.Errorf("%w: %w", ErrUnreachable, err)}
 	}

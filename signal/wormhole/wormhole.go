@@ -232,6 +232,7 @@ func (o *Offer) timedOut(ctx context.Context, err error) error {
 
 func (o *Offer) exchange(ctx context.Context, blob string) (answer webrtc.SessionDescription, mood string, err error) {
 	c := o.c
+	o.cfg.say("waiting up to %s for the other side to use the code", iostreams.Clock(time.Until(o.deadline)))
 	stop := o.cfg.countdown(o.deadline, "for the other side to use the code")
 	m, err := c.message(ctx)
 	stop()
@@ -251,7 +252,7 @@ func (o *Offer) exchange(ctx context.Context, blob string) (answer webrtc.Sessio
 		_ = c.add(ctx, phaseError, []byte(reasonWrongCode))
 		return answer, "scary", ErrWrongCode
 	}
-	o.cfg.say("the other side used the code; exchanging descriptions…")
+	o.cfg.say("the other side is here; checking that both hold the same code")
 	b := box{key: key}
 	s := session{c: c, box: b, me: cpaceA, them: cpaceB}
 	if err := s.confirm(ctx); err != nil {
