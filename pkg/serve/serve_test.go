@@ -121,7 +121,7 @@ func TestViewers(t *testing.T) {
 	ran := make(chan error, 1)
 	go func() {
 		ran <- Run(sctx, Config{
-			Listener: ln, Source: capture.Source{Kind: capture.Test}, Width: 320, Height: 240,
+			Listener: ln, Source: capture.Source{Kind: capture.Test}, Capture: capture.Options{Width: 320, Height: 240},
 			Interfaces: []string{"lo"}, Events: log.add,
 		})
 	}()
@@ -234,7 +234,7 @@ func TestStreamedSourceEndStopsServing(t *testing.T) {
 	ran := make(chan error, 1)
 	go func() {
 		ran <- Run(ctx, Config{
-			Listener: ln, Source: src, Width: 64, Height: 48,
+			Listener: ln, Source: src, Capture: capture.Options{Width: 64, Height: 48},
 			Interfaces: []string{"lo"}, Events: log.add,
 		})
 	}()
