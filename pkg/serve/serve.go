@@ -1,14 +1,32 @@
-// Package serve lets many viewers watch one camera with no server
-// anywhere: p2pcam itself answers WHEP requests (an HTTP POST of an SDP
-// offer, answered with "201 Created" and the SDP answer, RFC 9725's
+// Package serve is p2pcam's one-sender, many-peers mode (offer --serve):
+// it encodes one source once and lets any number of viewers watch it with
+// no server anywhere. p2pcam itself answers WHEP requests (an HTTP POST of
+// an SDP offer, answered with "201 Created" and the SDP answer, RFC 9725's
 // exchange as the WHEP draft applies it to playing) and serves a small page
 // that plays the stream in any browser.
 //
-// The camera is encoded once. Every viewer gets its own PeerConnection
-// (its own NACK history, keyframe requests and congestion control) on the
-// same track; the encoder's target follows the slowest viewer. Viewers
-// that leave (DELETE, a hang-up) or vanish (ICE fails) are dropped without
-// disturbing the others.
+// It sits beside session, below cli: cli builds one Config (the source and
+// the same capture.Options a call would open) and serve uses capture and
+// peer. The source is opened as a call opens it, through capture's
+// context-aware path, in one place (sender.go): waiting for a named pipe's
+// writer or a stream's first frame ends with Run's context, so Ctrl-C
+// interrupts it; standard input ("-") is read from Source.In; a streamed
+// source that reaches its end stops serving cleanly (SourceEnded), as it
+// ends a call. The encoder starts with the first viewer that connects, so a
+// pipe is not read before someone watches.
+//
+// Every viewer gets its own PeerConnection (its own NACK history, keyframe
+// requests and congestion control) on the one shared track; the encoder's
+// target follows the slowest viewer, and each newcomer gets a keyframe.
+// Viewers that leave (DELETE, a hang-up) or vanish (ICE fails) are dropped
+// without disturbing the others. With Config.Stats, a JSON line (Snapshot)
+// every second gives the encoder's figures and each viewer's, and a final
+// line ends the file however serving ends.
+//
+// Run owns everything it starts: when it returns, the HTTP server, the
+// stats loop, every viewer's watch and the source's goroutines have
+// ended. It stops in order: no new viewers, the source, then the viewers,
+// then the final figures.
 //
 // Access needs a random token: it is the first element of every path, so
 // the page URL carries it and anyone on the network without it gets 404.
