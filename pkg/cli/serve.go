@@ -29,7 +29,7 @@ func (o *callOptions) serveConfig(cc callConfig, args []string) (serve.Config, e
 	c := cc.session
 	return serve.Config{
 		Source: c.Source, Width: c.Width, Height: c.Height, FPS: c.FPS,
-		Bitrate: c.Bitrate, CPUUsed: c.CPUUsed,
+		Bitrate: c.Bitrate, CPUUsed: c.Speed,
 		ICEServers: c.ICEServers, Interfaces: c.Interfaces, Duration: c.Duration,
 	}, nil
 }

@@ -33,6 +33,8 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/p2pcam/p2pcam/pkg/capture"
+	"github.com/p2pcam/p2pcam/pkg/codec"
+	"github.com/p2pcam/p2pcam/pkg/codecs"
 	"github.com/p2pcam/p2pcam/pkg/peer"
 )
 
@@ -131,8 +133,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Token == "" {
 		cfg.Token = NewToken()
 	}
+	video, _ := codecs.Default(codec.Video)
 	track, err := capture.Open(cfg.Source, capture.Options{
-		Width: cfg.Width, Height: cfg.Height, FPS: cfg.FPS, Bitrate: cfg.Bitrate, CPUUsed: cfg.CPUUsed,
+		Width: cfg.Width, Height: cfg.Height, FPS: cfg.FPS, Bitrate: cfg.Bitrate, Speed: cfg.CPUUsed, Codec: video,
 	})
 	if err != nil {
 		return fmt.Errorf("open source %s: %w", cfg.Source, err)
@@ -343,11 +346,10 @@ func (s *server) join(ctx context.Context, offerSDP string) (*viewer, webrtc.Ses
 // answer builds v's peer on the shared track and answers the offer.
 func (s *server) answer(ctx context.Context, v *viewer, offerSDP string) (*peer.Peer, webrtc.SessionDescription, error) {
 	p, err := peer.New(peer.Config{
-		ICEServers:        s.cfg.ICEServers,
-		Interfaces:        s.cfg.Interfaces,
-		Send:              s.track,
-		ICEFailedTimeout:  connectWithin,
-		OnKeyFrameRequest: s.track.ForceKeyFrame,
+		ICEServers:       s.cfg.ICEServers,
+		Interfaces:       s.cfg.Interfaces,
+		Send:             []peer.SendTrack{{Track: s.track, Codec: s.track.Codec(), OnKeyFrameRequest: s.track.ForceKeyFrame}},
+		ICEFailedTimeout: connectWithin,
 		Congestion: &peer.Congestion{
 			Initial: s.bitrate, Min: min(minBitrate, s.bitrate), Max: s.bitrate,
 			OnTarget: func(bps int) { s.setTarget(v, bps) },
