@@ -45,7 +45,7 @@ type Track struct {
 	captured atomic.Int64 // unix ns when the frame being encoded was read
 }
 
-// newTrack builds the encoder up front (libvpx's set-up costs tens of
+// newTrack builds the encoder up front (a real encoder's set-up costs tens of
 // milliseconds at HD sizes), so that Start, on the connection's critical
 // path, only starts the frames flowing.
 //

@@ -169,8 +169,9 @@ type ViewCall struct {
 
 // Viewer shows received video to a person (package view's Window).
 type Viewer interface {
-	// Frame shows one VP8 frame; it is called on the receiving goroutine
-	// for every frame recorded, must not block, and does not keep data.
+	// Frame shows one frame of received video; it is called on the
+	// receiving goroutine for every frame recorded, must not block, and
+	// does not keep data.
 	Frame(data []byte, keyFrame bool)
 	// Done is closed when the viewer has ended.
 	Done() <-chan struct{}
@@ -201,7 +202,7 @@ type Result struct {
 }
 
 // minBitrate is the floor congestion control keeps the video above: below
-// it VP8 at any useful size is mush, and a link that cannot carry it cannot
+// it video at any useful size is mush, and a link that cannot carry it cannot
 // carry a call.
 const minBitrate = 150_000
 
