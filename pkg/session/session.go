@@ -351,7 +351,7 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	if s.cfg.Source.Kind != capture.None {
 		video, ok := s.videoCodec()
 		if !ok {
-			return s.res, &codec.UnsupportedError{Kind: codec.Video, MimeType: "(none)"}
+			return s.res, fmt.Errorf("open source %s: %w: no video codec among Config.Codecs", s.cfg.Source, capture.ErrNoEncoder)
 		}
 		var err error
 		snd, err = capture.OpenSender(ctx, capture.SenderConfig{
