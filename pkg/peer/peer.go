@@ -4,9 +4,10 @@
 //
 // It owns the media engine (the codecs its Config lists, each registered
 // from its codec.Descriptor: peer names no codec itself), the interceptor
-// chain (NACK, RTCP reports, TWCC, stats), ICE configuration, the offer/answer steps with
-// candidate gathering folded into the description, connection state, and
-// an orderly hang-up. It knows nothing of blobs, files or the command line:
+// chain (NACK, RTCP reports, TWCC, stats), ICE configuration, the
+// offer/answer steps with candidate gathering folded into the
+// description, connection state, and an orderly hang-up. Keyframe
+// requests and feedback are told apart by SSRC, one track from another. It knows nothing of blobs, files or the command line:
 // session wires it to those.
 package peer
 
