@@ -101,3 +101,44 @@ func TestSenderNeedsASource(t *testing.T) {
 		t.Fatalf("OpenSender = %v; want ErrNothingToSend", err)
 	}
 }
+
+// TestSenderCloseEndsAWaitingRead: Close ends a sender whose pipe has
+// no writer sending (the writer keeps it open and stays silent), at
+// once: Ctrl-C never waits for the next frame.
+func TestSenderCloseEndsAWaitingRead(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	frame := append([]byte("YUV4MPEG2 W64 H48 F30:1 C420jpeg\nFRAME\n"), make([]byte, 64*48*3/2)...)
+	if _, err := w.Write(frame); err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenSender(context.Background(), SenderConfig{Video: Source{Kind: File, Arg: "-", In: r}, VideoOptions: Options{Codec: vp8.Descriptor}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close still waits for the pipe's next frame")
+	}
+	select {
+	case <-s.Done():
+	default:
+		t.Fatal("Done is open after Close")
+	}
+	if err := s.Err(); err != nil {
+		t.Fatalf("Err() = %v after Close; stopping is not a failure", err)
+	}
+}
