@@ -38,9 +38,13 @@ func (o *callOptions) serveConfig(cc callConfig, args []string) (serveSetup, err
 		return serveSetup{}, usagef("--serve sends only: watch at a viewer (p2pcam answer --whep URL --view)")
 	}
 	c := cc.session
+	opts, err := captureOptions(c)
+	if err != nil {
+		return serveSetup{}, err
+	}
 	return serveSetup{
 		serve: serve.Config{
-			Source: c.Source, Capture: captureOptions(c),
+			Source: c.Source, Capture: opts,
 			ICEServers: c.ICEServers, Interfaces: c.Interfaces, Duration: c.Duration,
 		},
 		stats: cc.stats,
@@ -48,13 +52,11 @@ func (o *callOptions) serveConfig(cc callConfig, args []string) (serveSetup, err
 }
 
 // captureOptions are the capture options a call's configuration asks for,
-// as session opens its source with them: --serve opens its source with
-// the same.
-func captureOptions(c session.Config) capture.Options {
-	return capture.Options{
-		Width: c.Width, Height: c.Height, FPS: c.FPS,
-		Bitrate: c.Bitrate, CPUUsed: c.CPUUsed, CameraFormat: c.CameraFormat,
-	}
+// exactly as session opens its source with them: --serve opens its source
+// with the same.
+func captureOptions(c session.Config) (capture.Options, error) {
+	sc, err := c.SenderConfig()
+	return sc.VideoOptions, err
 }
 
 // runServe serves the camera to viewers on addr until ctx ends.

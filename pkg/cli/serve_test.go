@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/p2pcam/p2pcam/pkg/capture"
+	"github.com/p2pcam/p2pcam/pkg/codec"
 	"github.com/p2pcam/p2pcam/pkg/session"
 )
 
@@ -20,13 +22,13 @@ func TestServeOpensTheSourceAsACallWould(t *testing.T) {
 		want capture.Options
 		src  capture.Source
 	}{
-		{"defaults", nil, capture.Options{Width: 640, Height: 480, FPS: 30, Bitrate: 1_500_000, CPUUsed: capture.DefaultCPUUsed},
+		{"defaults", nil, capture.Options{Width: 640, Height: 480, FPS: 30, Bitrate: 1_500_000, Speed: -6},
 			capture.Source{Kind: capture.Camera}},
 		{"a camera in one format", []string{"--source", "camera:video2", "--camera-format", "MJPEG", "--width", "1280", "--height", "720", "--fps", "15"},
-			capture.Options{Width: 1280, Height: 720, FPS: 15, Bitrate: 1_500_000, CPUUsed: capture.DefaultCPUUsed, CameraFormat: "MJPEG"},
+			capture.Options{Width: 1280, Height: 720, FPS: 15, Bitrate: 1_500_000, Speed: -6, CameraFormat: "MJPEG"},
 			capture.Source{Kind: capture.Camera, Arg: "video2"}},
 		{"stdin at a bitrate and speed", []string{"--source", "-", "--bitrate", "800k", "--cpu-used", "-4", "--stats", "s.jsonl"},
-			capture.Options{Width: 640, Height: 480, FPS: 30, Bitrate: 800_000, CPUUsed: -4},
+			capture.Options{Width: 640, Height: 480, FPS: 30, Bitrate: 800_000, Speed: -4},
 			capture.Source{Kind: capture.File, Arg: "-"}},
 	}
 	for _, tc := range tests {
@@ -45,15 +47,29 @@ func TestServeOpensTheSourceAsACallWould(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ss.serve.Capture != tc.want || ss.serve.Source != tc.src {
-				t.Errorf("serve opens %+v with %+v; want %+v with %+v", ss.serve.Source, ss.serve.Capture, tc.src, tc.want)
+			got := ss.serve.Capture
+			if got.Codec.Kind != codec.Video || got.Codec.NewVideoEncoder == nil {
+				t.Errorf("serve encodes with %q, not a video codec with an encoder", got.Codec.MimeType)
 			}
-			if ss.serve.Capture != captureOptions(cc.session) {
-				t.Errorf("serve's options %+v differ from a call's %+v", ss.serve.Capture, captureOptions(cc.session))
+			if !reflect.DeepEqual(withoutCodec(got), tc.want) || ss.serve.Source != tc.src {
+				t.Errorf("serve opens %+v with %+v; want %+v with %+v", ss.serve.Source, withoutCodec(got), tc.src, tc.want)
+			}
+			call, err := captureOptions(cc.session)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(withoutCodec(got), withoutCodec(call)) || got.Codec.MimeType != call.Codec.MimeType {
+				t.Errorf("serve's options %+v differ from a call's %+v", got, call)
 			}
 			if ss.stats != o.stats {
 				t.Errorf("stats %q; want %q", ss.stats, o.stats)
 			}
 		})
 	}
+}
+
+// withoutCodec is o with its codec left out, so that options compare with ==.
+func withoutCodec(o capture.Options) capture.Options {
+	o.Codec = codec.Descriptor{}
+	return o
 }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"image"
 	"strings"
+	"time"
 
 	mdcodec "github.com/pion/mediadevices/pkg/codec"
 	"github.com/pion/rtp"
@@ -47,10 +48,10 @@ type EncoderParams struct {
 
 // EncoderStats are an encoder's running figures.
 type EncoderStats struct {
-	Frames        uint64 // frames encoded
-	Dropped       uint64 // frames the rate control skipped
-	EncodeCPU     int64  // CPU nanoseconds spent encoding, over Frames+Dropped
-	TargetBitRate int    // bits/s the encoder aims at now
+	Frames        uint64        // frames encoded
+	Dropped       uint64        // frames the rate control skipped
+	EncodeCPU     time.Duration // CPU time spent encoding, over Frames+Dropped
+	TargetBitRate int           // bits/s the encoder aims at now
 }
 
 // VideoDecoder turns received frames back into pictures.

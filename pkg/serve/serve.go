@@ -433,11 +433,10 @@ func (s *server) join(ctx context.Context, offerSDP string) (*viewer, webrtc.Ses
 // answer builds v's peer on the shared track and answers the offer.
 func (s *server) answer(ctx context.Context, v *viewer, offerSDP string) (*peer.Peer, webrtc.SessionDescription, error) {
 	p, err := peer.New(peer.Config{
-		ICEServers:        s.cfg.ICEServers,
-		Interfaces:        s.cfg.Interfaces,
-		Send:              s.src.track(),
-		ICEFailedTimeout:  connectWithin,
-		OnKeyFrameRequest: s.src.keyFrame,
+		ICEServers:       s.cfg.ICEServers,
+		Interfaces:       s.cfg.Interfaces,
+		Send:             s.src.tracks(),
+		ICEFailedTimeout: connectWithin,
 		Congestion: &peer.Congestion{
 			Initial: s.bitrate, Min: min(minBitrate, s.bitrate), Max: s.bitrate,
 			OnTarget: func(bps int) { s.setTarget(v, bps) },

@@ -23,6 +23,8 @@ import (
 
 	"github.com/p2pcam/p2pcam/internal/testutil"
 	"github.com/p2pcam/p2pcam/pkg/capture"
+	"github.com/p2pcam/p2pcam/pkg/codec"
+	"github.com/p2pcam/p2pcam/pkg/codecs"
 	"github.com/p2pcam/p2pcam/pkg/peer"
 )
 
@@ -37,7 +39,7 @@ type watcher struct {
 
 func watch(t *testing.T, ctx context.Context, endpoint string) *watcher {
 	t.Helper()
-	p, err := peer.New(peer.Config{Receive: true, Interfaces: []string{"lo"}})
+	p, err := peer.New(peer.Config{Receive: []codec.Kind{codec.Video}, Codecs: codecs.All(), Interfaces: []string{"lo"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +66,7 @@ func watch(t *testing.T, ctx context.Context, endpoint string) *watcher {
 		select {
 		case tr := <-p.Tracks():
 			for {
-				pkt, _, err := tr.ReadRTP()
+				pkt, _, err := tr.Track.ReadRTP()
 				if err != nil {
 					return
 				}

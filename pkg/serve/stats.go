@@ -104,10 +104,10 @@ func (c *collector) viewers() []ViewerSnapshot {
 		fb := v.p.Feedback()
 		vf.NACK, vf.PLI = fb.NACKs, fb.PLIs+fb.FIRs
 		if g := v.p.Stats(); g != nil {
-			if ssrc := v.p.SenderSSRC(); ssrc != 0 {
+			for _, ssrc := range v.p.SenderSSRCs() {
 				if st := g.Get(ssrc); st != nil {
-					vf.BytesSent = st.OutboundRTPStreamStats.BytesSent + st.OutboundRTPStreamStats.HeaderBytesSent
-					vf.PacketsLost = max(st.RemoteInboundRTPStreamStats.PacketsLost, 0)
+					vf.BytesSent += st.OutboundRTPStreamStats.BytesSent + st.OutboundRTPStreamStats.HeaderBytesSent
+					vf.PacketsLost += max(st.RemoteInboundRTPStreamStats.PacketsLost, 0)
 				}
 			}
 		}
