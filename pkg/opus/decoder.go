@@ -19,9 +19,10 @@ type DecoderStats struct {
 // Decoder turns Opus packets back into 48 kHz mono PCM (stereo packets
 // are mixed down). Its methods are safe for concurrent use.
 type Decoder struct {
-	mu    sync.Mutex // guards everything below, and the C state
-	c     *cDecoder
-	stats DecoderStats
+	mu      sync.Mutex // guards everything below, and the C state
+	c       *cDecoder
+	stats   DecoderStats
+	scratch []int16 // room for the longest packet
 }
 
 // NewDecoder returns a decoder.
@@ -30,7 +31,7 @@ func NewDecoder() (*Decoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Decoder{c: c}, nil
+	return &Decoder{c: c, scratch: make([]int16, MaxPacketSamples)}, nil
 }
 
 // Decode returns the samples of one packet (the caller's to keep). An
@@ -39,18 +40,17 @@ func (d *Decoder) Decode(packet []byte) ([]int16, error) {
 	if _, err := PacketSamples(packet); err != nil {
 		return nil, err
 	}
-	out := make([]int16, MaxPacketSamples)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.c == nil {
 		return nil, ErrClosed
 	}
-	n, err := d.c.decode(packet, out, false)
+	n, err := d.c.decode(packet, d.scratch, false)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
 	d.stats.Packets++
-	return out[:n:n], nil
+	return append([]int16(nil), d.scratch[:n]...), nil
 }
 
 // DecodeFEC stands in for a lost packet that held samples samples (a
