@@ -39,11 +39,11 @@ type WAVInfo struct {
 
 // DecodeWAV reads a RIFF WAVE file holding 16-bit integer PCM
 // (WAVE_FORMAT_PCM, or WAVE_FORMAT_EXTENSIBLE with the PCM subformat) at
-// any sample rate with any number of channels, and returns its sound as
-// 48 kHz mono: the channels averaged, then resampled by linear
-// interpolation. A data chunk whose size field is 0 or 0xffffffff (left
-// so by a writer that could not seek back, as ffmpeg does into a pipe)
-// runs to the end of the input.
+// any sample rate with any number of channels, and returns its sound in
+// mono (the channels averaged) at the file's rate, info.SampleRate; NewLoop
+// plays it at 48 kHz. The whole input is read into memory. A data chunk
+// whose size field is 0 or 0xffffffff (left so by a writer that could not
+// seek back, as ffmpeg does into a pipe) runs to the end of the input.
 func DecodeWAV(r io.Reader) ([]int16, WAVInfo, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -79,7 +79,7 @@ func DecodeWAV(r io.Reader) ([]int16, WAVInfo, error) {
 			}
 			frame := 2 * info.Channels
 			info.Frames = int(size) / frame
-			return toMono48k(rest[:info.Frames*frame], info), info, nil
+			return toMono(rest[:info.Frames*frame], info), info, nil
 		}
 		if size > int64(len(rest)) {
 			return nil, info, fmt.Errorf("pcm: %q chunk of %d bytes, %d left: %w", id, size, len(rest), ErrTruncated)
@@ -128,9 +128,9 @@ func parseFmt(b []byte) (WAVInfo, error) {
 	return info, nil
 }
 
-// toMono48k averages the channels of the interleaved little-endian
-// samples in b and resamples them to 48 kHz.
-func toMono48k(b []byte, info WAVInfo) []int16 {
+// toMono averages the channels of the interleaved little-endian samples
+// in b.
+func toMono(b []byte, info WAVInfo) []int16 {
 	mono := make([]int16, info.Frames)
 	for i := range mono {
 		var sum int
@@ -140,49 +140,33 @@ func toMono48k(b []byte, info WAVInfo) []int16 {
 		}
 		mono[i] = int16(sum / info.Channels)
 	}
-	return Resample(mono, info.SampleRate)
+	return mono
 }
 
-// Resample converts mono samples at rate Hz to 48 kHz by linear
-// interpolation; at 48 kHz it returns in unchanged. Output sample j stands
-// for the instant j/48000 s, and the result lasts as long as the input
-// (len(in)·48000/rate samples, rounded down).
-func Resample(in []int16, rate int) []int16 {
-	if rate == SampleRate || len(in) == 0 {
-		return in
-	}
-	n := int(int64(len(in)) * SampleRate / int64(rate))
-	out := make([]int16, n)
-	for j := range out {
-		// Position in the input, in units of 1/SampleRate of an input
-		// sample: exact integer arithmetic.
-		pos := int64(j) * int64(rate)
-		i := int(pos / SampleRate)
-		frac := pos % SampleRate
-		a := int64(in[i])
-		bv := a
-		if i+1 < len(in) {
-			bv = int64(in[i+1])
-		}
-		out[j] = int16((a*(SampleRate-frac) + bv*frac) / SampleRate)
-	}
-	return out
-}
-
-// Loop is a Source that plays samples over and over (--audio FILE.wav
-// loops like a .y4m does).
+// Loop is a Source that plays mono samples over and over (--audio
+// FILE.wav loops like a .y4m does), resampled to 48 kHz as it goes by
+// linear interpolation: output sample j stands for the instant j/48000 s
+// into the loop, and the last input sample leads into the first, so the
+// seam is as smooth as the file allows and a loop lasts exactly as long as
+// the file.
 type Loop struct {
 	samples []int16
-	pos     int
+	rate    int64
+	// pos is the position of the next output sample in the input, in
+	// units of 1/SampleRate of an input sample: exact integer arithmetic.
+	pos int64
 }
 
-// NewLoop returns a Loop over samples (48 kHz mono), which it keeps; it
-// fails for an empty slice.
-func NewLoop(samples []int16) (*Loop, error) {
+// NewLoop returns a Loop over samples at rate Hz, which it keeps; it fails
+// for no samples or a rate outside 1..768000.
+func NewLoop(samples []int16, rate int) (*Loop, error) {
 	if len(samples) == 0 {
 		return nil, errors.New("pcm: nothing to loop: no samples")
 	}
-	return &Loop{samples: samples}, nil
+	if rate < 1 || rate > maxWAVRate {
+		return nil, fmt.Errorf("pcm: cannot loop samples at %d Hz", rate)
+	}
+	return &Loop{samples: samples, rate: int64(rate)}, nil
 }
 
 // OpenWAV decodes the WAV file at path (see DecodeWAV) into a Loop.
@@ -196,7 +180,7 @@ func OpenWAV(path string) (*Loop, WAVInfo, error) {
 	if err != nil {
 		return nil, info, fmt.Errorf("%s: %w", path, err)
 	}
-	l, err := NewLoop(samples)
+	l, err := NewLoop(samples, info.SampleRate)
 	if err != nil {
 		return nil, info, fmt.Errorf("%s: %w", path, err)
 	}
@@ -205,10 +189,16 @@ func OpenWAV(path string) (*Loop, WAVInfo, error) {
 
 // Read implements Source; a Loop never ends.
 func (l *Loop) Read(buf []int16) (int, error) {
-	for i := 0; i < len(buf); {
-		n := copy(buf[i:], l.samples[l.pos:])
-		i += n
-		l.pos = (l.pos + n) % len(l.samples)
+	n := int64(len(l.samples))
+	end := n * SampleRate
+	for j := range buf {
+		i, frac := l.pos/SampleRate, l.pos%SampleRate
+		a, b := int64(l.samples[i]), int64(l.samples[(i+1)%n])
+		buf[j] = int16((a*(SampleRate-frac) + b*frac) / SampleRate)
+		l.pos += l.rate
+		if l.pos >= end {
+			l.pos -= end
+		}
 	}
 	return len(buf), nil
 }
