@@ -73,7 +73,10 @@ const (
 // payload type 111, with transport-wide congestion control feedback
 // (draft-holmer-rmcat-transport-wide-cc-extensions-01). Packets travel
 // one per RTP payload (RFC 7587 §4.2). Every Opus packet decodes on its
-// own, so IsKeyFrame is always true.
+// own, so IsKeyFrame is always true. CodecPrivate is the OpusHead of a mono
+// stream with PreSkip: p2pcam sends mono, browsers send mono unless
+// "stereo=1" is negotiated, and a decoder set up for mono mixes stereo
+// packets down rather than failing.
 var Descriptor = codec.Descriptor{
 	Name:            "Opus",
 	Kind:            codec.Audio,
