@@ -284,3 +284,24 @@ func TestBitRateIsClamped(t *testing.T) {
 		t.Errorf("SetBitRate(10M) gave %d, want %d", got, MaxBitRate)
 	}
 }
+
+func TestFECFromACELTPacketCountsAsConcealed(t *testing.T) {
+	enc := newEncoder(t, NewParams())
+	pkt, err := enc.Encode(tone(1000, 0.5, 0, FrameSamples))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := newDecoder(t)
+	if _, err := dec.Decode(pkt); err != nil {
+		t.Fatal(err)
+	}
+	// A CELT-only packet (TOC config 31, fullband 20 ms): libopus reads
+	// only its TOC when asked for FEC, and conceals.
+	celt := []byte{31 << 3, 0xff, 0xfe, 0x00}
+	if pcm, err := dec.DecodeFEC(celt, FrameSamples); err != nil || len(pcm) != FrameSamples {
+		t.Fatalf("DecodeFEC: %d samples, %v", len(pcm), err)
+	}
+	if s := dec.Stats(); s.Recovered != 0 || s.Concealed != 1 || s.ConcealedSamples != FrameSamples {
+		t.Errorf("Stats %+v, want one concealed packet", s)
+	}
+}
