@@ -55,7 +55,6 @@ type EncoderStats struct {
 	Dropped       uint64 // frames the rate control skipped
 	EncodeCPU     int64  // CPU nanoseconds spent encoding, over Frames+Dropped
 	TargetBitRate int    // bits/s the encoder aims at now
-	Bytes         uint64 // compressed bytes produced (0 when not counted)
 }
 
 // VideoDecoder turns received frames back into pictures.

@@ -24,7 +24,7 @@ func encoderStats(c mdcodec.EncoderController) (codec.EncoderStats, bool) {
 		return codec.EncoderStats{}, false
 	}
 	s := ctl.Stats()
-	return codec.EncoderStats{Frames: s.Frames, EncodeCPU: int64(s.EncodeCPU), TargetBitRate: s.BitRate, Bytes: s.Bytes}, true
+	return codec.EncoderStats{Frames: s.Frames, EncodeCPU: int64(s.EncodeCPU), TargetBitRate: s.BitRate}, true
 }
 
 // audioDecoder is the Decoder as a codec.AudioDecoder.

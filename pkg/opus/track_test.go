@@ -89,7 +89,7 @@ func TestTrackEncoderFramesMixesAndEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, ok := Descriptor.EncoderStats(rc.Controller())
-	if !ok || s.Frames != 50 || s.TargetBitRate != 16_000 || s.Bytes == 0 || s.EncodeCPU <= 0 {
+	if !ok || s.Frames != 50 || s.TargetBitRate != 16_000 || s.EncodeCPU <= 0 {
 		t.Errorf("EncoderStats = %+v, %v", s, ok)
 	}
 	if ctl.Stats().PacketLoss != 10 {
