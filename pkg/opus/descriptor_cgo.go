@@ -3,6 +3,8 @@
 package opus
 
 import (
+	"time"
+
 	mdcodec "github.com/pion/mediadevices/pkg/codec"
 
 	"github.com/p2pcam/p2pcam/pkg/codec"
@@ -24,8 +26,14 @@ func encoderStats(c mdcodec.EncoderController) (codec.EncoderStats, bool) {
 		return codec.EncoderStats{}, false
 	}
 	s := ctl.Stats()
-	return codec.EncoderStats{Frames: s.Frames, EncodeCPU: int64(s.EncodeCPU), TargetBitRate: s.BitRate}, true
+	st := codec.EncoderStats{Frames: s.Frames, TargetBitRate: s.BitRate}
+	setNanos(&st.EncodeCPU, s.EncodeCPU)
+	return st, true
 }
+
+// setNanos stores d in a field that counts nanoseconds, whether it is
+// declared int64 or time.Duration.
+func setNanos[T ~int64](dst *T, d time.Duration) { *dst = T(d) }
 
 // audioDecoder is the Decoder as a codec.AudioDecoder.
 type audioDecoder struct{ *Decoder }
