@@ -3,7 +3,6 @@
 package opus
 
 import (
-	"time"
 
 	mdcodec "github.com/pion/mediadevices/pkg/codec"
 
@@ -26,14 +25,8 @@ func encoderStats(c mdcodec.EncoderController) (codec.EncoderStats, bool) {
 		return codec.EncoderStats{}, false
 	}
 	s := ctl.Stats()
-	st := codec.EncoderStats{Frames: s.Frames, TargetBitRate: s.BitRate}
-	setNanos(&st.EncodeCPU, s.EncodeCPU)
-	return st, true
+	return codec.EncoderStats{Frames: s.Frames, TargetBitRate: s.BitRate, EncodeCPU: s.EncodeCPU}, true
 }
-
-// setNanos stores d in a field that counts nanoseconds, whether it is
-// declared int64 or time.Duration.
-func setNanos[T ~int64](dst *T, d time.Duration) { *dst = T(d) }
 
 // audioDecoder is the Decoder as a codec.AudioDecoder.
 type audioDecoder struct{ *Decoder }
