@@ -3,7 +3,6 @@
 package opus
 
 import (
-
 	mdcodec "github.com/pion/mediadevices/pkg/codec"
 
 	"github.com/p2pcam/p2pcam/pkg/codec"
