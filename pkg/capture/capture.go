@@ -7,11 +7,17 @@
 // frame is encoded as soon as it is captured and sent as soon as it is
 // encoded; the encoder answers keyframe requests and bitrate changes.
 //
-// Cameras come through github.com/pion/mediadevices (V4L2 on Linux,
-// AVFoundation on macOS); their drivers register themselves when the
-// binary imports them (see cmd/p2pcam/drivers.go). Encoding is p2pcam's
-// libvpx VP8 encoder (pkg/vp8), linked in when cgo is on; callers only set
-// its ceiling and speed, so nothing above capture depends on the codec.
+// Cameras on Linux are read through V4L2 by p2pcam itself; elsewhere they
+// come through github.com/pion/mediadevices (AVFoundation on macOS).
+//
+// The codec is the caller's choice, given as a codec.Descriptor: capture
+// builds the descriptor's encoder, names its track with the descriptor's
+// capability and packetizes with its payloader, and never names a codec
+// itself. Callers set the encoder's ceiling and speed.
+//
+// Sender (sender.go) is the one send pipeline every mode uses: it opens
+// the sources under a context, builds encoder and track for each, and
+// reports the end of a source or a failure the same way for everyone.
 package capture
 
 import (
@@ -23,9 +29,11 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/pion/mediadevices/pkg/codec"
+	mdcodec "github.com/pion/mediadevices/pkg/codec"
 	"github.com/pion/mediadevices/pkg/io/video"
 	"github.com/pion/mediadevices/pkg/prop"
+
+	"github.com/p2pcam/p2pcam/pkg/codec"
 )
 
 // Kind is the kind of a video source.
@@ -105,15 +113,19 @@ type Options struct {
 	// Bitrate is the encoder's ceiling in bits per second (0: the
 	// encoder's default); congestion control moves the target below it.
 	Bitrate int
-	// CPUUsed is libvpx's speed setting, -16 (fastest) to -1 (best
-	// picture); 0 means DefaultCPUUsed.
-	CPUUsed int
+	// Speed is the codec's own speed/quality knob (codec.EncoderParams);
+	// 0 means the codec's default.
+	Speed int
 	// CameraFormat, when set, is the only pixel format a camera is
 	// opened in (I420, NV12, NV21, YUYV, UYVY or MJPEG); otherwise
 	// PickMode chooses.
 	CameraFormat string
-	// Encoder, when set, replaces p2pcam's VP8 encoder (tests).
-	Encoder codec.VideoEncoderBuilder
+	// Codec is the video codec to encode with: its encoder, RTP
+	// capability and payloader. Required.
+	Codec codec.Descriptor
+	// Encoder, when set, replaces Codec's own encoder (tests); Codec
+	// still names the track and packetizes it.
+	Encoder mdcodec.VideoEncoderBuilder
 }
 
 // ErrNoCamera means no camera was found, or none matched the id asked for.
@@ -129,8 +141,11 @@ func Open(src Source, opts Options) (*Track, error) {
 // everything. A stream's first frame is read here: waiting for it (or for
 // a named pipe's writer) ends with ctx.
 func OpenContext(ctx context.Context, src Source, opts Options) (*Track, error) {
+	if opts.Codec.MimeType == "" {
+		return nil, errNoCodec
+	}
 	if opts.Encoder == nil {
-		b, err := newEncoder(opts.Bitrate, opts.CPUUsed)
+		b, err := newEncoder(opts.Codec, opts.Bitrate, opts.Speed)
 		if err != nil {
 			return nil, err
 		}
@@ -171,7 +186,7 @@ func OpenContext(ctx context.Context, src Source, opts Options) (*Track, error) 
 	if cam != nil && cam.Mode().FPS > 0 {
 		fr = cam.Mode().FPS
 	}
-	t, err := newTrack(r, closeFn, opts.Encoder, prop.Media{Video: prop.Video{Width: w, Height: h, FrameRate: float32(fr)}})
+	t, err := newTrack(r, closeFn, opts.Codec, opts.Encoder, prop.Media{Video: prop.Video{Width: w, Height: h, FrameRate: float32(fr)}})
 	if err != nil {
 		return nil, err
 	}

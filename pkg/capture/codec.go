@@ -2,29 +2,46 @@ package capture
 
 import (
 	"errors"
-	"time"
+	"fmt"
+
+	mdcodec "github.com/pion/mediadevices/pkg/codec"
+
+	"github.com/p2pcam/p2pcam/pkg/codec"
 )
 
-// ErrNoEncoder means this build of p2pcam has no video encoder: it was
-// built without cgo, so libvpx is not linked in.
-var ErrNoEncoder = errors.New("no VP8 encoder in this build (it needs cgo and libvpx)")
+// ErrNoEncoder means this build of p2pcam has no encoder for the codec
+// asked for (a cgo codec in a build without cgo). The error returned
+// wraps codec.ErrUnavailable too, with the codec's own reason.
+var ErrNoEncoder = errors.New("no video encoder in this build")
 
-// DefaultCPUUsed is libvpx's speed setting unless told otherwise: the
-// fastest setting that still gives a clean 720p picture at 30 fps on one
-// core (see the README's figures).
-const DefaultCPUUsed = -6
+// errNoCodec means Options named no codec.
+var errNoCodec = errors.New("capture: no video codec given (Options.Codec)")
 
-// EncoderStats are the encoder's running figures.
-type EncoderStats struct {
-	Frames    uint64        // frames encoded
-	Dropped   uint64        // frames the rate control skipped
-	EncodeCPU time.Duration // CPU time spent encoding, over Frames+Dropped
-	// TargetBitRate is the bitrate (bits/s) the encoder aims at now.
-	TargetBitRate int
+// newEncoder builds desc's encoder at the given ceiling and speed (0: the
+// codec's defaults).
+func newEncoder(desc codec.Descriptor, bitrate, speed int) (mdcodec.VideoEncoderBuilder, error) {
+	if desc.NewVideoEncoder == nil {
+		return nil, fmt.Errorf("%w: %s has no video encoder", ErrNoEncoder, desc.Name)
+	}
+	b, err := desc.NewVideoEncoder(codec.EncoderParams{BitRate: bitrate, Speed: speed})
+	if err != nil {
+		if errors.Is(err, codec.ErrUnavailable) {
+			return nil, fmt.Errorf("%w: %w", ErrNoEncoder, err)
+		}
+		return nil, fmt.Errorf("build %s encoder: %w", desc.Name, err)
+	}
+	return b, nil
 }
 
 // EncoderStats returns the encoder's figures, and false when the encoder
-// does not report any.
-func (t *Track) EncoderStats() (EncoderStats, bool) {
-	return encoderStats(t.Encoder())
+// does not report any (the codec's descriptor reads them).
+func (t *Track) EncoderStats() (codec.EncoderStats, bool) {
+	if t.codec.EncoderStats == nil {
+		return codec.EncoderStats{}, false
+	}
+	c := t.Encoder()
+	if c == nil {
+		return codec.EncoderStats{}, false
+	}
+	return t.codec.EncoderStats(c)
 }

@@ -86,7 +86,7 @@ func TestY4MFileIsClosedWithTheTrack(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := clip(t, tt.content)
-			tr, err := Open(Source{Kind: File, Arg: path}, Options{Encoder: tt.enc, FPS: 1000})
+			tr, err := Open(Source{Kind: File, Arg: path}, Options{Codec: vp8.Descriptor, Encoder: tt.enc, FPS: 1000})
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("Open: %v; want %v", err, tt.wantErr)
@@ -187,7 +187,7 @@ func TestTrackClosesItsSourceOnce(t *testing.T) {
 				closed.Add(1)
 				return nil
 			}
-			tr, err := newTrack(src, closeSrc, tt.enc, prop.Media{Video: prop.Video{Width: 64, Height: 48, FrameRate: 30}})
+			tr, err := newTrack(src, closeSrc, vp8.Descriptor, tt.enc, prop.Media{Video: prop.Video{Width: 64, Height: 48, FrameRate: 30}})
 			if err != nil {
 				if !errors.Is(err, errNoEncoder) {
 					t.Fatalf("newTrack: %v", err)

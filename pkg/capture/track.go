@@ -9,24 +9,29 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/mediadevices/pkg/codec"
+	mdcodec "github.com/pion/mediadevices/pkg/codec"
 	"github.com/pion/mediadevices/pkg/io/video"
 	"github.com/pion/mediadevices/pkg/prop"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
+
+	"github.com/p2pcam/p2pcam/pkg/codec"
 )
 
 // Track is an encoded video track: a webrtc.TrackLocal fed by a source
-// through an encoder. Add it to a PeerConnection, Start it once connected
-// (its first frame is then a keyframe), Close it when done.
+// through the encoder of its codec. Add it to a PeerConnection, Start it
+// once connected (its first frame is then a keyframe), Close it when done.
 type Track struct {
 	*webrtc.TrackLocalStaticSample
+
+	codec codec.Descriptor
 
 	src      video.Reader
 	closeSrc func() error
 
 	mu      sync.Mutex
-	enc     codec.ReadCloser
+	enc     mdcodec.ReadCloser
 	started bool
 	closed  bool
 	wg      sync.WaitGroup
@@ -40,19 +45,28 @@ type Track struct {
 	captured atomic.Int64 // unix ns when the frame being encoded was read
 }
 
-// newTrack builds the encoder up front (libvpx's set-up costs tens of
+// newTrack builds the encoder up front (a real encoder's set-up costs tens of
 // milliseconds at HD sizes), so that Start, on the connection's critical
 // path, only starts the frames flowing.
 //
+// The track is desc's: its capability names the codec and desc's
+// payloader splits its frames into RTP packets.
+//
 // The track takes over the source: closeSrc is called exactly once, here
 // if newTrack fails, else by the track's Close.
-func newTrack(r video.Reader, closeSrc func() error, b codec.VideoEncoderBuilder, m prop.Media) (*Track, error) {
-	tl, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", "p2pcam")
+func newTrack(r video.Reader, closeSrc func() error, desc codec.Descriptor, b mdcodec.VideoEncoderBuilder, m prop.Media) (*Track, error) {
+	var opts []func(*webrtc.TrackLocalStaticRTP)
+	if desc.NewPayloader != nil {
+		opts = append(opts, webrtc.WithPayloader(func(webrtc.RTPCodecCapability) (rtp.Payloader, error) {
+			return desc.NewPayloader(), nil
+		}))
+	}
+	tl, err := webrtc.NewTrackLocalStaticSample(desc.Capability(), "video", "p2pcam", opts...)
 	if err != nil {
 		closeSrc()
 		return nil, fmt.Errorf("create track: %w", err)
 	}
-	t := &Track{TrackLocalStaticSample: tl, src: r, closeSrc: closeSrc, done: make(chan struct{})}
+	t := &Track{TrackLocalStaticSample: tl, codec: desc, src: r, closeSrc: closeSrc, done: make(chan struct{})}
 	// Note when each frame was captured: RTP timestamps follow capture,
 	// not the moments the encoder hands frames over, which bunch up after
 	// a stall.
@@ -93,7 +107,7 @@ func (t *Track) Start() error {
 // pump moves encoded frames to the track until the source or encoder ends.
 // Each sample lasts the real time since the previous one, so RTP
 // timestamps follow the capture clock.
-func (t *Track) pump(enc codec.ReadCloser) {
+func (t *Track) pump(enc mdcodec.ReadCloser) {
 	defer t.wg.Done()
 	defer close(t.done)
 	last := time.Time{}
@@ -130,7 +144,7 @@ func (t *Track) pump(enc codec.ReadCloser) {
 
 // Encoder returns the encoder's controller (for keyframes, bitrate and
 // statistics).
-func (t *Track) Encoder() codec.EncoderController {
+func (t *Track) Encoder() mdcodec.EncoderController {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.enc == nil {
@@ -141,7 +155,7 @@ func (t *Track) Encoder() codec.EncoderController {
 
 // ForceKeyFrame makes the next frame a keyframe, e.g. on a PLI.
 func (t *Track) ForceKeyFrame() {
-	if kc, ok := t.Encoder().(codec.KeyFrameController); ok {
+	if kc, ok := t.Encoder().(mdcodec.KeyFrameController); ok {
 		_ = kc.ForceKeyFrame()
 	}
 }
@@ -149,10 +163,13 @@ func (t *Track) ForceKeyFrame() {
 // SetBitRate changes the encoder's target, e.g. on a congestion
 // controller's estimate.
 func (t *Track) SetBitRate(bps int) {
-	if bc, ok := t.Encoder().(codec.BitRateController); ok {
+	if bc, ok := t.Encoder().(mdcodec.BitRateController); ok {
 		_ = bc.SetBitRate(bps)
 	}
 }
+
+// Codec returns the descriptor of the track's codec.
+func (t *Track) Codec() codec.Descriptor { return t.codec }
 
 // Done is closed when the track stops sending after Start: the source
 // ended or failed (see Err), or Close was called.

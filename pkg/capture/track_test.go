@@ -25,7 +25,7 @@ func TestTrackStopsWhenTheSourceFails(t *testing.T) {
 		}
 		return img, func() {}, nil
 	})
-	tr, err := newTrack(src, func() error { return nil }, vp8.NewParams(), prop.Media{Video: prop.Video{Width: 64, Height: 48, FrameRate: 30}})
+	tr, err := newTrack(src, func() error { return nil }, vp8.Descriptor, vp8.NewParams(), prop.Media{Video: prop.Video{Width: 64, Height: 48, FrameRate: 30}})
 	if err != nil {
 		t.Fatal(err)
 	}

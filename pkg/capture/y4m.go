@@ -574,7 +574,7 @@ func resample(dst, src []byte, h y4mHeader, srcW int) {
 }
 
 // rangeTables map full-range samples (0-255) to video range: luma 16-235,
-// chroma 16-240 around 128, which is what VP8 decoders display.
+// chroma 16-240 around 128, which is what video decoders display.
 func rangeTables() (luma, chroma *[256]byte) {
 	luma, chroma = new([256]byte), new([256]byte)
 	for v := range 256 {

@@ -22,6 +22,7 @@ import (
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
 	"github.com/p2pcam/p2pcam/pkg/session"
 	"github.com/p2pcam/p2pcam/pkg/view"
+	"github.com/p2pcam/p2pcam/pkg/vp8"
 	"github.com/p2pcam/p2pcam/signal"
 )
 
@@ -68,7 +69,7 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 	fs.Float64Var(&o.fps, "fps", session.DefaultFPS, "frames per second to capture and send")
 	fs.StringVar(&o.cameraFormat, "camera-format", "", "camera pixel format to use (MJPEG, YUYV, NV12, I420, ...; see p2pcam devices) instead of the one that reaches --fps with least work")
 	fs.StringVar(&o.bitrate, "bitrate", formatBitrate(session.DefaultBitrate), "video bitrate ceiling, e.g. 800k or 2.5M")
-	fs.IntVar(&o.cpuUsed, "cpu-used", capture.DefaultCPUUsed, "VP8 speed: -16 (fastest) to -1 (best picture); lower uses less CPU")
+	fs.IntVar(&o.cpuUsed, "cpu-used", vp8.DefaultCPUUsed, "VP8 speed: -16 (fastest) to -1 (best picture); lower uses less CPU")
 	outHelp := "where to record received video: FILE.webm, FILE.ivf, - (WebM on stdout, e.g. | ffplay -), or none"
 	if role == session.Answerer {
 		outHelp += " (default: p2pcam-DATE-TIME.webm here)"
@@ -119,7 +120,7 @@ type callConfig struct {
 func (o *callOptions) config(role session.Role, args []string, now time.Time) (callConfig, error) {
 	cc := callConfig{role: role, stats: o.stats}
 	cfg := session.Config{
-		Width: o.width, Height: o.height, FPS: o.fps, CPUUsed: o.cpuUsed, CameraFormat: o.cameraFormat,
+		Width: o.width, Height: o.height, FPS: o.fps, Speed: o.cpuUsed, CameraFormat: o.cameraFormat,
 		Interfaces: o.interfaces, Duration: o.duration,
 		ConnectTimeout: o.connectTimeout, Silence: o.silence, Measure: o.measure,
 		Overwrite: o.force,

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/p2pcam/p2pcam/pkg/capture"
+	"github.com/p2pcam/p2pcam/pkg/codec"
 	"github.com/p2pcam/p2pcam/pkg/measure"
 	"github.com/p2pcam/p2pcam/pkg/peer"
 	"github.com/p2pcam/p2pcam/pkg/session"
@@ -26,7 +27,7 @@ const (
 func hints(err error) []string {
 	var (
 		cte *session.ConnectTimeoutError
-		ce  *session.CodecError
+		ce  *codec.UnsupportedError
 		se  *session.SilenceError
 		fe  *capture.FileError
 		cbe *capture.CameraBusyError

@@ -12,6 +12,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/p2pcam/p2pcam/pkg/capture"
+	"github.com/p2pcam/p2pcam/pkg/codec"
 	"github.com/p2pcam/p2pcam/pkg/measure"
 	"github.com/p2pcam/p2pcam/pkg/peer"
 	"github.com/p2pcam/p2pcam/pkg/session"
@@ -57,7 +58,7 @@ func TestHints(t *testing.T) {
 		{"connection lost", session.ErrConnectionLost, ExitFailure, []string{"start a new call"}},
 		{"output exists", fmt.Errorf("%w: call.webm", session.ErrOutputExists), ExitFailure, []string{"--force"}},
 		{"recording failed", wrap(session.ErrRecording), ExitFailure, []string{"free space"}},
-		{"codec", &session.CodecError{MimeType: "video/H264"}, ExitFailure, []string{"VP8"}},
+		{"codec", &codec.UnsupportedError{Kind: codec.Video, MimeType: "video/H264"}, ExitFailure, []string{"VP8"}},
 		{"no common codec", wrap(peer.ErrNoCommonCodec), ExitFailure, []string{"VP8"}},
 		{"paste timeout", wrap(signal.ErrPasteTimeout), ExitFailure, []string{"fresh blobs (offer -> answer, then answer -> offer); --paste-timeout gives more time"}},
 		{"truncated blob", &signal.TruncatedError{Len: 1024}, ExitFailure, []string{"--remote FILE"}},

@@ -7,41 +7,80 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/p2pcam/p2pcam/pkg/capture"
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
 	"github.com/p2pcam/p2pcam/pkg/serve"
+	"github.com/p2pcam/p2pcam/pkg/session"
 	"github.com/p2pcam/p2pcam/signal"
 )
 
+// serveSetup is a validated --serve: the server's configuration, and
+// where its --stats lines go.
+type serveSetup struct {
+	serve serve.Config
+	stats string // --stats: a path, "-" for stderr, "" for none
+}
+
 // serveConfig checks that the flags fit --serve and builds its
-// configuration; the listener is opened by runServe. --serve with --whip
-// is refused earlier, by mediaServerConfig.
-func (o *callOptions) serveConfig(cc callConfig, args []string) (serve.Config, error) {
+// configuration from the call's: the same source and the same capture
+// options a call would open. The listener, --stats and standard input are
+// opened by runServe. --serve with --whip is refused earlier, by
+// mediaServerConfig.
+func (o *callOptions) serveConfig(cc callConfig, args []string) (serveSetup, error) {
 	switch {
 	case len(args) > 0 || o.remote != "":
-		return serve.Config{}, usagef("--serve answers viewers itself: it takes no blob")
+		return serveSetup{}, usagef("--serve answers viewers itself: it takes no blob")
 	case cc.session.Output != "":
-		return serve.Config{}, usagef("--serve sends only: record at a viewer (p2pcam answer --whep URL -o FILE)")
+		return serveSetup{}, usagef("--serve sends only: record at a viewer (p2pcam answer --whep URL -o FILE)")
 	case o.measure:
-		return serve.Config{}, usagef("--measure belongs on a viewer: p2pcam answer --whep URL --measure -o FILE")
+		return serveSetup{}, usagef("--measure belongs on a viewer: p2pcam answer --whep URL --measure -o FILE")
 	case o.view:
-		return serve.Config{}, usagef("--serve sends only: watch at a viewer (p2pcam answer --whep URL --view)")
+		return serveSetup{}, usagef("--serve sends only: watch at a viewer (p2pcam answer --whep URL --view)")
 	}
 	c := cc.session
-	return serve.Config{
-		Source: c.Source, Width: c.Width, Height: c.Height, FPS: c.FPS,
-		Bitrate: c.Bitrate, CPUUsed: c.CPUUsed,
-		ICEServers: c.ICEServers, Interfaces: c.Interfaces, Duration: c.Duration,
+	opts, err := captureOptions(c)
+	if err != nil {
+		return serveSetup{}, err
+	}
+	return serveSetup{
+		serve: serve.Config{
+			Source: c.Source, Capture: opts,
+			ICEServers: c.ICEServers, Interfaces: c.Interfaces, Duration: c.Duration,
+		},
+		stats: cc.stats,
 	}, nil
 }
 
+// captureOptions are the capture options a call's configuration asks for,
+// exactly as session opens its source with them: --serve opens its source
+// with the same.
+func captureOptions(c session.Config) (capture.Options, error) {
+	sc, err := c.SenderConfig()
+	return sc.VideoOptions, err
+}
+
 // runServe serves the camera to viewers on addr until ctx ends.
-func runServe(ctx context.Context, e *env, addr string, cfg serve.Config, qr bool) error {
+func runServe(ctx context.Context, e *env, addr string, ss serveSetup, qr bool) error {
+	cfg := ss.serve
+	if stdinVideo(cfg.Source) {
+		if e.InTerminal != nil {
+			return usagef("--source - reads Y4M video from stdin, and stdin is a terminal: pipe video in, e.g. ffmpeg -i talk.mp4 -f yuv4mpegpipe - | p2pcam offer --serve :8080 --source -")
+		}
+		cfg.Source.In = e.In
+	}
+	con := iostreams.NewConsole(e.Err, e.ErrTerminal)
+	// Open --stats first: a bad path should fail before any network.
+	stats, closeStats, err := openStats(ss.stats, con)
+	if err != nil {
+		return err
+	}
+	defer closeStats()
+	cfg.Stats = stats
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on --serve %s: %w", addr, err)
 	}
 	cfg.Listener = ln
-	con := iostreams.NewConsole(e.Err, e.ErrTerminal)
 	cfg.Logger = e.logger()
 	cfg.Events = func(ev serve.Event) {
 		switch ev := ev.(type) {

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"image"
 	"strings"
+	"time"
 
 	mdcodec "github.com/pion/mediadevices/pkg/codec"
 	"github.com/pion/rtp"
@@ -35,22 +36,25 @@ const (
 // no implementation for (a cgo codec in a build without cgo).
 var ErrUnavailable = errors.New("codec not in this build")
 
-// EncoderParams configure a new video encoder.
+// EncoderParams configure a new encoder.
 type EncoderParams struct {
 	// BitRate is the starting target, bits per second (0: the codec's
 	// default).
 	BitRate int
 	// Speed is the codec's own speed/quality knob (libvpx's cpu-used for
-	// VP8); 0 means the codec's default.
+	// VP8, libopus's complexity for Opus); 0 means the codec's default.
 	Speed int
+	// PacketLoss is the expected loss in percent, for codecs that add
+	// in-band redundancy for it (Opus); 0 means none expected.
+	PacketLoss int
 }
 
 // EncoderStats are an encoder's running figures.
 type EncoderStats struct {
-	Frames        uint64 // frames encoded
-	Dropped       uint64 // frames the rate control skipped
-	EncodeCPU     int64  // CPU nanoseconds spent encoding, over Frames+Dropped
-	TargetBitRate int    // bits/s the encoder aims at now
+	Frames        uint64        // frames encoded
+	Dropped       uint64        // frames the rate control skipped
+	EncodeCPU     time.Duration // CPU time spent encoding, over Frames+Dropped
+	TargetBitRate int           // bits/s the encoder aims at now
 }
 
 // VideoDecoder turns received frames back into pictures.
@@ -59,6 +63,21 @@ type VideoDecoder interface {
 	// wrapping ErrSkip when there is none to show, or another error for a
 	// frame it cannot decode.
 	Decode(frame []byte) (*image.YCbCr, error)
+	// Close frees the decoder; it is idempotent.
+	Close() error
+}
+
+// AudioDecoder turns received audio packets back into sound: mono 16-bit
+// samples at the codec's ClockRate.
+type AudioDecoder interface {
+	// Decode returns the packet's samples (the caller's to keep), or an
+	// error for a packet it cannot decode.
+	Decode(packet []byte) ([]int16, error)
+	// DecodeLost returns samples standing in for a packet that never
+	// came and would have held that many samples: recovered from the
+	// in-band redundancy of next, the packet after it, when next is not
+	// nil and carries some, else concealed.
+	DecodeLost(next []byte, samples int) ([]int16, error)
 	// Close frees the decoder; it is idempotent.
 	Close() error
 }
@@ -113,6 +132,24 @@ type Descriptor struct {
 	// NewVideoDecoder returns a decoder; nil for audio codecs. It wraps
 	// ErrUnavailable in a build without the codec.
 	NewVideoDecoder func() (VideoDecoder, error)
+
+	// NewAudioEncoder returns a builder for the codec's encoder, for
+	// mediadevices' pipeline; nil for video codecs. It wraps
+	// ErrUnavailable in a build without the codec.
+	NewAudioEncoder func(EncoderParams) (mdcodec.AudioEncoderBuilder, error)
+	// NewAudioDecoder returns a decoder; nil for video codecs. It wraps
+	// ErrUnavailable in a build without the codec.
+	NewAudioDecoder func() (AudioDecoder, error)
+
+	// CodecPrivate returns the bytes a Matroska/WebM track of this codec
+	// stores as CodecPrivate (Opus: its OpusHead), a new slice each call;
+	// nil when the codec needs none.
+	CodecPrivate func() []byte
+	// CodecDelay and SeekPreRoll are the Matroska track's CodecDelay
+	// (audio a decoder drops at the start) and SeekPreRoll (audio it must
+	// decode before a seek target); zero for codecs without them.
+	CodecDelay  time.Duration
+	SeekPreRoll time.Duration
 }
 
 // Capability is the codec as pion's tracks and media engine name it.

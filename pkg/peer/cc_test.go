@@ -260,7 +260,8 @@ func receiveVideo(t *testing.T, ctx context.Context, rcv *Peer, st *stamper) *si
 	s := &sink{got: map[uint64]bool{}, frames: map[uint32]bool{}}
 	var remote *webrtc.TrackRemote
 	select {
-	case remote = <-rcv.Tracks():
+	case rt := <-rcv.Tracks():
+		remote = rt.Track
 	case <-ctx.Done():
 		t.Fatal("no remote track")
 	}
@@ -337,7 +338,7 @@ func startCall(t *testing.T, ctx context.Context, l link, initial, lo, hi int) *
 	var enc vp8.Controller
 	st := &stamper{at: map[uint32]time.Time{}}
 	c.snd, err = New(Config{
-		Send: track,
+		Send: []SendTrack{{Track: track, Codec: vp8.Descriptor}},
 		Congestion: &Congestion{Initial: initial, Min: lo, Max: hi, OnTarget: func(bps int) {
 			encMu.Lock()
 			defer encMu.Unlock()
@@ -352,7 +353,7 @@ func startCall(t *testing.T, ctx context.Context, l link, initial, lo, hi int) *
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.snd.Close() })
-	c.rcv, err = New(Config{Receive: true, network: rcvNet})
+	c.rcv, err = New(Config{Receive: videoKinds(), Codecs: vp8Codecs(), network: rcvNet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -483,7 +484,7 @@ func TestCongestionControlFollowsTheLink(t *testing.T) {
 					int(float64(last.bytes-back.bytes)*8/(last.at-back.at).Seconds()), n, float64(n)/4,
 					percentile(lat, .5).Round(time.Millisecond), percentile(lat, .95).Round(time.Millisecond))
 				if g := c.snd.Stats(); g != nil {
-					if st := g.Get(c.snd.SenderSSRC()); st != nil {
+					if st := g.Get(c.snd.SenderSSRCs()[0]); st != nil {
 						t.Logf("round trip: RTCP %v, ICE %v", st.RemoteInboundRTPStreamStats.RoundTripTime.Round(time.Millisecond),
 							c.snd.RoundTrip().Round(time.Millisecond))
 					}

@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"slices"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -37,15 +38,12 @@ func (p *Peer) Descriptions() (local, remote webrtc.SessionDescription) {
 	return local, remote
 }
 
-// RemoteSSRC returns the SSRC of the remote video track, or 0 before it
-// arrived.
-func (p *Peer) RemoteSSRC() uint32 {
+// RemoteSSRCs returns the SSRCs of the remote tracks that have arrived,
+// in the order they did.
+func (p *Peer) RemoteSSRCs() []uint32 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.remoteSSR) == 0 {
-		return 0
-	}
-	return p.remoteSSR[0]
+	return slices.Clone(p.remoteSSR)
 }
 
 // State returns the current connection state.

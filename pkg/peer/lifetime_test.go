@@ -34,7 +34,7 @@ func cycle(i int) webrtc.PeerConnectionState {
 // TestStatesKeepsTheNewest: with nobody reading, States holds the most
 // recent changes, oldest first, and never drops the latest.
 func TestStatesKeepsTheNewest(t *testing.T) {
-	p := newIdlePeer(t, Config{Receive: true})
+	p := newIdlePeer(t, Config{Receive: videoKinds(), Codecs: vp8Codecs()})
 	size := cap(p.states)
 	tests := []struct {
 		name string
@@ -68,7 +68,7 @@ func TestStatesKeepsTheNewest(t *testing.T) {
 // as pion's callbacks fill it, the last change always arrives, and the
 // callbacks never block.
 func TestStatesLatestReachesAConcurrentReader(t *testing.T) {
-	p := newIdlePeer(t, Config{Receive: true})
+	p := newIdlePeer(t, Config{Receive: videoKinds(), Codecs: vp8Codecs()})
 	const last = webrtc.PeerConnectionStateClosed
 	seen := make(chan struct{})
 	go func() {
@@ -101,7 +101,7 @@ func TestStatesLatestReachesAConcurrentReader(t *testing.T) {
 // Close has begun starts no RTCP reader (Close may already be waiting for
 // them) and is not handed to Tracks; Close stays idempotent.
 func TestTrackAfterCloseStartsNothing(t *testing.T) {
-	p := newIdlePeer(t, Config{Receive: true})
+	p := newIdlePeer(t, Config{Receive: videoKinds(), Codecs: vp8Codecs()})
 	first := p.Close()
 	// A zero RTPReceiver's Read blocks for ever: a reader started for it
 	// would never end.

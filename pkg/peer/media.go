@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -11,39 +12,32 @@ import (
 	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/logging"
 	"github.com/pion/webrtc/v4"
-)
 
-// vp8PayloadType is the RTP payload type p2pcam offers for VP8. The compact
-// blob format in package signal assumes the same layout, so changing it makes
-// compact blobs longer (never wrong: the blob carries the difference).
-const vp8PayloadType = 96
+	"github.com/p2pcam/p2pcam/pkg/codec"
+)
 
 // nackBufferPackets is how many sent packets the NACK responder keeps for
 // retransmission (a power of two, as pion requires): about one second of
 // 2.5 Mbit/s video in 1200-byte packets.
 const nackBufferPackets = 256
 
-// newMediaEngine registers VP8 as the only codec, with the RTCP feedback
-// p2pcam answers to: generic NACK and PLI (RFC 4585 §6.2, §6.3.1), FIR (RFC
-// 5104 §4.3.1) and transport-wide congestion control feedback
-// (draft-holmer-rmcat-transport-wide-cc-extensions-01).
-func newMediaEngine() (*webrtc.MediaEngine, error) {
+// errNoCodecs means a Config names no codec to register.
+var errNoCodecs = errors.New("peer: no codecs (Config.Codecs)")
+
+// newMediaEngine registers every codec in descs, each under its
+// descriptor's payload type, fmtp and RTCP feedback (the descriptors list
+// what p2pcam answers to: NACK, PLI, FIR, TWCC for video). The compact
+// blob format in package signal assumes the first video codec is VP8 at
+// payload type 96: other layouts make compact blobs longer, never wrong.
+func newMediaEngine(descs []codec.Descriptor) (*webrtc.MediaEngine, error) {
+	if len(descs) == 0 {
+		return nil, errNoCodecs
+	}
 	m := &webrtc.MediaEngine{}
-	err := m.RegisterCodec(webrtc.RTPCodecParameters{
-		RTPCodecCapability: webrtc.RTPCodecCapability{
-			MimeType:  webrtc.MimeTypeVP8,
-			ClockRate: 90000,
-			RTCPFeedback: []webrtc.RTCPFeedback{
-				{Type: webrtc.TypeRTCPFBNACK},
-				{Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"},
-				{Type: webrtc.TypeRTCPFBCCM, Parameter: "fir"},
-				{Type: webrtc.TypeRTCPFBTransportCC},
-			},
-		},
-		PayloadType: vp8PayloadType,
-	}, webrtc.RTPCodecTypeVideo)
-	if err != nil {
-		return nil, fmt.Errorf("register vp8: %w", err)
+	for _, d := range descs {
+		if err := m.RegisterCodec(d.Parameters(), d.Kind); err != nil {
+			return nil, fmt.Errorf("register %s: %w", d.Name, err)
+		}
 	}
 	return m, nil
 }

@@ -4,6 +4,9 @@ import (
 	"testing"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/p2pcam/p2pcam/pkg/codec"
+	"github.com/p2pcam/p2pcam/pkg/vp8"
 )
 
 // TestPairString checks the route as people read it: HOST:PORT, with IPv6
@@ -31,3 +34,9 @@ func TestPairString(t *testing.T) {
 		})
 	}
 }
+
+// vp8Codecs is the codec list of the tests' peers.
+func vp8Codecs() []codec.Descriptor { return []codec.Descriptor{vp8.Descriptor} }
+
+// videoKinds asks for video.
+func videoKinds() []codec.Kind { return []codec.Kind{codec.Video} }

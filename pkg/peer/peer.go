@@ -1,10 +1,13 @@
 // Package peer is the network half of p2pcam: one WebRTC PeerConnection
-// that sends a local video track, receives the remote one, or both.
+// that sends a list of local tracks (one transceiver each), receives the
+// remote side's tracks of the kinds asked for, or both.
 //
-// It owns the media engine (VP8 only), the interceptor chain (NACK, RTCP
-// reports, TWCC, stats), ICE configuration, the offer/answer steps with
-// candidate gathering folded into the description, connection state, and
-// an orderly hang-up. It knows nothing of blobs, files or the command line:
+// It owns the media engine (the codecs its Config lists, each registered
+// from its codec.Descriptor: peer names no codec itself), the interceptor
+// chain (NACK, RTCP reports, TWCC, stats), ICE configuration, the
+// offer/answer steps with candidate gathering folded into the
+// description, connection state, and an orderly hang-up. Keyframe
+// requests and feedback are told apart by SSRC, one track from another. It knows nothing of blobs, files or the command line:
 // session wires it to those.
 package peer
 
@@ -25,6 +28,8 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/p2pcam/p2pcam/pkg/codec"
 )
 
 // Config describes one peer.
@@ -35,10 +40,17 @@ type Config struct {
 	// Interfaces, when not empty, restricts gathering to these network
 	// interfaces; naming "lo" also enables loopback candidates.
 	Interfaces []string
-	// Send is the track to send; nil sends nothing.
-	Send webrtc.TrackLocal
-	// Receive asks the remote side for video.
-	Receive bool
+	// Send lists the tracks to send, one transceiver each; empty sends
+	// nothing.
+	Send []SendTrack
+	// Receive lists the kinds of track to receive (codec.Video,
+	// codec.Audio). A send transceiver of a kind listed also receives; a
+	// kind with no send track gets a receive-only transceiver.
+	Receive []codec.Kind
+	// Codecs are the codecs the media engine offers and accepts, each
+	// from its descriptor (payload type, fmtp, RTCP feedback). Empty
+	// means the codecs of the Send tracks.
+	Codecs []codec.Descriptor
 	// GatherTimeout bounds candidate gathering (default 2.5s): whatever was
 	// gathered by then goes into the description.
 	GatherTimeout time.Duration
@@ -46,10 +58,9 @@ type Config struct {
 	// (pion's default is 25s). The answering side sets it long enough to
 	// cover the time a person takes to paste the answer back.
 	ICEFailedTimeout time.Duration
-	// OnKeyFrameRequest, if set, is called when the remote side asks for a
-	// keyframe (PLI or FIR). It runs on pion's RTCP path and must not block.
-	OnKeyFrameRequest func()
-	// Congestion, when set and sending, runs congestion control.
+	// Congestion, when set and sending, runs congestion control over all
+	// the Send tracks together: its OnTarget gets the whole target, for
+	// the sender to share out.
 	Congestion *Congestion
 	// Interceptors are added to the chain after p2pcam's own.
 	Interceptors []interceptor.Factory
@@ -61,23 +72,52 @@ type Config struct {
 	network transport.Net
 }
 
+// SendTrack is one track to send.
+type SendTrack struct {
+	// Track is what is sent.
+	Track webrtc.TrackLocal
+	// Codec is the track's codec.
+	Codec codec.Descriptor
+	// OnKeyFrameRequest, if set, is called when the remote side asks this
+	// track for a keyframe (PLI or FIR naming its SSRC). It runs on
+	// pion's RTCP path and must not block.
+	OnKeyFrameRequest func()
+}
+
+// RemoteTrack is a track the remote side sends.
+type RemoteTrack struct {
+	// Track reads the track's RTP.
+	Track *webrtc.TrackRemote
+	// Codec is the descriptor of the track's codec, from Config.Codecs;
+	// zero when Err is set.
+	Codec codec.Descriptor
+	// Err is a *codec.UnsupportedError when the track's codec has no
+	// descriptor among Config.Codecs; nil otherwise.
+	Err error
+}
+
+// SSRC is the track's RTP synchronization source.
+func (t RemoteTrack) SSRC() uint32 { return uint32(t.Track.SSRC()) }
+
+// Kind is the track's kind (codec.Video or codec.Audio).
+func (t RemoteTrack) Kind() codec.Kind { return t.Track.Kind() }
+
 // Peer is one PeerConnection. Its methods are safe for concurrent use;
 // Close must be called once the peer is no longer needed.
 type Peer struct {
-	pc     *webrtc.PeerConnection
-	cfg    Config
-	log    *slog.Logger
-	watch  *watcher
-	sender *webrtc.RTPSender
-	est    estimator
-	roam   *roamer // follows address changes (roam.go)
+	pc    *webrtc.PeerConnection
+	cfg   Config
+	log   *slog.Logger
+	watch *watcher
+	est   estimator
+	roam  *roamer // follows address changes (roam.go)
 
 	statsMu sync.Mutex
 	stats   stats.Getter
 
 	states    chan webrtc.PeerConnectionState
 	statesMu  sync.Mutex // serializes sends on states; see pushState
-	tracks    chan *webrtc.TrackRemote
+	tracks    chan RemoteTrack
 	connected chan struct{}
 	failed    chan struct{}
 	connOnce  sync.Once
@@ -85,6 +125,8 @@ type Peer struct {
 
 	mu        sync.Mutex
 	remoteSSR []uint32
+	senders   []*webrtc.RTPSender
+	keyFrames map[uint32]func() // keyframe request callbacks by local SSRC
 	// closing is set, under mu, when Close begins. Goroutines are added
 	// to wg only under mu while closing is false, so no wg.Add can race
 	// with Close's wg.Wait. readEnded reads it without the lock.
@@ -112,21 +154,29 @@ func New(cfg Config) (*Peer, error) {
 	if cfg.GatherTimeout <= 0 {
 		cfg.GatherTimeout = DefaultGatherTimeout
 	}
+	if len(cfg.Codecs) == 0 {
+		for _, st := range cfg.Send {
+			if !slices.ContainsFunc(cfg.Codecs, func(d codec.Descriptor) bool { return d.Is(st.Codec.MimeType) }) {
+				cfg.Codecs = append(cfg.Codecs, st.Codec)
+			}
+		}
+	}
 	p := &Peer{
 		cfg:       cfg,
 		log:       cfg.Logger,
-		watch:     newWatcher(cfg.OnKeyFrameRequest),
 		states:    make(chan webrtc.PeerConnectionState, 16),
-		tracks:    make(chan *webrtc.TrackRemote, 4),
+		tracks:    make(chan RemoteTrack, maxRemoteTracks),
 		connected: make(chan struct{}),
 		failed:    make(chan struct{}),
+		keyFrames: make(map[uint32]func()),
 	}
-	m, err := newMediaEngine()
+	p.watch = newWatcher(p.keyFrame)
+	m, err := newMediaEngine(cfg.Codecs)
 	if err != nil {
 		return nil, err
 	}
 	var congestion interceptor.Factory
-	if cfg.Congestion != nil && cfg.Send != nil {
+	if cfg.Congestion != nil && len(cfg.Send) > 0 {
 		if congestion, err = congestionInterceptor(cfg.Congestion, &p.est, slogFactory{cfg.Logger}); err != nil {
 			return nil, err
 		}
@@ -162,7 +212,7 @@ func New(cfg Config) (*Peer, error) {
 		return nil, fmt.Errorf("create peer connection: %w", err)
 	}
 	p.pc = pc
-	if err := p.addTransceiver(); err != nil {
+	if err := p.addTransceivers(); err != nil {
 		_ = pc.Close()
 		return nil, err
 	}
@@ -177,42 +227,83 @@ func New(cfg Config) (*Peer, error) {
 	return p, nil
 }
 
-func (p *Peer) addTransceiver() error {
-	dir := webrtc.RTPTransceiverDirectionInactive
-	switch {
-	case p.cfg.Send != nil && p.cfg.Receive:
-		dir = webrtc.RTPTransceiverDirectionSendrecv
-	case p.cfg.Send != nil:
-		dir = webrtc.RTPTransceiverDirectionSendonly
-	case p.cfg.Receive:
-		dir = webrtc.RTPTransceiverDirectionRecvonly
-	}
-	if p.cfg.Send == nil {
-		_, err := p.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: dir})
+// maxRemoteTracks is how many remote tracks Tracks holds for a reader
+// that has not taken them yet: far more than a call negotiates.
+const maxRemoteTracks = 16
+
+// addTransceivers adds one transceiver per track to send (also receiving
+// when its kind is one to receive), then a receive-only one for each kind
+// to receive that no track sends.
+func (p *Peer) addTransceivers() error {
+	receiving := slices.Clone(p.cfg.Receive)
+	for _, st := range p.cfg.Send {
+		dir := webrtc.RTPTransceiverDirectionSendonly
+		if i := slices.Index(receiving, st.Codec.Kind); i >= 0 {
+			dir = webrtc.RTPTransceiverDirectionSendrecv
+			receiving = slices.Delete(receiving, i, i+1)
+		}
+		tr, err := p.pc.AddTransceiverFromTrack(st.Track, webrtc.RTPTransceiverInit{Direction: dir})
 		if err != nil {
+			return fmt.Errorf("add %s track: %w", st.Codec.Kind, err)
+		}
+		sender := tr.Sender()
+		p.senders = append(p.senders, sender)
+		if st.OnKeyFrameRequest != nil {
+			p.mu.Lock()
+			for _, enc := range sender.GetParameters().Encodings {
+				p.keyFrames[uint32(enc.SSRC)] = st.OnKeyFrameRequest
+			}
+			p.mu.Unlock()
+		}
+		// Read the sender's RTCP so reports, NACKs and keyframe requests
+		// are processed; the reads end when the peer closes.
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			buf := make([]byte, 1500)
+			for {
+				if _, _, err := sender.Read(buf); err != nil {
+					p.readEnded()
+					return
+				}
+			}
+		}()
+	}
+	for _, kind := range receiving {
+		if _, err := p.pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			return fmt.Errorf("add %s transceiver: %w", kind, err)
+		}
+	}
+	if len(p.cfg.Send) == 0 && len(p.cfg.Receive) == 0 {
+		// Nothing either way: an inactive video line keeps the
+		// description well formed.
+		if _, err := p.pc.AddTransceiverFromKind(codec.Video, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionInactive}); err != nil {
 			return fmt.Errorf("add video transceiver: %w", err)
 		}
-		return nil
 	}
-	tr, err := p.pc.AddTransceiverFromTrack(p.cfg.Send, webrtc.RTPTransceiverInit{Direction: dir})
-	if err != nil {
-		return fmt.Errorf("add video track: %w", err)
-	}
-	p.sender = tr.Sender()
-	// Read the sender's RTCP so reports, NACKs and keyframe requests are
-	// processed; the reads end when the peer closes.
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		buf := make([]byte, 1500)
-		for {
-			if _, _, err := p.sender.Read(buf); err != nil {
-				p.readEnded()
-				return
-			}
-		}
-	}()
 	return nil
+}
+
+// keyFrame routes a keyframe request to the track whose SSRC it names;
+// a request naming none of them (some senders put 0 in a FIR's media
+// SSRC) goes to every track.
+func (p *Peer) keyFrame(ssrc uint32) {
+	p.mu.Lock()
+	f, ok := p.keyFrames[ssrc]
+	var all []func()
+	if !ok {
+		for _, g := range p.keyFrames {
+			all = append(all, g)
+		}
+	}
+	p.mu.Unlock()
+	if ok {
+		f()
+		return
+	}
+	for _, g := range all {
+		g()
+	}
 }
 
 func (p *Peer) setStats(g stats.Getter) {
@@ -265,6 +356,13 @@ func (p *Peer) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 		return
 	}
 	p.remoteSSR = append(p.remoteSSR, uint32(t.SSRC()))
+	rt := RemoteTrack{Track: t}
+	i := slices.IndexFunc(p.cfg.Codecs, func(d codec.Descriptor) bool { return d.Is(t.Codec().MimeType) })
+	if i >= 0 {
+		rt.Codec = p.cfg.Codecs[i]
+	} else {
+		rt.Err = &codec.UnsupportedError{Kind: t.Kind(), MimeType: t.Codec().MimeType}
+	}
 	// The receiver's RTCP must be read for reports, NACKs and the watcher
 	// to work; the reads end when the peer closes.
 	p.wg.Add(1)
@@ -280,9 +378,9 @@ func (p *Peer) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 		}
 	}()
 	select {
-	case p.tracks <- t:
+	case p.tracks <- rt:
 	default:
-		p.log.Warn("ignoring an extra remote track", "ssrc", t.SSRC())
+		p.log.Warn("ignoring a remote track past the most a call holds", "ssrc", t.SSRC(), "most", maxRemoteTracks)
 	}
 }
 
@@ -301,8 +399,11 @@ func (p *Peer) readEnded() {
 // never the latest. The channel is never closed.
 func (p *Peer) States() <-chan webrtc.PeerConnectionState { return p.states }
 
-// Tracks delivers the remote video track when its first packet arrives.
-func (p *Peer) Tracks() <-chan *webrtc.TrackRemote { return p.tracks }
+// Tracks delivers every remote track when its first packet arrives, with
+// its codec's descriptor, or with Err set (a *codec.UnsupportedError) when
+// its codec has none. It holds up to 16 tracks not yet taken; the channel
+// is never closed.
+func (p *Peer) Tracks() <-chan RemoteTrack { return p.tracks }
 
 // HungUp is closed when the remote side hangs up: it sent an RTCP BYE or
 // closed its end of the secure transport. HangUpReason then says why.
@@ -364,35 +465,40 @@ func (p *Peer) Accept(answer webrtc.SessionDescription) error {
 // enough that an unreachable one does not hold the description back.
 const DefaultGatherTimeout = 2500 * time.Millisecond
 
-// ErrNoCommonCodec means the remote side cannot send or receive VP8.
-var ErrNoCommonCodec = errors.New("no video codec in common (p2pcam speaks VP8)")
+// ErrNoCommonCodec means the remote side cannot send or receive any of
+// the codecs this side has (Config.Codecs) for a kind of track wanted.
+var ErrNoCommonCodec = errors.New("no codec in common with the other side")
 
-// checkMedia verifies that the negotiated video carries VP8 in the
-// directions this peer wants.
+// checkMedia verifies that every negotiated transceiver of a kind this
+// peer sends or receives carries one of its codecs in the directions it
+// wants, and that at least one was negotiated.
 func (p *Peer) checkMedia() error {
-	video := 0
+	matched := 0
 	for _, tr := range p.pc.GetTransceivers() {
-		if tr.Kind() != webrtc.RTPCodecTypeVideo {
+		kind := tr.Kind()
+		sends := slices.ContainsFunc(p.cfg.Send, func(st SendTrack) bool { return st.Codec.Kind == kind })
+		receives := slices.Contains(p.cfg.Receive, kind)
+		if !sends && !receives {
 			continue
 		}
 		// A transceiver the remote description left unmatched has no
-		// mid; with none matched, the other side offered no video.
+		// mid; with none matched, the other side offered nothing wanted.
 		if tr.Mid() == "" {
 			continue
 		}
-		video++
-		if p.cfg.Send != nil && tr.Sender() != nil {
+		matched++
+		if sends && tr.Sender() != nil {
 			if len(tr.Sender().GetParameters().Codecs) == 0 {
-				return ErrNoCommonCodec
+				return fmt.Errorf("%w (%s)", ErrNoCommonCodec, kind)
 			}
 		}
-		if p.cfg.Receive && tr.Receiver() != nil {
+		if receives && tr.Receiver() != nil {
 			if len(tr.Receiver().GetParameters().Codecs) == 0 {
-				return ErrNoCommonCodec
+				return fmt.Errorf("%w (%s)", ErrNoCommonCodec, kind)
 			}
 		}
 	}
-	if video == 0 {
+	if matched == 0 {
 		return ErrNoCommonCodec
 	}
 	return nil
@@ -551,7 +657,13 @@ type Counters struct {
 	NACKsSent, KeyFramesSent uint64
 }
 
-// Feedback returns the RTCP feedback received and sent so far.
+// FeedbackFor returns the RTCP feedback received and sent so far that
+// names the media SSRC ssrc: a local track's for what the remote side
+// asked of it, a remote track's for what this side asked.
+func (p *Peer) FeedbackFor(ssrc uint32) Counters { return p.watch.countersFor(ssrc) }
+
+// Feedback returns the RTCP feedback received and sent so far, over all
+// tracks.
 func (p *Peer) Feedback() Counters {
 	return Counters{
 		NACKs: p.watch.nacks.Load(), PLIs: p.watch.plis.Load(), FIRs: p.watch.firs.Load(),
@@ -567,16 +679,16 @@ func (p *Peer) Stats() stats.Getter {
 	return p.stats
 }
 
-// SenderSSRC returns the SSRC of the local video, or 0 when not sending.
-func (p *Peer) SenderSSRC() uint32 {
-	if p.sender == nil {
-		return 0
+// SenderSSRCs returns the SSRCs of the local tracks, in the order of
+// Config.Send; empty when not sending.
+func (p *Peer) SenderSSRCs() []uint32 {
+	var out []uint32
+	for _, s := range p.senders {
+		for _, enc := range s.GetParameters().Encodings {
+			out = append(out, uint32(enc.SSRC))
+		}
 	}
-	enc := p.sender.GetParameters().Encodings
-	if len(enc) == 0 {
-		return 0
-	}
-	return uint32(enc[0].SSRC)
+	return out
 }
 
 // DefaultHangUpReason is the reason Close puts in its BYE.
@@ -621,10 +733,7 @@ func (p *Peer) CloseWith(reason string) error {
 
 // sayGoodbye sends the BYE for CloseWith.
 func (p *Peer) sayGoodbye(reason string) {
-	var sources []uint32
-	if s := p.SenderSSRC(); s != 0 {
-		sources = append(sources, s)
-	}
+	sources := p.SenderSSRCs()
 	p.mu.Lock()
 	sources = append(sources, p.remoteSSR...)
 	p.mu.Unlock()

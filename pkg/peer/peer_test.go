@@ -8,6 +8,8 @@ import (
 
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
+
+	"github.com/p2pcam/p2pcam/pkg/vp8"
 )
 
 // loopback keeps test traffic on lo.
@@ -21,12 +23,12 @@ func pair(t *testing.T, ctx context.Context) (snd, rcv *Peer, track *webrtc.Trac
 	if err != nil {
 		t.Fatal(err)
 	}
-	snd, err = New(Config{Send: track, Interfaces: loopback})
+	snd, err = New(Config{Send: []SendTrack{{Track: track, Codec: vp8.Descriptor}}, Interfaces: loopback})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { snd.Close() })
-	rcv, err = New(Config{Receive: true, Interfaces: loopback})
+	rcv, err = New(Config{Receive: videoKinds(), Codecs: vp8Codecs(), Interfaces: loopback})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +86,8 @@ func TestConnectOverLoopback(t *testing.T) {
 
 	var remote *webrtc.TrackRemote
 	select {
-	case remote = <-rcv.Tracks():
+	case rt := <-rcv.Tracks():
+		remote = rt.Track
 	case <-ctx.Done():
 		t.Fatal("no remote track")
 	}
@@ -94,8 +97,8 @@ func TestConnectOverLoopback(t *testing.T) {
 	if _, _, err := remote.ReadRTP(); err != nil {
 		t.Fatalf("ReadRTP: %v", err)
 	}
-	if snd.SenderSSRC() == 0 || snd.SenderSSRC() != uint32(remote.SSRC()) {
-		t.Fatalf("SenderSSRC = %d, remote track SSRC = %d", snd.SenderSSRC(), remote.SSRC())
+	if len(snd.SenderSSRCs()) != 1 || snd.SenderSSRCs()[0] != uint32(remote.SSRC()) {
+		t.Fatalf("SenderSSRCs = %v, remote track SSRC = %d", snd.SenderSSRCs(), remote.SSRC())
 	}
 }
 
@@ -104,7 +107,7 @@ func TestKeyFrameRequestReachesSender(t *testing.T) {
 	defer cancel()
 	snd, rcv, track := pair(t, ctx)
 	go feed(ctx, track)
-	remote := <-rcv.Tracks()
+	remote := (<-rcv.Tracks()).Track
 	go func() {
 		for {
 			if _, _, err := remote.ReadRTP(); err != nil {
@@ -145,7 +148,7 @@ func TestCloseSaysGoodbye(t *testing.T) {
 			defer cancel()
 			snd, rcv, track := pair(t, ctx)
 			go feed(ctx, track)
-			remote := <-rcv.Tracks()
+			remote := (<-rcv.Tracks()).Track
 			go func() {
 				for {
 					if _, _, err := remote.ReadRTP(); err != nil {
@@ -187,13 +190,13 @@ func TestNoCommonNetworkFails(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	track, _ := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "p2pcam")
-	snd, err := New(Config{Send: track, Interfaces: loopback, ICEFailedTimeout: time.Second})
+	snd, err := New(Config{Send: []SendTrack{{Track: track, Codec: vp8.Descriptor}}, Interfaces: loopback, ICEFailedTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer snd.Close()
 	// The receiver gathers nothing: its interface filter matches none.
-	rcv, err := New(Config{Receive: true, Interfaces: []string{"no-such-interface"}})
+	rcv, err := New(Config{Receive: videoKinds(), Codecs: vp8Codecs(), Interfaces: []string{"no-such-interface"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,12 @@ type watcher struct {
 	// What this side asked for: NACKed packets and keyframe requests.
 	nacksSent, plisSent atomic.Uint64
 
-	onKeyFrame func()
+	// onKeyFrame receives the media SSRC of each keyframe request.
+	onKeyFrame func(ssrc uint32)
+
+	// per counts the same feedback for each media SSRC it names.
+	perMu sync.Mutex
+	per   map[uint32]*Counters
 
 	byeOnce sync.Once
 	bye     chan struct{}
@@ -34,14 +39,45 @@ type watcher struct {
 
 func (w *watcher) hear() { w.heard.Store(time.Now().UnixNano()) }
 
-func newWatcher(onKeyFrame func()) *watcher {
-	return &watcher{bye: make(chan struct{}), onKeyFrame: onKeyFrame}
+func newWatcher(onKeyFrame func(ssrc uint32)) *watcher {
+	return &watcher{bye: make(chan struct{}), onKeyFrame: onKeyFrame, per: make(map[uint32]*Counters)}
 }
 
-func (w *watcher) keyFrame() {
+func (w *watcher) keyFrame(ssrc uint32) {
 	if w.onKeyFrame != nil {
-		w.onKeyFrame()
+		w.onKeyFrame(ssrc)
 	}
+}
+
+// count applies f to the counters of ssrc.
+func (w *watcher) count(ssrc uint32, f func(*Counters)) {
+	w.perMu.Lock()
+	defer w.perMu.Unlock()
+	c := w.per[ssrc]
+	if c == nil {
+		c = &Counters{}
+		w.per[ssrc] = c
+	}
+	f(c)
+}
+
+// countersFor returns the feedback counted for ssrc.
+func (w *watcher) countersFor(ssrc uint32) Counters {
+	w.perMu.Lock()
+	defer w.perMu.Unlock()
+	if c := w.per[ssrc]; c != nil {
+		return *c
+	}
+	return Counters{}
+}
+
+// nacked counts the packets a NACK asks for.
+func nacked(p *rtcp.TransportLayerNack) uint64 {
+	n := uint64(0)
+	for _, pair := range p.Nacks {
+		n += uint64(len(pair.PacketList()))
+	}
+	return n
 }
 
 // NewInterceptor implements interceptor.Factory. Every PeerConnection built
@@ -66,14 +102,21 @@ func (w *watcher) observe(pkts []rtcp.Packet) {
 			w.hangUp(p.Reason)
 		case *rtcp.PictureLossIndication:
 			w.plis.Add(1)
-			w.keyFrame()
+			w.count(p.MediaSSRC, func(c *Counters) { c.PLIs++ })
+			w.keyFrame(p.MediaSSRC)
 		case *rtcp.FullIntraRequest:
+			// A FIR names its streams in its entries (RFC 5104 §4.3.1).
 			w.firs.Add(1)
-			w.keyFrame()
-		case *rtcp.TransportLayerNack:
-			for _, pair := range p.Nacks {
-				w.nacks.Add(uint64(len(pair.PacketList())))
+			ssrc := p.MediaSSRC
+			if len(p.FIR) > 0 {
+				ssrc = p.FIR[0].SSRC
 			}
+			w.count(ssrc, func(c *Counters) { c.FIRs++ })
+			w.keyFrame(ssrc)
+		case *rtcp.TransportLayerNack:
+			n := nacked(p)
+			w.nacks.Add(n)
+			w.count(p.MediaSSRC, func(c *Counters) { c.NACKs += n })
 		}
 	}
 }
@@ -91,11 +134,15 @@ func (i *watchInterceptor) BindRTCPWriter(writer interceptor.RTCPWriter) interce
 		for _, p := range pkts {
 			switch p := p.(type) {
 			case *rtcp.TransportLayerNack:
-				for _, pair := range p.Nacks {
-					i.w.nacksSent.Add(uint64(len(pair.PacketList())))
-				}
-			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				n := nacked(p)
+				i.w.nacksSent.Add(n)
+				i.w.count(p.MediaSSRC, func(c *Counters) { c.NACKsSent += n })
+			case *rtcp.PictureLossIndication:
 				i.w.plisSent.Add(1)
+				i.w.count(p.MediaSSRC, func(c *Counters) { c.KeyFramesSent++ })
+			case *rtcp.FullIntraRequest:
+				i.w.plisSent.Add(1)
+				i.w.count(p.MediaSSRC, func(c *Counters) { c.KeyFramesSent++ })
 			}
 		}
 		return writer.Write(pkts, a)

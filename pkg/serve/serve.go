@@ -1,14 +1,32 @@
-// Package serve lets many viewers watch one camera with no server
-// anywhere: p2pcam itself answers WHEP requests (an HTTP POST of an SDP
-// offer, answered with "201 Created" and the SDP answer, RFC 9725's
+// Package serve is p2pcam's one-sender, many-peers mode (offer --serve):
+// it encodes one source once and lets any number of viewers watch it with
+// no server anywhere. p2pcam itself answers WHEP requests (an HTTP POST of
+// an SDP offer, answered with "201 Created" and the SDP answer, RFC 9725's
 // exchange as the WHEP draft applies it to playing) and serves a small page
 // that plays the stream in any browser.
 //
-// The camera is encoded once. Every viewer gets its own PeerConnection
-// (its own NACK history, keyframe requests and congestion control) on the
-// same track; the encoder's target follows the slowest viewer. Viewers
-// that leave (DELETE, a hang-up) or vanish (ICE fails) are dropped without
-// disturbing the others.
+// It sits beside session, below cli: cli builds one Config (the source and
+// the same capture.Options a call would open) and serve uses capture and
+// peer. The source is opened as a call opens it, through capture's
+// context-aware path, in one place (sender.go): waiting for a named pipe's
+// writer or a stream's first frame ends with Run's context, so Ctrl-C
+// interrupts it; standard input ("-") is read from Source.In; a streamed
+// source that reaches its end stops serving cleanly (SourceEnded), as it
+// ends a call. The encoder starts with the first viewer that connects, so a
+// pipe is not read before someone watches.
+//
+// Every viewer gets its own PeerConnection (its own NACK history, keyframe
+// requests and congestion control) on the one shared track; the encoder's
+// target follows the slowest viewer, and each newcomer gets a keyframe.
+// Viewers that leave (DELETE, a hang-up) or vanish (ICE fails) are dropped
+// without disturbing the others. With Config.Stats, a JSON line (Snapshot)
+// every second gives the encoder's figures and each viewer's, and a final
+// line ends the file however serving ends.
+//
+// Run owns everything it starts: when it returns, the HTTP server, the
+// stats loop, every viewer's watch and the source's goroutines have
+// ended. It stops in order: no new viewers, the source, then the viewers,
+// then the final figures.
 //
 // Access needs a random token: it is the first element of every path, so
 // the page URL carries it and anyone on the network without it gets 404.
@@ -48,12 +66,12 @@ type Config struct {
 	// Token is the secret in every URL; empty draws a random one.
 	Token string
 
-	Source  capture.Source
-	Width   int
-	Height  int
-	FPS     float64
-	Bitrate int // the encoder's ceiling, bits per second
-	CPUUsed int
+	// Source is what to send; a File source "-" reads Source.In.
+	Source capture.Source
+	// Capture shapes the video and its encoder, as for a call: size, rate,
+	// bitrate ceiling (default 1.5 Mbit/s, which no viewer's congestion
+	// controller goes above), speed, camera format.
+	Capture capture.Options
 
 	ICEServers []webrtc.ICEServer
 	Interfaces []string
@@ -63,6 +81,10 @@ type Config struct {
 	// Duration ends serving after this long (0: until ctx ends).
 	Duration time.Duration
 
+	// Stats, when not nil, receives a JSON line of figures (a Snapshot)
+	// every second while serving and a final line however Run ends; the
+	// caller opens and closes it.
+	Stats io.Writer
 	// Events, when not nil, receives what happens as it happens.
 	Events func(Event)
 	Logger *slog.Logger
@@ -109,11 +131,18 @@ const (
 	maxOffer      = 64 << 10
 	connectWithin = 15 * time.Second // a viewer's ICE has this long to connect
 	minBitrate    = 150_000
+	// defaultBitrate is the encoder's ceiling when Config.Capture sets
+	// none: a call's default.
+	defaultBitrate = 1_500_000
 )
 
 // Run encodes the source once and serves it to every viewer until ctx ends
 // or Duration passes; then it hangs up on every viewer, stops the source
-// and returns nil. It returns early with the error when the source fails.
+// and returns nil. A streamed source (a pipe, standard input) that reaches
+// its end stops serving the same way, after SourceEnded. Run returns early
+// with the error when the source cannot be opened (ctx's error, wrapped,
+// when ctx ends while it waits for a pipe's writer or first frame) or
+// fails. Every goroutine Run starts has ended when it returns.
 func Run(ctx context.Context, cfg Config) error {
 	if cfg.Listener == nil {
 		return ErrNoListener
@@ -131,54 +160,85 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Token == "" {
 		cfg.Token = NewToken()
 	}
-	track, err := capture.Open(cfg.Source, capture.Options{
-		Width: cfg.Width, Height: cfg.Height, FPS: cfg.FPS, Bitrate: cfg.Bitrate, CPUUsed: cfg.CPUUsed,
-	})
+	if cfg.Capture.Bitrate <= 0 {
+		cfg.Capture.Bitrate = defaultBitrate
+	}
+	src, err := openSender(ctx, cfg.Source, cfg.Capture)
 	if err != nil {
-		return fmt.Errorf("open source %s: %w", cfg.Source, err)
+		if cfg.Stats != nil {
+			final := Snapshot{Role: "serve", State: "not serving", Viewers: []ViewerSnapshot{}, Final: true, Error: err.Error()}
+			if werr := writeJSON(cfg.Stats, final); werr != nil {
+				err = errors.Join(err, werr)
+			}
+		}
+		return err
 	}
-	defer track.Close()
-	s := &server{cfg: cfg, track: track, viewers: map[string]*viewer{}}
-	if s.bitrate = cfg.Bitrate; s.bitrate <= 0 {
-		s.bitrate = 1_500_000
-	}
+	defer src.close()
+	s := &server{cfg: cfg, src: src, bitrate: cfg.Capture.Bitrate, viewers: map[string]*viewer{}}
+	return s.run(ctx)
+}
+
+// run serves until ctx ends, Duration passes, the source ends or fails,
+// or the HTTP server fails; then it stops in order: no new viewers, the
+// source, the viewers, and last the final figures.
+func (s *server) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if cfg.Duration > 0 {
-		ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
-		defer cancel()
+	if s.cfg.Duration > 0 {
+		var cancelTimeout context.CancelFunc
+		ctx, cancelTimeout = context.WithTimeout(ctx, s.cfg.Duration)
+		defer cancelTimeout()
 	}
 	s.ctx = ctx
 
-	hs := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{
+		Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second,
+		// Requests end with serving: an answer being gathered stops.
+		BaseContext: func(net.Listener) context.Context { return ctx },
+	}
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(cfg.Listener) }()
-	base := "http://" + cfg.Listener.Addr().String() + "/" + cfg.Token + "/"
-	cfg.Events(Listening{Page: base, WHEP: base + "whep"})
+	go func() { served <- hs.Serve(s.cfg.Listener) }()
+	base := "http://" + s.cfg.Listener.Addr().String() + "/" + s.cfg.Token + "/"
+	s.cfg.Events(Listening{Page: base, WHEP: base + "whep"})
 
+	col := newCollector(s)
+	statsDone := make(chan error, 1)
+	go func() { statsDone <- s.report(ctx, col) }()
+
+	var err error
+	serving := true
 	select {
 	case <-ctx.Done():
-	case <-track.Done():
-		// A streamed source (a pipe) that reaches its end ends the
-		// serving cleanly, as it ends a call.
-		switch err = track.Err(); {
-		case errors.Is(err, capture.ErrSourceEnded):
-			err = nil
-			cfg.Events(SourceEnded{})
-		case err == nil:
-			err = fmt.Errorf("video source failed: %w", errors.New("the video source stopped"))
-		default:
-			err = fmt.Errorf("video source failed: %w", err)
+	case <-s.src.done():
+		var ended bool
+		if ended, err = s.src.ended(); ended {
+			s.cfg.Events(SourceEnded{})
 		}
 	case serr := <-served:
-		err = fmt.Errorf("serve: %w", serr)
+		err, serving = fmt.Errorf("serve: %w", serr), false
 	}
-	// Stop taking viewers, then hang up on those there are.
-	sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
-	_ = hs.Shutdown(sctx)
-	scancel()
+
+	// Stop taking viewers, and end what waits on ctx: the stats loop,
+	// answers being gathered, the viewers' watches.
 	s.mu.Lock()
 	s.closed = true
+	s.mu.Unlock()
+	cancel()
+	serr := <-statsDone
+	if s.cfg.Stats != nil {
+		col.end()
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), time.Second)
+	if hs.Shutdown(sctx) != nil {
+		_ = hs.Close()
+	}
+	scancel()
+	if serving {
+		<-served
+	}
+	// Stop the source, then hang up on the viewers there are.
+	_ = s.src.close()
+	s.mu.Lock()
 	vs := make([]*viewer, 0, len(s.viewers))
 	for _, v := range s.viewers {
 		vs = append(vs, v)
@@ -187,11 +247,35 @@ func Run(ctx context.Context, cfg Config) error {
 	for _, v := range vs {
 		s.drop(v, "serving stopped")
 	}
-	// The viewers' goroutines wait on s.ctx too: end it, or a source
-	// that stops first would leave Run waiting on them for ever.
-	cancel()
 	s.wg.Wait()
+	if err == nil {
+		err = serr
+	}
+	if s.cfg.Stats != nil {
+		if werr := writeJSON(s.cfg.Stats, col.final(err)); werr != nil && err == nil {
+			err = werr
+		}
+	}
 	return err
+}
+
+// report writes a Snapshot to Stats every second until ctx ends.
+func (s *server) report(ctx context.Context, col *collector) error {
+	if s.cfg.Stats == nil {
+		return nil
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			if err := writeJSON(s.cfg.Stats, col.snapshot()); err != nil {
+				return err
+			}
+		}
+	}
 }
 
 // NewToken returns a random token of 128 bits, lowercase base32.
@@ -202,9 +286,9 @@ func NewToken() string {
 }
 
 type server struct {
-	cfg   Config
-	ctx   context.Context
-	track *capture.Track
+	cfg Config
+	ctx context.Context
+	src *sender
 
 	startOnce sync.Once
 	wg        sync.WaitGroup
@@ -213,15 +297,21 @@ type server struct {
 	closed  bool
 	viewers map[string]*viewer // viewers with their peer built
 	joining int                // viewers whose peer is being built
+	seen    int                // viewers that connected, ever
 	bitrate int
 }
 
-// viewer is one watching PeerConnection.
+// viewer is one watching PeerConnection. Its fields after p are guarded
+// by the server's mu.
 type viewer struct {
 	id     string
-	p      *peer.Peer
-	target int // its congestion controller's latest target, bits/s
+	joined time.Time
 	once   sync.Once
+	p      *peer.Peer
+
+	target   int    // its congestion controller's latest target, bits/s
+	watching bool   // connected, and sent frames since
+	frames0  uint64 // the frames sent before it was connected
 }
 
 func (s *server) routes() http.Handler {
@@ -320,7 +410,7 @@ func (s *server) join(ctx context.Context, offerSDP string) (*viewer, webrtc.Ses
 	s.wg.Add(1)
 	s.mu.Unlock()
 
-	v := &viewer{id: NewToken()[:12], target: s.bitrate}
+	v := &viewer{id: NewToken()[:12], joined: time.Now(), target: s.bitrate}
 	p, answer, err := s.answer(ctx, v, offerSDP)
 	s.mu.Lock()
 	s.joining--
@@ -343,11 +433,10 @@ func (s *server) join(ctx context.Context, offerSDP string) (*viewer, webrtc.Ses
 // answer builds v's peer on the shared track and answers the offer.
 func (s *server) answer(ctx context.Context, v *viewer, offerSDP string) (*peer.Peer, webrtc.SessionDescription, error) {
 	p, err := peer.New(peer.Config{
-		ICEServers:        s.cfg.ICEServers,
-		Interfaces:        s.cfg.Interfaces,
-		Send:              s.track,
-		ICEFailedTimeout:  connectWithin,
-		OnKeyFrameRequest: s.track.ForceKeyFrame,
+		ICEServers:       s.cfg.ICEServers,
+		Interfaces:       s.cfg.Interfaces,
+		Send:             s.src.tracks(),
+		ICEFailedTimeout: connectWithin,
 		Congestion: &peer.Congestion{
 			Initial: s.bitrate, Min: min(minBitrate, s.bitrate), Max: s.bitrate,
 			OnTarget: func(bps int) { s.setTarget(v, bps) },
@@ -372,18 +461,22 @@ func (s *server) watch(v *viewer) {
 	err := v.p.WaitConnected(cctx)
 	cancel()
 	if err != nil {
-		s.drop(v, "it never connected")
+		if s.ctx.Err() == nil {
+			s.drop(v, "it never connected")
+		}
 		return
 	}
 	// The encoder starts with the first viewer; each newcomer needs a
 	// keyframe to start from.
 	started := false
-	s.startOnce.Do(func() { started = s.track.Start() == nil })
+	s.startOnce.Do(func() { started = s.src.start() == nil })
 	if !started {
-		s.track.ForceKeyFrame()
+		s.src.keyFrame()
 	}
 	pair, _ := v.p.SelectedPair()
 	s.mu.Lock()
+	v.watching, v.frames0 = true, s.src.framesSent()
+	s.seen++
 	n := len(s.viewers)
 	s.mu.Unlock()
 	s.cfg.Events(ViewerJoined{ID: v.id, Pair: pair, Viewers: n})
@@ -430,5 +523,5 @@ func (s *server) retarget() {
 		target = min(target, v.target)
 	}
 	s.mu.Unlock()
-	s.track.SetBitRate(target)
+	s.src.setBitRate(target)
 }

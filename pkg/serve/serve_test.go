@@ -2,6 +2,9 @@ package serve
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -20,6 +23,8 @@ import (
 
 	"github.com/p2pcam/p2pcam/internal/testutil"
 	"github.com/p2pcam/p2pcam/pkg/capture"
+	"github.com/p2pcam/p2pcam/pkg/codec"
+	"github.com/p2pcam/p2pcam/pkg/codecs"
 	"github.com/p2pcam/p2pcam/pkg/peer"
 )
 
@@ -34,7 +39,7 @@ type watcher struct {
 
 func watch(t *testing.T, ctx context.Context, endpoint string) *watcher {
 	t.Helper()
-	p, err := peer.New(peer.Config{Receive: true, Interfaces: []string{"lo"}})
+	p, err := peer.New(peer.Config{Receive: []codec.Kind{codec.Video}, Codecs: codecs.All(), Interfaces: []string{"lo"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +66,7 @@ func watch(t *testing.T, ctx context.Context, endpoint string) *watcher {
 		select {
 		case tr := <-p.Tracks():
 			for {
-				pkt, _, err := tr.ReadRTP()
+				pkt, _, err := tr.Track.ReadRTP()
 				if err != nil {
 					return
 				}
@@ -121,7 +126,7 @@ func TestViewers(t *testing.T) {
 	ran := make(chan error, 1)
 	go func() {
 		ran <- Run(sctx, Config{
-			Listener: ln, Source: capture.Source{Kind: capture.Test}, Width: 320, Height: 240,
+			Listener: ln, Source: capture.Source{Kind: capture.Test}, Capture: capture.Options{Width: 320, Height: 240},
 			Interfaces: []string{"lo"}, Events: log.add,
 		})
 	}()
@@ -216,6 +221,7 @@ func TestViewers(t *testing.T) {
 // hangs up on the viewer watching.
 func TestStreamedSourceEndStopsServing(t *testing.T) {
 	testutil.NeedCodec(t)
+	defer test.CheckRoutines(t)()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	fifo := filepath.Join(t.TempDir(), "live")
@@ -234,7 +240,7 @@ func TestStreamedSourceEndStopsServing(t *testing.T) {
 	ran := make(chan error, 1)
 	go func() {
 		ran <- Run(ctx, Config{
-			Listener: ln, Source: src, Width: 64, Height: 48,
+			Listener: ln, Source: src, Capture: capture.Options{Width: 64, Height: 48},
 			Interfaces: []string{"lo"}, Events: log.add,
 		})
 	}()
@@ -286,4 +292,250 @@ func TestStreamedSourceEndStopsServing(t *testing.T) {
 	}
 	v.p.Close()
 	<-v.done
+}
+
+// start runs Run with cfg on a loopback listener, its events logged, and
+// returns the channel Run's result comes on.
+func start(t *testing.T, ctx context.Context, cfg Config) (<-chan error, *eventLog) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &eventLog{ch: make(chan Event, 16)}
+	cfg.Listener, cfg.Events = ln, log.add
+	if cfg.Interfaces == nil {
+		cfg.Interfaces = []string{"lo"}
+	}
+	ran := make(chan error, 1)
+	go func() { ran <- Run(ctx, cfg) }()
+	return ran, log
+}
+
+// listening waits for the Listening event.
+func (l *eventLog) listening(t *testing.T, ctx context.Context) Listening {
+	t.Helper()
+	for {
+		select {
+		case ev := <-l.ch:
+			if ready, ok := ev.(Listening); ok {
+				return ready
+			}
+		case <-ctx.Done():
+			t.Fatal("never listening")
+		}
+	}
+}
+
+// y4mHead and y4mFrame are a tiny grey Y4M stream, 64x48.
+const y4mHead = "YUV4MPEG2 W64 H48 F30:1 Ip A1:1 C420jpeg\n"
+
+var y4mFrame = "FRAME\n" + strings.Repeat("\x80", 64*48*3/2)
+
+// TestInterruptWhileOpeningAPipe: with a named pipe as the source, ending
+// ctx ends Run within 2 s with ctx's error, whether no writer ever opened
+// the pipe or one did and sent nothing; nothing was served.
+func TestInterruptWhileOpeningAPipe(t *testing.T) {
+	testutil.NeedCodec(t)
+	tests := []struct {
+		name   string
+		writer bool // a writer opens the pipe and sends nothing
+		head   bool // ... or sends the header alone
+	}{
+		{name: "no writer"},
+		{name: "a silent writer", writer: true},
+		{name: "a header and no frame", writer: true, head: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			defer test.CheckRoutines(t)()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			fifo := filepath.Join(t.TempDir(), "live")
+			if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+				t.Skipf("no named pipes here: %v", err)
+			}
+			src, err := capture.ParseSource(fifo)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sctx, stop := context.WithCancel(ctx)
+			ran, log := start(t, sctx, Config{Source: src, Capture: capture.Options{Width: 64, Height: 48}})
+			if tc.writer {
+				w, err := os.OpenFile(fifo, os.O_WRONLY, 0) // waits for Run to open it
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer w.Close()
+				if tc.head {
+					if _, err := io.WriteString(w, y4mHead); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			stopped := time.Now()
+			stop()
+			select {
+			case err := <-ran:
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("Run = %v; want context.Canceled", err)
+				}
+				if d := time.Since(stopped); d > 2*time.Second {
+					t.Errorf("Run took %s to return", d)
+				}
+			case <-ctx.Done():
+				t.Fatal("Run went on after ctx ended")
+			}
+			log.mu.Lock()
+			defer log.mu.Unlock()
+			if len(log.evs) != 0 {
+				t.Errorf("events %+v; want none", log.evs)
+			}
+		})
+	}
+}
+
+// TestStdinSourceServesUntilItsEnd: a Y4M stream on Source.In (standard
+// input) is served to a viewer, and its end stops serving cleanly.
+func TestStdinSourceServesUntilItsEnd(t *testing.T) {
+	testutil.NeedCodec(t)
+	defer test.CheckRoutines(t)()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	// The header and a first frame: opening reads them.
+	if _, err := io.WriteString(w, y4mHead+y4mFrame); err != nil {
+		t.Fatal(err)
+	}
+	ran, log := start(t, ctx, Config{
+		Source:  capture.Source{Kind: capture.File, Arg: "-", In: r},
+		Capture: capture.Options{Width: 64, Height: 48},
+	})
+	ready := log.listening(t, ctx)
+	v := watch(t, ctx, ready.WHEP)
+	// Frames as a pipe brings them, until the viewer has some.
+	fed := make(chan struct{})
+	go func() {
+		defer close(fed)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for v.frames.Load() < 10 && ctx.Err() == nil {
+			if _, err := io.WriteString(w, y4mFrame); err != nil {
+				return
+			}
+			<-tick.C
+		}
+	}()
+	v.waitFrames(t, ctx, 10)
+	<-fed
+	w.Close()
+	select {
+	case err := <-ran:
+		if err != nil {
+			t.Fatalf("Run after stdin ended: %v; want nil", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("serving went on after stdin ended")
+	}
+	select {
+	case <-v.p.HungUp():
+	case <-ctx.Done():
+		t.Fatal("the viewer was not hung up on")
+	}
+	log.mu.Lock()
+	ended := slices.ContainsFunc(log.evs, func(ev Event) bool { _, ok := ev.(SourceEnded); return ok })
+	log.mu.Unlock()
+	if !ended {
+		t.Errorf("no SourceEnded event: %+v", log.evs)
+	}
+	v.p.Close()
+	<-v.done
+}
+
+// lines is a Stats writer that hands each JSON line on, decoded.
+type lines struct {
+	mu  sync.Mutex
+	all []Snapshot
+	ch  chan Snapshot
+}
+
+func (l *lines) Write(b []byte) (int, error) {
+	var s Snapshot
+	if err := json.Unmarshal(b, &s); err != nil {
+		return 0, fmt.Errorf("stats line %q: %w", b, err)
+	}
+	l.mu.Lock()
+	l.all = append(l.all, s)
+	l.mu.Unlock()
+	select {
+	case l.ch <- s:
+	default:
+	}
+	return len(b), nil
+}
+
+// TestStatsLines: while serving, a line a second carries the encoder's
+// figures and each viewer's (connected, frames and bytes sent, its
+// target); after Run a final line averages the serving and counts the
+// viewers seen. A source that cannot be opened still gets a final line,
+// with the error.
+func TestStatsLines(t *testing.T) {
+	testutil.NeedCodec(t)
+	defer test.CheckRoutines(t)()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	st := &lines{ch: make(chan Snapshot, 64)}
+	sctx, stop := context.WithCancel(ctx)
+	ran, log := start(t, sctx, Config{
+		Source: capture.Source{Kind: capture.Test}, Capture: capture.Options{Width: 160, Height: 120, Bitrate: 400_000},
+		Stats: st,
+	})
+	ready := log.listening(t, ctx)
+	v := watch(t, ctx, ready.WHEP)
+	v.waitFrames(t, ctx, 10)
+	var got Snapshot
+	for len(got.Viewers) == 0 || got.Viewers[0].FramesSent == 0 || got.Viewers[0].BytesSent == 0 || got.Viewers[0].SendBps == 0 {
+		select {
+		case got = <-st.ch:
+		case <-ctx.Done():
+			t.Fatalf("no line with a viewer's figures; last %+v", got)
+		}
+	}
+	vf := got.Viewers[0]
+	if got.Role != "serve" || got.State != "serving" || got.Final || got.FramesSent < vf.FramesSent || got.FPSSent <= 0 ||
+		got.TargetBps <= 0 || got.TargetBps > 400_000 || got.SendBps < vf.SendBps || got.ViewersSeen != 1 {
+		t.Errorf("line %+v", got)
+	}
+	if vf.State != "connected" || vf.Pair != "host/udp" || vf.TargetBps <= 0 || vf.TargetBps > 400_000 || len(vf.ID) != 12 {
+		t.Errorf("viewer %+v", vf)
+	}
+	stop()
+	if err := <-ran; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	st.mu.Lock()
+	last := st.all[len(st.all)-1]
+	st.mu.Unlock()
+	if !last.Final || last.State != "stopped" || last.ViewersSeen != 1 || len(last.Viewers) != 1 || last.FramesSent < got.FramesSent ||
+		last.Viewers[0].FramesSent < vf.FramesSent || last.SendBps <= 0 || last.Error != "" {
+		t.Errorf("final line %+v", last)
+	}
+	v.p.Close()
+	<-v.done
+
+	// A source that cannot be opened: the final line says why.
+	bad := &lines{ch: make(chan Snapshot, 1)}
+	ran, _ = start(t, ctx, Config{Source: capture.Source{Kind: capture.File, Arg: filepath.Join(t.TempDir(), "missing.y4m")}, Stats: bad})
+	err := <-ran
+	if err == nil {
+		t.Fatal("Run with a missing file: nil error")
+	}
+	if len(bad.all) != 1 || !bad.all[0].Final || bad.all[0].State != "not serving" || bad.all[0].Error != err.Error() {
+		t.Errorf("stats after failing to open: %+v; want one final line with %q", bad.all, err)
+	}
 }

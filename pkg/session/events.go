@@ -11,8 +11,10 @@ import (
 )
 
 // Event is something a session reports while it runs, for the caller to
-// show a person (or a test to check). Events come from the session's own
-// goroutines, one at a time; the handler must not block for long.
+// show a person (or a test to check). Events reach the handler from one
+// goroutine of the session's, one at a time and in the order they
+// happened, and all of them before Run returns; a slow handler delays
+// later events, never the call.
 type Event interface{ event() }
 
 // Connecting: the descriptions have met; the session waits until Deadline

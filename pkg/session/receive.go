@@ -5,21 +5,44 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sync"
 	"time"
 
-	"github.com/pion/webrtc/v4"
-
+	"github.com/p2pcam/p2pcam/pkg/codec"
 	"github.com/p2pcam/p2pcam/pkg/measure"
 	"github.com/p2pcam/p2pcam/pkg/peer"
 	"github.com/p2pcam/p2pcam/pkg/record"
 )
 
-// receiver records the remote track to the session's output.
+// receiverDeps is everything a receiver needs from its session.
+type receiverDeps struct {
+	peer *peer.Peer
+	log  *slog.Logger
+	emit func(Event)
+	// output is Config.Output; outputTo is Config.OutputTo, for "-".
+	output   string
+	outputTo io.Writer
+	// takeFile hands over the output file the session created (nil when
+	// none); the receiver closes it from then on.
+	takeFile func() *os.File
+	measure  bool   // Config.Measure
+	viewer   Viewer // the viewer, nil when none
+}
+
+// received is what a receiver tells its session once closed.
+type received struct {
+	output     string        // the output written, "" when nothing was
+	firstFrame time.Duration // from connecting to the first frame written
+	framesRecv uint64
+}
+
+// receiver records the first remote video track to the session's output
+// (the recorder takes one video track today); other tracks are noted
+// and left unread.
 type receiver struct {
-	s *session
-	p *peer.Peer
+	d receiverDeps
 
 	wg        sync.WaitGroup
 	cancel    context.CancelFunc
@@ -29,37 +52,44 @@ type receiver struct {
 	file      *os.File
 	connected time.Time
 	err       error
+	res       received
 	// failed is closed when recording fails; err says why.
 	failed chan struct{}
 }
 
-// CodecError means the other side sends video in a codec p2pcam does not
-// record.
-type CodecError struct{ MimeType string }
-
-func (e *CodecError) Error() string {
-	return fmt.Sprintf("the other side sends %s video; only VP8 can be recorded", e.MimeType)
+func newReceiver(d receiverDeps) *receiver {
+	return &receiver{d: d, connected: time.Now(), failed: make(chan struct{})}
 }
 
-func newReceiver(s *session, p *peer.Peer) *receiver {
-	return &receiver{s: s, p: p, connected: time.Now(), failed: make(chan struct{})}
-}
-
-// start waits for the remote track in the background and records it.
+// start waits for the remote video track in the background and records
+// it. A video track in a codec p2pcam has no descriptor for fails the
+// recording with its *codec.UnsupportedError.
 func (r *receiver) start(ctx context.Context) {
 	ctx, r.cancel = context.WithCancel(ctx)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		select {
-		case t := <-r.p.Tracks():
-			if err := r.record(t); err != nil {
-				r.mu.Lock()
-				r.err = fmt.Errorf("%w: %w", ErrRecording, err)
-				r.mu.Unlock()
-				close(r.failed)
+		for {
+			select {
+			case t := <-r.d.peer.Tracks():
+				if t.Kind() != codec.Video {
+					r.d.log.Debug("not recording a remote track: only video is recorded", "kind", t.Kind().String(), "ssrc", t.SSRC())
+					continue
+				}
+				err := t.Err
+				if err == nil {
+					err = r.record(t)
+				}
+				if err != nil {
+					r.mu.Lock()
+					r.err = fmt.Errorf("%w: %w", ErrRecording, err)
+					r.mu.Unlock()
+					close(r.failed)
+				}
+				return
+			case <-ctx.Done():
+				return
 			}
-		case <-ctx.Done():
 		}
 	}()
 }
@@ -72,49 +102,47 @@ func (r *receiver) failure() error {
 }
 
 func (r *receiver) open() (io.Writer, record.Format, error) {
-	out := r.s.cfg.Output
+	out := r.d.output
 	if out == "" {
 		// Only a viewer: frames are assembled for it, and no file kept.
 		return io.Discard, record.FormatIVF, nil
 	}
 	if out == "-" {
-		if r.s.cfg.OutputTo == nil {
+		if r.d.outputTo == nil {
 			return nil, 0, errors.New("no writer for the video")
 		}
-		return r.s.cfg.OutputTo, record.FormatWebM, nil
+		return r.d.outputTo, record.FormatWebM, nil
 	}
 	f, err := record.FormatForPath(out)
 	if err != nil {
 		return nil, 0, err
 	}
-	if r.s.outFile == nil {
+	file := r.d.takeFile()
+	if file == nil {
 		return nil, 0, errors.New("output file not opened")
 	}
-	file := r.s.outFile
-	r.s.outFile = nil // the receiver closes it now
-	r.file = file
+	r.file = file // the receiver closes it now
 	return file, f, nil
 }
 
-func (r *receiver) record(t *webrtc.TrackRemote) error {
-	if t.Codec().MimeType != webrtc.MimeTypeVP8 {
-		return &CodecError{MimeType: t.Codec().MimeType}
-	}
+// record writes the remote video track t (in a codec with a descriptor)
+// until it ends.
+func (r *receiver) record(t peer.RemoteTrack) error {
 	w, format, err := r.open()
 	if err != nil {
 		return err
 	}
-	ssrc := uint32(t.SSRC())
+	ssrc := t.SSRC()
 	opts := record.Options{
 		Format:          format,
-		Logger:          r.s.log,
-		RequestKeyFrame: func() { _ = r.p.RequestKeyFrame(ssrc) },
-		RTT:             r.p.RoundTrip,
+		Logger:          r.d.log,
+		RequestKeyFrame: func() { _ = r.d.peer.RequestKeyFrame(ssrc) },
+		RTT:             r.d.peer.RoundTrip,
 		// A player reading a pipe gets the live picture, not a backlog.
-		Live: r.s.cfg.Output == "-" && !isRegular(r.s.cfg.OutputTo),
+		Live: r.d.output == "-" && !isRegular(r.d.outputTo),
 	}
-	if r.s.cfg.Measure {
-		m, err := measure.New(measure.Options{Logger: r.s.log})
+	if r.d.measure {
+		m, err := measure.New(measure.Options{Logger: r.d.log})
 		if err != nil {
 			return err
 		}
@@ -123,7 +151,7 @@ func (r *receiver) record(t *webrtc.TrackRemote) error {
 		r.mu.Unlock()
 		opts.OnFrame = func(data []byte, key bool, _ uint32) { m.Frame(data, key) }
 	}
-	if v := r.s.viewer; v != nil {
+	if v := r.d.viewer; v != nil {
 		measured := opts.OnFrame
 		opts.OnFrame = func(data []byte, key bool, ts uint32) {
 			v.Frame(data, key)
@@ -138,19 +166,19 @@ func (r *receiver) record(t *webrtc.TrackRemote) error {
 	}
 	r.mu.Lock()
 	r.rec = rec
+	r.res.output = r.d.output
 	r.mu.Unlock()
-	r.s.res.Output = r.s.cfg.Output
-	if r.s.cfg.Output != "" {
-		r.s.emit(Recording{Output: r.s.cfg.Output})
+	if r.d.output != "" {
+		r.d.emit(Recording{Output: r.d.output})
 	}
 	// Ask for a keyframe at once rather than waiting for the next one.
-	_ = r.p.RequestKeyFrame(ssrc)
+	_ = r.d.peer.RequestKeyFrame(ssrc)
 	if opts.Live {
 		defer r.keyFramesEvery(pipeKeyFrames, ssrc)()
 	}
 	announced := false
 	for {
-		pkt, _, err := t.ReadRTP()
+		pkt, _, err := t.Track.ReadRTP()
 		if err != nil {
 			return nil // the track ended: the peer closed, a normal end
 		}
@@ -160,8 +188,11 @@ func (r *receiver) record(t *webrtc.TrackRemote) error {
 		if !announced {
 			if st := rec.Stats(); st.FramesWritten > 0 {
 				announced = true
-				r.s.res.FirstFrame = time.Since(r.connected)
-				r.s.emit(FirstFrame{Width: st.Width, Height: st.Height, After: r.s.res.FirstFrame})
+				after := time.Since(r.connected)
+				r.mu.Lock()
+				r.res.firstFrame = after
+				r.mu.Unlock()
+				r.d.emit(FirstFrame{Width: st.Width, Height: st.Height, After: after})
 			}
 		}
 	}
@@ -195,7 +226,7 @@ func (r *receiver) keyFramesEvery(d time.Duration, ssrc uint32) (stop func()) {
 		for {
 			select {
 			case <-t.C:
-				_ = r.p.RequestKeyFrame(ssrc)
+				_ = r.d.peer.RequestKeyFrame(ssrc)
 			case <-done:
 				return
 			}
@@ -252,18 +283,26 @@ func (r *receiver) close() error {
 	err := r.err
 	if r.rec != nil {
 		if cerr := r.rec.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("finalize %s: %w", r.s.cfg.Output, cerr)
+			err = fmt.Errorf("finalize %s: %w", r.d.output, cerr)
 		}
 		st := r.rec.Stats()
-		r.s.res.FramesRecv = st.FramesWritten
+		r.res.framesRecv = st.FramesWritten
 	}
 	if r.meter != nil {
 		defer r.meter.Close()
 	}
 	if r.file != nil {
 		if cerr := r.file.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("close %s: %w", r.s.cfg.Output, cerr)
+			err = fmt.Errorf("close %s: %w", r.d.output, cerr)
 		}
 	}
 	return err
+}
+
+// result returns what was received, for the session's Result; final once
+// close has returned.
+func (r *receiver) result() received {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.res
 }

@@ -1,8 +1,17 @@
 // Package session runs one p2pcam call from start to end: it opens the
-// source, builds the peer, lets a Signaler carry the two session
-// descriptions between the sides, records what arrives, reports figures,
-// and shuts everything down in order (source, peer, recording) however the
-// call ends.
+// sources through capture's Sender (the send pipeline every mode shares),
+// builds the peer with a list of tracks each way (today the video source
+// out, and whatever the other side sends in), lets a Signaler carry the
+// two session descriptions between the sides, records what arrives,
+// reports figures, and shuts everything down in order (source, peer,
+// recording) however the call ends.
+//
+// Codecs come from the caller as descriptors (package codecs is the
+// table); the session names none. It records the first video track that
+// arrives (the recorder takes one video track today).
+//
+// Events reach Config.Events from one goroutine, one at a time and in
+// order (emitter.go); Run returns once the last has been handled.
 //
 // A session knows nothing of how the descriptions travel (a person pasting
 // blobs, an HTTP request to a media server) and speaks no words to a
@@ -26,6 +35,8 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/p2pcam/p2pcam/pkg/capture"
+	"github.com/p2pcam/p2pcam/pkg/codec"
+	"github.com/p2pcam/p2pcam/pkg/codecs"
 	"github.com/p2pcam/p2pcam/pkg/peer"
 	"github.com/p2pcam/p2pcam/signal"
 )
@@ -97,10 +108,17 @@ type Config struct {
 	Height  int
 	FPS     float64
 	Bitrate int // bits per second: the ceiling congestion control works under
-	CPUUsed int // libvpx speed, negative: realtime
+	// Speed is the video encoder's speed/quality knob (the codec's own
+	// scale, codec.EncoderParams); 0 is the codec's default.
+	Speed int
 	// CameraFormat, when set, is the only pixel format a camera is opened
 	// in (capture.Options.CameraFormat).
 	CameraFormat string
+
+	// Codecs are the codecs this side offers and accepts, preferred first
+	// within each kind; the first video codec encodes the Source. Empty
+	// means every codec p2pcam has (codecs.All).
+	Codecs []codec.Descriptor
 
 	// Output is a path ending in .webm or .ivf, "-" for WebM on OutputTo,
 	// or "" for no recording. The file is created before anything else,
@@ -135,7 +153,9 @@ type Config struct {
 	// person (EndViewerClosed) or failed (ErrViewer).
 	View func(call ViewCall) (Viewer, error)
 
-	// Events, when not nil, receives what happens as it happens.
+	// Events, when not nil, receives what happens as it happens: from one
+	// goroutine, one event at a time, in order; all of them before Run
+	// returns.
 	Events func(Event)
 }
 
@@ -149,8 +169,9 @@ type ViewCall struct {
 
 // Viewer shows received video to a person (package view's Window).
 type Viewer interface {
-	// Frame shows one VP8 frame; it is called on the receiving goroutine
-	// for every frame recorded, must not block, and does not keep data.
+	// Frame shows one frame of received video; it is called on the
+	// receiving goroutine for every frame recorded, must not block, and
+	// does not keep data.
 	Frame(data []byte, keyFrame bool)
 	// Done is closed when the viewer has ended.
 	Done() <-chan struct{}
@@ -181,7 +202,7 @@ type Result struct {
 }
 
 // minBitrate is the floor congestion control keeps the video above: below
-// it VP8 at any useful size is mush, and a link that cannot carry it cannot
+// it video at any useful size is mush, and a link that cannot carry it cannot
 // carry a call.
 const minBitrate = 150_000
 
@@ -248,6 +269,29 @@ func (e *ConnectTimeoutError) Error() string {
 // Is makes errors.Is(err, ErrConnectTimeout) hold.
 func (e *ConnectTimeoutError) Is(target error) bool { return target == ErrConnectTimeout }
 
+// SenderConfig is what the call sends, as the sender pipeline takes it:
+// the source, shaped by Width, Height, FPS, Bitrate, Speed and
+// CameraFormat, encoded with the first video codec of Codecs that has an
+// encoder. Every mode that sends (a call, WHIP, --serve) opens its source
+// with it, so that they cannot drift apart. Unset fields take the same
+// defaults Run gives them.
+func (c Config) SenderConfig() (capture.SenderConfig, error) {
+	c.defaults()
+	for _, d := range c.Codecs {
+		if d.Kind == codec.Video && d.NewVideoEncoder != nil {
+			return capture.SenderConfig{
+				Video: c.Source,
+				VideoOptions: capture.Options{
+					Width: c.Width, Height: c.Height, FPS: c.FPS,
+					Bitrate: c.Bitrate, Speed: c.Speed, CameraFormat: c.CameraFormat,
+					Codec: d,
+				},
+			}, nil
+		}
+	}
+	return capture.SenderConfig{}, fmt.Errorf("open source %s: %w: no video codec among Config.Codecs", c.Source, capture.ErrNoEncoder)
+}
+
 // Unwrap returns the peer's reason.
 func (e *ConnectTimeoutError) Unwrap() error { return e.Err }
 
@@ -273,6 +317,9 @@ func (c *Config) defaults() {
 	if c.Events == nil {
 		c.Events = func(Event) {}
 	}
+	if len(c.Codecs) == 0 {
+		c.Codecs = codecs.All()
+	}
 }
 
 // Run runs one session until it ends: the context is cancelled (Ctrl-C),
@@ -288,7 +335,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (Result, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &session{cfg: cfg, log: log, emit: cfg.Events}
+	events := newEmitter(cfg.Events)
+	defer events.close()
+	s := &session{cfg: cfg, log: log, emit: events.emit}
 	res, err := s.run(ctx)
 	// The stats always end with a final line, also for a call that never
 	// connected: with the reason.
@@ -321,23 +370,23 @@ func (s *session) run(ctx context.Context) (Result, error) {
 		return s.res, err
 	}
 	defer s.dropUnusedOutput()
-	var track *capture.Track
+	var snd *capture.Sender
 	if s.cfg.Source.Kind != capture.None {
-		t, err := capture.OpenContext(ctx, s.cfg.Source, capture.Options{
-			Width: s.cfg.Width, Height: s.cfg.Height, FPS: s.cfg.FPS,
-			Bitrate: s.cfg.Bitrate, CPUUsed: s.cfg.CPUUsed, CameraFormat: s.cfg.CameraFormat,
-		})
+		sc, err := s.cfg.SenderConfig()
 		if err != nil {
-			return s.res, fmt.Errorf("open source %s: %w", s.cfg.Source, err)
+			return s.res, err
 		}
-		track = t
-		if name, mode, ok := t.CameraMode(); ok {
+		snd, err = capture.OpenSender(ctx, sc)
+		if err != nil {
+			return s.res, err
+		}
+		if name, mode, ok := snd.CameraMode(); ok {
 			s.emit(CameraOpened{Name: name, Mode: mode})
 		}
-		defer track.Close()
+		defer snd.Close()
 	}
 	receive := s.cfg.Output != "" || s.cfg.View != nil
-	if track == nil && !receive {
+	if snd == nil && !receive {
 		return s.res, ErrNothingToDo
 	}
 	window := time.Duration(0)
@@ -347,20 +396,26 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	pcfg := peer.Config{
 		ICEServers:    s.cfg.ICEServers,
 		Interfaces:    s.cfg.Interfaces,
-		Receive:       receive,
+		Codecs:        s.cfg.Codecs,
 		GatherTimeout: s.cfg.GatherTimeout,
 		// Keep checking while the other side applies the answer: pion
 		// would give up after 30 s.
 		ICEFailedTimeout: window + s.cfg.ConnectTimeout,
 		Logger:           s.log,
 	}
-	if track != nil {
-		pcfg.Send = track
-		pcfg.OnKeyFrameRequest = track.ForceKeyFrame
-		// Start at the ceiling and let congestion control back off.
+	if receive {
+		// Whatever the other side sends: video today.
+		pcfg.Receive = []codec.Kind{codec.Video}
+	}
+	if snd != nil {
+		for _, t := range snd.Tracks() {
+			pcfg.Send = append(pcfg.Send, peer.SendTrack{Track: t, Codec: t.Codec(), OnKeyFrameRequest: t.ForceKeyFrame})
+		}
+		// Start at the ceiling and let congestion control back off; the
+		// sender shares the target among its tracks.
 		pcfg.Congestion = &peer.Congestion{
 			Initial: s.cfg.Bitrate, Min: min(minBitrate, s.cfg.Bitrate), Max: s.cfg.Bitrate,
-			OnTarget: track.SetBitRate,
+			OnTarget: snd.SetBitRate,
 		}
 	}
 	p, err := peer.New(pcfg)
@@ -376,9 +431,9 @@ func (s *session) run(ctx context.Context) (Result, error) {
 		return s.res, s.beforeConnect(ctx, err)
 	}
 
-	if track != nil {
+	if snd != nil {
 		// Encoding starts now, so the first frame sent is a keyframe.
-		if err := track.Start(); err != nil {
+		if err := snd.Start(); err != nil {
 			return s.res, err
 		}
 	}
@@ -392,20 +447,24 @@ func (s *session) run(ctx context.Context) (Result, error) {
 		s.viewer = v
 		defer v.Close()
 	}
-	rec := newReceiver(s, p)
+	rec := newReceiver(receiverDeps{
+		peer: p, log: s.log, emit: s.emit,
+		output: s.cfg.Output, outputTo: s.cfg.OutputTo, takeFile: s.takeOutput,
+		measure: s.cfg.Measure, viewer: s.viewer,
+	})
 	if receive {
 		rec.start(ctx)
 	}
-	col := newCollector(s.cfg.Role(), p, track, rec, s.cfg.Measure)
-	err = s.stream(ctx, p, col, rec, track)
+	col := newCollector(s.cfg.Role(), p, snd, rec, s.cfg.Measure)
+	err = s.stream(ctx, p, col, rec, snd)
 
 	// Shut down in order: stop the source, hang up, finalize the file;
 	// then the final figures, which count the last frames flushed.
 	col.end()
-	if track != nil {
-		track.Close()
-		s.res.FramesSent = track.FramesSent()
-		if terr := track.Err(); terr != nil && !errors.Is(terr, capture.ErrSourceEnded) && (err == nil || errors.Is(err, errSourceStopped)) {
+	if snd != nil {
+		snd.Close()
+		s.res.FramesSent = snd.FramesSent()
+		if terr := snd.Err(); terr != nil && !errors.Is(terr, capture.ErrSourceEnded) && (err == nil || errors.Is(err, errSourceStopped)) {
 			err = fmt.Errorf("%w: %w", ErrSourceFailed, terr)
 		}
 	}
@@ -418,6 +477,8 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	if rerr := rec.close(); rerr != nil && err == nil && !(s.ended == EndOutputClosed && errors.Is(rerr, syscall.EPIPE)) {
 		err = rerr
 	}
+	got := rec.result()
+	s.res.Output, s.res.FirstFrame, s.res.FramesRecv = got.output, got.firstFrame, got.framesRecv
 	if s.viewer != nil {
 		if verr := s.viewer.Close(); verr != nil && err == nil {
 			err = fmt.Errorf("%w: %w", ErrViewer, verr)
@@ -457,6 +518,16 @@ func (s *session) createOutput() error {
 	return nil
 }
 
+// takeOutput hands the output file to the receiver, which closes it from
+// then on; nil when there is none.
+func (s *session) takeOutput() *os.File {
+	f := s.outFile
+	s.outFile = nil
+	return f
+}
+
+// videoCodec is the codec the video source is encoded with: the first
+// video codec of Config.Codecs.
 // dropUnusedOutput removes the output file when the call ended before
 // anything was recorded into it.
 func (s *session) dropUnusedOutput() {
@@ -606,10 +677,10 @@ func (s *session) reportStates(ctx context.Context, p *peer.Peer) (stop func()) 
 }
 
 // stream runs the call until it ends, reporting figures every second.
-func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec *receiver, track *capture.Track) error {
+func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec *receiver, snd *capture.Sender) error {
 	var sourceDone <-chan struct{}
-	if track != nil {
-		sourceDone = track.Done()
+	if snd != nil {
+		sourceDone = snd.Done()
 	}
 	var timeout <-chan time.Time
 	if s.cfg.Duration > 0 {
@@ -661,7 +732,7 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 			s.end(Ending{Reason: EndHungUp, Remote: parseHangUp(p.HangUpReason())})
 			return nil
 		case <-sourceDone:
-			if errors.Is(track.Err(), capture.ErrSourceEnded) {
+			if errors.Is(snd.Err(), capture.ErrSourceEnded) {
 				// A stream's writer finished: the video is over.
 				s.end(Ending{Reason: EndSourceEnded})
 				return nil

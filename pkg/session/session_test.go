@@ -8,8 +8,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,16 +73,43 @@ func (l *link) ExchangeAnswer(ctx context.Context, makeAnswer func(context.Conte
 
 func (l *link) AnswerWindow() time.Duration { return l.window }
 
-// events records a session's events.
+// events records a session's events, and notes a breach of the
+// contract: two events handled at once, or one after Run returned.
 type events struct {
 	mu  sync.Mutex
 	evs []Event
+
+	inside  atomic.Int32
+	overlap atomic.Bool // two calls of add ran at once
+	ended   atomic.Bool // Run has returned
+	late    atomic.Bool // add ran after Run returned
 }
 
 func (e *events) add(ev Event) {
+	if e.inside.Add(1) > 1 {
+		e.overlap.Store(true)
+	}
+	defer e.inside.Add(-1)
+	if e.ended.Load() {
+		e.late.Store(true)
+	}
+	// Let another handler call, if the session makes one now, run into
+	// this one.
+	runtime.Gosched()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.evs = append(e.evs, ev)
+}
+
+// check fails t when the session broke the events' contract.
+func (e *events) check(t *testing.T) {
+	t.Helper()
+	if e.overlap.Load() {
+		t.Errorf("two events were handled at once; events:\n%s", e)
+	}
+	if e.late.Load() {
+		t.Errorf("an event was handled after Run returned; events:\n%s", e)
+	}
 }
 
 func (e *events) String() string {
@@ -125,6 +154,7 @@ func start(ctx context.Context, cfg Config) *call {
 	go func() {
 		defer close(c.done)
 		c.res, c.err = Run(ctx, cfg, nil)
+		c.ev.ended.Store(true)
 	}()
 	return c
 }
@@ -133,6 +163,7 @@ func (c *call) wait(t *testing.T) error {
 	t.Helper()
 	select {
 	case <-c.done:
+		c.ev.check(t)
 		return c.err
 	case <-time.After(90 * time.Second):
 		t.Fatalf("session did not end; events:\n%s", c.ev)

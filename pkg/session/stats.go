@@ -9,6 +9,7 @@ import (
 	"github.com/pion/interceptor/pkg/stats"
 
 	"github.com/p2pcam/p2pcam/pkg/capture"
+	"github.com/p2pcam/p2pcam/pkg/codec"
 	"github.com/p2pcam/p2pcam/pkg/peer"
 )
 
@@ -76,7 +77,7 @@ type counters struct {
 type collector struct {
 	role      Role
 	p         *peer.Peer
-	track     *capture.Track
+	snd       *capture.Sender
 	rec       *receiver
 	start     time.Time
 	first     counters
@@ -87,19 +88,27 @@ type collector struct {
 	ended     time.Time     // when end was called
 }
 
-func newCollector(role Role, p *peer.Peer, track *capture.Track, rec *receiver, measuring bool) *collector {
-	c := &collector{role: role, p: p, track: track, rec: rec, start: time.Now(), measuring: measuring}
+func newCollector(role Role, p *peer.Peer, snd *capture.Sender, rec *receiver, measuring bool) *collector {
+	c := &collector{role: role, p: p, snd: snd, rec: rec, start: time.Now(), measuring: measuring}
 	c.first = c.read(true)
 	c.prev = c.first
 	return c
 }
 
-func (c *collector) streamStats(ssrc uint32) *stats.Stats {
+// streamStats returns the stats interceptor's figures of each SSRC that
+// has some.
+func (c *collector) streamStats(ssrcs []uint32) []*stats.Stats {
 	g := c.p.Stats()
-	if g == nil || ssrc == 0 {
+	if g == nil {
 		return nil
 	}
-	return g.Get(ssrc)
+	var out []*stats.Stats
+	for _, ssrc := range ssrcs {
+		if st := g.Get(ssrc); st != nil {
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 // read takes the cumulative counters now. Without live, the peer (closed by
@@ -107,9 +116,9 @@ func (c *collector) streamStats(ssrc uint32) *stats.Stats {
 func (c *collector) read(live bool) counters {
 	k := c.prev
 	k.at = time.Now()
-	var out, in *stats.Stats
+	var out, in []*stats.Stats
 	if live {
-		out, in = c.streamStats(c.p.SenderSSRC()), c.streamStats(c.p.RemoteSSRC())
+		out, in = c.streamStats(c.p.SenderSSRCs()), c.streamStats(c.p.RemoteSSRCs())
 	}
 	if live {
 		// NACKed packets and keyframe requests, received and sent; the
@@ -118,22 +127,29 @@ func (c *collector) read(live bool) counters {
 		k.nack = fb.NACKs + fb.NACKsSent
 		k.pli = fb.PLIs + fb.FIRs + fb.KeyFramesSent
 	}
-	if out != nil || in != nil {
+	// Each direction's figures are summed over its tracks.
+	if len(out) > 0 || len(in) > 0 {
 		k.lost = 0
 	}
-	if st := out; st != nil {
+	if len(out) > 0 {
+		k.bytesSent = 0
+	}
+	for _, st := range out {
 		o := st.OutboundRTPStreamStats
-		k.bytesSent = o.BytesSent + o.HeaderBytesSent
+		k.bytesSent += o.BytesSent + o.HeaderBytesSent
 		k.lost += max(st.RemoteInboundRTPStreamStats.PacketsLost, 0)
 	}
-	if st := in; st != nil {
+	if len(in) > 0 {
+		k.bytesRecv = 0
+	}
+	for _, st := range in {
 		i := st.InboundRTPStreamStats
-		k.bytesRecv = i.BytesReceived + i.HeaderBytesReceived
+		k.bytesRecv += i.BytesReceived + i.HeaderBytesReceived
 		k.lost += max(i.PacketsLost, 0)
 	}
-	if c.track != nil {
-		k.framesSent = c.track.FramesSent()
-		k.cameraDropped = c.track.CameraDropped()
+	if c.snd != nil {
+		k.framesSent = c.snd.FramesSent()
+		k.cameraDropped = c.snd.Video().CameraDropped()
 		if es, ok := c.encoderStats(); ok {
 			k.encFrames = es.Frames + es.Dropped
 			k.encCPU = es.EncodeCPU
@@ -147,11 +163,12 @@ func (c *collector) read(live bool) counters {
 	return k
 }
 
-func (c *collector) encoderStats() (capture.EncoderStats, bool) {
-	if c.track == nil {
-		return capture.EncoderStats{}, false
+// encoderStats are the video encoder's figures.
+func (c *collector) encoderStats() (codec.EncoderStats, bool) {
+	if c.snd == nil {
+		return codec.EncoderStats{}, false
 	}
-	return c.track.EncoderStats()
+	return c.snd.Video().EncoderStats()
 }
 
 // end takes the peer's figures one last time, as the call ends and before

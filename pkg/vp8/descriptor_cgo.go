@@ -31,7 +31,7 @@ func encoderStats(c mdcodec.EncoderController) (codec.EncoderStats, bool) {
 		return codec.EncoderStats{}, false
 	}
 	s := ctl.Stats()
-	return codec.EncoderStats{Frames: s.Frames, Dropped: s.Dropped, EncodeCPU: int64(s.EncodeCPU), TargetBitRate: s.TargetBitRate}, true
+	return codec.EncoderStats{Frames: s.Frames, Dropped: s.Dropped, EncodeCPU: s.EncodeCPU, TargetBitRate: s.TargetBitRate}, true
 }
 
 // videoDecoder is libvpx's decoder with its "nothing to show" errors

@@ -6,9 +6,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 )
 
 // Sentinel errors. Errors returned by Client match them with errors.Is;
@@ -110,6 +112,10 @@ func classify(err error) error {
 	case errors.As(err, &dnsErr):
 		return fmt.Errorf("%w: %w", ErrUnreachable, err)
 	case errors.As(err, &opErr) && opErr.Op == "dial" && !errors.Is(err, context.Canceled):
+		return fmt.Errorf("%w: %w", ErrUnreachable, err)
+	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
+		// The server closed a kept-alive connection before answering:
+		// it went away (stopped, restarted), and no exchange took place.
 		return fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	return err

@@ -429,6 +429,24 @@ func TestTransportErrors(t *testing.T) {
 	defer tlsSrv.Close()
 	plainSrv := httptest.NewServer(created("/x", sdpWithVideoPort(9)))
 	defer plainSrv.Close()
+	// A server that goes away mid-request: it takes the connection and
+	// closes it without an answer, as a killed server's kept-alive
+	// connection does.
+	hangUp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hangUp.Close()
+	go func() {
+		for {
+			c, err := hangUp.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Read(make([]byte, 4096))
+			c.Close()
+		}
+	}()
 
 	tests := []struct {
 		name     string
@@ -438,6 +456,7 @@ func TestTransportErrors(t *testing.T) {
 	}{
 		{"connection refused", refused + "/cam/whip", ErrUnreachable, true},
 		{"token in the endpoint query is redacted too", refused + "/cam/whip?token=" + testToken, ErrUnreachable, true},
+		{"server closes without answering", "http://" + hangUp.Addr().String() + "/cam/whip", ErrUnreachable, false},
 		{"untrusted certificate", tlsSrv.URL + "/cam/whip", ErrTLS, false},
 		{"https to a plain http server", strings.Replace(plainSrv.URL, "http:", "https:", 1) + "/cam/whip", ErrTLS, false},
 	}

@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/p2pcam/p2pcam/pkg/capture"
+	"github.com/p2pcam/p2pcam/pkg/codec"
+	"github.com/p2pcam/p2pcam/pkg/session"
+)
+
+// TestServeOpensTheSourceAsACallWould: --serve hands the server the
+// source and the capture options a call would open (none dropped on the
+// way: --camera-format was once), and --stats.
+func TestServeOpensTheSourceAsACallWould(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want capture.Options
+		src  capture.Source
+	}{
+		{"defaults", nil, capture.Options{Width: 640, Height: 480, FPS: 30, Bitrate: 1_500_000, Speed: -6},
+			capture.Source{Kind: capture.Camera}},
+		{"a camera in one format", []string{"--source", "camera:video2", "--camera-format", "MJPEG", "--width", "1280", "--height", "720", "--fps", "15"},
+			capture.Options{Width: 1280, Height: 720, FPS: 15, Bitrate: 1_500_000, Speed: -6, CameraFormat: "MJPEG"},
+			capture.Source{Kind: capture.Camera, Arg: "video2"}},
+		{"stdin at a bitrate and speed", []string{"--source", "-", "--bitrate", "800k", "--cpu-used", "-4", "--stats", "s.jsonl"},
+			capture.Options{Width: 640, Height: 480, FPS: 30, Bitrate: 800_000, Speed: -4},
+			capture.Source{Kind: capture.File, Arg: "-"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := &callOptions{}
+			fs := pflag.NewFlagSet("offer", pflag.ContinueOnError)
+			addCallFlags(fs, o, session.Offerer)
+			if err := fs.Parse(append([]string{"--serve", ":0"}, tc.args...)); err != nil {
+				t.Fatal(err)
+			}
+			cc, err := o.config(session.Offerer, fs.Args(), time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ss, err := o.serveConfig(cc, fs.Args())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ss.serve.Capture
+			if got.Codec.Kind != codec.Video || got.Codec.NewVideoEncoder == nil {
+				t.Errorf("serve encodes with %q, not a video codec with an encoder", got.Codec.MimeType)
+			}
+			if !reflect.DeepEqual(withoutCodec(got), tc.want) || ss.serve.Source != tc.src {
+				t.Errorf("serve opens %+v with %+v; want %+v with %+v", ss.serve.Source, withoutCodec(got), tc.src, tc.want)
+			}
+			call, err := captureOptions(cc.session)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(withoutCodec(got), withoutCodec(call)) || got.Codec.MimeType != call.Codec.MimeType {
+				t.Errorf("serve's options %+v differ from a call's %+v", got, call)
+			}
+			if ss.stats != o.stats {
+				t.Errorf("stats %q; want %q", ss.stats, o.stats)
+			}
+		})
+	}
+}
+
+// withoutCodec is o with its codec left out, so that options compare with ==.
+func withoutCodec(o capture.Options) capture.Options {
+	o.Codec = codec.Descriptor{}
+	return o
+}

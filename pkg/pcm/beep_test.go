@@ -1,0 +1,192 @@
+package pcm
+
+import (
+	"errors"
+	"io"
+	"math"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// window is a half-open range of sample numbers.
+type window struct{ from, to int }
+
+func TestBeepTimingIsExactInSamples(t *testing.T) {
+	const sec = 1_700_000_000
+	tests := []struct {
+		name  string
+		start time.Time
+		beeps []window // every beep in the first 3 s of samples
+	}{
+		{"start on a whole second", time.Unix(sec, 0), []window{{0, 4800}, {48000, 52800}, {96000, 100800}}},
+		{"start a quarter second in", time.Unix(sec, 250_000_000), []window{{36000, 40800}, {84000, 88800}, {132000, 136800}}},
+		// 10 µs before a second: sample 1 (20.83 µs) is the first in
+		// the beep, sample 4800 (99.99 ms into the second) the last.
+		{"start 10 µs before a second", time.Unix(sec, 999_990_000), []window{{1, 4801}, {48001, 52801}, {96001, 100801}}},
+		// Inside a beep: the rest of it plays.
+		{"start 50 ms into a beep", time.Unix(sec, 50_000_000), []window{{0, 2400}, {45600, 50400}, {93600, 98400}, {141600, 144000}}},
+		{"start before 1970", time.Unix(-1, 500_000_000), []window{{24000, 28800}, {72000, 76800}, {120000, 124800}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := NewBeep(tc.start)
+			buf := make([]int16, 3*SampleRate)
+			if n, err := b.Read(buf); n != len(buf) || err != nil {
+				t.Fatalf("Read = %d, %v", n, err)
+			}
+			in := func(n int) bool {
+				for _, w := range tc.beeps {
+					if n >= w.from && n < w.to {
+						return true
+					}
+				}
+				return false
+			}
+			for n, v := range buf {
+				if v != 0 && !in(n) {
+					t.Fatalf("sample %d = %d outside every beep", n, v)
+				}
+			}
+			for _, w := range tc.beeps {
+				// Inside, only the sine's zero crossings (every 24th
+				// sample on the grid) are 0; the edges are sound.
+				var zeros int
+				for _, v := range buf[w.from:w.to] {
+					if v == 0 {
+						zeros++
+					}
+				}
+				if zeros > (w.to-w.from)/24+1 {
+					t.Errorf("beep %v has %d silent samples", w, zeros)
+				}
+				if buf[w.to-1] == 0 && buf[w.to-2] == 0 {
+					t.Errorf("beep %v ends early", w)
+				}
+			}
+		})
+	}
+}
+
+func TestBeepIsAToneAtLevelFromPhaseZero(t *testing.T) {
+	b := NewBeep(time.Unix(1_700_000_000, 0))
+	buf := make([]int16, 4800)
+	b.Read(buf)
+	for i, v := range buf {
+		want := BeepLevel * 32767 * math.Sin(2*math.Pi*BeepFreq*float64(i)/SampleRate)
+		if math.Abs(float64(v)-want) > 0.5 {
+			t.Fatalf("sample %d = %d, want %.1f", i, v, want)
+		}
+	}
+}
+
+func TestBeepDoesNotDependOnChunking(t *testing.T) {
+	start := time.Unix(1_700_000_000, 123_456_789)
+	whole := make([]int16, 2*SampleRate)
+	NewBeep(start).Read(whole)
+	b := NewBeep(start)
+	var pieces []int16
+	for len(pieces) < len(whole) {
+		buf := make([]int16, min(7+len(pieces)%113, len(whole)-len(pieces)))
+		b.Read(buf)
+		pieces = append(pieces, buf...)
+	}
+	for i := range whole {
+		if whole[i] != pieces[i] {
+			t.Fatalf("sample %d: %d read whole, %d in pieces", i, whole[i], pieces[i])
+		}
+	}
+}
+
+func TestBeepTimeFollowsTheSampleCount(t *testing.T) {
+	start := time.Unix(1_700_000_000, 7)
+	b := NewBeep(start)
+	for _, tc := range []struct {
+		n    int64
+		want time.Duration
+	}{{0, 0}, {1, 20833}, {3, 62500}, {48000, time.Second}, {48000 * 3600, time.Hour}} {
+		if got := b.Time(tc.n).Sub(start); got != tc.want {
+			t.Errorf("Time(%d) = start+%v, want start+%v", tc.n, got, tc.want)
+		}
+	}
+	if !b.Start().Equal(start) {
+		t.Errorf("Start() = %v", b.Start())
+	}
+}
+
+func TestPacedReaderHandsOutChunksOnTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := NewReader(NewBeep(time.Now()), "beep", true)
+		defer r.Close()
+		t0 := time.Now()
+		for k := range 50 {
+			a, release, err := r.Read()
+			if err != nil {
+				t.Fatalf("Read %d: %v", k, err)
+			}
+			release()
+			if got, want := time.Since(t0), time.Duration(k)*20*time.Millisecond; got != want {
+				t.Fatalf("chunk %d at %v, want %v", k, got, want)
+			}
+			if info := a.ChunkInfo(); info.Len != ChunkSamples || info.Channels != 1 || info.SamplingRate != SampleRate {
+				t.Fatalf("chunk %d info %+v", k, info)
+			}
+		}
+	})
+}
+
+func TestCloseWakesAPacedRead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := NewReader(NewBeep(time.Now()), "beep", true)
+		if _, _, err := r.Read(); err != nil {
+			t.Fatal(err)
+		}
+		errc := make(chan error, 1)
+		go func() {
+			_, _, err := r.Read()
+			errc <- err
+		}()
+		synctest.Wait() // the Read waits for its chunk's time
+		r.Close()
+		r.Close() // idempotent
+		if err := <-errc; !errors.Is(err, io.EOF) {
+			t.Errorf("Read after Close: %v, want io.EOF", err)
+		}
+		if _, _, err := r.Read(); !errors.Is(err, io.EOF) {
+			t.Errorf("second Read after Close: %v, want io.EOF", err)
+		}
+	})
+}
+
+// shortSource ends after n samples.
+type shortSource struct{ n int }
+
+func (s *shortSource) Read(buf []int16) (int, error) {
+	k := min(len(buf), s.n)
+	s.n -= k
+	if k < len(buf) {
+		return k, io.EOF
+	}
+	return k, nil
+}
+
+func TestReaderPassesOnTheEndOfASource(t *testing.T) {
+	r := NewReader(&shortSource{n: ChunkSamples + 100}, "short", false)
+	if r.ID() != "short" {
+		t.Errorf("ID() = %q", r.ID())
+	}
+	var lens []int
+	for {
+		a, _, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		lens = append(lens, a.ChunkInfo().Len)
+	}
+	if len(lens) != 2 || lens[0] != ChunkSamples || lens[1] != 100 {
+		t.Errorf("chunk lengths %v, want [%d 100]", lens, ChunkSamples)
+	}
+}

@@ -1,0 +1,82 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/p2pcam/p2pcam/pkg/capture"
+	"github.com/p2pcam/p2pcam/pkg/codec"
+	"github.com/p2pcam/p2pcam/pkg/codecs"
+	"github.com/p2pcam/p2pcam/pkg/peer"
+)
+
+// sender is the one place serve meets the sender pipeline: it opens the
+// source and its encoder, starts them, and says how the source ended.
+// Everything else in the package goes through its methods, so that moving
+// to another pipeline (one that carries several tracks) changes this file
+// alone.
+type sender struct {
+	s *capture.Sender
+	t *capture.Track // its video
+}
+
+// openSender opens src through capture's context-aware path, as a call
+// does: waiting for a named pipe's writer or a stream's first frame ends
+// with ctx, with ctx's error.
+func openSender(ctx context.Context, src capture.Source, opts capture.Options) (*sender, error) {
+	if opts.Codec.MimeType == "" {
+		opts.Codec, _ = codecs.Default(codec.Video)
+	}
+	s, err := capture.OpenSender(ctx, capture.SenderConfig{Video: src, VideoOptions: opts})
+	if err != nil {
+		return nil, err
+	}
+	return &sender{s: s, t: s.Video()}, nil
+}
+
+// tracks are what each viewer's peer sends: the same tracks for all.
+func (s *sender) tracks() []peer.SendTrack {
+	var ts []peer.SendTrack
+	for _, t := range s.s.Tracks() {
+		ts = append(ts, peer.SendTrack{Track: t, Codec: t.Codec(), OnKeyFrameRequest: t.ForceKeyFrame})
+	}
+	return ts
+}
+
+// start starts capturing and encoding; the first frame is a keyframe.
+// It may be called once.
+func (s *sender) start() error { return s.s.Start() }
+
+// done is closed when the source stops after start.
+func (s *sender) done() <-chan struct{} { return s.s.Done() }
+
+// ended says, once done is closed, how the source ended: ended is true
+// for a streamed source (a pipe, standard input) that reached its end,
+// which ends serving cleanly as it ends a call; otherwise err says why it
+// failed.
+func (s *sender) ended() (ended bool, err error) {
+	switch err := s.s.Err(); {
+	case errors.Is(err, capture.ErrSourceEnded):
+		return true, nil
+	case err == nil:
+		return false, errors.New("video source failed: the video source stopped")
+	default:
+		return false, fmt.Errorf("video source failed: %w", err)
+	}
+}
+
+func (s *sender) setBitRate(bps int) { s.s.SetBitRate(bps) }
+func (s *sender) framesSent() uint64 { return s.s.FramesSent() }
+
+func (s *sender) encoderStats() (codec.EncoderStats, bool) { return s.t.EncoderStats() }
+
+// keyFrame makes the next frame of every track a keyframe.
+func (s *sender) keyFrame() {
+	for _, t := range s.s.Tracks() {
+		t.ForceKeyFrame()
+	}
+}
+
+// close stops the source and the encoder and waits for them.
+func (s *sender) close() error { return s.s.Close() }
