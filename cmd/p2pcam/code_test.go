@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,7 @@ func TestCallByCode(t *testing.T) {
 	}{
 		{"offer sends", []string{"--source", "test"}, []string{"-o", "call.webm"}, "answer"},
 		{"answer sends", []string{"--source", "none", "-o", "call.webm"}, []string{"--source", "test", "-o", "none"}, "offer"},
+		{"two-way", []string{"--source", "test", "-o", "back.webm"}, []string{"--source", "test", "-o", "call.webm"}, "answer"},
 		{"four words", []string{"--source", "test", "--code-words", "4"}, []string{"-o", "call.webm"}, "answer"},
 	}
 	for _, tc := range tests {
@@ -68,6 +70,12 @@ func TestCallByCode(t *testing.T) {
 				t.Fatalf("recording = %s %dx%d %d frames; want vp8 640x480 about %d frames", got.Codec, got.Width, got.Height, got.Frames, want)
 			}
 			testutil.DecodesCleanly(t, path)
+			if slices.Contains(tc.offerArgs, "back.webm") {
+				back := filepath.Join(offer.cmd.Dir, "back.webm")
+				if got := testutil.Probe(t, back); got.Codec != "vp8" || got.Frames < want*6/10 {
+					t.Errorf("the way back recorded %s with %d frames", got.Codec, got.Frames)
+				}
+			}
 			for _, p := range []*proc{offer, answer} {
 				if !strings.Contains(p.errText(), "verification code: ") {
 					t.Errorf("%s showed no verification code:\n%s", p.name, p.errText())

@@ -291,11 +291,20 @@ func (o *Offer) giveUp(ctx context.Context, err error, mood string) string {
 	return mood
 }
 
-// Close ends the exchange if ExchangeOffer did not (the nameplate
-// released, the mailbox closed as "lonely"), and waits for the connection's
+// Close ends the exchange if ExchangeOffer did not (the other side told
+// this one stopped, the nameplate released, the mailbox closed as
+// "lonely"), and waits for the connection's
 // goroutine. It must not be called while ExchangeOffer runs; it may be
 // called more than once.
 func (o *Offer) Close() error {
+	if !o.done {
+		// The call failed before its offer was ready: tell a side that
+		// already used the code, rather than let it wait out its time.
+		o.done = true
+		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+		_ = o.c.add(ctx, phaseError, []byte(reasonStopped))
+		cancel()
+	}
 	o.c.goodbye(true, "lonely")
 	return nil
 }

@@ -126,6 +126,7 @@ func TestByCode(t *testing.T) {
 		{"timeout", testWindowEnds},
 		{"interrupted", testInterrupted},
 		{"makeAnswer's error unchanged", testMakeAnswerErrorUnchanged},
+		{"offer closed unused", testOfferClosedUnused},
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.run(t, srv) })
 	}
@@ -432,5 +433,27 @@ func testMakeAnswerErrorUnchanged(t *testing.T, srv *mailbox.Server) {
 	}
 	if a := wait(t, offers); !errors.Is(a.err, ErrPeerGone) {
 		t.Errorf("offer side: got %v, want ErrPeerGone", a.err)
+	}
+}
+
+// testOfferClosedUnused closes the offering side before it had an offer
+// (its call failed): a side that used the code hears so at once, or finds
+// nobody behind the code, and does not wait out its window.
+func testOfferClosedUnused(t *testing.T, srv *mailbox.Server) {
+	ctx := testContext(t)
+	cfg := Config{Server: srv.URL(), Timeout: testTimeout}
+	o, err := Allocate(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	answers := runAnswer(ctx, t, cfg, o.Code().String(), nil)
+	o.Close()
+	r := wait(t, answers)
+	if !errors.Is(r.err, ErrPeerGone) && !errors.Is(r.err, ErrNoSuchCode) {
+		t.Errorf("got %v, want ErrPeerGone or ErrNoSuchCode", r.err)
+	}
+	if d := time.Since(start); d > testTimeout/2 {
+		t.Errorf("the answering side took %v to learn the offer was gone", d)
 	}
 }
