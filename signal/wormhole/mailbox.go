@@ -91,7 +91,7 @@ type client struct {
 	stop     context.CancelFunc
 	readDone chan struct{}
 
-	queue []serverMsg // the other side's messages, read while waiting for something else
+	pending map[string]serverMsg // the other side's messages by phase, as they came
 
 	sent, received atomic.Int64 // bytes of WebSocket payload
 	closeOnce      sync.Once
@@ -270,38 +270,56 @@ func (c *client) next(ctx context.Context) (serverMsg, error) {
 }
 
 // await returns the next message of type typ, keeping the other side's
-// messages that arrive meanwhile for message.
+// messages that arrive meanwhile for phase.
 func (c *client) await(ctx context.Context, typ string) (serverMsg, error) {
 	for {
 		m, err := c.next(ctx)
 		if err != nil {
 			return serverMsg{}, err
 		}
-		switch {
-		case m.Type == typ:
+		if m.Type == typ {
 			return m, nil
-		case m.Type == "message" && m.Side != c.side:
-			c.queue = append(c.queue, m)
 		}
+		c.keep(m)
 	}
 }
 
-// message returns the other side's next message from the mailbox (the
-// server echoes this side's own, which are skipped).
-func (c *client) message(ctx context.Context) (serverMsg, error) {
-	if len(c.queue) > 0 {
-		m := c.queue[0]
-		c.queue = c.queue[1:]
-		return m, nil
+// keep files a message of the other side's by phase; the first of each
+// phase counts (the server neither orders nor de-duplicates them).
+func (c *client) keep(m serverMsg) {
+	if m.Type != "message" || m.Side == c.side {
+		return // this side's own, echoed
 	}
+	if c.pending == nil {
+		c.pending = map[string]serverMsg{}
+	}
+	if _, ok := c.pending[m.Phase]; !ok {
+		c.pending[m.Phase] = m
+	}
+}
+
+// kept returns the other side's message of phase when it has come, and
+// its error message, which overrides any phase, when that has.
+func (c *client) kept(phase string) (serverMsg, bool) {
+	if m, ok := c.pending[phaseError]; ok {
+		return m, true
+	}
+	m, ok := c.pending[phase]
+	return m, ok
+}
+
+// phase waits for the other side's message of phase, or its error
+// message, whichever comes first.
+func (c *client) phase(ctx context.Context, phase string) (serverMsg, error) {
 	for {
+		if m, ok := c.kept(phase); ok {
+			return m, nil
+		}
 		m, err := c.next(ctx)
 		if err != nil {
 			return serverMsg{}, err
 		}
-		if m.Type == "message" && m.Side != c.side {
-			return m, nil
-		}
+		c.keep(m)
 	}
 }
 

@@ -234,16 +234,13 @@ func (o *Offer) exchange(ctx context.Context, blob string) (answer webrtc.Sessio
 	c := o.c
 	o.cfg.say("waiting up to %s for the other side to use the code", iostreams.Clock(time.Until(o.deadline)))
 	stop := o.cfg.countdown(o.deadline, "for the other side to use the code")
-	m, err := c.message(ctx)
+	m, err := c.phase(ctx, phasePAKE)
 	stop()
 	if err != nil {
 		return answer, o.giveUp(ctx, err, "lonely"), err
 	}
 	if m.Phase == phaseError {
 		return answer, "errory", peerError(m)
-	}
-	if m.Phase != phasePAKE {
-		return answer, "errory", c.fail(ErrProtocol, "", fmt.Errorf("expected the other side's pake, got %q", m.Phase))
 	}
 	key, err := o.finish(m.body())
 	if err != nil {
@@ -406,15 +403,12 @@ func (a *Answer) exchange(ctx context.Context, makeAnswer func(context.Context, 
 	if err := c.sync(ctx); err != nil {
 		return a.giveUp(ctx, err), err
 	}
-	m, ok := a.first()
+	m, ok := c.kept(phasePAKE)
 	if !ok {
 		return "lonely", ErrNoSuchCode
 	}
 	if m.Phase == phaseError {
 		return "errory", peerError(m)
-	}
-	if m.Phase != phasePAKE {
-		return "errory", c.fail(ErrProtocol, "", fmt.Errorf("expected the other side's pake, got %q", m.Phase))
 	}
 	reply, key, err := a.cfg.pake().Reply(a.code.String(), binding(AppID, a.code.Nameplate), m.body())
 	if err != nil {
@@ -454,17 +448,6 @@ func (a *Answer) exchange(ctx context.Context, makeAnswer func(context.Context, 
 		return s.mood(ctx, err), err
 	}
 	return "happy", nil
-}
-
-// first takes the other side's first message from those the open
-// brought.
-func (a *Answer) first() (serverMsg, bool) {
-	if len(a.c.queue) == 0 {
-		return serverMsg{}, false
-	}
-	m := a.c.queue[0]
-	a.c.queue = a.c.queue[1:]
-	return m, true
 }
 
 // stopped tells the other side this one gave up.
@@ -515,15 +498,12 @@ func (s *session) put(ctx context.Context, phase string, plain []byte) error {
 // that does not open is ErrTampered (the confirmation aside, see confirm),
 // and the other side is told.
 func (s *session) get(ctx context.Context, phase string) ([]byte, error) {
-	m, err := s.c.message(ctx)
+	m, err := s.c.phase(ctx, phase)
 	if err != nil {
 		return nil, err
 	}
 	if m.Phase == phaseError {
 		return nil, peerError(m)
-	}
-	if m.Phase != phase {
-		return nil, s.c.fail(ErrProtocol, "", fmt.Errorf("expected the other side's %s, got %q", phase, m.Phase))
 	}
 	plain, err := s.box.open(s.them, phase, m.body())
 	if err != nil {
@@ -539,15 +519,12 @@ func (s *session) confirm(ctx context.Context) error {
 	if err := s.put(ctx, phaseConfirm, []byte(confirmText)); err != nil {
 		return err
 	}
-	m, err := s.c.message(ctx)
+	m, err := s.c.phase(ctx, phaseConfirm)
 	if err != nil {
 		return err
 	}
 	if m.Phase == phaseError {
 		return peerError(m)
-	}
-	if m.Phase != phaseConfirm {
-		return s.c.fail(ErrProtocol, "", fmt.Errorf("expected the other side's confirmation, got %q", m.Phase))
 	}
 	plain, err := s.box.open(s.them, phaseConfirm, m.body())
 	if err != nil || string(plain) != confirmText {
