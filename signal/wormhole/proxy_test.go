@@ -225,9 +225,7 @@ func TestNothingInClear(t *testing.T) {
 		blobs = append(blobs, blob)
 	}
 	secrets = append(secrets, o.Code().String())
-	for _, w := range o.Code().Words {
-		secrets = append(secrets, w)
-	}
+	secrets = append(secrets, o.Code().Words...)
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
