@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command bench is the driver behind "make bench": it measures p2pcam on
 // this machine and prints one table of figures next to their goals.
 //
