@@ -44,11 +44,14 @@ func TestOneWayLossEndsBothSidesTogether(t *testing.T) {
 	n := newNetPair(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	out := filepath.Join(t.TempDir(), "call.webm")
-	offer, answer := n.call(t, ctx, out, "--silence-timeout", "8s")
-	time.Sleep(time.Second) // some video on file
+	dir := t.TempDir()
+	out := filepath.Join(dir, "call.webm")
+	offerStats, answerStats := filepath.Join(dir, "offer.jsonl"), filepath.Join(dir, "answer.jsonl")
+	offer, answer := n.callStats(t, ctx, out, offerStats, answerStats, "--silence-timeout", "8s")
+	waitCounts(t, ctx, answerStats, "frames received", func(c countLine) bool { return c.FramesRecv > 0 })
 	n.cutInto(t, n.a, n.devA)
 	cut := time.Now()
+	atCut := lastCounts(t, answerStats).T
 	if code := offer.wait(ctx); code != 1 || !strings.Contains(offer.errText(), "p2pcam: no packets from the other side for 8s: its machine or network is gone\n") {
 		t.Errorf("offer exited %d; want 1 with the silence line\n%s", code, offer.errText())
 	}
@@ -61,11 +64,21 @@ func TestOneWayLossEndsBothSidesTogether(t *testing.T) {
 	if strings.Contains(answer.errText(), "connection: lost") {
 		t.Errorf("answer reported its path lost while video kept coming\n%s", answer.errText())
 	}
+	// Frames sent after the cut (from the sender's line for the second
+	// after it: a lower bound) against what arrived: the video that kept
+	// flowing through the cut was received and is on file.
+	sent, recv := finalCounts(t, offerStats), finalCounts(t, answerStats)
+	sentAfter := sent.FramesSent - countsAt(t, offerStats, atCut+1).FramesSent
+	t.Logf("sent %d frames, at least %d after the cut; received %d", sent.FramesSent, sentAfter, recv.FramesRecv)
+	if sentAfter < sent.FramesSent/2 {
+		t.Errorf("the offering side sent %d of its %d frames after the cut; want most: it goes on sending until its silence timeout", sentAfter, sent.FramesSent)
+	}
+	if recv.FramesRecv < sent.FramesSent*95/100 {
+		t.Errorf("received %d of the %d frames sent; want 95%%: the working direction kept carrying video", recv.FramesRecv, sent.FramesSent)
+	}
 	p := testutil.Probe(t, out)
 	testutil.DecodesCleanly(t, out)
-	// 1 s before the cut and 8 s after it at 30 fps: video flowed
-	// through the cut.
-	if p.Frames < 150 {
-		t.Errorf("recording: %+v; want the video that kept flowing after the cut", p)
+	if p.Frames < recv.FramesRecv*95/100 {
+		t.Errorf("recording: %+v; want the %d frames received", p, recv.FramesRecv)
 	}
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command bench is the driver behind "make bench": it measures p2pcam on
 // this machine and prints one table of figures next to their goals.
 //
@@ -38,8 +40,8 @@ type options struct {
 	vp8Test   string        // compiled pkg/vp8 test binary; empty skips the encoder rows
 	mjpegTest string        // compiled pkg/mjpeg test binary; empty skips the MJPEG rows
 	frames    int           // frames per encoder comparison run
-	callSecs  time.Duration // length of each latency call
-	resSecs   time.Duration // length of the 720p resource call
+	callLen   time.Duration // length of each latency call
+	resLen    time.Duration // length of the 720p resource call
 	pasteRuns int           // calls timed from paste to first frame
 	skipCalls bool
 }
@@ -52,8 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.vp8Test, "vp8-test", "", "pkg/vp8 test binary (go test -c ./pkg/vp8); empty skips the encoder rows")
 	fs.StringVar(&o.mjpegTest, "mjpeg-test", "", "pkg/mjpeg test binary (go test -c ./pkg/mjpeg); empty skips the MJPEG rows")
 	fs.IntVar(&o.frames, "frames", 300, "frames per encoder comparison run")
-	fs.DurationVar(&o.callSecs, "call", 12*time.Second, "length of each glass-to-glass call")
-	fs.DurationVar(&o.resSecs, "resources", 30*time.Second, "length of the 1280x720 CPU and memory call")
+	fs.DurationVar(&o.callLen, "call", 12*time.Second, "length of each glass-to-glass call")
+	fs.DurationVar(&o.resLen, "resources", 30*time.Second, "length of the 1280x720 CPU and memory call")
 	fs.IntVar(&o.pasteRuns, "paste-runs", 5, "calls timed from answer paste to first frame (median)")
 	fs.BoolVar(&o.skipCalls, "no-calls", false, "measure the encoder only")
 	if err := fs.Parse(args); err != nil {
@@ -108,9 +110,9 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 // runCalls makes the calls behind the call rows of the report.
 func runCalls(ctx context.Context, o options, dir string, r *report, progress func(string, ...any)) error {
 	for _, sz := range sizes {
-		progress("%dx%d@30 %s call with --measure, %s", sz.w, sz.h, sz.bitrate, o.callSecs)
+		progress("%dx%d@30 %s call with --measure, %s", sz.w, sz.h, sz.bitrate, o.callLen)
 		res, err := runCall(ctx, callSpec{bin: o.bin, dir: dir, w: sz.w, h: sz.h, fps: 30, bitrate: sz.bitrate,
-			duration: o.callSecs, measure: true})
+			duration: o.callLen, measure: true})
 		if err != nil {
 			return fmt.Errorf("%dx%d call: %w", sz.w, sz.h, err)
 		}
@@ -125,9 +127,9 @@ func runCalls(ctx context.Context, o options, dir string, r *report, progress fu
 		}
 		r.pastes = append(r.pastes, res.pasteToFirst)
 	}
-	progress("1280x720@30 2.5M call recording to .webm for CPU and memory, %s", o.resSecs)
+	progress("1280x720@30 2.5M call recording to .webm for CPU and memory, %s", o.resLen)
 	res, err := runCall(ctx, callSpec{bin: o.bin, dir: dir, w: 1280, h: 720, fps: 30, bitrate: "2.5M",
-		duration: o.resSecs})
+		duration: o.resLen})
 	if err != nil {
 		return fmt.Errorf("resource call: %w", err)
 	}

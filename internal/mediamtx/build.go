@@ -17,7 +17,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -160,13 +159,11 @@ func build(dir, bin string, logw io.Writer) error {
 	return os.Rename(tmpBin, bin)
 }
 
-// goTool finds the go command: on PATH, or the toolchain running us.
+// goTool finds the go command on PATH: scripts/mediamtx.sh runs us with
+// it, and go test puts its own toolchain's bin first on the PATH of the
+// tests it runs.
 func goTool() (string, error) {
 	if p, err := exec.LookPath("go"); err == nil {
-		return p, nil
-	}
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if isExecutable(p) {
 		return p, nil
 	}
 	return "", errors.New("the go command is not installed")

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package nettest builds a small internet out of Linux network namespaces
 // for p2pcam's end-to-end tests: two homes, each a private host behind its
 // own NAT router, joined by a "public" network that also holds a STUN/TURN

@@ -19,10 +19,11 @@ import (
 	"golang.org/x/term"
 
 	"github.com/p2pcam/p2pcam/pkg/capture"
+	"github.com/p2pcam/p2pcam/pkg/codec"
+	"github.com/p2pcam/p2pcam/pkg/codecs"
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
 	"github.com/p2pcam/p2pcam/pkg/session"
 	"github.com/p2pcam/p2pcam/pkg/view"
-	"github.com/p2pcam/p2pcam/pkg/vp8"
 	"github.com/p2pcam/p2pcam/signal"
 )
 
@@ -69,7 +70,8 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 	fs.Float64Var(&o.fps, "fps", session.DefaultFPS, "frames per second to capture and send")
 	fs.StringVar(&o.cameraFormat, "camera-format", "", "camera pixel format to use (MJPEG, YUYV, NV12, I420, ...; see p2pcam devices) instead of the one that reaches --fps with least work")
 	fs.StringVar(&o.bitrate, "bitrate", formatBitrate(session.DefaultBitrate), "video bitrate ceiling, e.g. 800k or 2.5M")
-	fs.IntVar(&o.cpuUsed, "cpu-used", vp8.DefaultCPUUsed, "VP8 speed: -16 (fastest) to -1 (best picture); lower uses less CPU")
+	video, _ := codecs.Default(codec.Video)
+	fs.IntVar(&o.cpuUsed, "cpu-used", video.DefaultSpeed, "encoder speed (libvpx's cpu-used for VP8): -16 (fastest) to -1 (best picture); lower uses less CPU")
 	outHelp := "where to record received video: FILE.webm, FILE.ivf, - (WebM on stdout, e.g. | ffplay -), or none"
 	if role == session.Answerer {
 		outHelp += " (default: p2pcam-DATE-TIME.webm here)"

@@ -102,6 +102,9 @@ type Descriptor struct {
 	// PayloadType is the RTP payload type p2pcam offers the codec under
 	// (the compact blob format assumes 96 for the first video codec).
 	PayloadType webrtc.PayloadType
+	// DefaultSpeed is the encoder's speed knob (EncoderParams.Speed) when
+	// none is given; 0 for codecs without one.
+	DefaultSpeed int
 	// Feedback is the RTCP feedback p2pcam answers to for this codec.
 	Feedback []webrtc.RTCPFeedback
 

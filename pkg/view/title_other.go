@@ -2,12 +2,15 @@
 
 package view
 
-import "errors"
+import (
+	"errors"
+	"sync"
+)
 
 // canRetitle: elsewhere (macOS's Cocoa windows, Windows) another process
 // cannot set a player's window title.
 func canRetitle() bool { return false }
 
-func keepTitle(pid int, title string, stop <-chan struct{}, logf func(msg string, args ...any)) error {
+func keepTitle(pid int, title string, stop <-chan struct{}, wg *sync.WaitGroup, logf func(msg string, args ...any)) error {
 	return errors.ErrUnsupported
 }

@@ -6,19 +6,13 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"log"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/xproto"
 )
-
-func init() {
-	// xgb logs to stderr (a missing ~/.Xauthority, say); p2pcam's terminal
-	// is not the place, and every error it matters to reaches us anyway.
-	xgb.Logger = log.New(io.Discard, "", 0)
-}
 
 // canRetitle: an X11 display (XWayland counts) lets another client set a
 // window's title.
@@ -38,8 +32,14 @@ type titleKeeper struct {
 
 // keepTitle connects to the display and keeps the title of pid's window
 // until stop is closed or the window goes; errors after connecting go to
-// logf.
-func keepTitle(pid int, title string, stop <-chan struct{}, logf func(msg string, args ...any)) error {
+// logf. Its goroutines are counted in wg, which the caller holds above
+// zero until keepTitle returns.
+func keepTitle(pid int, title string, stop <-chan struct{}, wg *sync.WaitGroup, logf func(msg string, args ...any)) error {
+	// xgb logs to stderr, through a logger of its own package (a missing
+	// ~/.Xauthority, say); p2pcam's terminal is not the place, and every
+	// error it matters to reaches us anyway. SetOutput, not a new
+	// xgb.Logger: it is safe beside xgb's goroutines reading the logger.
+	xgb.Logger.SetOutput(io.Discard)
 	c, err := xgb.NewConn()
 	if err != nil {
 		return fmt.Errorf("connect to the X display: %w", err)
@@ -49,19 +49,19 @@ func keepTitle(pid int, title string, stop <-chan struct{}, logf func(msg string
 		r, err := xproto.InternAtom(c, false, uint16(len(name)), name).Reply()
 		if err != nil {
 			c.Close()
-			return fmt.Errorf("X atom %s: %w", name, err)
+			return fmt.Errorf("look up the X atom %s: %w", name, err)
 		}
 		*a = r.Atom
 	}
-	go func() {
+	wg.Go(func() {
 		<-stop
 		c.Close()
-	}()
-	go func() {
+	})
+	wg.Go(func() {
 		if err := k.run(stop); err != nil {
 			logf("view: keeping the window title", "err", err)
 		}
-	}()
+	})
 	return nil
 }
 

@@ -149,7 +149,9 @@ type Window struct {
 	closing bool
 	err     error
 
-	titleStop chan struct{} // ends the title keeper; nil when none runs
+	titleStop chan struct{}  // ends the title keeper; nil when none runs
+	closed    bool           // Close was called: SetTitle starts nothing
+	titles    sync.WaitGroup // SetTitle's goroutines, joined by Close
 
 	written chan struct{} // the writer is done
 	done    chan struct{} // the player has exited
@@ -321,19 +323,29 @@ func CanRetitle() bool { return canRetitle() }
 
 // SetTitle gives the window a new title, now and for as long as the
 // player runs (the player's own title changes are undone). It returns
-// ErrNoRetitle where CanRetitle is false.
+// ErrNoRetitle where CanRetitle is false, and ErrClosed after Close. The
+// goroutines that keep the title end with the player, and Close waits for
+// them.
 func (w *Window) SetTitle(title string) error {
 	if !canRetitle() {
 		return ErrNoRetitle
 	}
 	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return ErrClosed
+	}
 	if w.titleStop != nil {
 		close(w.titleStop) // a second call replaces the first keeper
 	}
 	stop := make(chan struct{})
 	w.titleStop = stop
+	// Counted under mu, before Close can mark the window closed and wait:
+	// the goroutines started below are added while this count holds.
+	w.titles.Add(1)
 	w.mu.Unlock()
-	go func() {
+	defer w.titles.Done()
+	w.titles.Go(func() {
 		select {
 		case <-w.done:
 		case <-w.stop:
@@ -346,12 +358,16 @@ func (w *Window) SetTitle(title string) error {
 			w.titleStop = nil
 		}
 		w.mu.Unlock()
-	}()
-	return keepTitle(w.cmd.Process.Pid, title, stop, w.log.Debug)
+	})
+	return keepTitle(w.cmd.Process.Pid, title, stop, &w.titles, w.log.Debug)
 }
 
+// ErrClosed means the Window was closed.
+var ErrClosed = errors.New("the window was closed")
+
 // Close ends the player: its input ends, and it is killed if it has not
-// exited within two seconds. It waits for the player to exit, frees the
+// exited within two seconds. It waits for the player to exit and for every
+// goroutine the Window started (the title keeper's too), frees the
 // decoder, and returns Err. It may be called more than once.
 func (w *Window) Close() error {
 	w.once.Do(func() {
@@ -361,6 +377,7 @@ func (w *Window) Close() error {
 		default:
 			w.closing = true
 		}
+		w.closed = true
 		w.mu.Unlock()
 		close(w.stop)
 		// Closing the pipe also ends a write the player is not reading
@@ -373,6 +390,7 @@ func (w *Window) Close() error {
 			_ = w.cmd.Process.Kill()
 			<-w.done
 		}
+		w.titles.Wait()
 		w.dec.Close()
 	})
 	return w.Err()

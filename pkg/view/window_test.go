@@ -8,7 +8,9 @@ import (
 	"image"
 	"io"
 	"os/exec"
+	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -361,5 +363,34 @@ func TestCloseEndsAPausedPlayer(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("Close waited for ever on a paused player")
+	}
+}
+
+// TestCloseJoinsTheTitleKeeper: once Close returns, none of the
+// goroutines SetTitle started runs any more, and SetTitle starts no new
+// ones.
+func TestCloseJoinsTheTitleKeeper(t *testing.T) {
+	needPlayer(t)
+	d := xvfb.Start(t)
+	t.Setenv("DISPLAY", d.Name)
+	w, err := Start(Options{Title: "provisional"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.SetTitle("kept"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1<<20)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	for _, fn := range []string{"view.keepTitle", "view.(*titleKeeper)", "view.(*Window).SetTitle"} {
+		if strings.Contains(stacks, fn) {
+			t.Errorf("%s still runs after Close:\n%s", fn, stacks)
+		}
+	}
+	if err := w.SetTitle("late"); !errors.Is(err, ErrClosed) {
+		t.Errorf("SetTitle after Close = %v; want ErrClosed", err)
 	}
 }

@@ -28,16 +28,21 @@ import (
 	"github.com/p2pcam/p2pcam/pkg/codec"
 )
 
+// DefaultCPUUsed is libvpx's speed unless told otherwise: realtime speed 6
+// with static-scene shortcuts, libwebrtc's choice for desktops.
+const DefaultCPUUsed = -6
+
 // Descriptor is VP8 as p2pcam carries it: RTP payload format RFC 7741,
 // payload type 96, with generic NACK and PLI (RFC 4585 §6.2, §6.3.1), FIR
 // (RFC 5104 §4.3.1) and transport-wide congestion control feedback
 // (draft-holmer-rmcat-transport-wide-cc-extensions-01).
 var Descriptor = codec.Descriptor{
-	Name:        "VP8",
-	Kind:        codec.Video,
-	MimeType:    webrtc.MimeTypeVP8,
-	ClockRate:   90000,
-	PayloadType: 96,
+	Name:         "VP8",
+	Kind:         codec.Video,
+	MimeType:     webrtc.MimeTypeVP8,
+	ClockRate:    90000,
+	PayloadType:  96,
+	DefaultSpeed: DefaultCPUUsed,
 	Feedback: []webrtc.RTCPFeedback{
 		{Type: webrtc.TypeRTCPFBNACK},
 		{Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"},

@@ -17,7 +17,6 @@ const (
 	DefaultBitRate          = 1_000_000
 	DefaultMinBitRate       = 50_000
 	DefaultMaxBitRate       = 20_000_000
-	DefaultCPUUsed          = -6
 	DefaultKeyFrameInterval = 3000
 	DefaultThreads          = 1
 )
