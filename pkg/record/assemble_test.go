@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/p2pcam/p2pcam/pkg/vp8"
 )
 
 // vp8Payload is the payload of a packet of a frame: start marks the first
@@ -53,7 +55,7 @@ func describe(fs []frame) string {
 func runSteps(t *testing.T, maxLate uint16, steps []step) {
 	t.Helper()
 	now := time.Unix(1000, 0)
-	a := newAssembler(maxLate, func() time.Duration { return 100 * time.Millisecond })
+	a := newAssembler(maxLate, func() time.Duration { return 100 * time.Millisecond }, vp8.Descriptor.NewDepacketizer())
 	a.now = func() time.Time { return now }
 	for i, s := range steps {
 		now = now.Add(s.after)
@@ -225,7 +227,7 @@ func TestWaitFor(t *testing.T) {
 
 // TestAssemblerFlush: Close gives up what is missing and releases the rest.
 func TestAssemblerFlush(t *testing.T) {
-	a := newAssembler(64, func() time.Duration { return time.Hour })
+	a := newAssembler(64, func() time.Duration { return time.Hour }, vp8.Descriptor.NewDepacketizer())
 	a.push(1, 0, false, vp8Payload(true, 'a'))
 	a.push(3, 100, true, vp8Payload(true, 'b'))
 	a.push(4, 200, false, vp8Payload(true, 'c'))

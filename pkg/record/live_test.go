@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/p2pcam/p2pcam/internal/testutil"
+
+	"github.com/p2pcam/p2pcam/pkg/vp8"
 )
 
 // gatedWriter blocks every Write until open is called, as a pipe whose
@@ -73,7 +75,7 @@ func TestLiveOutputDropsToKeyFrames(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := &gatedWriter{gate: make(chan struct{})}
 			defer w.open()
-			r, err := New(w, Options{Format: FormatIVF, Live: true})
+			r, err := New(w, Options{Format: FormatIVF, Live: true, Tracks: vp8Tracks(Track{})})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,7 +87,7 @@ func TestLiveOutputDropsToKeyFrames(t *testing.T) {
 					if p.Timestamp/3000 == uint32(tc.stalled) { // #nosec G115: small
 						break
 					}
-					if err := r.WriteRTP(p); err != nil {
+					if err := r.WriteRTP(0, p); err != nil {
 						fed <- err
 						return
 					}
@@ -107,7 +109,7 @@ func TestLiveOutputDropsToKeyFrames(t *testing.T) {
 				if p.Timestamp/3000 < uint32(tc.stalled) { // #nosec G115: small
 					continue
 				}
-				if err := r.WriteRTP(p); err != nil {
+				if err := r.WriteRTP(0, p); err != nil {
 					t.Fatal(err)
 				}
 				if p.Marker {
@@ -135,7 +137,7 @@ func TestLiveOutputDropsToKeyFrames(t *testing.T) {
 					t.Fatalf("frame %d of the output is none of the input's", i)
 				case n <= prev:
 					t.Fatalf("frame %d of the output is input frame %d, after %d", i, n, prev)
-				case n != prev+1 && !isKeyFrame(f):
+				case n != prev+1 && !vp8.IsKeyFrame(f):
 					t.Errorf("after input frame %d comes %d, a delta frame: undecodable", prev, n)
 				}
 				if i > 0 && (pts[i] <= pts[i-1] || pts[i]-pts[i-1] > 100) {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/p2pcam/p2pcam/pkg/codec"
+	"github.com/p2pcam/p2pcam/pkg/codecs"
 	"github.com/p2pcam/p2pcam/pkg/measure"
 	"github.com/p2pcam/p2pcam/pkg/peer"
 	"github.com/p2pcam/p2pcam/pkg/record"
@@ -97,7 +99,8 @@ func (r *receiver) open() (io.Writer, record.Format, error) {
 }
 
 func (r *receiver) record(t *webrtc.TrackRemote) error {
-	if t.Codec().MimeType != webrtc.MimeTypeVP8 {
+	desc, ok := codecs.ByMime(t.Codec().MimeType)
+	if !ok || desc.Kind != codec.Video {
 		return &CodecError{MimeType: t.Codec().MimeType}
 	}
 	w, format, err := r.open()
@@ -105,33 +108,37 @@ func (r *receiver) record(t *webrtc.TrackRemote) error {
 		return err
 	}
 	ssrc := uint32(t.SSRC())
-	opts := record.Options{
-		Format:          format,
-		Logger:          r.s.log,
+	track := record.Track{
+		Codec:           desc,
 		RequestKeyFrame: func() { _ = r.p.RequestKeyFrame(ssrc) },
-		RTT:             r.p.RoundTrip,
+	}
+	opts := record.Options{
+		Format: format,
+		Logger: r.s.log,
+		RTT:    r.p.RoundTrip,
 		// A player reading a pipe gets the live picture, not a backlog.
 		Live: r.s.cfg.Output == "-" && !isRegular(r.s.cfg.OutputTo),
 	}
 	if r.s.cfg.Measure {
-		m, err := measure.New(measure.Options{Logger: r.s.log})
+		m, err := measure.New(measure.Options{Codec: desc, Logger: r.s.log})
 		if err != nil {
 			return err
 		}
 		r.mu.Lock()
 		r.meter = m
 		r.mu.Unlock()
-		opts.OnFrame = func(data []byte, key bool, _ uint32) { m.Frame(data, key) }
+		track.OnFrame = func(data []byte, key bool, _ uint32) { m.Frame(data, key) }
 	}
 	if v := r.s.viewer; v != nil {
-		measured := opts.OnFrame
-		opts.OnFrame = func(data []byte, key bool, ts uint32) {
+		measured := track.OnFrame
+		track.OnFrame = func(data []byte, key bool, ts uint32) {
 			v.Frame(data, key)
 			if measured != nil {
 				measured(data, key, ts)
 			}
 		}
 	}
+	opts.Tracks = []record.Track{track}
 	rec, err := record.New(w, opts)
 	if err != nil {
 		return err
@@ -154,7 +161,7 @@ func (r *receiver) record(t *webrtc.TrackRemote) error {
 		if err != nil {
 			return nil // the track ended: the peer closed, a normal end
 		}
-		if err := rec.WriteRTP(pkt); err != nil {
+		if err := rec.WriteRTP(0, pkt); err != nil {
 			return fmt.Errorf("write video: %w", err)
 		}
 		if !announced {
