@@ -664,9 +664,6 @@ func (r *Recorder) written(t *track, key bool, pts int64, width, height int) {
 // the keyframe requests the live queue's drops call for.
 func (r *Recorder) send(f liveFrame, counted bool) bool {
 	if r.queue == nil {
-		if r.mux == nil {
-			return false // the muxer failed to start: the output says why
-		}
 		if err := r.mux.writeFrame(f.track, f.key, f.pts, f.data); err != nil {
 			r.out.fail(err)
 		}
@@ -703,10 +700,9 @@ func (r *Recorder) behind(f liveFrame) {
 }
 
 // start creates the muxer (or, when live, the queue that creates it) on
-// the main track's first keyframe and reports whether it may be written
-// to.
+// the main track's first keyframe and reports whether it did; if not, the
+// output failed and says why, and the next keyframe tries again.
 func (r *Recorder) start() bool {
-	r.started = true
 	if r.live {
 		// The queue's goroutine writes the header too: nothing on this
 		// one waits for w.
@@ -714,12 +710,14 @@ func (r *Recorder) start() bool {
 			err := r.startMuxer()
 			return r.mux, err
 		}, r.out)
+		r.started = true
 		return true
 	}
 	if err := r.startMuxer(); err != nil {
 		r.out.fail(err)
 		return false
 	}
+	r.started = true
 	return true
 }
 
