@@ -10,11 +10,12 @@ import (
 // may come out of order, with the codec's depacketizer (codec.Descriptor):
 // it releases a frame as soon as it is whole: every packet from the one
 // the depacketizer calls a partition head (rtp.Depacketizer's
-// IsPartitionHead) through the one with the marker bit (RFC 3550 section
-// 5.1: the payload format's end of frame), with contiguous
-// sequence numbers and one timestamp. Unlike pion's samplebuilder it does not wait for the next
-// frame's first packet, which would cost a whole frame interval of
-// latency.
+// IsPartitionHead) through the one it calls a partition tail
+// (IsPartitionTail: for video formats the marker bit, RFC 3550 section
+// 5.1; for audio formats, where a packet is a frame, every packet), with
+// contiguous sequence numbers and one timestamp. Unlike pion's
+// samplebuilder it does not wait for the next frame's first packet, which
+// would cost a whole frame interval of latency.
 //
 // A missing packet is waited for until maxLate later packets arrived, or
 // until wait() has passed on the clock since a later packet showed the
@@ -184,6 +185,9 @@ func (a *assembler) push(seq int64, ts uint32, marker bool, payload []byte) {
 		s.state = slotPadding
 		return
 	}
+	// "marker" is the end of a frame from here on, as the payload
+	// format says (see the type's comment).
+	marker = a.depack.IsPartitionTail(marker, payload)
 	s.state, s.ts, s.marker = slotPacket, ts, marker
 	if marker && !a.begun {
 		// Releasing fixes where the output starts, and a packet older
