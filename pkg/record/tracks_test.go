@@ -277,3 +277,33 @@ func TestNewChecksTracks(t *testing.T) {
 		t.Error("WriteRTP to a track that does not exist succeeded")
 	}
 }
+
+// TestAudioOnlyWebM: a recording of one audio track starts with its first
+// frame and carries the track's settings (channels, sample rate, codec
+// private data) in its header.
+func TestAudioOnlyWebM(t *testing.T) {
+	testutil.NeedFFmpeg(t)
+	s := newSink(t, false, ".webm")
+	r, err := New(s.w, Options{Tracks: []Track{{
+		Codec: testcodec.Audio, Channels: 2, SampleRate: 44100, CodecPrivate: []byte("private!"),
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feedArrivals(t, r, audioPackets(50, 0, 0))
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s.done()
+	if st := r.Stats(); st.FramesWritten != 50 || st.KeyFrames != 50 || st.Width != 0 {
+		t.Errorf("stats %+v; want 50 frames, all keyframes, no picture size", st.TrackStats)
+	}
+	out := run(t, nil, "ffprobe", "-v", "error", "-show_entries", "stream=codec_type,channels,sample_rate,extradata_size", "-of", "csv=p=0", s.path)
+	if out != "audio,44100,2,8" {
+		t.Errorf("ffprobe stream %q; want audio,44100,2,8 (type, rate, channels, private bytes)", out)
+	}
+	streams, pkts := probePackets(t, s.path, nil)
+	if len(streams) != 1 || len(pkts) != 50 || pkts[0].pts != 0 || pkts[49].pts < 0.979 || pkts[49].pts > 0.981 {
+		t.Errorf("streams %q, %d packets from %v; want one stream, 50 packets from 0 to 0.98 s", streams, len(pkts), pkts[:min(len(pkts), 1)])
+	}
+}
