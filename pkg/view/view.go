@@ -1,7 +1,8 @@
 // Package view shows received video to a person in a window, at the very
 // end of the receive pipeline: each video frame the recorder writes is
-// decoded here, with the decoder of the codec the window is given, and handed, as a raw picture, to a player process (ffplay)
-// that p2pcam starts and feeds over a pipe.
+// decoded here, by the decoder of the codec the window is given
+// (Options.Codec), and handed, as a raw picture, to a player process
+// (ffplay) that p2pcam starts and feeds over a pipe.
 //
 // Raw pictures rather than the compressed stream: the player then has no
 // decoder to prime and no clock of its own to start (a player fed WebM or
