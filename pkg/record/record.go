@@ -618,9 +618,7 @@ func (r *Recorder) release(flush bool) {
 		if !ok {
 			return
 		}
-		if !r.send(f, true) {
-			r.behind(f)
-		}
+		r.send(f, true) // a frame the live queue refuses is counted there
 	}
 }
 
@@ -660,8 +658,9 @@ func (r *Recorder) written(t *track, key bool, pts int64, width, height int) {
 
 // send hands f to the muxer, or to the live queue, and reports whether
 // it was written (or queued). counted says whether f is already in the
-// counters, as frames that went through the interleaver are. It notes
-// the keyframe requests the live queue's drops call for.
+// counters, as frames that went through the interleaver are; a frame the
+// queue refuses or drops is moved to FramesBehind. It notes the keyframe
+// requests the live queue's drops call for.
 func (r *Recorder) send(f liveFrame, counted bool) bool {
 	if r.queue == nil {
 		if err := r.mux.writeFrame(f.track, f.key, f.pts, f.data); err != nil {

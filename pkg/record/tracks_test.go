@@ -307,3 +307,88 @@ func TestAudioOnlyWebM(t *testing.T) {
 		t.Errorf("streams %q, %d packets from %v; want one stream, 50 packets from 0 to 0.98 s", streams, len(pkts), pkts[:min(len(pkts), 1)])
 	}
 }
+
+// TestLiveTracksBehindAReader: a live recording of two tracks whose
+// reader stalls drops video and audio together, and counts truly: what
+// each track has in the output is its FramesWritten, and with
+// FramesBehind that makes every frame taken.
+func TestLiveTracksBehindAReader(t *testing.T) {
+	testutil.NeedFFmpeg(t)
+	frames := readIVF(t, fixture320) // keyframes at 0, 1 and 2 s
+	w := &gatedWriter{gate: make(chan struct{})}
+	defer w.open()
+	r, err := New(w, Options{Live: true, Tracks: []Track{{Codec: vp8.Descriptor}, {Codec: testcodec.Audio}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := append(videoPackets(frames, 0), audioPackets(150, 0, 1)...)
+	slices.SortStableFunc(as, func(a, b arrival) int { return int(a.at - b.at) })
+	base := time.Unix(1_000_000_000, 0)
+	var now time.Time
+	r.mu.Lock()
+	r.now = func() time.Time { return now }
+	r.mu.Unlock()
+	const stall = 1500 * time.Millisecond // past the keyframe at 1 s
+	fed := make(chan error, 1)
+	go func() {
+		for _, a := range as {
+			if a.at >= stall {
+				break
+			}
+			now = base.Add(a.at)
+			if err := r.WriteRTP(a.track, a.p); err != nil {
+				fed <- err
+				return
+			}
+		}
+		fed <- nil
+	}()
+	select {
+	case err := <-fed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("WriteRTP blocked on a stalled live output")
+	}
+	w.open()
+	for _, a := range as {
+		if a.at < stall {
+			continue
+		}
+		now = base.Add(a.at)
+		if err := r.WriteRTP(a.track, a.p); err != nil {
+			t.Fatal(err)
+		}
+		waitDrained(t, r)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st := r.Stats()
+	v, a := st.Tracks[0], st.Tracks[1]
+	if v.FramesBehind == 0 || a.FramesBehind == 0 {
+		t.Errorf("dropped behind: video %d, audio %d; want some of each", v.FramesBehind, a.FramesBehind)
+	}
+	if v.FramesWritten+v.FramesBehind != 90 || a.FramesWritten+a.FramesBehind != 150 {
+		t.Errorf("video %d written + %d behind, audio %d + %d; want 90 and 150 in all",
+			v.FramesWritten, v.FramesBehind, a.FramesWritten, a.FramesBehind)
+	}
+	data := w.buf.Bytes()
+	_, pkts := probePackets(t, "", data)
+	var n [2]uint64
+	prev := -1.0
+	for i, p := range pkts {
+		if p.pts < prev {
+			t.Fatalf("packet %d at %.3f s after one at %.3f s", i, p.pts, prev)
+		}
+		prev = p.pts
+		n[p.stream]++
+	}
+	if n[0] != v.FramesWritten || n[1] != a.FramesWritten {
+		t.Errorf("output holds %d video and %d audio frames; Stats say %d and %d", n[0], n[1], v.FramesWritten, a.FramesWritten)
+	}
+	if vp := testutil.ProbeData(t, data); uint64(vp.Frames) != v.FramesWritten {
+		t.Errorf("%d video frames decode; %d written", vp.Frames, v.FramesWritten)
+	}
+}
