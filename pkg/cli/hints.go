@@ -2,9 +2,11 @@ package cli
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/p2pcam/p2pcam/pkg/capture"
 	"github.com/p2pcam/p2pcam/pkg/codec"
+	"github.com/p2pcam/p2pcam/pkg/codecs"
 	"github.com/p2pcam/p2pcam/pkg/measure"
 	"github.com/p2pcam/p2pcam/pkg/peer"
 	"github.com/p2pcam/p2pcam/pkg/session"
@@ -96,7 +98,7 @@ func hints(err error) []string {
 	case errors.Is(err, session.ErrRecording):
 		return []string{"check the free space and permissions where -o writes, or that the program reading -o - is still running"}
 	case errors.As(err, &ce), errors.Is(err, peer.ErrNoCommonCodec):
-		return []string{"the other side must be able to send or receive VP8 video"}
+		return []string{"the other side must be able to send or receive " + carriedCodecs()}
 	case errors.Is(err, whip.ErrUnauthorized):
 		return []string{"check the token: --bearer TOKEN, or $" + bearerEnv + " in the environment"}
 	case errors.Is(err, whip.ErrNotFound):
@@ -109,8 +111,8 @@ func hints(err error) []string {
 		return []string{"check the host and port in the URL, and that the server is running"}
 	case errors.Is(err, whip.ErrTLS):
 		return []string{"check the URL's scheme (http:// or https://) and that this machine trusts the server's certificate"}
-	case errors.Is(err, whip.ErrVideoRejected):
-		return []string{"configure the server to accept VP8 video"}
+	case errors.Is(err, whip.ErrMediaRejected):
+		return []string{"configure the server to accept " + carriedCodecs()}
 	case errors.Is(err, signal.ErrOtherOffer):
 		return []string{"paste the one `p2pcam answer` printed for this call's offer blob; an answer from an earlier try, or to another offer, does not fit"}
 	case errors.Is(err, signal.ErrSecondAnswer):
@@ -129,4 +131,14 @@ func fileName(err error) string {
 		return fe.Name
 	}
 	return "FILE"
+}
+
+// carriedCodecs names the codecs p2pcam sends and receives, from the
+// table of package codecs: "VP8 video".
+func carriedCodecs() string {
+	var names []string
+	for _, d := range codecs.All() {
+		names = append(names, d.Name+" "+d.Kind.String())
+	}
+	return strings.Join(names, " or ")
 }
