@@ -23,6 +23,7 @@ import (
 	"github.com/p2pcam/p2pcam/pkg/session"
 	"github.com/p2pcam/p2pcam/pkg/view"
 	"github.com/p2pcam/p2pcam/signal"
+	"github.com/p2pcam/p2pcam/signal/paste"
 )
 
 // callOptions are the flags offer and answer share, as typed.
@@ -83,7 +84,7 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 	fs.DurationVar(&o.duration, "duration", 0, "hang up this long after connecting, e.g. 10s (default: run until Ctrl-C)")
 	fs.DurationVar(&o.connectTimeout, "connect-timeout", session.DefaultConnectTimeout, "give up if no connection is made this long after the blobs are exchanged")
 	fs.DurationVar(&o.silence, "silence-timeout", session.DefaultSilence, "end a connected call when nothing has come from the other side for this long (its machine or network is gone)")
-	fs.DurationVar(&o.pasteTimeout, "paste-timeout", signal.DefaultPasteTimeout, "how long to wait for the other side's blob")
+	fs.DurationVar(&o.pasteTimeout, "paste-timeout", paste.DefaultPasteTimeout, "how long to wait for the other side's blob")
 	fs.StringVar(&o.remote, "remote", "", "read the other side's blob from this file (- for stdin) instead of asking for it; a named pipe is read after this side's blob is printed")
 	fs.BoolVar(&o.noClipboard, "no-clipboard", false, "do not offer the blob to the terminal's clipboard (OSC 52)")
 	fs.BoolVar(&o.qr, "qr", false, "also print the blob as a QR code")
@@ -105,8 +106,8 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 type callConfig struct {
 	role    session.Role
 	session session.Config
-	paste   signal.Paste // Streams and Console are set at run time
-	stats   string       // --stats: a path, "-" for stderr, "" for none
+	paste   paste.Signaler // Streams and Console are set at run time
+	stats   string         // --stats: a path, "-" for stderr, "" for none
 	// pasteFromTTY: video comes on stdin (--source -) and no blob was
 	// given up front, so the other side's blob is pasted at the terminal.
 	pasteFromTTY bool
@@ -124,7 +125,7 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (c
 		ConnectTimeout: o.connectTimeout, Silence: o.silence, Measure: o.measure,
 		Overwrite: o.force,
 	}
-	cc.paste = signal.Paste{Timeout: o.pasteTimeout, Clipboard: !o.noClipboard, QR: o.qr}
+	cc.paste = paste.Signaler{Timeout: o.pasteTimeout, Clipboard: !o.noClipboard, QR: o.qr}
 	var err error
 	if cfg.Source, err = capture.ParseSource(o.source); err != nil {
 		return cc, usageError{suggestion{err, suggestSource(o.source)}}
@@ -303,12 +304,12 @@ func runCall(cmd *cobra.Command, e *env, cc callConfig) error {
 			streams.InTerminal = tty
 		}
 	}
-	paste := cc.paste
-	paste.Streams, paste.Console = streams, con
+	sig := cc.paste
+	sig.Streams, sig.Console, sig.Hints = streams, con, hints
 	// A blob refused during the call (a second answer) gets the error
 	// line and its hints, like an error that ends a call, but the call
 	// goes on.
-	paste.Notice = func(err error) {
+	sig.Notice = func(err error) {
 		con.Linef("p2pcam: %v", err)
 		for _, h := range hints(err) {
 			con.Linef("p2pcam: hint: %s", h)
@@ -317,16 +318,16 @@ func runCall(cmd *cobra.Command, e *env, cc callConfig) error {
 	// The terminal is quiet for the whole call (see runSession), the
 	// reading for further answers included, which restores it to quiet.
 	if streams.InTerminal != nil {
-		defer signal.QuietTerminal(streams.InTerminal)()
+		defer paste.QuietTerminal(streams.InTerminal)()
 	}
 	// Stop reading for further answers, restoring the terminal, before
 	// Main prints the outcome and the process exits.
-	defer paste.Close()
+	defer sig.Close()
 	return runSession(cmd.Context(), e, cc, con, true, func(cfg *session.Config) {
 		if cc.role == session.Answerer {
-			cfg.Answer = &paste
+			cfg.Answer = &sig
 		} else {
-			cfg.Offer = &paste
+			cfg.Offer = &sig
 		}
 	})
 }
@@ -355,7 +356,7 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 	// echo and push the status line down. (Quiet spells nest: inside
 	// runCall's, this one returns to it.)
 	if e.InTerminal != nil {
-		defer signal.QuietTerminal(e.InTerminal)()
+		defer paste.QuietTerminal(e.InTerminal)()
 	}
 	cfg := cc.session
 	if stdinVideo(cfg.Source) {

@@ -8,6 +8,7 @@ import (
 	"github.com/p2pcam/p2pcam/pkg/peer"
 	"github.com/p2pcam/p2pcam/pkg/session"
 	"github.com/p2pcam/p2pcam/signal"
+	"github.com/p2pcam/p2pcam/signal/paste"
 	"github.com/p2pcam/p2pcam/signal/whip"
 )
 
@@ -112,9 +113,9 @@ func hints(err error) []string {
 		return []string{"configure the server to accept VP8 video"}
 	case errors.Is(err, signal.ErrOtherOffer):
 		return []string{"paste the one `p2pcam answer` printed for this call's offer blob; an answer from an earlier try, or to another offer, does not fit"}
-	case errors.Is(err, signal.ErrSecondAnswer):
+	case errors.Is(err, paste.ErrSecondAnswer):
 		return []string{"each offer serves one answer, and this call goes on: for another viewer, run another `p2pcam offer` (or `p2pcam offer --serve` for many)"}
-	case errors.Is(err, signal.ErrPasteTimeout):
+	case errors.Is(err, paste.ErrPasteTimeout):
 		return []string{hintFreshBlobs + "; --paste-timeout gives more time"}
 	}
 	return signalHints(err)

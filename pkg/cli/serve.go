@@ -9,7 +9,7 @@ import (
 
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
 	"github.com/p2pcam/p2pcam/pkg/serve"
-	"github.com/p2pcam/p2pcam/signal"
+	"github.com/p2pcam/p2pcam/signal/paste"
 )
 
 // serveConfig checks that the flags fit --serve and builds its
@@ -53,7 +53,7 @@ func runServe(ctx context.Context, e *env, addr string, cfg serve.Config, qr boo
 				fmt.Fprintf(e.Out, "whep: %s\n", wheps[i])
 			}
 			if qr && len(pages) > 0 {
-				_ = signal.Print(con, pages[0], signal.PrintOptions{QR: true})
+				_ = paste.Print(con, pages[0], paste.PrintOptions{QR: true})
 			}
 			con.Linef("the token in these URLs is the only key: share them only with viewers; Ctrl-C stops")
 		case serve.ViewerJoined:
