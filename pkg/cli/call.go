@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
@@ -66,7 +65,7 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 	fs.StringVar(&o.source, "source", defSource, "video to send: camera, camera:NAME (see p2pcam devices), test (synthetic pattern), FILE.y4m (looped), a named pipe or - (Y4M on stdin, e.g. from ffmpeg -f yuv4mpegpipe -; played once), or none")
 	fs.IntVar(&o.width, "width", session.DefaultWidth, "picture width to capture and send")
 	fs.IntVar(&o.height, "height", session.DefaultHeight, "picture height to capture and send")
-	fs.Float64Var(&o.fps, "fps", session.DefaultFPS, "frames per second to capture and send")
+	fs.Float64Var(&o.fps, "fps", session.DefaultFPS, "frames per second to capture and send (a .y4m file or - plays at the rate its header says unless --fps is given)")
 	fs.StringVar(&o.cameraFormat, "camera-format", "", "camera pixel format to use (MJPEG, YUYV, NV12, I420, ...; see p2pcam devices) instead of the one that reaches --fps with least work")
 	fs.StringVar(&o.bitrate, "bitrate", formatBitrate(session.DefaultBitrate), "video bitrate ceiling, e.g. 800k or 2.5M")
 	fs.IntVar(&o.cpuUsed, "cpu-used", capture.DefaultCPUUsed, "VP8 speed: -16 (fastest) to -1 (best picture); lower uses less CPU")
@@ -114,10 +113,11 @@ type callConfig struct {
 	view         bool // --view
 }
 
-// config validates the options and builds a call configuration. It is a
-// pure function of its inputs apart from reading --remote and the clock for
-// the default file name.
-func (o *callOptions) config(role session.Role, args []string, now time.Time) (callConfig, error) {
+// config checks the options' values and builds a call configuration;
+// fpsGiven says --fps was given (else a Y4M source plays at its own
+// rate). It is a pure function of its inputs apart from reading --remote
+// and the clock for the default file name.
+func (o *callOptions) config(role session.Role, args []string, fpsGiven bool, now time.Time) (callConfig, error) {
 	cc := callConfig{role: role, stats: o.stats}
 	cfg := session.Config{
 		Width: o.width, Height: o.height, FPS: o.fps, CPUUsed: o.cpuUsed, CameraFormat: o.cameraFormat,
@@ -135,6 +135,9 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (c
 	}
 	if o.fps <= 0 || o.fps > 120 {
 		return cc, usagef("bad --fps %g: use 1 to 120", o.fps)
+	}
+	if cfg.Source.Kind == capture.File && !fpsGiven {
+		cfg.FPS = 0 // a Y4M plays at the rate its header says
 	}
 	if o.cpuUsed < -16 || o.cpuUsed > 16 || o.cpuUsed == 0 {
 		return cc, usagef("bad --cpu-used %d: use -16 to -1 (realtime), or 1 to 16", o.cpuUsed)
@@ -285,7 +288,7 @@ func stdinVideo(src capture.Source) bool { return src.Kind == capture.File && sr
 
 // runCall runs a call with copy-paste signaling and turns its outcome
 // into an error for Main.
-func runCall(cmd *cobra.Command, e *env, cc callConfig) error {
+func runCall(ctx context.Context, e *env, cc callConfig) error {
 	con := iostreams.NewConsole(e.Err, e.ErrTerminal)
 	streams := e.Streams
 	if cc.pasteFromTTY {
@@ -323,7 +326,7 @@ func runCall(cmd *cobra.Command, e *env, cc callConfig) error {
 	// Stop reading for further answers, restoring the terminal, before
 	// Main prints the outcome and the process exits.
 	defer sig.Close()
-	return runSession(cmd.Context(), e, cc, con, true, func(cfg *session.Config) {
+	return runSession(ctx, e, cc, con, true, func(cfg *session.Config) {
 		if cc.role == session.Answerer {
 			cfg.Answer = &sig
 		} else {

@@ -164,7 +164,7 @@ Try it on one machine with the built-in test pattern:
 	}
 	root.PersistentFlags().CountVarP(e.verbosity, "verbose", "v", "log more (-v debug and pion's warnings, -vv trace of pion's internals)")
 	root.SetFlagErrorFunc(flagError)
-	offer, answer := newOfferCmd(e), newAnswerCmd(e)
+	offer, answer := newOfferCmd(e, nil), newAnswerCmd(e, nil)
 	addCompletions(offer, capture.CameraNames)
 	addCompletions(answer, capture.CameraNames)
 	root.AddCommand(offer, answer, newDevicesCmd(e), newVersionCmd(e))

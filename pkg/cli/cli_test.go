@@ -136,6 +136,21 @@ func TestConfigDefaults(t *testing.T) {
 				t.Errorf("paste.Remote = %q", c.paste.Remote)
 			}
 		}},
+		{"a y4m file plays at its own rate", session.Offerer, []string{"--source", "clip.y4m"}, func(t *testing.T, c callConfig) {
+			if c.session.FPS != 0 {
+				t.Errorf("FPS %g; want 0 (the file's header says)", c.session.FPS)
+			}
+		}},
+		{"--fps overrides a y4m file's rate", session.Offerer, []string{"--source", "clip.y4m", "--fps", "15"}, func(t *testing.T, c callConfig) {
+			if c.session.FPS != 15 {
+				t.Errorf("FPS %g; want 15", c.session.FPS)
+			}
+		}},
+		{"the test pattern at the default rate", session.Offerer, []string{"--source", "test"}, func(t *testing.T, c callConfig) {
+			if c.session.FPS != session.DefaultFPS {
+				t.Errorf("FPS %g; want %d", c.session.FPS, session.DefaultFPS)
+			}
+		}},
 		{"pion blobs and a call", session.Offerer, []string{"--blob-format", "pion", "-o", "back.ivf", "--source", "test", "--bitrate", "2.5M"}, func(t *testing.T, c callConfig) {
 			if c.paste.Format != signal.FormatPion || c.session.Output != "back.ivf" || c.session.Bitrate != 2_500_000 || c.session.Source.Kind != capture.Test {
 				t.Errorf("got %+v", c)
@@ -150,11 +165,11 @@ func TestConfigDefaults(t *testing.T) {
 			if err := fs.Parse(tc.args); err != nil {
 				t.Fatal(err)
 			}
-			c, err := o.config(tc.role, fs.Args(), now)
+			r, err := o.run(tc.role, fs.Args(), fs.Changed, now)
 			if err != nil {
 				t.Fatal(err)
 			}
-			tc.check(t, c)
+			tc.check(t, r.call)
 		})
 	}
 }

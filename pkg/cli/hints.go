@@ -40,7 +40,7 @@ func hints(err error) []string {
 	case isUsage(err):
 		var sg suggestion
 		if errors.As(err, &sg) && sg.hint != "" {
-			return []string{sg.hint, hintHelp}
+			return []string{sg.hint} // specific advice needs no general pointer
 		}
 		return []string{hintHelp}
 	case errors.Is(err, capture.ErrTruncated):

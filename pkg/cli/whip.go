@@ -7,8 +7,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/p2pcam/p2pcam/pkg/capture"
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
 	"github.com/p2pcam/p2pcam/pkg/session"
@@ -59,13 +57,12 @@ func (o *callOptions) mediaServerConfig(cc callConfig, args []string) (string, e
 // endpoint: this side offers (publishing the camera, or a receive-only
 // offer to play), the server answers, and the session is DELETEd on every
 // way out.
-func runMediaServer(cmd *cobra.Command, e *env, cc callConfig, endpoint string, o *callOptions) error {
-	ctx := cmd.Context()
-	token := o.bearer
+func runMediaServer(ctx context.Context, e *env, cc callConfig, mc mediaConfig) error {
+	token := mc.bearer
 	if token == "" {
 		token = os.Getenv(bearerEnv)
 	}
-	client := &whip.Client{Endpoint: endpoint, Token: token}
+	client := &whip.Client{Endpoint: mc.endpoint, Token: token}
 	defer func() {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteWithin)
 		defer cancel()
@@ -74,16 +71,16 @@ func runMediaServer(cmd *cobra.Command, e *env, cc callConfig, endpoint string, 
 		}
 	}()
 	verb := "playing"
-	if o.whip != "" {
+	if mc.publish {
 		verb = "publishing to"
 	}
 	con := iostreams.NewConsole(e.Err, e.ErrTerminal)
-	con.Linef("%s %s", verb, redactURL(endpoint))
+	con.Linef("%s %s", verb, redactURL(mc.endpoint))
 	err := runSession(ctx, e, cc, con, false, func(cfg *session.Config) {
 		cfg.Offer = client
 		// ICE servers the server offers (RFC 9725 §4.6), when the user
 		// gave none.
-		if cmd.Flags().Changed("ice-server") {
+		if !mc.askICE {
 			return
 		}
 		if servers, err := client.ICEServers(ctx); err != nil {
@@ -93,7 +90,7 @@ func runMediaServer(cmd *cobra.Command, e *env, cc callConfig, endpoint string, 
 		}
 	})
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", verb, redactURL(endpoint), err)
+		return fmt.Errorf("%s %s: %w", verb, redactURL(mc.endpoint), err)
 	}
 	return nil
 }
