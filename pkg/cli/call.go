@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -128,6 +129,9 @@ func (o *callOptions) config(role session.Role, args []string, fpsGiven bool, no
 	cc.paste = paste.Signaler{Timeout: o.pasteTimeout, Clipboard: !o.noClipboard, QR: o.qr}
 	var err error
 	if cfg.Source, err = capture.ParseSource(o.source); err != nil {
+		if isVideoFile(o.source) {
+			return cc, usageError{suggestion{fmt.Errorf("--source %s: p2pcam plays Y4M video; other files play through ffmpeg", o.source), "pipe it in: " + ffmpegPipe(o.source, role)}}
+		}
 		return cc, usageError{suggestion{err, suggestSource(o.source)}}
 	}
 	if o.width < 16 || o.height < 16 || o.width > 4096 || o.height > 4096 || o.width%2 != 0 || o.height%2 != 0 {
@@ -176,6 +180,9 @@ func (o *callOptions) config(role session.Role, args []string, fpsGiven bool, no
 		if ext != ".webm" && ext != ".ivf" {
 			return cc, usagef("bad --output %q: the name must end in .webm or .ivf (or use - for stdout, none for no recording)", o.output)
 		}
+		if err := checkFolder(o.output); err != nil {
+			return cc, err
+		}
 		cfg.Output = o.output
 	}
 	switch o.blobFormat {
@@ -214,6 +221,53 @@ func (o *callOptions) config(role session.Role, args []string, fpsGiven bool, no
 	}
 	cc.session = cfg
 	return cc, nil
+}
+
+// videoExts are the names of video files ffmpeg reads and p2pcam does
+// not.
+var videoExts = []string{".mp4", ".webm", ".mkv", ".mov", ".avi", ".m4v", ".ts", ".mts", ".flv", ".ogv", ".mpg", ".mpeg", ".wmv", ".3gp", ".gif", ".ivf", ".h264", ".hevc"}
+
+// isVideoFile reports a --source that names a video file p2pcam cannot
+// play itself.
+func isVideoFile(s string) bool {
+	return slices.Contains(videoExts, strings.ToLower(filepath.Ext(s)))
+}
+
+// ffmpegPipe is the command line that plays file through ffmpeg as Y4M
+// on p2pcam's stdin, quiet so that ffmpeg's progress does not mix into
+// p2pcam's status line.
+func ffmpegPipe(file string, role session.Role) string {
+	return "ffmpeg -loglevel error -nostats -i " + shellQuote(file) + " -f yuv4mpegpipe -pix_fmt yuv420p - | p2pcam " + role.String() + " --source -"
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./+:@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// missingFolderError is an --output in a folder that does not exist.
+type missingFolderError struct{ output, folder string }
+
+func (e missingFolderError) Error() string {
+	return fmt.Sprintf("record to %s: the folder %s does not exist", e.output, e.folder)
+}
+
+// checkFolder refuses an --output whose folder does not exist, naming
+// it, before any blob is printed (the recording would fail only once the
+// call is up, and then seem to blame the disk).
+func checkFolder(output string) error {
+	dir := filepath.Dir(output)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return missingFolderError{output: output, folder: dir}
+	case err == nil && !fi.IsDir():
+		return fmt.Errorf("record to %s: %s is not a folder", output, dir)
+	}
+	return nil // other errors are the recording's to report, with its context
 }
 
 // maxRemoteFile bounds what --remote reads: blobs are a few KiB at most.
@@ -364,14 +418,14 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 	cfg := cc.session
 	if stdinVideo(cfg.Source) {
 		if e.InTerminal != nil {
-			return usagef("--source - reads Y4M video from stdin, and stdin is a terminal: pipe video in, e.g. ffmpeg -i talk.mp4 -f yuv4mpegpipe - | p2pcam offer --source -")
+			return usagef("--source - reads Y4M video from stdin, and stdin is a terminal: pipe video in, e.g. %s", ffmpegPipe("talk.mp4", cc.role))
 		}
 		cfg.Source.In = e.In
 	}
 	cfg.Stats, cfg.OutputTo = stats, e.Out
 	attach(&cfg)
 	if cc.view {
-		early, err := viewer(&cfg, e.logger())
+		early, err := viewer(&cfg, e.logger(), blobs)
 		if err != nil {
 			return viewError{err}
 		}
@@ -391,11 +445,18 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 // the window returned is already running: ffplay takes longer to start
 // (0.3–0.6 s) than a call takes to connect, and would delay the first
 // picture by that much. Elsewhere (macOS) it starts on connecting, titled
-// from the start.
-func viewer(cfg *session.Config, log *slog.Logger) (*view.Window, error) {
+// from the start. The title shows the verification code only when blobs
+// were carried by people, who can compare it.
+func viewer(cfg *session.Config, log *slog.Logger, blobs bool) (*view.Window, error) {
+	title := func(call session.ViewCall) string {
+		if !blobs {
+			call.Code = ""
+		}
+		return viewTitle(call)
+	}
 	if !view.CanRetitle() {
 		cfg.View = func(call session.ViewCall) (session.Viewer, error) {
-			return view.Start(view.Options{Title: viewTitle(call), Logger: log})
+			return view.Start(view.Options{Title: title(call), Logger: log})
 		}
 		return nil, nil
 	}
@@ -412,7 +473,7 @@ func viewer(cfg *session.Config, log *slog.Logger) (*view.Window, error) {
 			return nil, errors.New("the player ended before the call connected")
 		default:
 		}
-		if err := w.SetTitle(viewTitle(call)); err != nil {
+		if err := w.SetTitle(title(call)); err != nil {
 			log.Debug("view: title", "err", err)
 		}
 		return w, nil
@@ -422,7 +483,7 @@ func viewer(cfg *session.Config, log *slog.Logger) (*view.Window, error) {
 
 // errStdoutTerminal refuses -o - to a terminal, which would fill it with
 // binary WebM.
-var errStdoutTerminal = errors.New("stdout is a terminal: pipe it into a player, e.g. `p2pcam answer -o - | ffplay -fflags nobuffer -probesize 32 -`, or use --view")
+var errStdoutTerminal = errors.New("stdout is a terminal: pipe it into a player, e.g. `p2pcam answer -o - | ffplay " + ffplayFlags + " -`, or use --view")
 
 // viewError is a reason --view cannot open a window here, worded as one
 // line that says what is missing and how to get it.

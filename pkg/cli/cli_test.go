@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -201,4 +202,37 @@ func TestHelpStyle(t *testing.T) {
 		}
 	}
 	walk(root)
+}
+
+// TestVerbosity: -v shows p2pcam's own debug lines and none of pion's;
+// -vv adds pion's, traces included; no -v shows errors only.
+func TestVerbosity(t *testing.T) {
+	tests := []struct {
+		v           int
+		own, pion   bool // debug lines shown
+		pionTrace   bool
+		pionWarning bool
+	}{
+		{0, false, false, false, false},
+		{1, true, false, false, false},
+		{2, true, true, true, true},
+	}
+	for _, tc := range tests {
+		var b bytes.Buffer
+		log := newLogger(&b, tc.v)
+		log.Debug("own debug")
+		pion := log.With("pion", "ice")
+		pion.Debug("pion debug")
+		pion.Log(context.Background(), slog.LevelDebug-4, "pion trace")
+		pion.Warn("pion warning")
+		log.Debug("pion record", "pion", "dtls")
+		for _, c := range []struct {
+			msg  string
+			want bool
+		}{{"own debug", tc.own}, {"pion debug", tc.pion}, {"pion trace", tc.pionTrace}, {"pion warning", tc.pionWarning}, {"pion record", tc.pion}} {
+			if got := strings.Contains(b.String(), c.msg); got != c.want {
+				t.Errorf("-v×%d: %q shown %v; want %v\n%s", tc.v, c.msg, got, c.want, b.String())
+			}
+		}
+	}
 }

@@ -110,7 +110,7 @@ func validate(role session.Role, o *callOptions, args []string, set func(name st
 	if !receives {
 		for _, f := range []string{"output", "force", "view", "measure"} {
 			if set(f) {
-				return usagef("%s only sends: --%s belongs on a viewer (p2pcam answer --whep URL)", m.flag(), f)
+				return usageError{sendOnly(m, f)}
 			}
 		}
 	}
@@ -118,6 +118,22 @@ func validate(role session.Role, o *callOptions, args []string, set func(name st
 		return usagef("--force overwrites an --output file, and -o %s is none", o.output)
 	}
 	return nil
+}
+
+// sendOnly refuses a flag about received video in a mode that only
+// sends, saying where it belongs.
+func sendOnly(m mode, flag string) error {
+	switch {
+	case flag == "measure":
+		return fmt.Errorf("--measure belongs on a viewer: p2pcam answer --whep URL --measure -o FILE")
+	case m == modeWHIP && flag == "view":
+		return fmt.Errorf("--whip only publishes: drop --view (watch it with p2pcam answer --whep URL --view)")
+	case m == modeWHIP:
+		return fmt.Errorf("--whip only publishes: drop --%s (play it with p2pcam answer --whep URL)", flag)
+	case flag == "view":
+		return fmt.Errorf("--serve sends only: watch at a viewer (p2pcam answer --whep URL --view)")
+	}
+	return fmt.Errorf("--serve sends only: drop --%s and record at a viewer (p2pcam answer --whep URL -o FILE)", flag)
 }
 
 // where says which mode a flag belongs to.

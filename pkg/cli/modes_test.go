@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -31,8 +32,8 @@ func TestValidate(t *testing.T) {
 		{"serve with a paste timeout", session.Offerer, []string{"--serve", ":8080", "--paste-timeout", "1m"}, "--paste-timeout does nothing with --serve"},
 		{"serve with no-clipboard", session.Offerer, []string{"--serve", ":8080", "--no-clipboard"}, "--no-clipboard does nothing"},
 		{"serve with a bearer", session.Offerer, []string{"--serve", ":8080", "--bearer", "x"}, "--bearer does nothing with --serve"},
-		{"serve with an output", session.Offerer, []string{"--serve", ":8080", "-o", "x.webm"}, "--serve only sends: --output"},
-		{"serve with view", session.Offerer, []string{"--serve", ":8080", "--view"}, "--serve only sends: --view"},
+		{"serve with an output", session.Offerer, []string{"--serve", ":8080", "-o", "x.webm"}, "--serve sends only: drop --output and record at a viewer"},
+		{"serve with view", session.Offerer, []string{"--serve", ":8080", "--view"}, "--serve sends only: watch at a viewer"},
 		{"serve with a bare port", session.Offerer, []string{"--serve", "8080"}, `bad --serve "8080"`},
 		{"serve with no port", session.Offerer, []string{"--serve", "localhost"}, `bad --serve "localhost"`},
 		{"serve and whip", session.Offerer, []string{"--serve", ":8080", "--whip", whip}, "not both"},
@@ -122,6 +123,66 @@ func TestRunGetsTheMode(t *testing.T) {
 			}
 			if got == nil || got.mode != tc.want {
 				t.Fatalf("run got %+v; want mode %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestFlagOfTheOtherCommand: a flag that belongs to the other command
+// says so, and which one, instead of suggesting a look-alike.
+func TestFlagOfTheOtherCommand(t *testing.T) {
+	tests := []struct {
+		args []string
+		hint string
+	}{
+		{[]string{"answer", "--whip", "http://h/cam/whip"}, "--whip belongs to p2pcam offer: it publishes to a media server; to play from one, use p2pcam answer --whep URL"},
+		{[]string{"offer", "--whep", "http://h/cam/whep"}, "--whep belongs to p2pcam answer: it plays from a media server or from p2pcam offer --serve; to publish to one, use p2pcam offer --whip URL"},
+		{[]string{"answer", "--serve", ":8080"}, "--serve belongs to p2pcam offer: it serves the camera to viewers; to watch one, use p2pcam answer --whep URL"},
+		{[]string{"answer", "--blob-format=pion"}, "--blob-format belongs to p2pcam offer"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, _, stderr := run(t, "", tc.args...)
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			if code != ExitUsage || len(lines) != 2 || !strings.HasPrefix(lines[1], "p2pcam: hint: "+tc.hint) {
+				t.Fatalf("exit %d, stderr:\n%s\nwant exit 2, the error and the hint %q", code, stderr, tc.hint)
+			}
+			if strings.Contains(stderr, "did you mean") {
+				t.Errorf("a look-alike suggested:\n%s", stderr)
+			}
+		})
+	}
+}
+
+// TestPaperCuts: what a newcomer types wrong is answered with the one
+// line that says what is wrong and the one hint that says what to do.
+func TestPaperCuts(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-folder")
+	tests := []struct {
+		name  string
+		args  []string
+		code  int
+		err   string // the error line
+		hints []string
+	}{
+		{"recording into a missing folder", []string{"answer", "-o", filepath.Join(missing, "call.webm")}, ExitFailure,
+			"p2pcam: record to " + filepath.Join(missing, "call.webm") + ": the folder " + missing + " does not exist",
+			[]string{"p2pcam: hint: create it first (mkdir -p " + missing + "), or give -o a path in a folder that exists"}},
+		{"an mp4 as the source", []string{"offer", "--source", "clip.mp4"}, ExitUsage,
+			"p2pcam: --source clip.mp4: p2pcam plays Y4M video; other files play through ffmpeg",
+			[]string{"p2pcam: hint: pipe it in: ffmpeg -loglevel error -nostats -i clip.mp4 -f yuv4mpegpipe -pix_fmt yuv420p - | p2pcam offer --source -"}},
+		{"a webm with a space, sent back", []string{"answer", "--source", "my clip.webm"}, ExitUsage,
+			"p2pcam: --source my clip.webm: p2pcam plays Y4M video; other files play through ffmpeg",
+			[]string{"p2pcam: hint: pipe it in: ffmpeg -loglevel error -nostats -i 'my clip.webm' -f yuv4mpegpipe -pix_fmt yuv420p - | p2pcam answer --source -"}},
+		{"a typo in a source keyword", []string{"offer", "--source", "tset"}, ExitUsage,
+			"", []string{"p2pcam: hint: did you mean --source test?"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, "", tc.args...)
+			lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+			if code != tc.code || stdout != "" || (tc.err != "" && lines[0] != tc.err) || strings.Join(lines[1:], "\n") != strings.Join(tc.hints, "\n") {
+				t.Fatalf("exit %d, stderr:\n%s\nwant exit %d and:\n%s\n%s", code, stderr, tc.code, tc.err, strings.Join(tc.hints, "\n"))
 			}
 		})
 	}
