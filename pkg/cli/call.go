@@ -323,15 +323,22 @@ func openRemote(path string) func(context.Context) (io.ReadCloser, error) {
 			return o.f, nil
 		case <-ctx.Done():
 			// Be the writer the open waits for, so that it returns, and
-			// close what it opened.
-			if w, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
-				w.Close()
-			}
-			go func() {
+			// close what it opened. With a writer opened, the open has
+			// returned or returns at once: wait for it. (When none could
+			// be opened the open waits for someone else's writer; it is
+			// left to end then.)
+			w, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+			closeOpened := func() {
 				if o := <-ch; o.f != nil {
 					o.f.Close()
 				}
-			}()
+			}
+			if err == nil {
+				closeOpened()
+				w.Close()
+			} else {
+				go closeOpened()
+			}
 			return nil, ctx.Err()
 		}
 	}
