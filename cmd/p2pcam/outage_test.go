@@ -41,9 +41,9 @@ func (n *netPair) cut(t *testing.T) (heal func()) {
 // into out, with args on both sides, and waits until video arrives.
 func (n *netPair) call(t *testing.T, ctx context.Context, out string, args ...string) (offer, answer *proc) {
 	t.Helper()
-	common := append([]string{"--ice-server", "none", "--width", "320", "--height", "240"}, args...)
+	common := append([]string{"--ice-server", "none"}, args...)
 	offer, answer = call(t, ctx, callSpec{
-		offerArgs:  append([]string{"offer", "--source", "test", "--interface", n.devA}, common...),
+		offerArgs:  append([]string{"offer", "--source", "test", "--width", "320", "--height", "240", "--interface", n.devA}, common...),
 		answerArgs: append([]string{"answer", "-o", out, "--interface", n.devB}, common...),
 		offerIn:    n.in(n.a),
 		answerIn:   n.in(n.b),
@@ -113,9 +113,9 @@ func TestLongOutageEndsBothSides(t *testing.T) {
 // before it started: the blobs are passed at once, the paths are not.
 func (n *netPair) noPathCall(t *testing.T, ctx context.Context, args ...string) (offer, answer *proc) {
 	t.Helper()
-	common := append([]string{"--ice-server", "none", "--width", "320", "--height", "240", "--connect-timeout", "6s"}, args...)
+	common := append([]string{"--ice-server", "none", "--connect-timeout", "6s"}, args...)
 	return call(t, ctx, callSpec{
-		offerArgs:  append([]string{"offer", "--source", "test", "--interface", n.devA}, common...),
+		offerArgs:  append([]string{"offer", "--source", "test", "--width", "320", "--height", "240", "--interface", n.devA}, common...),
 		answerArgs: append([]string{"answer", "-o", filepath.Join(t.TempDir(), "x.webm"), "--interface", n.devB}, common...),
 		offerIn:    n.in(n.a),
 		answerIn:   n.in(n.b),
