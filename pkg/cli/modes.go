@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,7 +54,7 @@ func (m mode) flag() string {
 // were) that does nothing in the mode the flags ask for, and a --serve
 // address that is not one. It is a pure function of its inputs; config
 // checks the values themselves.
-func validate(role session.Role, o *callOptions, args []string, set func(name string) bool) error {
+func validate(o *callOptions, args []string, set func(name string) bool) error {
 	m := modeOf(o)
 	if o.whip != "" && o.serve != "" {
 		return usagef("give --serve or --whip, not both")
@@ -82,13 +83,16 @@ func validate(role session.Role, o *callOptions, args []string, set func(name st
 		{"silence-timeout", []mode{modePaste, modeWHIP, modeWHEP}},
 	}
 	for _, f := range only {
-		if !set(f.flag) || contains(f.modes, m) {
+		if !set(f.flag) || slices.Contains(f.modes, m) {
 			continue
 		}
 		return usagef("--%s does nothing with %s: %s", f.flag, m.flag(), where(f.modes))
 	}
 	if len(args) > 0 && m != modePaste {
 		return usagef("%s exchanges descriptions without blobs: it takes no blob argument", m.flag())
+	}
+	if m == modeWHEP && set("source") && (srcErr != nil || src.Kind != capture.None) {
+		return usagef("--whep only plays: drop --source (publish with p2pcam offer --whip URL)")
 	}
 	// What is sent.
 	if !sends {
@@ -150,15 +154,6 @@ func where(ms []mode) string {
 	return "it belongs to " + strings.Join(names, " and ")
 }
 
-func contains(ms []mode, m mode) bool {
-	for _, x := range ms {
-		if x == m {
-			return true
-		}
-	}
-	return false
-}
-
 // checkServeAddr refuses a --serve value that is not a listening address,
 // suggesting the form that is: "8080" means ":8080".
 func checkServeAddr(addr string) error {
@@ -194,7 +189,7 @@ type mediaConfig struct {
 // run validates the options for their mode (set reports the flags given)
 // and builds what the mode's run function takes.
 func (o *callOptions) run(role session.Role, args []string, set func(string) bool, now time.Time) (callRun, error) {
-	if err := validate(role, o, args, set); err != nil {
+	if err := validate(o, args, set); err != nil {
 		return callRun{}, err
 	}
 	cc, err := o.config(role, args, set("fps"), now)
@@ -204,7 +199,7 @@ func (o *callOptions) run(role session.Role, args []string, set func(string) boo
 	r := callRun{mode: modeOf(o), call: cc}
 	switch r.mode {
 	case modeWHIP, modeWHEP:
-		endpoint, err := o.mediaServerConfig(cc, args)
+		endpoint, err := o.mediaServerConfig()
 		if err != nil {
 			return callRun{}, err
 		}

@@ -44,6 +44,7 @@ func TestValidate(t *testing.T) {
 		{"whip with a blob", session.Offerer, []string{"--whip", whip, "BLOB"}, "takes no blob argument"},
 		{"whip with a bearer and timeouts", session.Offerer, []string{"--whip", whip, "--bearer", "x", "--connect-timeout", "5s", "--silence-timeout", "5s"}, ""},
 		{"whep with a recording", session.Answerer, []string{"--whep", whep, "-o", "x.webm", "--force", "--measure"}, ""},
+		{"whep with a source", session.Answerer, []string{"--whep", whep, "--source", "test"}, "--whep only plays: drop --source"},
 		{"whep with no-clipboard", session.Answerer, []string{"--whep", whep, "--no-clipboard"}, "--no-clipboard does nothing with --whep"},
 		{"bearer without a server", session.Offerer, []string{"--bearer", "x"}, "--bearer does nothing with copy-paste"},
 		{"camera format with the test pattern", session.Offerer, []string{"--source", "test", "--camera-format", "MJPEG"}, "--source test is no camera"},
@@ -64,7 +65,7 @@ func TestValidate(t *testing.T) {
 			if err := fs.Parse(tc.args); err != nil {
 				t.Fatal(err)
 			}
-			err := validate(tc.role, o, fs.Args(), fs.Changed)
+			err := validate(o, fs.Args(), fs.Changed)
 			if tc.want == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)

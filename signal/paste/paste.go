@@ -13,9 +13,12 @@
 // Reading is done three ways: from a terminal in raw mode (ReadTerminal,
 // so that a paste is not cut at the terminal's line limit), from a pipe
 // or file (Read), or from a blob given up front. Every goroutine this
-// package starts is ended by the call or the Close that started it; a
-// read of a pipe is stopped by polling it with a wake-up pipe, so that
-// Close does not wait on a writer that never comes.
+// package starts is ended by the call or the Close that started it: a
+// read of a pipe or file (stdin, a named pipe) polls it together with a
+// wake-up pipe, so that Close stops it even when its writer stays silent.
+// The one exception is input that is no file (a buffer, an io.Pipe): a
+// Read blocked in it cannot be interrupted, and its goroutine ends when
+// that Read returns.
 package paste
 
 import (
