@@ -2,6 +2,14 @@
 // turned into session configurations, and errors turned into one-line
 // messages with hints and exit codes. It holds no media logic.
 //
+// offer and answer run in one of four modes, by how the descriptions
+// travel: copy-paste blobs (signal/paste), --whip, --whep (signal/whip)
+// or --serve (pkg/serve). Their RunE only glues: validate, a pure
+// function, refuses every flag that does nothing in the mode; config
+// checks the values; a callRun carrying the mode and its configuration
+// goes to the run function, which takes no cobra (tests give their own,
+// as cli/cli's NewCmdX(f, runF) does).
+//
 // Output rules: stdout carries only the product (a blob, a device list, or
 // video with -o -); everything meant for a person goes to stderr. An error
 // is one line, "p2pcam: what failed: why", optionally followed by
