@@ -128,11 +128,8 @@ func (o *callOptions) config(role session.Role, args []string, fpsGiven bool, no
 	}
 	cc.paste = paste.Signaler{Timeout: o.pasteTimeout, Clipboard: !o.noClipboard, QR: o.qr}
 	var err error
-	if cfg.Source, err = capture.ParseSource(o.source); err != nil {
-		if isVideoFile(o.source) {
-			return cc, usageError{suggestion{fmt.Errorf("--source %s: p2pcam plays Y4M video; other files play through ffmpeg", o.source), "pipe it in: " + ffmpegPipe(o.source, role)}}
-		}
-		return cc, usageError{suggestion{err, suggestSource(o.source)}}
+	if cfg.Source, err = parseSource(o.source, role); err != nil {
+		return cc, err
 	}
 	if o.width < 16 || o.height < 16 || o.width > 4096 || o.height > 4096 || o.width%2 != 0 || o.height%2 != 0 {
 		return cc, usagef("bad size %dx%d: --width and --height must be even, 16 to 4096", o.width, o.height)
@@ -268,6 +265,19 @@ func checkFolder(output string) error {
 		return fmt.Errorf("record to %s: %s is not a folder", output, dir)
 	}
 	return nil // other errors are the recording's to report, with its context
+}
+
+// parseSource reads --source, turning what it refuses into a usage error
+// with the nearest keyword, or the ffmpeg line for a video file.
+func parseSource(v string, role session.Role) (capture.Source, error) {
+	src, err := capture.ParseSource(v)
+	switch {
+	case err == nil:
+		return src, nil
+	case isVideoFile(v):
+		return src, usageError{suggestion{fmt.Errorf("--source %s: p2pcam plays Y4M video; other files play through ffmpeg", v), "pipe it in: " + ffmpegPipe(v, role)}}
+	}
+	return src, usageError{suggestion{err, suggestSource(v)}}
 }
 
 // maxRemoteFile bounds what --remote reads: blobs are a few KiB at most.

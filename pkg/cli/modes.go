@@ -52,9 +52,9 @@ func (m mode) flag() string {
 
 // validate refuses, as a usage error, every flag given (set reports which
 // were) that does nothing in the mode the flags ask for, and a --serve
-// address that is not one. It is a pure function of its inputs; config
-// checks the values themselves.
-func validate(o *callOptions, args []string, set func(name string) bool) error {
+// address that is not one; src is --source, parsed. It is a pure function
+// of its inputs; config checks the values themselves.
+func validate(o *callOptions, src capture.Source, args []string, set func(name string) bool) error {
 	m := modeOf(o)
 	if o.whip != "" && o.serve != "" {
 		return usagef("give --serve or --whip, not both")
@@ -64,9 +64,8 @@ func validate(o *callOptions, args []string, set func(name string) bool) error {
 			return err
 		}
 	}
-	src, srcErr := capture.ParseSource(o.source)
-	sends := srcErr != nil || src.Kind != capture.None
-	camera := srcErr != nil || src.Kind == capture.Camera
+	sends := src.Kind != capture.None
+	camera := src.Kind == capture.Camera
 	receives := m == modePaste || m == modeWHEP
 	// Flags that belong to one mode only.
 	only := []struct {
@@ -91,7 +90,7 @@ func validate(o *callOptions, args []string, set func(name string) bool) error {
 	if len(args) > 0 && m != modePaste {
 		return usagef("%s exchanges descriptions without blobs: it takes no blob argument", m.flag())
 	}
-	if m == modeWHEP && set("source") && (srcErr != nil || src.Kind != capture.None) {
+	if m == modeWHEP && sends {
 		return usagef("--whep only plays: drop --source (publish with p2pcam offer --whip URL)")
 	}
 	// What is sent.
@@ -106,7 +105,7 @@ func validate(o *callOptions, args []string, set func(name string) bool) error {
 		return usagef("--camera-format picks a camera's pixel format, and --source %s is no camera", o.source)
 	}
 	if set("width") || set("height") {
-		if srcErr == nil && src.Kind == capture.File {
+		if src.Kind == capture.File {
 			return usagef("--width and --height do not apply to --source %s: a Y4M file plays at its own size (scale it with ffmpeg -vf scale=W:H)", o.source)
 		}
 	}
@@ -189,7 +188,11 @@ type mediaConfig struct {
 // run validates the options for their mode (set reports the flags given)
 // and builds what the mode's run function takes.
 func (o *callOptions) run(role session.Role, args []string, set func(string) bool, now time.Time) (callRun, error) {
-	if err := validate(o, args, set); err != nil {
+	src, err := parseSource(o.source, role)
+	if err != nil {
+		return callRun{}, err
+	}
+	if err := validate(o, src, args, set); err != nil {
 		return callRun{}, err
 	}
 	cc, err := o.config(role, args, set("fps"), now)

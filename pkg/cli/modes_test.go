@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/p2pcam/p2pcam/pkg/capture"
 	"github.com/p2pcam/p2pcam/pkg/session"
 )
 
@@ -65,7 +66,11 @@ func TestValidate(t *testing.T) {
 			if err := fs.Parse(tc.args); err != nil {
 				t.Fatal(err)
 			}
-			err := validate(o, fs.Args(), fs.Changed)
+			src, err := capture.ParseSource(o.source)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = validate(o, src, fs.Args(), fs.Changed)
 			if tc.want == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
