@@ -117,6 +117,15 @@ func validate(o *callOptions, src capture.Source, args []string, set func(name s
 			}
 		}
 	}
+	if set("ice-user") || set("ice-password") {
+		turn := false
+		for _, u := range o.iceServers {
+			turn = turn || strings.HasPrefix(u, "turn:") || strings.HasPrefix(u, "turns:")
+		}
+		if !turn {
+			return usagef("--ice-user and --ice-password are a TURN server's credentials, and no --ice-server turn:HOST:PORT is given")
+		}
+	}
 	if set("force") && (o.output == "-" || o.output == "none") {
 		return usagef("--force overwrites an --output file, and -o %s is none", o.output)
 	}

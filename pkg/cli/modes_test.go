@@ -55,6 +55,8 @@ func TestValidate(t *testing.T) {
 		{"bitrate with nothing sent", session.Answerer, []string{"--bitrate", "1M"}, "--bitrate shapes the video"},
 		{"size of a y4m file", session.Offerer, []string{"--source", "clip.y4m", "--width", "640"}, "plays at its own size"},
 		{"rate of a y4m file", session.Offerer, []string{"--source", "clip.y4m", "--fps", "15"}, ""},
+		{"TURN credentials without a TURN server", session.Offerer, []string{"--ice-user", "alice", "--ice-password", "secret"}, "no --ice-server turn:HOST:PORT is given"},
+		{"TURN credentials with one", session.Offerer, []string{"--ice-server", "turn:turn.example.org:3478", "--ice-user", "alice", "--ice-password", "secret"}, ""},
 		{"force with stdout", session.Answerer, []string{"-o", "-", "--force"}, "--force overwrites an --output file"},
 		{"force with a file", session.Answerer, []string{"-o", "x.webm", "--force"}, ""},
 	}
