@@ -303,7 +303,7 @@ func (c *Config) defaults() {
 	if c.Height == 0 {
 		c.Height = DefaultHeight
 	}
-	if c.FPS == 0 {
+	if c.FPS == 0 && c.Source.Kind != capture.File { // a file plays at its own rate
 		c.FPS = DefaultFPS
 	}
 	if c.Bitrate == 0 {
