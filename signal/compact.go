@@ -16,7 +16,7 @@ import (
 
 // The compact format, version 1.
 //
-// Text: compactPrefix, then unpadded URL-safe base64 of the payload.
+// Text: CompactPrefix, then unpadded URL-safe base64 of the payload.
 //
 // Payload:
 //
@@ -33,6 +33,10 @@ import (
 //	         (each kind's is in values.go)
 //	4 bytes  CRC-32 (IEEE, big endian) of everything before it
 //
+// CompactPrefix starts every FormatCompact blob. No blob holds it anywhere
+// but at its start, so a second one in pasted text begins a new blob.
+const CompactPrefix = "p2pcam1:"
+
 // A marker is one byte 0x10+k (the next new value of kind k, read from the
 // values stream) or two bytes 0x18+k, i (the i-th value of kind k seen so
 // far, for repeats such as the ufrag in every candidate). Only canonical
@@ -40,7 +44,6 @@ import (
 // text), so decoding is lossless for any SDP. In raw mode (an SDP that
 // already holds bytes 0x10-0x1f) nothing is replaced.
 const (
-	compactPrefix  = "p2pcam1:"
 	compactVersion = 1
 
 	flagRaw      = 1 << 3
@@ -111,7 +114,7 @@ func encodeCompact(sd webrtc.SessionDescription) (string, error) {
 	payload := binary.AppendUvarint(make([]byte, 0, total), uint64(total))
 	payload = append(payload, body...)
 	payload = binary.BigEndian.AppendUint32(payload, crc32.ChecksumIEEE(payload))
-	return compactPrefix + b64url.EncodeToString(payload), nil
+	return CompactPrefix + b64url.EncodeToString(payload), nil
 }
 
 func uvarintLen(v uint64) int {
@@ -272,11 +275,11 @@ func spans(line string) []span {
 // decodeCompact parses a cleaned compact blob.
 func decodeCompact(text string) (webrtc.SessionDescription, error) {
 	var none webrtc.SessionDescription
-	body := text[len(compactPrefix):]
+	body := text[len(CompactPrefix):]
 	for i := 0; i < len(body); i++ {
 		c := body[i]
 		if base64Alphabets(c)&urlAlphabet == 0 {
-			r, pos := charAt(text, len(compactPrefix)+i)
+			r, pos := charAt(text, len(CompactPrefix)+i)
 			return none, fmt.Errorf("%w: character %q at position %d is not in a p2pcam blob", ErrMalformed, r, pos)
 		}
 	}

@@ -7,7 +7,8 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// Sentinel errors returned (wrapped) by Decode, DecodeAs, Read and Encode.
+// Sentinel errors returned (wrapped) by Decode, DecodeAs and Encode, and
+// by the readers of signal/paste.
 // Each message reads as the tail of a one-line report.
 var (
 	// ErrEmpty means the input held nothing but whitespace, quotes or paste

@@ -1,10 +1,13 @@
-// Package signal is p2pcam's signaling channel: it turns a WebRTC session
-// description into a blob a human can copy and paste between two terminals,
-// and back.
+// Package signal is p2pcam's blob format: it turns a WebRTC session
+// description into a blob, one line of text that can travel any way text
+// does, and back (Encode, Decode), and it derives the verification code
+// both sides of a call compute from their descriptions (VerificationCode).
 //
-// In the pipeline it sits beside the peer: session asks the peer for its
-// offer (or answer) once ICE gathering is complete, Encodes it, Prints it,
-// and Reads (or ReadTerminals) the blob the other side prints.
+// It does no input or output. How descriptions travel is one package per
+// way: signal/paste carries blobs through people (printed, pasted into a
+// terminal, piped or given in a file), signal/whip exchanges descriptions
+// with a WHIP/WHEP server over HTTP. session imports this package only for
+// VerificationCode, so a call links no terminal code through it.
 //
 // Three formats are understood. FormatCompact ("p2pcam1:..."), p2pcam's own,
 // carries only what varies per session and is a few hundred characters long,
@@ -12,6 +15,10 @@
 // on one line. FormatPion is base64 of the JSON session description, as
 // pion's examples and browsers (btoa(JSON.stringify(desc))) make it.
 // FormatJSON is that JSON unencoded. Decode detects the format by itself.
+//
+// An answer p2pcam makes names the offer it answers (TagAnswer), in every
+// format, so that the offering side can refuse an answer made for another
+// offer (CheckAnswer).
 package signal
 
 import (
@@ -110,7 +117,7 @@ func Decode(blob string) (webrtc.SessionDescription, Format, error) {
 		return webrtc.SessionDescription{}, FormatCompact, &VersionError{Version: v}
 	}
 	switch {
-	case strings.HasPrefix(text, compactPrefix):
+	case strings.HasPrefix(text, CompactPrefix):
 		f = FormatCompact
 		sd, err = decodeCompact(text)
 	case text[0] == '{':

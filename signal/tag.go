@@ -16,10 +16,6 @@ import (
 // window), so applying it could only fail later, and for a wrong reason.
 var ErrOtherOffer = errors.New("this answer is for a different offer")
 
-// ErrSecondAnswer means an answer arrived after this offer had taken one.
-// An offer serves one answer: the later one is ignored.
-var ErrSecondAnswer = errors.New("this offer has already taken an answer, so a second one is ignored")
-
 // An answer p2pcam prints names the offer it answers in one session-level
 // SDP attribute (RFC 8866 §5.13), "a=p2pcam-offer:" then the offer's tag:
 // the first tagLen bytes of SHA-256 over the offer's ICE ufrags (RFC 8839
@@ -81,9 +77,9 @@ func answerTag(answer webrtc.SessionDescription) string {
 	return ""
 }
 
-// tagAnswer returns answer with a line naming offer added at the end of
+// TagAnswer returns answer with a line naming offer added at the end of
 // its session section, before the first m= line.
-func tagAnswer(answer, offer webrtc.SessionDescription) (webrtc.SessionDescription, error) {
+func TagAnswer(answer, offer webrtc.SessionDescription) (webrtc.SessionDescription, error) {
 	tag, err := offerTag(offer)
 	if err != nil {
 		return answer, err
@@ -109,12 +105,12 @@ func tagAnswer(answer, offer webrtc.SessionDescription) (webrtc.SessionDescripti
 	return answer, nil
 }
 
-// checkAnswer returns ErrOtherOffer when answer carries the tag of an
+// CheckAnswer returns ErrOtherOffer when answer carries the tag of an
 // offer other than offer. An answer without a tag passes: nothing in a
 // plain SDP answer ties it to its offer (its ufrag, password and
 // fingerprint are all the answerer's own), so only p2pcam's answers can be
 // checked.
-func checkAnswer(answer, offer webrtc.SessionDescription) error {
+func CheckAnswer(answer, offer webrtc.SessionDescription) error {
 	got := answerTag(answer)
 	if got == "" {
 		return nil

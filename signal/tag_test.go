@@ -22,7 +22,7 @@ func readSDP(t *testing.T, name string, typ webrtc.SDPType) webrtc.SessionDescri
 // answer-2 with the tag line, as testdata/gensdp.py writes it.
 func TestTagAnswerMatchesGolden(t *testing.T) {
 	offer := readSDP(t, "offer-2", webrtc.SDPTypeOffer)
-	tagged, err := tagAnswer(readSDP(t, "answer-2", webrtc.SDPTypeAnswer), offer)
+	tagged, err := TagAnswer(readSDP(t, "answer-2", webrtc.SDPTypeAnswer), offer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,8 +61,8 @@ func TestCheckAnswer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := checkAnswer(tt.answer, tt.offer); !errors.Is(err, tt.want) || (err == nil) != (tt.want == nil) {
-				t.Errorf("checkAnswer = %v, want %v", err, tt.want)
+			if err := CheckAnswer(tt.answer, tt.offer); !errors.Is(err, tt.want) || (err == nil) != (tt.want == nil) {
+				t.Errorf("CheckAnswer = %v, want %v", err, tt.want)
 			}
 		})
 	}
@@ -82,7 +82,7 @@ func TestTagSurvivesEveryFormat(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		if err := checkAnswer(got, offer); err != nil {
+		if err := CheckAnswer(got, offer); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
 	}

@@ -70,9 +70,9 @@ func TestCallSurvivesAddressChange(t *testing.T) {
 			defer cancel()
 			dir := t.TempDir()
 			out, stats := filepath.Join(dir, "call.webm"), filepath.Join(dir, "stats.jsonl")
-			common := []string{"--ice-server", "none", "--width", "320", "--height", "240"}
+			common := []string{"--ice-server", "none"}
 			offer, answer := call(t, ctx, callSpec{
-				offerArgs:  append([]string{"offer", "--source", "test", "--interface", n.devA}, common...),
+				offerArgs:  append([]string{"offer", "--source", "test", "--width", "320", "--height", "240", "--interface", n.devA}, common...),
 				answerArgs: append([]string{"answer", "-o", out, "--stats", stats, "--interface", n.devB}, common...),
 				offerIn:    n.in(n.a),
 				answerIn:   n.in(n.b),

@@ -48,8 +48,9 @@ func (n *netPair) call(t *testing.T, ctx context.Context, out string, args ...st
 // own (none for "").
 func (n *netPair) callStats(t *testing.T, ctx context.Context, out, offerStats, answerStats string, args ...string) (offer, answer *proc) {
 	t.Helper()
-	common := append([]string{"--ice-server", "none", "--width", "320", "--height", "240"}, args...)
-	offerArgs := []string{"offer", "--source", "test", "--interface", n.devA}
+	common := append([]string{"--ice-server", "none"}, args...)
+	// --width and --height shape what is sent: the offer's alone.
+	offerArgs := []string{"offer", "--source", "test", "--width", "320", "--height", "240", "--interface", n.devA}
 	if offerStats != "" {
 		offerArgs = append(offerArgs, "--stats", offerStats)
 	}
@@ -157,9 +158,9 @@ func TestLongOutageEndsBothSides(t *testing.T) {
 // before it started: the blobs are passed at once, the paths are not.
 func (n *netPair) noPathCall(t *testing.T, ctx context.Context, args ...string) (offer, answer *proc) {
 	t.Helper()
-	common := append([]string{"--ice-server", "none", "--width", "320", "--height", "240", "--connect-timeout", "6s"}, args...)
+	common := append([]string{"--ice-server", "none", "--connect-timeout", "6s"}, args...)
 	return call(t, ctx, callSpec{
-		offerArgs:  append([]string{"offer", "--source", "test", "--interface", n.devA}, common...),
+		offerArgs:  append([]string{"offer", "--source", "test", "--width", "320", "--height", "240", "--interface", n.devA}, common...),
 		answerArgs: append([]string{"answer", "-o", filepath.Join(t.TempDir(), "x.webm"), "--interface", n.devB}, common...),
 		offerIn:    n.in(n.a),
 		answerIn:   n.in(n.b),

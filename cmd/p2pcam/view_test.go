@@ -333,7 +333,7 @@ func TestVideoToATerminalRefused(t *testing.T) {
 	if !ok || ee.ExitCode() != 1 {
 		t.Fatalf("exit %v; want status 1\n%s", err, stderr.String())
 	}
-	want := "p2pcam: stdout is a terminal: pipe it into a player, e.g. `p2pcam answer -o - | ffplay -fflags nobuffer -probesize 32 -`, or use --view\n"
+	want := "p2pcam: stdout is a terminal: pipe it into a player, e.g. `p2pcam answer -o - | ffplay -hide_banner -loglevel error -nostats -probesize 32 -analyzeduration 0 -fflags nobuffer -flags low_delay -framedrop -`, or use --view\n"
 	if stderr.String() != want {
 		t.Errorf("stderr:\n%s\nwant\n%s", stderr.String(), want)
 	}

@@ -61,6 +61,7 @@ func Descriptor() codec.Descriptor {
 		NewDepacketizer: func() rtp.Depacketizer { return &depacketizer{} },
 		IsKeyFrame:      IsKeyFrame,
 		FrameSize:       FrameSize,
+		ContainerID:     "V_P2PCAM/TEST",
 		NewVideoEncoder: func(p codec.EncoderParams) (mdcodec.VideoEncoderBuilder, error) {
 			return Builder{BitRate: p.BitRate}, nil
 		},

@@ -151,7 +151,7 @@ func OpenContext(ctx context.Context, src Source, opts Options) (*Track, error) 
 		}
 		opts.Encoder = b
 	}
-	if opts.FPS <= 0 {
+	if opts.FPS <= 0 && src.Kind != File { // a file plays at its own rate
 		opts.FPS = 30
 	}
 	var (
@@ -173,6 +173,7 @@ func OpenContext(ctx context.Context, src Source, opts Options) (*Track, error) 
 			return nil, err
 		}
 		r, closeFn, w, h = s, s.Close, s.hdr.w, s.hdr.h
+		opts.FPS = s.fps
 	case Camera:
 		cr, cclose, info, cw, ch, err := openCameraReader(src.Arg, opts)
 		if err != nil {

@@ -206,6 +206,7 @@ type y4mSource struct {
 	r      *bufio.Reader
 	hdr    y4mHeader
 	dataAt int64
+	fps    float64 // the playback rate: the one asked for, else the header's, else 30
 	pace   pacer
 
 	closeOnce sync.Once
@@ -222,7 +223,8 @@ type y4mSource struct {
 // openY4M opens src (a path, or "-" for src.In) and reads its header and
 // first frame, so that input p2pcam cannot play fails here, before a
 // call starts; a regular file is also checked to end on a whole frame.
-// fps overrides the stream's rate when positive. Opening a named pipe
+// fps overrides the rate the header says when positive; otherwise the
+// header's rate is played (30 when it says none). Opening a named pipe
 // waits for its writer, and reading waits for the header, until ctx
 // ends. On error everything opened is closed; on success the returned
 // source owns the input until Close.
@@ -332,6 +334,7 @@ func (s *y4mSource) start(ctx context.Context, fps float64) error {
 	if fps <= 0 {
 		fps = 30
 	}
+	s.fps = fps
 	s.pace = newPacer(time.Duration(float64(time.Second) / fps))
 	return nil
 }

@@ -504,3 +504,36 @@ func BenchmarkY4MConvert(b *testing.B) {
 		})
 	}
 }
+
+// TestY4MPlaysAtItsHeadersRate: a file plays at the rate its header says
+// unless a rate is asked for, and at 30 fps when the header says none.
+func TestY4MPlaysAtItsHeadersRate(t *testing.T) {
+	frame := strings.Repeat("\x80", 16*16*3/2)
+	tests := []struct {
+		name   string
+		header string
+		ask    float64
+		want   float64
+	}{
+		{"15 fps file, no rate asked", "YUV4MPEG2 W16 H16 F15:1 C420jpeg\n", 0, 15},
+		{"NTSC file, no rate asked", "YUV4MPEG2 W16 H16 F30000:1001 C420jpeg\n", 0, 30000.0 / 1001},
+		{"15 fps file, 25 asked", "YUV4MPEG2 W16 H16 F15:1 C420jpeg\n", 25, 25},
+		{"no rate in the header", "YUV4MPEG2 W16 H16 C420jpeg\n", 0, 30},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "clip.y4m")
+			if err := os.WriteFile(path, []byte(tc.header+"FRAME\n"+frame+"FRAME\n"+frame), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s, err := openFile(path, tc.ask)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if s.fps != tc.want {
+				t.Errorf("plays at %g fps; want %g", s.fps, tc.want)
+			}
+		})
+	}
+}

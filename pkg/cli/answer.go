@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"time"
 
@@ -9,7 +10,11 @@ import (
 	"github.com/p2pcam/p2pcam/pkg/session"
 )
 
-func newAnswerCmd(e *env) *cobra.Command {
+// newAnswerCmd builds p2pcam answer, as newOfferCmd builds offer.
+func newAnswerCmd(e *env, runF func(context.Context, *env, callRun) error) *cobra.Command {
+	if runF == nil {
+		runF = runCallMode
+	}
 	o := &callOptions{}
 	co := &codeOptions{}
 	cmd := &cobra.Command{
@@ -30,35 +35,34 @@ offer an --output.
 
 --whep URL plays a stream instead, with no blobs: from a media server that
 speaks WHEP (mediamtx, Janus, LiveKit, ...) or from "p2pcam offer --serve".
-Every -o form works the same.`,
+Every -o form works the same.
+
+To watch live in ffplay, keep its start-up quick and its own messages off
+the terminal where the blob is pasted:
+  p2pcam answer -o - | ffplay ` + ffplayFlags + ` -`,
 		Example: `  p2pcam answer -o call.webm
   p2pcam answer 7-guitarist-revenge -o call.webm
-  p2pcam answer -o - | ffplay -
+  p2pcam answer -o - | ffplay ` + ffplayFlags + ` -
   p2pcam answer --remote offer.txt -o call.ivf --duration 30s
   p2pcam answer --whep http://127.0.0.1:8889/cam/whep -o cam.webm`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cc, err := o.config(session.Answerer, args, time.Now())
+			r, err := o.run(session.Answerer, args, cmd.Flags().Changed, time.Now())
 			if err != nil {
 				return err
 			}
-			if call, ok, err := co.config(cmd.Flags(), o, cc, args, os.Getenv); err != nil || ok {
-				if err != nil {
-					return err
-				}
-				return runCodeCall(cmd, e, cc, call)
-			}
-			endpoint, err := o.mediaServerConfig(cc, args)
-			if err != nil {
+			if r, err = co.apply(r, o, args, cmd.Flags().Changed, os.Getenv); err != nil {
 				return err
 			}
-			if endpoint != "" {
-				return runMediaServer(cmd, e, cc, endpoint, o)
-			}
-			return runCall(cmd, e, cc)
+			return runF(cmd.Context(), e, r)
 		},
 	}
 	addCallFlags(cmd.Flags(), o, session.Answerer)
 	addCodeFlags(cmd.Flags(), co, session.Answerer)
 	return cmd
 }
+
+// ffplayFlags make ffplay start at the first keyframe without buffering
+// and keep its banner and progress off the terminal (measured: first
+// picture 0.4-0.5 s after the paste instead of 1.9 s).
+const ffplayFlags = "-hide_banner -loglevel error -nostats -probesize 32 -analyzeduration 0 -fflags nobuffer -flags low_delay -framedrop"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -14,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
@@ -25,6 +25,7 @@ import (
 	"github.com/p2pcam/p2pcam/pkg/session"
 	"github.com/p2pcam/p2pcam/pkg/view"
 	"github.com/p2pcam/p2pcam/signal"
+	"github.com/p2pcam/p2pcam/signal/paste"
 )
 
 // callOptions are the flags offer and answer share, as typed.
@@ -67,7 +68,7 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 	fs.StringVar(&o.source, "source", defSource, "video to send: camera, camera:NAME (see p2pcam devices), test (synthetic pattern), FILE.y4m (looped), a named pipe or - (Y4M on stdin, e.g. from ffmpeg -f yuv4mpegpipe -; played once), or none")
 	fs.IntVar(&o.width, "width", session.DefaultWidth, "picture width to capture and send")
 	fs.IntVar(&o.height, "height", session.DefaultHeight, "picture height to capture and send")
-	fs.Float64Var(&o.fps, "fps", session.DefaultFPS, "frames per second to capture and send")
+	fs.Float64Var(&o.fps, "fps", session.DefaultFPS, "frames per second to capture and send (a .y4m file or - plays at the rate its header says unless --fps is given)")
 	fs.StringVar(&o.cameraFormat, "camera-format", "", "camera pixel format to use (MJPEG, YUYV, NV12, I420, ...; see p2pcam devices) instead of the one that reaches --fps with least work")
 	fs.StringVar(&o.bitrate, "bitrate", formatBitrate(session.DefaultBitrate), "video bitrate ceiling, e.g. 800k or 2.5M")
 	video, _ := codecs.Default(codec.Video)
@@ -86,7 +87,7 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 	fs.DurationVar(&o.duration, "duration", 0, "hang up this long after connecting, e.g. 10s (default: run until Ctrl-C)")
 	fs.DurationVar(&o.connectTimeout, "connect-timeout", session.DefaultConnectTimeout, "give up if no connection is made this long after the blobs are exchanged")
 	fs.DurationVar(&o.silence, "silence-timeout", session.DefaultSilence, "end a connected call when nothing has come from the other side for this long (its machine or network is gone)")
-	fs.DurationVar(&o.pasteTimeout, "paste-timeout", signal.DefaultPasteTimeout, "how long to wait for the other side's blob")
+	fs.DurationVar(&o.pasteTimeout, "paste-timeout", paste.DefaultPasteTimeout, "how long to wait for the other side's blob")
 	fs.StringVar(&o.remote, "remote", "", "read the other side's blob from this file (- for stdin) instead of asking for it; a named pipe is read after this side's blob is printed")
 	fs.BoolVar(&o.noClipboard, "no-clipboard", false, "do not offer the blob to the terminal's clipboard (OSC 52)")
 	fs.BoolVar(&o.qr, "qr", false, "also print the blob as a QR code")
@@ -108,18 +109,19 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 type callConfig struct {
 	role    session.Role
 	session session.Config
-	paste   signal.Paste // Streams and Console are set at run time
-	stats   string       // --stats: a path, "-" for stderr, "" for none
+	paste   paste.Signaler // Streams and Console are set at run time
+	stats   string         // --stats: a path, "-" for stderr, "" for none
 	// pasteFromTTY: video comes on stdin (--source -) and no blob was
 	// given up front, so the other side's blob is pasted at the terminal.
 	pasteFromTTY bool
 	view         bool // --view
 }
 
-// config validates the options and builds a call configuration. It is a
-// pure function of its inputs apart from reading --remote and the clock for
-// the default file name.
-func (o *callOptions) config(role session.Role, args []string, now time.Time) (callConfig, error) {
+// config checks the options' values and builds a call configuration;
+// fpsGiven says --fps was given (else a Y4M source plays at its own
+// rate). It is a pure function of its inputs apart from reading --remote
+// and the clock for the default file name.
+func (o *callOptions) config(role session.Role, args []string, fpsGiven bool, now time.Time) (callConfig, error) {
 	cc := callConfig{role: role, stats: o.stats}
 	cfg := session.Config{
 		Width: o.width, Height: o.height, FPS: o.fps, Speed: o.cpuUsed, CameraFormat: o.cameraFormat,
@@ -127,16 +129,19 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (c
 		ConnectTimeout: o.connectTimeout, Silence: o.silence, Measure: o.measure,
 		Overwrite: o.force,
 	}
-	cc.paste = signal.Paste{Timeout: o.pasteTimeout, Clipboard: !o.noClipboard, QR: o.qr}
+	cc.paste = paste.Signaler{Timeout: o.pasteTimeout, Clipboard: !o.noClipboard, QR: o.qr}
 	var err error
-	if cfg.Source, err = capture.ParseSource(o.source); err != nil {
-		return cc, usageError{suggestion{err, suggestSource(o.source)}}
+	if cfg.Source, err = parseSource(o.source, role); err != nil {
+		return cc, err
 	}
 	if o.width < 16 || o.height < 16 || o.width > 4096 || o.height > 4096 || o.width%2 != 0 || o.height%2 != 0 {
 		return cc, usagef("bad size %dx%d: --width and --height must be even, 16 to 4096", o.width, o.height)
 	}
 	if o.fps <= 0 || o.fps > 120 {
 		return cc, usagef("bad --fps %g: use 1 to 120", o.fps)
+	}
+	if cfg.Source.Kind == capture.File && !fpsGiven {
+		cfg.FPS = 0 // a Y4M plays at the rate its header says
 	}
 	if o.cpuUsed < -16 || o.cpuUsed > 16 || o.cpuUsed == 0 {
 		return cc, usagef("bad --cpu-used %d: use -16 to -1 (realtime), or 1 to 16", o.cpuUsed)
@@ -174,6 +179,9 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (c
 		ext := strings.ToLower(filepath.Ext(o.output))
 		if ext != ".webm" && ext != ".ivf" {
 			return cc, usagef("bad --output %q: the name must end in .webm or .ivf (or use - for stdout, none for no recording)", o.output)
+		}
+		if err := checkFolder(o.output); err != nil {
+			return cc, err
 		}
 		cfg.Output = o.output
 	}
@@ -213,6 +221,66 @@ func (o *callOptions) config(role session.Role, args []string, now time.Time) (c
 	}
 	cc.session = cfg
 	return cc, nil
+}
+
+// videoExts are the names of video files ffmpeg reads and p2pcam does
+// not.
+var videoExts = []string{".mp4", ".webm", ".mkv", ".mov", ".avi", ".m4v", ".ts", ".mts", ".flv", ".ogv", ".mpg", ".mpeg", ".wmv", ".3gp", ".gif", ".ivf", ".h264", ".hevc"}
+
+// isVideoFile reports a --source that names a video file p2pcam cannot
+// play itself.
+func isVideoFile(s string) bool {
+	return slices.Contains(videoExts, strings.ToLower(filepath.Ext(s)))
+}
+
+// ffmpegPipe is the command line that plays file through ffmpeg as Y4M
+// on p2pcam's stdin, quiet so that ffmpeg's progress does not mix into
+// p2pcam's status line.
+func ffmpegPipe(file string, role session.Role) string {
+	return "ffmpeg -loglevel error -nostats -i " + shellQuote(file) + " -f yuv4mpegpipe -pix_fmt yuv420p - | p2pcam " + role.String() + " --source -"
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./+:@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// missingFolderError is an --output in a folder that does not exist.
+type missingFolderError struct{ output, folder string }
+
+func (e missingFolderError) Error() string {
+	return fmt.Sprintf("record to %s: the folder %s does not exist", e.output, e.folder)
+}
+
+// checkFolder refuses an --output whose folder does not exist, naming
+// it, before any blob is printed (the recording would fail only once the
+// call is up, and then seem to blame the disk).
+func checkFolder(output string) error {
+	dir := filepath.Dir(output)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return missingFolderError{output: output, folder: dir}
+	case err == nil && !fi.IsDir():
+		return fmt.Errorf("record to %s: %s is not a folder", output, dir)
+	}
+	return nil // other errors are the recording's to report, with its context
+}
+
+// parseSource reads --source, turning what it refuses into a usage error
+// with the nearest keyword, or the ffmpeg line for a video file.
+func parseSource(v string, role session.Role) (capture.Source, error) {
+	src, err := capture.ParseSource(v)
+	switch {
+	case err == nil:
+		return src, nil
+	case isVideoFile(v):
+		return src, usageError{suggestion{fmt.Errorf("--source %s: p2pcam plays Y4M video; other files play through ffmpeg", v), "pipe it in: " + ffmpegPipe(v, role)}}
+	}
+	return src, usageError{suggestion{err, suggestSource(v)}}
 }
 
 // maxRemoteFile bounds what --remote reads: blobs are a few KiB at most.
@@ -268,15 +336,22 @@ func openRemote(path string) func(context.Context) (io.ReadCloser, error) {
 			return o.f, nil
 		case <-ctx.Done():
 			// Be the writer the open waits for, so that it returns, and
-			// close what it opened.
-			if w, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
-				w.Close()
-			}
-			go func() {
+			// close what it opened. With a writer opened, the open has
+			// returned or returns at once: wait for it. (When none could
+			// be opened the open waits for someone else's writer; it is
+			// left to end then.)
+			w, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+			closeOpened := func() {
 				if o := <-ch; o.f != nil {
 					o.f.Close()
 				}
-			}()
+			}
+			if err == nil {
+				closeOpened()
+				w.Close()
+			} else {
+				go closeOpened()
+			}
 			return nil, ctx.Err()
 		}
 	}
@@ -287,7 +362,7 @@ func stdinVideo(src capture.Source) bool { return src.Kind == capture.File && sr
 
 // runCall runs a call with copy-paste signaling and turns its outcome
 // into an error for Main.
-func runCall(cmd *cobra.Command, e *env, cc callConfig) error {
+func runCall(ctx context.Context, e *env, cc callConfig) error {
 	con := iostreams.NewConsole(e.Err, e.ErrTerminal)
 	streams := e.Streams
 	if cc.pasteFromTTY {
@@ -306,12 +381,12 @@ func runCall(cmd *cobra.Command, e *env, cc callConfig) error {
 			streams.InTerminal = tty
 		}
 	}
-	paste := cc.paste
-	paste.Streams, paste.Console = streams, con
+	sig := cc.paste
+	sig.Streams, sig.Console, sig.Hints = streams, con, hints
 	// A blob refused during the call (a second answer) gets the error
 	// line and its hints, like an error that ends a call, but the call
 	// goes on.
-	paste.Notice = func(err error) {
+	sig.Notice = func(err error) {
 		con.Linef("p2pcam: %v", err)
 		for _, h := range hints(err) {
 			con.Linef("p2pcam: hint: %s", h)
@@ -320,16 +395,16 @@ func runCall(cmd *cobra.Command, e *env, cc callConfig) error {
 	// The terminal is quiet for the whole call (see runSession), the
 	// reading for further answers included, which restores it to quiet.
 	if streams.InTerminal != nil {
-		defer signal.QuietTerminal(streams.InTerminal)()
+		defer paste.QuietTerminal(streams.InTerminal)()
 	}
 	// Stop reading for further answers, restoring the terminal, before
 	// Main prints the outcome and the process exits.
-	defer paste.Close()
-	return runSession(cmd.Context(), e, cc, con, true, func(cfg *session.Config) {
+	defer sig.Close()
+	return runSession(ctx, e, cc, con, true, func(cfg *session.Config) {
 		if cc.role == session.Answerer {
-			cfg.Answer = &paste
+			cfg.Answer = &sig
 		} else {
-			cfg.Offer = &paste
+			cfg.Offer = &sig
 		}
 	})
 }
@@ -358,19 +433,19 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 	// echo and push the status line down. (Quiet spells nest: inside
 	// runCall's, this one returns to it.)
 	if e.InTerminal != nil {
-		defer signal.QuietTerminal(e.InTerminal)()
+		defer paste.QuietTerminal(e.InTerminal)()
 	}
 	cfg := cc.session
 	if stdinVideo(cfg.Source) {
 		if e.InTerminal != nil {
-			return usagef("--source - reads Y4M video from stdin, and stdin is a terminal: pipe video in, e.g. ffmpeg -i talk.mp4 -f yuv4mpegpipe - | p2pcam offer --source -")
+			return usagef("--source - reads Y4M video from stdin, and stdin is a terminal: pipe video in, e.g. %s", ffmpegPipe("talk.mp4", cc.role))
 		}
 		cfg.Source.In = e.In
 	}
 	cfg.Stats, cfg.OutputTo = stats, e.Out
 	attach(&cfg)
 	if cc.view {
-		early, err := viewer(&cfg, e.logger())
+		early, err := viewer(&cfg, e.logger(), blobs)
 		if err != nil {
 			return viewError{err}
 		}
@@ -390,11 +465,18 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 // the window returned is already running: ffplay takes longer to start
 // (0.3–0.6 s) than a call takes to connect, and would delay the first
 // picture by that much. Elsewhere (macOS) it starts on connecting, titled
-// from the start.
-func viewer(cfg *session.Config, log *slog.Logger) (*view.Window, error) {
+// from the start. The title shows the verification code only when blobs
+// were carried by people, who can compare it.
+func viewer(cfg *session.Config, log *slog.Logger, blobs bool) (*view.Window, error) {
+	title := func(call session.ViewCall) string {
+		if !blobs {
+			call.Code = ""
+		}
+		return viewTitle(call)
+	}
 	if !view.CanRetitle() {
 		cfg.View = func(call session.ViewCall) (session.Viewer, error) {
-			return view.Start(view.Options{Title: viewTitle(call), Logger: log})
+			return view.Start(view.Options{Title: title(call), Logger: log})
 		}
 		return nil, nil
 	}
@@ -411,7 +493,7 @@ func viewer(cfg *session.Config, log *slog.Logger) (*view.Window, error) {
 			return nil, errors.New("the player ended before the call connected")
 		default:
 		}
-		if err := w.SetTitle(viewTitle(call)); err != nil {
+		if err := w.SetTitle(title(call)); err != nil {
 			log.Debug("view: title", "err", err)
 		}
 		return w, nil
@@ -421,7 +503,7 @@ func viewer(cfg *session.Config, log *slog.Logger) (*view.Window, error) {
 
 // errStdoutTerminal refuses -o - to a terminal, which would fill it with
 // binary WebM.
-var errStdoutTerminal = errors.New("stdout is a terminal: pipe it into a player, e.g. `p2pcam answer -o - | ffplay -fflags nobuffer -probesize 32 -`, or use --view")
+var errStdoutTerminal = errors.New("stdout is a terminal: pipe it into a player, e.g. `p2pcam answer -o - | ffplay " + ffplayFlags + " -`, or use --view")
 
 // viewError is a reason --view cannot open a window here, worded as one
 // line that says what is missing and how to get it.

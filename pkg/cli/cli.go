@@ -2,6 +2,14 @@
 // turned into session configurations, and errors turned into one-line
 // messages with hints and exit codes. It holds no media logic.
 //
+// offer and answer run in one of four modes, by how the descriptions
+// travel: copy-paste blobs (signal/paste), --whip, --whep (signal/whip)
+// or --serve (pkg/serve). Their RunE only glues: validate, a pure
+// function, refuses every flag that does nothing in the mode; config
+// checks the values; a callRun carrying the mode and its configuration
+// goes to the run function, which takes no cobra (tests give their own,
+// as cli/cli's NewCmdX(f, runF) does).
+//
 // Output rules: stdout carries only the product (a blob, a device list, or
 // video with -o -); everything meant for a person goes to stderr. An error
 // is one line, "p2pcam: what failed: why", optionally followed by
@@ -14,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -45,16 +54,69 @@ type env struct {
 func (e *env) logger() *slog.Logger { return e.loggerTo(e.Err) }
 
 // loggerTo is logger writing to w: a console keeps the log lines off its
-// status line.
+// status line. -v is for people: p2pcam's own debug lines. pion's logs
+// (its structs, and warnings that make a healthy call look broken) come
+// only with -vv, together with its traces.
 func (e *env) loggerTo(w io.Writer) *slog.Logger {
+	return newLogger(w, *e.verbosity)
+}
+
+// newLogger returns the logger for a verbosity (the count of -v).
+func newLogger(w io.Writer, verbosity int) *slog.Logger {
 	level := slog.LevelError
 	switch {
-	case *e.verbosity >= 2:
+	case verbosity >= 2:
 		level = slog.LevelDebug - 4
-	case *e.verbosity == 1:
+	case verbosity == 1:
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	h := slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})
+	return slog.New(pionFilter{h: h, keep: verbosity >= 2})
+}
+
+// pionKey is the attribute pkg/peer's adapter tags pion's records with
+// (its scope: "ice", "dtls", ...).
+const pionKey = "pion"
+
+// pionFilter drops pion's records unless keep: a logger carrying the
+// pion attribute, or a record with it, is pion's.
+type pionFilter struct {
+	h    slog.Handler
+	keep bool
+	pion bool // this handler's attributes name a pion scope
+}
+
+func (f pionFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	if f.pion && !f.keep {
+		return false
+	}
+	return f.h.Enabled(ctx, l)
+}
+
+func (f pionFilter) Handle(ctx context.Context, r slog.Record) error {
+	if !f.keep {
+		pion := f.pion
+		r.Attrs(func(a slog.Attr) bool {
+			pion = pion || a.Key == pionKey
+			return !pion
+		})
+		if pion {
+			return nil
+		}
+	}
+	return f.h.Handle(ctx, r)
+}
+
+func (f pionFilter) WithAttrs(as []slog.Attr) slog.Handler {
+	pion := f.pion
+	for _, a := range as {
+		pion = pion || a.Key == pionKey
+	}
+	return pionFilter{h: f.h.WithAttrs(as), keep: f.keep, pion: pion}
+}
+
+func (f pionFilter) WithGroup(name string) slog.Handler {
+	return pionFilter{h: f.h.WithGroup(name), keep: f.keep, pion: f.pion}
 }
 
 // Main runs p2pcam with args (without the program name) and returns the
@@ -76,10 +138,20 @@ func Main(ctx context.Context, args []string, s Streams) int {
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
 	err := root.ExecuteContext(ctx)
-	if err == nil {
+	if err == nil || pipelineInterrupted(err, ctx.Err() != nil) {
 		return ExitOK
 	}
 	return report(s.Err, err, ctx.Err() != nil)
+}
+
+// pipelineInterrupted reports a call stopped by Ctrl-C in a pipeline
+// (p2pcam answer -o - | ffplay -): the signal reaches the player too,
+// which is gone when p2pcam writes its last frames into the pipe. The
+// person stopped the call: exit 0, as for any Ctrl-C during a call, not
+// "broken pipe". (Before the call connects nothing is written, so a
+// broken pipe cannot come of an interrupt then.)
+func pipelineInterrupted(err error, interrupted bool) bool {
+	return interrupted && errors.Is(err, syscall.EPIPE)
 }
 
 // usageError marks errors in how the command was called.
@@ -162,9 +234,9 @@ Try it on one machine with the built-in test pattern:
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
-	root.PersistentFlags().CountVarP(e.verbosity, "verbose", "v", "log more (-v debug and pion's warnings, -vv trace of pion's internals)")
+	root.PersistentFlags().CountVarP(e.verbosity, "verbose", "v", "log more (-v p2pcam's debug lines, -vv also pion's logs and traces)")
 	root.SetFlagErrorFunc(flagError)
-	offer, answer := newOfferCmd(e), newAnswerCmd(e)
+	offer, answer := newOfferCmd(e, nil), newAnswerCmd(e, nil)
 	addCompletions(offer, capture.CameraNames)
 	addCompletions(answer, capture.CameraNames)
 	root.AddCommand(offer, answer, newDevicesCmd(e), newVersionCmd(e))

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,6 +137,21 @@ func TestConfigDefaults(t *testing.T) {
 				t.Errorf("paste.Remote = %q", c.paste.Remote)
 			}
 		}},
+		{"a y4m file plays at its own rate", session.Offerer, []string{"--source", "clip.y4m"}, func(t *testing.T, c callConfig) {
+			if c.session.FPS != 0 {
+				t.Errorf("FPS %g; want 0 (the file's header says)", c.session.FPS)
+			}
+		}},
+		{"--fps overrides a y4m file's rate", session.Offerer, []string{"--source", "clip.y4m", "--fps", "15"}, func(t *testing.T, c callConfig) {
+			if c.session.FPS != 15 {
+				t.Errorf("FPS %g; want 15", c.session.FPS)
+			}
+		}},
+		{"the test pattern at the default rate", session.Offerer, []string{"--source", "test"}, func(t *testing.T, c callConfig) {
+			if c.session.FPS != session.DefaultFPS {
+				t.Errorf("FPS %g; want %d", c.session.FPS, session.DefaultFPS)
+			}
+		}},
 		{"pion blobs and a call", session.Offerer, []string{"--blob-format", "pion", "-o", "back.ivf", "--source", "test", "--bitrate", "2.5M"}, func(t *testing.T, c callConfig) {
 			if c.paste.Format != signal.FormatPion || c.session.Output != "back.ivf" || c.session.Bitrate != 2_500_000 || c.session.Source.Kind != capture.Test {
 				t.Errorf("got %+v", c)
@@ -150,11 +166,11 @@ func TestConfigDefaults(t *testing.T) {
 			if err := fs.Parse(tc.args); err != nil {
 				t.Fatal(err)
 			}
-			c, err := o.config(tc.role, fs.Args(), now)
+			r, err := o.run(tc.role, fs.Args(), fs.Changed, now)
 			if err != nil {
 				t.Fatal(err)
 			}
-			tc.check(t, c)
+			tc.check(t, r.call)
 		})
 	}
 }
@@ -186,4 +202,37 @@ func TestHelpStyle(t *testing.T) {
 		}
 	}
 	walk(root)
+}
+
+// TestVerbosity: -v shows p2pcam's own debug lines and none of pion's;
+// -vv adds pion's, traces included; no -v shows errors only.
+func TestVerbosity(t *testing.T) {
+	tests := []struct {
+		v           int
+		own, pion   bool // debug lines shown
+		pionTrace   bool
+		pionWarning bool
+	}{
+		{0, false, false, false, false},
+		{1, true, false, false, false},
+		{2, true, true, true, true},
+	}
+	for _, tc := range tests {
+		var b bytes.Buffer
+		log := newLogger(&b, tc.v)
+		log.Debug("own debug")
+		pion := log.With("pion", "ice")
+		pion.Debug("pion debug")
+		pion.Log(context.Background(), slog.LevelDebug-4, "pion trace")
+		pion.Warn("pion warning")
+		log.Debug("pion record", "pion", "dtls")
+		for _, c := range []struct {
+			msg  string
+			want bool
+		}{{"own debug", tc.own}, {"pion debug", tc.pion}, {"pion trace", tc.pionTrace}, {"pion warning", tc.pionWarning}, {"pion record", tc.pion}} {
+			if got := strings.Contains(b.String(), c.msg); got != c.want {
+				t.Errorf("-v×%d: %q shown %v; want %v\n%s", tc.v, c.msg, got, c.want, b.String())
+			}
+		}
+	}
 }

@@ -1,12 +1,12 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
@@ -43,34 +43,39 @@ type codeCall struct {
 	serverArg string
 }
 
-// config decides whether the call goes by code (ok) and checks the flags
-// that go with codes: offer --code, or answer given a code (told from a
-// blob by its shape) as its argument or in its --remote file.
-func (co *codeOptions) config(fs *pflag.FlagSet, o *callOptions, cc callConfig, args []string, getenv func(string) string) (codeCall, bool, error) {
+// apply turns r, validated as a copy-paste call, into a call by code
+// when the flags ask for one (offer --code, or answer given a code, told
+// from a blob by its shape, as its argument or in its --remote file), and
+// refuses the flags that do nothing there; set reports the flags given.
+// It refuses the code flags in the other modes.
+func (co *codeOptions) apply(r callRun, o *callOptions, args []string, set func(string) bool, getenv func(string) string) (callRun, error) {
 	var call codeCall
 	byCode := co.code
-	if cc.role == session.Answerer && wormhole.IsCode(cc.paste.Remote) {
+	if r.call.role == session.Answerer && r.mode == modePaste && wormhole.IsCode(r.call.paste.Remote) {
 		byCode = true
-		call.code = strings.TrimSpace(cc.paste.Remote)
+		call.code = strings.TrimSpace(r.call.paste.Remote)
 	}
 	if !byCode {
-		if fs.Changed("code-words") {
-			return call, false, usagef("--code-words goes with --code")
+		for _, f := range []string{"code-words", "rendezvous"} {
+			if set(f) {
+				return r, usagef("--%s does nothing with %s: it belongs to calls by code (p2pcam offer --code, p2pcam answer CODE)", f, r.mode.flag())
+			}
 		}
-		if fs.Changed("rendezvous") {
-			return call, false, usagef("--rendezvous goes with codes: p2pcam offer --code, p2pcam answer CODE")
-		}
-		return call, false, nil
+		return r, nil
 	}
-	switch {
-	case cc.role == session.Offerer && (len(args) > 0 || o.remote != ""):
-		return call, false, usagef("--code exchanges descriptions through the rendezvous server: it takes no blob")
-	case o.whip != "" || o.serve != "" || o.whep != "":
-		return call, false, usagef("codes go with calls between two p2pcams, not with --whip, --whep or --serve")
-	case cc.role == session.Offerer && (co.words < wormhole.MinWords || co.words > wormhole.MaxWords):
-		return call, false, usagef("bad --code-words %d: use %d to %d", co.words, wormhole.MinWords, wormhole.MaxWords)
-	case fs.Changed("blob-format"):
-		return call, false, usagef("--blob-format is for blobs; a code needs none")
+	if r.mode != modePaste {
+		return r, usagef("give --code or %s, not both", r.mode.flag())
+	}
+	if r.call.role == session.Offerer && (len(args) > 0 || o.remote != "") {
+		return r, usagef("--code exchanges descriptions through the rendezvous server: it takes no blob")
+	}
+	for _, f := range []string{"blob-format", "no-clipboard", "qr"} {
+		if set(f) {
+			return r, usagef("--%s does nothing with --code: a code is no blob", f)
+		}
+	}
+	if r.call.role == session.Offerer && (co.words < wormhole.MinWords || co.words > wormhole.MaxWords) {
+		return r, usagef("bad --code-words %d: use %d to %d", co.words, wormhole.MinWords, wormhole.MaxWords)
 	}
 	server := co.rendezvous
 	if server == "" {
@@ -79,14 +84,15 @@ func (co *codeOptions) config(fs *pflag.FlagSet, o *callOptions, cc callConfig, 
 	if server != "" {
 		u, err := url.Parse(server)
 		if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
-			return call, false, usagef("bad rendezvous server %q: give its ws:// or wss:// URL, e.g. %s", server, wormhole.DefaultServer)
+			return r, usagef("bad rendezvous server %q: give its ws:// or wss:// URL, e.g. %s", server, wormhole.DefaultServer)
 		}
 		if server != wormhole.DefaultServer {
 			call.serverArg = server
 		}
 	}
-	call.cfg = wormhole.Config{Server: server, Words: co.words, Timeout: cc.paste.Timeout}
-	return call, true, nil
+	call.cfg = wormhole.Config{Server: server, Words: co.words, Timeout: r.call.paste.Timeout}
+	r.mode, r.code = modeCode, &call
+	return r, nil
 }
 
 // server is the mailbox server the call uses.
@@ -100,9 +106,9 @@ func (c codeCall) server() string {
 // runCodeCall runs a call whose descriptions meet at a rendezvous server,
 // behind a code: the offering side allocates the code and prints it at
 // once (stdout carries it, as it would a blob), the answering side uses
-// the code it was given.
-func runCodeCall(cmd *cobra.Command, e *env, cc callConfig, call codeCall) error {
-	ctx := cmd.Context()
+// the code it was given. The verification code is shown as for blobs:
+// the two people, who told each other the code, can compare it.
+func runCodeCall(ctx context.Context, e *env, cc callConfig, call codeCall) error {
 	con := iostreams.NewConsole(e.Err, e.ErrTerminal)
 	call.cfg.Console = con
 	call.cfg.Log = e.loggerTo(con)
@@ -113,7 +119,7 @@ func runCodeCall(cmd *cobra.Command, e *env, cc callConfig, call codeCall) error
 		}
 		defer a.Close()
 		con.Linef("meeting the other side at %s with code %s", call.server(), a.Code())
-		return codeErr(a.Code().String(), runSession(ctx, e, cc, con, false, func(cfg *session.Config) { cfg.Answer = a }))
+		return codeErr(a.Code().String(), runSession(ctx, e, cc, con, true, func(cfg *session.Config) { cfg.Answer = a }))
 	}
 	o, err := wormhole.Allocate(ctx, call.cfg)
 	if err != nil {
@@ -132,7 +138,7 @@ func runCodeCall(cmd *cobra.Command, e *env, cc callConfig, call codeCall) error
 	}
 	con.Linef("on the other machine, run: %s", run)
 	con.Linef("the code works once, within %s, through %s", iostreams.Clock(call.cfg.Timeout), call.server())
-	return codeErr(code, runSession(ctx, e, cc, con, false, func(cfg *session.Config) { cfg.Offer = o }))
+	return codeErr(code, runSession(ctx, e, cc, con, true, func(cfg *session.Config) { cfg.Offer = o }))
 }
 
 // codeErr names the code in the errors of the exchange by code.

@@ -2,13 +2,16 @@ package cli
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/p2pcam/p2pcam/pkg/capture"
 	"github.com/p2pcam/p2pcam/pkg/codec"
+	"github.com/p2pcam/p2pcam/pkg/codecs"
 	"github.com/p2pcam/p2pcam/pkg/measure"
 	"github.com/p2pcam/p2pcam/pkg/peer"
 	"github.com/p2pcam/p2pcam/pkg/session"
 	"github.com/p2pcam/p2pcam/signal"
+	"github.com/p2pcam/p2pcam/signal/paste"
 	"github.com/p2pcam/p2pcam/signal/whip"
 )
 
@@ -33,20 +36,25 @@ func hints(err error) []string {
 		cbe *capture.CameraBusyError
 		cpe *capture.CameraPermissionError
 	)
-	var ve viewError
+	var (
+		ve viewError
+		mf missingFolderError
+	)
 	switch {
+	case errors.As(err, &mf):
+		return []string{"create it first (mkdir -p " + shellQuote(mf.folder) + "), or give -o a path in a folder that exists"}
 	case errors.Is(err, errStdoutTerminal), errors.As(err, &ve):
 		return nil // the line itself says what to do
 	case isUsage(err):
 		var sg suggestion
 		if errors.As(err, &sg) && sg.hint != "" {
-			return []string{sg.hint, hintHelp}
+			return []string{sg.hint} // specific advice needs no general pointer
 		}
 		return []string{hintHelp}
 	case errors.Is(err, capture.ErrTruncated):
 		return []string{"the file is incomplete (an interrupted copy or recording?): copy it again, or keep its whole frames: ffmpeg -i " + fileName(err) + " -f yuv4mpegpipe WHOLE.y4m"}
 	case errors.As(err, &fe):
-		return []string{"make a clean Y4M from any video with ffmpeg -i IN -pix_fmt yuv420p OUT.y4m, or pipe it in: ffmpeg -i IN -f yuv4mpegpipe - | p2pcam offer --source -"}
+		return []string{"make a clean Y4M from any video with ffmpeg -i IN -pix_fmt yuv420p OUT.y4m, or pipe it in: " + ffmpegPipe("IN", session.Offerer)}
 	case errors.As(err, &cbe):
 		if len(cbe.Holders) > 0 {
 			return []string{"close that program (or stop its video) and try again; p2pcam devices lists other cameras"}
@@ -69,7 +77,7 @@ func hints(err error) []string {
 	case errors.Is(err, capture.ErrNoCamera):
 		return []string{"p2pcam devices lists the cameras found; --source test sends a synthetic pattern instead"}
 	case errors.Is(err, capture.ErrBadSource):
-		return []string{"p2pcam devices lists the camera names that --source camera:NAME takes; other video plays as Y4M: ffmpeg -i FILE -f yuv4mpegpipe - | p2pcam offer --source -"}
+		return []string{"p2pcam devices lists the camera names that --source camera:NAME takes; other video plays as Y4M: " + ffmpegPipe("FILE", session.Offerer)}
 	case errors.Is(err, capture.ErrNoEncoder), errors.Is(err, measure.ErrNoDecoder):
 		return []string{"build p2pcam with cgo and libvpx: apt-get install libvpx-dev pkg-config (brew install libvpx pkg-config), then make build"}
 	case errors.As(err, &cte) && cte.Window > 0 && cte.Err == nil && !cte.Heard:
@@ -96,7 +104,7 @@ func hints(err error) []string {
 	case errors.Is(err, session.ErrRecording):
 		return []string{"check the free space and permissions where -o writes, or that the program reading -o - is still running"}
 	case errors.As(err, &ce), errors.Is(err, peer.ErrNoCommonCodec):
-		return []string{"the other side must be able to send or receive VP8 video"}
+		return []string{"the other side must be able to send or receive " + carriedCodecs()}
 	case errors.Is(err, whip.ErrUnauthorized):
 		return []string{"check the token: --bearer TOKEN, or $" + bearerEnv + " in the environment"}
 	case errors.Is(err, whip.ErrNotFound):
@@ -109,13 +117,13 @@ func hints(err error) []string {
 		return []string{"check the host and port in the URL, and that the server is running"}
 	case errors.Is(err, whip.ErrTLS):
 		return []string{"check the URL's scheme (http:// or https://) and that this machine trusts the server's certificate"}
-	case errors.Is(err, whip.ErrVideoRejected):
-		return []string{"configure the server to accept VP8 video"}
+	case errors.Is(err, whip.ErrMediaRejected):
+		return []string{"configure the server to accept " + carriedCodecs()}
 	case errors.Is(err, signal.ErrOtherOffer):
 		return []string{"paste the one `p2pcam answer` printed for this call's offer blob; an answer from an earlier try, or to another offer, does not fit"}
-	case errors.Is(err, signal.ErrSecondAnswer):
+	case errors.Is(err, paste.ErrSecondAnswer):
 		return []string{"each offer serves one answer, and this call goes on: for another viewer, run another `p2pcam offer` (or `p2pcam offer --serve` for many)"}
-	case errors.Is(err, signal.ErrPasteTimeout):
+	case errors.Is(err, paste.ErrPasteTimeout):
 		return []string{hintFreshBlobs + "; --paste-timeout gives more time"}
 	}
 	return signalHints(err)
@@ -129,4 +137,14 @@ func fileName(err error) string {
 		return fe.Name
 	}
 	return "FILE"
+}
+
+// carriedCodecs names the codecs p2pcam sends and receives, from the
+// table of package codecs: "VP8 video".
+func carriedCodecs() string {
+	var names []string
+	for _, d := range codecs.All() {
+		names = append(names, d.Name+" "+d.Kind.String())
+	}
+	return strings.Join(names, " or ")
 }

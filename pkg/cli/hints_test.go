@@ -17,6 +17,7 @@ import (
 	"github.com/p2pcam/p2pcam/pkg/peer"
 	"github.com/p2pcam/p2pcam/pkg/session"
 	"github.com/p2pcam/p2pcam/signal"
+	"github.com/p2pcam/p2pcam/signal/paste"
 )
 
 // TestHints: each error p2pcam knows gets its advice, as report prints it:
@@ -60,7 +61,7 @@ func TestHints(t *testing.T) {
 		{"recording failed", wrap(session.ErrRecording), ExitFailure, []string{"free space"}},
 		{"codec", &codec.UnsupportedError{Kind: codec.Video, MimeType: "video/H264"}, ExitFailure, []string{"VP8"}},
 		{"no common codec", wrap(peer.ErrNoCommonCodec), ExitFailure, []string{"VP8"}},
-		{"paste timeout", wrap(signal.ErrPasteTimeout), ExitFailure, []string{"fresh blobs (offer -> answer, then answer -> offer); --paste-timeout gives more time"}},
+		{"paste timeout", wrap(paste.ErrPasteTimeout), ExitFailure, []string{"fresh blobs (offer -> answer, then answer -> offer); --paste-timeout gives more time"}},
 		{"truncated blob", &signal.TruncatedError{Len: 1024}, ExitFailure, []string{"--remote FILE"}},
 		{"checksum", signal.ErrChecksum, ExitFailure, []string{"unedited"}},
 		{"wrong blob", &signal.TypeError{Got: webrtc.SDPTypeOffer, Want: webrtc.SDPTypeAnswer}, ExitFailure, []string{"answer blobs go back into p2pcam offer"}},
@@ -100,5 +101,28 @@ func TestInterruptedExitCode(t *testing.T) {
 	err := fmt.Errorf("%w: %w", session.ErrInterrupted, context.Canceled)
 	if code := report(&b, err, true); code != ExitInterrupted || b.String() != "p2pcam: interrupted\n" {
 		t.Fatalf("exit %d, %q; want 130 and one line", code, b.String())
+	}
+}
+
+// TestBlobAdvice: each error a bad blob can give has its advice, and the
+// others none.
+func TestBlobAdvice(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string // a part of the advice; "" for none
+	}{
+		{&signal.TruncatedError{Len: 4095}, "--remote FILE"},
+		{signal.ErrChecksum, "copy it again, whole and unedited"},
+		{&signal.VersionError{Version: 2}, "update p2pcam on this machine"},
+		{&signal.TypeError{Got: webrtc.SDPTypeAnswer, Want: webrtc.SDPTypeOffer}, "offer blobs go into p2pcam answer"},
+		{signal.ErrNotBlob, "starts with p2pcam1:"},
+		{signal.ErrEmpty, ""},
+		{errors.New("something else"), ""},
+	}
+	for _, tc := range tests {
+		got := blobAdvice(tc.err)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("blobAdvice(%v) = %q; want it to contain %q", tc.err, got, tc.want)
+		}
 	}
 }

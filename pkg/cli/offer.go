@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"time"
 
@@ -9,7 +10,13 @@ import (
 	"github.com/p2pcam/p2pcam/pkg/session"
 )
 
-func newOfferCmd(e *env) *cobra.Command {
+// newOfferCmd builds p2pcam offer. RunE only glues: it validates the
+// flags for their mode, builds the call's configuration and hands it to
+// runF (runCallMode when nil; tests pass their own).
+func newOfferCmd(e *env, runF func(context.Context, *env, callRun) error) *cobra.Command {
+	if runF == nil {
+		runF = runCallMode
+	}
 	o := &callOptions{}
 	co := &codeOptions{}
 	cmd := &cobra.Command{
@@ -34,7 +41,10 @@ For more than one viewer, no blobs at all:
   --serve ADDR  serves them from here: p2pcam prints a page URL that plays
                 the camera in any browser and a WHEP endpoint for players
                 (p2pcam answer --whep URL), both with a random token. The
-                camera is encoded once; each viewer gets its own connection.`,
+                camera is encoded once; each viewer gets its own connection.
+
+Other video plays through ffmpeg, as Y4M on stdin:
+  ffmpeg -loglevel error -nostats -i clip.mp4 -f yuv4mpegpipe -pix_fmt yuv420p - | p2pcam offer --source -`,
 		Example: `  p2pcam offer
   p2pcam offer --source test --width 1280 --height 720 --bitrate 2.5M
   p2pcam offer --ice-server turn:alice:secret@turn.example.org:3478
@@ -44,31 +54,14 @@ For more than one viewer, no blobs at all:
   P2PCAM_BEARER=secret p2pcam offer --whip https://media.example.org/cam/whip`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cc, err := o.config(session.Offerer, args, time.Now())
+			r, err := o.run(session.Offerer, args, cmd.Flags().Changed, time.Now())
 			if err != nil {
 				return err
 			}
-			if call, ok, err := co.config(cmd.Flags(), o, cc, args, os.Getenv); err != nil || ok {
-				if err != nil {
-					return err
-				}
-				return runCodeCall(cmd, e, cc, call)
-			}
-			endpoint, err := o.mediaServerConfig(cc, args)
-			if err != nil {
+			if r, err = co.apply(r, o, args, cmd.Flags().Changed, os.Getenv); err != nil {
 				return err
 			}
-			if endpoint != "" {
-				return runMediaServer(cmd, e, cc, endpoint, o)
-			}
-			if o.serve != "" {
-				sc, err := o.serveConfig(cc, args)
-				if err != nil {
-					return err
-				}
-				return runServe(cmd.Context(), e, o.serve, sc, o.qr)
-			}
-			return runCall(cmd, e, cc)
+			return runF(cmd.Context(), e, r)
 		},
 	}
 	addCallFlags(cmd.Flags(), o, session.Offerer)

@@ -64,8 +64,11 @@ func (r *reporter) event(ev session.Event) {
 	case session.Moved:
 		r.con.Linef("connection: moved to %s (an address changed; the call followed it)", ev.Pair)
 	case session.Verification:
-		r.con.Linef("verification code: %s", ev.Code)
+		// Only people who carried blobs have a code on each side to
+		// compare: a media server, or a browser page of --serve, shows
+		// none, so there the code would authenticate nothing.
 		if r.blobs {
+			r.con.Linef("verification code: %s", ev.Code)
 			r.con.Linef("  compare it with the other side by phone or chat: if the codes differ, someone altered the blobs; hang up.")
 		}
 	case session.Recording:

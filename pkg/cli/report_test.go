@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/p2pcam/p2pcam/pkg/iostreams"
 	"github.com/p2pcam/p2pcam/pkg/session"
 )
 
@@ -65,5 +66,24 @@ func TestSummaryLinesCountDrops(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestVerificationCodeOnlyWithBlobs: the code is shown where people
+// carried blobs and can compare it, and left out with --whip/--whep,
+// where nothing on the other side shows one.
+func TestVerificationCodeOnlyWithBlobs(t *testing.T) {
+	for _, blobs := range []bool{true, false} {
+		var b strings.Builder
+		r := newReporter(iostreams.NewConsole(&b, false), "0s", blobs)
+		r.event(session.Verification{Code: "123 456"})
+		r.close()
+		if got := strings.Contains(b.String(), "123 456"); got != blobs {
+			t.Errorf("blobs %v: code shown %v:\n%s", blobs, got, b.String())
+		}
+	}
+	call := session.ViewCall{Role: session.Answerer, Code: "123 456"}
+	if got := viewTitle(call); !strings.Contains(got, "123 456") {
+		t.Errorf("title %q lacks the code", got)
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
 	"github.com/p2pcam/p2pcam/pkg/serve"
 	"github.com/p2pcam/p2pcam/pkg/session"
-	"github.com/p2pcam/p2pcam/signal"
+	"github.com/p2pcam/p2pcam/signal/paste"
 )
 
 // serveSetup is a validated --serve: the server's configuration, and
@@ -92,7 +92,7 @@ func runServe(ctx context.Context, e *env, addr string, ss serveSetup, qr bool) 
 				fmt.Fprintf(e.Out, "whep: %s\n", wheps[i])
 			}
 			if qr && len(pages) > 0 {
-				_ = signal.Print(con, pages[0], signal.PrintOptions{QR: true})
+				_ = paste.Print(con, pages[0], paste.PrintOptions{QR: true})
 			}
 			con.Linef("the token in these URLs is the only key: share them only with viewers; Ctrl-C stops")
 		case serve.ViewerJoined:

@@ -27,8 +27,9 @@ func TestServeOpensTheSourceAsACallWould(t *testing.T) {
 		{"a camera in one format", []string{"--source", "camera:video2", "--camera-format", "MJPEG", "--width", "1280", "--height", "720", "--fps", "15"},
 			capture.Options{Width: 1280, Height: 720, FPS: 15, Bitrate: 1_500_000, Speed: -6, CameraFormat: "MJPEG"},
 			capture.Source{Kind: capture.Camera, Arg: "video2"}},
+		// FPS 0: a Y4M stream plays at its own rate.
 		{"stdin at a bitrate and speed", []string{"--source", "-", "--bitrate", "800k", "--cpu-used", "-4", "--stats", "s.jsonl"},
-			capture.Options{Width: 640, Height: 480, FPS: 30, Bitrate: 800_000, Speed: -4},
+			capture.Options{Width: 640, Height: 480, Bitrate: 800_000, Speed: -4},
 			capture.Source{Kind: capture.File, Arg: "-"}},
 	}
 	for _, tc := range tests {
@@ -39,7 +40,7 @@ func TestServeOpensTheSourceAsACallWould(t *testing.T) {
 			if err := fs.Parse(append([]string{"--serve", ":0"}, tc.args...)); err != nil {
 				t.Fatal(err)
 			}
-			cc, err := o.config(session.Offerer, fs.Args(), time.Now())
+			cc, err := o.config(session.Offerer, fs.Args(), fs.Changed("fps"), time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -64,6 +64,9 @@ func suggestFlag(cmd *cobra.Command, ne *pflag.NotExistError) string {
 		typed = name
 	}
 	typed, _, _ = strings.Cut(typed, "=")
+	if other := commandWithFlag(cmd, typed); other != "" {
+		return fmt.Sprintf("--%s belongs to %s: %s", typed, other, flagPurpose(typed))
+	}
 	var names []string
 	add := func(f *pflag.Flag) {
 		if !f.Hidden {
@@ -76,6 +79,36 @@ func suggestFlag(cmd *cobra.Command, ne *pflag.NotExistError) string {
 		return fmt.Sprintf("did you mean --%s?", near)
 	}
 	return ""
+}
+
+// commandWithFlag names the sibling command of cmd (p2pcam offer for
+// p2pcam answer) that has the flag name, or "".
+func commandWithFlag(cmd *cobra.Command, name string) string {
+	if name == "" || !cmd.HasParent() {
+		return ""
+	}
+	for _, c := range cmd.Parent().Commands() {
+		if c != cmd && c.IsAvailableCommand() && c.Flags().Lookup(name) != nil {
+			return c.CommandPath()
+		}
+	}
+	return ""
+}
+
+// flagPurpose says in a few words what the flags that only one command
+// has are for, so that the hint tells which command was meant.
+func flagPurpose(name string) string {
+	switch name {
+	case "whip":
+		return "it publishes to a media server; to play from one, use p2pcam answer --whep URL"
+	case "whep":
+		return "it plays from a media server or from p2pcam offer --serve; to publish to one, use p2pcam offer --whip URL"
+	case "serve":
+		return "it serves the camera to viewers; to watch one, use p2pcam answer --whep URL"
+	case "blob-format":
+		return "the offer's format decides; an answer goes back in its offer's format"
+	}
+	return "see its --help"
 }
 
 // badValue says what a flag takes, for a value pflag could not parse.

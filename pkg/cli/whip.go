@@ -7,9 +7,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/spf13/cobra"
-
-	"github.com/p2pcam/p2pcam/pkg/capture"
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
 	"github.com/p2pcam/p2pcam/pkg/session"
 	"github.com/p2pcam/p2pcam/signal/whip"
@@ -23,34 +20,19 @@ const bearerEnv = "P2PCAM_BEARER"
 // deleteWithin bounds the DELETE that ends the session on the server.
 const deleteWithin = 5 * time.Second
 
-// mediaServerConfig checks the flags that fit --whip (publish) or --whep
-// (play) and returns the endpoint; "" when neither is given.
-func (o *callOptions) mediaServerConfig(cc callConfig, args []string) (string, error) {
+// mediaServerConfig checks the --whip or --whep URL (validate has checked
+// the flags that go with it) and returns it; "" when neither is given.
+func (o *callOptions) mediaServerConfig() (string, error) {
 	endpoint, flag := o.whip, "--whip"
 	if o.whep != "" {
 		endpoint, flag = o.whep, "--whep"
 	}
 	if endpoint == "" {
-		if o.bearer != "" {
-			return "", usagef("--bearer goes with --whip or --whep")
-		}
 		return "", nil
 	}
 	u, err := url.Parse(endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", usagef("bad %s %q: give the endpoint's http:// or https:// URL", flag, endpoint)
-	}
-	switch {
-	case len(args) > 0 || o.remote != "":
-		return "", usagef("%s exchanges descriptions with the server: it takes no blob", flag)
-	case o.serve != "":
-		return "", usagef("give --serve or --whip, not both")
-	case flag == "--whep" && cc.session.Source.Kind != capture.None:
-		return "", usagef("--whep only plays: drop --source (publish with p2pcam offer --whip URL)")
-	case flag == "--whip" && o.view:
-		return "", usagef("--whip only publishes: drop --view (watch it with p2pcam answer --whep URL --view)")
-	case flag == "--whip" && cc.session.Output != "":
-		return "", usagef("--whip only publishes: drop --output (play it with p2pcam answer --whep URL)")
 	}
 	return endpoint, nil
 }
@@ -59,13 +41,12 @@ func (o *callOptions) mediaServerConfig(cc callConfig, args []string) (string, e
 // endpoint: this side offers (publishing the camera, or a receive-only
 // offer to play), the server answers, and the session is DELETEd on every
 // way out.
-func runMediaServer(cmd *cobra.Command, e *env, cc callConfig, endpoint string, o *callOptions) error {
-	ctx := cmd.Context()
-	token := o.bearer
+func runMediaServer(ctx context.Context, e *env, cc callConfig, mc mediaConfig) error {
+	token := mc.bearer
 	if token == "" {
 		token = os.Getenv(bearerEnv)
 	}
-	client := &whip.Client{Endpoint: endpoint, Token: token}
+	client := &whip.Client{Endpoint: mc.endpoint, Token: token}
 	defer func() {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteWithin)
 		defer cancel()
@@ -74,16 +55,16 @@ func runMediaServer(cmd *cobra.Command, e *env, cc callConfig, endpoint string, 
 		}
 	}()
 	verb := "playing"
-	if o.whip != "" {
+	if mc.publish {
 		verb = "publishing to"
 	}
 	con := iostreams.NewConsole(e.Err, e.ErrTerminal)
-	con.Linef("%s %s", verb, redactURL(endpoint))
+	con.Linef("%s %s", verb, redactURL(mc.endpoint))
 	err := runSession(ctx, e, cc, con, false, func(cfg *session.Config) {
 		cfg.Offer = client
 		// ICE servers the server offers (RFC 9725 §4.6), when the user
 		// gave none.
-		if cmd.Flags().Changed("ice-server") {
+		if !mc.askICE {
 			return
 		}
 		if servers, err := client.ICEServers(ctx); err != nil {
@@ -93,7 +74,7 @@ func runMediaServer(cmd *cobra.Command, e *env, cc callConfig, endpoint string, 
 		}
 	})
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", verb, redactURL(endpoint), err)
+		return fmt.Errorf("%s %s: %w", verb, redactURL(mc.endpoint), err)
 	}
 	return nil
 }

@@ -1,6 +1,6 @@
 // Package measure judges received video against p2pcam's synthetic test
 // pattern, at the end of the pipeline: it decodes each frame the receiver
-// writes, reads the sequence number and capture time the sender stamped
+// writes (with the decoder of the codec it is given, package decode), reads the sequence number and capture time the sender stamped
 // into the picture (package pattern), and derives glass-to-glass latency,
 // lost and frozen frames, and picture quality (PSNR against the frame the
 // sender must have painted). No side channel is involved: what is measured
@@ -13,7 +13,7 @@ package measure
 
 import (
 	"errors"
-	"github.com/p2pcam/p2pcam/pkg/decode"
+	"fmt"
 	"image"
 	"log/slog"
 	"math"
@@ -21,11 +21,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/p2pcam/p2pcam/pkg/codec"
+	"github.com/p2pcam/p2pcam/pkg/decode"
 	"github.com/p2pcam/p2pcam/pkg/pattern"
 )
 
-// ErrNoDecoder means this build has no VP8 decoder (it was built without
-// cgo): --measure needs one.
+// ErrNoDecoder means this build has no decoder for the codec (it was
+// built without cgo): --measure needs one. It is decode.ErrNoDecoder and
+// wraps codec.ErrUnavailable.
 var ErrNoDecoder = decode.ErrNoDecoder
 
 // Defaults for zero Options fields.
@@ -34,8 +37,11 @@ const (
 	DefaultWindow    = 150
 )
 
-// Options tune a Meter. The zero value is ready to use.
+// Options tune a Meter. Codec is required; the other zero values are
+// ready to use.
 type Options struct {
+	// Codec is the video codec of the frames measured.
+	Codec codec.Descriptor
 	// Now is the clock read right after each frame is decoded; nil means
 	// time.Now.
 	Now func() time.Time
@@ -70,7 +76,7 @@ type Figures struct {
 	// Unreadable counts decoded frames whose stamp failed its check (a
 	// source other than the test pattern, or a badly damaged picture).
 	Unreadable uint64
-	// DecodeErrs counts frames libvpx refused. After one, frames are
+	// DecodeErrs counts frames the decoder refused. After one, frames are
 	// skipped until the next keyframe; those are not counted here.
 	DecodeErrs uint64
 	// LatencyP50, LatencyP95 and LatencyMax are glass-to-glass latencies:
@@ -140,8 +146,13 @@ type Meter struct {
 	psnrN   uint64
 }
 
-// New returns a Meter with its own VP8 decoder; Close it when done.
+// New returns a Meter with its own decoder of opts.Codec; Close it when
+// done. It fails with an error wrapping ErrNoDecoder when this build
+// cannot decode the codec.
 func New(opts Options) (*Meter, error) {
+	if opts.Codec.MimeType == "" {
+		return nil, errors.New("measure: no codec given")
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -155,17 +166,17 @@ func New(opts Options) (*Meter, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	dec, err := decode.New()
+	dec, err := decode.New(opts.Codec)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("measure: %w", err)
 	}
 	return &Meter{opts: opts, log: log, dec: dec, interval: time.Second / 30}, nil
 }
 
-// Frame decodes one received VP8 frame and measures it. Frames must come
+// Frame decodes one received frame and measures it. Frames must come
 // complete and in stream order, as they are written to the recording;
-// keyFrame says whether data is a keyframe. Any input is safe: what libvpx
-// refuses counts as a decode error, after which frames are ignored until
+// keyFrame says whether data is a keyframe. Any input is safe: what the
+// decoder refuses counts as a decode error, after which frames are ignored until
 // the next keyframe. Frame does nothing after Close. data is not retained.
 func (m *Meter) Frame(data []byte, keyFrame bool) {
 	if m.waitKey && !keyFrame {

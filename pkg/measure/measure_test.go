@@ -127,6 +127,7 @@ func (c *fakeClock) Now() time.Time { return c.now }
 
 func newMeter(t *testing.T, opts Options) *Meter {
 	t.Helper()
+	opts.Codec = vp8.Descriptor
 	m, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -491,7 +492,7 @@ func BenchmarkFrame(b *testing.B) {
 		for _, mode := range modes {
 			b.Run(fmt.Sprintf("%dx%d/%s", c.w, c.h, mode.name), func(b *testing.B) {
 				frames := encode(b, c)
-				m, err := New(Options{PSNREvery: mode.every})
+				m, err := New(Options{Codec: vp8.Descriptor, PSNREvery: mode.every})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -26,6 +26,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/rtcp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 
@@ -502,6 +503,53 @@ func (p *Peer) checkMedia() error {
 		return ErrNoCommonCodec
 	}
 	return nil
+}
+
+// Incoming lists the tracks the other side said it sends, as negotiated:
+// for each media section of its description that sends (RFC 8866 §6.7:
+// sendrecv, the default, or sendonly) of a kind this peer receives, the
+// codec both agreed on; a codec with no descriptor comes as one with only
+// Kind and MimeType set. It is empty before the descriptions are applied.
+// The tracks themselves arrive on Tracks when their first packet does.
+func (p *Peer) Incoming() []codec.Descriptor {
+	remote := p.pc.RemoteDescription()
+	if remote == nil {
+		return nil
+	}
+	// Parse a copy: Unmarshal caches its result in the description,
+	// which pion's own goroutines read.
+	parsed := &sdp.SessionDescription{}
+	if err := parsed.UnmarshalString(remote.SDP); err != nil {
+		return nil
+	}
+	sends := map[string]bool{} // by mid
+	for _, md := range parsed.MediaDescriptions {
+		mid, _ := md.Attribute("mid")
+		if md.MediaName.Port.Value == 0 {
+			continue
+		}
+		_, inactive := md.Attribute("inactive")
+		_, recvonly := md.Attribute("recvonly")
+		sends[mid] = !inactive && !recvonly
+	}
+	var in []codec.Descriptor
+	for _, tr := range p.pc.GetTransceivers() {
+		kind := tr.Kind()
+		if !sends[tr.Mid()] || tr.Mid() == "" || !slices.Contains(p.cfg.Receive, kind) || tr.Receiver() == nil {
+			continue
+		}
+		cs := tr.Receiver().GetParameters().Codecs
+		if len(cs) == 0 {
+			continue
+		}
+		mime := cs[0].MimeType
+		if i := slices.IndexFunc(p.cfg.Codecs, func(d codec.Descriptor) bool { return d.Is(mime) }); i >= 0 {
+			in = append(in, p.cfg.Codecs[i])
+		} else {
+			in = append(in, codec.Descriptor{Kind: kind, MimeType: mime})
+		}
+	}
+	return in
 }
 
 func (p *Peer) gather(ctx context.Context, sd webrtc.SessionDescription) (webrtc.SessionDescription, error) {

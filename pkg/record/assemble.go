@@ -3,17 +3,19 @@ package record
 import (
 	"time"
 
-	"github.com/pion/rtp/codecs"
+	"github.com/pion/rtp"
 )
 
-// assembler puts VP8 frames back together from RTP packets that may come
-// out of order. It releases a frame as soon as it is whole: every packet
-// from the one starting the frame (S=1 and PID=0 in the payload
-// descriptor, RFC 7741 section 4.2) through the one with the marker bit
-// (RFC 7741 section 4.1), with contiguous sequence numbers and one
-// timestamp. Unlike pion's samplebuilder it does not wait for the next
-// frame's first packet, which would cost a whole frame interval of
-// latency.
+// assembler puts one track's frames back together from RTP packets that
+// may come out of order, with the codec's depacketizer (codec.Descriptor):
+// it releases a frame as soon as it is whole: every packet from the one
+// the depacketizer calls a partition head (rtp.Depacketizer's
+// IsPartitionHead) through the one it calls a partition tail
+// (IsPartitionTail: for video formats the marker bit, RFC 3550 section
+// 5.1; for audio formats, where a packet is a frame, every packet), with
+// contiguous sequence numbers and one timestamp. Unlike pion's
+// samplebuilder it does not wait for the next frame's first packet, which
+// would cost a whole frame interval of latency.
 //
 // A missing packet is waited for until maxLate later packets arrived, or
 // until wait() has passed on the clock since a later packet showed the
@@ -23,7 +25,7 @@ import (
 // sender's capture clock says.
 //
 // Frames come out in sequence order. A frame that was not whole (its
-// start or its end lost, a malformed descriptor) still comes out, marked
+// start or its end lost, a malformed payload header) still comes out, marked
 // incomplete, so the recorder can count it; a frame preceded by packets
 // that were given up is marked gap.
 //
@@ -34,6 +36,7 @@ type assembler struct {
 	maxLate int64
 	wait    func() time.Duration // how long a missing packet is awaited
 	now     func() time.Time
+	depack  rtp.Depacketizer // the codec's: strips payload headers, finds frame starts
 
 	ring []slot // indexed by sequence number modulo len(ring)
 	mask int64
@@ -56,9 +59,9 @@ type assembler struct {
 type frame struct {
 	first, last int64  // sequence numbers of its first and last packets
 	ts          uint32 // RTP timestamp
-	data        []byte // the VP8 frame, descriptors stripped; owned by the receiver
+	data        []byte // the frame, payload headers stripped; owned by the receiver
 	// complete: it starts a frame, ends with the marker, no packet of it is
-	// missing and every descriptor parsed.
+	// missing and every payload header parsed.
 	complete bool
 	// gap: packets before it (since the previous frame) were given up.
 	gap bool
@@ -75,18 +78,18 @@ const (
 type slot struct {
 	seq     int64
 	noticed time.Time // slotMissing: when the gap was seen
-	data    []byte    // slotPacket: the VP8 payload, descriptor stripped
+	data    []byte    // slotPacket: the payload, its codec's header stripped
 	ts      uint32
 	state   uint8
-	start   bool // S=1, PID=0
+	start   bool // the depacketizer's partition head: a frame starts here
 	marker  bool
-	bad     bool // the descriptor did not parse
+	bad     bool // the payload header did not parse
 }
 
 // newAssembler returns an assembler with a reorder window of maxLate
 // packets whose missing packets are awaited wait() (called while one is
-// missing). The clock is time.Now.
-func newAssembler(maxLate uint16, wait func() time.Duration) *assembler {
+// missing), depacketizing with depack. The clock is time.Now.
+func newAssembler(maxLate uint16, wait func() time.Duration, depack rtp.Depacketizer) *assembler {
 	n := int64(1)
 	for n < 2*int64(maxLate)+2 {
 		n <<= 1
@@ -95,6 +98,7 @@ func newAssembler(maxLate uint16, wait func() time.Duration) *assembler {
 		maxLate: int64(maxLate),
 		wait:    wait,
 		now:     time.Now,
+		depack:  depack,
 		ring:    make([]slot, n),
 		mask:    n - 1,
 	}
@@ -181,6 +185,9 @@ func (a *assembler) push(seq int64, ts uint32, marker bool, payload []byte) {
 		s.state = slotPadding
 		return
 	}
+	// "marker" is the end of a frame from here on, as the payload
+	// format says (see the type's comment).
+	marker = a.depack.IsPartitionTail(marker, payload)
 	s.state, s.ts, s.marker = slotPacket, ts, marker
 	if marker && !a.begun {
 		// Releasing fixes where the output starts, and a packet older
@@ -189,13 +196,12 @@ func (a *assembler) push(seq int64, ts uint32, marker bool, payload []byte) {
 		// of order is still whole.
 		a.head, a.scan, a.begun = a.lowest, a.lowest, true
 	}
-	var d codecs.VP8Packet
-	data, err := d.Unmarshal(payload)
+	data, err := a.depack.Unmarshal(payload)
 	if err != nil {
 		s.bad = true
 		return
 	}
-	s.start = d.S == 1 && d.PID == 0
+	s.start = a.depack.IsPartitionHead(payload)
 	if n := len(a.free); n > 0 {
 		s.data = append(a.free[n-1], data...)
 		a.free = a.free[:n-1]

@@ -4,6 +4,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pion/rtp/codecs"
+
+	"github.com/p2pcam/p2pcam/pkg/vp8"
 )
 
 // vp8Payload is the payload of a packet of a frame: start marks the first
@@ -53,7 +57,7 @@ func describe(fs []frame) string {
 func runSteps(t *testing.T, maxLate uint16, steps []step) {
 	t.Helper()
 	now := time.Unix(1000, 0)
-	a := newAssembler(maxLate, func() time.Duration { return 100 * time.Millisecond })
+	a := newAssembler(maxLate, func() time.Duration { return 100 * time.Millisecond }, vp8.Descriptor.NewDepacketizer())
 	a.now = func() time.Time { return now }
 	for i, s := range steps {
 		now = now.Add(s.after)
@@ -225,7 +229,7 @@ func TestWaitFor(t *testing.T) {
 
 // TestAssemblerFlush: Close gives up what is missing and releases the rest.
 func TestAssemblerFlush(t *testing.T) {
-	a := newAssembler(64, func() time.Duration { return time.Hour })
+	a := newAssembler(64, func() time.Duration { return time.Hour }, vp8.Descriptor.NewDepacketizer())
 	a.push(1, 0, false, vp8Payload(true, 'a'))
 	a.push(3, 100, true, vp8Payload(true, 'b'))
 	a.push(4, 200, false, vp8Payload(true, 'c'))
@@ -238,5 +242,33 @@ func TestAssemblerFlush(t *testing.T) {
 	}
 	if d := describe(got); d != "a! b c!" {
 		t.Errorf("flush released %q; want %q", d, "a! b c!")
+	}
+}
+
+// TestAssemblerAudioFrames: with an audio depacketizer, where every
+// packet is a whole frame and the marker bit only flags the start of a
+// talkspurt (Opus, RFC 7587 section 4.1), each packet is released as a
+// complete frame at once, in order, also when they came out of order.
+func TestAssemblerAudioFrames(t *testing.T) {
+	a := newAssembler(64, func() time.Duration { return time.Hour }, &codecs.OpusPacket{})
+	var got []string
+	for _, p := range []struct {
+		seq     int64
+		payload string
+	}{{1, "a"}, {2, "b"}, {4, "d"}, {3, "c"}, {5, "e"}} {
+		a.push(p.seq, uint32(p.seq)*960, p.seq == 1, []byte(p.payload)) // #nosec G115: small
+		for {
+			f, ok := a.pop(false)
+			if !ok {
+				break
+			}
+			if !f.complete || f.gap {
+				t.Errorf("frame %q: complete %v, gap %v; want complete, no gap", f.data, f.complete, f.gap)
+			}
+			got = append(got, string(f.data))
+		}
+	}
+	if s := strings.Join(got, ""); s != "abcde" {
+		t.Errorf("frames %q; want a, b, c, d, e", got)
 	}
 }

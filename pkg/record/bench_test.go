@@ -52,7 +52,7 @@ func BenchmarkWriteRTP(b *testing.B) {
 	}
 	for _, format := range []Format{FormatWebM, FormatIVF} {
 		b.Run(format.String(), func(b *testing.B) {
-			r, err := New(io.Discard, Options{Format: format})
+			r, err := New(io.Discard, Options{Format: format, Tracks: vp8Tracks(Track{})})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -64,7 +64,7 @@ func BenchmarkWriteRTP(b *testing.B) {
 				p.SequenceNumber = uint16(i)
 				p.Timestamp = uint32((round*len(frames) + gop[k].frame) * 3000)
 				bytes += int64(len(p.Payload))
-				if err := r.WriteRTP(p); err != nil {
+				if err := r.WriteRTP(0, p); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -92,7 +92,7 @@ func BenchmarkFrameRelease(b *testing.B) {
 	for _, format := range []Format{FormatWebM, FormatIVF} {
 		b.Run(format.String(), func(b *testing.B) {
 			written := 0
-			r, err := New(io.Discard, Options{Format: format, OnFrame: func([]byte, bool, uint32) { written++ }})
+			r, err := New(io.Discard, Options{Format: format, Tracks: vp8Tracks(Track{OnFrame: func([]byte, bool, uint32) { written++ }})})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -100,7 +100,7 @@ func BenchmarkFrameRelease(b *testing.B) {
 			write := func(p *rtp.Packet, ts uint32) {
 				p.SequenceNumber, p.Timestamp = seq, ts
 				seq++
-				if err := r.WriteRTP(p); err != nil {
+				if err := r.WriteRTP(0, p); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -15,7 +15,8 @@ const (
 	// (`p2pcam answer -o - | ffplay -`) and from a file, where it is also
 	// seekable once the Recorder is closed.
 	FormatWebM Format = iota
-	// FormatIVF is the bare VP8 frame container of libvpx.
+	// FormatIVF is libvpx's bare frame container: one video track, of a
+	// codec with an IVF FourCC (codec.Descriptor.FourCC).
 	FormatIVF
 )
 

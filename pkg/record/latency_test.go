@@ -10,6 +10,8 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
+
+	"github.com/p2pcam/p2pcam/pkg/vp8"
 )
 
 // frameInterval is the fixtures' frame interval, 3000 ticks at 90 kHz.
@@ -46,9 +48,9 @@ func TestFramesReleasedWithoutWaitingForTheNextFrame(t *testing.T) {
 		for _, format := range []Format{FormatWebM, FormatIVF} {
 			t.Run(fmt.Sprintf("%s/%v", tc.name, format), func(t *testing.T) {
 				var written []uint32
-				r, err := New(io.Discard, Options{Format: format, OnFrame: func(data []byte, key bool, ts uint32) {
+				r, err := New(io.Discard, Options{Format: format, Tracks: vp8Tracks(Track{OnFrame: func(data []byte, key bool, ts uint32) {
 					written = append(written, ts)
-				}})
+				}})})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -62,7 +64,7 @@ func TestFramesReleasedWithoutWaitingForTheNextFrame(t *testing.T) {
 						rng.Shuffle(len(pkts), func(i, j int) { pkts[i], pkts[j] = pkts[j], pkts[i] })
 					}
 					for i, p := range pkts {
-						if err := r.WriteRTP(p); err != nil {
+						if err := r.WriteRTP(0, p); err != nil {
 							t.Fatal(err)
 						}
 						want := f
@@ -173,10 +175,12 @@ func testMissingPacketWait(t *testing.T, frames [][]byte, rtt, maxDelay, retrans
 	writtenAt := map[int]time.Duration{} // frame -> when written
 	var requests []time.Duration
 	opts := Options{
-		Format:          FormatIVF,
-		MaxDelay:        maxDelay,
-		RequestKeyFrame: func() { requests = append(requests, since()) },
-		OnFrame:         func(_ []byte, _ bool, ts uint32) { writtenAt[int(ts/3000)] = since() },
+		Format:   FormatIVF,
+		MaxDelay: maxDelay,
+		Tracks: vp8Tracks(Track{
+			RequestKeyFrame: func() { requests = append(requests, since()) },
+			OnFrame:         func(_ []byte, _ bool, ts uint32) { writtenAt[int(ts/3000)] = since() },
+		}),
 	}
 	if rtt > 0 {
 		opts.RTT = func() time.Duration { return rtt }
@@ -187,7 +191,7 @@ func testMissingPacketWait(t *testing.T, frames [][]byte, rtt, maxDelay, retrans
 	}
 	for _, s := range sched {
 		time.Sleep(s.at - since())
-		if err := r.WriteRTP(s.p); err != nil {
+		if err := r.WriteRTP(0, s.p); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -259,7 +263,7 @@ func TestFreezes(t *testing.T) {
 	pkts := smallPackets(frames)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := New(io.Discard, Options{Format: FormatIVF})
+			r, err := New(io.Discard, Options{Format: FormatIVF, Tracks: vp8Tracks(Track{})})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -274,7 +278,7 @@ func TestFreezes(t *testing.T) {
 					now = now.Add(gap)
 				}
 				for _, p := range ps {
-					if err := r.WriteRTP(p); err != nil {
+					if err := r.WriteRTP(0, p); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -304,14 +308,14 @@ func FuzzWriteRTP(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var written uint64
 		now := time.Unix(1_000_000_000, 0)
-		r, err := New(io.Discard, Options{Format: FormatIVF, MaxLate: 16, OnFrame: func(data []byte, key bool, _ uint32) {
+		r, err := New(io.Discard, Options{Format: FormatIVF, MaxLate: 16, Tracks: vp8Tracks(Track{OnFrame: func(data []byte, key bool, _ uint32) {
 			written++
 			if key {
-				if _, _, err := parseKeyFrameHeader(data); err != nil {
+				if _, _, err := vp8.FrameSize(data); err != nil {
 					t.Fatalf("wrote a keyframe with a bad header: %v", err)
 				}
 			}
-		}})
+		}})})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -339,7 +343,7 @@ func FuzzWriteRTP(f *testing.F) {
 			}
 			p := &rtp.Packet{Header: rtp.Header{Version: 2, SSRC: uint32(flags >> 7), SequenceNumber: seq,
 				Timestamp: ts, Marker: flags&0x04 != 0}, Payload: payload}
-			if err := r.WriteRTP(p); err != nil {
+			if err := r.WriteRTP(0, p); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -29,6 +29,12 @@ const (
 // meanwhile are stale: they are dropped and a keyframe is asked for at
 // once, so the reader goes on from a fresh picture.
 //
+// The queue judges by the main track's frames (the first video track,
+// see Options.Live): its keyframes, its frame count and frame interval.
+// Frames of the other tracks ride along: they count in the span, are
+// dropped while the main track waits for a keyframe, and are moved in
+// time with it, so the tracks stay in sync.
+//
 // The presentation times of the frames after a drop are moved back to
 // follow the last frame handed to the muxer by one frame interval: the
 // stream has no hole in its timeline, and a player that plays by the
@@ -52,15 +58,17 @@ type liveQueue struct {
 	sentPTS int64 // time of the last frame handed to the muxer
 	// Frames dropped after a stall, told by the next put, which then
 	// asks for a keyframe at once.
-	stale, staleKeys int
-	urgent           bool
-	done             chan struct{}
+	stale  []liveFrame
+	urgent bool
+	done   chan struct{}
 }
 
 type liveFrame struct {
-	key  bool
-	pts  int64 // ms, shift applied
-	data []byte
+	track int  // index in Options.Tracks
+	main  bool // of the main track, whose keyframes the queue judges by
+	key   bool
+	pts   int64 // ms, shift applied
+	data  []byte
 }
 
 // newLiveQueue starts the goroutine that starts the muxer and feeds it;
@@ -72,16 +80,25 @@ func newLiveQueue(start func() (muxer, error), out *output) *liveQueue {
 	return l
 }
 
-// put offers a frame with time pts (ms). It reports whether the frame was
-// queued, and how many queued frames (keys of them keyframes) were
-// dropped to make room or for being stale. A frame not queued is dropped;
-// a keyframe is then wanted, and at once when now is set. put never blocks
-// on the output.
-func (l *liveQueue) put(key bool, pts int64, data []byte) (queued bool, dropped, keys int, now bool) {
+// put offers a frame f with time f.pts (ms). It reports whether the
+// frame was queued, and the queued frames dropped to make room or for
+// being stale. A main frame not queued is dropped; a keyframe is then
+// wanted, and at once when now is set. put never blocks on the output.
+func (l *liveQueue) put(f liveFrame) (queued bool, dropped []liveFrame, now bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	dropped, keys, now = l.stale, l.staleKeys, l.urgent
-	l.stale, l.staleKeys, l.urgent = 0, 0, false
+	dropped, now = l.stale, l.urgent
+	l.stale, l.urgent = nil, false
+	if !f.main {
+		if l.skip {
+			return false, dropped, now
+		}
+		f.pts = max(f.pts-l.shift, l.after(0))
+		l.q = append(l.q, f)
+		l.cond.Signal()
+		return true, dropped, now
+	}
+	key, pts := f.key, f.pts
 	step := int64(1)
 	if l.seen {
 		step = max(pts-l.prev, 1)
@@ -90,31 +107,37 @@ func (l *liveQueue) put(key bool, pts int64, data []byte) (queued bool, dropped,
 	if l.skip && !key {
 		// The keyframe kept waiting is dropped too once it is stale.
 		if len(l.q) > 0 && pts-l.shift-l.q[0].pts > liveMaxSpan {
-			dropped, keys = addCount(dropped, keys, l.q)
+			dropped = append(dropped, l.q...)
 			l.q = l.q[:0]
 		}
-		return false, dropped, keys, now
+		return false, dropped, now
 	}
-	if n := len(l.q); n >= liveMaxFrames || (n > 0 && pts-l.shift-l.q[0].pts > liveMaxSpan) {
+	if n := l.mains(); n >= liveMaxFrames || (len(l.q) > 0 && pts-l.shift-l.q[0].pts > liveMaxSpan) {
 		// Behind. Keep what follows the newest keyframe queued; or,
 		// with none but the first, that keyframe alone; or nothing.
 		// Unless this frame is a keyframe, the next frames are dropped
 		// until one.
-		lo, hi := n, n
+		lo, hi := len(l.q), len(l.q)
 		l.skip = !key
 		if !key {
-			if l.q[0].key {
-				lo, hi = 0, 1
-			}
-			for i := n - 1; i >= 1; i-- {
-				if l.q[i].key {
-					lo, hi, l.skip = i, n, false
-					break
+			first := -1
+			for i := range l.q {
+				if l.q[i].main {
+					if first < 0 {
+						first = i
+						if l.q[i].key {
+							lo, hi = i, i+1
+						}
+						continue
+					}
+					if l.q[i].key {
+						lo, hi, l.skip = i, len(l.q), false
+					}
 				}
 			}
 		}
-		dropped, keys = addCount(dropped, keys, l.q[:lo])
-		dropped, keys = addCount(dropped, keys, l.q[hi:])
+		dropped = append(dropped, l.q[:lo]...)
+		dropped = append(dropped, l.q[hi:]...)
 		l.q = append(l.q[:0:0], l.q[lo:hi]...)
 		if lo > 0 && len(l.q) > 0 {
 			// The frames kept follow the last one sent.
@@ -126,7 +149,7 @@ func (l *liveQueue) put(key bool, pts int64, data []byte) (queued bool, dropped,
 		}
 		l.gap = true
 		if l.skip {
-			return false, dropped, keys, now
+			return false, dropped, now
 		}
 	}
 	if l.gap {
@@ -135,9 +158,21 @@ func (l *liveQueue) put(key bool, pts int64, data []byte) (queued bool, dropped,
 		l.gap = false
 	}
 	l.skip = false
-	l.q = append(l.q, liveFrame{key: key, pts: pts - l.shift, data: data})
+	f.pts = pts - l.shift
+	l.q = append(l.q, f)
 	l.cond.Signal()
-	return true, dropped, keys, now
+	return true, dropped, now
+}
+
+// mains counts the main track's frames queued.
+func (l *liveQueue) mains() int {
+	n := 0
+	for i := range l.q {
+		if l.q[i].main {
+			n++
+		}
+	}
+	return n
 }
 
 // after returns the time step ms after the last frame queued, or sent
@@ -182,7 +217,7 @@ func (l *liveQueue) run() {
 			continue
 		}
 		began := time.Now()
-		if err := l.mux.writeFrame(f.key, f.pts, f.data); err != nil {
+		if err := l.mux.writeFrame(f.track, f.key, f.pts, f.data); err != nil {
 			l.out.fail(err)
 		}
 		l.wrote(began)
@@ -200,21 +235,9 @@ func (l *liveQueue) wrote(began time.Time) {
 	if len(l.q) == 0 && l.skip {
 		return
 	}
-	l.stale, l.staleKeys = addCount(l.stale, l.staleKeys, l.q)
+	l.stale = append(l.stale, l.q...)
 	l.q = l.q[:0]
 	l.skip, l.gap, l.urgent = true, true, true
-}
-
-// addCount adds the frames fs, and the keyframes among them, to the
-// counts n and keys.
-func addCount(n, keys int, fs []liveFrame) (int, int) {
-	for _, f := range fs {
-		n++
-		if f.key {
-			keys++
-		}
-	}
-	return n, keys
 }
 
 // close waits until the queued frames are handed to the muxer and stops

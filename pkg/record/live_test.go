@@ -3,11 +3,15 @@ package record
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
+	"io"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/p2pcam/p2pcam/internal/testutil"
+	"github.com/p2pcam/p2pcam/pkg/vp8"
 )
 
 // gatedWriter blocks every Write until open is called, as a pipe whose
@@ -73,7 +77,7 @@ func TestLiveOutputDropsToKeyFrames(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := &gatedWriter{gate: make(chan struct{})}
 			defer w.open()
-			r, err := New(w, Options{Format: FormatIVF, Live: true})
+			r, err := New(w, Options{Format: FormatIVF, Live: true, Tracks: vp8Tracks(Track{})})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,7 +89,7 @@ func TestLiveOutputDropsToKeyFrames(t *testing.T) {
 					if p.Timestamp/3000 == uint32(tc.stalled) { // #nosec G115: small
 						break
 					}
-					if err := r.WriteRTP(p); err != nil {
+					if err := r.WriteRTP(0, p); err != nil {
 						fed <- err
 						return
 					}
@@ -107,7 +111,7 @@ func TestLiveOutputDropsToKeyFrames(t *testing.T) {
 				if p.Timestamp/3000 < uint32(tc.stalled) { // #nosec G115: small
 					continue
 				}
-				if err := r.WriteRTP(p); err != nil {
+				if err := r.WriteRTP(0, p); err != nil {
 					t.Fatal(err)
 				}
 				if p.Marker {
@@ -135,7 +139,7 @@ func TestLiveOutputDropsToKeyFrames(t *testing.T) {
 					t.Fatalf("frame %d of the output is none of the input's", i)
 				case n <= prev:
 					t.Fatalf("frame %d of the output is input frame %d, after %d", i, n, prev)
-				case n != prev+1 && !isKeyFrame(f):
+				case n != prev+1 && !vp8.IsKeyFrame(f):
 					t.Errorf("after input frame %d comes %d, a delta frame: undecodable", prev, n)
 				}
 				if i > 0 && (pts[i] <= pts[i-1] || pts[i]-pts[i-1] > 100) {
@@ -166,4 +170,65 @@ func waitDrained(t *testing.T, r *Recorder) {
 		}
 	}
 	t.Fatal("the live queue did not drain into an open output")
+}
+
+// TestLiveQueueCarriesOtherTracks: the live queue judges by the main
+// track, and the other tracks' frames go with it: counted in the span but
+// not in the frame limit, dropped with it, and moved in time with it.
+func TestLiveQueueCarriesOtherTracks(t *testing.T) {
+	hold := make(chan struct{})
+	l := newLiveQueue(func() (muxer, error) { <-hold; return nil, errors.New("no muxer") }, &output{w: io.Discard})
+	defer func() { close(hold); l.close() }()
+	video := func(pts int64, key bool) liveFrame { return liveFrame{track: 0, main: true, key: key, pts: pts} }
+	audio := func(pts int64) liveFrame { return liveFrame{track: 1, key: true, pts: pts} }
+	put := func(f liveFrame) (bool, []liveFrame) {
+		t.Helper()
+		queued, dropped, _ := l.put(f)
+		return queued, dropped
+	}
+
+	// Eight video frames (a keyframe first) and audio between them, 10 ms
+	// apart: 16 frames queued, within the span.
+	for i := range int64(8) {
+		if q, d := put(video(i*20, i == 0)); !q || len(d) > 0 {
+			t.Fatalf("video frame %d: queued %v, dropped %d; want queued, none dropped", i, q, len(d))
+		}
+		if q, d := put(audio(i*20 + 10)); !q || len(d) > 0 {
+			t.Fatalf("audio frame %d: queued %v, dropped %d; want queued, none dropped", i, q, len(d))
+		}
+	}
+	// The ninth video frame finds the queue full: the first keyframe is
+	// kept, everything after it dropped, video and audio alike, and the
+	// queue waits for a keyframe, dropping audio meanwhile.
+	q, d := put(video(160, false))
+	if q || len(d) != 15 {
+		t.Fatalf("ninth video frame: queued %v, dropped %d; want dropped, with the 15 frames after the keyframe", q, len(d))
+	}
+	tracks := map[int]int{}
+	for _, f := range d {
+		tracks[f.track]++
+	}
+	if tracks[0] != 7 || tracks[1] != 8 {
+		t.Errorf("dropped %d video and %d audio frames; want 7 and 8", tracks[0], tracks[1])
+	}
+	if q, _ := put(audio(170)); q {
+		t.Error("audio queued while the video waits for a keyframe")
+	}
+	// The next keyframe closes the gap: it follows the kept one by a frame
+	// interval, and the audio after it keeps its distance to it.
+	if q, _ := put(video(180, true)); !q {
+		t.Fatal("keyframe not queued")
+	}
+	if q, _ := put(audio(190)); !q {
+		t.Fatal("audio after the keyframe not queued")
+	}
+	l.mu.Lock()
+	var got []int64
+	for _, f := range l.q {
+		got = append(got, f.pts)
+	}
+	l.mu.Unlock()
+	if want := []int64{0, 20, 30}; !slices.Equal(got, want) {
+		t.Errorf("queued at %v ms; want %v", got, want)
+	}
 }

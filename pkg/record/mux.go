@@ -12,17 +12,29 @@ import (
 	"github.com/at-wat/ebml-go"
 	"github.com/at-wat/ebml-go/mkvcore"
 	"github.com/at-wat/ebml-go/webm"
+
+	"github.com/p2pcam/p2pcam/pkg/codec"
 )
 
-// muxer writes whole VP8 frames into a container. pts is in milliseconds
-// from the first frame and never decreases.
+// muxer writes whole frames of the recording's tracks into a container.
+// track indexes Options.Tracks; pts is in milliseconds from the start of
+// the recording and never decreases across calls.
 type muxer interface {
-	writeFrame(key bool, pts int64, frame []byte) error
+	writeFrame(track int, key bool, pts int64, frame []byte) error
 	// finish finalizes what a seekable output allows and flushes the rest.
 	finish() error
 	// repair finalizes, after finish, a seekable output that failed and
 	// was cut back to its first frames whole frames, the last at lastPTS.
 	repair(frames uint64, lastPTS int64) error
+}
+
+// trackHeader is what a container's header says about one track.
+type trackHeader struct {
+	codec         codec.Descriptor
+	width, height int // video: the first keyframe's size
+	channels      int // audio
+	sampleRate    float64
+	private       []byte // Matroska CodecPrivate
 }
 
 // ivfMuxer writes IVF: a 32-byte file header, then each frame behind a
@@ -42,16 +54,18 @@ type ivfMuxer struct {
 	hdr     [12]byte
 }
 
-func newIVFMuxer(out *output, seeker *seekOutput, width, height int) (*ivfMuxer, error) {
+// newIVFMuxer writes the header of an IVF holding the one video track t;
+// New checked that t fits IVF (a video codec with a FourCC).
+func newIVFMuxer(out *output, seeker *seekOutput, t trackHeader) (*ivfMuxer, error) {
 	var h [32]byte
 	copy(h[0:4], "DKIF")
 	binary.LittleEndian.PutUint16(h[4:], 0)  // version
 	binary.LittleEndian.PutUint16(h[6:], 32) // header length
-	copy(h[8:12], "VP80")
-	binary.LittleEndian.PutUint16(h[12:], uint16(width))  // #nosec G115: 14-bit value
-	binary.LittleEndian.PutUint16(h[14:], uint16(height)) // #nosec G115: 14-bit value
-	binary.LittleEndian.PutUint32(h[16:], 1000)           // time base denominator
-	binary.LittleEndian.PutUint32(h[20:], 1)              // time base numerator
+	copy(h[8:12], t.codec.FourCC)
+	binary.LittleEndian.PutUint16(h[12:], uint16(t.width))  // #nosec G115: 14-bit value
+	binary.LittleEndian.PutUint16(h[14:], uint16(t.height)) // #nosec G115: 14-bit value
+	binary.LittleEndian.PutUint32(h[16:], 1000)             // time base denominator
+	binary.LittleEndian.PutUint32(h[20:], 1)                // time base numerator
 	// h[24:28], the length, stays 0 until finish can seek back.
 	_, _ = out.Write(h[:])
 	if _, err := out.state(); err != nil {
@@ -61,7 +75,7 @@ func newIVFMuxer(out *output, seeker *seekOutput, width, height int) (*ivfMuxer,
 	return &ivfMuxer{out: out, seeker: seeker}, nil
 }
 
-func (m *ivfMuxer) writeFrame(_ bool, pts int64, frame []byte) error {
+func (m *ivfMuxer) writeFrame(_ int, _ bool, pts int64, frame []byte) error {
 	binary.LittleEndian.PutUint32(m.hdr[0:], uint32(len(frame))) // #nosec G115: RTP frames are far below 4 GiB
 	binary.LittleEndian.PutUint64(m.hdr[4:], uint64(pts))        // #nosec G115: pts >= 0
 	m.out.frameSent(pts)
@@ -103,12 +117,17 @@ func (m *ivfMuxer) finish() error {
 // (about 20 bytes each, one per cluster).
 const webmCuesReserve = 16 << 10
 
-// webmMuxer writes WebM through ebml-go. Each keyframe opens a cluster
-// (or every 30 s without one). Clusters and the segment have unknown
-// sizes, so a pipe reader can play the stream as it comes; on a seekable
-// output ebml-go also fills in Duration and Cues when it finishes.
+// webmMuxer writes WebM through ebml-go, one Matroska track per track of
+// the recording, their blocks in the order given (the Recorder
+// interleaves them by time). Each keyframe of the main track (the first
+// video track, or the first track when none is video) opens a cluster, so
+// a cluster starts on a picture that decodes by itself; without one, a
+// cluster closes after 30 s (an audio-only recording: after 1 s at the
+// earliest). Clusters and the segment have unknown sizes, so a pipe
+// reader can play the stream as it comes; on a seekable output ebml-go
+// also fills in Duration and Cues when it finishes.
 type webmMuxer struct {
-	bw     webm.BlockWriteCloser
+	bw     []webm.BlockWriteCloser // one per track
 	out    *output
 	seeker *seekOutput // nil when streaming
 	fatal  sync.Once
@@ -119,8 +138,14 @@ type webmMuxer struct {
 // size 8, the smallest float64 above zero.
 var webmDurationPlaceholder = []byte{0x44, 0x89, 0x88, 0, 0, 0, 0, 0, 0, 0, 1}
 
-func newWebMMuxer(out *output, seeker *seekOutput, width, height int) (*webmMuxer, error) {
+// newWebMMuxer writes the header of a WebM holding tracks; main indexes
+// the track whose keyframes open clusters.
+func newWebMMuxer(out *output, seeker *seekOutput, tracks []trackHeader, main int) (*webmMuxer, error) {
 	m := &webmMuxer{out: out, seeker: seeker}
+	minCluster := int64(1) // ms: every keyframe of a video main track
+	if tracks[main].codec.Kind != codec.Video {
+		minCluster = 1000 // every frame of an audio track is a keyframe
+	}
 	info := &webm.Info{
 		TimecodeScale: 1000000, // milliseconds
 		MuxingApp:     "ebml-go",
@@ -129,10 +154,10 @@ func newWebMMuxer(out *output, seeker *seekOutput, width, height int) (*webmMuxe
 	opts := []mkvcore.BlockWriterOption{
 		mkvcore.WithSegmentInfo(info),
 		// The default interceptor sorts blocks across tracks and holds
-		// frames back; one track in order needs none of that.
+		// frames back; the Recorder hands them over in order already.
 		mkvcore.WithBlockInterceptor(nil),
 		mkvcore.WithSeekHead(true),
-		mkvcore.WithMinMaxClusterDuration(1, 0, 30000),
+		mkvcore.WithMinMaxClusterDuration(uint64(main+1), minCluster, 30000), // #nosec G115: a small index
 		// ebml-go panics on fatal errors unless told otherwise.
 		mkvcore.WithOnFatalHandler(func(err error) {
 			m.fatal.Do(func() { out.fail(fmt.Errorf("webm muxer: %w", err)) })
@@ -150,35 +175,61 @@ func newWebMMuxer(out *output, seeker *seekOutput, width, height int) (*webmMuxe
 		w = seeker
 		opts = append(opts, mkvcore.WithCues(webmCuesReserve))
 	}
-	tracks := []webm.TrackEntry{{
-		Name:        "Video",
-		TrackNumber: 1,
-		TrackUID:    rand.Uint64() | 1,
-		CodecID:     "V_VP8",
-		TrackType:   1, // video
-		Video: &webm.Video{
-			PixelWidth:  uint64(width),  // #nosec G115: positive
-			PixelHeight: uint64(height), // #nosec G115: positive
-		},
-	}}
-	ws, err := webm.NewSimpleBlockWriter(w, tracks, opts...)
+	ws, err := webm.NewSimpleBlockWriter(w, webmTracks(tracks), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("start webm: %w", err)
 	}
+	m.bw = ws
 	if _, err := out.state(); err != nil {
-		_ = ws[0].Close()
+		m.closeAll()
 		return nil, fmt.Errorf("write webm header: %w", err)
 	}
 	out.headerDone()
-	m.bw = ws[0]
 	return m, nil
 }
 
-func (m *webmMuxer) writeFrame(key bool, pts int64, frame []byte) error {
+// webmTracks returns the Matroska track entries of tracks, numbered from
+// 1 in their order (Matroska's TrackType 1 is video, 2 audio).
+func webmTracks(tracks []trackHeader) []webm.TrackEntry {
+	entries := make([]webm.TrackEntry, len(tracks))
+	for i, t := range tracks {
+		e := webm.TrackEntry{
+			TrackNumber:  uint64(i + 1),     // #nosec G115: a small index
+			TrackUID:     rand.Uint64() | 1, // #nosec G404: an ID, not a secret
+			CodecID:      t.codec.ContainerID,
+			CodecPrivate: t.private,
+		}
+		if t.codec.Kind == codec.Audio {
+			e.Name, e.TrackType = "Audio", 2
+			e.Audio = &webm.Audio{
+				SamplingFrequency: t.sampleRate,
+				Channels:          uint64(max(t.channels, 1)), // #nosec G115: positive
+			}
+		} else {
+			e.Name, e.TrackType = "Video", 1
+			e.Video = &webm.Video{
+				PixelWidth:  uint64(t.width),  // #nosec G115: positive
+				PixelHeight: uint64(t.height), // #nosec G115: positive
+			}
+		}
+		entries[i] = e
+	}
+	return entries
+}
+
+// closeAll closes every track's writer; ebml-go finishes the file when
+// the last one closes.
+func (m *webmMuxer) closeAll() {
+	for _, w := range m.bw {
+		_ = w.Close()
+	}
+}
+
+func (m *webmMuxer) writeFrame(track int, key bool, pts int64, frame []byte) error {
 	// ebml-go hands the frame to its goroutine without copying; frames
 	// come fresh from the assembler and are not reused.
 	m.out.frameSent(pts)
-	if _, err := m.bw.Write(key, pts, frame); err != nil {
+	if _, err := m.bw[track].Write(key, pts, frame); err != nil {
 		return err
 	}
 	_, err := m.out.state()
@@ -199,9 +250,9 @@ func (m *webmMuxer) repair(_ uint64, lastPTS int64) error {
 }
 
 func (m *webmMuxer) finish() error {
-	// Close returns once ebml-go has written the last cluster and, on a
-	// seekable output, the Cues and Duration.
-	_ = m.bw.Close()
+	// The last Close returns once ebml-go has written the last cluster
+	// and, on a seekable output, the Cues and Duration.
+	m.closeAll()
 	_, err := m.out.state()
 	return err
 }

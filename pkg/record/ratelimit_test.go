@@ -26,7 +26,7 @@ func TestKeyFrameRequestsAreRateLimited(t *testing.T) {
 	}
 	synctest.Test(t, func(t *testing.T) {
 		calls := 0
-		r, err := New(io.Discard, Options{Format: FormatIVF, RequestKeyFrame: func() { calls++ }})
+		r, err := New(io.Discard, Options{Format: FormatIVF, Tracks: vp8Tracks(Track{RequestKeyFrame: func() { calls++ }})})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -34,7 +34,7 @@ func TestKeyFrameRequestsAreRateLimited(t *testing.T) {
 		for i, st := range steps {
 			time.Sleep(st.sleep)
 			for _, p := range pkts[next : next+st.n] {
-				if err := r.WriteRTP(p); err != nil {
+				if err := r.WriteRTP(0, p); err != nil {
 					t.Fatal(err)
 				}
 			}

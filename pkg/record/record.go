@@ -1,13 +1,21 @@
 // Package record is the last stage of p2pcam's receive pipeline: it turns
-// the RTP packets of a remote VP8 track into a playable WebM or IVF file or
-// stream on any io.Writer.
+// the RTP packets of the remote tracks into one playable file or stream on
+// any io.Writer: WebM with every track (video and audio), or IVF for a
+// single video track.
 //
-// A Recorder reorders packets and rebuilds whole VP8 frames (RFC 7741),
-// writing each the moment its last missing packet is in (see assembler),
-// writes nothing until the first complete keyframe, and takes frame times
-// from the RTP timestamps. It knows nothing about
-// peer connections: pkg/peer (or a test) feeds it packets and passes a
-// RequestKeyFrame callback that sends a PLI (RFC 4585 section 6.3.1).
+// The recorder takes the tracks up front, each with its codec's
+// descriptor (package codec): the descriptor's depacketizer rebuilds whole
+// frames from reordered packets (see assembler), writing each the moment
+// its last missing packet is in; its IsKeyFrame, FrameSize, clock rate and
+// container IDs do the rest, so the recorder names no codec. Nothing is
+// written until the first complete keyframe of the main track (the first
+// video track); frame times come from each track's RTP timestamps, put on
+// one timeline for lip sync (see clockMap), and the frames of all tracks
+// go into the container interleaved by time.
+//
+// It knows nothing about peer connections: pkg/peer (or a test) feeds it
+// packets with WriteRTP, naming the track, and each Track's
+// RequestKeyFrame callback sends a PLI (RFC 4585 section 6.3.1).
 package record
 
 import (
@@ -19,48 +27,77 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+
+	"github.com/p2pcam/p2pcam/pkg/codec"
 )
 
 // ErrClosed is returned by WriteRTP after Close.
 var ErrClosed = errors.New("recorder closed")
 
+// ErrTracks is wrapped by New when the tracks do not fit the format: none,
+// more than one or a non-video track for IVF, or a codec the container
+// cannot name.
+var ErrTracks = errors.New("tracks do not fit the output format")
+
 // Defaults used for zero fields of Options.
 const (
-	DefaultClockRate = 90000                  // VP8's RTP clock rate, RFC 7741 section 6.1
-	DefaultMaxLate   = 1024                   // packets
-	DefaultMaxDelay  = 500 * time.Millisecond // how long a missing packet is awaited
+	DefaultMaxLate  = 1024                   // packets
+	DefaultMaxDelay = 500 * time.Millisecond // how long a missing packet is awaited
 )
 
-// keyFrameInterval is the least time between two RequestKeyFrame calls.
+// keyFrameInterval is the least time between two RequestKeyFrame calls of
+// a track.
 const keyFrameInterval = 500 * time.Millisecond
 
-// Options configure a Recorder. The zero value records WebM at 90 kHz.
+// interleaveWait is how far (in milliseconds of recording time) the
+// tracks may run ahead of a track that went quiet before its frames are
+// written without waiting for it.
+const interleaveWait = 250
+
+// Track is one track of a recording.
+type Track struct {
+	// Codec describes the track's codec: its depacketizer, keyframe
+	// probe, clock rate and container IDs are what the recorder uses.
+	Codec codec.Descriptor
+	// RequestKeyFrame, if not nil, is called while the recorder waits for
+	// a keyframe of this track (at the start, or after a lost frame), at
+	// most once every 500 ms. It is called from WriteRTP's goroutine with
+	// no lock held and must not block; sending a PLI is the intended use.
+	RequestKeyFrame func()
+	// OnFrame, if not nil, sees every frame of the track written, on
+	// WriteRTP's goroutine and within the WriteRTP call that completed the
+	// frame (see WriteRTP): the frame, whether it is a keyframe, and its
+	// RTP timestamp. data is only valid during the call. The viewer and
+	// the --measure mode decode frames here.
+	OnFrame func(data []byte, keyFrame bool, rtpTimestamp uint32)
+	// CodecPrivate is the track's Matroska CodecPrivate (Opus: its
+	// identification header, RFC 7845 section 5.1); nil for none. IVF
+	// has no place for it.
+	CodecPrivate []byte
+	// Channels and SampleRate describe an audio track in WebM; 0 means
+	// the descriptor's Channels (at least 1) and ClockRate.
+	Channels   int
+	SampleRate float64
+}
+
+// Options configure a Recorder.
 type Options struct {
 	// Format is the container written to w.
 	Format Format
+	// Tracks are the recording's tracks, at least one; WriteRTP names
+	// them by index. IVF takes exactly one, a video track.
+	Tracks []Track
 	// Logger receives debug and info records; nil discards them.
 	Logger *slog.Logger
-	// RequestKeyFrame, if not nil, is called while the recorder waits for
-	// a keyframe (at the start, or after a lost frame), at most once every
-	// 500 ms. It is called from WriteRTP's goroutine with no lock held and
-	// must not block; sending a PLI is the intended use.
-	RequestKeyFrame func()
-	// OnFrame, if not nil, sees every frame written, right after it is
-	// written, on WriteRTP's goroutine and within the WriteRTP call that
-	// completed the frame (see WriteRTP): the VP8 frame, whether it is a
-	// keyframe, and its RTP timestamp. data is only valid during the call.
-	// The --measure mode decodes frames here.
-	OnFrame func(data []byte, keyFrame bool, rtpTimestamp uint32)
-	// ClockRate is the RTP clock rate of the track; 0 means 90000.
-	ClockRate uint32
 	// MaxLate is the reorder window in packets: a missing packet is given
-	// up once this many later ones arrived. It must exceed the packets of
-	// the largest frame (a 720p keyframe is about 100); 0 means 1024.
+	// up once this many later ones of its track arrived. It must exceed
+	// the packets of the largest frame (a 720p keyframe is about 100); 0
+	// means 1024.
 	MaxLate uint16
 	// MaxDelay bounds how long a missing packet is waited for, counted on
 	// the wall clock from the arrival of the first packet after it (when
 	// the NACK generator notices the gap too); then the frames behind it
-	// are released and the recorder waits for a keyframe. 0 means 500 ms.
+	// are released and the track waits for a keyframe. 0 means 500 ms.
 	// The wait is only checked when a packet arrives: the Recorder has no
 	// timer of its own.
 	MaxDelay time.Duration
@@ -73,15 +110,17 @@ type Options struct {
 	// RTT, or while it returns 0, the wait is MaxDelay.
 	RTT func() time.Duration
 	// Live means w is watched as it comes, by a player reading a pipe:
-	// frames go to w through a short queue (8 frames, 200 ms) on a
-	// goroutine of the Recorder's own, so WriteRTP never waits for w, and
-	// when w's reader falls behind (the queue is full, or one write took
-	// over 200 ms) the queue is emptied up to a keyframe (asking for
-	// one) and the frames after it are moved back in time to
-	// close the hole, so the reader gets the live picture instead of a
-	// backlog, and a decodable stream with strictly increasing times
-	// (Stats.FramesBehind counts the frames so dropped). Without Live
-	// every frame is written, and WriteRTP blocks while w blocks.
+	// frames go to w through a short queue (8 frames of the main track,
+	// 200 ms) on a goroutine of the Recorder's own, so WriteRTP never
+	// waits for w, and when w's reader falls behind (the queue is full, or
+	// one write took over 200 ms) the queue is emptied up to a keyframe
+	// of the main track (asking for one) and the frames after it are moved
+	// back in time to close the hole, so the reader gets the live picture
+	// instead of a backlog, and a decodable stream with strictly
+	// increasing times (Stats.FramesBehind counts the frames so dropped).
+	// The other tracks' frames are dropped and moved with the main
+	// track's. Without Live every frame is written, and WriteRTP blocks
+	// while w blocks.
 	//
 	// On Linux, when w is an *os.File on a pipe, Live also shrinks the
 	// pipe's buffer to one page (F_SETPIPE_SZ): video waiting in a 64 KiB
@@ -90,8 +129,8 @@ type Options struct {
 	Live bool
 }
 
-// Stats are a Recorder's counters since New.
-type Stats struct {
+// TrackStats are the counters of one track since New.
+type TrackStats struct {
 	PacketsReceived uint64 // packets given to WriteRTP, padding included
 	// PacketsLost is expected minus received packets as in RFC 3550
 	// appendix A.3, per SSRC, never negative. A jump of more than
@@ -103,17 +142,18 @@ type Stats struct {
 	KeyFrames     uint64
 	// FramesDropped counts frames of which packets arrived but that were
 	// not written: delta frames before the first keyframe or after a loss,
-	// frames with packets lost (start, middle or end), malformed ones.
-	// Frames none of whose packets arrived show up in PacketsLost only.
+	// frames with packets lost (start, middle or end), malformed ones,
+	// and frames of the other tracks from before the recording started
+	// (the main track's first keyframe). Frames none of whose packets
+	// arrived show up in PacketsLost only.
 	FramesDropped uint64
 	// FramesBehind counts the frames not written because the output's
 	// reader was behind (Options.Live), keyframes included; they are not
 	// in FramesWritten or KeyFrames.
 	FramesBehind     uint64
 	KeyFrameRequests uint64 // RequestKeyFrame calls
-	// BytesWritten is what w accepted, container overhead included.
-	BytesWritten int64
-	// Width and Height come from the latest keyframe written; 0 before.
+	// Width and Height come from the latest keyframe written of a video
+	// track; 0 before, and for audio.
 	Width, Height int
 	// FirstFrame is the wall-clock time the first frame was written; zero
 	// before that.
@@ -136,17 +176,36 @@ type Stats struct {
 	FrozenTime time.Duration
 }
 
-// Recorder writes a VP8 RTP stream to an io.Writer. Its methods are safe
-// for concurrent use; WriteRTP calls are meant to come from one goroutine
-// reading the track.
+// Stats are a Recorder's counters since New. The embedded TrackStats are
+// the totals: the packet and frame counters summed over the tracks, the
+// earliest FirstFrame, the longest Duration, and the picture figures
+// (Width, Height, LongestFreeze, Freezes, FrozenTime) of the main track.
+type Stats struct {
+	TrackStats
+	// BytesWritten is what w accepted, container overhead included.
+	BytesWritten int64
+	// Tracks holds each track's own figures, in the order of
+	// Options.Tracks.
+	Tracks []TrackStats
+}
+
+// Recorder writes the RTP streams of its tracks to an io.Writer. Its
+// methods are safe for concurrent use; WriteRTP calls are meant to come
+// from one goroutine per track, or one reading them all.
 //
 // When a frame is lost (its packets did not all arrive in time) the
-// Recorder writes nothing until the next keyframe, calling RequestKeyFrame
-// meanwhile, so every frame in the output decodes cleanly; the recording
-// freezes instead of smearing. If a keyframe changes the frame size, IVF
-// just carries on (decoders follow the keyframe header); WebM keeps the
-// first size in its track header and goes on writing frames of the new
-// size, which ffmpeg and browsers play at the new size.
+// Recorder writes nothing of that track until its next keyframe, calling
+// its RequestKeyFrame meanwhile, so every frame in the output decodes
+// cleanly; the recording freezes instead of smearing. If a keyframe
+// changes the frame size, IVF just carries on (decoders follow the
+// keyframe header); WebM keeps the first size in its track header and
+// goes on writing frames of the new size, which ffmpeg and browsers play
+// at the new size.
+//
+// With several tracks, frames are held until the other tracks' frames up
+// to their time are in (or those tracks ran interleaveWait behind), so
+// the container gets them in time order; OnFrame and the counters see a
+// frame when it is taken, which can be before it reaches w.
 type Recorder struct {
 	mu     sync.Mutex // guards everything below but stats
 	closed bool
@@ -154,8 +213,6 @@ type Recorder struct {
 
 	format   Format
 	log      *slog.Logger
-	reqKey   func()
-	onFrame  func([]byte, bool, uint32)
 	maxLate  uint16
 	maxDelay time.Duration
 	rtt      func() time.Duration
@@ -166,26 +223,72 @@ type Recorder struct {
 	mux    muxer // nil until the first keyframe; the queue's own when live
 	live   bool
 	queue  *liveQueue // frames on their way to mux, when live
-	// started: the first keyframe was taken and the muxer started (or,
-	// when live, handed to the queue to start).
+	// started: the main track's first keyframe was taken and the muxer
+	// started (or, when live, handed to the queue to start).
 	started bool
+	// zero is the shared-clock time of the main track's first frame:
+	// time zero of the recording.
+	zero time.Time
 
-	asm *assembler
-
-	seq sequence // sequence numbers and losses of the current SSRC
-
-	// Frame state.
-	waitKey bool           // drop delta frames until a keyframe
-	lastReq time.Time      // last RequestKeyFrame
-	times   timeline       // frame times from RTP timestamps
-	gaps    freezeDetector // Stats.Freezes
+	tracks []*track
+	main   *track
+	inter  *interleaver // nil with one track
 
 	statsMu sync.Mutex
-	stats   Stats
+	stats   Stats // BytesWritten and Tracks; Stats adds up the totals
+	// cutTotal is the frames a salvaged output holds whole, when it has
+	// several tracks (0 otherwise).
+	cutTotal uint64
 }
 
-// New returns a Recorder writing opts.Format to w. Nothing is written
-// until the first keyframe, whose header gives the frame size.
+// track is the state of one track of a Recorder, used under its mu but
+// for stats, which is under statsMu.
+type track struct {
+	i       int
+	codec   codec.Descriptor
+	main    bool
+	reqKey  func()
+	onFrame func([]byte, bool, uint32)
+	header  trackHeader
+
+	asm     *assembler
+	seq     sequence       // sequence numbers and losses of the current SSRC
+	waitKey bool           // drop delta frames until a keyframe
+	lastReq time.Time      // last RequestKeyFrame
+	wantKey bool           // a RequestKeyFrame call is due after the lock
+	times   timeline       // frame times from RTP timestamps
+	gaps    freezeDetector // Stats.Freezes
+	clock   clockMap       // RTP time to the shared clock
+	started bool           // its first frame was written
+	offset  int64          // ms from the recording's start to its first frame
+}
+
+// clockMap maps one track's RTP timestamps to a wall clock shared by all
+// tracks, which is what puts them in sync (RFC 3550 section 6.4.1). For
+// now each track's first packet is taken as sent when it arrived, which
+// is right to within the difference of the tracks' network and jitter
+// buffer delays. This is the seam where RTCP sender reports plug in: an
+// SR pairs an NTP time with an RTP timestamp of the sender's own clock,
+// and setting ts and at from it puts the tracks in sync as captured.
+type clockMap struct {
+	set   bool
+	ts    uint32    // an RTP timestamp
+	at    time.Time // its time on the shared clock
+	clock int64     // RTP ticks per second
+}
+
+// wall returns the shared-clock time of RTP timestamp ts, which must lie
+// within 2^31 ticks of the mapped one.
+func (c *clockMap) wall(ts uint32) time.Time {
+	d := int64(int32(ts - c.ts)) // #nosec G115: wraps on purpose
+	return c.at.Add(time.Duration(d) * time.Second / time.Duration(c.clock))
+}
+
+// New returns a Recorder writing opts.Format with opts.Tracks to w.
+// Nothing is written until the first keyframe of the main track, whose
+// header gives the frame size. It fails with an error wrapping
+// ErrUnsupportedFormat for an unknown Format, and ErrTracks when the
+// tracks do not fit it (IVF holds one video track: use WebM for more).
 //
 // If w is an io.WriteSeeker that can seek (an *os.File must be a regular
 // file), Close finalizes the file: for WebM, ebml-go's Duration and Cues;
@@ -201,24 +304,20 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 	if opts.Format != FormatWebM && opts.Format != FormatIVF {
 		return nil, fmt.Errorf("record: %w: %v", ErrUnsupportedFormat, opts.Format)
 	}
+	if err := checkTracks(opts.Format, opts.Tracks); err != nil {
+		return nil, fmt.Errorf("record: %w", err)
+	}
 	r := &Recorder{
 		format:   opts.Format,
 		log:      opts.Logger,
-		onFrame:  opts.OnFrame,
-		reqKey:   opts.RequestKeyFrame,
 		maxLate:  opts.MaxLate,
 		maxDelay: opts.MaxDelay,
 		rtt:      opts.RTT,
 		live:     opts.Live,
 		now:      time.Now,
-		waitKey:  true,
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
-	}
-	r.times.clock = int64(opts.ClockRate)
-	if r.times.clock == 0 {
-		r.times.clock = DefaultClockRate
 	}
 	if r.maxLate == 0 {
 		r.maxLate = DefaultMaxLate
@@ -230,9 +329,74 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 	if r.live && r.seeker == nil && shrinkPipe(w) {
 		r.log.Debug("record: live pipe buffer shrunk", "bytes", livePipeSize)
 	}
-	r.asm = newAssembler(r.maxLate, r.wait)
-	r.asm.now = func() time.Time { return r.now() }
+	main := 0
+	for i, t := range opts.Tracks {
+		if t.Codec.Kind == codec.Video {
+			main = i
+			break
+		}
+	}
+	for i, t := range opts.Tracks {
+		tr := &track{
+			i:       i,
+			codec:   t.Codec,
+			main:    i == main,
+			reqKey:  t.RequestKeyFrame,
+			onFrame: t.OnFrame,
+			waitKey: true,
+			header: trackHeader{
+				codec:      t.Codec,
+				channels:   t.Channels,
+				sampleRate: t.SampleRate,
+				private:    t.CodecPrivate,
+			},
+		}
+		if tr.header.channels == 0 {
+			tr.header.channels = int(t.Codec.Channels)
+		}
+		if tr.header.sampleRate == 0 {
+			tr.header.sampleRate = float64(t.Codec.ClockRate)
+		}
+		tr.times.clock = int64(t.Codec.ClockRate)
+		tr.clock.clock = tr.times.clock
+		tr.asm = newAssembler(r.maxLate, r.wait, t.Codec.NewDepacketizer())
+		tr.asm.now = func() time.Time { return r.now() }
+		r.tracks = append(r.tracks, tr)
+	}
+	r.main = r.tracks[main]
+	if len(r.tracks) > 1 {
+		r.inter = newInterleaver(len(r.tracks))
+	}
+	r.stats.Tracks = make([]TrackStats, len(r.tracks))
 	return r, nil
+}
+
+// checkTracks reports why tracks cannot be recorded in format, or nil.
+func checkTracks(format Format, tracks []Track) error {
+	if len(tracks) == 0 {
+		return fmt.Errorf("%w: no tracks", ErrTracks)
+	}
+	for i, t := range tracks {
+		switch {
+		case t.Codec.ClockRate == 0 || t.Codec.NewDepacketizer == nil || t.Codec.IsKeyFrame == nil:
+			return fmt.Errorf("%w: track %d: codec %q lacks a clock rate, depacketizer or keyframe probe", ErrTracks, i, t.Codec.MimeType)
+		case t.Codec.Kind == codec.Video && t.Codec.FrameSize == nil:
+			return fmt.Errorf("%w: track %d: video codec %q cannot tell its frame size", ErrTracks, i, t.Codec.MimeType)
+		case format == FormatWebM && t.Codec.ContainerID == "":
+			return fmt.Errorf("%w: track %d: WebM has no codec ID for %q", ErrTracks, i, t.Codec.MimeType)
+		}
+	}
+	if format == FormatIVF {
+		switch t := tracks[0].Codec; {
+		case len(tracks) > 1:
+			return fmt.Errorf("%w: ivf holds one video track, not %d tracks; use .webm", ErrTracks, len(tracks))
+		case t.Kind != codec.Video:
+			return fmt.Errorf("%w: ivf holds video only, not %s (%s); use .webm", ErrTracks, t.Kind, t.MimeType)
+		case t.FourCC == "":
+			return fmt.Errorf("%w: ivf has no codec ID for %q; use .webm", ErrTracks, t.MimeType)
+		}
+	}
+	return nil
 }
 
 // wait is how long the assembler waits for a missing packet now.
@@ -243,31 +407,35 @@ func (r *Recorder) wait() time.Duration {
 	return waitFor(r.rtt(), r.maxDelay)
 }
 
-// WriteRTP adds one packet of the track. It does not keep p: the payload
-// is copied. A frame is written (and OnFrame called) within the WriteRTP
-// call that completes it: the one carrying its last missing packet, not
-// the next frame's first one. Frames stuck behind a missing packet are
-// written by the first WriteRTP after the wait for it ran out (see
-// Options.MaxDelay), or by Close.
+// WriteRTP adds one packet of the track Options.Tracks[track]. It does
+// not keep p: the payload is copied. A frame is taken (and OnFrame
+// called) within the WriteRTP call that completes it: the one carrying
+// its last missing packet, not the next frame's first one. Frames stuck
+// behind a missing packet are taken by the first WriteRTP of their track
+// after the wait for it ran out (see Options.MaxDelay), or by Close.
 //
 // It returns ErrClosed after Close, and the first error writing w (wrapped);
 // after a write error the recording is broken and the caller should stop.
 // Lost, late, duplicate and malformed packets are not errors: they are
 // counted in Stats. WriteRTP blocks while w blocks, unless Options.Live.
-func (r *Recorder) WriteRTP(p *rtp.Packet) error {
+func (r *Recorder) WriteRTP(track int, p *rtp.Packet) error {
 	if p == nil {
 		return errors.New("record: nil packet")
+	}
+	if track < 0 || track >= len(r.tracks) {
+		return fmt.Errorf("record: no track %d of %d", track, len(r.tracks))
 	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
 		return ErrClosed
 	}
-	request := r.push(p)
+	r.push(r.tracks[track], p)
 	_, err := r.out.state()
+	calls := r.dueRequests()
 	r.mu.Unlock()
-	if request && r.reqKey != nil {
-		r.reqKey()
+	for _, f := range calls {
+		f()
 	}
 	if err != nil {
 		return fmt.Errorf("record: write output: %w", err)
@@ -275,165 +443,195 @@ func (r *Recorder) WriteRTP(p *rtp.Packet) error {
 	return nil
 }
 
-// push runs with mu held and reports whether to request a keyframe.
-func (r *Recorder) push(p *rtp.Packet) (request bool) {
-	defer r.countPacket()
+// dueRequests returns the RequestKeyFrame calls that came due, and clears
+// them.
+func (r *Recorder) dueRequests() []func() {
+	var calls []func()
+	for _, t := range r.tracks {
+		if t.wantKey {
+			t.wantKey = false
+			calls = append(calls, t.reqKey)
+		}
+	}
+	return calls
+}
 
-	if r.seq.started && p.SSRC != r.seq.ssrc {
+// push runs with mu held.
+func (r *Recorder) push(t *track, p *rtp.Packet) {
+	defer r.countPacket(t)
+
+	if !t.clock.set {
+		t.clock.set, t.clock.ts, t.clock.at = true, p.Timestamp, r.now()
+	}
+	if t.seq.started && p.SSRC != t.seq.ssrc {
 		r.log.Info("record: new RTP source, waiting for a keyframe",
-			"old_ssrc", r.seq.ssrc, "ssrc", p.SSRC)
-		request = r.resync()
+			"track", t.i, "old_ssrc", t.seq.ssrc, "ssrc", p.SSRC)
+		r.resync(t)
 	}
-	if !r.seq.started {
-		r.seq.restart(p.SSRC, p.SequenceNumber)
+	if !t.seq.started {
+		t.seq.restart(p.SSRC, p.SequenceNumber)
 	}
 
-	seq := r.seq.extend(p.SequenceNumber)
+	seq := t.seq.extend(p.SequenceNumber)
 	switch {
-	case seq > r.seq.highest+int64(r.maxLate):
+	case seq > t.seq.highest+int64(r.maxLate):
 		// A jump past the reorder window: a long outage or a restarted
 		// sender. The buffered frames cannot be completed any more.
-		r.log.Debug("record: sequence number jump", "from", r.seq.highest, "to", seq)
-		request = r.resync() || request
-		r.seq.restart(p.SSRC, p.SequenceNumber)
-		seq = r.seq.first
-	case seq < r.seq.highest-int64(r.maxLate):
+		r.log.Debug("record: sequence number jump", "track", t.i, "from", t.seq.highest, "to", seq)
+		r.resync(t)
+		t.seq.restart(p.SSRC, p.SequenceNumber)
+		seq = t.seq.first
+	case seq < t.seq.highest-int64(r.maxLate):
 		// Too late to use. Many in a row mean the sequence restarted
 		// behind us; a later packet then resynchronizes.
-		if r.seq.late() {
-			request = r.resync() || request
+		if t.seq.late() {
+			r.resync(t)
 		}
-		return request
+		return
 	}
-	r.seq.add(seq)
+	t.seq.add(seq)
 
 	if len(p.Payload) == 0 {
 		// Padding only (RFC 3550 section 5.1): no media, but its
 		// sequence number is not a loss either.
-		r.asm.push(seq, p.Timestamp, p.Marker, nil)
+		t.asm.push(seq, p.Timestamp, p.Marker, nil)
 	} else {
-		r.asm.push(seq, p.Timestamp, p.Marker, p.Payload)
+		t.asm.push(seq, p.Timestamp, p.Marker, p.Payload)
 	}
-	return r.drain(false) || request
+	r.drain(t, false)
 }
 
-// countPacket updates the packet counters after push.
-func (r *Recorder) countPacket() {
-	lost := r.seq.lost()
+// countPacket updates t's packet counters after push.
+func (r *Recorder) countPacket(t *track) {
+	lost := t.seq.lost()
 	r.statsMu.Lock()
-	r.stats.PacketsReceived++
-	r.stats.PacketsLost = uint64(lost) // #nosec G115: non-negative
+	st := &r.stats.Tracks[t.i]
+	st.PacketsReceived++
+	st.PacketsLost = uint64(lost) // #nosec G115: non-negative
 	r.statsMu.Unlock()
 }
 
-// resync flushes the assembler and starts it afresh, as after an SSRC
-// change or a jump in sequence numbers; the next frame written must be a
-// keyframe. The next packet starts a new sequence.
-func (r *Recorder) resync() (request bool) {
-	request = r.drain(true)
-	r.seq.end()
-	r.asm.reset()
-	r.waitKey = true
-	r.times.newSource()
-	return request
+// resync flushes t's assembler and starts it afresh, as after an SSRC
+// change or a jump in sequence numbers; the next frame of t written must
+// be a keyframe. The next packet starts a new sequence.
+func (r *Recorder) resync(t *track) {
+	r.drain(t, true)
+	t.seq.end()
+	t.asm.reset()
+	t.waitKey = true
+	t.times.newSource()
 }
 
-// drain takes every released frame out of the assembler; with flush, it
-// gives up on missing packets to empty it.
-func (r *Recorder) drain(flush bool) (request bool) {
+// drain takes every released frame of t out of its assembler; with
+// flush, it gives up on missing packets to empty it.
+func (r *Recorder) drain(t *track, flush bool) {
 	for {
-		f, ok := r.asm.pop(flush)
+		f, ok := t.asm.pop(flush)
 		if !ok {
-			return request
+			return
 		}
-		if r.frame(&f) {
-			request = true
-		}
+		r.frame(t, &f)
 	}
 }
 
-// frame handles one frame from the assembler and reports whether to
-// request a keyframe.
-func (r *Recorder) frame(f *frame) (request bool) {
+// frame handles one frame of t from its assembler.
+func (r *Recorder) frame(t *track, f *frame) {
 	if f.gap || !f.complete {
-		if !r.waitKey {
-			r.log.Debug("record: frame lost, waiting for a keyframe", "seq", f.first)
+		if !t.waitKey {
+			r.log.Debug("record: frame lost, waiting for a keyframe", "track", t.i, "seq", f.first)
 		}
-		r.waitKey = true
+		t.waitKey = true
 	}
 	if !f.complete {
-		return r.drop()
+		r.drop(t, true)
+		return
 	}
-	key := isKeyFrame(f.data)
-	if r.waitKey && !key {
-		return r.drop()
+	key := t.codec.IsKeyFrame(f.data)
+	if t.waitKey && !key {
+		r.drop(t, true)
+		return
 	}
 	var width, height int
-	if key {
+	if key && t.codec.FrameSize != nil {
 		var err error
-		if width, height, err = parseKeyFrameHeader(f.data); err != nil {
-			r.log.Debug("record: bad keyframe", "err", err)
-			r.waitKey = true
-			return r.drop()
+		if width, height, err = t.codec.FrameSize(f.data); err != nil {
+			r.log.Debug("record: bad keyframe", "track", t.i, "err", err)
+			t.waitKey = true
+			r.drop(t, true)
+			return
 		}
 	}
 
-	ts := r.times.unwrap(f.ts, r.started, r.now)
+	ts := t.times.unwrap(f.ts, t.started, r.now)
 	if !r.started {
-		if r.live {
-			// The queue's goroutine writes the header too: nothing
-			// on this one waits for w.
-			r.queue = newLiveQueue(func() (muxer, error) {
-				err := r.start(width, height)
-				return r.mux, err
-			}, r.out)
-		} else if err := r.start(width, height); err != nil {
-			r.out.fail(err)
-			return false
+		if !t.main {
+			// The recording starts with the main track's keyframe.
+			r.drop(t, false)
+			return
 		}
-		r.started = true
-		r.times.start(ts)
+		t.header.width, t.header.height = width, height
+		if !r.start() {
+			return
+		}
+		r.zero = t.clock.wall(f.ts)
 	}
-	pts := r.times.pts(ts)
-	r.waitKey = false
-	if r.queue != nil {
-		queued, dropped, keys, now := r.queue.put(key, r.times.ms(pts), f.data)
-		if !queued {
-			dropped++
+	if !t.started {
+		// The track's first frame: where it falls on the recording's
+		// timeline, by the shared clock.
+		offset := t.clock.wall(f.ts).Sub(r.zero).Milliseconds()
+		if offset < 0 {
+			r.drop(t, false)
+			return
 		}
-		if dropped > 0 {
-			r.statsMu.Lock()
-			r.stats.FramesBehind += uint64(dropped)                  // #nosec G115: positive
-			r.stats.FramesWritten -= uint64(dropped - btoi(!queued)) // #nosec G115: queued frames counted before
-			r.stats.KeyFrames -= uint64(keys)                        // #nosec G115: positive
-			r.statsMu.Unlock()
-		}
-		if !queued {
-			// The viewer and the meter see every frame all the same.
-			if r.onFrame != nil {
-				r.onFrame(f.data, key, f.ts)
+		t.started, t.offset = true, offset
+		t.times.start(ts)
+	}
+	pts := t.times.pts(ts)
+	t.waitKey = false
+	ms := t.offset + t.times.ms(pts)
+	lf := liveFrame{track: t.i, main: t.main, key: key, pts: ms, data: f.data}
+	if r.inter == nil {
+		// One track: straight to the output, counted once written.
+		if !r.send(lf, false) {
+			if t.onFrame != nil {
+				// The viewer and the meter see every frame all the same.
+				t.onFrame(f.data, key, f.ts)
 			}
-			return r.requestDue() || (now && r.requestNow())
+			return
 		}
-		if dropped > 0 && !key {
-			request = r.requestDue() || (now && r.requestNow())
-		}
-	} else if err := r.mux.writeFrame(key, r.times.ms(pts), f.data); err != nil {
-		r.out.fail(err)
-		return false
 	}
-	if r.onFrame != nil {
-		r.onFrame(f.data, key, f.ts)
+	if t.onFrame != nil {
+		t.onFrame(f.data, key, f.ts)
 	}
+	r.written(t, key, pts, width, height)
+	if r.inter != nil {
+		r.inter.add(lf)
+		r.release(false)
+	}
+}
 
+// release hands the interleaver's frames that are due (all with flush)
+// to the output.
+func (r *Recorder) release(flush bool) {
+	for {
+		f, ok := r.inter.pop(flush)
+		if !ok {
+			return
+		}
+		r.send(f, true) // a frame the live queue refuses is counted there
+	}
+}
+
+// written counts a frame of t taken for the output at pts.
+func (r *Recorder) written(t *track, key bool, pts int64, width, height int) {
 	n, _ := r.out.state()
 	now := r.now()
-	freeze, frozen := r.gaps.add(now)
+	freeze, frozen := t.gaps.add(now)
 	r.statsMu.Lock()
-	st := &r.stats
+	st := &r.stats.Tracks[t.i]
 	if st.FramesWritten == 0 {
 		st.FirstFrame = now
-	} else if d := r.times.ticks(pts - r.times.lastPTS); d > st.LongestFreeze {
+	} else if d := t.times.ticks(pts - t.times.lastPTS); d > st.LongestFreeze {
 		st.LongestFreeze = d
 	}
 	if freeze {
@@ -443,29 +641,96 @@ func (r *Recorder) frame(f *frame) (request bool) {
 	st.FramesWritten++
 	if key {
 		st.KeyFrames++
-		if st.Width != 0 && (width != st.Width || height != st.Height) {
-			r.log.Info("record: frame size changed",
-				"from", fmt.Sprintf("%dx%d", st.Width, st.Height),
-				"to", fmt.Sprintf("%dx%d", width, height))
+		if width != 0 {
+			if st.Width != 0 && (width != st.Width || height != st.Height) {
+				r.log.Info("record: frame size changed", "track", t.i,
+					"from", fmt.Sprintf("%dx%d", st.Width, st.Height),
+					"to", fmt.Sprintf("%dx%d", width, height))
+			}
+			st.Width, st.Height = width, height
 		}
-		st.Width, st.Height = width, height
 	}
-	st.BytesWritten = n
-	st.Duration = r.times.ticks(pts)
+	r.stats.BytesWritten = n
+	st.Duration = t.times.ticks(pts)
 	r.statsMu.Unlock()
-	r.times.written(pts, now)
-	return request
+	t.times.written(pts, now)
 }
 
-func btoi(b bool) int {
-	if b {
-		return 1
+// send hands f to the muxer, or to the live queue, and reports whether
+// it was written (or queued). counted says whether f is already in the
+// counters, as frames that went through the interleaver are; a frame the
+// queue refuses or drops is moved to FramesBehind. It notes the keyframe
+// requests the live queue's drops call for.
+func (r *Recorder) send(f liveFrame, counted bool) bool {
+	if r.queue == nil {
+		if err := r.mux.writeFrame(f.track, f.key, f.pts, f.data); err != nil {
+			r.out.fail(err)
+		}
+		return true
 	}
-	return 0
+	queued, dropped, now := r.queue.put(f)
+	for _, d := range dropped {
+		r.behind(d)
+	}
+	if !queued && !counted {
+		r.statsMu.Lock()
+		r.stats.Tracks[f.track].FramesBehind++
+		r.statsMu.Unlock()
+	} else if !queued {
+		r.behind(f)
+	}
+	if (!queued && f.main) || (len(dropped) > 0 && !f.key) {
+		_ = r.requestDue(r.main) || (now && r.requestNow(r.main))
+	}
+	return queued
 }
 
-// start creates the muxer for the first keyframe's size.
-func (r *Recorder) start(width, height int) error {
+// behind moves a frame that was counted as written to FramesBehind: the
+// live queue dropped it.
+func (r *Recorder) behind(f liveFrame) {
+	r.statsMu.Lock()
+	st := &r.stats.Tracks[f.track]
+	st.FramesBehind++
+	st.FramesWritten--
+	if f.key {
+		st.KeyFrames--
+	}
+	r.statsMu.Unlock()
+}
+
+// start creates the muxer (or, when live, the queue that creates it) on
+// the main track's first keyframe and reports whether it did; if not, the
+// output failed and says why, and the next keyframe tries again.
+func (r *Recorder) start() bool {
+	if r.live {
+		// The queue's goroutine writes the header too: nothing on this
+		// one waits for w.
+		r.queue = newLiveQueue(func() (muxer, error) {
+			err := r.startMuxer()
+			return r.mux, err
+		}, r.out)
+		r.started = true
+		return true
+	}
+	if err := r.startMuxer(); err != nil {
+		r.out.fail(err)
+		return false
+	}
+	r.started = true
+	return true
+}
+
+// startMuxer writes the container's header.
+func (r *Recorder) startMuxer() error {
+	headers := make([]trackHeader, len(r.tracks))
+	for i, t := range r.tracks {
+		headers[i] = t.header
+		if t.codec.Kind == codec.Video && t.header.width == 0 {
+			// A video track without a keyframe yet: the main track's
+			// size stands in (players follow the keyframes).
+			headers[i].width, headers[i].height = r.main.header.width, r.main.header.height
+		}
+	}
 	// Assign r.mux only on success: a nil *webmMuxer in the interface
 	// would not be nil, and Close would finish it.
 	var (
@@ -475,51 +740,55 @@ func (r *Recorder) start(width, height int) error {
 	switch r.format {
 	case FormatIVF:
 		var m *ivfMuxer
-		if m, err = newIVFMuxer(r.out, r.seeker, width, height); err == nil {
+		if m, err = newIVFMuxer(r.out, r.seeker, headers[0]); err == nil {
 			mux = m
 		}
 	default:
 		var m *webmMuxer
-		if m, err = newWebMMuxer(r.out, r.seeker, width, height); err == nil {
+		if m, err = newWebMMuxer(r.out, r.seeker, headers, r.main.i); err == nil {
 			mux = m
 		}
 	}
 	if err == nil {
 		r.mux = mux
-		r.log.Debug("record: first keyframe", "format", r.format,
-			"width", width, "height", height, "seekable", r.seeker != nil)
+		r.log.Debug("record: first keyframe", "format", r.format, "tracks", len(r.tracks),
+			"width", r.main.header.width, "height", r.main.header.height, "seekable", r.seeker != nil)
 	}
 	return err
 }
 
-// drop counts a frame not written and reports whether a keyframe request
-// is due.
-func (r *Recorder) drop() bool {
+// drop counts a frame of t not written and, when request is set, asks
+// for a keyframe of t if one is due.
+func (r *Recorder) drop(t *track, request bool) {
 	r.statsMu.Lock()
-	r.stats.FramesDropped++
+	r.stats.Tracks[t.i].FramesDropped++
 	r.statsMu.Unlock()
-	return r.requestDue()
+	if request {
+		r.requestDue(t)
+	}
 }
 
 // requestNow is requestDue with no least interval: for a request that
 // cannot wait (a stalled pipe reader to restart from a fresh picture).
-func (r *Recorder) requestNow() bool { return r.request(true) }
+func (r *Recorder) requestNow(t *track) bool { return r.request(t, true) }
 
-// requestDue reports whether a keyframe request is due now, and counts it.
-func (r *Recorder) requestDue() bool { return r.request(false) }
+// requestDue asks for a keyframe of t if a request is due now.
+func (r *Recorder) requestDue(t *track) bool { return r.request(t, false) }
 
-// request reports whether a keyframe request may be made now (at once
-// when urgent, else at most every keyFrameInterval), and counts it.
-func (r *Recorder) request(urgent bool) bool {
+// request notes a keyframe request of t to make after the lock, if one
+// may be made now (at once when urgent, else at most every
+// keyFrameInterval), counts it, and reports whether it did.
+func (r *Recorder) request(t *track, urgent bool) bool {
 	now := r.now()
 	// Once closing, a keyframe could not be used any more.
-	if r.reqKey == nil || r.closed || !(urgent || r.lastReq.IsZero() || now.Sub(r.lastReq) >= keyFrameInterval) {
+	if t.reqKey == nil || r.closed || !(urgent || t.lastReq.IsZero() || now.Sub(t.lastReq) >= keyFrameInterval) {
 		return false
 	}
 	r.statsMu.Lock()
-	r.stats.KeyFrameRequests++
+	r.stats.Tracks[t.i].KeyFrameRequests++
 	r.statsMu.Unlock()
-	r.lastReq = now
+	t.lastReq = now
+	t.wantKey = true
 	return true
 }
 
@@ -541,7 +810,12 @@ func (r *Recorder) Close() error {
 		return r.err
 	}
 	r.closed = true
-	r.drain(true)
+	for _, t := range r.tracks {
+		r.drain(t, true)
+	}
+	if r.inter != nil {
+		r.release(true)
+	}
 	if r.queue != nil {
 		r.queue.close()
 	}
@@ -578,8 +852,23 @@ func (r *Recorder) salvage() {
 		}
 	}
 	r.statsMu.Lock()
-	r.stats.FramesWritten = frames
 	r.stats.BytesWritten = good
+	if len(r.tracks) == 1 {
+		r.stats.Tracks[0].FramesWritten = frames
+	} else {
+		// Which track the frames cut off belonged to is not kept: the
+		// total is true, the main track takes the difference.
+		var others uint64
+		for i := range r.stats.Tracks {
+			if i != r.main.i {
+				others += r.stats.Tracks[i].FramesWritten
+			}
+		}
+		if frames >= others {
+			r.stats.Tracks[r.main.i].FramesWritten = frames - others
+		}
+		r.cutTotal = frames
+	}
 	r.statsMu.Unlock()
 }
 
@@ -588,5 +877,27 @@ func (r *Recorder) salvage() {
 func (r *Recorder) Stats() Stats {
 	r.statsMu.Lock()
 	defer r.statsMu.Unlock()
-	return r.stats
+	st := Stats{BytesWritten: r.stats.BytesWritten, Tracks: append([]TrackStats(nil), r.stats.Tracks...)}
+	tot := &st.TrackStats
+	for i, t := range st.Tracks {
+		tot.PacketsReceived += t.PacketsReceived
+		tot.PacketsLost += t.PacketsLost
+		tot.FramesWritten += t.FramesWritten
+		tot.KeyFrames += t.KeyFrames
+		tot.FramesDropped += t.FramesDropped
+		tot.FramesBehind += t.FramesBehind
+		tot.KeyFrameRequests += t.KeyFrameRequests
+		if !t.FirstFrame.IsZero() && (tot.FirstFrame.IsZero() || t.FirstFrame.Before(tot.FirstFrame)) {
+			tot.FirstFrame = t.FirstFrame
+		}
+		tot.Duration = max(tot.Duration, t.Duration)
+		if i == r.main.i {
+			tot.Width, tot.Height = t.Width, t.Height
+			tot.LongestFreeze, tot.Freezes, tot.FrozenTime = t.LongestFreeze, t.Freezes, t.FrozenTime
+		}
+	}
+	if r.cutTotal > 0 {
+		tot.FramesWritten = min(tot.FramesWritten, r.cutTotal)
+	}
+	return st
 }

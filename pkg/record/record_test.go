@@ -21,12 +21,20 @@ import (
 	"github.com/pion/rtp/codecs"
 
 	"github.com/p2pcam/p2pcam/internal/testutil"
+	"github.com/p2pcam/p2pcam/pkg/vp8"
 )
 
 const (
 	fixture320 = "../../testdata/testsrc2-320x240-30fps-3s.ivf"
 	fixture160 = "../../testdata/testsrc2-160x120-30fps-1s.ivf"
 )
+
+// vp8Tracks returns the one track of a VP8 recording: t with VP8 as its
+// codec.
+func vp8Tracks(t Track) []Track {
+	t.Codec = vp8.Descriptor
+	return []Track{t}
+}
 
 // readIVF returns the frames of an IVF file.
 func readIVF(t testing.TB, path string) [][]byte {
@@ -130,7 +138,7 @@ func expectedFrames(frames [][]byte, fd feed, lost map[int]bool) int {
 		switch {
 		case lost[f]:
 			waiting = true
-		case waiting && !isKeyFrame(frames[f]):
+		case waiting && !vp8.IsKeyFrame(frames[f]):
 		default:
 			n++
 			waiting = false
@@ -269,18 +277,18 @@ func TestRecorder(t *testing.T) {
 					s := newSink(t, pipe, "."+format.String())
 					var mu sync.Mutex
 					requests := 0
-					r, err := New(s.w, Options{Format: format, RequestKeyFrame: func() {
+					r, err := New(s.w, Options{Format: format, Tracks: vp8Tracks(Track{RequestKeyFrame: func() {
 						mu.Lock()
 						requests++
 						mu.Unlock()
-					}})
+					}})})
 					if err != nil {
 						t.Fatal(err)
 					}
 					arrive := pacedClock(r, tc.feed.ts)
 					for _, p := range pkts {
 						arrive(p)
-						if err := r.WriteRTP(p); err != nil {
+						if err := r.WriteRTP(0, p); err != nil {
 							t.Fatalf("WriteRTP: %v", err)
 						}
 					}
@@ -339,13 +347,13 @@ func TestSizeChange(t *testing.T) {
 		t.Run(format.String(), func(t *testing.T) {
 			t.Parallel()
 			s := newSink(t, false, "."+format.String())
-			r, err := New(s.w, Options{Format: format})
+			r, err := New(s.w, Options{Format: format, Tracks: vp8Tracks(Track{})})
 			if err != nil {
 				t.Fatal(err)
 			}
 			pkts, _ := feed{}.packets(frames)
 			for _, p := range pkts {
-				if err := r.WriteRTP(p); err != nil {
+				if err := r.WriteRTP(0, p); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -382,12 +390,12 @@ func TestCloseWithoutFrames(t *testing.T) {
 		} {
 			t.Run(format.String()+"/"+tc.name, func(t *testing.T) {
 				var buf failingSeeker
-				r, err := New(&buf, Options{Format: format})
+				r, err := New(&buf, Options{Format: format, Tracks: vp8Tracks(Track{})})
 				if err != nil {
 					t.Fatal(err)
 				}
 				for _, p := range tc.pkts {
-					if err := r.WriteRTP(p); err != nil {
+					if err := r.WriteRTP(0, p); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -406,7 +414,7 @@ func TestCloseWithoutFrames(t *testing.T) {
 				if len(tc.pkts) > 0 && st.FramesDropped == 0 {
 					t.Error("Stats().FramesDropped = 0, want the delta frames")
 				}
-				if err := r.WriteRTP(frameless()); !errors.Is(err, ErrClosed) {
+				if err := r.WriteRTP(0, frameless()); !errors.Is(err, ErrClosed) {
 					t.Errorf("WriteRTP after Close = %v, want ErrClosed", err)
 				}
 			})
@@ -438,13 +446,13 @@ func TestWriteErrorIsReturned(t *testing.T) {
 	pkts, _ := feed{}.packets(frames)
 	for _, format := range []Format{FormatWebM, FormatIVF} {
 		t.Run(format.String(), func(t *testing.T) {
-			r, err := New(&errWriter{n: 20000}, Options{Format: format})
+			r, err := New(&errWriter{n: 20000}, Options{Format: format, Tracks: vp8Tracks(Track{})})
 			if err != nil {
 				t.Fatal(err)
 			}
 			var werr error
 			for _, p := range pkts {
-				if werr = r.WriteRTP(p); werr != nil {
+				if werr = r.WriteRTP(0, p); werr != nil {
 					break
 				}
 			}
@@ -470,7 +478,7 @@ func TestConcurrentClose(t *testing.T) {
 	frames := readIVF(t, fixture320)
 	pkts, _ := feed{}.packets(frames)
 	s := newSink(t, false, ".webm")
-	r, err := New(s.w, Options{})
+	r, err := New(s.w, Options{Tracks: vp8Tracks(Track{})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -481,7 +489,7 @@ func TestConcurrentClose(t *testing.T) {
 			if i == len(pkts)/2 {
 				close(halfway)
 			}
-			if err := r.WriteRTP(p); err != nil {
+			if err := r.WriteRTP(0, p); err != nil {
 				writerDone <- err
 				return
 			}
@@ -508,7 +516,7 @@ func TestConcurrentClose(t *testing.T) {
 		t.Fatal("writer goroutine stuck")
 	}
 	<-statsDone
-	if err := r.WriteRTP(pkts[0]); !errors.Is(err, ErrClosed) {
+	if err := r.WriteRTP(0, pkts[0]); !errors.Is(err, ErrClosed) {
 		t.Errorf("WriteRTP after Close = %v, want ErrClosed", err)
 	}
 	s.done()
@@ -525,11 +533,11 @@ func TestNewRejects(t *testing.T) {
 	if _, err := New(io.Discard, Options{Format: 7}); !errors.Is(err, ErrUnsupportedFormat) {
 		t.Errorf("New(Format 7) = %v, want ErrUnsupportedFormat", err)
 	}
-	r, err := New(io.Discard, Options{})
+	r, err := New(io.Discard, Options{Tracks: vp8Tracks(Track{})})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.WriteRTP(nil); err == nil {
+	if err := r.WriteRTP(0, nil); err == nil {
 		t.Error("WriteRTP(nil) succeeded")
 	}
 }
@@ -575,14 +583,14 @@ func TestFullDiskKeepsWholeFrames(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer f.Close()
-				r, err := New(&fullFile{File: f, n: int64(room)}, Options{Format: format})
+				r, err := New(&fullFile{File: f, n: int64(room)}, Options{Format: format, Tracks: vp8Tracks(Track{})})
 				if err != nil {
 					t.Fatal(err)
 				}
 				arrive := pacedClock(r, 0)
 				for _, p := range pkts {
 					arrive(p)
-					if r.WriteRTP(p) != nil {
+					if r.WriteRTP(0, p) != nil {
 						break
 					}
 				}

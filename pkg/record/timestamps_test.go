@@ -63,7 +63,7 @@ func TestBurstTimestamps(t *testing.T) {
 	for _, format := range []Format{FormatWebM, FormatIVF} {
 		t.Run(format.String(), func(t *testing.T) {
 			s := newSink(t, false, "."+format.String())
-			r, err := New(s.w, Options{Format: format})
+			r, err := New(s.w, Options{Format: format, Tracks: vp8Tracks(Track{})})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,7 +73,7 @@ func TestBurstTimestamps(t *testing.T) {
 				if f := int(p.Timestamp / 3000); f >= 10 && f < 20 {
 					p.Timestamp = 10*3000 + uint32(f-10)*5
 				}
-				if err := r.WriteRTP(p); err != nil {
+				if err := r.WriteRTP(0, p); err != nil {
 					t.Fatal(err)
 				}
 			}

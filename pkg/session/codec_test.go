@@ -2,12 +2,20 @@ package session
 
 import (
 	"context"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/pion/rtp"
 	"github.com/pion/transport/v5/test"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/p2pcam/p2pcam/internal/testcodec"
+	"github.com/p2pcam/p2pcam/internal/testutil"
 	"github.com/p2pcam/p2pcam/pkg/capture"
 	"github.com/p2pcam/p2pcam/pkg/codec"
 	"github.com/p2pcam/p2pcam/pkg/peer"
@@ -85,5 +93,91 @@ func TestSessionSendsAnyCodec(t *testing.T) {
 	}
 	if e, ok := find[Ending](o.ev); !ok || e.Reason != EndHungUp {
 		t.Errorf("offer ended with %+v; want EndHungUp", e)
+	}
+}
+
+// TestSessionRecordsAnyTracks: a session records every track the other
+// side sends, in whatever codecs its Config gives as descriptors (here a
+// test video and a test audio codec that session never names), into one
+// WebM with a stream for each.
+func TestSessionRecordsAnyTracks(t *testing.T) {
+	testutil.NeedFFmpeg(t)
+	defer test.CheckRoutines(t)()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	video, audio := testcodec.Descriptor(), testcodec.Audio
+	out := filepath.Join(t.TempDir(), "out.webm")
+	l := newLink()
+	a := start(ctx, Config{Answer: l, Output: out, Codecs: []codec.Descriptor{video, audio}})
+
+	// The other side: a plain peer sending a track in each codec.
+	var sends []peer.SendTrack
+	var locals []*webrtc.TrackLocalStaticSample
+	for _, d := range []codec.Descriptor{video, audio} {
+		tl, err := webrtc.NewTrackLocalStaticSample(d.Capability(), d.Kind.String(), "test",
+			webrtc.WithPayloader(func(webrtc.RTPCodecCapability) (rtp.Payloader, error) { return d.NewPayloader(), nil }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		locals = append(locals, tl)
+		sends = append(sends, peer.SendTrack{Track: tl, Codec: d})
+	}
+	snd, err := peer.New(peer.Config{Send: sends, Interfaces: []string{"lo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snd.Close()
+	offer, err := snd.Offer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, err := l.ExchangeOffer(ctx, offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := snd.Accept(answer); err != nil {
+		t.Fatal(err)
+	}
+	if err := snd.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Two seconds of both: a video frame every 40 ms (a keyframe first),
+	// an audio frame every 20 ms, on one clock.
+	const videoFrames, audioFrames = 50, 100
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for i := range audioFrames {
+		<-tick.C
+		if err := locals[1].WriteSample(media.Sample{Data: []byte{byte(i), 1, 2, 3}, Duration: 20 * time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			f := testcodec.Encode(testcodec.Frame{Key: i == 0, Width: 64, Height: 48, Number: uint32(i / 2)}, make([]byte, 200))
+			if err := locals[0].WriteSample(media.Sample{Data: f, Duration: 40 * time.Millisecond}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := snd.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.wait(t); err != nil {
+		t.Fatalf("answer: %v\n%s", err, a.ev)
+	}
+	// ffprobe lists both streams, each with the packets sent (the first
+	// few may be lost to the keyframe wait and the start-up).
+	cmd := exec.Command("ffprobe", "-v", "error", "-count_packets", "-show_entries", "stream=codec_type,nb_read_packets", "-of", "csv=p=0", out)
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v", out, err)
+	}
+	got := map[string]int{}
+	for _, line := range strings.Fields(string(b)) {
+		kind, n, _ := strings.Cut(line, ",")
+		got[kind], _ = strconv.Atoi(n)
+	}
+	t.Logf("ffprobe: %q", b)
+	if got["video"] < videoFrames*8/10 || got["audio"] < audioFrames*8/10 || len(got) != 2 {
+		t.Errorf("recording holds %v packets; want a video stream of about %d and an audio one of about %d", got, videoFrames, audioFrames)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -38,9 +39,9 @@ type received struct {
 	framesRecv uint64
 }
 
-// receiver records the first remote video track to the session's output
-// (the recorder takes one video track today); other tracks are noted
-// and left unread.
+// receiver records the remote tracks into the session's output, one
+// file for all of them (WebM; IVF takes the video alone), and hands the
+// video's frames to the viewer and the meter.
 type receiver struct {
 	d receiverDeps
 
@@ -61,37 +62,86 @@ func newReceiver(d receiverDeps) *receiver {
 	return &receiver{d: d, connected: time.Now(), failed: make(chan struct{})}
 }
 
-// start waits for the remote video track in the background and records
-// it. A video track in a codec p2pcam has no descriptor for fails the
-// recording with its *codec.UnsupportedError.
+// trackGrace is how long the receiver waits, once a remote track
+// arrived, for the other tracks the other side said it sends: a track
+// arrives with its first packet, and the recording's tracks are fixed
+// when it starts. A track later than that is left unrecorded, and said.
+const trackGrace = time.Second
+
+// start waits in the background for the remote tracks the other side
+// sends, then records them. A video track in a codec p2pcam has no
+// descriptor for fails the recording with its *codec.UnsupportedError;
+// another kind in such a codec is left out, and said.
 func (r *receiver) start(ctx context.Context) {
 	ctx, r.cancel = context.WithCancel(ctx)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		for {
-			select {
-			case t := <-r.d.peer.Tracks():
-				if t.Kind() != codec.Video {
-					r.d.log.Debug("not recording a remote track: only video is recorded", "kind", t.Kind().String(), "ssrc", t.SSRC())
-					continue
-				}
-				err := t.Err
-				if err == nil {
-					err = r.record(t)
-				}
-				if err != nil {
-					r.mu.Lock()
-					r.err = fmt.Errorf("%w: %w", ErrRecording, err)
-					r.mu.Unlock()
-					close(r.failed)
-				}
-				return
-			case <-ctx.Done():
-				return
-			}
+		tracks, err := r.collect(ctx)
+		if err == nil && len(tracks) > 0 {
+			err = r.record(tracks)
+		}
+		if err != nil {
+			r.mu.Lock()
+			r.err = fmt.Errorf("%w: %w", ErrRecording, err)
+			r.mu.Unlock()
+			close(r.failed)
 		}
 	}()
+}
+
+// collect gathers the remote tracks to record: all that the other side
+// said it sends (peer.Incoming), or those that arrived within trackGrace
+// of the first. It returns none when ctx ends first.
+func (r *receiver) collect(ctx context.Context) ([]peer.RemoteTrack, error) {
+	want := 0
+	for _, d := range r.d.peer.Incoming() {
+		if d.MimeType != "" {
+			want++
+		}
+	}
+	var (
+		tracks []peer.RemoteTrack
+		grace  <-chan time.Time
+	)
+	for want == 0 || len(tracks) < want {
+		select {
+		case t := <-r.d.peer.Tracks():
+			switch {
+			case t.Err != nil && t.Kind() == codec.Video:
+				return nil, t.Err
+			case t.Err != nil:
+				r.d.log.Warn("not recording a remote track", "kind", t.Kind().String(), "err", t.Err)
+				want--
+				continue
+			case r.d.output != "-" && r.d.output != "" && t.Kind() != codec.Video && r.format() == record.FormatIVF:
+				r.d.log.Info("not recording the "+t.Kind().String()+": IVF holds video alone; record to .webm to keep it", "ssrc", t.SSRC())
+				want--
+				continue
+			}
+			tracks = append(tracks, t)
+			if grace == nil {
+				timer := time.NewTimer(trackGrace)
+				defer timer.Stop()
+				grace = timer.C
+			}
+		case <-grace:
+			r.d.log.Debug("recording the tracks that came", "came", len(tracks), "said", want)
+			return tracks, nil
+		case <-ctx.Done():
+			return nil, nil
+		}
+	}
+	return tracks, nil
+}
+
+// format is the container the output asks for, by its name.
+func (r *receiver) format() record.Format {
+	f, err := record.FormatForPath(r.d.output)
+	if err != nil {
+		return record.FormatWebM
+	}
+	return f
 }
 
 // failure returns what stopped the recording, once failed is closed.
@@ -125,40 +175,43 @@ func (r *receiver) open() (io.Writer, record.Format, error) {
 	return file, f, nil
 }
 
-// record writes the remote video track t (in a codec with a descriptor)
-// until it ends.
-func (r *receiver) record(t peer.RemoteTrack) error {
+// record writes the remote tracks until they end: into one file, each
+// read by a goroutine of its own. The video's frames also go to the
+// viewer and the meter.
+func (r *receiver) record(tracks []peer.RemoteTrack) error {
 	w, format, err := r.open()
 	if err != nil {
 		return err
 	}
-	ssrc := t.SSRC()
 	opts := record.Options{
-		Format:          format,
-		Logger:          r.d.log,
-		RequestKeyFrame: func() { _ = r.d.peer.RequestKeyFrame(ssrc) },
-		RTT:             r.d.peer.RoundTrip,
+		Format: format,
+		Logger: r.d.log,
+		RTT:    r.d.peer.RoundTrip,
 		// A player reading a pipe gets the live picture, not a backlog.
 		Live: r.d.output == "-" && !isRegular(r.d.outputTo),
 	}
-	if r.d.measure {
-		m, err := measure.New(measure.Options{Logger: r.d.log})
-		if err != nil {
-			return err
+	if format == record.FormatIVF {
+		// Only a viewer (no file), or an .ivf file: the video alone.
+		tracks = slices.DeleteFunc(tracks, func(t peer.RemoteTrack) bool { return t.Kind() != codec.Video })
+		if len(tracks) == 0 {
+			return nil
 		}
-		r.mu.Lock()
-		r.meter = m
-		r.mu.Unlock()
-		opts.OnFrame = func(data []byte, key bool, _ uint32) { m.Frame(data, key) }
+		tracks = tracks[:1]
 	}
-	if v := r.d.viewer; v != nil {
-		measured := opts.OnFrame
-		opts.OnFrame = func(data []byte, key bool, ts uint32) {
-			v.Frame(data, key)
-			if measured != nil {
-				measured(data, key, ts)
+	var videoSSRCs []uint32
+	for _, t := range tracks {
+		ssrc := t.SSRC()
+		rt := record.Track{Codec: t.Codec, RequestKeyFrame: func() { _ = r.d.peer.RequestKeyFrame(ssrc) }}
+		if t.Codec.CodecPrivate != nil {
+			rt.CodecPrivate = t.Codec.CodecPrivate()
+		}
+		if t.Kind() == codec.Video && len(videoSSRCs) == 0 {
+			videoSSRCs = append(videoSSRCs, ssrc)
+			if err := r.watchVideo(&rt); err != nil {
+				return err
 			}
 		}
+		opts.Tracks = append(opts.Tracks, rt)
 	}
 	rec, err := record.New(w, opts)
 	if err != nil {
@@ -171,23 +224,69 @@ func (r *receiver) record(t peer.RemoteTrack) error {
 	if r.d.output != "" {
 		r.d.emit(Recording{Output: r.d.output})
 	}
-	// Ask for a keyframe at once rather than waiting for the next one.
-	_ = r.d.peer.RequestKeyFrame(ssrc)
-	if opts.Live {
-		defer r.keyFramesEvery(pipeKeyFrames, ssrc)()
+	for _, ssrc := range videoSSRCs {
+		// Ask for a keyframe at once rather than waiting for the next one.
+		_ = r.d.peer.RequestKeyFrame(ssrc)
+		if opts.Live {
+			defer r.keyFramesEvery(pipeKeyFrames, ssrc)()
+		}
 	}
-	announced := false
+	var (
+		wg      sync.WaitGroup
+		errOnce sync.Once
+		werr    error
+	)
+	for i, t := range tracks {
+		wg.Go(func() {
+			if err := r.read(rec, i, t); err != nil {
+				errOnce.Do(func() { werr = err })
+			}
+		})
+	}
+	wg.Wait()
+	return werr
+}
+
+// watchVideo has the video's frames shown by the viewer and measured,
+// as either is asked for, and its first frame announced.
+func (r *receiver) watchVideo(t *record.Track) error {
+	if r.d.measure {
+		m, err := measure.New(measure.Options{Codec: t.Codec, Logger: r.d.log})
+		if err != nil {
+			return err
+		}
+		r.mu.Lock()
+		r.meter = m
+		r.mu.Unlock()
+		t.OnFrame = func(data []byte, key bool, _ uint32) { m.Frame(data, key) }
+	}
+	if v := r.d.viewer; v != nil {
+		measured := t.OnFrame
+		t.OnFrame = func(data []byte, key bool, ts uint32) {
+			v.Frame(data, key)
+			if measured != nil {
+				measured(data, key, ts)
+			}
+		}
+	}
+	return nil
+}
+
+// read moves track i's packets into rec until the track ends (the peer
+// closed: a normal end) or writing fails.
+func (r *receiver) read(rec *record.Recorder, i int, t peer.RemoteTrack) error {
+	announce := i == 0
 	for {
 		pkt, _, err := t.Track.ReadRTP()
 		if err != nil {
-			return nil // the track ended: the peer closed, a normal end
+			return nil
 		}
-		if err := rec.WriteRTP(pkt); err != nil {
-			return fmt.Errorf("write video: %w", err)
+		if err := rec.WriteRTP(i, pkt); err != nil {
+			return fmt.Errorf("write %s: %w", t.Kind(), err)
 		}
-		if !announced {
+		if announce {
 			if st := rec.Stats(); st.FramesWritten > 0 {
-				announced = true
+				announce = false
 				after := time.Since(r.connected)
 				r.mu.Lock()
 				r.res.firstFrame = after

@@ -27,6 +27,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -302,7 +303,7 @@ func (c *Config) defaults() {
 	if c.Height == 0 {
 		c.Height = DefaultHeight
 	}
-	if c.FPS == 0 {
+	if c.FPS == 0 && c.Source.Kind != capture.File { // a file plays at its own rate
 		c.FPS = DefaultFPS
 	}
 	if c.Bitrate == 0 {
@@ -404,8 +405,12 @@ func (s *session) run(ctx context.Context) (Result, error) {
 		Logger:           s.log,
 	}
 	if receive {
-		// Whatever the other side sends: video today.
-		pcfg.Receive = []codec.Kind{codec.Video}
+		// Every kind this call has a codec for.
+		for _, d := range s.cfg.Codecs {
+			if !slices.Contains(pcfg.Receive, d.Kind) {
+				pcfg.Receive = append(pcfg.Receive, d.Kind)
+			}
+		}
 	}
 	if snd != nil {
 		for _, t := range snd.Tracks() {

@@ -1,7 +1,8 @@
 // Package view shows received video to a person in a window, at the very
-// end of the receive pipeline: each VP8 frame the recorder writes is
-// decoded here and handed, as a raw picture, to a player process (ffplay)
-// that p2pcam starts and feeds over a pipe.
+// end of the receive pipeline: each video frame the recorder writes is
+// decoded here, by the decoder of the codec the window is given
+// (Options.Codec), and handed, as a raw picture, to a player process
+// (ffplay) that p2pcam starts and feeds over a pipe.
 //
 // Raw pictures rather than the compressed stream: the player then has no
 // decoder to prime and no clock of its own to start (a player fed WebM or
@@ -21,15 +22,15 @@
 // 0, which Window reports as Done with a nil Err; so is a window destroyed
 // under the player (which X11 makes it exit 1 for).
 //
-// The package knows nothing of sessions or flags; it needs cgo for the
-// decoder (libvpx), and a display: Check says what is missing.
+// The package knows nothing of sessions or flags; it needs the codec's
+// decoder in this build (package decode), and a display: Check says what
+// is missing.
 package view
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/p2pcam/p2pcam/pkg/decode"
 	"image"
 	"log/slog"
 	"os"
@@ -38,6 +39,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/p2pcam/p2pcam/pkg/codec"
+	"github.com/p2pcam/p2pcam/pkg/codecs"
+	"github.com/p2pcam/p2pcam/pkg/decode"
 )
 
 // Player is the program a Window runs by default.
@@ -60,8 +65,8 @@ var playerArgs = []string{
 // and the other Unixes, neither $DISPLAY nor $WAYLAND_DISPLAY is set.
 var ErrNoDisplay = errors.New("no display: neither DISPLAY nor WAYLAND_DISPLAY is set")
 
-// ErrNoDecoder means this build has no VP8 decoder: it was built without
-// cgo, so libvpx is not linked in.
+// ErrNoDecoder means this build has no decoder for the codec: it was built
+// without cgo. It is decode.ErrNoDecoder.
 var ErrNoDecoder = decode.ErrNoDecoder
 
 // PlayerMissingError means the player program is not installed (not on
@@ -89,7 +94,8 @@ func (e *PlayerError) Error() string {
 }
 
 // Check reports what a Window would lack here: ErrNoDisplay, a
-// *PlayerMissingError for player ("" means Player), or ErrNoDecoder. macOS
+// *PlayerMissingError for player ("" means Player), or an error wrapping
+// ErrNoDecoder for the preferred video codec (package codecs). macOS
 // and Windows always have a display.
 func Check(player string) error {
 	if player == "" {
@@ -101,8 +107,8 @@ func Check(player string) error {
 	if _, err := exec.LookPath(player); err != nil {
 		return &PlayerMissingError{Name: player}
 	}
-	if !decode.Available {
-		return ErrNoDecoder
+	if d, ok := codecs.Default(codec.Video); ok {
+		return decode.Check(d)
 	}
 	return nil
 }
@@ -124,6 +130,9 @@ type Options struct {
 	// Player is the program to run; "" means Player (ffplay). It is run
 	// with ffplay's options and reads YUV4MPEG2 on its standard input.
 	Player string
+	// Codec is the codec of the frames given to Frame; the zero value
+	// means the preferred video codec (package codecs).
+	Codec codec.Descriptor
 	// Logger receives debug records (decode errors, the player's status);
 	// nil discards them.
 	Logger *slog.Logger
@@ -172,7 +181,10 @@ func Start(opts Options) (*Window, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	dec, err := decode.New()
+	if opts.Codec.MimeType == "" {
+		opts.Codec, _ = codecs.Default(codec.Video)
+	}
+	dec, err := decode.New(opts.Codec)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +222,7 @@ func Start(opts Options) (*Window, error) {
 	return w, nil
 }
 
-// Frame decodes one VP8 frame and hands its picture to the player,
+// Frame decodes one frame of the window's codec and hands its picture to the player,
 // replacing a picture still waiting to be written. It never blocks on the
 // player. data is not kept. A frame that fails to decode is skipped, and
 // so is everything until the next keyframe.

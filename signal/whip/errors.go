@@ -38,10 +38,11 @@ var (
 	// prescribes (RFC 9725 §4.2): a success status other than 201 Created, no
 	// Location header, or a body that is not an SDP answer.
 	ErrProtocol = errors.New("the server does not follow whip/whep")
-	// ErrVideoRejected means the server's answer rejects the video section
-	// (port 0, RFC 8866 §5.14, RFC 3264 §6): it accepts none of the offered
-	// codecs.
-	ErrVideoRejected = errors.New("the server accepts none of the offered video codecs")
+	// ErrMediaRejected means the server's answer rejects a media section
+	// of the offer, audio or video (port 0, RFC 8866 §5.14, RFC 3264 §6):
+	// it accepts none of the codecs offered for it. The error returned
+	// names the kind of media.
+	ErrMediaRejected = errors.New("the server accepts none of the offered codecs")
 	// ErrClosed means the Client was closed before or during the call.
 	ErrClosed = errors.New("whip session closed")
 	// ErrActive means Exchange was called while a previous session is still

@@ -93,8 +93,8 @@ func (c *Client) Exchange(ctx context.Context, offer webrtc.SessionDescription) 
 // for 201 Created with an SDP answer and a Location header. Any other
 // status is an *HTTPError; transport failures match ErrUnreachable or
 // ErrTLS; a response without Location or an SDP answer matches
-// ErrProtocol; an answer that rejects the video section matches
-// ErrVideoRejected. When the server created a session that turns out
+// ErrProtocol; an answer that rejects an audio or video section matches
+// ErrMediaRejected. When the server created a session that turns out
 // unusable (the last two cases), Post deletes it before returning.
 //
 // Cancelling ctx abandons the request. One Client holds one session:
@@ -355,9 +355,9 @@ func readAnswer(resp *http.Response) (string, error) {
 	return string(body), nil
 }
 
-// checkAnswer parses answer and reports ErrVideoRejected when a video
-// section the offer proposed comes back with port 0 (RFC 3264 §6), and
-// ErrProtocol when it is missing.
+// checkAnswer parses answer and reports ErrMediaRejected when an audio or
+// video section the offer proposed comes back with port 0 (RFC 3264 §6),
+// and ErrProtocol when it is missing.
 func checkAnswer(offer, answer string) error {
 	var a sdp.SessionDescription
 	if err := a.UnmarshalString(answer); err != nil {
@@ -368,7 +368,8 @@ func checkAnswer(offer, answer string) error {
 		return nil // our own offer; pion made it, nothing to compare
 	}
 	for i, om := range o.MediaDescriptions {
-		if om.MediaName.Media != "video" || om.MediaName.Port.Value == 0 {
+		media := om.MediaName.Media
+		if (media != "video" && media != "audio") || om.MediaName.Port.Value == 0 {
 			continue
 		}
 		if i >= len(a.MediaDescriptions) {
@@ -378,8 +379,8 @@ func checkAnswer(offer, answer string) error {
 		if _, bundleOnly := am.Attribute("bundle-only"); bundleOnly {
 			continue // port 0 by RFC 8843 §7.3.1, carried on the bundle's transport
 		}
-		if am.MediaName.Media == "video" && am.MediaName.Port.Value == 0 {
-			return ErrVideoRejected
+		if am.MediaName.Media == media && am.MediaName.Port.Value == 0 {
+			return fmt.Errorf("%w for %s", ErrMediaRejected, media)
 		}
 	}
 	return nil

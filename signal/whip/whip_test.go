@@ -123,7 +123,7 @@ func status(code int) http.HandlerFunc {
 
 func TestPost(t *testing.T) {
 	answer := sdpWithVideoPort(9)
-	sentinels := []error{ErrUnauthorized, ErrNotFound, ErrConflict, ErrServer, ErrProtocol, ErrVideoRejected, ErrUnreachable, ErrTLS}
+	sentinels := []error{ErrUnauthorized, ErrNotFound, ErrConflict, ErrServer, ErrProtocol, ErrMediaRejected, ErrUnreachable, ErrTLS}
 	tests := []struct {
 		name       string
 		path       string
@@ -157,7 +157,7 @@ func TestPost(t *testing.T) {
 		{name: "body does not parse as sdp", post: created("/cam/whip/abc", "v=0\r\nm=broken\r\n"), want: ErrProtocol, wantDelete: true},
 		{name: "answer too large", post: created("/cam/whip/abc", answer+strings.Repeat("a=x\r\n", MaxAnswerSize/5)), want: ErrProtocol, wantDelete: true},
 		{name: "bundle-only port 0 is not a rejection", post: created("/cam/whip/abc", sdpWithVideoPort(0)+"a=bundle-only\r\n"), wantLoc: "/cam/whip/abc", wantSDP: sdpWithVideoPort(0) + "a=bundle-only\r\n"},
-		{name: "video rejected", post: created("/cam/whip/abc", sdpWithVideoPort(0)), want: ErrVideoRejected, wantDelete: true},
+		{name: "video rejected", post: created("/cam/whip/abc", sdpWithVideoPort(0)), want: ErrMediaRejected, wantDelete: true},
 		{name: "video section missing", post: created("/cam/whip/abc", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"), want: ErrProtocol, wantDelete: true},
 	}
 	for _, tt := range tests {

@@ -52,6 +52,11 @@ const AppID = "github.com/p2pcam/p2pcam/sdp-v1"
 // runs.
 const DefaultServer = "ws://relay.magic-wormhole.io:4000/v1"
 
+// DefaultTimeout is how long a side waits for the other by default: the
+// paste window of copy-paste (package paste), as a person needs the same
+// time to read out a code as to carry a blob.
+const DefaultTimeout = 5 * time.Minute
+
 // Config is what both sides of an exchange need. The zero value uses the
 // public server, two words, the paste window and CPace.
 type Config struct {
@@ -62,7 +67,7 @@ type Config struct {
 	Words int
 	// Timeout is how long a side waits for the other: from the code's
 	// allocation to the answer (offering side), from the start of the
-	// exchange to its end (answering side). 0 is signal.DefaultPasteTimeout.
+	// exchange to its end (answering side). 0 is DefaultTimeout.
 	Timeout time.Duration
 	// PAKE is the key exchange; nil is CPace.
 	PAKE PAKE
@@ -84,7 +89,7 @@ func (c *Config) timeout() time.Duration {
 	if c.Timeout > 0 {
 		return c.Timeout
 	}
-	return signal.DefaultPasteTimeout
+	return DefaultTimeout
 }
 
 func (c *Config) pake() PAKE {

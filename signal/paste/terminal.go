@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd || netbsd || openbsd
 
-package signal
+package paste
 
 import (
 	"bytes"
@@ -11,10 +11,13 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/sys/unix"
+
+	"github.com/p2pcam/p2pcam/signal"
 )
 
 // Escape sequences for bracketed paste mode (xterm): enable, disable, and
@@ -36,11 +39,12 @@ const (
 // Prompts, progress and errors go to errOut. ReadTerminal reads until the
 // text decodes (line wraps, paste markers and whitespace are ignored).
 // When a paste ends, or Enter is pressed, on text that is a bad blob, it
-// prints the one-line error and prompts again; a truncated blob waits for
+// prints the one-line error, a hint line for each piece of advice hints
+// gives for it (hints may be nil), and prompts again; a truncated blob waits for
 // the rest, and Enter on an empty line discards it. Backspace and Ctrl-U
 // edit. It returns only on success, when ctx is done (ctx.Err()), on
 // Ctrl-D or end of input (io.EOF), or when the terminal fails.
-func ReadTerminal(ctx context.Context, tty *os.File, errOut io.Writer, want webrtc.SDPType) (webrtc.SessionDescription, Format, error) {
+func ReadTerminal(ctx context.Context, tty *os.File, errOut io.Writer, want webrtc.SDPType, hints func(error) []string) (webrtc.SessionDescription, signal.Format, error) {
 	var none webrtc.SessionDescription
 	rc, err := tty.SyscallConn()
 	if err != nil {
@@ -91,7 +95,7 @@ func ReadTerminal(ctx context.Context, tty *os.File, errOut io.Writer, want webr
 		unix.Close(p[1])
 	}()
 
-	r := termReader{errOut: errOut, want: want}
+	r := termReader{errOut: errOut, want: want, hints: hints}
 	r.prompt()
 	buf := make([]byte, 4096)
 	for {
@@ -167,6 +171,7 @@ func QuietTerminal(tty *os.File) (restore func()) {
 type termReader struct {
 	errOut  io.Writer
 	want    webrtc.SDPType
+	hints   func(error) []string // nil: no advice
 	text    []byte
 	esc     []byte // an escape sequence in progress, ESC excluded
 	inEsc   bool
@@ -180,7 +185,7 @@ func (r *termReader) prompt() {
 }
 
 // feed takes one chunk read from the terminal. ok reports a decoded blob.
-func (r *termReader) feed(chunk []byte) (sd webrtc.SessionDescription, f Format, ok bool, err error) {
+func (r *termReader) feed(chunk []byte) (sd webrtc.SessionDescription, f signal.Format, ok bool, err error) {
 	for i, c := range chunk {
 		last := i == len(chunk)-1
 		if r.inEsc {
@@ -230,8 +235,8 @@ func (r *termReader) feed(chunk []byte) (sd webrtc.SessionDescription, f Format,
 			if c < 0x20 && c != '\t' {
 				continue
 			}
-			if len(r.text) >= MaxBlobSize {
-				r.fail(ErrTooLarge)
+			if len(r.text) >= signal.MaxBlobSize {
+				r.fail(signal.ErrTooLarge)
 				continue
 			}
 			r.text = append(r.text, c)
@@ -241,7 +246,7 @@ func (r *termReader) feed(chunk []byte) (sd webrtc.SessionDescription, f Format,
 	// A paste without markers may end without a line break.
 	if !r.inPaste && !r.inEsc && strings.TrimSpace(string(r.text)) != "" {
 		r.newBlob()
-		if sd, f, err := DecodeAs(string(r.text), r.want); err == nil {
+		if sd, f, err := signal.DecodeAs(string(r.text), r.want); err == nil {
 			r.done(len(r.text), f)
 			return sd, f, true, nil
 		}
@@ -252,18 +257,18 @@ func (r *termReader) feed(chunk []byte) (sd webrtc.SessionDescription, f Format,
 // evaluate decodes the text at a paste end, at Enter (enter) or at
 // Ctrl-D. quiet is false when no more input is pending in this chunk,
 // meaning a human is waiting for feedback.
-func (r *termReader) evaluate(enter, idle bool) (webrtc.SessionDescription, Format, bool) {
+func (r *termReader) evaluate(enter, idle bool) (webrtc.SessionDescription, signal.Format, bool) {
 	if strings.TrimSpace(string(r.text)) == "" {
 		r.text, r.pasteAt = r.text[:0], 0
 		return webrtc.SessionDescription{}, 0, false
 	}
 	r.newBlob()
-	sd, f, err := DecodeAs(string(r.text), r.want)
+	sd, f, err := signal.DecodeAs(string(r.text), r.want)
 	if err == nil {
 		r.done(len(r.text), f)
 		return sd, f, true
 	}
-	var te *TruncatedError
+	var te *signal.TruncatedError
 	switch {
 	case errors.As(err, &te) && enter && r.newline:
 		// Enter on an empty line: give up on this one.
@@ -290,11 +295,11 @@ func (r *termReader) evaluate(enter, idle bool) (webrtc.SessionDescription, Form
 // it dropped.
 func (r *termReader) newBlob() {
 	cut := 0
-	if i := bytes.LastIndex(r.text, []byte(compactPrefix)); i > 0 {
+	if i := bytes.LastIndex(r.text, []byte(signal.CompactPrefix)); i > 0 {
 		cut = i
 	} else if r.pasteAt > 0 && r.pasteAt < len(r.text) {
-		if _, _, err := DecodeAs(string(r.text), r.want); err != nil && !isTruncated(err) {
-			if _, _, err := DecodeAs(string(r.text[r.pasteAt:]), r.want); err == nil || isTruncated(err) {
+		if _, _, err := signal.DecodeAs(string(r.text), r.want); err != nil && !isTruncated(err) {
+			if _, _, err := signal.DecodeAs(string(r.text[r.pasteAt:]), r.want); err == nil || isTruncated(err) {
 				cut = r.pasteAt
 			}
 		}
@@ -302,27 +307,41 @@ func (r *termReader) newBlob() {
 	if cut == 0 {
 		return
 	}
-	if n := len(clean(string(r.text[:cut]))); n > 0 {
+	if n := blobChars(r.text[:cut]); n > 0 {
 		fmt.Fprintf(r.errOut, "a new blob: dropped the %d characters pasted before it\n", n)
 	}
 	r.text = append(r.text[:0], r.text[cut:]...)
 	r.pasteAt = 0
 }
 
+// blobChars counts the characters of text that could be part of a blob:
+// all but whitespace.
+func blobChars(text []byte) int {
+	n := 0
+	for _, c := range string(text) {
+		if !unicode.IsSpace(c) {
+			n++
+		}
+	}
+	return n
+}
+
 func isTruncated(err error) bool {
-	var te *TruncatedError
+	var te *signal.TruncatedError
 	return errors.As(err, &te)
 }
 
 func (r *termReader) fail(err error) {
 	fmt.Fprintf(r.errOut, "p2pcam: bad blob: %v\n", err)
-	if a := Advice(err); a != "" {
-		fmt.Fprintf(r.errOut, "p2pcam: hint: %s\n", a)
+	if r.hints != nil {
+		for _, h := range r.hints(err) {
+			fmt.Fprintf(r.errOut, "p2pcam: hint: %s\n", h)
+		}
 	}
 	r.text, r.pasteAt = r.text[:0], 0
 	r.prompt()
 }
 
-func (r *termReader) done(n int, f Format) {
+func (r *termReader) done(n int, f signal.Format) {
 	fmt.Fprintf(r.errOut, "Got the %s (%d characters, %s format).\n", r.want, n, f)
 }

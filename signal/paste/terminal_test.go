@@ -1,6 +1,6 @@
 //go:build linux
 
-package signal
+package paste
 
 import (
 	"bytes"
@@ -19,6 +19,8 @@ import (
 	"github.com/creack/pty"
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/sys/unix"
+
+	"github.com/p2pcam/p2pcam/signal"
 )
 
 // lineSink is an errOut that hands each complete line to a channel.
@@ -59,9 +61,13 @@ func (s *lineSink) await(ctx context.Context, t *testing.T, want string) string 
 	}
 }
 
+// hintsForTest is ReadTerminal's advice in tests: one line naming the
+// error, so that a test sees which error was advised on.
+func hintsForTest(err error) []string { return []string{"advice on: " + err.Error()} }
+
 type termResult struct {
 	sd  webrtc.SessionDescription
-	f   Format
+	f   signal.Format
 	err error
 }
 
@@ -81,7 +87,7 @@ func startPTY(t *testing.T) (master, tty *os.File) {
 // bigPionBlob returns a pion-format offer of more than 6,000 characters,
 // longer than any terminal line in canonical mode.
 func bigPionBlob(t *testing.T) string {
-	sdp := readFile(t, "testdata/sdp/offer-8.sdp") + "\r\n"
+	sdp := readFile(t, "../testdata/sdp/offer-8.sdp") + "\r\n"
 	var extra strings.Builder
 	for i := range 16 {
 		fmt.Fprintf(&extra, "a=candidate:%d 1 udp 2130706431 10.9.%d.1 %d typ host ufrag kQvTzRbNwHmLpXcY generation 0\r\n", 1000+i, i, 40000+i)
@@ -99,64 +105,65 @@ func bigPionBlob(t *testing.T) string {
 }
 
 func TestReadTerminal(t *testing.T) {
-	compact := readFile(t, "testdata/golden/offer-4.compact")
+	checkRoutines(t)
+	compact := readFile(t, "../testdata/golden/offer-4.compact")
 	type step struct {
 		paste  string // written to the terminal
 		expect string // then a line on errOut equal to this, if set
 	}
-	pion := readFile(t, "testdata/golden/offer-4.pion")
+	pion := readFile(t, "../testdata/golden/offer-4.pion")
 	const prompt = "Paste the offer blob and press Enter:"
 	const cutShort = "got 100 characters: the blob is cut short; paste the rest, or the whole blob again (Enter on an empty line starts over)"
 	tests := []struct {
 		name  string
 		steps []step
-		want  Format
+		want  signal.Format
 	}{
-		{"6000-character pion blob, bracketed", []step{{"\x1b[200~" + bigPionBlob(t) + "\x1b[201~", ""}}, FormatPion},
-		{"compact blob wrapped over lines", []step{{wrap(compact, 50, "\r") + "\r", ""}}, FormatCompact},
-		{"compact blob wrapped, bracketed", []step{{"\x1b[200~" + wrap(compact, 50, "\n") + "\n\x1b[201~", ""}}, FormatCompact},
-		{"copied from a chat, with its full stop", []step{{"\x1b[200~“" + compact + "”.\x1b[201~", ""}}, FormatCompact},
-		{"a non-ASCII slip erased with one backspace", []step{{compact[:20] + "é\x7f" + compact[20:] + "\r", ""}}, FormatCompact},
-		{"typed with a backspace", []step{{compact[:20] + "x\x7f" + compact[20:] + "\r", ""}}, FormatCompact},
+		{"6000-character pion blob, bracketed", []step{{"\x1b[200~" + bigPionBlob(t) + "\x1b[201~", ""}}, signal.FormatPion},
+		{"compact blob wrapped over lines", []step{{wrap(compact, 50, "\r") + "\r", ""}}, signal.FormatCompact},
+		{"compact blob wrapped, bracketed", []step{{"\x1b[200~" + wrap(compact, 50, "\n") + "\n\x1b[201~", ""}}, signal.FormatCompact},
+		{"copied from a chat, with its full stop", []step{{"\x1b[200~“" + compact + "”.\x1b[201~", ""}}, signal.FormatCompact},
+		{"a non-ASCII slip erased with one backspace", []step{{compact[:20] + "é\x7f" + compact[20:] + "\r", ""}}, signal.FormatCompact},
+		{"typed with a backspace", []step{{compact[:20] + "x\x7f" + compact[20:] + "\r", ""}}, signal.FormatCompact},
 		{"bad paste, then a good one", []step{
 			{"\x1b[200~hello there\x1b[201~", "p2pcam: bad blob: does not look like a p2pcam or WebRTC blob"},
-			{"", "p2pcam: hint: paste the line that starts with p2pcam1: (or a base64 blob from a browser page), whole"},
+			{"", "p2pcam: hint: advice on: does not look like a p2pcam or WebRTC blob"},
 			{"", prompt},
 			{"\x1b[200~" + compact + "\x1b[201~", ""},
-		}, FormatCompact},
+		}, signal.FormatCompact},
 		{"answer pasted, then the offer", []step{
-			{readFile(t, "testdata/golden/answer-2.compact") + "\r", "p2pcam: bad blob: this is an answer blob; an offer blob belongs here"},
-			{"", "p2pcam: hint: offer blobs go into p2pcam answer; answer blobs go back into p2pcam offer"},
+			{readFile(t, "../testdata/golden/answer-2.compact") + "\r", "p2pcam: bad blob: this is an answer blob; an offer blob belongs here"},
+			{"", "p2pcam: hint: advice on: this is an answer blob; an offer blob belongs here"},
 			{"", prompt},
 			{compact + "\r", ""},
-		}, FormatCompact},
+		}, signal.FormatCompact},
 		{"truncated, then the rest", []step{
 			{compact[:100] + "\r", cutShort},
 			{compact[100:] + "\r", ""},
-		}, FormatCompact},
+		}, signal.FormatCompact},
 		{"half a paste, then the whole blob again", []step{
 			{"\x1b[200~" + compact[:100] + "\x1b[201~", cutShort},
 			{"\x1b[200~" + compact + "\x1b[201~", "a new blob: dropped the 100 characters pasted before it"},
-		}, FormatCompact},
+		}, signal.FormatCompact},
 		{"half a paste and Enter, then the whole blob again", []step{
 			{"\x1b[200~" + wrap(compact[:100], 50, "\n") + "\n\x1b[201~\r", cutShort},
 			{"\x1b[200~" + wrap(compact, 50, "\n") + "\n\x1b[201~\r", "a new blob: dropped the 100 characters pasted before it"},
-		}, FormatCompact},
+		}, signal.FormatCompact},
 		{"half typed, then the whole blob again", []step{
 			{compact[:100] + "\r", cutShort},
 			{compact + "\r", "a new blob: dropped the 100 characters pasted before it"},
-		}, FormatCompact},
+		}, signal.FormatCompact},
 		{"half a pion paste, then the whole blob again", []step{
 			{"\x1b[200~" + pion[:300] + "\x1b[201~", "got 300 characters: the blob is cut short; paste the rest, or the whole blob again (Enter on an empty line starts over)"},
 			{"\x1b[200~" + pion + "\x1b[201~", "a new blob: dropped the 300 characters pasted before it"},
-		}, FormatPion},
+		}, signal.FormatPion},
 		{"truncated, Enter twice, then good", []step{
 			{compact[:100] + "\r", cutShort},
 			{"\r", "p2pcam: bad blob: blob is truncated: got only 100 characters"},
-			{"", "p2pcam: hint: copy the whole blob again; to dodge terminal limits, save it to a file and use --remote FILE, or pass it as an argument in quotes"},
+			{"", "p2pcam: hint: advice on: blob is truncated: got only 100 characters"},
 			{"", prompt},
 			{compact + "\r", ""},
-		}, FormatCompact},
+		}, signal.FormatCompact},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,7 +172,7 @@ func TestReadTerminal(t *testing.T) {
 			errOut := newLineSink()
 			res := make(chan termResult, 1)
 			go func() {
-				sd, f, err := ReadTerminal(ctx, tty, errOut, webrtc.SDPTypeOffer)
+				sd, f, err := ReadTerminal(ctx, tty, errOut, webrtc.SDPTypeOffer, hintsForTest)
 				res <- termResult{sd, f, err}
 			}()
 			// Writing before the prompt would race the switch out of
@@ -204,6 +211,7 @@ func TestReadTerminal(t *testing.T) {
 // TestReadTerminalEnds checks the two other ways out: Ctrl-D and
 // cancellation, both restoring the terminal.
 func TestReadTerminalEnds(t *testing.T) {
+	checkRoutines(t)
 	tests := []struct {
 		name  string
 		input string // written after the prompt; "" means cancel instead
@@ -222,7 +230,7 @@ func TestReadTerminalEnds(t *testing.T) {
 			errOut := newLineSink()
 			res := make(chan error, 1)
 			go func() {
-				_, _, err := ReadTerminal(ctx, tty, errOut, webrtc.SDPTypeOffer)
+				_, _, err := ReadTerminal(ctx, tty, errOut, webrtc.SDPTypeOffer, hintsForTest)
 				res <- err
 			}()
 			errOut.await(wait, t, "Paste the offer blob")
@@ -245,12 +253,12 @@ func TestReadTerminalEnds(t *testing.T) {
 }
 
 func TestReadTerminalNotATerminal(t *testing.T) {
-	f, err := os.Open("testdata/README.md")
+	f, err := os.Open("../testdata/README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	_, _, err = ReadTerminal(t.Context(), f, io.Discard, webrtc.SDPTypeOffer)
+	_, _, err = ReadTerminal(t.Context(), f, io.Discard, webrtc.SDPTypeOffer, hintsForTest)
 	if err == nil || !strings.Contains(err.Error(), "not a terminal") {
 		t.Errorf("got %v, want a not-a-terminal error", err)
 	}
@@ -272,6 +280,7 @@ func assertCanonical(t *testing.T, tty *os.File) {
 // echo off and signals on while it lasts, then the old settings back and
 // the keys typed meanwhile discarded.
 func TestQuietTerminal(t *testing.T) {
+	checkRoutines(t)
 	master, tty := startPTY(t)
 	restore := QuietTerminal(tty)
 	tio, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
@@ -309,7 +318,7 @@ func TestQuietTerminal(t *testing.T) {
 }
 
 func TestQuietTerminalNotATerminal(t *testing.T) {
-	f, err := os.Open("testdata/README.md")
+	f, err := os.Open("../testdata/README.md")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,44 +1,50 @@
-package signal
+package paste
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pion/transport/v5/test"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
+
+	"github.com/p2pcam/p2pcam/signal"
 )
 
 // golden decodes a golden blob into its session description.
 func golden(t *testing.T, name string) webrtc.SessionDescription {
 	t.Helper()
-	sd, _, err := Decode(readFile(t, name))
+	sd, _, err := signal.Decode(readFile(t, name))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return sd
 }
 
-// pasteFor returns a Paste reading in and printing to out and errOut.
-func pasteFor(in io.Reader, out, errOut *bytes.Buffer) *Paste {
-	return &Paste{
+// pasteFor returns a Signaler reading in and printing to out and errOut.
+func pasteFor(in io.Reader, out, errOut *bytes.Buffer) *Signaler {
+	return &Signaler{
 		Streams: iostreams.Streams{In: in, Out: out, Err: errOut},
 		Console: iostreams.NewConsole(errOut, false),
 	}
 }
 
 func TestPasteOffers(t *testing.T) {
-	offer, answer := golden(t, "testdata/golden/offer-2.compact"), golden(t, "testdata/golden/answer-2.compact")
-	for _, f := range []Format{FormatCompact, FormatPion} {
+	checkRoutines(t)
+	offer, answer := golden(t, "../testdata/golden/offer-2.compact"), golden(t, "../testdata/golden/answer-2.compact")
+	for _, f := range []signal.Format{signal.FormatCompact, signal.FormatPion} {
 		t.Run(f.String(), func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			p := pasteFor(strings.NewReader("\n"+readFile(t, "testdata/golden/answer-2.pion")+"\n"), &out, &errOut)
+			p := pasteFor(strings.NewReader("\n"+readFile(t, "../testdata/golden/answer-2.pion")+"\n"), &out, &errOut)
 			p.Format = f
+			defer p.Close()
 			got, err := p.ExchangeOffer(deadline(t, 10*time.Second), offer)
 			if err != nil {
 				t.Fatalf("ExchangeOffer: %v\n%s", err, errOut.String())
@@ -46,7 +52,7 @@ func TestPasteOffers(t *testing.T) {
 			if got.SDP != answer.SDP || got.Type != webrtc.SDPTypeAnswer {
 				t.Errorf("returned answer differs from the pasted one")
 			}
-			printed, gotFormat, err := Decode(out.String())
+			printed, gotFormat, err := signal.Decode(out.String())
 			if err != nil || printed.SDP != offer.SDP || gotFormat != f {
 				t.Errorf("stdout %q decodes to format %v, err %v; want the offer in %v", out.String(), gotFormat, err, f)
 			}
@@ -60,21 +66,22 @@ func TestPasteOffers(t *testing.T) {
 }
 
 func TestPasteAnswers(t *testing.T) {
-	offer := golden(t, "testdata/golden/offer-2.compact")
-	answer := golden(t, "testdata/golden/answer-2.compact")
+	checkRoutines(t)
+	offer := golden(t, "../testdata/golden/offer-2.compact")
+	answer := golden(t, "../testdata/golden/answer-2.compact")
 	// What goes back is the answer naming the offer it answers.
-	tagged := golden(t, "testdata/golden/answer-2-tagged.compact")
+	tagged := golden(t, "../testdata/golden/answer-2-tagged.compact")
 	tests := []struct {
 		name      string
 		in        string // the pasted offer
 		remote    string // or the offer given up front
 		blobToErr bool
-		want      Format // the format the answer goes back in
+		want      signal.Format // the format the answer goes back in
 	}{
-		{"compact offer pasted", readFile(t, "testdata/golden/offer-2.compact"), "", false, FormatCompact},
-		{"pion offer pasted", readFile(t, "testdata/golden/offer-2.pion"), "", false, FormatPion},
-		{"offer given up front", "", readFile(t, "testdata/golden/offer-2.compact"), false, FormatCompact},
-		{"stdout carries video", readFile(t, "testdata/golden/offer-2.compact"), "", true, FormatCompact},
+		{"compact offer pasted", readFile(t, "../testdata/golden/offer-2.compact"), "", false, signal.FormatCompact},
+		{"pion offer pasted", readFile(t, "../testdata/golden/offer-2.pion"), "", false, signal.FormatPion},
+		{"offer given up front", "", readFile(t, "../testdata/golden/offer-2.compact"), false, signal.FormatCompact},
+		{"stdout carries video", readFile(t, "../testdata/golden/offer-2.compact"), "", true, signal.FormatCompact},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,6 +93,7 @@ func TestPasteAnswers(t *testing.T) {
 			}
 			p := pasteFor(in, &out, &errOut)
 			p.Remote, p.BlobToErr, p.Timeout = tc.remote, tc.blobToErr, time.Minute
+			defer p.Close()
 			var seen webrtc.SessionDescription
 			err := p.ExchangeAnswer(deadline(t, 10*time.Second), func(_ context.Context, o webrtc.SessionDescription) (webrtc.SessionDescription, error) {
 				seen = o
@@ -106,11 +114,11 @@ func TestPasteAnswers(t *testing.T) {
 			}
 			var printed string
 			for _, l := range strings.Split(blobs, "\n") {
-				if _, _, err := Decode(l); err == nil {
+				if _, _, err := signal.Decode(l); err == nil {
 					printed = l
 				}
 			}
-			sd, f, err := Decode(printed)
+			sd, f, err := signal.Decode(printed)
 			if err != nil || sd.SDP != tagged.SDP || f != tc.want {
 				t.Errorf("printed answer: format %v, err %v; want the answer in %v\n%s", f, err, tc.want, blobs)
 			}
@@ -129,23 +137,23 @@ type failReader struct{}
 func (failReader) Read([]byte) (int, error) { return 0, errors.New("In was read") }
 
 func TestPasteFailures(t *testing.T) {
-	offer := golden(t, "testdata/golden/offer-2.compact")
-	never, _ := io.Pipe()
+	checkRoutines(t)
+	offer := golden(t, "../testdata/golden/offer-2.compact")
+	never := silentPipe(t)
 	tests := []struct {
-		name    string
-		in      io.Reader
-		want    string
-		check   func(error) bool
-		advised bool
+		name  string
+		in    io.Reader
+		want  string
+		check func(error) bool
 	}{
 		{"nothing pasted in time", never, "no blob from the other side: the answer blob did not arrive within 200ms",
-			func(err error) bool { return errors.Is(err, ErrPasteTimeout) }, false},
-		{"an offer pasted where the answer belongs", strings.NewReader(readFile(t, "testdata/golden/offer-4.compact") + "\n"),
-			"this is an offer blob; an answer blob belongs here", func(err error) bool { var te *TypeError; return errors.As(err, &te) }, true},
+			func(err error) bool { return errors.Is(err, ErrPasteTimeout) }},
+		{"an offer pasted where the answer belongs", strings.NewReader(readFile(t, "../testdata/golden/offer-4.compact") + "\n"),
+			"this is an offer blob; an answer blob belongs here", func(err error) bool { var te *signal.TypeError; return errors.As(err, &te) }},
 		{"not a blob", strings.NewReader("hello\n"), "does not look like a p2pcam or WebRTC blob",
-			func(err error) bool { return errors.Is(err, ErrNotBlob) }, true},
+			func(err error) bool { return errors.Is(err, signal.ErrNotBlob) }},
 		{"end of input", strings.NewReader(""), "no blob: the input is empty",
-			func(err error) bool { return errors.Is(err, ErrEmpty) }, false},
+			func(err error) bool { return errors.Is(err, signal.ErrEmpty) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -153,11 +161,9 @@ func TestPasteFailures(t *testing.T) {
 			p := pasteFor(tc.in, &out, &errOut)
 			p.Timeout = 200 * time.Millisecond
 			_, err := p.ExchangeOffer(deadline(t, 10*time.Second), offer)
+			p.Close()
 			if err == nil || err.Error() != tc.want || !tc.check(err) {
 				t.Fatalf("got %v; want %q", err, tc.want)
-			}
-			if got := Advice(err) != ""; got != tc.advised {
-				t.Errorf("Advice(%v) = %q; want advice: %v", err, Advice(err), tc.advised)
 			}
 		})
 	}
@@ -166,35 +172,69 @@ func TestPasteFailures(t *testing.T) {
 // TestPasteCancelled: cancelling while waiting for the paste returns the
 // context's error at once, not a paste timeout.
 func TestPasteCancelled(t *testing.T) {
-	never, _ := io.Pipe()
+	checkRoutines(t)
 	var out, errOut bytes.Buffer
-	p := pasteFor(never, &out, &errOut)
+	p := pasteFor(silentPipe(t), &out, &errOut)
+	defer p.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
-	_, err := p.ExchangeOffer(ctx, golden(t, "testdata/golden/offer-2.compact"))
+	_, err := p.ExchangeOffer(ctx, golden(t, "../testdata/golden/offer-2.compact"))
 	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrPasteTimeout) {
 		t.Fatalf("got %v; want context.Canceled", err)
 	}
 }
 
-func TestAdvice(t *testing.T) {
+// silentPipe returns the read end of a pipe (a file, as stdin is) whose
+// writer stays open and silent until the test ends.
+func silentPipe(t *testing.T) *os.File {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close(); r.Close() })
+	return r
+}
+
+// TestCloseEndsThePipeReader: Close ends the goroutine that reads piped
+// input while the pipe's writer is still open and silent, with a line
+// read ahead that no one took (the reader once blocked for ever handing
+// it over), and with nothing to read at all.
+func TestCloseEndsThePipeReader(t *testing.T) {
+	offer := golden(t, "../testdata/golden/offer-2.compact")
+	tagged := readFile(t, "../testdata/golden/answer-2-tagged.compact")
 	tests := []struct {
-		err  error
-		want string // a part of the advice; "" for none
+		name  string
+		lines string // written before the exchange
 	}{
-		{&TruncatedError{Len: 4095}, "--remote FILE"},
-		{ErrChecksum, "copy it again, whole and unedited"},
-		{&VersionError{Version: 2}, "update p2pcam on this machine"},
-		{&TypeError{Got: webrtc.SDPTypeAnswer, Want: webrtc.SDPTypeOffer}, "offer blobs go into p2pcam answer"},
-		{ErrNotBlob, "starts with p2pcam1:"},
-		{ErrEmpty, ""},
-		{errors.New("something else"), ""},
+		{"nothing written", ""},
+		{"an answer, then a line no one reads", tagged + "\nhello\n"},
 	}
 	for _, tc := range tests {
-		got := Advice(tc.err)
-		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
-			t.Errorf("Advice(%v) = %q; want it to contain %q", tc.err, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			check := test.CheckRoutines(t)
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			defer w.Close()
+			if _, err := w.WriteString(tc.lines); err != nil {
+				t.Fatal(err)
+			}
+			var out, errOut bytes.Buffer
+			p := pasteFor(r, &out, &errOut)
+			p.Timeout = 100 * time.Millisecond
+			_, _ = p.ExchangeOffer(deadline(t, 10*time.Second), offer)
+			closed := make(chan struct{})
+			go func() { p.Close(); close(closed) }()
+			select {
+			case <-closed:
+			case <-deadline(t, 10*time.Second).Done():
+				t.Fatal("Close did not return while the pipe stayed open")
+			}
+			check() // the writer is still open
+		})
 	}
 }
 
@@ -214,7 +254,8 @@ func TestDescribeCandidates(t *testing.T) {
 // TestPasteSaysWhenNoServerAnswered: with STUN servers configured, an offer
 // with host candidates only says so before the person carries it.
 func TestPasteSaysWhenNoServerAnswered(t *testing.T) {
-	withSrflx := golden(t, "testdata/golden/offer-2.compact")
+	checkRoutines(t)
+	withSrflx := golden(t, "../testdata/golden/offer-2.compact")
 	hostOnly := withSrflx
 	var kept []string
 	for _, l := range strings.Split(hostOnly.SDP, "\r\n") {
@@ -239,6 +280,7 @@ func TestPasteSaysWhenNoServerAnswered(t *testing.T) {
 			var out, errOut bytes.Buffer
 			p := pasteFor(strings.NewReader(""), &out, &errOut)
 			p.STUN = tc.stun
+			defer p.Close()
 			_, _ = p.ExchangeOffer(deadline(t, 5*time.Second), tc.offer)
 			if got := strings.Contains(errOut.String(), warning+"\n"); got != tc.warn {
 				t.Errorf("warning shown: %v; want %v\n%s", got, tc.warn, errOut.String())
@@ -251,11 +293,12 @@ func TestPasteSaysWhenNoServerAnswered(t *testing.T) {
 // before it is applied; a second answer down the same pipe, once the
 // offer has one, is reported through Notice and not returned.
 func TestPasteOfferRefusesMixups(t *testing.T) {
-	offer := golden(t, "testdata/golden/offer-2.compact")
+	checkRoutines(t)
+	offer := golden(t, "../testdata/golden/offer-2.compact")
 	other := offer
 	other.SDP = strings.ReplaceAll(offer.SDP, "kQvTzRbNwHmLpXcY", "Zz9TzRbNwHmLpXcY")
-	tagged := readFile(t, "testdata/golden/answer-2-tagged.compact")
-	plain := readFile(t, "testdata/golden/answer-2.pion")
+	tagged := readFile(t, "../testdata/golden/answer-2-tagged.compact")
+	plain := readFile(t, "../testdata/golden/answer-2.pion")
 	tests := []struct {
 		name    string
 		offer   webrtc.SessionDescription
@@ -264,7 +307,7 @@ func TestPasteOfferRefusesMixups(t *testing.T) {
 		notices int // ErrSecondAnswer notices
 	}{
 		{"its own answer", offer, tagged + "\n", nil, 0},
-		{"answer for another offer", other, tagged + "\n", ErrOtherOffer, 0},
+		{"answer for another offer", other, tagged + "\n", signal.ErrOtherOffer, 0},
 		{"untagged answer for any offer", other, plain + "\n", nil, 0},
 		{"second answer in the same write", offer, tagged + "\n" + tagged + "\n", nil, 1},
 		{"second and third answers, junk between", offer, tagged + "\n\nhello\n" + plain + "\n" + tagged + "\n", nil, 2},

@@ -1,11 +1,39 @@
-package record
+package vp8
 
 import (
+	"encoding/binary"
 	"errors"
+	"os"
 	"testing"
 )
 
-func TestParseKeyFrameHeader(t *testing.T) {
+// fixture320 is a VP8 stream from the repository's shared test data.
+const fixture320 = "../../testdata/testsrc2-320x240-30fps-3s.ivf"
+
+// readIVF returns the frames of an IVF file.
+func readIVF(t testing.TB, path string) [][]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 32 || string(b[:4]) != "DKIF" {
+		t.Fatalf("%s: not an IVF file", path)
+	}
+	var frames [][]byte
+	for off := int(binary.LittleEndian.Uint16(b[6:])); off+12 <= len(b); {
+		n := int(binary.LittleEndian.Uint32(b[off:]))
+		off += 12
+		if off+n > len(b) {
+			t.Fatalf("%s: truncated frame at %d", path, off)
+		}
+		frames = append(frames, b[off:off+n])
+		off += n
+	}
+	return frames
+}
+
+func TestFrameSize(t *testing.T) {
 	frames := readIVF(t, fixture320)
 	for _, tc := range []struct {
 		name          string
@@ -24,31 +52,31 @@ func TestParseKeyFrameHeader(t *testing.T) {
 		{"partition past the end", []byte{0x20, 0, 0, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00}, 0, 0, errPartitionLen},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w, h, err := parseKeyFrameHeader(tc.frame)
+			w, h, err := FrameSize(tc.frame)
 			if !errors.Is(err, tc.err) || w != tc.width || h != tc.height {
-				t.Errorf("parseKeyFrameHeader = %d, %d, %v; want %d, %d, %v", w, h, err, tc.width, tc.height, tc.err)
+				t.Errorf("FrameSize = %d, %d, %v; want %d, %d, %v", w, h, err, tc.width, tc.height, tc.err)
 			}
 		})
 	}
 }
 
-// FuzzParseKeyFrameHeader checks that any input either fails or yields a
+// FuzzFrameSize checks that any input either fails or yields a
 // size that agrees with the bytes it came from.
-func FuzzParseKeyFrameHeader(f *testing.F) {
+func FuzzFrameSize(f *testing.F) {
 	frames := readIVF(f, fixture320)
 	f.Add(frames[0][:64])
 	f.Add(frames[1][:32])
 	f.Add([]byte{0x10, 0, 0, 0x9d, 0x01, 0x2a, 0x00, 0xc5, 0xd0, 0x42})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		w, h, err := parseKeyFrameHeader(b)
+		w, h, err := FrameSize(b)
 		if err != nil {
 			if w != 0 || h != 0 {
 				t.Fatalf("error %v with size %dx%d", err, w, h)
 			}
 			return
 		}
-		if len(b) < 10 || !isKeyFrame(b) || b[3] != 0x9d || b[4] != 0x01 || b[5] != 0x2a {
+		if len(b) < 10 || !IsKeyFrame(b) || b[3] != 0x9d || b[4] != 0x01 || b[5] != 0x2a {
 			t.Fatalf("accepted a non-keyframe % x", b[:min(len(b), 10)])
 		}
 		if w < 1 || w > 16383 || h < 1 || h > 16383 {

@@ -1,6 +1,6 @@
 //go:build !(linux || darwin || freebsd || netbsd || openbsd)
 
-package signal
+package paste
 
 import (
 	"context"
@@ -9,10 +9,12 @@ import (
 	"os"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/p2pcam/p2pcam/signal"
 )
 
 // ReadTerminal is not supported on this system; use Read.
-func ReadTerminal(ctx context.Context, tty *os.File, errOut io.Writer, want webrtc.SDPType) (webrtc.SessionDescription, Format, error) {
+func ReadTerminal(ctx context.Context, tty *os.File, errOut io.Writer, want webrtc.SDPType, hints func(error) []string) (webrtc.SessionDescription, signal.Format, error) {
 	return webrtc.SessionDescription{}, 0, errors.New("read blob from terminal: not supported on this system")
 }
 

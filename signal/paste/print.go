@@ -1,4 +1,4 @@
-package signal
+package paste
 
 import (
 	"encoding/base64"

@@ -1,6 +1,6 @@
 //go:build darwin || freebsd || netbsd || openbsd
 
-package signal
+package paste
 
 import "golang.org/x/sys/unix"
 

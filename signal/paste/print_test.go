@@ -1,4 +1,4 @@
-package signal
+package paste
 
 import (
 	"bytes"
@@ -36,7 +36,7 @@ func TestPrintPlainAndClipboard(t *testing.T) {
 func TestPrintQR(t *testing.T) {
 	for _, name := range []string{"offer-2", "offer-8"} {
 		t.Run(name, func(t *testing.T) {
-			blob := readFile(t, "testdata/golden/"+name+".compact")
+			blob := readFile(t, "../testdata/golden/"+name+".compact")
 			var buf bytes.Buffer
 			if err := Print(&buf, blob, PrintOptions{QR: true}); err != nil {
 				t.Fatal(err)

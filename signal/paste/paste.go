@@ -1,4 +1,25 @@
-package signal
+// Package paste is the copy-paste way of signaling: it carries the two
+// session descriptions of a call through people, as blobs (package
+// signal's format) printed on one machine and pasted, piped or given in a
+// file on the other.
+//
+// In the pipeline it is a session signaler: session hands a Signaler its
+// offer (ExchangeOffer) or asks it for the offer and hands it the answer
+// (ExchangeAnswer), and the Signaler does the printing and the reading. It
+// is the one part of signaling that talks to a person: the prompts, the
+// countdowns and the instructions are its own; the advice for a refused
+// blob is the caller's (Signaler.Hints).
+//
+// Reading is done three ways: from a terminal in raw mode (ReadTerminal,
+// so that a paste is not cut at the terminal's line limit), from a pipe
+// or file (Read), or from a blob given up front. Every goroutine this
+// package starts is ended by the call or the Close that started it: a
+// read of a pipe or file (stdin, a named pipe) polls it together with a
+// wake-up pipe, so that Close stops it even when its writer stays silent.
+// The one exception is input that is no file (a buffer, an io.Pipe): a
+// Read blocked in it cannot be interrupted, and its goroutine ends when
+// that Read returns.
+package paste
 
 import (
 	"context"
@@ -11,6 +32,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
+	"github.com/p2pcam/p2pcam/signal"
 )
 
 // DefaultPasteTimeout is how long a person has, by default, to paste the
@@ -21,23 +43,29 @@ const DefaultPasteTimeout = 5 * time.Minute
 // ErrPasteTimeout means the other side's blob did not arrive in time.
 var ErrPasteTimeout = errors.New("no blob from the other side")
 
-// Paste exchanges the two session descriptions through people: it prints
+// ErrSecondAnswer means an answer arrived after this offer had taken one.
+// An offer serves one answer: the later one is ignored.
+var ErrSecondAnswer = errors.New("this offer has already taken an answer, so a second one is ignored")
+
+// Signaler exchanges the two session descriptions through people: it prints
 // this side's blob for a person to carry to the other machine (chat, mail,
 // a terminal over ssh) and reads the other side's blob, pasted into a
 // terminal, piped in, or given up front. It is the copy-paste way of
 // signaling, and the one part of signaling that talks to the person: the
 // prompts, the countdowns and the instructions are its own.
 //
-// A Paste serves one call, as the offering or the answering side.
-type Paste struct {
+// A Signaler serves one call, as the offering or the answering side, and
+// is closed (Close) when the call ends.
+type Signaler struct {
 	// Streams are where blobs are read (In, or InTerminal when a person
 	// types) and printed (Out; Err when BlobToErr).
 	Streams iostreams.Streams
 	// Console prints prompts and countdowns for the person.
 	Console *iostreams.Console
 	// Format is the format of the offer this side prints (zero:
-	// FormatCompact); an answer always goes back in its offer's format.
-	Format Format
+	// signal.FormatCompact); an answer always goes back in its offer's
+	// format.
+	Format signal.Format
 	// Remote is the other side's blob when it was given up front (as an
 	// argument or from a file); empty means read it from the streams.
 	Remote string
@@ -52,26 +80,29 @@ type Paste struct {
 	// something else (video).
 	BlobToErr bool
 	// STUN names the STUN/TURN servers candidates were gathered from: when
-	// the blob has no candidate from any of them, Paste says so before the
+	// the blob has no candidate from any of them, the Signaler says so before the
 	// person carries a blob that works on the local network only.
 	STUN []string
 	// RemoteOpen, when not nil, opens where the other side's blob comes
 	// from, for a source that is read only after this side's blob is
 	// printed (a named pipe a person or a script writes to later). It
-	// must return when ctx is done; Paste closes what it returns.
+	// must return when ctx is done; the Signaler closes what it returns.
 	RemoteOpen func(ctx context.Context) (io.ReadCloser, error)
-	// Notice reports a blob that Paste refused and read past: a second
-	// answer once the offer has one (ErrSecondAnswer), or, at a
-	// terminal, an answer made for another offer (ErrOtherOffer), after
-	// which Paste asks again. It may be called from another goroutine
-	// until Close returns. Nil prints the error on Console.
+	// Notice reports a blob that the Signaler refused and read past: a
+	// second answer once the offer has one (ErrSecondAnswer), or, at a
+	// terminal, an answer made for another offer (signal.ErrOtherOffer),
+	// after which the Signaler asks again. It may be called from another
+	// goroutine until Close returns. Nil prints the error on Console.
 	Notice func(err error)
+	// Hints, when not nil, gives the advice printed under a blob refused
+	// at the terminal, which is then asked for again.
+	Hints func(err error) []string
 
 	feed      *lineFeed // piped input, shared by the reads of one call
 	stopWatch func()    // ends the watch for further answers
 }
 
-func (p *Paste) timeout() time.Duration {
+func (p *Signaler) timeout() time.Duration {
 	if p.Timeout > 0 {
 		return p.Timeout
 	}
@@ -82,16 +113,16 @@ func (p *Paste) timeout() time.Duration {
 // offering side does. It returns ErrPasteTimeout (wrapped) when no answer
 // arrives within the paste window, ctx.Err() when ctx ends first,
 // decoding errors as Read and ReadTerminal do, and ErrOtherOffer for an
-// answer p2pcam made for another offer (at a terminal Paste reports it
-// through Notice and asks again instead).
+// answer p2pcam made for another offer (signal.ErrOtherOffer; at a
+// terminal the Signaler reports it through Notice and asks again instead).
 //
 // Once it has the answer, and while ctx lasts or until Close, it keeps
 // reading the terminal or pipe the answer came from, and reports each
 // further answer through Notice as ErrSecondAnswer.
-func (p *Paste) ExchangeOffer(ctx context.Context, offer webrtc.SessionDescription) (webrtc.SessionDescription, error) {
+func (p *Signaler) ExchangeOffer(ctx context.Context, offer webrtc.SessionDescription) (webrtc.SessionDescription, error) {
 	f := p.Format
 	if f == 0 {
-		f = FormatCompact
+		f = signal.FormatCompact
 	}
 	if err := p.print(offer, f, "offer"); err != nil {
 		return webrtc.SessionDescription{}, err
@@ -101,8 +132,8 @@ func (p *Paste) ExchangeOffer(ctx context.Context, offer webrtc.SessionDescripti
 		if err != nil {
 			return webrtc.SessionDescription{}, err
 		}
-		if err := checkAnswer(answer, offer); err != nil {
-			if errors.Is(err, ErrOtherOffer) && p.fromTerminal() {
+		if err := signal.CheckAnswer(answer, offer); err != nil {
+			if errors.Is(err, signal.ErrOtherOffer) && p.fromTerminal() {
 				p.notice(err)
 				continue
 			}
@@ -117,7 +148,7 @@ func (p *Paste) ExchangeOffer(ctx context.Context, offer webrtc.SessionDescripti
 // ExchangeAnswer reads the offer blob, turns it into an answer with
 // makeAnswer and prints the answer blob: what an answering side does. The
 // answer goes back in the offer's format.
-func (p *Paste) ExchangeAnswer(ctx context.Context, makeAnswer func(context.Context, webrtc.SessionDescription) (webrtc.SessionDescription, error)) error {
+func (p *Signaler) ExchangeAnswer(ctx context.Context, makeAnswer func(context.Context, webrtc.SessionDescription) (webrtc.SessionDescription, error)) error {
 	offer, format, err := p.read(ctx, webrtc.SDPTypeOffer, "")
 	if err != nil {
 		return err
@@ -128,7 +159,7 @@ func (p *Paste) ExchangeAnswer(ctx context.Context, makeAnswer func(context.Cont
 	}
 	// Name the offer, so that the offering side can tell this answer from
 	// one made for another call.
-	if answer, err = tagAnswer(answer, offer); err != nil {
+	if answer, err = signal.TagAnswer(answer, offer); err != nil {
 		return fmt.Errorf("encode answer: %w", err)
 	}
 	if err := p.print(answer, format, "answer"); err != nil {
@@ -142,11 +173,11 @@ func (p *Paste) ExchangeAnswer(ctx context.Context, makeAnswer func(context.Cont
 
 // AnswerWindow is the time the person at the other end has to paste the
 // answer: the paste window.
-func (p *Paste) AnswerWindow() time.Duration { return p.timeout() }
+func (p *Signaler) AnswerWindow() time.Duration { return p.timeout() }
 
 // print encodes sd and prints it where blobs go.
-func (p *Paste) print(sd webrtc.SessionDescription, f Format, what string) error {
-	blob, err := Encode(sd, f)
+func (p *Signaler) print(sd webrtc.SessionDescription, f signal.Format, what string) error {
+	blob, err := signal.Encode(sd, f)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", what, err)
 	}
@@ -166,9 +197,9 @@ func (p *Paste) print(sd webrtc.SessionDescription, f Format, what string) error
 
 // read gets the other side's blob: given up front, typed or pasted into a
 // terminal (re-prompting on a bad paste), or piped in (one try).
-func (p *Paste) read(ctx context.Context, want webrtc.SDPType, prompt string) (webrtc.SessionDescription, Format, error) {
+func (p *Signaler) read(ctx context.Context, want webrtc.SDPType, prompt string) (webrtc.SessionDescription, signal.Format, error) {
 	if p.Remote != "" {
-		return DecodeAs(p.Remote, want)
+		return signal.DecodeAs(p.Remote, want)
 	}
 	pctx, cancel := context.WithTimeout(ctx, p.timeout())
 	defer cancel()
@@ -177,7 +208,7 @@ func (p *Paste) read(ctx context.Context, want webrtc.SDPType, prompt string) (w
 	defer stop()
 	var (
 		sd     webrtc.SessionDescription
-		format Format
+		format signal.Format
 		err    error
 	)
 	if prompt != "" {
@@ -191,12 +222,12 @@ func (p *Paste) read(ctx context.Context, want webrtc.SDPType, prompt string) (w
 			in.Close()
 		}
 	case p.Streams.InTerminal != nil:
-		sd, format, err = ReadTerminal(pctx, p.Streams.InTerminal, p.Console, want)
+		sd, format, err = ReadTerminal(pctx, p.Streams.InTerminal, p.Console, want, p.Hints)
 	default:
 		if p.feed == nil {
 			p.feed = newLineFeed(p.Streams.In)
 		}
-		sd, format, err = Read(pctx, p.feed.blob(want), want)
+		sd, format, err = p.feed.readBlob(pctx, want)
 	}
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 		return sd, format, fmt.Errorf("%w: the %s blob did not arrive within %s", ErrPasteTimeout, want, p.timeout())
@@ -206,7 +237,7 @@ func (p *Paste) read(ctx context.Context, want webrtc.SDPType, prompt string) (w
 
 // fromTerminal reports whether the other side's blob is typed or pasted
 // by a person, who can be asked again.
-func (p *Paste) fromTerminal() bool {
+func (p *Signaler) fromTerminal() bool {
 	return p.Remote == "" && p.RemoteOpen == nil && p.Streams.InTerminal != nil
 }
 
@@ -241,28 +272,4 @@ func DescribeCandidates(sdp string) string {
 		}
 	}
 	return "candidates: " + strings.Join(parts, ", ")
-}
-
-// Advice says what a person should do about a blob that would not decode
-// (an error from Decode, DecodeAs, Read or ReadTerminal), or "" when there
-// is nothing to add to the error itself.
-func Advice(err error) string {
-	var (
-		te *TruncatedError
-		ve *VersionError
-		ty *TypeError
-	)
-	switch {
-	case errors.As(err, &te):
-		return "copy the whole blob again; to dodge terminal limits, save it to a file and use --remote FILE, or pass it as an argument in quotes"
-	case errors.Is(err, ErrChecksum):
-		return "the blob was changed on the way: copy it again, whole and unedited"
-	case errors.As(err, &ve):
-		return "update p2pcam on this machine to the version on the other side"
-	case errors.As(err, &ty):
-		return "offer blobs go into p2pcam answer; answer blobs go back into p2pcam offer"
-	case errors.Is(err, ErrNotBlob), errors.Is(err, ErrMalformed):
-		return "paste the line that starts with p2pcam1: (or a base64 blob from a browser page), whole"
-	}
-	return ""
 }

@@ -1,4 +1,4 @@
-package signal
+package paste
 
 import "golang.org/x/sys/unix"
 
