@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -34,11 +35,13 @@ func TestCallByCode(t *testing.T) {
 		name                  string
 		offerArgs, answerArgs []string
 		recorder              string // which side records call.webm
+		codeOnStdin           bool   // the code is piped into answer's stdin, not given as its argument
 	}{
-		{"offer sends", []string{"--source", "test"}, []string{"-o", "call.webm"}, "answer"},
-		{"answer sends", []string{"--source", "none", "-o", "call.webm"}, []string{"--source", "test", "-o", "none"}, "offer"},
-		{"two-way", []string{"--source", "test", "-o", "back.webm"}, []string{"--source", "test", "-o", "call.webm"}, "answer"},
-		{"four words", []string{"--source", "test", "--code-words", "4"}, []string{"-o", "call.webm"}, "answer"},
+		{"offer sends", []string{"--source", "test"}, []string{"-o", "call.webm"}, "answer", false},
+		{"answer sends", []string{"--source", "none", "-o", "call.webm"}, []string{"--source", "test", "-o", "none"}, "offer", false},
+		{"two-way", []string{"--source", "test", "-o", "back.webm"}, []string{"--source", "test", "-o", "call.webm"}, "answer", false},
+		{"four words", []string{"--source", "test", "--code-words", "4"}, []string{"-o", "call.webm"}, "answer", false},
+		{"code on answer's stdin", []string{"--source", "test"}, []string{"-o", "call.webm"}, "answer", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,7 +54,14 @@ func TestCallByCode(t *testing.T) {
 			printed := time.Since(began)
 			offer.waitFor(ctx, "on the other machine, run: p2pcam answer "+code+" --rendezvous "+srv.URL())
 			answerAt := time.Now()
-			answer := start(t, ctx, "answer", false, append(append([]string{"answer", code, "--rendezvous", srv.URL()}, loopback...), tc.answerArgs...)...)
+			answerArgs := append(append([]string{"answer", "--rendezvous", srv.URL()}, loopback...), tc.answerArgs...)
+			if !tc.codeOnStdin {
+				answerArgs = append(answerArgs, code)
+			}
+			answer := start(t, ctx, "answer", false, answerArgs...)
+			if tc.codeOnStdin {
+				answer.paste(code)
+			}
 			offer.waitFor(ctx, "connected over")
 			connected := time.Since(answerAt)
 			rec := answer
@@ -165,4 +175,35 @@ func TestCodeFailuresBothSides(t *testing.T) {
 			t.Errorf("answer did not name the server and the way around it:\n%s", answer.errText())
 		}
 	})
+}
+
+// TestCodeTypedAtThePrompt runs `p2pcam answer` on a pseudo-terminal and
+// types the code at its prompt, key by key, as a person reads it out.
+func TestCodeTypedAtThePrompt(t *testing.T) {
+	testutil.NeedFFmpeg(t)
+	srv := mailbox.Start(t, mailbox.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	offer := start(t, ctx, "offer", false, append([]string{"offer", "--code", "--source", "test", "--duration", "2s", "--rendezvous", srv.URL()}, loopback...)...)
+	code := offer.codeOf(ctx)
+	dir := t.TempDir()
+	answer := startTTY(t, ctx, dir, 100, append([]string{"answer", "-o", "tty.webm", "--rendezvous", srv.URL()}, loopback...)...)
+	answer.waitScreen(regexp.MustCompile(`Paste the offer blob, or type the code, and press Enter:`))
+	for _, c := range strings.ReplaceAll(code, "-", " ") {
+		answer.press(string(c))
+	}
+	answer.press("\r")
+	if c := offer.wait(ctx); c != 0 {
+		t.Fatalf("offer exited %d\n%s", c, offer.errText())
+	}
+	answer.waitOK()
+	answer.assertEcho()
+	for _, want := range []string{"meeting the other side at " + srv.URL() + " with code " + code, "connected over host/udp", "verification code: "} {
+		if !strings.Contains(answer.seen(), want) {
+			t.Errorf("terminal lacks %q:\n%q", want, answer.seen())
+		}
+	}
+	if got := testutil.Probe(t, filepath.Join(dir, "tty.webm")); got.Codec != "vp8" || got.Frames < 30 {
+		t.Fatalf("recording: %s %d frames", got.Codec, got.Frames)
+	}
 }

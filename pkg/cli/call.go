@@ -115,6 +115,9 @@ type callConfig struct {
 	// given up front, so the other side's blob is pasted at the terminal.
 	pasteFromTTY bool
 	view         bool // --view
+	// answerWith, when not nil, wraps the answering side's copy-paste
+	// signaler (code.go: a code may be given instead of the offer blob).
+	answerWith func(*paste.Signaler) session.AnswerSignaler
 }
 
 // config checks the options' values and builds a call configuration;
@@ -401,9 +404,12 @@ func runCall(ctx context.Context, e *env, cc callConfig) error {
 	// Main prints the outcome and the process exits.
 	defer sig.Close()
 	return runSession(ctx, e, cc, con, true, func(cfg *session.Config) {
-		if cc.role == session.Answerer {
+		switch {
+		case cc.role == session.Answerer && cc.answerWith != nil:
+			cfg.Answer = cc.answerWith(&sig)
+		case cc.role == session.Answerer:
 			cfg.Answer = &sig
-		} else {
+		default:
 			cfg.Offer = &sig
 		}
 	})

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
+	"github.com/pion/webrtc/v4"
 	"github.com/spf13/pflag"
 
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
 	"github.com/p2pcam/p2pcam/pkg/session"
+	"github.com/p2pcam/p2pcam/signal/paste"
 	"github.com/p2pcam/p2pcam/signal/wormhole"
 )
 
@@ -47,15 +50,14 @@ type codeCall struct {
 // when the flags ask for one (offer --code, or answer given a code, told
 // from a blob by its shape, as its argument or in its --remote file), and
 // refuses the flags that do nothing there; set reports the flags given.
-// It refuses the code flags in the other modes.
+// An answer that reads the offer at its prompt or from its pipe stays a
+// copy-paste call that also takes a code there. apply refuses the code
+// flags in the other modes.
 func (co *codeOptions) apply(r callRun, o *callOptions, args []string, set func(string) bool, getenv func(string) string) (callRun, error) {
-	var call codeCall
-	byCode := co.code
-	if r.call.role == session.Answerer && r.mode == modePaste && wormhole.IsCode(r.call.paste.Remote) {
-		byCode = true
-		call.code = strings.TrimSpace(r.call.paste.Remote)
-	}
-	if !byCode {
+	answer := r.call.role == session.Answerer
+	byCode := co.code || (answer && r.mode == modePaste && wormhole.IsCode(r.call.paste.Remote))
+	prompt := answer && r.mode == modePaste && r.call.paste.Remote == "" && r.call.paste.RemoteOpen == nil
+	if !byCode && !prompt {
 		for _, f := range []string{"code-words", "rendezvous"} {
 			if set(f) {
 				return r, usagef("--%s does nothing with %s: it belongs to calls by code (p2pcam offer --code, p2pcam answer CODE)", f, r.mode.flag())
@@ -63,20 +65,23 @@ func (co *codeOptions) apply(r callRun, o *callOptions, args []string, set func(
 		}
 		return r, nil
 	}
-	if r.mode != modePaste {
+	if byCode && r.mode != modePaste {
 		return r, usagef("give --code or %s, not both", r.mode.flag())
 	}
-	if r.call.role == session.Offerer && (len(args) > 0 || o.remote != "") {
+	if !answer && (len(args) > 0 || o.remote != "") {
 		return r, usagef("--code exchanges descriptions through the rendezvous server: it takes no blob")
 	}
-	for _, f := range []string{"blob-format", "no-clipboard", "qr"} {
-		if set(f) {
-			return r, usagef("--%s does nothing with --code: a code is no blob", f)
+	if byCode {
+		for _, f := range []string{"blob-format", "no-clipboard", "qr"} {
+			if set(f) {
+				return r, usagef("--%s does nothing with --code: a code is no blob", f)
+			}
 		}
 	}
-	if r.call.role == session.Offerer && (co.words < wormhole.MinWords || co.words > wormhole.MaxWords) {
+	if !answer && (co.words < wormhole.MinWords || co.words > wormhole.MaxWords) {
 		return r, usagef("bad --code-words %d: use %d to %d", co.words, wormhole.MinWords, wormhole.MaxWords)
 	}
+	call := codeCall{code: strings.TrimSpace(r.call.paste.Remote)}
 	server := co.rendezvous
 	if server == "" {
 		server = getenv(rendezvousEnv)
@@ -91,6 +96,14 @@ func (co *codeOptions) apply(r callRun, o *callOptions, args []string, set func(
 		}
 	}
 	call.cfg = wormhole.Config{Server: server, Words: co.words, Timeout: r.call.paste.Timeout}
+	if !byCode {
+		// A code typed or piped where the offer blob is read.
+		r.call.paste.Other = &paste.Other{Name: "the code", Takes: wormhole.IsCode}
+		r.call.answerWith = func(sig *paste.Signaler) session.AnswerSignaler {
+			return &pasteOrCode{paste: sig, call: call}
+		}
+		return r, nil
+	}
 	r.mode, r.code = modeCode, &call
 	return r, nil
 }
@@ -101,6 +114,42 @@ func (c codeCall) server() string {
 		return c.cfg.Server
 	}
 	return wormhole.DefaultServer
+}
+
+// pasteOrCode is the answering side's signaler when the offer is read at
+// the prompt or from the pipe, where a person may give a code instead of
+// the blob: the copy-paste exchange, which stops at a code, then the
+// exchange by that code.
+type pasteOrCode struct {
+	paste *paste.Signaler
+	call  codeCall
+	code  *wormhole.Answer // once a code was given
+}
+
+// ExchangeAnswer implements session.AnswerSignaler.
+func (s *pasteOrCode) ExchangeAnswer(ctx context.Context, makeAnswer func(context.Context, webrtc.SessionDescription) (webrtc.SessionDescription, error)) error {
+	err := s.paste.ExchangeAnswer(ctx, makeAnswer)
+	var oe *paste.OtherError
+	if !errors.As(err, &oe) {
+		return err
+	}
+	cfg := s.call.cfg
+	cfg.Console = s.paste.Console
+	if s.code, err = wormhole.NewAnswer(cfg, oe.Text); err != nil {
+		return err
+	}
+	defer s.code.Close()
+	cfg.Console.Linef("meeting the other side at %s with code %s", s.call.server(), s.code.Code())
+	return codeErr(s.code.Code().String(), s.code.ExchangeAnswer(ctx, makeAnswer))
+}
+
+// AnswerWindow implements session.AnswerSignaler: the paste window for a
+// blob, none once the code took the answer across.
+func (s *pasteOrCode) AnswerWindow() time.Duration {
+	if s.code != nil {
+		return s.code.AnswerWindow()
+	}
+	return s.paste.AnswerWindow()
 }
 
 // runCodeCall runs a call whose descriptions meet at a rendezvous server,

@@ -97,6 +97,11 @@ type Signaler struct {
 	// Hints, when not nil, gives the advice printed under a blob refused
 	// at the terminal, which is then asked for again.
 	Hints func(err error) []string
+	// Other, when not nil, is what an answering side also takes instead
+	// of the offer blob, typed or pasted at the prompt or piped in (not
+	// given up front, nor from RemoteOpen): ExchangeAnswer then returns an
+	// *OtherError with it.
+	Other *Other
 
 	feed      *lineFeed // piped input, shared by the reads of one call
 	stopWatch func()    // ends the watch for further answers
@@ -222,17 +227,25 @@ func (p *Signaler) read(ctx context.Context, want webrtc.SDPType, prompt string)
 			in.Close()
 		}
 	case p.Streams.InTerminal != nil:
-		sd, format, err = ReadTerminal(pctx, p.Streams.InTerminal, p.Console, want, p.Hints)
+		sd, format, err = readTerminal(pctx, p.Streams.InTerminal, p.Console, want, p.Hints, p.other(want))
 	default:
 		if p.feed == nil {
 			p.feed = newLineFeed(p.Streams.In)
 		}
-		sd, format, err = p.feed.readBlob(pctx, want)
+		sd, format, err = p.feed.readBlob(pctx, want, p.other(want))
 	}
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 		return sd, format, fmt.Errorf("%w: the %s blob did not arrive within %s", ErrPasteTimeout, want, p.timeout())
 	}
 	return sd, format, err
+}
+
+// other is what the Signaler takes instead of a blob of type want.
+func (p *Signaler) other(want webrtc.SDPType) *Other {
+	if want != webrtc.SDPTypeOffer {
+		return nil
+	}
+	return p.Other
 }
 
 // fromTerminal reports whether the other side's blob is typed or pasted

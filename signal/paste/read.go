@@ -28,7 +28,7 @@ import (
 func Read(ctx context.Context, in io.Reader, want webrtc.SDPType) (webrtc.SessionDescription, signal.Format, error) {
 	l := newLineFeed(in)
 	defer l.close()
-	return l.readBlob(ctx, want)
+	return l.readBlob(ctx, want, nil)
 }
 
 // fmtReadErr words an error reading the input.

@@ -45,6 +45,12 @@ const (
 // edit. It returns only on success, when ctx is done (ctx.Err()), on
 // Ctrl-D or end of input (io.EOF), or when the terminal fails.
 func ReadTerminal(ctx context.Context, tty *os.File, errOut io.Writer, want webrtc.SDPType, hints func(error) []string) (webrtc.SessionDescription, signal.Format, error) {
+	return readTerminal(ctx, tty, errOut, want, hints, nil)
+}
+
+// readTerminal is ReadTerminal that also takes what other takes, typed or
+// pasted instead of a blob, returning an *OtherError with it.
+func readTerminal(ctx context.Context, tty *os.File, errOut io.Writer, want webrtc.SDPType, hints func(error) []string, other *Other) (webrtc.SessionDescription, signal.Format, error) {
 	var none webrtc.SessionDescription
 	rc, err := tty.SyscallConn()
 	if err != nil {
@@ -95,7 +101,7 @@ func ReadTerminal(ctx context.Context, tty *os.File, errOut io.Writer, want webr
 		unix.Close(p[1])
 	}()
 
-	r := termReader{errOut: errOut, want: want, hints: hints}
+	r := termReader{errOut: errOut, want: want, hints: hints, other: other}
 	r.prompt()
 	buf := make([]byte, 4096)
 	for {
@@ -122,6 +128,9 @@ func ReadTerminal(ctx context.Context, tty *os.File, errOut io.Writer, want webr
 			return none, 0, fmt.Errorf("read blob from terminal: %w", err)
 		}
 		if sd, f, ok, err := r.feed(buf[:n]); ok || err != nil {
+			if ok && r.taken != "" {
+				return none, 0, &OtherError{Text: r.taken}
+			}
 			return sd, f, err
 		}
 	}
@@ -172,6 +181,8 @@ type termReader struct {
 	errOut  io.Writer
 	want    webrtc.SDPType
 	hints   func(error) []string // nil: no advice
+	other   *Other               // nil: blobs only
+	taken   string               // the text other took, once it did
 	text    []byte
 	esc     []byte // an escape sequence in progress, ESC excluded
 	inEsc   bool
@@ -181,6 +192,10 @@ type termReader struct {
 }
 
 func (r *termReader) prompt() {
+	if r.other != nil {
+		fmt.Fprintf(r.errOut, "Paste the %s blob, or type %s, and press Enter:\n", r.want, r.other.Name)
+		return
+	}
 	fmt.Fprintf(r.errOut, "Paste the %s blob and press Enter:\n", r.want)
 }
 
@@ -261,6 +276,10 @@ func (r *termReader) evaluate(enter, idle bool) (webrtc.SessionDescription, sign
 	if strings.TrimSpace(string(r.text)) == "" {
 		r.text, r.pasteAt = r.text[:0], 0
 		return webrtc.SessionDescription{}, 0, false
+	}
+	if text := strings.TrimSpace(string(r.text)); r.other.takes(text) {
+		r.taken = text
+		return webrtc.SessionDescription{}, 0, true
 	}
 	r.newBlob()
 	sd, f, err := signal.DecodeAs(string(r.text), r.want)

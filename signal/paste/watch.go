@@ -85,9 +85,10 @@ func (l *lineFeed) done() bool {
 
 // readBlob reads one blob of type want, by Read's rules, taking lines
 // until the text taken decodes as such a blob or cannot become one; the
-// lines after it stay for the next read. It returns ctx.Err() when ctx
-// ends first, and errStopped once the feed is closed.
-func (l *lineFeed) readBlob(ctx context.Context, want webrtc.SDPType) (webrtc.SessionDescription, signal.Format, error) {
+// lines after it stay for the next read. Text other takes instead ends it
+// with an *OtherError. It returns ctx.Err() when ctx ends first, and
+// errStopped once the feed is closed.
+func (l *lineFeed) readBlob(ctx context.Context, want webrtc.SDPType, other *Other) (webrtc.SessionDescription, signal.Format, error) {
 	var none webrtc.SessionDescription
 	var buf strings.Builder
 	var lastErr error = signal.ErrEmpty
@@ -114,6 +115,9 @@ func (l *lineFeed) readBlob(ctx context.Context, want webrtc.SDPType) (webrtc.Se
 			l.mu.Unlock()
 			if buf.Len() > lineStart && strings.TrimSpace(buf.String()[lineStart:]) != "" {
 				// The last line had no line break.
+				if text := strings.TrimSpace(buf.String()); other.takes(text) {
+					return none, 0, &OtherError{Text: text}
+				}
 				sd, f, _, err := decodeSoFar(buf.String(), want)
 				if err == nil {
 					return sd, f, nil
@@ -136,6 +140,9 @@ func (l *lineFeed) readBlob(ctx context.Context, want webrtc.SDPType) (webrtc.Se
 		lineStart = buf.Len()
 		if strings.TrimSpace(line) == "" {
 			continue
+		}
+		if text := strings.TrimSpace(buf.String()); other.takes(text) {
+			return none, 0, &OtherError{Text: text}
 		}
 		sd, f, done, err := decodeSoFar(buf.String(), want)
 		if done {
@@ -171,7 +178,7 @@ func (p *Signaler) watch(ctx context.Context) {
 				if p.feed == nil {
 					return
 				}
-				_, _, err = p.feed.readBlob(ctx, webrtc.SDPTypeAnswer)
+				_, _, err = p.feed.readBlob(ctx, webrtc.SDPTypeAnswer, nil)
 				if ctx.Err() != nil || errors.Is(err, errStopped) || (err != nil && p.feed.done()) {
 					return
 				}
