@@ -8,7 +8,10 @@
 // (ExchangeAnswer), and the Signaler does the printing and the reading. It
 // is the one part of signaling that talks to a person: the prompts, the
 // countdowns and the instructions are its own; the advice for a refused
-// blob is the caller's (Signaler.Hints).
+// blob is the caller's (Signaler.Hints). Where an answering side reads the
+// offer, a person may give something else the caller takes instead (a
+// short code, Signaler.Other): the exchange then ends with an *OtherError
+// for the caller to go on with.
 //
 // Reading is done three ways: from a terminal in raw mode (ReadTerminal,
 // so that a paste is not cut at the terminal's line limit), from a pipe
