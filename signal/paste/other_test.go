@@ -9,22 +9,12 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
-
-	"github.com/p2pcam/p2pcam/pkg/iostreams"
 )
 
 // codeLike takes what starts with a digit, as short codes do and blobs
 // do not.
 func codeLike() *Other {
 	return &Other{Name: "the code", Takes: func(s string) bool { return s != "" && s[0] >= '0' && s[0] <= '9' }}
-}
-
-// noAnswer is a makeAnswer that must not be called.
-func noAnswer(t *testing.T) func(context.Context, webrtc.SessionDescription) (webrtc.SessionDescription, error) {
-	return func(context.Context, webrtc.SessionDescription) (webrtc.SessionDescription, error) {
-		t.Error("makeAnswer was called")
-		return webrtc.SessionDescription{}, errors.New("no")
-	}
 }
 
 // TestOtherPiped: an answering side reading a pipe takes the Other for
@@ -71,44 +61,4 @@ func TestOtherPiped(t *testing.T) {
 			t.Fatalf("ExchangeOffer: %v; want a bad blob", err)
 		}
 	})
-}
-
-// TestOtherAtTheTerminal: typed at the prompt, which names it, the Other
-// ends the read; a bad paste before it is refused as ever.
-func TestOtherAtTheTerminal(t *testing.T) {
-	checkRoutines(t)
-	ctx := deadline(t, 20*time.Second)
-	master, tty := startPTY(t)
-	errOut := newLineSink()
-	p := &Signaler{
-		Streams: iostreams.Streams{In: tty, InTerminal: tty, Out: &bytes.Buffer{}, Err: errOut},
-		Console: iostreams.NewConsole(errOut, false),
-		Hints:   hintsForTest,
-		Other:   codeLike(),
-	}
-	defer p.Close()
-	res := make(chan error, 1)
-	go func() { res <- p.ExchangeAnswer(ctx, noAnswer(t)) }()
-	const prompt = "Paste the offer blob, or type the code, and press Enter:"
-	errOut.await(ctx, t, prompt)
-	if _, err := master.WriteString("hello there\r"); err != nil {
-		t.Fatal(err)
-	}
-	if got := errOut.await(ctx, t, ""); got != "p2pcam: bad blob: does not look like a p2pcam or WebRTC blob" {
-		t.Fatalf("errOut line %q", got)
-	}
-	errOut.await(ctx, t, prompt)
-	if _, err := master.WriteString("7-guitarist-revneg\x7f\x7f\x7fenge\r"); err != nil {
-		t.Fatal(err)
-	}
-	var oe *OtherError
-	select {
-	case err := <-res:
-		if !errors.As(err, &oe) || oe.Text != "7-guitarist-revenge" {
-			t.Fatalf("got %v; want an OtherError with the code", err)
-		}
-	case <-ctx.Done():
-		t.Fatal("ExchangeAnswer did not return")
-	}
-	assertCanonical(t, tty)
 }
