@@ -63,7 +63,8 @@ type Config struct {
 	// Listener is where WHEP requests and the page are served; Run closes
 	// it when it returns.
 	Listener net.Listener
-	// Token is the secret in every URL; empty draws a random one.
+	// Token is the secret in every URL; empty draws a random one, and a
+	// given one must pass CheckToken.
 	Token string
 
 	// Source is what to send; a File source "-" reads Source.In.
@@ -188,6 +189,8 @@ func Run(ctx context.Context, cfg Config) error {
 	cfg.limits = cfg.limits.orDefault()
 	if cfg.Token == "" {
 		cfg.Token = NewToken()
+	} else if err := CheckToken(cfg.Token); err != nil {
+		return err
 	}
 	if cfg.Capture.Bitrate <= 0 {
 		cfg.Capture.Bitrate = defaultBitrate
