@@ -185,9 +185,11 @@ func pagePolicy(page []byte) string {
 }
 
 // inline returns the contents of every <tag>…</tag> element in page, as
-// the browser hashes them: the exact bytes between the tags.
+// the browser hashes them: the exact bytes between the tags. Comments are
+// skipped.
 func inline(page []byte, tag string) [][]byte {
 	var out [][]byte
+	page = uncommented(page)
 	open, end := []byte("<"+tag+">"), []byte("</"+tag+">")
 	for {
 		i := bytes.Index(page, open)
@@ -201,5 +203,22 @@ func inline(page []byte, tag string) [][]byte {
 		}
 		out = append(out, page[:j])
 		page = page[j+len(end):]
+	}
+}
+
+// uncommented is page without its <!-- comments -->.
+func uncommented(page []byte) []byte {
+	var out []byte
+	for {
+		i := bytes.Index(page, []byte("<!--"))
+		if i < 0 {
+			return append(out, page...)
+		}
+		out = append(out, page[:i]...)
+		j := bytes.Index(page[i:], []byte("-->"))
+		if j < 0 {
+			return out
+		}
+		page = page[i+j+3:]
 	}
 }
