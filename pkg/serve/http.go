@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -67,8 +68,10 @@ func (l limits) orDefault() limits {
 	return d
 }
 
-// httpServer is the HTTP server for h on ctx, with l's limits.
-func httpServer(ctx context.Context, h http.Handler, l limits) *http.Server {
+// httpServer is the HTTP server for h on ctx, with l's limits; what
+// net/http has to say about clients (bad requests, timeouts) goes to log
+// at debug level.
+func httpServer(ctx context.Context, h http.Handler, l limits, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: l.readHeader,
@@ -78,7 +81,7 @@ func httpServer(ctx context.Context, h http.Handler, l limits) *http.Server {
 		MaxHeaderBytes:    l.headerBytes,
 		// Requests end with serving: an answer being gathered stops.
 		BaseContext: func(net.Listener) context.Context { return ctx },
-		ErrorLog:    nil,
+		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 }
 

@@ -17,7 +17,8 @@
 //
 // Every viewer gets its own PeerConnection (its own NACK history, keyframe
 // requests and congestion control) on the one shared track; the encoder's
-// target follows the slowest viewer, and each newcomer gets a keyframe.
+// target follows the slowest viewer (so one slow viewer lowers everyone's
+// picture: issue 20's row 5 is open), and each newcomer gets a keyframe.
 // Viewers that leave (DELETE, a hang-up) or vanish (ICE fails) are dropped
 // without disturbing the others. With Config.Stats, a JSON line (Snapshot)
 // every second gives the encoder's figures and each viewer's, and a final
@@ -28,8 +29,33 @@
 // ended. It stops in order: no new viewers, the source, then the viewers,
 // then the final figures.
 //
-// Access needs a random token: it is the first element of every path, so
-// the page URL carries it and anyone on the network without it gets 404.
+// Access needs a token: it is the first element of every path, so the page
+// URL carries it. It is random for each run unless Config.Token keeps one
+// (at least 128 bits, CheckToken). It is checked before anything else
+// answers: without it every method and path gets the same 404 page ("this
+// link is not valid"), so the routes stay unseen (http.go).
+//
+// The server is meant to survive being put on the open internet (http.go,
+// offer.go, keyframe.go): headers must arrive within 5 s and a whole
+// request, body included, within 10 s; an answer is written within 15 s;
+// a keep-alive connection idle for 10 s is closed; headers are capped at
+// 8 KiB and open connections at 64 (further ones wait in the kernel's
+// queue for a slot). An offer must be application/sdp (parsed, not
+// prefix-matched), at most 64 KiB, with at most 8 media sections and 40
+// candidates. Viewers answered but not yet connected are capped apart
+// from watching ones (MaxPending, MaxViewers), and one whose first
+// connectivity check has not arrived 5 s after its answer is dropped; a
+// DELETE ends its watch at once. Keyframe requests from all viewers
+// together force at most one keyframe per 500 ms; one that comes within
+// the gap is served at its end. Every answer carries nosniff,
+// no-referrer, no-store and frame-ancestors 'none'; the page's
+// Content-Security-Policy allows its one inline script and one inline
+// style by their SHA-256 hashes, computed from the embedded page.
+//
+// The page says in words what happens (live; the camera stopped, waiting
+// for it to come back; this link is not valid) and starts over by itself
+// until the camera is back, so a kept token gives a link that survives
+// restarts.
 package serve
 
 import (
@@ -223,7 +249,7 @@ func (s *server) run(ctx context.Context) error {
 	}
 	s.ctx = ctx
 
-	hs := httpServer(ctx, s.gate(s.routes()), s.cfg.limits)
+	hs := httpServer(ctx, s.gate(s.routes()), s.cfg.limits, s.cfg.Logger)
 	ln := newCapListener(s.cfg.Listener, s.cfg.limits.conns)
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
