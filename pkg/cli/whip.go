@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
 	"github.com/p2pcam/p2pcam/pkg/serve"
@@ -120,9 +121,13 @@ func redactURL(s string) string {
 	return strings.Replace(u.String(), "%3Ctoken%3E", "<token>", -1)
 }
 
-// isSecret reports whether a path element looks like a token: random
-// enough to be one (serve.TokenBits), not a word.
-func isSecret(seg string) bool { return len(seg) >= 16 && serve.TokenBits(seg) >= 80 }
+// isSecret reports whether a path element looks like a token: long and
+// random enough to be one (serve.TokenBits), with letters and digits
+// mixed, not words.
+func isSecret(seg string) bool {
+	return len(seg) >= 16 && serve.TokenBits(seg) >= 80 &&
+		strings.ContainsAny(seg, "0123456789") && strings.ContainsFunc(seg, unicode.IsLetter)
+}
 
 // urlSecrets returns the parts of u that redactURL hides: its password,
 // its query and its secret-looking path elements.
