@@ -2,13 +2,20 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/p2pcam/p2pcam/pkg/codec"
+	"github.com/p2pcam/p2pcam/pkg/codecs"
+	"github.com/p2pcam/p2pcam/pkg/peer"
 )
 
 // Tests of offer --serve as it meets the open internet (issue 20), on the
@@ -183,6 +190,82 @@ func TestWhepViewerHidesTheToken(t *testing.T) {
 	}
 	if !strings.Contains(out, "playing http://") || !strings.Contains(out, "/<token>/whep") {
 		t.Errorf("the viewer did not say what it plays, token hidden:\n%s", out)
+	}
+	stop(t, ctx, srv)
+}
+
+// rss is a process's resident set, from /proc.
+func rss(t *testing.T, pid int) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
+}
+
+// TestServeChurnKeepsMemoryFlat (row 4): offers POSTed and DELETEd in a
+// loop leave the server's memory where it was: each DELETE ends that
+// viewer for good, at once.
+func TestServeChurnKeepsMemoryFlat(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	srv, page, whep := served(t, ctx, "--width", "160", "--height", "120")
+	u, err := url.Parse(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A real viewer's offer, made once by a pion peer that then goes.
+	p, err := peer.New(peer.Config{Receive: []codec.Kind{codec.Video}, Codecs: codecs.All(), Interfaces: []string{"lo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	offer, err := p.Offer(ctx)
+	p.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cycles := func(n int) {
+		for range n {
+			res, err := http.Post(whep, "application/sdp", strings.NewReader(offer.SDP))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusCreated {
+				t.Fatalf("offer: %s", res.Status)
+			}
+			req, _ := http.NewRequest(http.MethodDelete, "http://"+u.Host+res.Header.Get("Location"), nil)
+			res, err = http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("DELETE: %s", res.Status)
+			}
+		}
+	}
+	cycles(100) // warm up: lazily made pools and caches
+	before := rss(t, srv.cmd.Process.Pid)
+	const n = 2000
+	start := time.Now()
+	cycles(n)
+	after := rss(t, srv.cmd.Process.Pid)
+	t.Logf("RSS %.1f MB before, %.1f MB after %d POST/DELETE cycles in %v", float64(before)/1e6, float64(after)/1e6, n, time.Since(start).Round(time.Millisecond))
+	if grown := after - before; grown > 15<<20 {
+		t.Errorf("RSS grew %.1f MB over %d cycles; want it flat", float64(grown)/1e6, n)
 	}
 	stop(t, ctx, srv)
 }
