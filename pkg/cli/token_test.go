@@ -29,6 +29,7 @@ func TestServeToken(t *testing.T) {
 		{"the flag wins", "Zq3_x9-KpL2mVb7TnR4wYe0a", []string{"--serve-token", kept}, kept, ""},
 		{"weak flag", "", []string{"--serve-token", "secret"}, "", "bad --serve-token"},
 		{"weak environment", "0f3a9c5b", nil, "", "bad $P2PCAM_SERVE_TOKEN"},
+		{"without --serve", "", []string{"--serve=", "--serve-token", kept}, "", "--serve-token does nothing with copy-paste"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -39,11 +40,7 @@ func TestServeToken(t *testing.T) {
 			if err := fs.Parse(append([]string{"--serve", ":0", "--source", "test"}, tc.args...)); err != nil {
 				t.Fatal(err)
 			}
-			cc, err := o.config(session.Offerer, fs.Args(), time.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
-			ss, err := o.serveConfig(cc, fs.Args())
+			r, err := o.run(session.Offerer, fs.Args(), fs.Changed, time.Now())
 			if tc.wantErr != "" {
 				var u usageError
 				if !errors.As(err, &u) || !strings.Contains(err.Error(), tc.wantErr) {
@@ -51,8 +48,8 @@ func TestServeToken(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || ss.serve.Token != tc.want {
-				t.Fatalf("token %q, %v; want %q", ss.serve.Token, err, tc.want)
+			if err != nil || r.serve.serve.Token != tc.want {
+				t.Fatalf("token %q, %v; want %q", r.serve.serve.Token, err, tc.want)
 			}
 		})
 	}
@@ -75,5 +72,36 @@ func TestRedactURL(t *testing.T) {
 	err := redactErr(errors.New(`post "http://h/`+kept+`/whep": refused`), urlSecrets("http://h/"+kept+"/whep"))
 	if strings.Contains(err.Error(), kept) {
 		t.Errorf("redactErr left the token in %q", err)
+	}
+}
+
+// TestWhepFromEnv: $P2PCAM_WHEP stands for --whep when neither --whep nor
+// a blob is given.
+func TestWhepFromEnv(t *testing.T) {
+	const u = "http://127.0.0.1:8080/" + kept + "/whep"
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"nothing given", nil, u},
+		{"--whep wins", []string{"--whep", "http://h/cam/whep"}, "http://h/cam/whep"},
+		{"a blob argument", []string{"p2pcam1:x"}, ""},
+		{"--remote", []string{"--remote", "offer.txt"}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(whepEnv, u)
+			o := &callOptions{}
+			fs := pflag.NewFlagSet("answer", pflag.ContinueOnError)
+			addCallFlags(fs, o, session.Answerer)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			o.whepFromEnv(fs.Args())
+			if o.whep != tc.want {
+				t.Fatalf("--whep %q; want %q", o.whep, tc.want)
+			}
+		})
 	}
 }
