@@ -47,6 +47,7 @@ the terminal where the blob is pasted:
   p2pcam answer --whep http://127.0.0.1:8889/cam/whep -o cam.webm`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.whepFromEnv(args)
 			r, err := o.run(session.Answerer, args, cmd.Flags().Changed, time.Now())
 			if err != nil {
 				return err

@@ -52,6 +52,7 @@ type callOptions struct {
 	stats          string
 	measure        bool
 	serve          string // offer: serve viewers on this address
+	serveToken     string // offer --serve: the token in the URLs
 	whip           string // offer: publish to this WHIP endpoint
 	whep           string // answer: play this WHEP endpoint
 	bearer         string // the WHIP/WHEP bearer token
@@ -93,13 +94,14 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 	fs.BoolVar(&o.qr, "qr", false, "also print the blob as a QR code")
 	fs.StringVar(&o.stats, "stats", "", "write figures as JSON lines every second to FILE (- for stderr); the last line has \"final\": true")
 	if role == session.Answerer {
-		fs.StringVar(&o.whep, "whep", "", "no blobs: play this WHEP endpoint of a media server or of p2pcam offer --serve, e.g. http://host:8889/cam/whep")
+		fs.StringVar(&o.whep, "whep", "", "no blobs: play this WHEP endpoint of a media server or of p2pcam offer --serve, e.g. http://host:8889/cam/whep (default $"+whepEnv+" when no blob is given, which keeps a --serve token out of ps)")
 	}
 	fs.StringVar(&o.bearer, "bearer", "", "token for --whip/--whep (sent as Authorization: Bearer; default $"+bearerEnv+", which keeps it out of ps)")
 	fs.BoolVar(&o.measure, "measure", false, "decode what arrives and measure latency, lost/frozen frames and PSNR (the other side must send --source test)")
 	if role == session.Offerer {
 		fs.StringVar(&o.whip, "whip", "", "no blobs: publish the camera to this WHIP endpoint of a media server (mediamtx, Janus, LiveKit, ...), e.g. http://host:8889/cam/whip")
 		fs.StringVar(&o.serve, "serve", "", "no blobs: serve the camera to any number of viewers on ADDR (e.g. :8080), as a browser page and a WHEP endpoint, behind a random token")
+		fs.StringVar(&o.serveToken, "serve-token", "", "the token in --serve's URLs, so they survive restarts: 128 bits or more, e.g. from openssl rand -hex 16 (default $"+serveTokenEnv+", else a new random one each run)")
 		fs.StringVar(&o.blobFormat, "blob-format", "p2pcam", "blob format to print: p2pcam (short, checksummed) or pion (base64 JSON, for browser pages and pion examples)")
 	}
 }

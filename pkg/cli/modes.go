@@ -80,6 +80,7 @@ func validate(o *callOptions, src capture.Source, args []string, set func(name s
 		{"no-clipboard", []mode{modePaste}},
 		{"qr", []mode{modePaste, modeServe}},
 		{"bearer", []mode{modeWHIP, modeWHEP}},
+		{"serve-token", []mode{modeServe}},
 		{"connect-timeout", []mode{modePaste, modeWHIP, modeWHEP}},
 		{"silence-timeout", []mode{modePaste, modeWHIP, modeWHEP}},
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"slices"
 	"strings"
 
@@ -37,6 +38,15 @@ func (o *callOptions) serveConfig(cc callConfig, args []string) (serveSetup, err
 	case o.view:
 		return serveSetup{}, usagef("--serve sends only: watch at a viewer (p2pcam answer --whep URL --view)")
 	}
+	token, from := o.serveToken, "--serve-token"
+	if token == "" {
+		token, from = os.Getenv(serveTokenEnv), "$"+serveTokenEnv
+	}
+	if token != "" {
+		if err := serve.CheckToken(token); err != nil {
+			return serveSetup{}, usageError{fmt.Errorf("bad %s: %w", from, err)}
+		}
+	}
 	c := cc.session
 	opts, err := captureOptions(c)
 	if err != nil {
@@ -44,6 +54,7 @@ func (o *callOptions) serveConfig(cc callConfig, args []string) (serveSetup, err
 	}
 	return serveSetup{
 		serve: serve.Config{
+			Token:  token,
 			Source: c.Source, Capture: opts,
 			ICEServers: c.ICEServers, Interfaces: c.Interfaces, Duration: c.Duration,
 		},
@@ -94,7 +105,11 @@ func runServe(ctx context.Context, e *env, addr string, ss serveSetup, qr bool) 
 			if qr && len(pages) > 0 {
 				_ = paste.Print(con, pages[0], paste.PrintOptions{QR: true})
 			}
-			con.Linef("the token in these URLs is the only key: share them only with viewers; Ctrl-C stops")
+			if cfg.Token != "" {
+				con.Linef("the token in these URLs is the only key: share them only with viewers; they work again after a restart with the same token; Ctrl-C stops")
+			} else {
+				con.Linef("the token in these URLs is the only key: share them only with viewers; they change with every run (keep one with $%s); Ctrl-C stops", serveTokenEnv)
+			}
 		case serve.ViewerJoined:
 			con.Linef("viewer %s joined over %s (%d watching)", ev.ID, ev.Pair, ev.Viewers)
 		case serve.ViewerLeft:

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
+	"github.com/p2pcam/p2pcam/pkg/serve"
 	"github.com/p2pcam/p2pcam/pkg/session"
 	"github.com/p2pcam/p2pcam/signal/whip"
 )
@@ -17,8 +20,27 @@ import (
 // not.
 const bearerEnv = "P2PCAM_BEARER"
 
+// whepEnv names the environment variable that carries answer's WHEP URL
+// when --whep is not given and no blob is: the URL of p2pcam offer
+// --serve holds its token, which ps would show.
+const whepEnv = "P2PCAM_WHEP"
+
+// serveTokenEnv names the environment variable that carries --serve's
+// token when --serve-token is not given.
+const serveTokenEnv = "P2PCAM_SERVE_TOKEN"
+
 // deleteWithin bounds the DELETE that ends the session on the server.
 const deleteWithin = 5 * time.Second
+
+// whepFromEnv sets --whep from $P2PCAM_WHEP when it is not given and
+// neither is a blob (an argument or --remote): a viewer of p2pcam offer
+// --serve keeps the token out of ps. It runs before validate, which then
+// sees the mode the environment asks for.
+func (o *callOptions) whepFromEnv(args []string) {
+	if o.whep == "" && len(args) == 0 && o.remote == "" {
+		o.whep = os.Getenv(whepEnv)
+	}
+}
 
 // mediaServerConfig checks the --whip or --whep URL (validate has checked
 // the flags that go with it) and returns it; "" when neither is given.
@@ -32,7 +54,7 @@ func (o *callOptions) mediaServerConfig() (string, error) {
 	}
 	u, err := url.Parse(endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", usagef("bad %s %q: give the endpoint's http:// or https:// URL", flag, endpoint)
+		return "", usagef("bad %s %q: give the endpoint's http:// or https:// URL", flag, redactURL(endpoint))
 	}
 	return endpoint, nil
 }
@@ -60,6 +82,7 @@ func runMediaServer(ctx context.Context, e *env, cc callConfig, mc mediaConfig) 
 	}
 	con := iostreams.NewConsole(e.Err, e.ErrTerminal)
 	con.Linef("%s %s", verb, redactURL(mc.endpoint))
+	secrets := urlSecrets(mc.endpoint)
 	err := runSession(ctx, e, cc, con, false, func(cfg *session.Config) {
 		cfg.Offer = client
 		// ICE servers the server offers (RFC 9725 §4.6), when the user
@@ -74,18 +97,81 @@ func runMediaServer(ctx context.Context, e *env, cc callConfig, mc mediaConfig) 
 		}
 	})
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", verb, redactURL(mc.endpoint), err)
+		return redactErr(fmt.Errorf("%s %s: %w", verb, redactURL(mc.endpoint), err), secrets)
 	}
 	return nil
 }
 
-// redactURL drops the credentials and query of an endpoint for messages:
-// tokens sometimes travel there.
+// redactURL drops the credentials and query of an endpoint for messages,
+// and hides path elements that look like secrets (p2pcam offer --serve
+// puts its token there): tokens travel in all three.
 func redactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
-		return s
+		return "<unparsable url>"
 	}
 	u.User, u.RawQuery = nil, ""
-	return u.String()
+	segs := strings.Split(u.Path, "/")
+	for i, seg := range segs {
+		if isSecret(seg) {
+			segs[i] = "<token>"
+		}
+	}
+	u.Path, u.RawPath = strings.Join(segs, "/"), ""
+	return strings.Replace(u.String(), "%3Ctoken%3E", "<token>", -1)
+}
+
+// isSecret reports whether a path element looks like a token: long and
+// random enough to be one (serve.TokenBits), with letters and digits
+// mixed, not words.
+func isSecret(seg string) bool {
+	return len(seg) >= 16 && serve.TokenBits(seg) >= 80 &&
+		strings.ContainsAny(seg, "0123456789") && strings.ContainsFunc(seg, unicode.IsLetter)
+}
+
+// urlSecrets returns the parts of u that redactURL hides: its password,
+// its query and its secret-looking path elements.
+func urlSecrets(s string) []string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return []string{s}
+	}
+	var out []string
+	if p, ok := u.User.Password(); ok && p != "" {
+		out = append(out, p)
+	}
+	if u.RawQuery != "" {
+		out = append(out, u.RawQuery)
+	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		if isSecret(seg) {
+			out = append(out, seg)
+		}
+	}
+	return out
+}
+
+// redactedError hides secrets that a wrapped error's text may carry (a
+// URL in a transport error); errors.Is and As see through it.
+type redactedError struct {
+	err     error
+	secrets []string
+}
+
+func (e *redactedError) Error() string {
+	s := e.err.Error()
+	for _, sec := range e.secrets {
+		s = strings.ReplaceAll(s, sec, "<token>")
+	}
+	return s
+}
+
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redactErr wraps err so that its text shows none of secrets.
+func redactErr(err error, secrets []string) error {
+	if err == nil || len(secrets) == 0 {
+		return err
+	}
+	return &redactedError{err: err, secrets: secrets}
 }

@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -129,5 +130,28 @@ func TestTrackAfterCloseStartsNothing(t *testing.T) {
 	}
 	if again := p.Close(); again != first {
 		t.Fatalf("second Close = %v; want the first's %v", again, first)
+	}
+}
+
+// TestWaitConnectedEndsWithClose: a WaitConnected that began before Close
+// (with no deadline of its own) returns ErrClosed once Close begins, and
+// one that begins after it returns at once.
+func TestWaitConnectedEndsWithClose(t *testing.T) {
+	p := newIdlePeer(t, Config{Receive: videoKinds(), Codecs: vp8Codecs()})
+	waited := make(chan error, 1)
+	go func() { waited <- p.WaitConnected(t.Context()) }()
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-waited:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("WaitConnected = %v; want ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("WaitConnected still waits 5 s after Close")
+	}
+	if err := p.WaitConnected(t.Context()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("WaitConnected after Close = %v; want ErrClosed", err)
 	}
 }

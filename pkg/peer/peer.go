@@ -121,6 +121,7 @@ type Peer struct {
 	tracks    chan RemoteTrack
 	connected chan struct{}
 	failed    chan struct{}
+	closed    chan struct{} // closed when Close begins
 	connOnce  sync.Once
 	failOnce  sync.Once
 
@@ -144,6 +145,8 @@ var (
 	ErrICEFailed = errors.New("no network path to the other side (ICE failed)")
 	// ErrHangUp means the remote side ended the call.
 	ErrHangUp = errors.New("the other side hung up")
+	// ErrClosed means this side closed the peer.
+	ErrClosed = errors.New("peer closed")
 )
 
 // New builds a PeerConnection from cfg. It does not touch the network
@@ -169,6 +172,7 @@ func New(cfg Config) (*Peer, error) {
 		tracks:    make(chan RemoteTrack, maxRemoteTracks),
 		connected: make(chan struct{}),
 		failed:    make(chan struct{}),
+		closed:    make(chan struct{}),
 		keyFrames: make(map[uint32]func()),
 	}
 	p.watch = newWatcher(p.keyFrame)
@@ -426,6 +430,10 @@ func (p *Peer) HangUpReason() string {
 // path was lost for good.
 func (p *Peer) Failed() <-chan struct{} { return p.failed }
 
+// Closed is closed when Close (or CloseWith) begins: whatever waits on the
+// peer should stop waiting.
+func (p *Peer) Closed() <-chan struct{} { return p.closed }
+
 // Offer creates an offer, gathers candidates until gathering completes or
 // the gather timeout passes, and returns the offer with every candidate
 // gathered so far in it.
@@ -621,7 +629,7 @@ func (p *Peer) SelectedPair() (Pair, bool) {
 }
 
 // WaitConnected blocks until the connection is up, fails, the remote side
-// hangs up, or ctx ends.
+// hangs up, this side closes the peer (ErrClosed), or ctx ends.
 func (p *Peer) WaitConnected(ctx context.Context) error {
 	select {
 	case <-p.connected:
@@ -630,6 +638,8 @@ func (p *Peer) WaitConnected(ctx context.Context) error {
 		return ErrICEFailed
 	case <-p.watch.bye:
 		return ErrHangUp
+	case <-p.closed:
+		return ErrClosed
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -763,6 +773,7 @@ func (p *Peer) CloseWith(reason string) error {
 		p.mu.Lock()
 		p.closing.Store(true)
 		p.mu.Unlock()
+		close(p.closed)
 		switch p.pc.ConnectionState() {
 		case webrtc.PeerConnectionStateConnected, webrtc.PeerConnectionStateDisconnected, webrtc.PeerConnectionStateFailed:
 			select {

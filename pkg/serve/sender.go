@@ -17,8 +17,9 @@ import (
 // to another pipeline (one that carries several tracks) changes this file
 // alone.
 type sender struct {
-	s *capture.Sender
-	t *capture.Track // its video
+	s   *capture.Sender
+	t   *capture.Track // its video
+	key *keyLimiter    // every keyframe request, every viewer's, goes through it
 }
 
 // openSender opens src through capture's context-aware path, as a call
@@ -32,14 +33,16 @@ func openSender(ctx context.Context, src capture.Source, opts capture.Options) (
 	if err != nil {
 		return nil, err
 	}
-	return &sender{s: s, t: s.Video()}, nil
+	out := &sender{s: s, t: s.Video()}
+	out.key = newKeyLimiter(keyFrameEvery, out.forceKeyFrame)
+	return out, nil
 }
 
 // tracks are what each viewer's peer sends: the same tracks for all.
 func (s *sender) tracks() []peer.SendTrack {
 	var ts []peer.SendTrack
 	for _, t := range s.s.Tracks() {
-		ts = append(ts, peer.SendTrack{Track: t, Codec: t.Codec(), OnKeyFrameRequest: t.ForceKeyFrame})
+		ts = append(ts, peer.SendTrack{Track: t, Codec: t.Codec(), OnKeyFrameRequest: s.key.request})
 	}
 	return ts
 }
@@ -71,12 +74,18 @@ func (s *sender) framesSent() uint64 { return s.s.FramesSent() }
 
 func (s *sender) encoderStats() (codec.EncoderStats, bool) { return s.t.EncoderStats() }
 
-// keyFrame makes the next frame of every track a keyframe.
-func (s *sender) keyFrame() {
+// keyFrame makes a coming frame of every track a keyframe: the next one,
+// unless one was forced less than keyFrameEvery ago.
+func (s *sender) keyFrame() { s.key.request() }
+
+func (s *sender) forceKeyFrame() {
 	for _, t := range s.s.Tracks() {
 		t.ForceKeyFrame()
 	}
 }
 
 // close stops the source and the encoder and waits for them.
-func (s *sender) close() error { return s.s.Close() }
+func (s *sender) close() error {
+	s.key.stop()
+	return s.s.Close()
+}

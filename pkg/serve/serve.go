@@ -17,7 +17,8 @@
 //
 // Every viewer gets its own PeerConnection (its own NACK history, keyframe
 // requests and congestion control) on the one shared track; the encoder's
-// target follows the slowest viewer, and each newcomer gets a keyframe.
+// target follows the slowest viewer (so one slow viewer lowers everyone's
+// picture: issue 20's row 5 is open), and each newcomer gets a keyframe.
 // Viewers that leave (DELETE, a hang-up) or vanish (ICE fails) are dropped
 // without disturbing the others. With Config.Stats, a JSON line (Snapshot)
 // every second gives the encoder's figures and each viewer's, and a final
@@ -28,20 +29,45 @@
 // ended. It stops in order: no new viewers, the source, then the viewers,
 // then the final figures.
 //
-// Access needs a random token: it is the first element of every path, so
-// the page URL carries it and anyone on the network without it gets 404.
+// Access needs a token: it is the first element of every path, so the page
+// URL carries it. It is random for each run unless Config.Token keeps one
+// (at least 128 bits, CheckToken). It is checked before anything else
+// answers: without it every method and path gets the same 404 page ("this
+// link is not valid"), so the routes stay unseen (http.go).
+//
+// The server is meant to survive being put on the open internet (http.go,
+// offer.go, keyframe.go): headers must arrive within 5 s and a whole
+// request, body included, within 10 s; an answer is written within 15 s;
+// a keep-alive connection idle for 10 s is closed; headers are capped at
+// 8 KiB and open connections at 64 (further ones wait in the kernel's
+// queue for a slot). An offer must be application/sdp (parsed, not
+// prefix-matched), at most 64 KiB, with at most 8 media sections and 40
+// candidates. Viewers answered but not yet connected are capped apart
+// from watching ones (MaxPending, MaxViewers), and one whose first
+// connectivity check has not arrived 5 s after its answer is dropped; a
+// DELETE ends its watch at once. Keyframe requests from all viewers
+// together force at most one keyframe per 500 ms; one that comes within
+// the gap is served at its end. Every answer carries nosniff,
+// no-referrer, no-store and frame-ancestors 'none'; the page's
+// Content-Security-Policy allows its one inline script and one inline
+// style by their SHA-256 hashes, computed from the embedded page.
+//
+// The page says in words what happens (live; the camera stopped, waiting
+// for it to come back; this link is not valid) and starts over by itself
+// until the camera is back, so a kept token gives a link that survives
+// restarts.
 package serve
 
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	_ "embed"
 	"encoding/base32"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"strings"
@@ -63,7 +89,8 @@ type Config struct {
 	// Listener is where WHEP requests and the page are served; Run closes
 	// it when it returns.
 	Listener net.Listener
-	// Token is the secret in every URL; empty draws a random one.
+	// Token is the secret in every URL; empty draws a random one, and a
+	// given one must pass CheckToken.
 	Token string
 
 	// Source is what to send; a File source "-" reads Source.In.
@@ -78,6 +105,10 @@ type Config struct {
 	// MaxViewers bounds how many watch at once (default 16): each costs a
 	// PeerConnection and its share of the uplink.
 	MaxViewers int
+	// MaxPending bounds the viewers answered but not yet connected
+	// (default 8), apart from MaxViewers: offers that never connect
+	// cannot take the places of viewers who watch.
+	MaxPending int
 	// Duration ends serving after this long (0: until ctx ends).
 	Duration time.Duration
 
@@ -88,6 +119,12 @@ type Config struct {
 	// Events, when not nil, receives what happens as it happens.
 	Events func(Event)
 	Logger *slog.Logger
+
+	// limits bound HTTP clients (http.go); zero fields are defaults.
+	limits limits
+	// checkWithin and connectWithin bound a viewer's way in (zero:
+	// defaults); tests shorten them.
+	checkWithin, connectWithin time.Duration
 }
 
 // Event is something the server reports: Listening, ViewerJoined,
@@ -128,8 +165,17 @@ var (
 )
 
 const (
-	maxOffer      = 64 << 10
-	connectWithin = 15 * time.Second // a viewer's ICE has this long to connect
+	maxOffer = 64 << 10
+	// maxSections and maxCandidates bound an offer: a viewer needs one
+	// video section and a handful of candidates, and every remote
+	// candidate costs connectivity checks sent where the offer says.
+	maxSections   = 8
+	maxCandidates = 40
+	// checkWithin: a viewer whose first connectivity check (RFC 8445
+	// §7.3) has not arrived this long after its answer is dropped; one
+	// that checks has connectWithin to connect.
+	checkWithin   = 5 * time.Second
+	connectWithin = 15 * time.Second
 	minBitrate    = 150_000
 	// defaultBitrate is the encoder's ceiling when Config.Capture sets
 	// none: a call's default.
@@ -157,8 +203,20 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.MaxViewers <= 0 {
 		cfg.MaxViewers = 16
 	}
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = 8
+	}
+	if cfg.checkWithin <= 0 {
+		cfg.checkWithin = checkWithin
+	}
+	if cfg.connectWithin <= 0 {
+		cfg.connectWithin = connectWithin
+	}
+	cfg.limits = cfg.limits.orDefault()
 	if cfg.Token == "" {
 		cfg.Token = NewToken()
+	} else if err := CheckToken(cfg.Token); err != nil {
+		return err
 	}
 	if cfg.Capture.Bitrate <= 0 {
 		cfg.Capture.Bitrate = defaultBitrate
@@ -174,7 +232,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer src.close()
-	s := &server{cfg: cfg, src: src, bitrate: cfg.Capture.Bitrate, viewers: map[string]*viewer{}}
+	s := &server{cfg: cfg, src: src, policy: pagePolicy(page), bitrate: cfg.Capture.Bitrate, viewers: map[string]*viewer{}}
 	return s.run(ctx)
 }
 
@@ -191,13 +249,10 @@ func (s *server) run(ctx context.Context) error {
 	}
 	s.ctx = ctx
 
-	hs := &http.Server{
-		Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second,
-		// Requests end with serving: an answer being gathered stops.
-		BaseContext: func(net.Listener) context.Context { return ctx },
-	}
+	hs := httpServer(ctx, s.gate(s.routes()), s.cfg.limits, s.cfg.Logger)
+	ln := newCapListener(s.cfg.Listener, s.cfg.limits.conns)
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(s.cfg.Listener) }()
+	go func() { served <- hs.Serve(ln) }()
 	base := "http://" + s.cfg.Listener.Addr().String() + "/" + s.cfg.Token + "/"
 	s.cfg.Events(Listening{Page: base, WHEP: base + "whep"})
 
@@ -286,9 +341,10 @@ func NewToken() string {
 }
 
 type server struct {
-	cfg Config
-	ctx context.Context
-	src *sender
+	cfg    Config
+	ctx    context.Context
+	src    *sender
+	policy string // the page's Content-Security-Policy
 
 	startOnce sync.Once
 	wg        sync.WaitGroup
@@ -309,44 +365,34 @@ type viewer struct {
 	once   sync.Once
 	p      *peer.Peer
 
-	target   int    // its congestion controller's latest target, bits/s
-	watching bool   // connected, and sent frames since
-	frames0  uint64 // the frames sent before it was connected
+	target    int    // its congestion controller's latest target, bits/s
+	connected bool   // connected, and within MaxViewers
+	watching  bool   // connected, and sent frames since
+	frames0   uint64 // the frames sent before it was connected
 }
 
 func (s *server) routes() http.Handler {
+	// gate has checked the token, the first element of every path.
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{token}/{$}", s.authorized(s.servePage))
-	mux.HandleFunc("POST /{token}/whep", s.authorized(s.serveOffer))
-	mux.HandleFunc("OPTIONS /{token}/whep", s.authorized(func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /{token}/{$}", s.servePage)
+	mux.HandleFunc("POST /{token}/whep", s.serveOffer)
+	mux.HandleFunc("OPTIONS /{token}/whep", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Accept-Post", "application/sdp")
 		w.WriteHeader(http.StatusNoContent)
-	}))
-	mux.HandleFunc("DELETE /{token}/whep/{id}", s.authorized(s.serveDelete))
+	})
+	mux.HandleFunc("DELETE /{token}/whep/{id}", s.serveDelete)
 	return mux
-}
-
-// authorized lets a request through only with the token in its path.
-func (s *server) authorized(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.PathValue("token")), []byte(s.cfg.Token)) != 1 {
-			http.NotFound(w, r)
-			return
-		}
-		h(w, r)
-	}
 }
 
 func (s *server) servePage(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Content-Security-Policy", s.policy)
 	_, _ = w.Write(page)
 }
 
 // serveOffer answers a WHEP offer with a new viewer.
 func (s *server) serveOffer(w http.ResponseWriter, r *http.Request) {
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/sdp") {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/sdp" {
 		http.Error(w, "the offer must be application/sdp", http.StatusUnsupportedMediaType)
 		return
 	}
@@ -355,9 +401,14 @@ func (s *server) serveOffer(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unreadable or oversized offer", http.StatusBadRequest)
 		return
 	}
+	if err := checkOffer(string(body)); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	v, answer, err := s.join(r.Context(), string(body))
 	switch {
-	case errors.Is(err, errFull):
+	case errors.Is(err, errFull), errors.Is(err, errBusy):
+		w.Header().Set("Retry-After", "5")
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	case errors.Is(err, errClosed):
@@ -388,8 +439,20 @@ func (s *server) serveDelete(w http.ResponseWriter, r *http.Request) {
 
 var (
 	errFull   = errors.New("too many viewers")
+	errBusy   = errors.New("too many viewers connecting at once; try again in a few seconds")
 	errClosed = errors.New("no longer serving")
 )
+
+// watchingLocked counts the viewers that connected; s.mu is held.
+func (s *server) watchingLocked() int {
+	n := 0
+	for _, v := range s.viewers {
+		if v.connected {
+			n++
+		}
+	}
+	return n
+}
 
 // join makes a viewer of a WHEP offer and returns its answer, with every
 // candidate in it. The viewer enters the map only with its peer built, so
@@ -402,9 +465,12 @@ func (s *server) join(ctx context.Context, offerSDP string) (*viewer, webrtc.Ses
 	case s.closed:
 		s.mu.Unlock()
 		return nil, none, errClosed
-	case len(s.viewers)+s.joining >= s.cfg.MaxViewers:
+	case s.watchingLocked() >= s.cfg.MaxViewers:
 		s.mu.Unlock()
 		return nil, none, errFull
+	case len(s.viewers)-s.watchingLocked()+s.joining >= s.cfg.MaxPending:
+		s.mu.Unlock()
+		return nil, none, errBusy
 	}
 	s.joining++
 	s.wg.Add(1)
@@ -436,7 +502,7 @@ func (s *server) answer(ctx context.Context, v *viewer, offerSDP string) (*peer.
 		ICEServers:       s.cfg.ICEServers,
 		Interfaces:       s.cfg.Interfaces,
 		Send:             s.src.tracks(),
-		ICEFailedTimeout: connectWithin,
+		ICEFailedTimeout: s.cfg.connectWithin,
 		Congestion: &peer.Congestion{
 			Initial: s.bitrate, Min: min(minBitrate, s.bitrate), Max: s.bitrate,
 			OnTarget: func(bps int) { s.setTarget(v, bps) },
@@ -454,18 +520,26 @@ func (s *server) answer(ctx context.Context, v *viewer, offerSDP string) (*peer.
 	return p, answer, nil
 }
 
-// watch follows a viewer from its answer to its end.
+// watch follows a viewer from its answer to its end. A viewer that sends
+// no connectivity check within checkWithin of its answer, or does not
+// connect within connectWithin, is dropped; so is one whose peer closes
+// (a DELETE) while it connects.
 func (s *server) watch(v *viewer) {
 	defer s.wg.Done()
-	cctx, cancel := context.WithTimeout(s.ctx, connectWithin)
-	err := v.p.WaitConnected(cctx)
-	cancel()
-	if err != nil {
+	if reason := s.waitConnected(v); reason != "" {
 		if s.ctx.Err() == nil {
-			s.drop(v, "it never connected")
+			s.drop(v, reason)
 		}
 		return
 	}
+	s.mu.Lock()
+	if s.watchingLocked() >= s.cfg.MaxViewers {
+		s.mu.Unlock()
+		s.drop(v, errFull.Error())
+		return
+	}
+	v.connected = true
+	s.mu.Unlock()
 	// The encoder starts with the first viewer; each newcomer needs a
 	// keyframe to start from.
 	started := false
@@ -486,6 +560,40 @@ func (s *server) watch(v *viewer) {
 	case <-v.p.Failed():
 		s.drop(v, "it stopped answering")
 	case <-s.ctx.Done():
+	}
+}
+
+// waitConnected waits for v to connect, and returns why it did not: ""
+// when it did.
+func (s *server) waitConnected(v *viewer) string {
+	cctx, cancel := context.WithTimeout(s.ctx, s.cfg.connectWithin)
+	defer cancel()
+	waited := make(chan error, 1)
+	go func() { waited <- v.p.WaitConnected(cctx) }()
+	checkBy := time.NewTimer(s.cfg.checkWithin)
+	defer checkBy.Stop()
+	poll := time.NewTicker(100 * time.Millisecond)
+	defer poll.Stop()
+	checked := false
+	for {
+		select {
+		case err := <-waited:
+			if err != nil {
+				return "it never connected"
+			}
+			return ""
+		case <-poll.C:
+			if !checked && v.p.HeardChecks() {
+				checked = true
+				poll.Stop()
+			}
+		case <-checkBy.C:
+			if !checked && !v.p.HeardChecks() {
+				cancel()
+				<-waited
+				return "it never tried to connect"
+			}
+		}
 	}
 }
 

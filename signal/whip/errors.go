@@ -43,6 +43,10 @@ var (
 	// it accepts none of the codecs offered for it. The error returned
 	// names the kind of media.
 	ErrMediaRejected = errors.New("the server accepts none of the offered codecs")
+	// ErrTimeout means the server took longer than Client.Timeout to
+	// answer in full, or a transport timeout (connecting, the TLS
+	// handshake, the response's headers) passed.
+	ErrTimeout = errors.New("the server did not answer in time")
 	// ErrClosed means the Client was closed before or during the call.
 	ErrClosed = errors.New("whip session closed")
 	// ErrActive means Exchange was called while a previous session is still

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -43,6 +44,22 @@ const maxMessageSize = 200
 // session it created turns out unusable.
 const deleteTimeout = 5 * time.Second
 
+// DefaultTimeout bounds one exchange as a whole (Post, ICEServers), from
+// the connection to the last byte of the answer, when Client.Timeout is
+// zero: a server that never answers, or drips its answer, cannot hold
+// p2pcam for ever.
+const DefaultTimeout = 30 * time.Second
+
+// maxRedirects is how many 307/308 redirects one request follows.
+const maxRedirects = 3
+
+// Transport limits of the client used when Client.HTTP is nil.
+const (
+	dialTimeout           = 10 * time.Second
+	tlsHandshakeTimeout   = 10 * time.Second
+	responseHeaderTimeout = 20 * time.Second
+)
+
 // Client talks to one WHIP or WHEP endpoint and holds at most one session
 // on it. Set its fields before the first call and do not change them
 // afterwards. Its methods are safe for concurrent use: Close may be called
@@ -53,16 +70,27 @@ type Client struct {
 	// http://127.0.0.1:8889/cam/whip.
 	Endpoint string
 	// Token, when set, is sent as "Authorization: Bearer TOKEN" (RFC 9725
-	// §4.5, RFC 6750) on every request. It never appears in errors.
+	// §4.5, RFC 6750) on every request to the endpoint's own origin
+	// (scheme, host and port): never to another host that a Location
+	// header or a redirect names. It never appears in errors.
 	Token string
-	// HTTP is the client requests go through; nil means
-	// http.DefaultClient. Its Timeout, if any, applies per request.
+	// HTTP is the client requests go through; nil means one with dial,
+	// TLS handshake and response header timeouts. Its Timeout, if any,
+	// applies per request. Either way, only 307 and 308 redirects are
+	// followed (they keep the method and the offer, RFC 9110 §15.4), at
+	// most 3 of them.
 	HTTP *http.Client
+	// Timeout bounds Post and ICEServers each as a whole, the answer's
+	// body included; zero means DefaultTimeout.
+	Timeout time.Duration
 
 	mu       sync.Mutex
 	resource *url.URL // the session's URL, nil when none is open
 	inFlight bool     // an Exchange is between its POST and its result
 	closed   bool
+
+	hcOnce sync.Once
+	hc     *http.Client // HTTP, or the default, with the redirect policy
 }
 
 // Answer is what a server returned for an offer.
@@ -102,10 +130,25 @@ func (c *Client) Exchange(ctx context.Context, offer webrtc.SessionDescription) 
 // Close.
 func (c *Client) Post(ctx context.Context, offer webrtc.SessionDescription) (*Answer, error) {
 	a, err := c.post(ctx, offer)
-	return a, redact(err, c.Token)
+	return a, redact(c.timedOut(ctx, err), c.Token)
+}
+
+// timedOut marks err with ErrTimeout when it is the exchange's own
+// deadline or a transport timeout, not the caller's ctx, that ended it.
+func (c *Client) timedOut(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return fmt.Errorf("%w (%v): %w", ErrTimeout, c.timeout(), err)
+	}
+	return err
 }
 
 func (c *Client) post(ctx context.Context, offer webrtc.SessionDescription) (*Answer, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout())
+	defer cancel()
 	if offer.Type != webrtc.SDPTypeOffer {
 		return nil, fmt.Errorf("post offer: session description is an %s, not an offer", offer.Type)
 	}
@@ -192,10 +235,12 @@ func (c *Client) post(ctx context.Context, offer webrtc.SessionDescription) (*An
 // answer OPTIONS with 405, give an empty list and no error.
 func (c *Client) ICEServers(ctx context.Context) ([]webrtc.ICEServer, error) {
 	s, err := c.iceServers(ctx)
-	return s, redact(err, c.Token)
+	return s, redact(c.timedOut(ctx, err), c.Token)
 }
 
 func (c *Client) iceServers(ctx context.Context) ([]webrtc.ICEServer, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout())
+	defer cancel()
 	endpoint, err := c.endpoint()
 	if err != nil {
 		return nil, err
@@ -270,20 +315,97 @@ func (c *Client) endpoint() (*url.URL, error) {
 	return u, nil
 }
 
-// do sends req with the bearer token and classifies transport errors.
+// do sends req, with the bearer token when it goes to the endpoint's
+// origin, and classifies transport errors.
 func (c *Client) do(req *http.Request) (*http.Response, error) {
-	if c.Token != "" {
+	if c.Token != "" && c.ownOrigin(req.URL) {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	resp, err := c.client().Do(req)
 	if err != nil {
 		return nil, classify(err)
 	}
 	return resp, nil
+}
+
+func (c *Client) timeout() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return DefaultTimeout
+}
+
+// client is HTTP (or a client with transport timeouts) with the redirect
+// policy of checkRedirect.
+func (c *Client) client() *http.Client {
+	c.hcOnce.Do(func() {
+		if c.HTTP != nil {
+			hc := *c.HTTP
+			c.hc = &hc
+		} else {
+			c.hc = &http.Client{Transport: &http.Transport{
+				Proxy:                 http.ProxyFromEnvironment,
+				DialContext:           (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+				TLSHandshakeTimeout:   tlsHandshakeTimeout,
+				ResponseHeaderTimeout: responseHeaderTimeout,
+				IdleConnTimeout:       30 * time.Second,
+				MaxIdleConns:          4,
+				ForceAttemptHTTP2:     true,
+			}}
+		}
+		theirs := c.hc.CheckRedirect
+		c.hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+			if err := c.checkRedirect(req, via); err != nil {
+				return err
+			}
+			if theirs != nil {
+				return theirs(req, via)
+			}
+			return nil
+		}
+	})
+	return c.hc
+}
+
+// checkRedirect follows only 307 and 308, which keep the method and the
+// body: a 301, 302 or 303 would turn the POST of an offer into a GET
+// (RFC 9110 §15.4). It follows at most maxRedirects, and takes the bearer
+// token off a request that leaves the endpoint's origin.
+func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
+	if req.Response != nil {
+		if code := req.Response.StatusCode; code != http.StatusTemporaryRedirect && code != http.StatusPermanentRedirect {
+			return fmt.Errorf("%w: the server redirected with %d %s; only 307 and 308 keep the offer", ErrProtocol, code, strings.ToLower(http.StatusText(code)))
+		}
+	}
+	if len(via) > maxRedirects {
+		return fmt.Errorf("%w: more than %d redirects", ErrProtocol, maxRedirects)
+	}
+	if !c.ownOrigin(req.URL) {
+		req.Header.Del("Authorization")
+	}
+	return nil
+}
+
+// ownOrigin reports whether u has the endpoint's origin (RFC 6454):
+// scheme, host and port alike.
+func (c *Client) ownOrigin(u *url.URL) bool {
+	e, err := c.endpoint()
+	if err != nil {
+		return false
+	}
+	return strings.EqualFold(u.Scheme, e.Scheme) && strings.EqualFold(hostPort(u), hostPort(e))
+}
+
+// hostPort is u's host and port, the port filled in from the scheme.
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if strings.EqualFold(u.Scheme, "https") {
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port)
 }
 
 // statusError builds the HTTPError for resp, quoting the start of a text
