@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -417,7 +416,7 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 		return errStdoutTerminal
 	}
 	if cc.view {
-		if err := view.Check(""); err != nil {
+		if err := e.checkDisplay(); err != nil {
 			return viewError{err}
 		}
 	}
@@ -445,12 +444,13 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 	cfg.Stats, cfg.OutputTo = stats, e.Out
 	attach(&cfg)
 	if cc.view {
-		early, err := viewer(&cfg, e.logger(), blobs)
-		if err != nil {
-			return viewError{err}
-		}
-		if early != nil {
-			defer early.Close()
+		log := e.logger()
+		cfg.View = func(call session.ViewCall) (session.Viewer, error) {
+			w, err := e.display.Open(view.Options{Title: viewTitle(cc.role, call, blobs), Logger: log})
+			if err != nil {
+				return nil, err
+			}
+			return w, nil
 		}
 	}
 	rep := newReporter(con, cfg.Duration.String(), blobs)
@@ -458,47 +458,6 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 	_, err = session.Run(ctx, cfg, e.loggerTo(con))
 	rep.close()
 	return err
-}
-
-// viewer sets cfg.View to open the --view window. Where the window can be
-// retitled (X11), the player starts now, while the call is set up, and
-// the window returned is already running: ffplay takes longer to start
-// (0.3–0.6 s) than a call takes to connect, and would delay the first
-// picture by that much. Elsewhere (macOS) it starts on connecting, titled
-// from the start. The title shows the verification code only when blobs
-// were carried by people, who can compare it.
-func viewer(cfg *session.Config, log *slog.Logger, blobs bool) (*view.Window, error) {
-	title := func(call session.ViewCall) string {
-		if !blobs {
-			call.Code = ""
-		}
-		return viewTitle(call)
-	}
-	if !view.CanRetitle() {
-		cfg.View = func(call session.ViewCall) (session.Viewer, error) {
-			return view.Start(view.Options{Title: title(call), Logger: log})
-		}
-		return nil, nil
-	}
-	w, err := view.Start(view.Options{Title: "p2pcam " + cfg.Role().String() + " · connecting", Logger: log})
-	if err != nil {
-		return nil, err
-	}
-	cfg.View = func(call session.ViewCall) (session.Viewer, error) {
-		select {
-		case <-w.Done():
-			if err := w.Err(); err != nil {
-				return nil, err
-			}
-			return nil, errors.New("the player ended before the call connected")
-		default:
-		}
-		if err := w.SetTitle(title(call)); err != nil {
-			log.Debug("view: title", "err", err)
-		}
-		return w, nil
-	}
-	return w, nil
 }
 
 // errStdoutTerminal refuses -o - to a terminal, which would fill it with
@@ -512,27 +471,31 @@ type viewError struct{ err error }
 func (v viewError) Unwrap() error { return v.err }
 
 func (v viewError) Error() string {
-	var pm *view.PlayerMissingError
+	var ie *view.InitError
 	switch {
 	case errors.Is(v.err, view.ErrNoDisplay):
 		return "--view: no display to open a window on (neither $DISPLAY nor $WAYLAND_DISPLAY is set): run p2pcam in a desktop session or over ssh -X, or pipe -o - into a player where there is one"
-	case errors.As(v.err, &pm):
-		return fmt.Sprintf("--view needs %s, which is not installed: apt-get install ffmpeg (Debian, Ubuntu) or brew install ffmpeg (macOS)", pm.Name)
 	case errors.Is(v.err, view.ErrNoDecoder):
 		return "--view needs a VP8 decoder, and this p2pcam was built without cgo: build it with libvpx (apt-get install libvpx-dev pkg-config, or brew install libvpx pkg-config; then make build)"
+	case errors.Is(v.err, view.ErrNoWindows):
+		return "--view needs SDL2, and this p2pcam was built without cgo: build it with SDL2 (apt-get install libsdl2-dev, or brew install sdl2; then make build), or pipe -o - into a player"
+	case errors.As(v.err, &ie):
+		return "--view: cannot open a window on this display: SDL says " + ie.Reason
 	}
 	return "--view: " + v.err.Error()
 }
 
-// viewTitle is the viewer window's title: whose camera it is, over which
-// path, and the verification code to compare.
-func viewTitle(c session.ViewCall) string {
-	t := "p2pcam " + c.Role.String()
-	if c.Known {
-		t += " · " + c.Pair.String()
+// viewTitle is the viewer window's title: the command, the verification
+// code to compare (only when people carried blobs, and so can compare
+// it; first, so that a narrow title bar keeps it), and the path, e.g.
+// "p2pcam answer · 778 062 · host/udp 192.168.1.20 ↔ 192.168.1.31".
+func viewTitle(command session.Role, c session.ViewCall, blobs bool) string {
+	t := "p2pcam " + command.String()
+	if c.Code != "" && blobs {
+		t += " · " + c.Code
 	}
-	if c.Code != "" {
-		t += " · verification code " + c.Code
+	if c.Known {
+		t += " · " + c.Pair.Kind() + " " + c.Pair.Local.Address + " ↔ " + c.Pair.Remote.Address
 	}
 	return t
 }

@@ -1,0 +1,21 @@
+//go:build !cgo
+
+package view
+
+// Screen opens windows; in a build without cgo it has none to open.
+type Screen struct{}
+
+// RunMain runs run and returns what it returns. A build without cgo has
+// no windows, so no loop runs beside it.
+func RunMain(run func(*Screen) int) int { return run(&Screen{}) }
+
+// Check says why no window can open: no display, or ErrNoWindows.
+func (s *Screen) Check() error {
+	if err := checkEnv(); err != nil {
+		return err
+	}
+	return ErrNoWindows
+}
+
+// Open fails with ErrNoWindows.
+func (s *Screen) Open(Options) (Viewer, error) { return nil, ErrNoWindows }
