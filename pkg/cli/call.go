@@ -480,7 +480,7 @@ func (v viewError) Error() string {
 	case errors.Is(v.err, view.ErrNoWindows):
 		return "--view needs SDL2, and this p2pcam was built without cgo: build it with SDL2 (apt-get install libsdl2-dev, or brew install sdl2; then make build), or pipe -o - into a player"
 	case errors.As(v.err, &ie):
-		return "--view: cannot open a window on this display: SDL says " + ie.Reason
+		return "--view: cannot open a window on " + ie.Display + ": SDL says " + ie.Reason + " (is a display server running there?)"
 	}
 	return "--view: " + v.err.Error()
 }

@@ -193,15 +193,21 @@ func (s *Screen) init() error {
 	sdl.SetHint(sdl.HINT_NO_SIGNAL_HANDLERS, "1")
 	sdl.SetHint(sdl.HINT_VIDEO_MINIMIZE_ON_FOCUS_LOSS, "0")
 	sdl.SetHint(sdl.HINT_RENDER_SCALE_QUALITY, "linear")
+	if driver := displayDriver(runtime.GOOS, os.Getenv("DISPLAY"), os.Getenv("WAYLAND_DISPLAY")); driver != "" && os.Getenv("SDL_VIDEODRIVER") == "" {
+		// Only the display the environment names: a failing X11 display
+		// must not send SDL to Wayland, whose library prints its own
+		// complaint on the terminal.
+		sdl.SetHint(sdl.HINT_VIDEODRIVER, driver)
+	}
 	if err := sdl.InitSubSystem(sdl.INIT_VIDEO); err != nil {
-		s.initErr = &InitError{Reason: err.Error()}
+		s.initErr = &InitError{Display: displayName(), Reason: err.Error()}
 		return s.initErr
 	}
 	if driver, _ := sdl.GetCurrentVideoDriver(); driver == "offscreen" || driver == "dummy" {
 		// No display server answered, and SDL fell back to drawing
 		// where no one sees.
 		sdl.QuitSubSystem(sdl.INIT_VIDEO)
-		s.initErr = &InitError{Reason: "no display server answered (DISPLAY=" + os.Getenv("DISPLAY") + ", WAYLAND_DISPLAY=" + os.Getenv("WAYLAND_DISPLAY") + ")"}
+		s.initErr = &InitError{Display: displayName(), Reason: "no display server answered"}
 		return s.initErr
 	}
 	s.wakeEvent = sdl.RegisterEvents(1)

@@ -60,11 +60,23 @@ var ErrNoWindows = errors.New("this build has no windows: it was built without c
 var ErrClosed = errors.New("the window was closed")
 
 // InitError means SDL could not start its video on the display (no X
-// server behind $DISPLAY, no video driver); Reason is SDL's own word.
-type InitError struct{ Reason string }
+// server behind $DISPLAY, no video driver): Display names the display
+// the environment gave, Reason is SDL's own word.
+type InitError struct{ Display, Reason string }
 
 func (e *InitError) Error() string {
-	return fmt.Sprintf("cannot open a window: SDL: %s", e.Reason)
+	return fmt.Sprintf("cannot open a window on %s: SDL: %s", e.Display, e.Reason)
+}
+
+// displayName names the display the environment gives, for messages.
+func displayName() string {
+	if d := os.Getenv("DISPLAY"); d != "" {
+		return "DISPLAY=" + d
+	}
+	if d := os.Getenv("WAYLAND_DISPLAY"); d != "" {
+		return "WAYLAND_DISPLAY=" + d
+	}
+	return "this display"
 }
 
 // Options configure a window.
@@ -117,6 +129,22 @@ func needsDisplayEnv(goos string) bool {
 		return false
 	}
 	return true
+}
+
+// displayDriver is the SDL video driver for the display the environment
+// names on goos: "x11" when only $DISPLAY is set, "wayland" when only
+// $WAYLAND_DISPLAY is; "" lets SDL choose.
+func displayDriver(goos, display, wayland string) string {
+	if !needsDisplayEnv(goos) {
+		return ""
+	}
+	switch {
+	case display != "" && wayland == "":
+		return "x11"
+	case display == "" && wayland != "":
+		return "wayland"
+	}
+	return ""
 }
 
 // withDefaults fills in opts' zero values.

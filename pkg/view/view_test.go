@@ -53,3 +53,19 @@ func TestMeter(t *testing.T) {
 		t.Errorf("no picture yet: %q", got)
 	}
 }
+
+// TestDisplayDriver: SDL is sent to the display the environment names,
+// and left to choose where it names both or is not Unix.
+func TestDisplayDriver(t *testing.T) {
+	tests := []struct{ goos, display, wayland, want string }{
+		{"linux", ":0", "", "x11"},
+		{"linux", "", "wayland-0", "wayland"},
+		{"linux", ":0", "wayland-0", ""},
+		{"darwin", ":0", "", ""},
+	}
+	for _, tt := range tests {
+		if got := displayDriver(tt.goos, tt.display, tt.wayland); got != tt.want {
+			t.Errorf("displayDriver(%q, %q, %q) = %q; want %q", tt.goos, tt.display, tt.wayland, got, tt.want)
+		}
+	}
+}
