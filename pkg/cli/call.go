@@ -78,7 +78,7 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 	}
 	fs.StringVarP(&o.output, "output", "o", defOutput, outHelp)
 	fs.BoolVar(&o.force, "force", false, "overwrite the --output file if it exists")
-	fs.BoolVar(&o.view, "view", false, "show the received video in a window as it arrives (ffplay); records only with an --output")
+	fs.BoolVar(&o.view, "view", false, "show the received video in p2pcam's own window as it arrives (f: full screen, s: figures, q: hang up); records only with an --output")
 	fs.StringArrayVar(&o.iceServers, "ice-server", []string{defaultSTUN}, "STUN/TURN server, repeatable: stun:HOST:PORT, turn:HOST:PORT?transport=udp|tcp, turn:USER:PASS@HOST:PORT, or none")
 	fs.StringVar(&o.iceUser, "ice-user", "", "TURN username")
 	fs.StringVar(&o.icePassword, "ice-password", "", "TURN password")
@@ -478,7 +478,7 @@ func (v viewError) Error() string {
 	case errors.Is(v.err, view.ErrNoDecoder):
 		return "--view needs a VP8 decoder, and this p2pcam was built without cgo: build it with libvpx (apt-get install libvpx-dev pkg-config, or brew install libvpx pkg-config; then make build)"
 	case errors.Is(v.err, view.ErrNoWindows):
-		return "--view needs SDL2, and this p2pcam was built without cgo: build it with SDL2 (apt-get install libsdl2-dev, or brew install sdl2; then make build), or pipe -o - into a player"
+		return "--view needs SDL2, and this p2pcam was built without it: build it with cgo and SDL2 (apt-get install libsdl2-dev, or brew install sdl2; then make build), or pipe -o - into a player"
 	case errors.As(v.err, &ie):
 		return "--view: cannot open a window on " + ie.Display + ": SDL says " + ie.Reason + " (is a display server running there?)"
 	}

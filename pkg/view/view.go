@@ -53,8 +53,8 @@ var ErrNoDisplay = errors.New("no display: neither DISPLAY nor WAYLAND_DISPLAY i
 var ErrNoDecoder = decode.ErrNoDecoder
 
 // ErrNoWindows means this build cannot open windows: it was built without
-// cgo, which SDL2 needs.
-var ErrNoWindows = errors.New("this build has no windows: it was built without cgo (SDL2)")
+// SDL2 (without cgo, which SDL2 needs, or with the nosdl tag).
+var ErrNoWindows = errors.New("this build has no windows: it was built without SDL2")
 
 // ErrClosed means the window, or the Screen's loop, is closed.
 var ErrClosed = errors.New("the window was closed")

@@ -1,11 +1,12 @@
-//go:build !cgo
+//go:build !cgo || nosdl
 
 package view
 
-// Screen opens windows; in a build without cgo it has none to open.
+// Screen opens windows; in a build without SDL2 (without cgo, or with
+// the nosdl tag) it has none to open.
 type Screen struct{}
 
-// RunMain runs run and returns what it returns. A build without cgo has
+// RunMain runs run and returns what it returns. A build without SDL2 has
 // no windows, so no loop runs beside it.
 func RunMain(run func(*Screen) int) int { return run(&Screen{}) }
 
