@@ -131,3 +131,15 @@ func (d *Display) deleteWindow(id string) error {
 	}
 	return nil
 }
+
+// DoubleClick double-clicks the left button in the middle of a window, as
+// a person would.
+func (d *Display) DoubleClick(ctx context.Context, id string) error {
+	r, err := d.Geometry(ctx, id)
+	if err != nil {
+		return err
+	}
+	_, err = d.xdotool(ctx, "mousemove", "--window", id, strconv.Itoa(r.Dx()/2), strconv.Itoa(r.Dy()/2),
+		"click", "--repeat", "2", "--delay", "80", "1")
+	return err
+}

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -443,21 +445,48 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 	}
 	cfg.Stats, cfg.OutputTo = stats, e.Out
 	attach(&cfg)
-	if cc.view {
-		log := e.logger()
-		cfg.View = func(call session.ViewCall) (session.Viewer, error) {
-			w, err := e.display.Open(view.Options{Title: viewTitle(cc.role, call, blobs), Logger: log})
-			if err != nil {
-				return nil, err
-			}
-			return w, nil
-		}
-	}
 	rep := newReporter(con, cfg.Duration.String(), blobs)
 	cfg.Events = rep.event
+	if cc.view {
+		viewCall(&cfg, e.display, e.logger(), cc.role, blobs)
+	}
 	_, err = session.Run(ctx, cfg, e.loggerTo(con))
 	rep.close()
 	return err
+}
+
+// viewCall sets cfg.View to open --view's window on d, and passes the
+// call's figures, which the session reports each second, on to it for its
+// overlay.
+func viewCall(cfg *session.Config, d Display, log *slog.Logger, command session.Role, blobs bool) {
+	var (
+		mu  sync.Mutex
+		win view.Viewer
+	)
+	cfg.View = func(call session.ViewCall) (session.Viewer, error) {
+		w, err := d.Open(view.Options{Title: viewTitle(command, call, blobs), Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		win = w
+		mu.Unlock()
+		return w, nil
+	}
+	report := cfg.Events
+	cfg.Events = func(ev session.Event) {
+		report(ev)
+		f, ok := ev.(session.Figures)
+		if !ok {
+			return
+		}
+		mu.Lock()
+		w := win
+		mu.Unlock()
+		if w != nil {
+			w.Figures(view.CallFigures{RTT: time.Duration(f.Snapshot.RTTMs * float64(time.Millisecond)), PacketsLost: f.Snapshot.PacketsLost})
+		}
+	}
 }
 
 // errStdoutTerminal refuses -o - to a terminal, which would fill it with

@@ -14,12 +14,18 @@ type figures struct {
 	Bitrate       float64 // bits/s of the frames decoded
 }
 
-// String is the overlay's line, e.g. "1280x720 · 30 fps · 2.41 Mbit/s".
-func (f figures) String() string {
+// overlayText is the overlay's lines (short, for a small window), e.g.
+// "1280x720 30 fps\n2.41 Mbit/s\nRTT 12 ms, 0 lost"; call is nil until
+// the session has given its figures.
+func overlayText(f figures, call *CallFigures) string {
 	if f.Width == 0 {
 		return "waiting for a picture"
 	}
-	return fmt.Sprintf("%dx%d · %.0f fps · %.2f Mbit/s", f.Width, f.Height, f.FPS, f.Bitrate/1e6)
+	s := fmt.Sprintf("%dx%d %.0f fps\n%.2f Mbit/s", f.Width, f.Height, f.FPS, f.Bitrate/1e6)
+	if call != nil {
+		s += fmt.Sprintf("\nRTT %d ms, %d lost", call.RTT.Milliseconds(), call.PacketsLost)
+	}
+	return s
 }
 
 // meter counts the frames decoded and their bytes, and gives new figures

@@ -291,6 +291,7 @@ type Window struct {
 	pending *image.YCbCr // the newest picture not yet drawn
 	woken   bool         // the loop was woken for pending
 	figs    figures      // for the overlay
+	call    *CallFigures // the session's figures, nil until given
 	err     error
 
 	done      chan struct{}
@@ -379,6 +380,14 @@ func (w *Window) Frame(data []byte, keyFrame bool) {
 	}
 }
 
+// Figures gives the overlay the call's own figures, shown from the next
+// picture on.
+func (w *Window) Figures(f CallFigures) {
+	w.mu.Lock()
+	w.call = &f
+	w.mu.Unlock()
+}
+
 // drawPending draws the newest picture, if one came since the last.
 func (w *Window) drawPending() {
 	w.mu.Lock()
@@ -444,7 +453,7 @@ func (w *Window) draw() {
 // rows carry the test pattern's stamp).
 func (w *Window) drawOverlay(outH int32) {
 	w.mu.Lock()
-	text := w.figs.String()
+	text := overlayText(w.figs, w.call)
 	w.mu.Unlock()
 	if text != w.ovText || w.ovTex == nil {
 		if w.ovTex != nil {

@@ -38,6 +38,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"time"
 
 	"github.com/p2pcam/p2pcam/pkg/codec"
 	"github.com/p2pcam/p2pcam/pkg/codecs"
@@ -103,9 +104,18 @@ type Viewer interface {
 	Done() <-chan struct{}
 	// Err says why the window failed, once Done is closed.
 	Err() error
+	// Figures gives the overlay the call's own figures; it never blocks.
+	Figures(CallFigures)
 	// Close closes the window, waits until it is gone and frees its
 	// decoder; it returns Err and may be called more than once.
 	Close() error
+}
+
+// CallFigures are figures of the call the window cannot see for itself
+// (the session's), shown in its overlay beside its own.
+type CallFigures struct {
+	RTT         time.Duration // the round trip to the other side
+	PacketsLost int64         // RTP packets lost since the call connected
 }
 
 // checkEnv reports what a window would lack before SDL is asked: a

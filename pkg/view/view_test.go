@@ -34,8 +34,8 @@ func TestLetterbox(t *testing.T) {
 func TestMeter(t *testing.T) {
 	var m meter
 	t0 := time.Unix(1000, 0)
-	if f, changed := m.add(t0, 1000, 640, 480); !changed || f.String() != "640x480 · 0 fps · 0.00 Mbit/s" {
-		t.Errorf("first frame: %q, changed %v", f, changed)
+	if f, changed := m.add(t0, 1000, 640, 480); !changed || overlayText(f, nil) != "640x480 0 fps\n0.00 Mbit/s" {
+		t.Errorf("first frame: %+v, changed %v", f, changed)
 	}
 	for i := 1; i < 30; i++ {
 		if _, changed := m.add(t0.Add(time.Duration(i)*time.Second/30), 10_000, 640, 480); changed {
@@ -43,14 +43,18 @@ func TestMeter(t *testing.T) {
 		}
 	}
 	f, changed := m.add(t0.Add(time.Second), 10_000, 640, 480)
-	if want := "640x480 · 31 fps · 2.41 Mbit/s"; !changed || f.String() != want {
-		t.Errorf("after a second: %q (changed %v); want %q", f, changed, want)
+	if want := "640x480 31 fps\n2.41 Mbit/s"; !changed || overlayText(f, nil) != want {
+		t.Errorf("after a second: %+v (changed %v); want %q", f, changed, want)
 	}
 	if f, changed := m.add(t0.Add(1100*time.Millisecond), 10_000, 1280, 720); !changed || f.Width != 1280 {
 		t.Errorf("new size: %+v, changed %v", f, changed)
 	}
-	if got := (figures{}).String(); got != "waiting for a picture" {
+	if got := overlayText(figures{}, nil); got != "waiting for a picture" {
 		t.Errorf("no picture yet: %q", got)
+	}
+	call := &CallFigures{RTT: 12 * time.Millisecond, PacketsLost: 3}
+	if got, want := overlayText(f, call), "640x480 31 fps\n2.41 Mbit/s\nRTT 12 ms, 3 lost"; got != want {
+		t.Errorf("with the call's figures: %q; want %q", got, want)
 	}
 }
 

@@ -292,8 +292,9 @@ func TestKeys(t *testing.T) {
 	}
 }
 
-// TestFullScreen: f toggles full screen and back, on a desktop whose
-// window manager does full screen (EWMH: openbox); the window stays.
+// TestFullScreen: f, or a double-click, toggles full screen and back,
+// on a desktop whose window manager does full screen (EWMH: openbox); the
+// window stays.
 func TestFullScreen(t *testing.T) {
 	d, s := onScreen(t, "openbox")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -305,8 +306,17 @@ func TestFullScreen(t *testing.T) {
 	defer w.Close()
 	feedLive(t, w, 320, 240, nil)
 	id := waitWindow(t, ctx, d, "full screen")
-	for _, want := range []image.Point{{1920, 1080}, {320, 240}} {
-		press(t, ctx, d, id, "f", w)
+	steps := []struct {
+		how  string
+		want image.Point
+	}{{"f", image.Pt(1920, 1080)}, {"f", image.Pt(320, 240)}, {"double-click", image.Pt(1920, 1080)}, {"double-click", image.Pt(320, 240)}}
+	for _, st := range steps {
+		if st.how == "f" {
+			press(t, ctx, d, id, "f", w)
+		} else if err := d.DoubleClick(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		want := st.want
 		for {
 			r, err := d.Geometry(ctx, id)
 			if err != nil {
@@ -326,6 +336,87 @@ func TestFullScreen(t *testing.T) {
 		t.Fatal("f ended the window")
 	default:
 	}
+}
+
+// TestOverlay: s shows the figures over the picture, at the bottom left
+// (clear of the pattern's stamp), and s again takes them away.
+func TestOverlay(t *testing.T) {
+	d, s := onScreen(t, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	w, err := s.Open(Options{Title: "overlay"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.Figures(CallFigures{RTT: 12 * time.Millisecond})
+	// A still picture: the screen changes only with the overlay.
+	for _, f := range oneKeyFrame(t) {
+		w.Frame(f, f[0]&1 == 0)
+	}
+	id := waitWindow(t, ctx, d, "^overlay$")
+	r, err := d.Geometry(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	corner := image.Rect(r.Min.X, r.Max.Y-60, r.Min.X+r.Dx()/2, r.Max.Y)
+	look := func() *image.RGBA {
+		shot, _, err := d.Shot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return shot.SubImage(corner).(*image.RGBA)
+	}
+	same := func(a, b *image.RGBA) bool {
+		for y := corner.Min.Y; y < corner.Max.Y; y++ {
+			for x := corner.Min.X; x < corner.Max.X; x++ {
+				if a.RGBAAt(x, y) != b.RGBAAt(x, y) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	// until returns the first look at the corner that passes ok.
+	until := func(what string, ok func(*image.RGBA) bool) *image.RGBA {
+		for {
+			if img := look(); ok(img) {
+				return img
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("the corner never %s", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	var last *image.RGBA
+	plain := until("settled", func(img *image.RGBA) bool {
+		settled := last != nil && same(img, last)
+		last = img
+		return settled
+	})
+	press(t, ctx, d, id, "s", w)
+	until("showed the overlay", func(img *image.RGBA) bool { return !same(img, plain) })
+	press(t, ctx, d, id, "s", w)
+	until("lost the overlay", func(img *image.RGBA) bool { return same(img, plain) })
+}
+
+// oneKeyFrame encodes a few frames of the pattern; the first is a keyframe.
+func oneKeyFrame(t *testing.T) [][]byte {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out [][]byte
+	err := live(ctx, 320, 240, func(_ int, data []byte, _ bool) {
+		out = append(out, append([]byte(nil), data...))
+		if len(out) == 3 {
+			cancel()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // TestClose: Close ends a window that is showing pictures with no error,
