@@ -36,6 +36,14 @@ type Screen struct {
 	// The loop's thread only.
 	initErr error              // why SDL could not start; sticky
 	windows map[uint32]*Window // open windows by SDL window id
+	spare   *sdlWindow         // a hidden window Check made ready for Open
+}
+
+// sdlWindow is an SDL window with its renderer.
+type sdlWindow struct {
+	win *sdl.Window
+	ren *sdl.Renderer
+	id  uint32
 }
 
 // RunMain runs run on a new goroutine and the windows' loop on the
@@ -104,6 +112,11 @@ func (s *Screen) end() {
 		w.destroy()
 		w.finish(ErrClosed)
 	}
+	if s.spare != nil {
+		s.spare.ren.Destroy()
+		s.spare.win.Destroy()
+		s.spare = nil
+	}
 	if s.up.Load() {
 		sdl.QuitSubSystem(sdl.INIT_VIDEO)
 		sdl.Quit()
@@ -169,18 +182,54 @@ type paddedEvent struct {
 }
 
 // Check reports what a window would lack here: ErrNoDisplay, an error
-// wrapping ErrNoDecoder for the preferred video codec, or an *InitError
-// when SDL cannot start on the display. It starts SDL, so that a window
-// opens at once later; it may be called more than once.
+// wrapping ErrNoDecoder for the preferred video codec, an *InitError
+// when SDL cannot start on the display, or why no window and renderer
+// can be made. It starts SDL and makes the next Open's window ready,
+// hidden (that takes 0.1 s or more: the display, a GL context), so that
+// a call's first picture does not wait for it. It may be called more
+// than once.
 func (s *Screen) Check() error {
 	if err := checkEnv(); err != nil {
 		return err
 	}
 	var err error
-	if derr := s.do(func() { err = s.init() }); derr != nil {
+	derr := s.do(func() {
+		if err = s.init(); err != nil || s.spare != nil {
+			return
+		}
+		s.spare, err = newSDLWindow("p2pcam", slog.New(slog.DiscardHandler))
+	})
+	if derr != nil {
 		return derr
 	}
 	return err
+}
+
+// newSDLWindow makes a hidden, resizable window and its renderer; on the
+// loop's thread.
+func newSDLWindow(title string, log *slog.Logger) (*sdlWindow, error) {
+	win, err := sdl.CreateWindow(title, sdl.WINDOWPOS_CENTERED, sdl.WINDOWPOS_CENTERED, 640, 480,
+		sdl.WINDOW_HIDDEN|sdl.WINDOW_RESIZABLE)
+	if err != nil {
+		return nil, fmt.Errorf("open a window: %w", err)
+	}
+	// SDL picks the best renderer there is (the GPU's, else its own in
+	// software); no vsync: a picture is shown when it is decoded.
+	ren, err := sdl.CreateRenderer(win, -1, 0)
+	if err != nil {
+		win.Destroy()
+		return nil, fmt.Errorf("open a window: renderer: %w", err)
+	}
+	id, err := win.GetID()
+	if err != nil {
+		ren.Destroy()
+		win.Destroy()
+		return nil, fmt.Errorf("open a window: %w", err)
+	}
+	if info, err := ren.GetInfo(); err == nil {
+		log.Debug("view: window made", "renderer", info.Name)
+	}
+	return &sdlWindow{win: win, ren: ren, id: id}, nil
 }
 
 // init starts SDL's video, once; on the loop's thread.
@@ -311,34 +360,24 @@ type Window struct {
 	ovW, ovH   int32
 }
 
-// open creates the hidden window and its renderer; on the loop's thread.
+// open takes the window Check made ready, or makes one, hidden, titled
+// title; on the loop's thread.
 func (w *Window) open(title string) error {
 	if err := w.s.init(); err != nil {
 		return err
 	}
-	win, err := sdl.CreateWindow(title, sdl.WINDOWPOS_CENTERED, sdl.WINDOWPOS_CENTERED, 640, 480,
-		sdl.WINDOW_HIDDEN|sdl.WINDOW_RESIZABLE)
-	if err != nil {
-		return fmt.Errorf("open a window: %w", err)
+	sw := w.s.spare
+	w.s.spare = nil
+	if sw != nil {
+		sw.win.SetTitle(title)
+	} else {
+		var err error
+		if sw, err = newSDLWindow(title, w.log); err != nil {
+			return err
+		}
 	}
-	// SDL picks the best renderer there is (the GPU's, else its own in
-	// software); no vsync: a picture is shown when it is decoded.
-	ren, err := sdl.CreateRenderer(win, -1, 0)
-	if err != nil {
-		win.Destroy()
-		return fmt.Errorf("open a window: renderer: %w", err)
-	}
-	id, err := win.GetID()
-	if err != nil {
-		ren.Destroy()
-		win.Destroy()
-		return fmt.Errorf("open a window: %w", err)
-	}
-	if info, err := ren.GetInfo(); err == nil {
-		w.log.Debug("view: window opened", "renderer", info.Name)
-	}
-	w.win, w.ren, w.id = win, ren, id
-	w.s.windows[id] = w
+	w.win, w.ren, w.id = sw.win, sw.ren, sw.id
+	w.s.windows[sw.id] = w
 	return nil
 }
 
