@@ -27,6 +27,10 @@
 // second, bitrate), and `q`, Esc or the window's close button close it,
 // which Done reports with a nil Err.
 //
+// Sound is to join the same way: SDL's audio started by the Screen on
+// the loop's thread, a speaker opened beside the window, and the
+// Viewer taking the call's audio packets as it takes video frames.
+//
 // The package knows nothing of sessions or flags; it needs the codec's
 // decoder in this build (package decode), SDL2 (which needs cgo), and a
 // display: Check says what is missing.
