@@ -118,6 +118,9 @@ func (s *Screen) end() {
 		s.spare = nil
 	}
 	if s.up.Load() {
+		// A late Frame's wake goes to kick from now on, not to an SDL
+		// that has quit.
+		s.up.Store(false)
 		sdl.QuitSubSystem(sdl.INIT_VIDEO)
 		sdl.Quit()
 	}
