@@ -2,6 +2,8 @@
 
 package view
 
+import "errors"
+
 // Screen opens windows; in a build without SDL2 (without cgo, or with
 // the nosdl tag) it has none to open.
 type Screen struct{}
@@ -10,9 +12,10 @@ type Screen struct{}
 // no windows, so no loop runs beside it.
 func RunMain(run func(*Screen) int) int { return run(&Screen{}) }
 
-// Check says why no window can open: no display, or ErrNoWindows.
+// Check says why no window can open: no display (ErrNoDisplay), or
+// ErrNoWindows.
 func (s *Screen) Check() error {
-	if err := checkEnv(); err != nil {
+	if err := checkEnv(); errors.Is(err, ErrNoDisplay) {
 		return err
 	}
 	return ErrNoWindows
