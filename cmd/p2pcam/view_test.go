@@ -53,19 +53,25 @@ func watchWindow(t *testing.T, ctx context.Context, d *xvfb.Display, name string
 	t.Helper()
 	f := viewFigures{shown: map[uint16]bool{}}
 	// The window first (it opens hidden and shows with the first
-	// picture), then its pictures.
+	// picture), then its pictures; looked for over an X connection of
+	// the test's own, which takes a millisecond (xdotool's processes take
+	// tens, which would count in the first picture's time).
+	re := regexp.MustCompile(name)
 	for f.windowID == "" {
 		if ctx.Err() != nil {
 			t.Fatal("no viewer window opened")
 		}
-		if ids, _ := d.Windows(ctx, name); len(ids) > 0 {
-			f.windowID = ids[0]
+		id, r, ok, err := d.FindWindow(re)
+		if err != nil {
+			t.Fatal(err)
 		}
+		if !ok {
+			time.Sleep(2 * time.Millisecond)
+			continue
+		}
+		f.windowID, f.window = id, r
 	}
 	var err error
-	if f.window, err = d.Geometry(ctx, f.windowID); err != nil {
-		t.Fatal(err)
-	}
 	for len(f.lags) < n {
 		if ctx.Err() != nil {
 			t.Fatalf("read %d stamps off the screen in time; want %d", len(f.lags), n)
