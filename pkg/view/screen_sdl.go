@@ -3,6 +3,7 @@
 package view
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -276,7 +277,7 @@ func (s *Screen) Open(opts Options) (Viewer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Window{s: s, log: opts.Logger, dec: dec, waitKey: true, done: make(chan struct{})}
+	w := &Window{s: s, log: opts.Logger, dec: dec, waitKey: true, done: make(chan struct{}), opened: time.Now()}
 	var oerr error
 	if err := s.do(func() { oerr = w.open(opts.Title) }); err != nil {
 		oerr = err
@@ -338,6 +339,7 @@ type Window struct {
 	// Used by Frame only.
 	waitKey bool
 	meter   meter
+	opened  time.Time // when Open returned, for the first picture's debug line
 
 	mu      sync.Mutex
 	pending *image.YCbCr // the newest picture not yet drawn
@@ -397,6 +399,7 @@ func (w *Window) Frame(data []byte, keyFrame bool) {
 		w.decMu.Unlock()
 		return
 	}
+	decodeStart := time.Now()
 	img, err := w.dec.Decode(data)
 	w.decMu.Unlock()
 	switch {
@@ -406,6 +409,10 @@ func (w *Window) Frame(data []byte, keyFrame bool) {
 		w.log.Debug("view: decode", "err", err)
 		w.waitKey = true
 		return
+	}
+	if w.waitKey && w.log.Enabled(context.Background(), slog.LevelDebug) {
+		w.log.Debug("view: first picture decoded", "after_open", time.Since(w.opened).Round(time.Millisecond),
+			"decode", time.Since(decodeStart).Round(100*time.Microsecond))
 	}
 	w.waitKey = false
 	figs, changed := w.meter.add(time.Now(), len(data), img.Rect.Dx(), img.Rect.Dy())
@@ -460,10 +467,15 @@ func (w *Window) drawPending() {
 	}
 	if !w.shown {
 		// The first picture: the window takes its size and shows.
+		start := time.Now()
 		w.win.SetSize(width, height)
 		w.win.SetPosition(sdl.WINDOWPOS_CENTERED, sdl.WINDOWPOS_CENTERED)
 		w.win.Show()
 		w.shown = true
+		w.draw()
+		w.log.Debug("view: first picture shown", "size", fmt.Sprintf("%dx%d", width, height),
+			"show_and_draw", time.Since(start).Round(100*time.Microsecond))
+		return
 	}
 	w.draw()
 }
