@@ -12,7 +12,7 @@ PREFIX  ?= /usr/local
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-deps: ## install libvpx-dev, pkg-config, ffmpeg (apt, as root) or say how
+deps: ## install libvpx-dev, libsdl2-dev, pkg-config, ffmpeg (apt, as root) or say how
 	@./scripts/deps.sh
 
 build: deps ## build bin/p2pcam (run it as ./bin/p2pcam, or make install)
@@ -65,7 +65,7 @@ soak: build ## p2pcam vs Chromium over tbf 300 kbit/s and 1 Mbit/s and 15% loss 
 	@mkdir -p bin; P2PCAM_SOAK=1 $(GO) test -count=1 -run TestSoak -v -timeout 20m ./cmd/p2pcam >bin/soak.log 2>&1; s=$$?; \
 	grep -E '^\s+(\||soak_test)|^(---|FAIL|ok)' bin/soak.log; echo "whole log: bin/soak.log"; exit $$s
 
-bench-view: build ## --view and -o - | ffplay through a virtual screen (Xvfb): first picture, lag p50/p95, drift (~2 min)
+bench-view: build ## --view (p2pcam's window) and -o - | ffplay through a virtual screen (Xvfb): first picture, lag p50/p95, drift (~2 min)
 	@mkdir -p bin; P2PCAM_VIEW_FIGURES=1 $(GO) test -count=1 -run 'TestViewFigures|TestPipeFigures' -v -timeout 10m ./cmd/p2pcam >bin/bench-view.log 2>&1; s=$$?; \
 	grep -E '^\s+(\||view_test)|^(---|FAIL|ok)' bin/bench-view.log; echo "whole log: bin/bench-view.log"; exit $$s
 

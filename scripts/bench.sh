@@ -24,10 +24,10 @@ go test -c -o "$tmp/mjpeg.test" ./pkg/mjpeg
 # The --view rows are read through a virtual screen by cmd/p2pcam's
 # TestViewFigures (its own build of p2pcam, 720p30, VIEW_SECONDS long);
 # make bench-view runs it alone with the pipe rows too.
-if command -v Xvfb >/dev/null 2>&1 && command -v ffplay >/dev/null 2>&1 && command -v xdotool >/dev/null 2>&1; then
+if command -v Xvfb >/dev/null 2>&1; then
 	echo "bench: --view through a virtual screen (Xvfb), ${VIEW_SECONDS:-20} s at 1280x720" >&2
 	P2PCAM_VIEW_FIGURES=1 P2PCAM_VIEW_SECONDS=${VIEW_SECONDS:-20} go test -count=1 -run 'TestViewFigures$' -v ./cmd/p2pcam 2>&1 |
 		sed -n 's/^ *view_test.go:[0-9]*: \(| view:.*\)$/\1/p'
 else
-	echo "bench: the view rows need Xvfb, xdotool and ffplay (apt-get install xvfb x11-apps xdotool ffmpeg)" >&2
+	echo "bench: the view rows need Xvfb (apt-get install xvfb x11-apps x11-utils)" >&2
 fi

@@ -1,5 +1,8 @@
 // Command p2pcam streams a camera to another machine over WebRTC, peer to
 // peer, with copy-paste signaling. See pkg/cli for the commands.
+//
+// The main OS thread belongs to --view's windows (SDL must own it):
+// view.RunMain runs their loop here and the command on another goroutine.
 package main
 
 import (
@@ -11,10 +14,18 @@ import (
 	"golang.org/x/term"
 
 	"github.com/p2pcam/p2pcam/pkg/cli"
+	"github.com/p2pcam/p2pcam/pkg/view"
 )
 
 func main() {
+	os.Exit(view.RunMain(run))
+}
+
+// run runs the command with the process's streams and signals, opening
+// windows on scr.
+func run(scr *view.Screen) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	// A player that closes the pipe of -o - must not kill p2pcam: with
 	// SIGPIPE ignored the write fails with EPIPE and the call hangs up
 	// cleanly, telling the other side.
@@ -28,7 +39,5 @@ func main() {
 	if term.IsTerminal(int(os.Stdin.Fd())) {
 		s.InTerminal = os.Stdin
 	}
-	code := cli.Main(ctx, os.Args[1:], s)
-	stop()
-	os.Exit(code)
+	return cli.MainWith(ctx, os.Args[1:], s, scr)
 }

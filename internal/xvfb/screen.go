@@ -25,9 +25,15 @@ type screen struct {
 	err  error
 }
 
+// quietXGB silences xgb's logger, a variable of its package, once: its
+// connections' goroutines read it.
+var quietXGB sync.Once
+
 func (d *Display) conn() (*xgb.Conn, xproto.Window, error) {
 	d.scr.once.Do(func() {
-		xgb.Logger = log.New(io.Discard, "", 0) // no ~/.Xauthority here, and it says so
+		quietXGB.Do(func() {
+			xgb.Logger = log.New(io.Discard, "", 0) // no ~/.Xauthority here, and it says so
+		})
 		c, err := xgb.NewConnDisplay(d.Name)
 		if err != nil {
 			d.scr.err = fmt.Errorf("connect to %s: %w", d.Name, err)

@@ -137,8 +137,16 @@ func (d *Display) Title(ctx context.Context, id string) (string, error) {
 }
 
 // CloseWindow closes a window as a person clicking its close button
-// would (WM_DELETE_WINDOW).
+// would: it asks the window's program to close it (WM_DELETE_WINDOW,
+// ICCCM §4.2.8.1), as a window manager does. (xdotool windowclose
+// destroys the window under its program instead.)
 func (d *Display) CloseWindow(ctx context.Context, id string) error {
+	return d.deleteWindow(id)
+}
+
+// DestroyWindow destroys a window under its program, as a window
+// manager's forced close or xkill's first step does.
+func (d *Display) DestroyWindow(ctx context.Context, id string) error {
 	_, err := d.xdotool(ctx, "windowclose", id)
 	return err
 }

@@ -37,11 +37,14 @@ offer an --output.
 speaks WHEP (mediamtx, Janus, LiveKit, ...) or from "p2pcam offer --serve".
 Every -o form works the same.
 
-To watch live in ffplay, keep its start-up quick and its own messages off
-the terminal where the blob is pasted:
+To watch live, --view opens p2pcam's own window (f: full screen,
+s: figures, q or Esc: hang up). To watch in a player of your own, pipe
+the video into it; for ffplay, keep its start-up quick and its own
+messages off the terminal where the blob is pasted:
   p2pcam answer -o - | ffplay ` + ffplayFlags + ` -`,
 		Example: `  p2pcam answer -o call.webm
   p2pcam answer 7-guitarist-revenge -o call.webm
+  p2pcam answer --view
   p2pcam answer -o - | ffplay ` + ffplayFlags + ` -
   p2pcam answer --remote offer.txt -o call.ivf --duration 30s
   p2pcam answer --whep http://127.0.0.1:8889/cam/whep -o cam.webm`,

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -80,7 +81,7 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 	}
 	fs.StringVarP(&o.output, "output", "o", defOutput, outHelp)
 	fs.BoolVar(&o.force, "force", false, "overwrite the --output file if it exists")
-	fs.BoolVar(&o.view, "view", false, "show the received video in a window as it arrives (ffplay); records only with an --output")
+	fs.BoolVar(&o.view, "view", false, "show the received video in p2pcam's own window as it arrives (f: full screen, s: figures, q: hang up); records only with an --output")
 	fs.StringArrayVar(&o.iceServers, "ice-server", []string{defaultSTUN}, "STUN/TURN server, repeatable: stun:HOST:PORT, turn:HOST:PORT?transport=udp|tcp, turn:USER:PASS@HOST:PORT, or none")
 	fs.StringVar(&o.iceUser, "ice-user", "", "TURN username")
 	fs.StringVar(&o.icePassword, "ice-password", "", "TURN password")
@@ -425,7 +426,7 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 		return errStdoutTerminal
 	}
 	if cc.view {
-		if err := view.Check(""); err != nil {
+		if err := e.checkDisplay(); err != nil {
 			return viewError{err}
 		}
 	}
@@ -452,61 +453,48 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 	}
 	cfg.Stats, cfg.OutputTo = stats, e.Out
 	attach(&cfg)
-	if cc.view {
-		early, err := viewer(&cfg, e.logger(), blobs)
-		if err != nil {
-			return viewError{err}
-		}
-		if early != nil {
-			defer early.Close()
-		}
-	}
 	rep := newReporter(con, cfg.Duration.String(), blobs)
 	cfg.Events = rep.event
+	if cc.view {
+		viewCall(&cfg, e.display, e.logger(), cc.role, blobs)
+	}
 	_, err = session.Run(ctx, cfg, e.loggerTo(con))
 	rep.close()
 	return err
 }
 
-// viewer sets cfg.View to open the --view window. Where the window can be
-// retitled (X11), the player starts now, while the call is set up, and
-// the window returned is already running: ffplay takes longer to start
-// (0.3–0.6 s) than a call takes to connect, and would delay the first
-// picture by that much. Elsewhere (macOS) it starts on connecting, titled
-// from the start. The title shows the verification code only when blobs
-// were carried by people, who can compare it.
-func viewer(cfg *session.Config, log *slog.Logger, blobs bool) (*view.Window, error) {
-	title := func(call session.ViewCall) string {
-		if !blobs {
-			call.Code = ""
-		}
-		return viewTitle(call)
-	}
-	if !view.CanRetitle() {
-		cfg.View = func(call session.ViewCall) (session.Viewer, error) {
-			return view.Start(view.Options{Title: title(call), Logger: log})
-		}
-		return nil, nil
-	}
-	w, err := view.Start(view.Options{Title: "p2pcam " + cfg.Role().String() + " · connecting", Logger: log})
-	if err != nil {
-		return nil, err
-	}
+// viewCall sets cfg.View to open --view's window on d, and passes the
+// call's figures, which the session reports each second, on to it for its
+// overlay.
+func viewCall(cfg *session.Config, d Display, log *slog.Logger, command session.Role, blobs bool) {
+	var (
+		mu  sync.Mutex
+		win view.Viewer
+	)
 	cfg.View = func(call session.ViewCall) (session.Viewer, error) {
-		select {
-		case <-w.Done():
-			if err := w.Err(); err != nil {
-				return nil, err
-			}
-			return nil, errors.New("the player ended before the call connected")
-		default:
+		w, err := d.Open(view.Options{Title: viewTitle(command, call, blobs), Logger: log})
+		if err != nil {
+			return nil, err
 		}
-		if err := w.SetTitle(title(call)); err != nil {
-			log.Debug("view: title", "err", err)
-		}
+		mu.Lock()
+		win = w
+		mu.Unlock()
 		return w, nil
 	}
-	return w, nil
+	report := cfg.Events
+	cfg.Events = func(ev session.Event) {
+		report(ev)
+		f, ok := ev.(session.Figures)
+		if !ok {
+			return
+		}
+		mu.Lock()
+		w := win
+		mu.Unlock()
+		if w != nil {
+			w.Figures(view.CallFigures{RTT: time.Duration(f.Snapshot.RTTMs * float64(time.Millisecond)), PacketsLost: f.Snapshot.PacketsLost})
+		}
+	}
 }
 
 // errStdoutTerminal refuses -o - to a terminal, which would fill it with
@@ -520,27 +508,31 @@ type viewError struct{ err error }
 func (v viewError) Unwrap() error { return v.err }
 
 func (v viewError) Error() string {
-	var pm *view.PlayerMissingError
+	var ie *view.InitError
 	switch {
 	case errors.Is(v.err, view.ErrNoDisplay):
 		return "--view: no display to open a window on (neither $DISPLAY nor $WAYLAND_DISPLAY is set): run p2pcam in a desktop session or over ssh -X, or pipe -o - into a player where there is one"
-	case errors.As(v.err, &pm):
-		return fmt.Sprintf("--view needs %s, which is not installed: apt-get install ffmpeg (Debian, Ubuntu) or brew install ffmpeg (macOS)", pm.Name)
 	case errors.Is(v.err, view.ErrNoDecoder):
 		return "--view needs a VP8 decoder, and this p2pcam was built without cgo: build it with libvpx (apt-get install libvpx-dev pkg-config, or brew install libvpx pkg-config; then make build)"
+	case errors.Is(v.err, view.ErrNoWindows):
+		return "--view needs SDL2, and this p2pcam was built without it: build it with cgo and SDL2 (apt-get install libsdl2-dev, or brew install sdl2; then make build), or pipe -o - into a player"
+	case errors.As(v.err, &ie):
+		return "--view: cannot open a window on " + ie.Display + ": SDL says " + ie.Reason + " (is a display server running there?)"
 	}
 	return "--view: " + v.err.Error()
 }
 
-// viewTitle is the viewer window's title: whose camera it is, over which
-// path, and the verification code to compare.
-func viewTitle(c session.ViewCall) string {
-	t := "p2pcam " + c.Role.String()
-	if c.Known {
-		t += " · " + c.Pair.String()
+// viewTitle is the viewer window's title: the command, the verification
+// code to compare (only when people carried blobs, and so can compare
+// it; first, so that a narrow title bar keeps it), and the path, e.g.
+// "p2pcam answer · 778 062 · host/udp 192.168.1.20 ↔ 192.168.1.31".
+func viewTitle(command session.Role, c session.ViewCall, blobs bool) string {
+	t := "p2pcam " + command.String()
+	if c.Code != "" && blobs {
+		t += " · " + c.Code
 	}
-	if c.Code != "" {
-		t += " · verification code " + c.Code
+	if c.Known {
+		t += " · " + c.Pair.Kind() + " " + c.Pair.Local.Address + " ↔ " + c.Pair.Remote.Address
 	}
 	return t
 }

@@ -28,6 +28,7 @@ import (
 
 	"github.com/p2pcam/p2pcam/pkg/capture"
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
+	"github.com/p2pcam/p2pcam/pkg/view"
 )
 
 // Exit codes.
@@ -48,6 +49,27 @@ type Streams = iostreams.Streams
 type env struct {
 	Streams
 	verbosity *int
+	display   Display // nil: no windows
+}
+
+// Display opens --view's windows: package view's Screen, whose loop owns
+// the main thread (main runs Main under view.RunMain). Tests pass a fake,
+// or none.
+type Display interface {
+	// Check says why no window can open here; it is called before any
+	// network.
+	Check() error
+	// Open opens a window for a call.
+	Open(view.Options) (view.Viewer, error)
+}
+
+// checkDisplay says why --view cannot open a window: there is no Display
+// (view.ErrNoWindows), or what the Display lacks.
+func (e *env) checkDisplay() error {
+	if e.display == nil {
+		return view.ErrNoWindows
+	}
+	return e.display.Check()
 }
 
 // logger returns the logger at the verbosity the flags asked for.
@@ -120,10 +142,16 @@ func (f pionFilter) WithGroup(name string) slog.Handler {
 }
 
 // Main runs p2pcam with args (without the program name) and returns the
-// process exit code. ctx is cancelled on Ctrl-C/SIGTERM.
+// process exit code. ctx is cancelled on Ctrl-C/SIGTERM. It opens no
+// windows: --view says it has none (see MainWith).
 func Main(ctx context.Context, args []string, s Streams) int {
+	return MainWith(ctx, args, s, nil)
+}
+
+// MainWith is Main with d to open --view's windows; nil means none.
+func MainWith(ctx context.Context, args []string, s Streams, d Display) int {
 	verbosity := 0
-	e := &env{Streams: s, verbosity: &verbosity}
+	e := &env{Streams: s, verbosity: &verbosity, display: d}
 	root := newRootCmd(e)
 	// cobra's own completion commands check their arguments untyped.
 	root.InitDefaultCompletionCmd()

@@ -4,7 +4,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pion/webrtc/v4"
+
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
+	"github.com/p2pcam/p2pcam/pkg/peer"
 	"github.com/p2pcam/p2pcam/pkg/session"
 )
 
@@ -82,8 +85,37 @@ func TestVerificationCodeOnlyWithBlobs(t *testing.T) {
 			t.Errorf("blobs %v: code shown %v:\n%s", blobs, got, b.String())
 		}
 	}
-	call := session.ViewCall{Role: session.Answerer, Code: "123 456"}
-	if got := viewTitle(call); !strings.Contains(got, "123 456") {
-		t.Errorf("title %q lacks the code", got)
+}
+
+// TestViewTitle: the window's title names the command (answer --whep
+// offers, and is still answer), then the code where people can compare
+// it, then the path.
+func TestViewTitle(t *testing.T) {
+	pair := peer.Pair{
+		Local:  webrtc.ICECandidate{Typ: webrtc.ICECandidateTypeHost, Protocol: webrtc.ICEProtocolUDP, Address: "192.168.1.20", Port: 50000},
+		Remote: webrtc.ICECandidate{Typ: webrtc.ICECandidateTypeHost, Protocol: webrtc.ICEProtocolUDP, Address: "192.168.1.31", Port: 50001},
+	}
+	tests := []struct {
+		name    string
+		command session.Role
+		call    session.ViewCall
+		blobs   bool
+		want    string
+	}{
+		{"answer", session.Answerer, session.ViewCall{Role: session.Answerer, Pair: pair, Known: true, Code: "778 062"}, true,
+			"p2pcam answer · 778 062 · host/udp 192.168.1.20 ↔ 192.168.1.31"},
+		{"offer", session.Offerer, session.ViewCall{Role: session.Offerer, Pair: pair, Known: true, Code: "778 062"}, true,
+			"p2pcam offer · 778 062 · host/udp 192.168.1.20 ↔ 192.168.1.31"},
+		{"answer --whep", session.Answerer, session.ViewCall{Role: session.Offerer, Pair: pair, Known: true, Code: "778 062"}, false,
+			"p2pcam answer · host/udp 192.168.1.20 ↔ 192.168.1.31"},
+		{"no path", session.Answerer, session.ViewCall{Role: session.Answerer, Code: "778 062"}, true,
+			"p2pcam answer · 778 062"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := viewTitle(tt.command, tt.call, tt.blobs); got != tt.want {
+				t.Errorf("viewTitle = %q; want %q", got, tt.want)
+			}
+		})
 	}
 }

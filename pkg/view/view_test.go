@@ -1,101 +1,75 @@
 package view
 
 import (
-	"errors"
 	"fmt"
 	"image"
-	"os"
 	"testing"
 	"time"
-
-	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
-// TestCheck: no display, or no player, is said before anything starts.
-func TestCheck(t *testing.T) {
-	testutil.NeedCodec(t)
-	fake := t.TempDir() + "/player"
-	if err := os.WriteFile(fake, []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+// TestLetterbox: the picture fills the output as far as its aspect
+// allows, centred, whatever the window's shape.
+func TestLetterbox(t *testing.T) {
 	tests := []struct {
-		name, display, wayland, player string
-		want                           error
-		missing                        string
+		w, h, ow, oh int32
+		want         image.Rectangle
 	}{
-		{name: "no display", player: fake, want: ErrNoDisplay},
-		{name: "x11", display: ":0", player: fake},
-		{name: "wayland", wayland: "wayland-0", player: fake},
-		{name: "no player", display: ":0", player: "p2pcam-no-such-player", missing: "p2pcam-no-such-player"},
+		{1280, 720, 1280, 720, image.Rect(0, 0, 1280, 720)},
+		{1280, 720, 640, 360, image.Rect(0, 0, 640, 360)},
+		{1280, 720, 1000, 1000, image.Rect(0, 219, 1000, 781)}, // bars above and below
+		{640, 480, 1920, 1080, image.Rect(240, 0, 1680, 1080)}, // bars left and right
+		{640, 480, 0, 0, image.Rectangle{}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("DISPLAY", tt.display)
-			t.Setenv("WAYLAND_DISPLAY", tt.wayland)
-			err := Check(tt.player)
-			var pm *PlayerMissingError
-			switch {
-			case tt.missing != "":
-				if !errors.As(err, &pm) || pm.Name != tt.missing {
-					t.Errorf("Check: %v; want the player %s missing", err, tt.missing)
-				}
-			case !errors.Is(err, tt.want):
-				t.Errorf("Check: %v; want %v", err, tt.want)
+		t.Run(fmt.Sprintf("%dx%d in %dx%d", tt.w, tt.h, tt.ow, tt.oh), func(t *testing.T) {
+			if got := letterbox(tt.w, tt.h, tt.ow, tt.oh); got != tt.want {
+				t.Errorf("letterbox = %v; want %v", got, tt.want)
 			}
 		})
 	}
-	for goos, want := range map[string]bool{"linux": true, "freebsd": true, "darwin": false, "windows": false} {
-		if got := needsDisplayEnv(goos); got != want {
-			t.Errorf("needsDisplayEnv(%s) = %v; want %v", goos, got, want)
+}
+
+// TestMeter: the overlay's figures are renewed once a second, and at
+// once when the picture's size changes.
+func TestMeter(t *testing.T) {
+	var m meter
+	t0 := time.Unix(1000, 0)
+	if f, changed := m.add(t0, 1000, 640, 480); !changed || overlayText(f, nil) != "640x480 0 fps\n0.00 Mbit/s" {
+		t.Errorf("first frame: %+v, changed %v", f, changed)
+	}
+	for i := 1; i < 30; i++ {
+		if _, changed := m.add(t0.Add(time.Duration(i)*time.Second/30), 10_000, 640, 480); changed {
+			t.Fatalf("frame %d renewed the figures within the second", i)
 		}
 	}
-}
-
-// TestPlayerFailure: a player that fails says so, with its last line.
-func TestPlayerFailure(t *testing.T) {
-	testutil.NeedCodec(t)
-	fake := t.TempDir() + "/player"
-	script := "#!/bin/sh\necho 'a banner' >&2\necho 'Could not initialize SDL - No available video device' >&2\nexit 1\n"
-	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
+	f, changed := m.add(t0.Add(time.Second), 10_000, 640, 480)
+	if want := "640x480 31 fps\n2.41 Mbit/s"; !changed || overlayText(f, nil) != want {
+		t.Errorf("after a second: %+v (changed %v); want %q", f, changed, want)
 	}
-	w, err := Start(Options{Player: fake})
-	if err != nil {
-		t.Fatal(err)
+	if f, changed := m.add(t0.Add(1100*time.Millisecond), 10_000, 1280, 720); !changed || f.Width != 1280 {
+		t.Errorf("new size: %+v, changed %v", f, changed)
 	}
-	select {
-	case <-w.Done():
-	case <-time.After(20 * time.Second):
-		t.Fatal("Done not closed after the player exited")
+	if got := overlayText(figures{}, nil); got != "waiting for a picture" {
+		t.Errorf("no picture yet: %q", got)
 	}
-	var pe *PlayerError
-	if err := w.Close(); !errors.As(err, &pe) || pe.Status != 1 || pe.Tail != "Could not initialize SDL - No available video device" {
-		t.Errorf("Close: %v; want a PlayerError with status 1 and the player's last line", err)
+	call := &CallFigures{RTT: 12 * time.Millisecond, PacketsLost: 3}
+	if got, want := overlayText(f, call), "640x480 31 fps\n2.41 Mbit/s\nRTT 12 ms, 3 lost"; got != want {
+		t.Errorf("with the call's figures: %q; want %q", got, want)
 	}
 }
 
-// TestAppendFrame: pictures of the stream's size go as they are, others
-// are scaled to it.
-func TestAppendFrame(t *testing.T) {
-	img := image.NewYCbCr(image.Rect(0, 0, 4, 2), image.YCbCrSubsampleRatio420)
-	for i := range img.Y {
-		img.Y[i] = byte(i)
-	}
-	for i := range img.Cb {
-		img.Cb[i], img.Cr[i] = byte(100+i), byte(200+i)
-	}
-	tests := []struct {
-		w, h int
-		want string
-	}{
-		{4, 2, "FRAME\n" + string([]byte{0, 1, 2, 3, 4, 5, 6, 7, 100, 101, 200, 201})},
-		{2, 2, "FRAME\n" + string([]byte{0, 2, 4, 6, 100, 200})},
+// TestDisplayDriver: SDL is sent to the display the environment names,
+// and left to choose where it names both or is not Unix.
+func TestDisplayDriver(t *testing.T) {
+	tests := []struct{ goos, display, wayland, want string }{
+		{"linux", ":0", "", "x11"},
+		{"linux", "", "wayland-0", "wayland"},
+		{"linux", ":0", "wayland-0", ""},
+		{"darwin", ":0", "", ""},
 	}
 	for _, tt := range tests {
-		t.Run(fmt.Sprintf("%dx%d", tt.w, tt.h), func(t *testing.T) {
-			if got := string(appendFrame(nil, img, tt.w, tt.h)); got != tt.want {
-				t.Errorf("appendFrame = %q; want %q", got, tt.want)
-			}
-		})
+		if got := displayDriver(tt.goos, tt.display, tt.wayland); got != tt.want {
+			t.Errorf("displayDriver(%q, %q, %q) = %q; want %q", tt.goos, tt.display, tt.wayland, got, tt.want)
+		}
 	}
 }

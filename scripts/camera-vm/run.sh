@@ -117,7 +117,7 @@ depmod -b "$root" "$kver"
 say "building a static p2pcam and vmtool"
 # The V4L2 driver in mediadevices needs cgo: without it the binary finds no
 # camera and says nothing.
-CGO_ENABLED=1 go build -tags netgo,osusergo -ldflags '-linkmode external -extldflags "-static"' \
+CGO_ENABLED=1 go build -tags netgo,osusergo,nosdl -ldflags '-linkmode external -extldflags "-static"' \
 	-o "$root/p2pcam" ./cmd/p2pcam
 CGO_ENABLED=0 go build -o "$root/vmtool" ./internal/cameravm/vmtool
 # Webcam-like frames for the MJPEG camera: 4:2:2, standard tables (the

@@ -1,0 +1,620 @@
+//go:build cgo && !nosdl
+
+package view
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"log/slog"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/veandco/go-sdl2/sdl"
+
+	"github.com/p2pcam/p2pcam/pkg/decode"
+)
+
+// Screen opens windows from any goroutine; SDL runs on the goroutine
+// RunMain was called on (the main OS thread), and every call into SDL is
+// handed to it.
+type Screen struct {
+	mu    sync.Mutex
+	calls []func() // to run on the loop's thread, in order
+	ended bool     // the loop has ended: do refuses new calls
+
+	kick chan struct{} // wakes the loop while SDL is not up (capacity 1)
+	up   atomic.Bool   // SDL's video is up: wake the loop with wakeEvent
+	// wakeEvent is the SDL event type that wakes the loop; written on the
+	// loop's thread before up is set, read by others after.
+	wakeEvent uint32
+
+	// The loop's thread only.
+	initErr error              // why SDL could not start; sticky
+	windows map[uint32]*Window // open windows by SDL window id
+	spare   *sdlWindow         // a hidden window Check made ready for Open
+}
+
+// sdlWindow is an SDL window with its renderer.
+type sdlWindow struct {
+	win *sdl.Window
+	ren *sdl.Renderer
+	id  uint32
+}
+
+// RunMain runs run on a new goroutine and the windows' loop on the
+// calling one, locked to its OS thread, and returns what run returns,
+// once run has returned and every window it left open is closed. Call it
+// from main: SDL must own the main thread (go-sdl2 locks the main
+// goroutine to it as it loads, and RunMain keeps it there). Until a
+// window is asked for, the loop only waits; SDL starts with the first
+// Check or Open and is shut down before RunMain returns.
+func RunMain(run func(*Screen) int) int {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	s := &Screen{kick: make(chan struct{}, 1), windows: map[uint32]*Window{}}
+	var code int
+	finished := make(chan struct{})
+	go func() {
+		defer func() {
+			close(finished)
+			s.wake()
+		}()
+		code = run(s)
+	}()
+	s.loop(finished)
+	return code
+}
+
+// loop runs calls and SDL's events until finished is closed.
+func (s *Screen) loop(finished <-chan struct{}) {
+	defer s.end()
+	for {
+		s.runCalls()
+		if !s.up.Load() {
+			select {
+			case <-s.kick:
+				continue
+			case <-finished:
+				return
+			}
+		}
+		select {
+		case <-finished:
+			return
+		case <-s.kick:
+		default:
+		}
+		// Woken by an event of the windows', a picture, or a call; the
+		// timeout only bounds a wake that raced SDL's start.
+		for ev := sdl.WaitEventTimeout(100); ev != nil; ev = sdl.PollEvent() {
+			s.handle(ev)
+		}
+		s.runCalls()
+		for _, w := range s.windows {
+			w.drawPending()
+		}
+	}
+}
+
+// end refuses further calls, runs those already queued, closes the
+// windows still open and shuts SDL down.
+func (s *Screen) end() {
+	s.mu.Lock()
+	s.ended = true
+	s.mu.Unlock()
+	s.runCalls()
+	for _, w := range s.windows {
+		w.destroy()
+		w.finish(ErrClosed)
+	}
+	if s.spare != nil {
+		s.spare.ren.Destroy()
+		s.spare.win.Destroy()
+		s.spare = nil
+	}
+	if s.up.Load() {
+		// A late Frame's wake goes to kick from now on, not to an SDL
+		// that has quit.
+		s.up.Store(false)
+		sdl.QuitSubSystem(sdl.INIT_VIDEO)
+		sdl.Quit()
+	}
+}
+
+// runCalls runs the queued calls on the loop's thread.
+func (s *Screen) runCalls() {
+	for {
+		s.mu.Lock()
+		calls := s.calls
+		s.calls = nil
+		s.mu.Unlock()
+		if len(calls) == 0 {
+			return
+		}
+		for _, f := range calls {
+			f()
+		}
+	}
+}
+
+// do runs f on the loop's thread and waits for it; ErrClosed when the
+// loop has ended.
+func (s *Screen) do(f func()) error {
+	ran := make(chan struct{})
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.calls = append(s.calls, func() {
+		defer close(ran)
+		f()
+	})
+	s.mu.Unlock()
+	s.wake()
+	<-ran
+	return nil
+}
+
+// wake wakes the loop: through SDL's event queue once SDL is up (SDL
+// wakes its own wait), else through kick.
+func (s *Screen) wake() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+	if s.up.Load() {
+		ev := &paddedEvent{UserEvent: sdl.UserEvent{Type: s.wakeEvent}}
+		if _, err := sdl.PushEvent(&ev.UserEvent); err != nil {
+			// The queue is full: the loop is awake already.
+			return
+		}
+	}
+}
+
+// paddedEvent is a user event in an allocation at least as large as an
+// SDL_Event: go-sdl2 reads a whole SDL_Event from the pointer it is given.
+type paddedEvent struct {
+	sdl.UserEvent
+	_ [64]byte
+}
+
+// Check reports what a window would lack here: ErrNoDisplay, an error
+// wrapping ErrNoDecoder for the preferred video codec, an *InitError
+// when SDL cannot start on the display, or why no window and renderer
+// can be made. It starts SDL and makes the next Open's window ready,
+// hidden (that takes 0.1 s or more: the display, a GL context), so that
+// a call's first picture does not wait for it. It may be called more
+// than once.
+func (s *Screen) Check() error {
+	if err := checkEnv(); err != nil {
+		return err
+	}
+	var err error
+	derr := s.do(func() {
+		if err = s.init(); err != nil || s.spare != nil {
+			return
+		}
+		s.spare, err = newSDLWindow("p2pcam", slog.New(slog.DiscardHandler))
+	})
+	if derr != nil {
+		return derr
+	}
+	return err
+}
+
+// newSDLWindow makes a hidden, resizable window and its renderer; on the
+// loop's thread.
+func newSDLWindow(title string, log *slog.Logger) (*sdlWindow, error) {
+	win, err := sdl.CreateWindow(title, sdl.WINDOWPOS_CENTERED, sdl.WINDOWPOS_CENTERED, 640, 480,
+		sdl.WINDOW_HIDDEN|sdl.WINDOW_RESIZABLE)
+	if err != nil {
+		return nil, fmt.Errorf("open a window: %w", err)
+	}
+	// SDL picks the best renderer there is (the GPU's, else its own in
+	// software); no vsync: a picture is shown when it is decoded.
+	ren, err := sdl.CreateRenderer(win, -1, 0)
+	if err != nil {
+		win.Destroy()
+		return nil, fmt.Errorf("open a window: renderer: %w", err)
+	}
+	id, err := win.GetID()
+	if err != nil {
+		ren.Destroy()
+		win.Destroy()
+		return nil, fmt.Errorf("open a window: %w", err)
+	}
+	if info, err := ren.GetInfo(); err == nil {
+		log.Debug("view: window made", "renderer", info.Name)
+	}
+	return &sdlWindow{win: win, ren: ren, id: id}, nil
+}
+
+// init starts SDL's video, once; on the loop's thread.
+func (s *Screen) init() error {
+	if s.up.Load() || s.initErr != nil {
+		return s.initErr
+	}
+	// p2pcam handles Ctrl-C itself (SDL would turn it into a quit
+	// event); a full-screen window stays when another gets the focus.
+	sdl.SetHint(sdl.HINT_NO_SIGNAL_HANDLERS, "1")
+	sdl.SetHint(sdl.HINT_VIDEO_MINIMIZE_ON_FOCUS_LOSS, "0")
+	sdl.SetHint(sdl.HINT_RENDER_SCALE_QUALITY, "linear")
+	if driver := displayDriver(runtime.GOOS, os.Getenv("DISPLAY"), os.Getenv("WAYLAND_DISPLAY")); driver != "" && os.Getenv("SDL_VIDEODRIVER") == "" {
+		// Only the display the environment names: a failing X11 display
+		// must not send SDL to Wayland, whose library prints its own
+		// complaint on the terminal.
+		sdl.SetHint(sdl.HINT_VIDEODRIVER, driver)
+	}
+	if err := sdl.InitSubSystem(sdl.INIT_VIDEO); err != nil {
+		s.initErr = &InitError{Display: displayName(), Reason: err.Error()}
+		return s.initErr
+	}
+	if driver, _ := sdl.GetCurrentVideoDriver(); driver == "offscreen" || driver == "dummy" {
+		// No display server answered, and SDL fell back to drawing
+		// where no one sees.
+		sdl.QuitSubSystem(sdl.INIT_VIDEO)
+		s.initErr = &InitError{Display: displayName(), Reason: "no display server answered"}
+		return s.initErr
+	}
+	s.wakeEvent = sdl.RegisterEvents(1)
+	s.up.Store(true)
+	return nil
+}
+
+// Open opens a window titled opts.Title, hidden until the first picture
+// given to its Frame, which it shows at the picture's size. The window
+// lives until the person closes it or Close is called.
+func (s *Screen) Open(opts Options) (Viewer, error) {
+	opts = opts.withDefaults()
+	dec, err := decode.New(opts.Codec)
+	if err != nil {
+		return nil, err
+	}
+	w := &Window{s: s, log: opts.Logger, dec: dec, waitKey: true, done: make(chan struct{}), opened: time.Now()}
+	var oerr error
+	if err := s.do(func() { oerr = w.open(opts.Title) }); err != nil {
+		oerr = err
+	}
+	if oerr != nil {
+		dec.Close()
+		return nil, oerr
+	}
+	return w, nil
+}
+
+// handle acts on one SDL event: the person's keys, clicks and close
+// button, and what asks for a redraw.
+func (s *Screen) handle(ev sdl.Event) {
+	switch e := ev.(type) {
+	case *sdl.WindowEvent:
+		w := s.windows[e.WindowID]
+		if w == nil {
+			return
+		}
+		switch e.Event {
+		case sdl.WINDOWEVENT_CLOSE:
+			w.closedByPerson()
+		case sdl.WINDOWEVENT_EXPOSED, sdl.WINDOWEVENT_SIZE_CHANGED, sdl.WINDOWEVENT_SHOWN:
+			w.draw()
+		}
+	case *sdl.KeyboardEvent:
+		w := s.windows[e.WindowID]
+		if w == nil || e.Type != sdl.KEYDOWN || e.Repeat != 0 {
+			return
+		}
+		switch e.Keysym.Sym {
+		case sdl.K_q, sdl.K_ESCAPE:
+			w.closedByPerson()
+		case sdl.K_f:
+			w.toggleFullscreen()
+		case sdl.K_s:
+			w.overlay = !w.overlay
+			w.draw()
+		}
+	case *sdl.MouseButtonEvent:
+		w := s.windows[e.WindowID]
+		if w != nil && e.Type == sdl.MOUSEBUTTONDOWN && e.Button == sdl.BUTTON_LEFT && e.Clicks == 2 {
+			w.toggleFullscreen()
+		}
+	}
+}
+
+// Window is one window showing decoded pictures. Frame is called from
+// one goroutine at a time; Done, Err and Close from any.
+type Window struct {
+	s   *Screen
+	log *slog.Logger
+
+	decMu   sync.Mutex // the decoder, against Close
+	dec     decode.Decoder
+	decDone bool // Close freed the decoder
+
+	// Used by Frame only.
+	waitKey bool
+	meter   meter
+	opened  time.Time // when Open returned, for the first picture's debug line
+
+	mu      sync.Mutex
+	pending *image.YCbCr // the newest picture not yet drawn
+	woken   bool         // the loop was woken for pending
+	figs    figures      // for the overlay
+	call    *CallFigures // the session's figures, nil until given
+	err     error
+
+	done      chan struct{}
+	doneOnce  sync.Once
+	closeOnce sync.Once
+
+	// The loop's thread only.
+	id         uint32
+	win        *sdl.Window
+	ren        *sdl.Renderer
+	tex        *sdl.Texture
+	texW, texH int32
+	shown      bool
+	overlay    bool
+	ovTex      *sdl.Texture
+	ovText     string
+	ovW, ovH   int32
+}
+
+// open takes the window Check made ready, or makes one, hidden, titled
+// title; on the loop's thread.
+func (w *Window) open(title string) error {
+	if err := w.s.init(); err != nil {
+		return err
+	}
+	sw := w.s.spare
+	w.s.spare = nil
+	if sw != nil {
+		sw.win.SetTitle(title)
+	} else {
+		var err error
+		if sw, err = newSDLWindow(title, w.log); err != nil {
+			return err
+		}
+	}
+	w.win, w.ren, w.id = sw.win, sw.ren, sw.id
+	w.s.windows[sw.id] = w
+	return nil
+}
+
+// Frame decodes one frame of the window's codec and hands its picture to
+// the window, replacing a picture not yet drawn. It never blocks on the
+// window. data is not kept. A frame that fails to decode is skipped, and
+// so is everything until the next keyframe.
+func (w *Window) Frame(data []byte, keyFrame bool) {
+	if w.waitKey && !keyFrame {
+		return
+	}
+	w.decMu.Lock()
+	if w.decDone {
+		w.decMu.Unlock()
+		return
+	}
+	decodeStart := time.Now()
+	img, err := w.dec.Decode(data)
+	w.decMu.Unlock()
+	switch {
+	case errors.Is(err, decode.ErrSkip):
+		return
+	case err != nil:
+		w.log.Debug("view: decode", "err", err)
+		w.waitKey = true
+		return
+	}
+	if w.waitKey && w.log.Enabled(context.Background(), slog.LevelDebug) {
+		w.log.Debug("view: first picture decoded", "after_open", time.Since(w.opened).Round(time.Millisecond),
+			"decode", time.Since(decodeStart).Round(100*time.Microsecond))
+	}
+	w.waitKey = false
+	figs, changed := w.meter.add(time.Now(), len(data), img.Rect.Dx(), img.Rect.Dy())
+	w.mu.Lock()
+	w.pending = img
+	if changed {
+		w.figs = figs
+	}
+	wake := !w.woken
+	w.woken = true
+	w.mu.Unlock()
+	if wake {
+		w.s.wake()
+	}
+}
+
+// Figures gives the overlay the call's own figures, shown from the next
+// picture on.
+func (w *Window) Figures(f CallFigures) {
+	w.mu.Lock()
+	w.call = &f
+	w.mu.Unlock()
+}
+
+// drawPending draws the newest picture, if one came since the last.
+func (w *Window) drawPending() {
+	w.mu.Lock()
+	img := w.pending
+	w.pending, w.woken = nil, false
+	w.mu.Unlock()
+	if img == nil || w.win == nil {
+		return
+	}
+	width, height := int32(img.Rect.Dx()), int32(img.Rect.Dy())
+	if w.tex == nil || width != w.texW || height != w.texH {
+		if w.tex != nil {
+			w.tex.Destroy()
+			w.tex = nil
+		}
+		tex, err := w.ren.CreateTexture(sdl.PIXELFORMAT_IYUV, sdl.TEXTUREACCESS_STREAMING, width, height)
+		if err != nil {
+			w.fail(fmt.Errorf("a %dx%d picture: %w", width, height, err))
+			return
+		}
+		w.tex, w.texW, w.texH = tex, width, height
+	}
+	yo := img.YOffset(img.Rect.Min.X, img.Rect.Min.Y)
+	co := img.COffset(img.Rect.Min.X, img.Rect.Min.Y)
+	if err := w.tex.UpdateYUV(nil, img.Y[yo:], img.YStride, img.Cb[co:], img.CStride, img.Cr[co:], img.CStride); err != nil {
+		w.fail(fmt.Errorf("a %dx%d picture: %w", width, height, err))
+		return
+	}
+	if !w.shown {
+		// The first picture: the window takes its size and shows.
+		start := time.Now()
+		w.win.SetSize(width, height)
+		w.win.SetPosition(sdl.WINDOWPOS_CENTERED, sdl.WINDOWPOS_CENTERED)
+		w.win.Show()
+		w.shown = true
+		w.draw()
+		w.log.Debug("view: first picture shown", "size", fmt.Sprintf("%dx%d", width, height),
+			"show_and_draw", time.Since(start).Round(100*time.Microsecond))
+		return
+	}
+	w.draw()
+}
+
+// draw draws the last picture, letterboxed, and the overlay.
+func (w *Window) draw() {
+	if w.win == nil || w.tex == nil {
+		return
+	}
+	ow, oh, err := w.ren.GetOutputSize()
+	if err != nil {
+		w.log.Debug("view: output size", "err", err)
+		return
+	}
+	dst := letterbox(w.texW, w.texH, ow, oh)
+	_ = w.ren.SetDrawColor(0, 0, 0, 255)
+	_ = w.ren.Clear()
+	r := sdl.Rect{X: int32(dst.Min.X), Y: int32(dst.Min.Y), W: int32(dst.Dx()), H: int32(dst.Dy())}
+	if err := w.ren.Copy(w.tex, nil, &r); err != nil {
+		w.log.Debug("view: draw", "err", err)
+	}
+	if w.overlay {
+		w.drawOverlay(oh)
+	}
+	w.ren.Present()
+}
+
+// drawOverlay draws the figures at the bottom left (the picture's top
+// rows carry the test pattern's stamp).
+func (w *Window) drawOverlay(outH int32) {
+	w.mu.Lock()
+	text := overlayText(w.figs, w.call)
+	w.mu.Unlock()
+	if text != w.ovText || w.ovTex == nil {
+		if w.ovTex != nil {
+			w.ovTex.Destroy()
+			w.ovTex = nil
+		}
+		img := renderText(text)
+		tex, err := w.ren.CreateTexture(uint32(sdl.PIXELFORMAT_RGBA32), sdl.TEXTUREACCESS_STATIC, int32(img.Rect.Dx()), int32(img.Rect.Dy()))
+		if err != nil {
+			w.log.Debug("view: overlay", "err", err)
+			return
+		}
+		if err := tex.Update(nil, unsafe.Pointer(&img.Pix[0]), img.Stride); err != nil {
+			tex.Destroy()
+			w.log.Debug("view: overlay", "err", err)
+			return
+		}
+		_ = tex.SetBlendMode(sdl.BLENDMODE_BLEND)
+		w.ovTex, w.ovText, w.ovW, w.ovH = tex, text, int32(img.Rect.Dx()), int32(img.Rect.Dy())
+	}
+	r := sdl.Rect{X: 8, Y: outH - w.ovH - 8, W: w.ovW, H: w.ovH}
+	_ = w.ren.Copy(w.ovTex, nil, &r)
+}
+
+// toggleFullscreen switches between a window and the whole screen.
+func (w *Window) toggleFullscreen() {
+	if w.win == nil {
+		return
+	}
+	var flags uint32
+	if w.win.GetFlags()&sdl.WINDOW_FULLSCREEN == 0 {
+		flags = sdl.WINDOW_FULLSCREEN_DESKTOP
+	}
+	if err := w.win.SetFullscreen(flags); err != nil {
+		w.log.Debug("view: full screen", "err", err)
+	}
+	w.draw()
+}
+
+// closedByPerson closes the window at the person's request.
+func (w *Window) closedByPerson() {
+	w.log.Debug("view: the window was closed")
+	w.destroy()
+	w.finish(nil)
+}
+
+// fail closes the window for err.
+func (w *Window) fail(err error) {
+	w.log.Debug("view: window failed", "err", err)
+	w.destroy()
+	w.finish(err)
+}
+
+// destroy frees the window's SDL objects; on the loop's thread.
+func (w *Window) destroy() {
+	if w.win == nil {
+		return
+	}
+	for _, t := range []*sdl.Texture{w.ovTex, w.tex} {
+		if t != nil {
+			t.Destroy()
+		}
+	}
+	w.ovTex, w.tex = nil, nil
+	w.ren.Destroy()
+	w.win.Destroy()
+	w.win, w.ren = nil, nil
+	delete(w.s.windows, w.id)
+}
+
+// finish ends the window with err (nil: closed by the person or Close).
+func (w *Window) finish(err error) {
+	w.doneOnce.Do(func() {
+		w.mu.Lock()
+		w.err = err
+		w.mu.Unlock()
+		close(w.done)
+	})
+}
+
+// Done is closed when the window has ended: closed by the person (Err is
+// nil), failed (Err says why), or closed by Close.
+func (w *Window) Done() <-chan struct{} { return w.done }
+
+// Err says why the window failed, once Done is closed; nil when the
+// person or Close closed it.
+func (w *Window) Err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// Close closes the window, waits until it is gone, frees the decoder and
+// returns Err. It may be called more than once.
+func (w *Window) Close() error {
+	w.closeOnce.Do(func() {
+		if err := w.s.do(w.destroy); err != nil {
+			w.log.Debug("view: close", "err", err)
+		}
+		w.finish(nil)
+		w.decMu.Lock()
+		w.decDone = true
+		w.dec.Close()
+		w.decMu.Unlock()
+		w.mu.Lock()
+		w.pending = nil
+		w.mu.Unlock()
+	})
+	return w.Err()
+}
