@@ -7,8 +7,9 @@
 // recording) however the call ends.
 //
 // Codecs come from the caller as descriptors (package codecs is the
-// table); the session names none. It records the first video track that
-// arrives (the recorder takes one video track today).
+// table); the session names none. It receives every kind it has a codec
+// for and records every track the other side says it sends (peer's
+// Incoming) into one file: WebM holds them all, IVF the video alone.
 //
 // Events reach Config.Events from one goroutine, one at a time and in
 // order (emitter.go); Run returns once the last has been handled.
