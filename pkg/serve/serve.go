@@ -16,9 +16,10 @@
 // pipe is not read before someone watches.
 //
 // Every viewer gets its own PeerConnection (its own NACK history, keyframe
-// requests and congestion control) on the one shared track; the encoder's
-// target follows the slowest viewer (so one slow viewer lowers everyone's
-// picture: issue 20's row 5 is open), and each newcomer gets a keyframe.
+// requests and congestion control) on the one shared track, and each
+// newcomer gets a keyframe. The encoder makes temporal layers (7.5, 15
+// and 30 fps) and each viewer can be sent fewer of them (layers.go); the
+// encoder's target still follows the slowest viewer.
 // Viewers that leave (DELETE, a hang-up) or vanish (ICE fails) are dropped
 // without disturbing the others. With Config.Stats, a JSON line (Snapshot)
 // every second gives the encoder's figures and each viewer's, and a final
@@ -72,6 +73,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -125,6 +127,9 @@ type Config struct {
 	// checkWithin and connectWithin bound a viewer's way in (zero:
 	// defaults); tests shorten them.
 	checkWithin, connectWithin time.Duration
+	// capLayer, when set, gives the highest temporal layer the nth
+	// viewer answered (from 0) may get (tests).
+	capLayer func(nth int) int
 }
 
 // Event is something the server reports: Listening, ViewerJoined,
@@ -354,6 +359,7 @@ type server struct {
 	viewers map[string]*viewer // viewers with their peer built
 	joining int                // viewers whose peer is being built
 	seen    int                // viewers that connected, ever
+	made    int                // viewers answered, ever
 	bitrate int
 }
 
@@ -364,6 +370,9 @@ type viewer struct {
 	joined time.Time
 	once   sync.Once
 	p      *peer.Peer
+	thin   *thinTrack   // its binding of the layered video; nil without layers
+	layer  atomic.Int32 // the highest temporal layer it is sent
+	cap    int          // the highest layer it may be sent (tests)
 
 	target    int    // its congestion controller's latest target, bits/s
 	connected bool   // connected, and within MaxViewers
@@ -476,7 +485,14 @@ func (s *server) join(ctx context.Context, offerSDP string) (*viewer, webrtc.Ses
 	s.wg.Add(1)
 	s.mu.Unlock()
 
-	v := &viewer{id: NewToken()[:12], joined: time.Now(), target: s.bitrate}
+	v := &viewer{id: NewToken()[:12], joined: time.Now(), target: s.bitrate, cap: serveLayers - 1}
+	if s.cfg.capLayer != nil {
+		s.mu.Lock()
+		v.cap = s.cfg.capLayer(s.made)
+		s.made++
+		s.mu.Unlock()
+	}
+	v.layer.Store(int32(v.cap))
 	p, answer, err := s.answer(ctx, v, offerSDP)
 	s.mu.Lock()
 	s.joining--
@@ -501,7 +517,7 @@ func (s *server) answer(ctx context.Context, v *viewer, offerSDP string) (*peer.
 	p, err := peer.New(peer.Config{
 		ICEServers:       s.cfg.ICEServers,
 		Interfaces:       s.cfg.Interfaces,
-		Send:             s.src.tracks(),
+		Send:             s.src.tracks(v),
 		ICEFailedTimeout: s.cfg.connectWithin,
 		Congestion: &peer.Congestion{
 			Initial: s.bitrate, Min: min(minBitrate, s.bitrate), Max: s.bitrate,
