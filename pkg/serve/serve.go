@@ -17,9 +17,11 @@
 //
 // Every viewer gets its own PeerConnection (its own NACK history, keyframe
 // requests and congestion control) on the one shared track, and each
-// newcomer gets a keyframe. The encoder makes temporal layers (7.5, 15
-// and 30 fps) and each viewer can be sent fewer of them (layers.go); the
-// encoder's target still follows the slowest viewer.
+// newcomer gets a keyframe. A slow viewer does not slow the others: the
+// encoder makes temporal layers (7.5, 15 and 30 fps), its target is the
+// upper median of the viewers' estimates, and each viewer is sent the
+// layers its own estimate carries, down to 7.5 fps (layers.go,
+// policy.go).
 // Viewers that leave (DELETE, a hang-up) or vanish (ICE fails) are dropped
 // without disturbing the others. With Config.Stats, a JSON line (Snapshot)
 // every second gives the encoder's figures and each viewer's, and a final
@@ -71,6 +73,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -492,7 +495,9 @@ func (s *server) join(ctx context.Context, offerSDP string) (*viewer, webrtc.Ses
 		s.made++
 		s.mu.Unlock()
 	}
-	v.layer.Store(int32(v.cap))
+	if s.src.layers != nil {
+		v.layer.Store(int32(v.cap))
+	}
 	p, answer, err := s.answer(ctx, v, offerSDP)
 	s.mu.Lock()
 	s.joining--
@@ -639,12 +644,24 @@ func (s *server) setTarget(v *viewer, bps int) {
 	s.retarget()
 }
 
-// retarget sets the encoder's target to the slowest viewer's.
+// retarget sets the encoder's target from the connected viewers'
+// estimates and each viewer's layer from its own (policy.go).
 func (s *server) retarget() {
+	share := s.src.share()
 	s.mu.Lock()
-	target := s.bitrate
+	var targets []int
 	for _, v := range s.viewers {
-		target = min(target, v.target)
+		if v.connected {
+			targets = append(targets, v.target)
+		}
+	}
+	target := encoderTarget(targets, s.bitrate)
+	if len(share) == 1 { // no layers to thin: everyone gets what the slowest can take
+		target = slices.Min(append(targets, s.bitrate))
+	}
+	for _, v := range s.viewers {
+		l := viewerLayer(int(v.layer.Load()), v.target, target, share)
+		v.layer.Store(int32(min(l, v.cap)))
 	}
 	s.mu.Unlock()
 	s.src.setBitRate(target)

@@ -27,7 +27,7 @@ type Snapshot struct {
 	FramesSent uint64  `json:"frames_sent"` // frames the encoder handed to the track
 	FPSSent    float64 `json:"fps_sent"`
 	SendBps    int64   `json:"send_bps"`   // all viewers together
-	TargetBps  int     `json:"target_bps"` // the encoder's target: the slowest viewer's
+	TargetBps  int     `json:"target_bps"` // the encoder's target: the viewers' upper median
 	EncodeMs   float64 `json:"encode_ms"`  // CPU per frame encoded
 
 	// Final marks the last line, whose rates are averages over the

@@ -1,0 +1,55 @@
+package serve
+
+import "slices"
+
+// The rate policy: the encoder's target is set by the viewers whose links
+// carry the most, and each viewer is sent the temporal layers its own
+// link carries, so that one slow viewer costs the others nothing (issue
+// 20). Each viewer's congestion controller (GCC) estimates its link from
+// what it is sent; pion's GCC never raises an estimate above 1.5 times
+// the rate it sees received, so a viewer held to a layer must be able to
+// earn the next from what that layer sends: hence the thresholds below
+// sit under the layers' shares.
+
+// Thresholds, as fractions of a layer's share of the encoder's target: a
+// viewer whose estimate reaches layerUp of the share of layers 0..i is
+// sent them; it keeps them while its estimate stays above layerDown.
+// With three layers (40%, 60%, 100%) a viewer is sent every layer from
+// 80% of the target, layers 0-1 from 48%, and layer 0 (7.5 fps) below.
+// Held to layers 0-1 (60% of the target sent), GCC can reach 90% and so
+// earn the rest.
+const (
+	layerUp   = 0.8
+	layerDown = 0.7
+)
+
+// encoderTarget is the encoder's target for viewers whose congestion
+// controllers estimate targets (bits/s, any order), at most ceiling: the
+// upper median, so that at least half of the viewers get the whole
+// stream (with two viewers, the better one's; with three, the middle
+// one's). With no viewers it is the ceiling.
+func encoderTarget(targets []int, ceiling int) int {
+	if len(targets) == 0 {
+		return ceiling
+	}
+	ts := slices.Clone(targets)
+	slices.Sort(ts)
+	return min(ceiling, ts[len(ts)/2])
+}
+
+// viewerLayer is the highest layer a viewer whose estimate is est (bits/s)
+// is sent, given the layer it is sent now, the encoder's target and the
+// share of it that layers 0..i carry (share[i]). Layer 0 is sent however
+// slow the viewer: it keeps a moving picture.
+func viewerLayer(now, est, target int, share []float64) int {
+	for i := len(share) - 1; i > 0; i-- {
+		f := layerUp
+		if i <= now {
+			f = layerDown
+		}
+		if float64(est) >= f*share[i]*float64(target) {
+			return i
+		}
+	}
+	return 0
+}

@@ -1,0 +1,61 @@
+package serve
+
+import "testing"
+
+func TestEncoderTargetIsTheUpperMedian(t *testing.T) {
+	tests := []struct {
+		name    string
+		targets []int
+		want    int
+	}{
+		{"no viewers: the ceiling", nil, 1_500_000},
+		{"one viewer", []int{700_000}, 700_000},
+		{"two viewers: the better", []int{200_000, 900_000}, 900_000},
+		{"three, one slow: the middle", []int{900_000, 200_000, 800_000}, 800_000},
+		{"three, two slow: the middle", []int{900_000, 200_000, 250_000}, 250_000},
+		{"four, one slow: the second best", []int{150_000, 600_000, 700_000, 800_000}, 700_000},
+		{"never above the ceiling", []int{2_000_000, 3_000_000}, 1_500_000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := encoderTarget(tt.targets, 1_500_000); got != tt.want {
+				t.Errorf("encoderTarget(%v) = %d, want %d", tt.targets, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestViewerLayerFollowsItsEstimate(t *testing.T) {
+	share := []float64{0.4, 0.6, 1}
+	const target = 1_000_000
+	tests := []struct {
+		name     string
+		now, est int
+		want     int
+	}{
+		{"carries the whole stream", 2, 1_000_000, 2},
+		{"above the threshold for all", 0, 800_000, 2},
+		{"just under it: layers 0-1", 0, 799_000, 1},
+		{"keeps all layers down to 70%", 2, 700_000, 2},
+		{"below 70%: layers 0-1", 2, 699_000, 1},
+		{"layers 0-1 from 48%", 0, 480_000, 1},
+		{"keeps layers 0-1 down to 42%", 1, 420_000, 1},
+		{"below: layer 0", 1, 419_000, 0},
+		{"however slow, layer 0", 2, 10_000, 0},
+		// Held to layers 0-1 (60% sent), GCC reaches at most 1.5 times
+		// that: enough to earn every layer.
+		{"layers 0-1 can earn the rest", 1, 900_000, 2},
+		// Held to layer 0 (40% sent), at most 60%: enough for layer 1.
+		{"layer 0 can earn layer 1", 0, 600_000, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := viewerLayer(tt.now, tt.est, target, share); got != tt.want {
+				t.Errorf("viewerLayer(now %d, est %d) = %d, want %d", tt.now, tt.est, got, tt.want)
+			}
+		})
+	}
+	if got := viewerLayer(0, 10, target, []float64{1}); got != 0 {
+		t.Errorf("without layers: layer %d, want 0", got)
+	}
+}
