@@ -5,19 +5,19 @@ import "slices"
 // The rate policy: the encoder's target is set by the viewers whose links
 // carry the most, and each viewer is sent the temporal layers its own
 // link carries, so that one slow viewer costs the others nothing (issue
-// 20). Each viewer's congestion controller (GCC) estimates its link from
-// what it is sent; pion's GCC never raises an estimate above 1.5 times
-// the rate it sees received, so a viewer held to a layer must be able to
-// earn the next from what that layer sends: hence the thresholds below
-// sit under the layers' shares.
+// 20). Each viewer's congestion controller (peer.Congestion) estimates
+// its link from what it is sent and, as gcc-02 §5.5 has it, never raises
+// its estimate above 1.5 times the rate it sees received; so a viewer
+// held to a layer must be able to earn the next from what that layer
+// sends: hence the thresholds below sit under the layers' shares.
 
 // Thresholds, as fractions of a layer's share of the encoder's target: a
 // viewer whose estimate reaches layerUp of the share of layers 0..i is
 // sent them; it keeps them while its estimate stays above layerDown.
 // With three layers (40%, 60%, 100%) a viewer is sent every layer from
 // 80% of the target, layers 0-1 from 48%, and layer 0 (7.5 fps) below.
-// Held to layers 0-1 (60% of the target sent), GCC can reach 90% and so
-// earn the rest.
+// Held to layers 0-1 (60% of the target sent), its estimate can reach
+// 90% and so earn the rest.
 const (
 	layerUp   = 0.8
 	layerDown = 0.7
