@@ -80,8 +80,9 @@ type LayerFilter interface {
 	// send it, with the codec's own numbering rewritten so the
 	// receiver's stream has no gaps, or ok false to leave the packet
 	// out. Keyframes are always kept; a change of maxLayer takes effect
-	// at a frame where the receiver can decode the higher layers. The
-	// returned slice may be payload itself, changed in place.
+	// at a frame where the receiver can decode the higher layers. Filter
+	// may change payload in place and return it: pass a copy the
+	// receiver owns, not the payload other receivers share.
 	Filter(payload []byte, maxLayer int) (out []byte, ok bool)
 }
 
