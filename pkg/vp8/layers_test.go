@@ -253,3 +253,48 @@ func TestFrameLayerRejectsTruncatedHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestLayeredRatesFollowTheTarget: with layers, the whole stream still
+// meets the target, before and after SetBitRate, and the layers carry
+// roughly their shares of it (40%, 60%, 100% from layer 0 up).
+func TestLayeredRatesFollowTheTarget(t *testing.T) {
+	s := newSource(640, 480, 30)
+	p := NewParams()
+	p.BitRate = 1_500_000
+	p.TemporalLayers = 3
+	e := newTestEncoder(t, s, p)
+	ctrl := e.Controller().(Controller)
+	measure := func(n int) (rate float64, share [3]float64) {
+		var bytes [3]int
+		total := 0
+		for range n {
+			fr := readFrame(t, e)
+			l, err := FrameLayer(fr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bytes[l] += len(fr)
+			total += len(fr)
+		}
+		acc := 0
+		for l := range 3 {
+			acc += bytes[l]
+			share[l] = float64(acc) / float64(total)
+		}
+		return float64(total*8) * s.fps / float64(n), share
+	}
+	for _, target := range []int{1_500_000, 500_000} {
+		if err := ctrl.SetBitRate(target); err != nil {
+			t.Fatal(err)
+		}
+		measure(60) // settle
+		rate, share := measure(240)
+		t.Logf("target %d bit/s: %.0f bit/s, layers 0, 0-1 carry %.0f%%, %.0f%%", target, rate, 100*share[0], 100*share[1])
+		if r := rate / float64(target); r < 0.8 || r > 1.2 {
+			t.Errorf("target %d: %.0f bit/s, want within 20%%", target, rate)
+		}
+		if share[0] < 0.25 || share[0] > 0.6 || share[1] < 0.45 || share[1] > 0.8 {
+			t.Errorf("target %d: layers 0 and 0-1 carry %.2f and %.2f of the bits; want about 0.4 and 0.6", target, share[0], share[1])
+		}
+	}
+}
