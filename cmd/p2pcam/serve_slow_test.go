@@ -125,7 +125,8 @@ func TestSlowChromiumViewerKeepsPlaying(t *testing.T) {
 	prev, fps := frames(), 0.0
 	for fps < 20 {
 		if time.Since(lifted) > 60*time.Second {
-			t.Fatalf("Chromium still decodes %.1f fps 60 s after the limit was lifted", fps)
+			t.Errorf("Chromium still decodes %.1f fps 60 s after the limit was lifted", fps)
+			break
 		}
 		sleep(2 * time.Second)
 		n := frames()

@@ -1,6 +1,9 @@
 package serve
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // The rate policy: the encoder's target is set by the viewers whose links
 // carry the most, and each viewer is sent the temporal layers its own
@@ -9,7 +12,10 @@ import "slices"
 // its link from what it is sent and, as gcc-02 §5.5 has it, never raises
 // its estimate above 1.5 times the rate it sees received; so a viewer
 // held to a layer must be able to earn the next from what that layer
-// sends: hence the thresholds below sit under the layers' shares.
+// sends: hence the thresholds below sit under the layers' shares. A
+// viewer is sent fewer layers as soon as its estimate falls, and more one
+// layer at a time once its estimate has carried them for upHold; the
+// server re-reads the estimates a few times per upHold (paceLayers).
 
 // Thresholds, as fractions of a layer's share of the encoder's target: a
 // viewer whose estimate reaches layerUp of the share of layers 0..i is
@@ -22,6 +28,30 @@ const (
 	layerUp   = 0.8
 	layerDown = 0.7
 )
+
+// upHold is how long a viewer's estimate must carry the next layer up
+// before it is sent that layer, one layer at a time; it is sent fewer
+// layers at once. A congestion controller's estimate climbs by leaps
+// after backing off, and each step up is a burst the viewer's link may
+// not carry: without the hold a slow viewer flaps between layers.
+const upHold = 2 * time.Second
+
+// stepLayer is a viewer's layer after a new estimate: cur is the layer it
+// is sent, want the one its estimate carries now (viewerLayer), and since
+// when its estimate first carried more than cur (zero: it does not). It
+// returns the new layer and the new since.
+func stepLayer(now time.Time, cur, want int, since time.Time) (int, time.Time) {
+	switch {
+	case want <= cur:
+		return want, time.Time{}
+	case since.IsZero():
+		return cur, now
+	case now.Sub(since) >= upHold:
+		return cur + 1, now
+	default:
+		return cur, since
+	}
+}
 
 // encoderTarget is the encoder's target for viewers whose congestion
 // controllers estimate targets (bits/s, any order), at most ceiling: the

@@ -1,6 +1,9 @@
 package serve
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestEncoderTargetIsTheUpperMedian(t *testing.T) {
 	tests := []struct {
@@ -57,5 +60,35 @@ func TestViewerLayerFollowsItsEstimate(t *testing.T) {
 	}
 	if got := viewerLayer(0, 10, target, []float64{1}); got != 0 {
 		t.Errorf("without layers: layer %d, want 0", got)
+	}
+}
+
+func TestStepLayerClimbsOneLayerPerHold(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	tests := []struct {
+		name      string
+		now       time.Time
+		cur, want int
+		since     time.Time
+		layer     int
+		newSince  time.Time
+	}{
+		{"steady", at(0), 2, 2, time.Time{}, 2, time.Time{}},
+		{"down at once", at(0), 2, 0, time.Time{}, 0, time.Time{}},
+		{"down forgets a climb", at(0), 1, 0, at(-time.Second), 0, time.Time{}},
+		{"up: the hold starts", at(0), 0, 2, time.Time{}, 0, at(0)},
+		{"up: within the hold", at(upHold - time.Millisecond), 0, 2, at(0), 0, at(0)},
+		{"up: one layer after the hold", at(upHold), 0, 2, at(0), 1, at(upHold)},
+		{"up: the next after another", at(2 * upHold), 1, 2, at(upHold), 2, at(2 * upHold)},
+		{"no longer up: the hold ends", at(time.Second), 1, 1, at(0), 1, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, since := stepLayer(tt.now, tt.cur, tt.want, tt.since)
+			if l != tt.layer || !since.Equal(tt.newSince) {
+				t.Errorf("stepLayer(cur %d, want %d) = %d, %v; want %d, %v", tt.cur, tt.want, l, since, tt.layer, tt.newSince)
+			}
+		})
 	}
 }

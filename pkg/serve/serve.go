@@ -267,6 +267,11 @@ func (s *server) run(ctx context.Context) error {
 	col := newCollector(s)
 	statsDone := make(chan error, 1)
 	go func() { statsDone <- s.report(ctx, col) }()
+	layersDone := make(chan struct{})
+	go func() {
+		defer close(layersDone)
+		s.paceLayers(ctx)
+	}()
 
 	var err error
 	serving := true
@@ -287,6 +292,7 @@ func (s *server) run(ctx context.Context) error {
 	s.closed = true
 	s.mu.Unlock()
 	cancel()
+	<-layersDone
 	serr := <-statsDone
 	if s.cfg.Stats != nil {
 		col.end()
@@ -377,10 +383,11 @@ type viewer struct {
 	layer  atomic.Int32 // the highest temporal layer it is sent
 	cap    int          // the highest layer it may be sent (tests)
 
-	target    int    // its congestion controller's latest target, bits/s
-	connected bool   // connected, and within MaxViewers
-	watching  bool   // connected, and sent frames since
-	frames0   uint64 // the frames sent before it was connected
+	target    int       // its congestion controller's latest target, bits/s
+	connected bool      // connected, and within MaxViewers
+	watching  bool      // connected, and sent frames since
+	frames0   uint64    // the frames sent before it was connected
+	upSince   time.Time // since when its estimate carries more layers (stepLayer)
 }
 
 func (s *server) routes() http.Handler {
@@ -644,6 +651,25 @@ func (s *server) setTarget(v *viewer, bps int) {
 	s.retarget()
 }
 
+// paceLayers re-reads the viewers' estimates a few times per upHold until
+// ctx ends, so that a viewer whose estimate no longer changes still climbs
+// to the layers it carries.
+func (s *server) paceLayers(ctx context.Context) {
+	if s.src.layers == nil {
+		return
+	}
+	t := time.NewTicker(upHold / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.retarget()
+		}
+	}
+}
+
 // retarget sets the encoder's target from the connected viewers'
 // estimates and each viewer's layer from its own (policy.go).
 func (s *server) retarget() {
@@ -659,9 +685,13 @@ func (s *server) retarget() {
 	if len(share) == 1 { // no layers to thin: everyone gets what the slowest can take
 		target = slices.Min(append(targets, s.bitrate))
 	}
+	now := time.Now()
 	for _, v := range s.viewers {
-		l := viewerLayer(int(v.layer.Load()), v.target, target, share)
-		v.layer.Store(int32(min(l, v.cap)))
+		cur := int(v.layer.Load())
+		want := min(viewerLayer(cur, v.target, target, share), v.cap)
+		l, since := stepLayer(now, cur, want, v.upSince)
+		v.layer.Store(int32(l))
+		v.upSince = since
 	}
 	s.mu.Unlock()
 	s.src.setBitRate(target)
