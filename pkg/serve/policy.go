@@ -36,6 +36,19 @@ const (
 // not carry: without the hold a slow viewer flaps between layers.
 const upHold = 2 * time.Second
 
+// nextLayer is a viewer's layer after reading its estimate est: cur is
+// the layer it is sent, limit the highest it may be sent, target and share
+// as for viewerLayer, since as for stepLayer, whose results it returns.
+func nextLayer(now time.Time, cur, limit, est, target int, share []float64, since time.Time) (int, time.Time) {
+	want := viewerLayer(cur, est, target, share)
+	if want <= cur && !since.IsZero() && viewerLayer(cur+1, est, target, share) > cur {
+		// A climb under way goes on while the estimate stays above the
+		// next layer's lower threshold.
+		want = cur + 1
+	}
+	return stepLayer(now, cur, min(want, limit), since)
+}
+
 // stepLayer is a viewer's layer after a new estimate: cur is the layer it
 // is sent, want the one its estimate carries now (viewerLayer), and since
 // when its estimate first carried more than cur (zero: it does not). It

@@ -92,3 +92,45 @@ func TestStepLayerClimbsOneLayerPerHold(t *testing.T) {
 		})
 	}
 }
+
+// TestNextLayerClimbsThroughANoisyEstimate: an estimate that reached the
+// next layer's threshold and then wavers under it, but above the layer's
+// lower threshold, still earns the layer after upHold; one that falls
+// below ends the climb.
+func TestNextLayerClimbsThroughANoisyEstimate(t *testing.T) {
+	share := []float64{0.4, 0.6, 1}
+	const target = 1_000_000
+	t0 := time.Unix(1000, 0)
+	type read struct {
+		after time.Duration
+		est   int
+		layer int // the layer after the read
+	}
+	tests := []struct {
+		name  string
+		start int // the layer before the first read
+		limit int
+		reads []read
+	}{
+		{"wavering above 70% climbs", 1, 2, []read{
+			{0, 800_000, 1}, {time.Second, 720_000, 1}, {upHold, 750_000, 2}}},
+		{"falling under 70% ends the climb", 1, 2, []read{
+			{0, 800_000, 1}, {time.Second, 690_000, 1}, {upHold, 750_000, 1}, {2 * upHold, 800_000, 1}, {3 * upHold, 800_000, 2}}},
+		{"from layer 0, a layer per hold", 0, 2, []read{
+			{0, 1_000_000, 0}, {upHold, 1_000_000, 1}, {2 * upHold, 1_000_000, 2}}},
+		{"never above the limit", 0, 0, []read{
+			{0, 1_000_000, 0}, {upHold, 1_000_000, 0}, {2 * upHold, 1_000_000, 0}}},
+		{"down at once", 2, 2, []read{{0, 300_000, 0}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cur, since := tt.start, time.Time{}
+			for i, r := range tt.reads {
+				cur, since = nextLayer(t0.Add(r.after), cur, tt.limit, r.est, target, share, since)
+				if cur != r.layer {
+					t.Fatalf("read %d (%v, %d bit/s): layer %d, want %d", i, r.after, r.est, cur, r.layer)
+				}
+			}
+		})
+	}
+}

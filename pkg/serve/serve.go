@@ -687,9 +687,7 @@ func (s *server) retarget() {
 	}
 	now := time.Now()
 	for _, v := range s.viewers {
-		cur := int(v.layer.Load())
-		want := min(viewerLayer(cur, v.target, target, share), v.cap)
-		l, since := stepLayer(now, cur, want, v.upSince)
+		l, since := nextLayer(now, int(v.layer.Load()), v.cap, v.target, target, share, v.upSince)
 		v.layer.Store(int32(l))
 		v.upSince = since
 	}
