@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -185,11 +186,21 @@ func TestSlowViewerMeasured(t *testing.T) {
 		m.p.Close()
 		<-m.done
 	}
-	b, _ := os.ReadFile(stats.Name())
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	for _, i := range []int{15, 30, 45, len(lines) - 2} {
-		if i > 0 && i < len(lines) {
-			t.Logf("stats at line %d: %s", i, lines[i])
+	// The server's view, second by second: the encoder's target, and each
+	// viewer's layer, estimate and send rate.
+	b, err := os.ReadFile(stats.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var sn Snapshot
+		if json.Unmarshal([]byte(l), &sn) != nil || sn.Final {
+			continue
 		}
+		line := fmt.Sprintf("t=%2.0f target %4d kbit/s:", sn.T, sn.TargetBps/1000)
+		for i, v := range sn.Viewers {
+			line += fmt.Sprintf("  %d: layer %d, estimate %4d, sent %4d kbit/s", i+1, v.Layer, v.TargetBps/1000, v.SendBps/1000)
+		}
+		t.Log(line)
 	}
 }
