@@ -126,6 +126,11 @@ type Options struct {
 	// Encoder, when set, replaces Codec's own encoder (tests); Codec
 	// still names the track and packetizes it.
 	Encoder mdcodec.VideoEncoderBuilder
+	// TemporalLayers asks Codec's encoder for that many temporal layers
+	// (codec.EncoderParams), and the track then packetizes with
+	// Codec.Layers' payloader; 0 or 1 (the default) makes none. Codecs
+	// without Layers ignore it.
+	TemporalLayers int
 }
 
 // ErrNoCamera means no camera was found, or none matched the id asked for.
@@ -145,7 +150,7 @@ func OpenContext(ctx context.Context, src Source, opts Options) (*Track, error) 
 		return nil, errNoCodec
 	}
 	if opts.Encoder == nil {
-		b, err := newEncoder(opts.Codec, opts.Bitrate, opts.Speed)
+		b, err := newEncoder(opts.Codec, opts.Bitrate, opts.Speed, opts.TemporalLayers)
 		if err != nil {
 			return nil, err
 		}
@@ -186,6 +191,9 @@ func OpenContext(ctx context.Context, src Source, opts Options) (*Track, error) 
 	fr := opts.FPS
 	if cam != nil && cam.Mode().FPS > 0 {
 		fr = cam.Mode().FPS
+	}
+	if opts.TemporalLayers > 1 && opts.Codec.Layers != nil {
+		opts.Codec.NewPayloader = opts.Codec.Layers.NewPayloader
 	}
 	t, err := newTrack(r, closeFn, opts.Codec, opts.Encoder, prop.Media{Video: prop.Video{Width: w, Height: h, FrameRate: float32(fr)}})
 	if err != nil {

@@ -18,12 +18,15 @@ var ErrNoEncoder = errors.New("no video encoder in this build")
 var errNoCodec = errors.New("capture: no video codec given (Options.Codec)")
 
 // newEncoder builds desc's encoder at the given ceiling and speed (0: the
-// codec's defaults).
-func newEncoder(desc codec.Descriptor, bitrate, speed int) (mdcodec.VideoEncoderBuilder, error) {
+// codec's defaults), with temporal layers when desc has them.
+func newEncoder(desc codec.Descriptor, bitrate, speed, layers int) (mdcodec.VideoEncoderBuilder, error) {
 	if desc.NewVideoEncoder == nil {
 		return nil, fmt.Errorf("%w: %s has no video encoder", ErrNoEncoder, desc.Name)
 	}
-	b, err := desc.NewVideoEncoder(codec.EncoderParams{BitRate: bitrate, Speed: speed})
+	if desc.Layers == nil {
+		layers = 0
+	}
+	b, err := desc.NewVideoEncoder(codec.EncoderParams{BitRate: bitrate, Speed: speed, TemporalLayers: layers})
 	if err != nil {
 		if errors.Is(err, codec.ErrUnavailable) {
 			return nil, fmt.Errorf("%w: %w", ErrNoEncoder, err)

@@ -47,6 +47,43 @@ type EncoderParams struct {
 	// PacketLoss is the expected loss in percent, for codecs that add
 	// in-band redundancy for it (Opus); 0 means none expected.
 	PacketLoss int
+	// TemporalLayers is how many temporal layers a video encoder makes
+	// (codecs with Descriptor.Layers); 0 or 1 means none, one stream in
+	// which every frame may be needed by the next.
+	TemporalLayers int
+}
+
+// Layering is how a codec's RTP stream carries temporal layers: frames
+// of layer n reference only frames of layers up to n, so a receiver sent
+// only the layers up to some layer still decodes a picture, at a lower
+// frame rate. One encoded stream can then serve receivers whose links
+// carry different rates, as an SFU does (RFC 7667 §3.7).
+type Layering struct {
+	// NewPayloader returns a payloader that marks each packet with its
+	// frame's layer; a track whose encoder makes layers uses it instead
+	// of Descriptor.NewPayloader.
+	NewPayloader func() rtp.Payloader
+	// NewFilter returns the state that thins one receiver's copy of a
+	// stream NewPayloader made.
+	NewFilter func() LayerFilter
+	// Share returns, for an encoder making the given number of layers,
+	// the fraction of its bitrate that layers 0..i carry together, for
+	// each layer i (the last is 1).
+	Share func(layers int) []float64
+}
+
+// LayerFilter thins one receiver's copy of a layered RTP stream. It is
+// not safe for concurrent use.
+type LayerFilter interface {
+	// Filter takes the payload of the stream's next RTP packet and the
+	// highest layer the receiver is to get, and returns the payload to
+	// send it, with the codec's own numbering rewritten so the
+	// receiver's stream has no gaps, or ok false to leave the packet
+	// out. Keyframes are always kept; a change of maxLayer takes effect
+	// at a frame where the receiver can decode the higher layers. Filter
+	// may change payload in place and return it: pass a copy the
+	// receiver owns, not the payload other receivers share.
+	Filter(payload []byte, maxLayer int) (out []byte, ok bool)
 }
 
 // EncoderStats are an encoder's running figures.
@@ -124,6 +161,10 @@ type Descriptor struct {
 	// FourCC in IVF ("VP80", empty when IVF cannot hold it).
 	ContainerID string
 	FourCC      string
+
+	// Layers is how the codec's stream carries temporal layers
+	// (EncoderParams.TemporalLayers); nil for codecs without them.
+	Layers *Layering
 
 	// NewVideoEncoder returns a builder for the codec's encoder, for
 	// mediadevices' pipeline; nil for audio codecs. It wraps

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/pion/webrtc/v4"
+
 	"github.com/p2pcam/p2pcam/pkg/capture"
 	"github.com/p2pcam/p2pcam/pkg/codec"
 	"github.com/p2pcam/p2pcam/pkg/codecs"
@@ -20,6 +22,9 @@ type sender struct {
 	s   *capture.Sender
 	t   *capture.Track // its video
 	key *keyLimiter    // every keyframe request, every viewer's, goes through it
+	// layers is how the video's temporal layers travel, nil when its
+	// codec has none (layers.go).
+	layers *codec.Layering
 }
 
 // openSender opens src through capture's context-aware path, as a call
@@ -29,22 +34,43 @@ func openSender(ctx context.Context, src capture.Source, opts capture.Options) (
 	if opts.Codec.MimeType == "" {
 		opts.Codec, _ = codecs.Default(codec.Video)
 	}
+	if opts.Codec.Layers != nil && opts.TemporalLayers == 0 {
+		opts.TemporalLayers = serveLayers
+	}
 	s, err := capture.OpenSender(ctx, capture.SenderConfig{Video: src, VideoOptions: opts})
 	if err != nil {
 		return nil, err
 	}
 	out := &sender{s: s, t: s.Video()}
+	if opts.TemporalLayers > 1 {
+		out.layers = opts.Codec.Layers
+	}
 	out.key = newKeyLimiter(keyFrameEvery, out.forceKeyFrame)
 	return out, nil
 }
 
-// tracks are what each viewer's peer sends: the same tracks for all.
-func (s *sender) tracks() []peer.SendTrack {
+// tracks are what v's peer sends: the same tracks for all, the layered
+// video through v's own thinTrack, which it keeps in v.thin.
+func (s *sender) tracks(v *viewer) []peer.SendTrack {
 	var ts []peer.SendTrack
 	for _, t := range s.s.Tracks() {
-		ts = append(ts, peer.SendTrack{Track: t, Codec: t.Codec(), OnKeyFrameRequest: s.key.request})
+		var tl webrtc.TrackLocal = t
+		if t == s.t && s.layers != nil {
+			v.thin = newThinTrack(t, s.layers, &v.layer)
+			tl = v.thin
+		}
+		ts = append(ts, peer.SendTrack{Track: tl, Codec: t.Codec(), OnKeyFrameRequest: s.key.request})
 	}
 	return ts
+}
+
+// share is the fraction of the encoder's bitrate that layers 0..i carry
+// together, for each layer i; one layer when the video has none.
+func (s *sender) share() []float64 {
+	if s.layers == nil {
+		return []float64{1}
+	}
+	return s.layers.Share(serveLayers)
 }
 
 // start starts capturing and encoding; the first frame is a keyframe.

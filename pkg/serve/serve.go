@@ -16,9 +16,12 @@
 // pipe is not read before someone watches.
 //
 // Every viewer gets its own PeerConnection (its own NACK history, keyframe
-// requests and congestion control) on the one shared track; the encoder's
-// target follows the slowest viewer (so one slow viewer lowers everyone's
-// picture: issue 20's row 5 is open), and each newcomer gets a keyframe.
+// requests and congestion control) on the one shared track, and each
+// newcomer gets a keyframe. A slow viewer does not slow the others: the
+// encoder makes temporal layers (7.5, 15 and 30 fps), its target is the
+// upper median of the viewers' estimates, and each viewer is sent the
+// layers its own estimate carries, down to 7.5 fps (layers.go,
+// policy.go).
 // Viewers that leave (DELETE, a hang-up) or vanish (ICE fails) are dropped
 // without disturbing the others. With Config.Stats, a JSON line (Snapshot)
 // every second gives the encoder's figures and each viewer's, and a final
@@ -70,8 +73,10 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -125,6 +130,9 @@ type Config struct {
 	// checkWithin and connectWithin bound a viewer's way in (zero:
 	// defaults); tests shorten them.
 	checkWithin, connectWithin time.Duration
+	// capLayer, when set, gives the highest temporal layer the nth
+	// viewer answered (from 0) may get (tests).
+	capLayer func(nth int) int
 }
 
 // Event is something the server reports: Listening, ViewerJoined,
@@ -259,6 +267,11 @@ func (s *server) run(ctx context.Context) error {
 	col := newCollector(s)
 	statsDone := make(chan error, 1)
 	go func() { statsDone <- s.report(ctx, col) }()
+	layersDone := make(chan struct{})
+	go func() {
+		defer close(layersDone)
+		s.paceLayers(ctx)
+	}()
 
 	var err error
 	serving := true
@@ -279,6 +292,7 @@ func (s *server) run(ctx context.Context) error {
 	s.closed = true
 	s.mu.Unlock()
 	cancel()
+	<-layersDone
 	serr := <-statsDone
 	if s.cfg.Stats != nil {
 		col.end()
@@ -354,6 +368,7 @@ type server struct {
 	viewers map[string]*viewer // viewers with their peer built
 	joining int                // viewers whose peer is being built
 	seen    int                // viewers that connected, ever
+	made    int                // viewers answered, ever
 	bitrate int
 }
 
@@ -364,11 +379,15 @@ type viewer struct {
 	joined time.Time
 	once   sync.Once
 	p      *peer.Peer
+	thin   *thinTrack   // its binding of the layered video; nil without layers
+	layer  atomic.Int32 // the highest temporal layer it is sent
+	cap    int          // the highest layer it may be sent (tests)
 
-	target    int    // its congestion controller's latest target, bits/s
-	connected bool   // connected, and within MaxViewers
-	watching  bool   // connected, and sent frames since
-	frames0   uint64 // the frames sent before it was connected
+	target    int       // its congestion controller's latest target, bits/s
+	connected bool      // connected, and within MaxViewers
+	watching  bool      // connected, and sent frames since
+	frames0   uint64    // the frames sent before it was connected
+	upSince   time.Time // since when its estimate carries more layers (stepLayer)
 }
 
 func (s *server) routes() http.Handler {
@@ -476,7 +495,16 @@ func (s *server) join(ctx context.Context, offerSDP string) (*viewer, webrtc.Ses
 	s.wg.Add(1)
 	s.mu.Unlock()
 
-	v := &viewer{id: NewToken()[:12], joined: time.Now(), target: s.bitrate}
+	v := &viewer{id: NewToken()[:12], joined: time.Now(), target: s.bitrate, cap: serveLayers - 1}
+	if s.cfg.capLayer != nil {
+		s.mu.Lock()
+		v.cap = s.cfg.capLayer(s.made)
+		s.made++
+		s.mu.Unlock()
+	}
+	if s.src.layers != nil {
+		v.layer.Store(int32(v.cap))
+	}
 	p, answer, err := s.answer(ctx, v, offerSDP)
 	s.mu.Lock()
 	s.joining--
@@ -501,7 +529,7 @@ func (s *server) answer(ctx context.Context, v *viewer, offerSDP string) (*peer.
 	p, err := peer.New(peer.Config{
 		ICEServers:       s.cfg.ICEServers,
 		Interfaces:       s.cfg.Interfaces,
-		Send:             s.src.tracks(),
+		Send:             s.src.tracks(v),
 		ICEFailedTimeout: s.cfg.connectWithin,
 		Congestion: &peer.Congestion{
 			Initial: s.bitrate, Min: min(minBitrate, s.bitrate), Max: s.bitrate,
@@ -623,12 +651,45 @@ func (s *server) setTarget(v *viewer, bps int) {
 	s.retarget()
 }
 
-// retarget sets the encoder's target to the slowest viewer's.
+// paceLayers re-reads the viewers' estimates a few times per upHold until
+// ctx ends, so that a viewer whose estimate no longer changes still climbs
+// to the layers it carries.
+func (s *server) paceLayers(ctx context.Context) {
+	if s.src.layers == nil {
+		return
+	}
+	t := time.NewTicker(upHold / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.retarget()
+		}
+	}
+}
+
+// retarget sets the encoder's target from the connected viewers'
+// estimates and each viewer's layer from its own (policy.go).
 func (s *server) retarget() {
+	share := s.src.share()
 	s.mu.Lock()
-	target := s.bitrate
+	var targets []int
 	for _, v := range s.viewers {
-		target = min(target, v.target)
+		if v.connected {
+			targets = append(targets, v.target)
+		}
+	}
+	target := encoderTarget(targets, s.bitrate)
+	if len(share) == 1 { // no layers to thin: everyone gets what the slowest can take
+		target = slices.Min(append(targets, s.bitrate))
+	}
+	now := time.Now()
+	for _, v := range s.viewers {
+		l, since := nextLayer(now, int(v.layer.Load()), v.cap, v.target, target, share, v.upSince)
+		v.layer.Store(int32(l))
+		v.upSince = since
 	}
 	s.mu.Unlock()
 	s.src.setBitRate(target)

@@ -27,7 +27,7 @@ type Snapshot struct {
 	FramesSent uint64  `json:"frames_sent"` // frames the encoder handed to the track
 	FPSSent    float64 `json:"fps_sent"`
 	SendBps    int64   `json:"send_bps"`   // all viewers together
-	TargetBps  int     `json:"target_bps"` // the encoder's target: the slowest viewer's
+	TargetBps  int     `json:"target_bps"` // the encoder's target: the viewers' upper median
 	EncodeMs   float64 `json:"encode_ms"`  // CPU per frame encoded
 
 	// Final marks the last line, whose rates are averages over the
@@ -50,6 +50,11 @@ type ViewerSnapshot struct {
 	NACK        uint64  `json:"nack"`
 	PLI         uint64  `json:"pli"`
 	TargetBps   int     `json:"target_bps"` // its congestion controller's target
+	// Layer is the highest temporal layer it is sent (0: the lowest
+	// frame rate; 0 too when the video has no layers), and FPSSent the
+	// frames it was sent over the last second.
+	Layer   int     `json:"layer"`
+	FPSSent float64 `json:"fps_sent"`
 }
 
 // collector turns the server's counters into Snapshots. It is used by one
@@ -61,6 +66,7 @@ type collector struct {
 	// The previous read: frames and bytes per viewer, for rates.
 	frames    uint64
 	bytes     map[string]uint64
+	vframes   map[string]uint64
 	encFrames uint64
 	encCPU    time.Duration
 	last      []ViewerSnapshot // the viewers' figures at the last live read
@@ -71,7 +77,7 @@ type collector struct {
 
 func newCollector(s *server) *collector {
 	now := time.Now()
-	c := &collector{s: s, start: now, prev: now, bytes: map[string]uint64{}}
+	c := &collector{s: s, start: now, prev: now, bytes: map[string]uint64{}, vframes: map[string]uint64{}}
 	if es, ok := s.src.encoderStats(); ok {
 		c.encFrames, c.encCPU = es.Frames+es.Dropped, es.EncodeCPU
 	}
@@ -91,8 +97,11 @@ func (c *collector) viewers() []ViewerSnapshot {
 	out := make([]ViewerSnapshot, 0, len(vs))
 	for _, v := range vs {
 		c.s.mu.Lock()
-		vf := ViewerSnapshot{ID: v.id, TargetBps: v.target}
-		if v.watching {
+		vf := ViewerSnapshot{ID: v.id, TargetBps: v.target, Layer: int(v.layer.Load())}
+		switch {
+		case v.watching && v.thin != nil:
+			vf.FramesSent = v.thin.frames()
+		case v.watching:
 			vf.FramesSent = frames - v.frames0
 		}
 		c.s.mu.Unlock()
@@ -132,11 +141,14 @@ func (c *collector) snapshot() Snapshot {
 		v.SendBps = int64(float64(v.BytesSent-min(c.bytes[v.ID], v.BytesSent)) * 8 / dt)
 		sn.SendBps += v.SendBps
 		c.bytes[v.ID] = v.BytesSent
+		v.FPSSent = round1(float64(v.FramesSent-min(c.vframes[v.ID], v.FramesSent)) / dt)
+		c.vframes[v.ID] = v.FramesSent
 	}
 	for id, b := range c.bytes {
 		if !seen[id] {
 			c.lastSent += int64(b)
 			delete(c.bytes, id)
+			delete(c.vframes, id)
 		}
 	}
 	frames := c.s.src.framesSent()

@@ -16,6 +16,10 @@
 //
 // The encoder's controller (track.EncoderController()) implements
 // Controller: keyframe requests, bitrate changes and live statistics.
+//
+// With Params.TemporalLayers set to 3 the encoder makes temporal layers
+// (7.5, 15 and 30 fps), and LayerPayloader and LayerFilter carry them in
+// RTP so one stream can be thinned for each receiver (layers.go).
 package vp8
 
 import (
@@ -58,6 +62,7 @@ var Descriptor = codec.Descriptor{
 	NewVideoEncoder: newEncoderBuilder,
 	EncoderStats:    encoderStats,
 	NewVideoDecoder: newVideoDecoder,
+	Layers:          layering(),
 }
 
 // Errors of FrameSize.

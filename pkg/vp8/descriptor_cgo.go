@@ -22,6 +22,7 @@ func newEncoderBuilder(p codec.EncoderParams) (mdcodec.VideoEncoderBuilder, erro
 	if p.Speed != 0 {
 		params.CPUUsed = p.Speed
 	}
+	params.TemporalLayers = p.TemporalLayers
 	return params, nil
 }
 

@@ -45,6 +45,7 @@ type encoder struct {
 	t0      time.Duration // clock at the first frame
 	lastPts int64
 	slots   []*outSlot
+	layerAt int // the next frame's place in layerPattern
 }
 
 // outSlot is a reusable output buffer; busy while the caller holds it.
@@ -113,11 +114,12 @@ func (e *encoder) configure(w, h int) error {
 		cpuUsed:     e.params.CPUUsed,
 		kfInterval:  e.params.KeyFrameInterval,
 		maxIntraPct: intra,
+		layers:      e.params.TemporalLayers,
 	})
 	if err != nil {
 		return err
 	}
-	e.c, e.kbps = c, kbps
+	e.c, e.kbps, e.layerAt = c, kbps, 0 // a new context starts with a keyframe
 	return nil
 }
 
@@ -188,7 +190,15 @@ func (e *encoder) encode(img image.Image, t time.Duration) (_ []byte, _ func(), 
 
 	slot := e.freeSlot()
 	forced := e.ctrl.forceKey.Swap(false)
-	out, got, key, cpu, wall, err := e.c.encode(yuv, pts, dur, forced, slot.buf[:0])
+	layer := -1
+	if e.params.TemporalLayers > 1 {
+		if forced {
+			e.layerAt = 0 // a keyframe is layer 0 and starts the pattern
+		}
+		pat := layerPattern(e.params.TemporalLayers)
+		layer = pat[e.layerAt%len(pat)]
+	}
+	out, got, key, cpu, wall, err := e.c.encode(yuv, pts, dur, forced, layer, slot.buf[:0])
 	slot.buf = out
 	if err != nil {
 		if forced {
@@ -217,6 +227,11 @@ func (e *encoder) encode(img image.Image, t time.Duration) (_ []byte, _ func(), 
 	if !got {
 		slot.release()
 		return nil, noop, false, nil
+	}
+	if key {
+		e.layerAt = 1 // libvpx may make a keyframe of its own anywhere
+	} else {
+		e.layerAt++
 	}
 	return out, slot.release, true, nil
 }

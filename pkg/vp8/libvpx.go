@@ -115,8 +115,15 @@ static void p2p_enc_free(p2p_enc *e) {
 static p2p_enc_result p2p_enc_encode(p2p_enc *e,
 		unsigned char *y, unsigned char *u, unsigned char *v,
 		int ystride, int cstride,
-		int64_t pts, unsigned long dur, long flags) {
+		int64_t pts, unsigned long dur, long flags, int layer) {
 	p2p_enc_result r;
+	if (layer >= 0) {
+		r.err = vpx_codec_control(&e->ctx, VP8E_SET_TEMPORAL_LAYER_ID, layer);
+		if (r.err != VPX_CODEC_OK) {
+			r.cpu_ns = r.wall_ns = 0;
+			return r;
+		}
+	}
 	vpx_image_t *img = &e->img;
 	memset(img, 0, sizeof(*img));
 	img->fmt = VPX_IMG_FMT_I420;
@@ -244,6 +251,7 @@ type encConfig struct {
 	cpuUsed       int
 	kfInterval    int
 	maxIntraPct   int
+	layers        int // temporal layers; 0 or 1 for none
 }
 
 // Rate-control constants, as libwebrtc's VP8 wrapper sets them for realtime
@@ -263,7 +271,8 @@ const (
 // cEncoder owns one libvpx VP8 encoder context. It is not safe for
 // concurrent use; encoder serializes access.
 type cEncoder struct {
-	p *C.p2p_enc
+	p      *C.p2p_enc
+	layers int
 }
 
 func newCEncoder(c encConfig) (*cEncoder, error) {
@@ -294,6 +303,20 @@ func newCEncoder(c encConfig) (*cEncoder, error) {
 	cfg.kf_mode = C.VPX_KF_AUTO
 	cfg.kf_min_dist = 0
 	cfg.kf_max_dist = C.uint(c.kfInterval)
+	if c.layers > 1 {
+		// libvpx's own per-layer rate control: each layer gets its
+		// share of the bitrate at its share of the frame rate.
+		pat := layerPattern(c.layers)
+		cfg.ts_number_layers = C.uint(c.layers)
+		cfg.ts_periodicity = C.uint(len(pat))
+		for i, l := range pat {
+			cfg.ts_layer_id[i] = C.uint(l)
+		}
+		for i := range c.layers {
+			cfg.ts_rate_decimator[i] = C.uint(1 << (c.layers - 1 - i))
+		}
+		setLayerRates(cfg, c.kbps, c.layers)
+	}
 
 	partitions := 0 // log2 of token partitions: one per thread, up to 8
 	for t := c.threads; t > 1 && partitions < 3; t /= 2 {
@@ -311,12 +334,48 @@ func newCEncoder(c encConfig) (*cEncoder, error) {
 		C.p2p_enc_free(p)
 		return nil, err
 	}
-	return &cEncoder{p: p}, nil
+	return &cEncoder{p: p, layers: c.layers}, nil
+}
+
+// setLayerRates splits kbps over the layers: ts_target_bitrate[i] is what
+// layers 0..i carry together.
+func setLayerRates(cfg *C.vpx_codec_enc_cfg_t, kbps, layers int) {
+	for i, f := range layerShare(layers) {
+		cfg.ts_target_bitrate[i] = C.uint(max(1, int(float64(kbps)*f+0.5)))
+	}
+}
+
+// layerFlags are the references frame of the given layer may use and
+// the buffers it may update (vp8cx.h's VP8_EFLAG_*), so that dropping the
+// layers above any layer leaves the rest decodable:
+//
+//   - layer 0 uses and updates only LAST;
+//   - layer 1 of three uses LAST and updates only GOLDEN (so it is always
+//     a layer sync frame: it decodes from layer 0 alone);
+//   - the top layer uses LAST and GOLDEN and updates nothing.
+//
+// No layer but 0 keeps its entropy-coding changes, and none uses or
+// updates ALTREF.
+func layerFlags(layer, layers int) C.long {
+	const noRefGF, noRefARF = C.VP8_EFLAG_NO_REF_GF, C.VP8_EFLAG_NO_REF_ARF
+	const noUpdLast, noUpdGF, noUpdARF = C.VP8_EFLAG_NO_UPD_LAST, C.VP8_EFLAG_NO_UPD_GF, C.VP8_EFLAG_NO_UPD_ARF
+	const noUpdEntropy = C.VP8_EFLAG_NO_UPD_ENTROPY
+	switch {
+	case layer == 0:
+		return noRefGF | noRefARF | noUpdGF | noUpdARF
+	case layer == layers-1:
+		return noRefARF | noUpdLast | noUpdGF | noUpdARF | noUpdEntropy
+	default:
+		return noRefGF | noRefARF | noUpdLast | noUpdARF | noUpdEntropy
+	}
 }
 
 // setBitRate reconfigures the target; callers only call it on a change.
 func (e *cEncoder) setBitRate(kbps int) error {
 	e.p.cfg.rc_target_bitrate = C.uint(kbps)
+	if e.layers > 1 {
+		setLayerRates(&e.p.cfg, kbps, e.layers)
+	}
 	if rc := C.p2p_enc_config(e.p); rc != C.VPX_CODEC_OK {
 		return codecError("vpx_codec_enc_config_set", rc, C.p2p_enc_detail(e.p))
 	}
@@ -324,11 +383,15 @@ func (e *cEncoder) setBitRate(kbps int) error {
 }
 
 // encode compresses img (I420, exactly the configured size, planes already
-// bounds-checked by the caller) and appends the output to out. It reports
+// bounds-checked by the caller) and appends the output to out, as a frame
+// of the given temporal layer (-1 when the encoder makes none). It reports
 // whether a frame came out and whether it is a keyframe, and the thread CPU
 // and wall time spent inside vpx_codec_encode.
-func (e *cEncoder) encode(img *image.YCbCr, pts, dur int64, forceKey bool, out []byte) (_ []byte, got, key bool, cpu, wall time.Duration, err error) {
+func (e *cEncoder) encode(img *image.YCbCr, pts, dur int64, forceKey bool, layer int, out []byte) (_ []byte, got, key bool, cpu, wall time.Duration, err error) {
 	var flags C.long
+	if layer >= 0 {
+		flags |= layerFlags(layer, e.layers)
+	}
 	if forceKey {
 		flags |= C.VPX_EFLAG_FORCE_KF
 	}
@@ -339,7 +402,7 @@ func (e *cEncoder) encode(img *image.YCbCr, pts, dur int64, forceKey bool, out [
 		(*C.uchar)(unsafe.Pointer(&img.Cb[co])),
 		(*C.uchar)(unsafe.Pointer(&img.Cr[co])),
 		C.int(img.YStride), C.int(img.CStride),
-		C.int64_t(pts), C.ulong(dur), flags)
+		C.int64_t(pts), C.ulong(dur), flags, C.int(layer))
 	cpu, wall = time.Duration(r.cpu_ns), time.Duration(r.wall_ns)
 	if r.err != C.VPX_CODEC_OK {
 		return out, false, false, cpu, wall, codecError("vpx_codec_encode", r.err, C.p2p_enc_detail(e.p))
