@@ -1,6 +1,7 @@
 // Package testutil holds what p2pcam's tests share: judging recordings
 // with the real ffprobe and ffmpeg, and skipping, with the reason, tests
-// whose tools or codec this machine or build lacks.
+// whose tools or codec this machine or build lacks; and a loopback
+// address nothing listens on, for the unreachable-server cases.
 package testutil
 
 import (

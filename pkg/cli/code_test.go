@@ -3,30 +3,18 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/p2pcam/p2pcam/internal/testutil"
 	"github.com/p2pcam/p2pcam/signal/paste"
 	"github.com/p2pcam/p2pcam/signal/wormhole"
 )
 
-// closedURL is a rendezvous URL on a loopback port nothing listens on.
-func closedURL(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "ws://" + addr + "/v1"
-}
-
 func TestCodeFlagsAndFailures(t *testing.T) {
-	down := closedURL(t)
+	down := "ws://" + testutil.ClosedAddr(t) + "/v1" // a rendezvous server that is down
 	out := filepath.Join(t.TempDir(), "call.webm")
 	tests := []struct {
 		name     string

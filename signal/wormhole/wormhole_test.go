@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +15,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/p2pcam/p2pcam/internal/mailbox"
+	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
 // testTimeout bounds each exchange in these tests; none should come near.
@@ -239,18 +239,6 @@ func testNoSuchCode(t *testing.T, srv *mailbox.Server) {
 	}
 }
 
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 func TestServerFailures(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -260,7 +248,7 @@ func TestServerFailures(t *testing.T) {
 	}{
 		{
 			name:   "unreachable",
-			server: func(t *testing.T) string { return "ws://" + closedPort(t) + "/v1" },
+			server: func(t *testing.T) string { return "ws://" + testutil.ClosedAddr(t) + "/v1" },
 			want:   ErrUnreachable,
 		},
 		{
