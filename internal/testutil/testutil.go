@@ -1,7 +1,8 @@
 // Package testutil holds what p2pcam's tests share: judging recordings
 // with the real ffprobe and ffmpeg, and skipping, with the reason, tests
 // whose tools or codec this machine or build lacks; and a loopback
-// address nothing listens on, for the unreachable-server cases.
+// address nothing listens on, for the unreachable-server cases; IVF files
+// split into frames.
 package testutil
 
 import (

@@ -2,7 +2,6 @@ package record
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"io"
 	"slices"
@@ -32,28 +31,6 @@ func (g *gatedWriter) Write(p []byte) (int, error) {
 
 func (g *gatedWriter) open() { g.once.Do(func() { close(g.gate) }) }
 
-// ivfFrames splits an IVF stream into its frames and their pts.
-func ivfFrames(t *testing.T, b []byte) (frames [][]byte, pts []int64) {
-	t.Helper()
-	if len(b) < 32 || string(b[:4]) != "DKIF" {
-		t.Fatalf("not an IVF stream (%d bytes)", len(b))
-	}
-	for off := 32; off < len(b); {
-		if off+12 > len(b) {
-			t.Fatalf("truncated frame header at %d", off)
-		}
-		n := int(binary.LittleEndian.Uint32(b[off:]))
-		pts = append(pts, int64(binary.LittleEndian.Uint64(b[off+4:]))) // #nosec G115: test data
-		off += 12
-		if off+n > len(b) {
-			t.Fatalf("truncated frame at %d", off)
-		}
-		frames = append(frames, b[off:off+n])
-		off += n
-	}
-	return frames, pts
-}
-
 // TestLiveOutputDropsToKeyFrames: with Options.Live, WriteRTP goes on
 // while the output does not take a byte; the frames that could not wait
 // are dropped up to keyframes and counted, the rest written in order with
@@ -61,7 +38,7 @@ func ivfFrames(t *testing.T, b []byte) (frames [][]byte, pts []int64) {
 // Without Live, a stalled output holds WriteRTP (see Options.Live), so
 // this test is about Live only.
 func TestLiveOutputDropsToKeyFrames(t *testing.T) {
-	frames := readIVF(t, fixture320) // keyframes at 0, 30 and 60
+	frames := testutil.ReadIVF(t, fixture320) // keyframes at 0, 30 and 60
 	index := map[string]int{}
 	for i, f := range frames {
 		index[string(f)] = i
@@ -122,7 +99,7 @@ func TestLiveOutputDropsToKeyFrames(t *testing.T) {
 				t.Fatal(err)
 			}
 			st := r.Stats()
-			out, pts := ivfFrames(t, w.buf.Bytes())
+			out, pts := testutil.IVFFrames(t, w.buf.Bytes())
 			t.Logf("%d frames written, %d dropped behind; pts %v", len(out), st.FramesBehind, pts)
 			if got := uint64(len(out)); got != st.FramesWritten || got+st.FramesBehind != uint64(len(frames)) {
 				t.Errorf("%d frames in the output, Stats: %d written + %d behind; want %d in all",
