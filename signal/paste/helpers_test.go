@@ -2,23 +2,11 @@ package paste
 
 import (
 	"context"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/pion/transport/v5/test"
 )
-
-// readFile returns a test file's text, trimmed.
-func readFile(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimSpace(string(b))
-}
 
 // deadline returns a context that ends with the test or after d.
 func deadline(t *testing.T, d time.Duration) context.Context {

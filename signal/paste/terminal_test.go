@@ -20,6 +20,7 @@ import (
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/sys/unix"
 
+	"github.com/p2pcam/p2pcam/internal/testutil"
 	"github.com/p2pcam/p2pcam/signal"
 )
 
@@ -87,7 +88,7 @@ func startPTY(t *testing.T) (master, tty *os.File) {
 // bigPionBlob returns a pion-format offer of more than 6,000 characters,
 // longer than any terminal line in canonical mode.
 func bigPionBlob(t *testing.T) string {
-	sdp := readFile(t, "../testdata/sdp/offer-8.sdp") + "\r\n"
+	sdp := testutil.ReadTrimmed(t, "../testdata/sdp/offer-8.sdp") + "\r\n"
 	var extra strings.Builder
 	for i := range 16 {
 		fmt.Fprintf(&extra, "a=candidate:%d 1 udp 2130706431 10.9.%d.1 %d typ host ufrag kQvTzRbNwHmLpXcY generation 0\r\n", 1000+i, i, 40000+i)
@@ -106,12 +107,12 @@ func bigPionBlob(t *testing.T) string {
 
 func TestReadTerminal(t *testing.T) {
 	checkRoutines(t)
-	compact := readFile(t, "../testdata/golden/offer-4.compact")
+	compact := testutil.ReadTrimmed(t, "../testdata/golden/offer-4.compact")
 	type step struct {
 		paste  string // written to the terminal
 		expect string // then a line on errOut equal to this, if set
 	}
-	pion := readFile(t, "../testdata/golden/offer-4.pion")
+	pion := testutil.ReadTrimmed(t, "../testdata/golden/offer-4.pion")
 	const prompt = "Paste the offer blob and press Enter:"
 	const cutShort = "got 100 characters: the blob is cut short; paste the rest, or the whole blob again (Enter on an empty line starts over)"
 	tests := []struct {
@@ -132,7 +133,7 @@ func TestReadTerminal(t *testing.T) {
 			{"\x1b[200~" + compact + "\x1b[201~", ""},
 		}, signal.FormatCompact},
 		{"answer pasted, then the offer", []step{
-			{readFile(t, "../testdata/golden/answer-2.compact") + "\r", "p2pcam: bad blob: this is an answer blob; an offer blob belongs here"},
+			{testutil.ReadTrimmed(t, "../testdata/golden/answer-2.compact") + "\r", "p2pcam: bad blob: this is an answer blob; an offer blob belongs here"},
 			{"", "p2pcam: hint: advice on: this is an answer blob; an offer blob belongs here"},
 			{"", prompt},
 			{compact + "\r", ""},
