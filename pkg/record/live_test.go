@@ -3,6 +3,7 @@ package record
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"sync"
@@ -30,6 +31,24 @@ func (g *gatedWriter) Write(p []byte) (int, error) {
 }
 
 func (g *gatedWriter) open() { g.once.Do(func() { close(g.gate) }) }
+
+// writeWithoutBlocking runs write, which feeds a live recorder whose
+// output stalls, and fails the test unless it returns, without error,
+// within 20 s: live WriteRTP never waits for the output. what, when not
+// empty, is said after the failure.
+func writeWithoutBlocking(t *testing.T, what string, write func() error) {
+	t.Helper()
+	fed := make(chan error, 1)
+	go func() { fed <- write() }()
+	select {
+	case err := <-fed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("WriteRTP blocked on a stalled live output" + what)
+	}
+}
 
 // TestLiveOutputDropsToKeyFrames: with Options.Live, WriteRTP goes on
 // while the output does not take a byte; the frames that could not wait
@@ -60,27 +79,17 @@ func TestLiveOutputDropsToKeyFrames(t *testing.T) {
 			}
 			pkts, _ := feed{}.packets(frames)
 			perFrame := len(pkts) / len(frames)
-			fed := make(chan error, 1)
-			go func() {
+			writeWithoutBlocking(t, fmt.Sprintf(" (about %d packets a frame)", perFrame), func() error {
 				for _, p := range pkts {
 					if p.Timestamp/3000 == uint32(tc.stalled) { // #nosec G115: small
 						break
 					}
 					if err := r.WriteRTP(0, p); err != nil {
-						fed <- err
-						return
+						return err
 					}
 				}
-				fed <- nil
-			}()
-			select {
-			case err := <-fed:
-				if err != nil {
-					t.Fatal(err)
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatalf("WriteRTP blocked on a stalled live output (about %d packets a frame)", perFrame)
-			}
+				return nil
+			})
 			// Open, the output keeps up: each frame is taken before the
 			// next comes.
 			w.open()
