@@ -85,6 +85,22 @@ func startPTY(t *testing.T) (master, tty *os.File) {
 	return master, tty
 }
 
+// readOfferOnPTY runs ReadTerminal for an offer, under ctx, on a new
+// pty's tty end; it returns the master end to type into, the tty end,
+// what ReadTerminal writes on its error stream, and where its result
+// arrives.
+func readOfferOnPTY(ctx context.Context, t *testing.T) (master, tty *os.File, errOut *lineSink, res <-chan termResult) {
+	t.Helper()
+	master, tty = startPTY(t)
+	errOut = newLineSink()
+	done := make(chan termResult, 1)
+	go func() {
+		sd, f, err := ReadTerminal(ctx, tty, errOut, webrtc.SDPTypeOffer, hintsForTest)
+		done <- termResult{sd, f, err}
+	}()
+	return master, tty, errOut, done
+}
+
 // bigPionBlob returns a pion-format offer of more than 6,000 characters,
 // longer than any terminal line in canonical mode.
 func bigPionBlob(t *testing.T) string {
@@ -169,13 +185,7 @@ func TestReadTerminal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := deadline(t, 20*time.Second)
-			master, tty := startPTY(t)
-			errOut := newLineSink()
-			res := make(chan termResult, 1)
-			go func() {
-				sd, f, err := ReadTerminal(ctx, tty, errOut, webrtc.SDPTypeOffer, hintsForTest)
-				res <- termResult{sd, f, err}
-			}()
+			master, tty, errOut, res := readOfferOnPTY(ctx, t)
 			// Writing before the prompt would race the switch out of
 			// canonical mode.
 			errOut.await(ctx, t, prompt)
@@ -227,13 +237,7 @@ func TestReadTerminalEnds(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
 			wait := deadline(t, 20*time.Second)
-			master, tty := startPTY(t)
-			errOut := newLineSink()
-			res := make(chan error, 1)
-			go func() {
-				_, _, err := ReadTerminal(ctx, tty, errOut, webrtc.SDPTypeOffer, hintsForTest)
-				res <- err
-			}()
+			master, tty, errOut, res := readOfferOnPTY(ctx, t)
 			errOut.await(wait, t, "Paste the offer blob")
 			if tt.input == "" {
 				cancel()
@@ -241,9 +245,9 @@ func TestReadTerminalEnds(t *testing.T) {
 				t.Fatal(err)
 			}
 			select {
-			case err := <-res:
-				if !errors.Is(err, tt.want) {
-					t.Errorf("got %v, want %v", err, tt.want)
+			case r := <-res:
+				if !errors.Is(r.err, tt.want) {
+					t.Errorf("got %v, want %v", r.err, tt.want)
 				}
 			case <-wait.Done():
 				t.Fatal("ReadTerminal did not return")
