@@ -2,7 +2,8 @@
 // with the real ffprobe and ffmpeg, and skipping, with the reason, tests
 // whose tools or codec this machine or build lacks; and a loopback
 // address nothing listens on, for the unreachable-server cases; IVF files
-// split into frames; a fixture file's text.
+// split into frames; a fixture file's text; a test server's output read
+// line by line.
 package testutil
 
 import (
