@@ -86,6 +86,20 @@ func runOffer(ctx context.Context, t *testing.T, o *Offer) <-chan result {
 	return out
 }
 
+// exchange allocates a code on cfg's server and runs both sides of an
+// exchange by it (the offer and answer fixtures); it returns the code and
+// each side's result.
+func exchange(ctx context.Context, t *testing.T, cfg Config) (code Code, offer, answer result) {
+	t.Helper()
+	o, err := Allocate(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offers := runOffer(ctx, t, o)
+	answers := runAnswer(ctx, t, cfg, o.Code().String(), nil)
+	return o.Code(), wait(t, offers), wait(t, answers)
+}
+
 func wait(t *testing.T, ch <-chan result) result {
 	t.Helper()
 	select {
