@@ -189,11 +189,7 @@ func TestPasteCancelled(t *testing.T) {
 // writer stays open and silent until the test ends.
 func silentPipe(t *testing.T) *os.File {
 	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close(); r.Close() })
+	r, _ := openPipe(t)
 	return r
 }
 
@@ -214,12 +210,7 @@ func TestCloseEndsThePipeReader(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			check := test.CheckRoutines(t)
-			r, w, err := os.Pipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			defer w.Close()
+			r, w := openPipe(t)
 			if _, err := w.WriteString(tc.lines); err != nil {
 				t.Fatal(err)
 			}

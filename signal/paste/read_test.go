@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -76,12 +75,7 @@ func TestRead(t *testing.T) {
 func TestReadCancel(t *testing.T) {
 	compact := testutil.ReadTrimmed(t, "../testdata/golden/offer-4.compact")
 	check := test.CheckRoutines(t)
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	defer w.Close()
+	r, w := openPipe(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	errc := make(chan error, 1)
 	go func() {
