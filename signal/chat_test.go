@@ -4,15 +4,17 @@ import (
 	"testing"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
 // TestBlobFromAChat decodes blobs as people copy them out of a chat or a
 // mail: with the sentence's full stop or comma after them, in typographic
 // quotes, or both.
 func TestBlobFromAChat(t *testing.T) {
-	compact := readFile(t, "testdata/golden/offer-4.compact")
-	pion := readFile(t, "testdata/golden/offer-4.pion")
-	json := readFile(t, "testdata/golden/offer-4.json")
+	compact := testutil.ReadTrimmed(t, "testdata/golden/offer-4.compact")
+	pion := testutil.ReadTrimmed(t, "testdata/golden/offer-4.pion")
+	json := testutil.ReadTrimmed(t, "testdata/golden/offer-4.json")
 	tests := []struct {
 		name string
 		blob string

@@ -3,28 +3,20 @@ package signal
 import (
 	"encoding/base64"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/pion/webrtc/v4"
-)
 
-func readFile(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimSpace(string(b))
-}
+	"github.com/p2pcam/p2pcam/internal/testutil"
+)
 
 // TestDecodeErrors gives each bad input the exact one-line message the
 // user sees and the error the CLI maps to a hint.
 func TestDecodeErrors(t *testing.T) {
-	compactOffer := readFile(t, "testdata/golden/offer-4.compact")
-	compactAnswer := readFile(t, "testdata/golden/answer-2.compact")
-	pionOffer := readFile(t, "testdata/golden/offer-8.pion") // 4100 characters
+	compactOffer := testutil.ReadTrimmed(t, "testdata/golden/offer-4.compact")
+	compactAnswer := testutil.ReadTrimmed(t, "testdata/golden/answer-2.compact")
+	pionOffer := testutil.ReadTrimmed(t, "testdata/golden/offer-8.pion") // 4100 characters
 	if len(pionOffer) <= 4096 {
 		t.Fatalf("offer-8.pion is %d characters, the 4095 case needs more", len(pionOffer))
 	}

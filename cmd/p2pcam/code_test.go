@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -160,12 +159,7 @@ func TestCodeFailuresBothSides(t *testing.T) {
 	t.Run("server down", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		down := "ws://" + l.Addr().String() + "/v1"
-		l.Close()
+		down := "ws://" + testutil.ClosedAddr(t) + "/v1"
 		answer := start(t, ctx, "answer", false, append([]string{"answer", "7-guitarist-revenge", "-o", "call.webm", "--rendezvous", down}, loopback...)...)
 		if c := answer.wait(ctx); c != 1 {
 			t.Errorf("answer exited %d, want 1", c)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,10 +21,7 @@ func TestCtrlCInAPlayerPipeline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "test"}, loopback...)...)
-	blobFile := filepath.Join(t.TempDir(), "offer.txt")
-	if err := os.WriteFile(blobFile, []byte(offer.blob(ctx)+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	blobFile := offer.blobFile(ctx)
 	player, video, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)

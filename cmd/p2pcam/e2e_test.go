@@ -148,6 +148,18 @@ func (p *proc) blob(ctx context.Context) string {
 	return ""
 }
 
+// blobFile waits for p's blob and writes it, one line, to a file in a
+// new temporary directory, for the other side's --remote; it returns the
+// file's path.
+func (p *proc) blobFile(ctx context.Context) string {
+	p.t.Helper()
+	path := filepath.Join(p.t.TempDir(), "offer.txt")
+	if err := os.WriteFile(path, []byte(p.blob(ctx)+"\n"), 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+	return path
+}
+
 // paste writes a blob the way a terminal paste arrives: wrapped at 76
 // columns, ending with Enter.
 func (p *proc) paste(blob string) {

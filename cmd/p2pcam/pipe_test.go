@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +14,7 @@ func TestPlayerClosingThePipeHangsUp(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "test"}, loopback...)...)
-	blobFile := filepath.Join(t.TempDir(), "offer.txt")
-	if err := os.WriteFile(blobFile, []byte(offer.blob(ctx)+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	blobFile := offer.blobFile(ctx)
 	// pipefail: the status is p2pcam's, not head's.
 	answer := startArgv(t, ctx, "answer | head", false, []string{"bash", "-c",
 		"set -o pipefail; '" + binPath + "' answer -o - --remote '" + blobFile + "' " + strings.Join(loopback, " ") + " | head -c 300000 >/dev/null"})

@@ -134,10 +134,7 @@ func TestStdinVideoWithRemoteBlob(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "none", "-o", "back.webm"}, loopback...)...)
-	blobFile := filepath.Join(t.TempDir(), "offer.txt")
-	if err := os.WriteFile(blobFile, []byte(offer.blob(ctx)+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	blobFile := offer.blobFile(ctx)
 	ff := ffmpegTestsrc("2", "yuv420p10le", "-")
 	ff = append(ff[:len(ff)-1], "-strict", "-1", "-")
 	answer := startArgv(t, ctx, "ffmpeg | answer", false, []string{"bash", "-c",

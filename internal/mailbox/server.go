@@ -5,10 +5,8 @@
 package mailbox
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -16,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
 // EnvRequire, set to 1 (as CI does), turns a missing server into a test
@@ -47,7 +47,7 @@ type Server struct {
 	Port string
 
 	cmd    *exec.Cmd
-	exited chan struct{} // closed once the process has exited and its output is read
+	exited <-chan struct{} // closed once the process has exited and its output is read
 	mu     sync.Mutex
 	out    []string
 	kill   sync.Once
@@ -107,47 +107,30 @@ func Start(t testing.TB, opts Options) *Server {
 	if opts.DisallowList {
 		args = append(args, "--disallow-list")
 	}
-	s := &Server{exited: make(chan struct{})}
+	s := &Server{}
 	s.cmd = exec.Command(argv[0], args...)
 	s.cmd.Dir = t.TempDir() // twistd writes nothing, but keep the cwd clean
-	pr, pw := io.Pipe()
-	s.cmd.Stdout = pw
-	s.cmd.Stderr = pw
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("mailbox server: start %s: %v", argv[0], err)
-	}
 	port := make(chan string, 1)
-	scanned := make(chan struct{})
-	go func() {
-		defer close(scanned)
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			var entry struct {
-				Text string `json:"log_text"`
-			}
-			if json.Unmarshal([]byte(line), &entry) == nil && entry.Text != "" {
-				line = entry.Text // twistd logs JSON when its output is not a terminal
-			}
-			s.mu.Lock()
-			s.out = append(s.out, line)
-			s.mu.Unlock()
-			if m := listening.FindStringSubmatch(line); m != nil {
-				select {
-				case port <- m[1]:
-				default:
-				}
+	s.exited, err = testutil.StartLines(s.cmd, func(line string) {
+		var entry struct {
+			Text string `json:"log_text"`
+		}
+		if json.Unmarshal([]byte(line), &entry) == nil && entry.Text != "" {
+			line = entry.Text // twistd logs JSON when its output is not a terminal
+		}
+		s.mu.Lock()
+		s.out = append(s.out, line)
+		s.mu.Unlock()
+		if m := listening.FindStringSubmatch(line); m != nil {
+			select {
+			case port <- m[1]:
+			default:
 			}
 		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
-	go func() {
-		_ = s.cmd.Wait()
-		pw.Close()
-		<-scanned
-		close(s.exited)
-	}()
+	})
+	if err != nil {
+		t.Fatalf("mailbox server: start %s: %v", argv[0], err)
+	}
 	t.Cleanup(func() {
 		s.Stop()
 		if t.Failed() {

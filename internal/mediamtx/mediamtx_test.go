@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"reflect"
 	"sync"
 	"testing"
@@ -13,9 +12,9 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
-	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
 
 	"github.com/p2pcam/p2pcam/internal/mediamtx"
+	"github.com/p2pcam/p2pcam/internal/testutil"
 	"github.com/p2pcam/p2pcam/signal/whip"
 )
 
@@ -38,7 +37,7 @@ func TestPublishAndPlay(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	frames := readIVF(t, "../../testdata/testsrc-64x48-5f.ivf")
+	frames := testutil.ReadIVF(t, "../../testdata/testsrc-64x48-5f.ivf")
 
 	// Publisher: one VP8 track, the IVF frames looped at 10 fps.
 	pub := newPeer(t)
@@ -229,31 +228,6 @@ func gatheredOffer(t *testing.T, pc *webrtc.PeerConnection) webrtc.SessionDescri
 		t.Fatal("ICE gathering did not complete")
 	}
 	return *pc.LocalDescription()
-}
-
-// readIVF returns the frames of an IVF file.
-func readIVF(t *testing.T, path string) [][]byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, _, err := ivfreader.NewWith(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var frames [][]byte
-	for {
-		f, _, err := r.ParseNextFrame()
-		if err != nil {
-			break
-		}
-		frames = append(frames, f)
-	}
-	if len(frames) == 0 {
-		t.Fatalf("%s holds no frames", path)
-	}
-	return frames
 }
 
 // sendLoop writes frames, looped, at 10 fps until ctx is done.

@@ -1,12 +1,10 @@
 package mediamtx
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
 // startTimeout bounds how long Start waits for the server to listen.
@@ -58,7 +58,7 @@ type Server struct {
 	UDPAddr string
 
 	cmd    *exec.Cmd
-	exited chan struct{} // closed when the process has exited
+	exited <-chan struct{} // closed when the process has exited
 	out    *logBuffer
 }
 
@@ -113,39 +113,21 @@ func start(t testing.TB, bin, dir string, opts Options) (*Server, error) {
 	s := &Server{
 		HTTPAddr: httpAddr,
 		UDPAddr:  udpAddr,
-		exited:   make(chan struct{}),
 		out:      &logBuffer{},
 	}
 	s.cmd = exec.Command(bin, confPath)
 	s.cmd.Dir = dir
-	pr, pw := io.Pipe()
-	s.cmd.Stdout = pw
-	s.cmd.Stderr = pw
-	if err := s.cmd.Start(); err != nil {
+	listening := make(chan struct{})
+	var once sync.Once
+	s.exited, err = testutil.StartLines(s.cmd, func(line string) {
+		s.out.add(line)
+		if strings.Contains(line, "[WebRTC] started with listeners") || strings.Contains(line, "[WebRTC] listener opened") {
+			once.Do(func() { close(listening) })
+		}
+	})
+	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	listening := make(chan struct{})
-	scanned := make(chan struct{})
-	go func() {
-		defer close(scanned)
-		var once sync.Once
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			s.out.add(line)
-			if strings.Contains(line, "[WebRTC] started with listeners") || strings.Contains(line, "[WebRTC] listener opened") {
-				once.Do(func() { close(listening) })
-			}
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
-	go func() {
-		_ = s.cmd.Wait()
-		pw.Close()
-		<-scanned
-		close(s.exited)
-	}()
 
 	timer := time.NewTimer(startTimeout)
 	defer timer.Stop()

@@ -1,11 +1,15 @@
 // Package testutil holds what p2pcam's tests share: judging recordings
 // with the real ffprobe and ffmpeg, and skipping, with the reason, tests
-// whose tools or codec this machine or build lacks.
+// whose tools or codec this machine or build lacks; and a loopback
+// address nothing listens on, for the unreachable-server cases; IVF files
+// split into frames; a fixture file's text; a test server's output read
+// line by line.
 package testutil
 
 import (
 	"bytes"
 	"io"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -99,4 +103,16 @@ func decodesCleanly(t testing.TB, in string, stdin io.Reader) {
 	if err != nil || len(bytes.TrimSpace(out)) > 0 {
 		t.Fatalf("ffmpeg could not decode %s cleanly: %v\n%s", in, err, out)
 	}
+}
+
+// ReadTrimmed returns the text of the file at path without its leading
+// and trailing white space; it fails the test when the file cannot be
+// read.
+func ReadTrimmed(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
 }

@@ -53,14 +53,7 @@ func TestExitCodesAndOneLineErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, stdout, stderr := run(t, "", tc.args...)
-			if code != tc.wantCode {
-				t.Fatalf("exit %d; want %d\nstderr: %s", code, tc.wantCode, stderr)
-			}
-			if stdout != "" {
-				t.Errorf("stdout carries %q; errors belong on stderr", stdout)
-			}
-			lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+			_, lines := runFails(t, tc.wantCode, tc.args...)
 			if !strings.HasPrefix(lines[0], "p2pcam: ") || !strings.Contains(lines[0], tc.wantErr) {
 				t.Fatalf("first line %q; want p2pcam: ...%s...", lines[0], tc.wantErr)
 			}
@@ -160,12 +153,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			o := &callOptions{}
-			fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
-			addCallFlags(fs, o, tc.role)
-			if err := fs.Parse(tc.args); err != nil {
-				t.Fatal(err)
-			}
+			o, fs := parseCallFlags(t, tc.role, tc.args)
 			r, err := o.run(tc.role, fs.Args(), fs.Changed, now)
 			if err != nil {
 				t.Fatal(err)

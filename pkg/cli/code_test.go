@@ -1,35 +1,20 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/p2pcam/p2pcam/internal/testutil"
 	"github.com/p2pcam/p2pcam/signal/paste"
 	"github.com/p2pcam/p2pcam/signal/wormhole"
 )
 
-// closedURL is a rendezvous URL on a loopback port nothing listens on.
-func closedURL(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "ws://" + addr + "/v1"
-}
-
 func TestCodeFlagsAndFailures(t *testing.T) {
-	down := closedURL(t)
+	down := "ws://" + testutil.ClosedAddr(t) + "/v1" // a rendezvous server that is down
 	out := filepath.Join(t.TempDir(), "call.webm")
 	tests := []struct {
 		name     string
@@ -55,14 +40,7 @@ func TestCodeFlagsAndFailures(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, stdout, stderr := run(t, "", tc.args...)
-			if code != tc.wantCode {
-				t.Fatalf("exit %d; want %d\nstderr: %s", code, tc.wantCode, stderr)
-			}
-			if stdout != "" {
-				t.Errorf("stdout carries %q", stdout)
-			}
-			lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+			stderr, lines := runFails(t, tc.wantCode, tc.args...)
 			last := len(lines) - 1
 			for last > 0 && strings.HasPrefix(lines[last], "p2pcam: hint: ") {
 				last--
@@ -123,20 +101,7 @@ func TestRunGetsTheCodeMode(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var got *callRun
-			runF := func(_ context.Context, _ *env, r callRun) error { got = &r; return errors.New("ran") }
-			v := 0
-			e := &env{Streams: Streams{In: strings.NewReader(""), Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}, verbosity: &v}
-			cmd := newOfferCmd(e, runF)
-			if tc.args[0] == "answer" {
-				cmd = newAnswerCmd(e, runF)
-			}
-			cmd.SetArgs(tc.args[1:])
-			cmd.SetOut(io.Discard)
-			cmd.SetErr(io.Discard)
-			if err := cmd.Execute(); err == nil || err.Error() != "ran" {
-				t.Fatalf("Execute: %v", err)
-			}
+			got := runGets(t, tc.args...)
 			if got.mode != tc.want {
 				t.Fatalf("mode %v, want %v", got.mode, tc.want)
 			}

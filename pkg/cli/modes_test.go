@@ -1,15 +1,9 @@
 package cli
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"io"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/spf13/pflag"
 
 	"github.com/p2pcam/p2pcam/pkg/capture"
 	"github.com/p2pcam/p2pcam/pkg/session"
@@ -62,12 +56,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			o := &callOptions{}
-			fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
-			addCallFlags(fs, o, tc.role)
-			if err := fs.Parse(tc.args); err != nil {
-				t.Fatal(err)
-			}
+			o, fs := parseCallFlags(t, tc.role, tc.args)
 			src, err := capture.ParseSource(o.source)
 			if err != nil {
 				t.Fatal(err)
@@ -115,21 +104,8 @@ func TestRunGetsTheMode(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var got *callRun
-			runF := func(_ context.Context, _ *env, r callRun) error { got = &r; return errors.New("ran") }
-			v := 0
-			e := &env{Streams: Streams{In: strings.NewReader(""), Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}, verbosity: &v}
-			cmd := newOfferCmd(e, runF)
-			if tc.args[0] == "answer" {
-				cmd = newAnswerCmd(e, runF)
-			}
-			cmd.SetArgs(tc.args[1:])
-			cmd.SetOut(io.Discard)
-			cmd.SetErr(io.Discard)
-			if err := cmd.Execute(); err == nil || err.Error() != "ran" {
-				t.Fatalf("Execute: %v", err)
-			}
-			if got == nil || got.mode != tc.want {
+			got := runGets(t, tc.args...)
+			if got.mode != tc.want {
 				t.Fatalf("run got %+v; want mode %v", got, tc.want)
 			}
 		})

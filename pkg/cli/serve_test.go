@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/p2pcam/p2pcam/pkg/capture"
 	"github.com/p2pcam/p2pcam/pkg/codec"
 	"github.com/p2pcam/p2pcam/pkg/session"
@@ -34,12 +32,7 @@ func TestServeOpensTheSourceAsACallWould(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			o := &callOptions{}
-			fs := pflag.NewFlagSet("offer", pflag.ContinueOnError)
-			addCallFlags(fs, o, session.Offerer)
-			if err := fs.Parse(append([]string{"--serve", ":0"}, tc.args...)); err != nil {
-				t.Fatal(err)
-			}
+			o, fs := parseCallFlags(t, session.Offerer, append([]string{"--serve", ":0"}, tc.args...))
 			cc, err := o.config(session.Offerer, fs.Args(), fs.Changed("fps"), time.Now())
 			if err != nil {
 				t.Fatal(err)

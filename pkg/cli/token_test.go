@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/p2pcam/p2pcam/pkg/session"
 )
 
@@ -34,12 +32,7 @@ func TestServeToken(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv(serveTokenEnv, tc.env)
-			o := &callOptions{}
-			fs := pflag.NewFlagSet("offer", pflag.ContinueOnError)
-			addCallFlags(fs, o, session.Offerer)
-			if err := fs.Parse(append([]string{"--serve", ":0", "--source", "test"}, tc.args...)); err != nil {
-				t.Fatal(err)
-			}
+			o, fs := parseCallFlags(t, session.Offerer, append([]string{"--serve", ":0", "--source", "test"}, tc.args...))
 			r, err := o.run(session.Offerer, fs.Args(), fs.Changed, time.Now())
 			if tc.wantErr != "" {
 				var u usageError
@@ -92,12 +85,7 @@ func TestWhepFromEnv(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv(whepEnv, u)
-			o := &callOptions{}
-			fs := pflag.NewFlagSet("answer", pflag.ContinueOnError)
-			addCallFlags(fs, o, session.Answerer)
-			if err := fs.Parse(tc.args); err != nil {
-				t.Fatal(err)
-			}
+			o, fs := parseCallFlags(t, session.Answerer, tc.args)
 			o.whepFromEnv(fs.Args())
 			if o.whep != tc.want {
 				t.Fatalf("--whep %q; want %q", o.whep, tc.want)

@@ -11,6 +11,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 
+	"github.com/p2pcam/p2pcam/internal/testutil"
 	"github.com/p2pcam/p2pcam/pkg/vp8"
 )
 
@@ -37,7 +38,7 @@ func smallPackets(frames [][]byte) [][]*rtp.Packet {
 // of the packet that completes it, never earlier and before any packet of
 // the next frame, also when the frame's packets come out of order.
 func TestFramesReleasedWithoutWaitingForTheNextFrame(t *testing.T) {
-	frames := readIVF(t, fixture320)[:45]
+	frames := testutil.ReadIVF(t, fixture320)[:45]
 	for _, tc := range []struct {
 		name    string
 		shuffle bool // permute each frame's packets
@@ -118,7 +119,7 @@ func TestMissingPacketWait(t *testing.T) {
 		{"unknown rtt waits MaxDelay", 0, 300 * ms, never, 300 * ms},
 		{"MaxDelay caps the wait", 300 * ms, 400 * ms, never, 400 * ms},
 	}
-	frames := readIVF(t, fixture320)[:60]
+	frames := testutil.ReadIVF(t, fixture320)[:60]
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) { testMissingPacketWait(t, frames, tc.rtt, tc.maxDelay, tc.retransmit, tc.wait) })
@@ -259,7 +260,7 @@ func TestFreezes(t *testing.T) {
 		{"a burst after the freeze does not hide the next", map[int]time.Duration{20: time.Second, 21: 0, 22: 0, 23: 0, 40: 300 * ms}, 2, 1300 * ms},
 		{"not judged before 5 gaps", map[int]time.Duration{3: time.Second}, 0, 0},
 	}
-	frames := readIVF(t, fixture320)[:60]
+	frames := testutil.ReadIVF(t, fixture320)[:60]
 	pkts := smallPackets(frames)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,8 +2,8 @@ package record
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"sync"
@@ -32,26 +32,22 @@ func (g *gatedWriter) Write(p []byte) (int, error) {
 
 func (g *gatedWriter) open() { g.once.Do(func() { close(g.gate) }) }
 
-// ivfFrames splits an IVF stream into its frames and their pts.
-func ivfFrames(t *testing.T, b []byte) (frames [][]byte, pts []int64) {
+// writeWithoutBlocking runs write, which feeds a live recorder whose
+// output stalls, and fails the test unless it returns, without error,
+// within 20 s: live WriteRTP never waits for the output. what, when not
+// empty, is said after the failure.
+func writeWithoutBlocking(t *testing.T, what string, write func() error) {
 	t.Helper()
-	if len(b) < 32 || string(b[:4]) != "DKIF" {
-		t.Fatalf("not an IVF stream (%d bytes)", len(b))
-	}
-	for off := 32; off < len(b); {
-		if off+12 > len(b) {
-			t.Fatalf("truncated frame header at %d", off)
+	fed := make(chan error, 1)
+	go func() { fed <- write() }()
+	select {
+	case err := <-fed:
+		if err != nil {
+			t.Fatal(err)
 		}
-		n := int(binary.LittleEndian.Uint32(b[off:]))
-		pts = append(pts, int64(binary.LittleEndian.Uint64(b[off+4:]))) // #nosec G115: test data
-		off += 12
-		if off+n > len(b) {
-			t.Fatalf("truncated frame at %d", off)
-		}
-		frames = append(frames, b[off:off+n])
-		off += n
+	case <-time.After(20 * time.Second):
+		t.Fatal("WriteRTP blocked on a stalled live output" + what)
 	}
-	return frames, pts
 }
 
 // TestLiveOutputDropsToKeyFrames: with Options.Live, WriteRTP goes on
@@ -61,7 +57,7 @@ func ivfFrames(t *testing.T, b []byte) (frames [][]byte, pts []int64) {
 // Without Live, a stalled output holds WriteRTP (see Options.Live), so
 // this test is about Live only.
 func TestLiveOutputDropsToKeyFrames(t *testing.T) {
-	frames := readIVF(t, fixture320) // keyframes at 0, 30 and 60
+	frames := testutil.ReadIVF(t, fixture320) // keyframes at 0, 30 and 60
 	index := map[string]int{}
 	for i, f := range frames {
 		index[string(f)] = i
@@ -83,27 +79,17 @@ func TestLiveOutputDropsToKeyFrames(t *testing.T) {
 			}
 			pkts, _ := feed{}.packets(frames)
 			perFrame := len(pkts) / len(frames)
-			fed := make(chan error, 1)
-			go func() {
+			writeWithoutBlocking(t, fmt.Sprintf(" (about %d packets a frame)", perFrame), func() error {
 				for _, p := range pkts {
 					if p.Timestamp/3000 == uint32(tc.stalled) { // #nosec G115: small
 						break
 					}
 					if err := r.WriteRTP(0, p); err != nil {
-						fed <- err
-						return
+						return err
 					}
 				}
-				fed <- nil
-			}()
-			select {
-			case err := <-fed:
-				if err != nil {
-					t.Fatal(err)
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatalf("WriteRTP blocked on a stalled live output (about %d packets a frame)", perFrame)
-			}
+				return nil
+			})
 			// Open, the output keeps up: each frame is taken before the
 			// next comes.
 			w.open()
@@ -122,7 +108,7 @@ func TestLiveOutputDropsToKeyFrames(t *testing.T) {
 				t.Fatal(err)
 			}
 			st := r.Stats()
-			out, pts := ivfFrames(t, w.buf.Bytes())
+			out, pts := testutil.IVFFrames(t, w.buf.Bytes())
 			t.Logf("%d frames written, %d dropped behind; pts %v", len(out), st.FramesBehind, pts)
 			if got := uint64(len(out)); got != st.FramesWritten || got+st.FramesBehind != uint64(len(frames)) {
 				t.Errorf("%d frames in the output, Stats: %d written + %d behind; want %d in all",

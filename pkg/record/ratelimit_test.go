@@ -5,13 +5,15 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
 // TestKeyFrameRequestsAreRateLimited feeds delta frames only, so the
 // recorder keeps waiting for a keyframe, and checks with synctest's fake
 // clock that RequestKeyFrame fires at once and then at most every 500 ms.
 func TestKeyFrameRequestsAreRateLimited(t *testing.T) {
-	frames := readIVF(t, fixture320)
+	frames := testutil.ReadIVF(t, fixture320)
 	pkts, _ := feed{startFrame: 1}.packets(frames[:30]) // 29 delta frames
 	steps := []struct {
 		sleep time.Duration // before feeding

@@ -3,7 +3,6 @@ package record
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -34,33 +33,6 @@ const (
 func vp8Tracks(t Track) []Track {
 	t.Codec = vp8.Descriptor
 	return []Track{t}
-}
-
-// readIVF returns the frames of an IVF file.
-func readIVF(t testing.TB, path string) [][]byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(b) < 32 || string(b[:4]) != "DKIF" {
-		t.Fatalf("%s: not an IVF file", path)
-	}
-	hdrLen := int(binary.LittleEndian.Uint16(b[6:]))
-	var frames [][]byte
-	for off := hdrLen; off < len(b); {
-		if off+12 > len(b) {
-			t.Fatalf("%s: truncated frame header at %d", path, off)
-		}
-		n := int(binary.LittleEndian.Uint32(b[off:]))
-		off += 12
-		if off+n > len(b) {
-			t.Fatalf("%s: truncated frame at %d", path, off)
-		}
-		frames = append(frames, b[off:off+n])
-		off += n
-	}
-	return frames
 }
 
 // feed describes how a test turns frames into the packets given to WriteRTP.
@@ -236,7 +208,7 @@ func newSink(t *testing.T, pipe bool, ext string) sink {
 
 func TestRecorder(t *testing.T) {
 	testutil.NeedFFmpeg(t)
-	frames := readIVF(t, fixture320)
+	frames := testutil.ReadIVF(t, fixture320)
 	if len(frames) != 90 {
 		t.Fatalf("fixture has %d frames, want 90", len(frames))
 	}
@@ -342,7 +314,7 @@ func TestRecorder(t *testing.T) {
 // carries both sizes and every frame still decodes.
 func TestSizeChange(t *testing.T) {
 	testutil.NeedFFmpeg(t)
-	frames := append(readIVF(t, fixture320), readIVF(t, fixture160)...)
+	frames := append(testutil.ReadIVF(t, fixture320), testutil.ReadIVF(t, fixture160)...)
 	for _, format := range []Format{FormatWebM, FormatIVF} {
 		t.Run(format.String(), func(t *testing.T) {
 			t.Parallel()
@@ -378,7 +350,7 @@ type failingSeeker struct{ bytes.Buffer }
 func (*failingSeeker) Seek(int64, int) (int64, error) { return 0, errors.New("illegal seek") }
 
 func TestCloseWithoutFrames(t *testing.T) {
-	frames := readIVF(t, fixture320)
+	frames := testutil.ReadIVF(t, fixture320)
 	deltaOnly, _ := feed{startFrame: 1}.packets(frames[:30])
 	for _, format := range []Format{FormatWebM, FormatIVF} {
 		for _, tc := range []struct {
@@ -442,7 +414,7 @@ func (w *errWriter) Write(p []byte) (int, error) {
 }
 
 func TestWriteErrorIsReturned(t *testing.T) {
-	frames := readIVF(t, fixture320)
+	frames := testutil.ReadIVF(t, fixture320)
 	pkts, _ := feed{}.packets(frames)
 	for _, format := range []Format{FormatWebM, FormatIVF} {
 		t.Run(format.String(), func(t *testing.T) {
@@ -475,7 +447,7 @@ func TestWriteErrorIsReturned(t *testing.T) {
 // races (run with -race), and the file is complete up to that point.
 func TestConcurrentClose(t *testing.T) {
 	testutil.NeedFFmpeg(t)
-	frames := readIVF(t, fixture320)
+	frames := testutil.ReadIVF(t, fixture320)
 	pkts, _ := feed{}.packets(frames)
 	s := newSink(t, false, ".webm")
 	r, err := New(s.w, Options{Tracks: vp8Tracks(Track{})})
@@ -570,7 +542,7 @@ func (f *fullFile) Write(p []byte) (int, error) {
 // complain).
 func TestFullDiskKeepsWholeFrames(t *testing.T) {
 	testutil.NeedFFmpeg(t)
-	frames := readIVF(t, fixture320)
+	frames := testutil.ReadIVF(t, fixture320)
 	pkts, _ := feed{}.packets(frames)
 	for _, format := range []Format{FormatWebM, FormatIVF} {
 		// Room for no header, for a few frames, for most of them (the

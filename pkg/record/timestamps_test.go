@@ -59,7 +59,7 @@ func TestTimelineNewSourceContinuesByWallClock(t *testing.T) {
 // complain of non-monotonic timestamps.
 func TestBurstTimestamps(t *testing.T) {
 	testutil.NeedFFmpeg(t)
-	frames := readIVF(t, fixture320)[:30]
+	frames := testutil.ReadIVF(t, fixture320)[:30]
 	for _, format := range []Format{FormatWebM, FormatIVF} {
 		t.Run(format.String(), func(t *testing.T) {
 			s := newSink(t, false, "."+format.String())

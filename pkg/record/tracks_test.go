@@ -123,7 +123,7 @@ func probePackets(t *testing.T, path string, data []byte) (streams []string, pkt
 // order, and the video decoding cleanly.
 func TestTracksInOneWebM(t *testing.T) {
 	testutil.NeedFFmpeg(t)
-	frames := readIVF(t, fixture320) // 90 frames, 3 s
+	frames := testutil.ReadIVF(t, fixture320) // 90 frames, 3 s
 	for _, tc := range []struct {
 		name       string
 		audioStart time.Duration // first audio packet, relative to the first video one
@@ -314,7 +314,7 @@ func TestAudioOnlyWebM(t *testing.T) {
 // FramesBehind that makes every frame taken.
 func TestLiveTracksBehindAReader(t *testing.T) {
 	testutil.NeedFFmpeg(t)
-	frames := readIVF(t, fixture320) // keyframes at 0, 1 and 2 s
+	frames := testutil.ReadIVF(t, fixture320) // keyframes at 0, 1 and 2 s
 	w := &gatedWriter{gate: make(chan struct{})}
 	defer w.open()
 	r, err := New(w, Options{Live: true, Tracks: []Track{{Codec: vp8.Descriptor}, {Codec: testcodec.Audio}}})
@@ -329,28 +329,18 @@ func TestLiveTracksBehindAReader(t *testing.T) {
 	r.now = func() time.Time { return now }
 	r.mu.Unlock()
 	const stall = 1500 * time.Millisecond // past the keyframe at 1 s
-	fed := make(chan error, 1)
-	go func() {
+	writeWithoutBlocking(t, "", func() error {
 		for _, a := range as {
 			if a.at >= stall {
 				break
 			}
 			now = base.Add(a.at)
 			if err := r.WriteRTP(a.track, a.p); err != nil {
-				fed <- err
-				return
+				return err
 			}
 		}
-		fed <- nil
-	}()
-	select {
-	case err := <-fed:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("WriteRTP blocked on a stalled live output")
-	}
+		return nil
+	})
 	w.open()
 	for _, a := range as {
 		if a.at < stall {

@@ -1,40 +1,17 @@
 package vp8
 
 import (
-	"encoding/binary"
 	"errors"
-	"os"
 	"testing"
+
+	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
 // fixture320 is a VP8 stream from the repository's shared test data.
 const fixture320 = "../../testdata/testsrc2-320x240-30fps-3s.ivf"
 
-// readIVF returns the frames of an IVF file.
-func readIVF(t testing.TB, path string) [][]byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(b) < 32 || string(b[:4]) != "DKIF" {
-		t.Fatalf("%s: not an IVF file", path)
-	}
-	var frames [][]byte
-	for off := int(binary.LittleEndian.Uint16(b[6:])); off+12 <= len(b); {
-		n := int(binary.LittleEndian.Uint32(b[off:]))
-		off += 12
-		if off+n > len(b) {
-			t.Fatalf("%s: truncated frame at %d", path, off)
-		}
-		frames = append(frames, b[off:off+n])
-		off += n
-	}
-	return frames
-}
-
 func TestFrameSize(t *testing.T) {
-	frames := readIVF(t, fixture320)
+	frames := testutil.ReadIVF(t, fixture320)
 	for _, tc := range []struct {
 		name          string
 		frame         []byte
@@ -63,7 +40,7 @@ func TestFrameSize(t *testing.T) {
 // FuzzFrameSize checks that any input either fails or yields a
 // size that agrees with the bytes it came from.
 func FuzzFrameSize(f *testing.F) {
-	frames := readIVF(f, fixture320)
+	frames := testutil.ReadIVF(f, fixture320)
 	f.Add(frames[0][:64])
 	f.Add(frames[1][:32])
 	f.Add([]byte{0x10, 0, 0, 0x9d, 0x01, 0x2a, 0x00, 0xc5, 0xd0, 0x42})

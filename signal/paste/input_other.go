@@ -3,29 +3,21 @@
 package paste
 
 import (
-	"errors"
 	"io"
-	"sync"
 )
 
 // input is piped input. On this system a read in progress cannot be
 // stopped: stop ends the reads after it, and one already blocked ends when
 // the reader returns.
 type input struct {
-	r       io.Reader
-	mu      sync.Mutex
-	stopped bool
+	r io.Reader
+	stopFlag
 }
 
 func newInput(r io.Reader) *input { return &input{r: r} }
 
-var errStopped = errors.New("read of the blob input stopped")
-
 func (in *input) Read(p []byte) (int, error) {
-	in.mu.Lock()
-	stopped := in.stopped
-	in.mu.Unlock()
-	if stopped {
+	if in.isStopped() {
 		return 0, errStopped
 	}
 	return in.r.Read(p)

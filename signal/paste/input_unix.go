@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -21,8 +20,7 @@ type input struct {
 	fd   int    // the file's descriptor; -1: not a file
 	wake [2]int // the wake-up pipe, when fd is set
 
-	mu      sync.Mutex
-	stopped bool
+	stopFlag
 }
 
 // newInput returns r as an input. A file whose descriptor cannot be had,
@@ -51,16 +49,10 @@ func newInput(r io.Reader) *input {
 	return in
 }
 
-// errStopped is what reads return once stop was called.
-var errStopped = errors.New("read of the blob input stopped")
-
 // Read reads from the input, waiting until it has data, ends, or stop is
 // called.
 func (in *input) Read(p []byte) (int, error) {
-	in.mu.Lock()
-	stopped := in.stopped
-	in.mu.Unlock()
-	if stopped {
+	if in.isStopped() {
 		return 0, errStopped
 	}
 	if in.fd < 0 {

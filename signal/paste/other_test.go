@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
 // codeLike takes what starts with a digit, as short codes do and blobs
@@ -28,7 +30,7 @@ func TestOtherPiped(t *testing.T) {
 	}{
 		{"code", "7-guitarist-revenge\n", "7-guitarist-revenge"},
 		{"code after blank lines, no line break", "\n\n  7 guitarist revenge  ", "7 guitarist revenge"},
-		{"blob", "\n" + readFile(t, "../testdata/golden/offer-2.compact") + "\n", ""},
+		{"blob", "\n" + testutil.ReadTrimmed(t, "../testdata/golden/offer-2.compact") + "\n", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

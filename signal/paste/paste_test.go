@@ -13,6 +13,7 @@ import (
 	"github.com/pion/transport/v5/test"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/p2pcam/p2pcam/internal/testutil"
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
 
 	"github.com/p2pcam/p2pcam/signal"
@@ -21,7 +22,7 @@ import (
 // golden decodes a golden blob into its session description.
 func golden(t *testing.T, name string) webrtc.SessionDescription {
 	t.Helper()
-	sd, _, err := signal.Decode(readFile(t, name))
+	sd, _, err := signal.Decode(testutil.ReadTrimmed(t, name))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -42,7 +43,7 @@ func TestPasteOffers(t *testing.T) {
 	for _, f := range []signal.Format{signal.FormatCompact, signal.FormatPion} {
 		t.Run(f.String(), func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			p := pasteFor(strings.NewReader("\n"+readFile(t, "../testdata/golden/answer-2.pion")+"\n"), &out, &errOut)
+			p := pasteFor(strings.NewReader("\n"+testutil.ReadTrimmed(t, "../testdata/golden/answer-2.pion")+"\n"), &out, &errOut)
 			p.Format = f
 			defer p.Close()
 			got, err := p.ExchangeOffer(deadline(t, 10*time.Second), offer)
@@ -78,10 +79,10 @@ func TestPasteAnswers(t *testing.T) {
 		blobToErr bool
 		want      signal.Format // the format the answer goes back in
 	}{
-		{"compact offer pasted", readFile(t, "../testdata/golden/offer-2.compact"), "", false, signal.FormatCompact},
-		{"pion offer pasted", readFile(t, "../testdata/golden/offer-2.pion"), "", false, signal.FormatPion},
-		{"offer given up front", "", readFile(t, "../testdata/golden/offer-2.compact"), false, signal.FormatCompact},
-		{"stdout carries video", readFile(t, "../testdata/golden/offer-2.compact"), "", true, signal.FormatCompact},
+		{"compact offer pasted", testutil.ReadTrimmed(t, "../testdata/golden/offer-2.compact"), "", false, signal.FormatCompact},
+		{"pion offer pasted", testutil.ReadTrimmed(t, "../testdata/golden/offer-2.pion"), "", false, signal.FormatPion},
+		{"offer given up front", "", testutil.ReadTrimmed(t, "../testdata/golden/offer-2.compact"), false, signal.FormatCompact},
+		{"stdout carries video", testutil.ReadTrimmed(t, "../testdata/golden/offer-2.compact"), "", true, signal.FormatCompact},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -148,7 +149,7 @@ func TestPasteFailures(t *testing.T) {
 	}{
 		{"nothing pasted in time", never, "no blob from the other side: the answer blob did not arrive within 200ms",
 			func(err error) bool { return errors.Is(err, ErrPasteTimeout) }},
-		{"an offer pasted where the answer belongs", strings.NewReader(readFile(t, "../testdata/golden/offer-4.compact") + "\n"),
+		{"an offer pasted where the answer belongs", strings.NewReader(testutil.ReadTrimmed(t, "../testdata/golden/offer-4.compact") + "\n"),
 			"this is an offer blob; an answer blob belongs here", func(err error) bool { var te *signal.TypeError; return errors.As(err, &te) }},
 		{"not a blob", strings.NewReader("hello\n"), "does not look like a p2pcam or WebRTC blob",
 			func(err error) bool { return errors.Is(err, signal.ErrNotBlob) }},
@@ -188,11 +189,7 @@ func TestPasteCancelled(t *testing.T) {
 // writer stays open and silent until the test ends.
 func silentPipe(t *testing.T) *os.File {
 	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close(); r.Close() })
+	r, _ := openPipe(t)
 	return r
 }
 
@@ -202,7 +199,7 @@ func silentPipe(t *testing.T) *os.File {
 // it over), and with nothing to read at all.
 func TestCloseEndsThePipeReader(t *testing.T) {
 	offer := golden(t, "../testdata/golden/offer-2.compact")
-	tagged := readFile(t, "../testdata/golden/answer-2-tagged.compact")
+	tagged := testutil.ReadTrimmed(t, "../testdata/golden/answer-2-tagged.compact")
 	tests := []struct {
 		name  string
 		lines string // written before the exchange
@@ -213,12 +210,7 @@ func TestCloseEndsThePipeReader(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			check := test.CheckRoutines(t)
-			r, w, err := os.Pipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			defer w.Close()
+			r, w := openPipe(t)
 			if _, err := w.WriteString(tc.lines); err != nil {
 				t.Fatal(err)
 			}
@@ -297,8 +289,8 @@ func TestPasteOfferRefusesMixups(t *testing.T) {
 	offer := golden(t, "../testdata/golden/offer-2.compact")
 	other := offer
 	other.SDP = strings.ReplaceAll(offer.SDP, "kQvTzRbNwHmLpXcY", "Zz9TzRbNwHmLpXcY")
-	tagged := readFile(t, "../testdata/golden/answer-2-tagged.compact")
-	plain := readFile(t, "../testdata/golden/answer-2.pion")
+	tagged := testutil.ReadTrimmed(t, "../testdata/golden/answer-2-tagged.compact")
+	plain := testutil.ReadTrimmed(t, "../testdata/golden/answer-2.pion")
 	tests := []struct {
 		name    string
 		offer   webrtc.SessionDescription

@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
 func TestPrintPlainAndClipboard(t *testing.T) {
@@ -36,7 +38,7 @@ func TestPrintPlainAndClipboard(t *testing.T) {
 func TestPrintQR(t *testing.T) {
 	for _, name := range []string{"offer-2", "offer-8"} {
 		t.Run(name, func(t *testing.T) {
-			blob := readFile(t, "../testdata/golden/"+name+".compact")
+			blob := testutil.ReadTrimmed(t, "../testdata/golden/"+name+".compact")
 			var buf bytes.Buffer
 			if err := Print(&buf, blob, PrintOptions{QR: true}); err != nil {
 				t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/pion/transport/v5/test"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/p2pcam/p2pcam/internal/testutil"
 	"github.com/p2pcam/p2pcam/signal"
 )
 
@@ -28,9 +28,9 @@ func wrap(s string, n int, sep string) string {
 
 func TestRead(t *testing.T) {
 	checkRoutines(t)
-	compact := readFile(t, "../testdata/golden/offer-4.compact")
-	pion := readFile(t, "../testdata/golden/offer-8.pion")
-	json := readFile(t, "../testdata/golden/offer-2.json")
+	compact := testutil.ReadTrimmed(t, "../testdata/golden/offer-4.compact")
+	pion := testutil.ReadTrimmed(t, "../testdata/golden/offer-8.pion")
+	json := testutil.ReadTrimmed(t, "../testdata/golden/offer-2.json")
 	tests := []struct {
 		name   string
 		in     string
@@ -47,7 +47,7 @@ func TestRead(t *testing.T) {
 		{"empty", "", 0, "no blob: the input is empty"},
 		{"junk", "hello\n" + compact + "\n", 0, "does not look like a p2pcam or WebRTC blob"},
 		{"eof inside the blob", compact[:100] + "\n", 0, "blob is truncated: got only 100 characters"},
-		{"wrong type", readFile(t, "../testdata/golden/answer-2.compact") + "\n", 0, "this is an answer blob; an offer blob belongs here"},
+		{"wrong type", testutil.ReadTrimmed(t, "../testdata/golden/answer-2.compact") + "\n", 0, "this is an answer blob; an offer blob belongs here"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,14 +73,9 @@ func TestRead(t *testing.T) {
 // on), and the goroutine reading the pipe ends before Read returns,
 // though the pipe's writer stays open.
 func TestReadCancel(t *testing.T) {
-	compact := readFile(t, "../testdata/golden/offer-4.compact")
+	compact := testutil.ReadTrimmed(t, "../testdata/golden/offer-4.compact")
 	check := test.CheckRoutines(t)
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	defer w.Close()
+	r, w := openPipe(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	errc := make(chan error, 1)
 	go func() {

@@ -20,6 +20,7 @@ import (
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/sys/unix"
 
+	"github.com/p2pcam/p2pcam/internal/testutil"
 	"github.com/p2pcam/p2pcam/signal"
 )
 
@@ -84,10 +85,26 @@ func startPTY(t *testing.T) (master, tty *os.File) {
 	return master, tty
 }
 
+// readOfferOnPTY runs ReadTerminal for an offer, under ctx, on a new
+// pty's tty end; it returns the master end to type into, the tty end,
+// what ReadTerminal writes on its error stream, and where its result
+// arrives.
+func readOfferOnPTY(ctx context.Context, t *testing.T) (master, tty *os.File, errOut *lineSink, res <-chan termResult) {
+	t.Helper()
+	master, tty = startPTY(t)
+	errOut = newLineSink()
+	done := make(chan termResult, 1)
+	go func() {
+		sd, f, err := ReadTerminal(ctx, tty, errOut, webrtc.SDPTypeOffer, hintsForTest)
+		done <- termResult{sd, f, err}
+	}()
+	return master, tty, errOut, done
+}
+
 // bigPionBlob returns a pion-format offer of more than 6,000 characters,
 // longer than any terminal line in canonical mode.
 func bigPionBlob(t *testing.T) string {
-	sdp := readFile(t, "../testdata/sdp/offer-8.sdp") + "\r\n"
+	sdp := testutil.ReadTrimmed(t, "../testdata/sdp/offer-8.sdp") + "\r\n"
 	var extra strings.Builder
 	for i := range 16 {
 		fmt.Fprintf(&extra, "a=candidate:%d 1 udp 2130706431 10.9.%d.1 %d typ host ufrag kQvTzRbNwHmLpXcY generation 0\r\n", 1000+i, i, 40000+i)
@@ -106,12 +123,12 @@ func bigPionBlob(t *testing.T) string {
 
 func TestReadTerminal(t *testing.T) {
 	checkRoutines(t)
-	compact := readFile(t, "../testdata/golden/offer-4.compact")
+	compact := testutil.ReadTrimmed(t, "../testdata/golden/offer-4.compact")
 	type step struct {
 		paste  string // written to the terminal
 		expect string // then a line on errOut equal to this, if set
 	}
-	pion := readFile(t, "../testdata/golden/offer-4.pion")
+	pion := testutil.ReadTrimmed(t, "../testdata/golden/offer-4.pion")
 	const prompt = "Paste the offer blob and press Enter:"
 	const cutShort = "got 100 characters: the blob is cut short; paste the rest, or the whole blob again (Enter on an empty line starts over)"
 	tests := []struct {
@@ -132,7 +149,7 @@ func TestReadTerminal(t *testing.T) {
 			{"\x1b[200~" + compact + "\x1b[201~", ""},
 		}, signal.FormatCompact},
 		{"answer pasted, then the offer", []step{
-			{readFile(t, "../testdata/golden/answer-2.compact") + "\r", "p2pcam: bad blob: this is an answer blob; an offer blob belongs here"},
+			{testutil.ReadTrimmed(t, "../testdata/golden/answer-2.compact") + "\r", "p2pcam: bad blob: this is an answer blob; an offer blob belongs here"},
 			{"", "p2pcam: hint: advice on: this is an answer blob; an offer blob belongs here"},
 			{"", prompt},
 			{compact + "\r", ""},
@@ -168,13 +185,7 @@ func TestReadTerminal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := deadline(t, 20*time.Second)
-			master, tty := startPTY(t)
-			errOut := newLineSink()
-			res := make(chan termResult, 1)
-			go func() {
-				sd, f, err := ReadTerminal(ctx, tty, errOut, webrtc.SDPTypeOffer, hintsForTest)
-				res <- termResult{sd, f, err}
-			}()
+			master, tty, errOut, res := readOfferOnPTY(ctx, t)
 			// Writing before the prompt would race the switch out of
 			// canonical mode.
 			errOut.await(ctx, t, prompt)
@@ -226,13 +237,7 @@ func TestReadTerminalEnds(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
 			wait := deadline(t, 20*time.Second)
-			master, tty := startPTY(t)
-			errOut := newLineSink()
-			res := make(chan error, 1)
-			go func() {
-				_, _, err := ReadTerminal(ctx, tty, errOut, webrtc.SDPTypeOffer, hintsForTest)
-				res <- err
-			}()
+			master, tty, errOut, res := readOfferOnPTY(ctx, t)
 			errOut.await(wait, t, "Paste the offer blob")
 			if tt.input == "" {
 				cancel()
@@ -240,9 +245,9 @@ func TestReadTerminalEnds(t *testing.T) {
 				t.Fatal(err)
 			}
 			select {
-			case err := <-res:
-				if !errors.Is(err, tt.want) {
-					t.Errorf("got %v, want %v", err, tt.want)
+			case r := <-res:
+				if !errors.Is(r.err, tt.want) {
+					t.Errorf("got %v, want %v", r.err, tt.want)
 				}
 			case <-wait.Done():
 				t.Fatal("ReadTerminal did not return")

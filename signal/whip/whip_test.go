@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
 const testToken = "s3cret-t0ken"
@@ -416,13 +418,7 @@ func TestICEServersOptions(t *testing.T) {
 }
 
 func TestTransportErrors(t *testing.T) {
-	// A port nobody listens on: take one and close it.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refused := "http://" + l.Addr().String()
-	l.Close()
+	refused := "http://" + testutil.ClosedAddr(t)
 	tlsSrv := httptest.NewUnstartedServer(created("/x", sdpWithVideoPort(9)))
 	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshake failure is the point
 	tlsSrv.StartTLS()

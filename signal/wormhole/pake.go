@@ -1,6 +1,7 @@
 package wormhole
 
 import (
+	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/sha256"
 	"errors"
@@ -96,8 +97,8 @@ func (b box) phaseKey(side, phase string) ([]byte, error) {
 	return hkdf.Key(sha256.New, b.key, nil, AppID+"/"+side+"/"+phase, chacha20poly1305.KeySize)
 }
 
-// seal encrypts and authenticates plain as side's message of phase.
-func (b box) seal(side, phase string, plain []byte) ([]byte, error) {
+// aead returns the cipher for side's message of phase, keyed by phaseKey.
+func (b box) aead(side, phase string) (cipher.AEAD, error) {
 	k, err := b.phaseKey(side, phase)
 	if err != nil {
 		return nil, fmt.Errorf("derive key: %w", err)
@@ -105,6 +106,15 @@ func (b box) seal(side, phase string, plain []byte) ([]byte, error) {
 	aead, err := chacha20poly1305.New(k)
 	if err != nil {
 		return nil, fmt.Errorf("derive key: %w", err)
+	}
+	return aead, nil
+}
+
+// seal encrypts and authenticates plain as side's message of phase.
+func (b box) seal(side, phase string, plain []byte) ([]byte, error) {
+	aead, err := b.aead(side, phase)
+	if err != nil {
+		return nil, err
 	}
 	nonce := make([]byte, aead.NonceSize())
 	return aead.Seal(nil, nonce, plain, []byte(phase)), nil
@@ -113,13 +123,9 @@ func (b box) seal(side, phase string, plain []byte) ([]byte, error) {
 // open checks and decrypts side's message of phase; errOpen when it is not
 // one sealed under this exchange's key.
 func (b box) open(side, phase string, sealed []byte) ([]byte, error) {
-	k, err := b.phaseKey(side, phase)
+	aead, err := b.aead(side, phase)
 	if err != nil {
-		return nil, fmt.Errorf("derive key: %w", err)
-	}
-	aead, err := chacha20poly1305.New(k)
-	if err != nil {
-		return nil, fmt.Errorf("derive key: %w", err)
+		return nil, err
 	}
 	nonce := make([]byte, aead.NonceSize())
 	plain, err := aead.Open(nil, nonce, sealed, []byte(phase))

@@ -164,13 +164,8 @@ func TestChangedMessage(t *testing.T) {
 			ctx := testContext(t)
 			p := &proxy{upstream: srv.URL(), alter: flipOnce(tt.phase)}
 			cfg := Config{Server: p.start(t), Timeout: testTimeout}
-			o, err := Allocate(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			offers := runOffer(ctx, t, o)
-			answers := runAnswer(ctx, t, cfg, o.Code().String(), nil)
-			for side, r := range map[string]result{"offer": wait(t, offers), "answer": wait(t, answers)} {
+			_, a, b := exchange(ctx, t, cfg)
+			for side, r := range map[string]result{"offer": a, "answer": b} {
 				if !errors.Is(r.err, tt.want) {
 					t.Errorf("%s side: got %v, want %v", side, r.err, tt.want)
 				}
@@ -188,13 +183,8 @@ func TestNothingInClear(t *testing.T) {
 	ctx := testContext(t)
 	p := &proxy{upstream: srv.URL()}
 	cfg := Config{Server: p.start(t), Timeout: testTimeout}
-	o, err := Allocate(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	offers := runOffer(ctx, t, o)
-	answers := runAnswer(ctx, t, cfg, o.Code().String(), nil)
-	if a, b := wait(t, offers), wait(t, answers); a.err != nil || b.err != nil {
+	code, a, b := exchange(ctx, t, cfg)
+	if a.err != nil || b.err != nil {
 		t.Fatalf("offer side: %v; answer side: %v", a.err, b.err)
 	}
 
@@ -224,8 +214,8 @@ func TestNothingInClear(t *testing.T) {
 		}
 		blobs = append(blobs, blob)
 	}
-	secrets = append(secrets, o.Code().String())
-	secrets = append(secrets, o.Code().Words...)
+	secrets = append(secrets, code.String())
+	secrets = append(secrets, code.Words...)
 
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +15,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/p2pcam/p2pcam/internal/mailbox"
+	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
 // testTimeout bounds each exchange in these tests; none should come near.
@@ -84,6 +84,20 @@ func runOffer(ctx context.Context, t *testing.T, o *Offer) <-chan result {
 		out <- result{sd: sd, err: err}
 	}()
 	return out
+}
+
+// exchange allocates a code on cfg's server and runs both sides of an
+// exchange by it (the offer and answer fixtures); it returns the code and
+// each side's result.
+func exchange(ctx context.Context, t *testing.T, cfg Config) (code Code, offer, answer result) {
+	t.Helper()
+	o, err := Allocate(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offers := runOffer(ctx, t, o)
+	answers := runAnswer(ctx, t, cfg, o.Code().String(), nil)
+	return o.Code(), wait(t, offers), wait(t, answers)
 }
 
 func wait(t *testing.T, ch <-chan result) result {
@@ -239,18 +253,6 @@ func testNoSuchCode(t *testing.T, srv *mailbox.Server) {
 	}
 }
 
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 func TestServerFailures(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -260,7 +262,7 @@ func TestServerFailures(t *testing.T) {
 	}{
 		{
 			name:   "unreachable",
-			server: func(t *testing.T) string { return "ws://" + closedPort(t) + "/v1" },
+			server: func(t *testing.T) string { return "ws://" + testutil.ClosedAddr(t) + "/v1" },
 			want:   ErrUnreachable,
 		},
 		{
