@@ -59,7 +59,7 @@ func ParseAudio(s string) (AudioSource, error) {
 	case strings.HasPrefix(s, "mic:"):
 		name := strings.TrimPrefix(s, "mic:")
 		if name == "" {
-			return AudioSource{}, fmt.Errorf("%w %q: mic: needs a microphone name after the colon (see p2pcam devices)", ErrBadAudio, s)
+			return AudioSource{}, fmt.Errorf("%w %q: mic: needs a microphone name after the colon", ErrBadAudio, s)
 		}
 		return AudioSource{Kind: AudioMic, Arg: name}, nil
 	case strings.HasSuffix(strings.ToLower(s), ".wav"):

@@ -63,7 +63,7 @@ func soundServerHint() string {
 	case "windows":
 		return "WASAPI is not available"
 	}
-	return "no PulseAudio or PipeWire server answers (and libpulse must be installed)"
+	return "no PulseAudio or PipeWire server answers"
 }
 
 func freeContext(ctx *malgo.AllocatedContext) {

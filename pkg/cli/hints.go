@@ -34,6 +34,9 @@ func hints(err error) []string {
 		cpe *capture.CameraPermissionError
 	)
 	var ve viewError
+	if h, ok := soundHints(err); ok {
+		return h
+	}
 	switch {
 	case errors.Is(err, errStdoutTerminal), errors.As(err, &ve):
 		return nil // the line itself says what to do

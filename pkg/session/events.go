@@ -37,6 +37,10 @@ type CameraOpened struct {
 	Mode capture.ModeChoice
 }
 
+// MicrophoneOpened: the sound comes from the microphone Mic (the twin of
+// CameraOpened).
+type MicrophoneOpened struct{ Mic capture.Microphone }
+
 // StateChanged: the connection moved to State (other than connected, which
 // Connected reports).
 type StateChanged struct{ State webrtc.PeerConnectionState }
@@ -154,14 +158,15 @@ func parseHangUp(reason string) HangUp {
 func (Connecting) event() {}
 func (Applied) event()    {}
 
-func (CameraOpened) event() {}
-func (StateChanged) event() {}
-func (Connected) event()    {}
-func (Lost) event()         {}
-func (Back) event()         {}
-func (Verification) event() {}
-func (Recording) event()    {}
-func (FirstFrame) event()   {}
-func (Figures) event()      {}
-func (Ending) event()       {}
-func (Summary) event()      {}
+func (CameraOpened) event()     {}
+func (MicrophoneOpened) event() {}
+func (StateChanged) event()     {}
+func (Connected) event()        {}
+func (Lost) event()             {}
+func (Back) event()             {}
+func (Verification) event()     {}
+func (Recording) event()        {}
+func (FirstFrame) event()       {}
+func (Figures) event()          {}
+func (Ending) event()           {}
+func (Summary) event()          {}
