@@ -19,7 +19,10 @@ stdout for you to paste back into offer, then records the video it receives:
 to a timestamped .webm in this folder unless -o says otherwise.
 
 To send video back as well (a two-way call), give answer a --source and
-offer an --output.
+offer an --output. answer sends sound only when --audio asks for it
+(default, mic:NAME, test or FILE.wav) and the offer carries sound itself.
+Sound that arrives is received but not recorded yet: recordings hold the
+video only until the recorder learns to mux sound.
 
 --whep URL plays a stream instead, with no blobs: from a media server that
 speaks WHEP (mediamtx, Janus, LiveKit, ...) or from "p2pcam offer --serve".

@@ -20,6 +20,12 @@ ssh: any way to copy text works), then paste the answer blob it prints here.
 
 The answer blob can also be given as an argument or with --remote FILE.
 
+Sound: --audio auto (the default) also sends the default microphone, as
+48 kHz mono Opus, when the machine has one (PulseAudio or PipeWire on Linux,
+CoreAudio on macOS), and nothing otherwise; "p2pcam devices" lists the
+microphones. The other side receives the sound but does not record it yet:
+recordings hold the video only until the recorder learns to mux sound.
+
 For more than one viewer, no blobs at all:
   --whip URL    publishes to a media server that speaks WHIP (mediamtx,
                 Janus, LiveKit, Cloudflare, ...), which serves the viewers;
@@ -31,6 +37,7 @@ For more than one viewer, no blobs at all:
   p2pcam offer --source test --width 1280 --height 720 --bitrate 2.5M
   p2pcam offer --ice-server turn:alice:secret@turn.example.org:3478
   p2pcam offer --source test --ice-server none --interface lo --duration 10s
+  p2pcam offer --source test --audio test
   p2pcam offer --serve :8080
   P2PCAM_BEARER=secret p2pcam offer --whip https://media.example.org/cam/whip`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
