@@ -70,25 +70,42 @@ func OpenSender(ctx context.Context, cfg SenderConfig) (*Sender, error) {
 		return nil, ErrNothingToSend
 	}
 	s := &Sender{done: make(chan struct{}), stop: make(chan struct{})}
+	// The sound source opens while the video does: finding the
+	// microphone (connecting to the sound server) then costs the offer
+	// no time of its own.
+	type opened struct {
+		t            *Track
+		skipped, err error
+	}
+	audio := make(chan opened, 1)
+	if cfg.Audio.Kind != AudioNone {
+		go func() {
+			t, skipped, err := openAudio(cfg.Audio, cfg.AudioOptions)
+			audio <- opened{t, skipped, err}
+		}()
+	} else {
+		audio <- opened{}
+	}
 	if cfg.Video.Kind != None {
 		v, err := OpenContext(ctx, cfg.Video, cfg.VideoOptions)
 		if err != nil {
+			if a := <-audio; a.t != nil {
+				a.t.Close()
+			}
 			return nil, fmt.Errorf("open source %s: %w", cfg.Video, err)
 		}
 		s.video = v
 		s.tracks = append(s.tracks, v)
 	}
-	if cfg.Audio.Kind != AudioNone {
-		a, skipped, err := openAudio(cfg.Audio, cfg.AudioOptions)
-		if err != nil {
-			s.Close()
-			return nil, fmt.Errorf("open sound source %s: %w", cfg.Audio, err)
-		}
-		s.audioSkipped = skipped
-		if a != nil {
-			s.audio = a
-			s.tracks = append(s.tracks, a)
-		}
+	a := <-audio
+	if a.err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open sound source %s: %w", cfg.Audio, a.err)
+	}
+	s.audioSkipped = a.skipped
+	if a.t != nil {
+		s.audio = a.t
+		s.tracks = append(s.tracks, a.t)
 	}
 	if len(s.tracks) == 0 {
 		return nil, fmt.Errorf("%w: %w", ErrNothingToSend, s.audioSkipped)
