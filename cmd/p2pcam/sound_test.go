@@ -98,3 +98,22 @@ func TestCallWithTheMicrophone(t *testing.T) {
 		}
 	}
 }
+
+// TestCallGoesOnWhenTheSoundServerGoesAway: the sound server dying during
+// a call stops the sound, says so once, and the video call goes on to its
+// end.
+func TestCallGoesOnWhenTheSoundServerGoesAway(t *testing.T) {
+	srv := testpulse.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	offer, answer := call(t, ctx, callSpec{
+		offerArgs:  append([]string{"offer", "--source", "test", "--width", "160", "--height", "120", "--audio", "default", "--duration", "6s"}, loopback...),
+		answerArgs: append([]string{"answer", "-o", "call.webm"}, loopback...),
+	})
+	offer.waitFor(ctx, "connected")
+	srv.Stop()
+	waitOK(ctx, offer, answer)
+	if n := strings.Count(offer.errText(), "sound stopped: the microphone stopped: mic.monitor"); n != 1 {
+		t.Errorf("offer said %d times that the sound stopped, want once:\n%s", n, offer.errText())
+	}
+}

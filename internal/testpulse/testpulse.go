@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -30,9 +31,14 @@ const EnvRequire = "P2PCAM_REQUIRE_PULSE"
 type Server struct {
 	// Env is the environment that reaches the server:
 	// PULSE_SERVER, HOME and XDG_RUNTIME_DIR, as KEY=VALUE.
-	Env []string
-	dir string
+	Env  []string
+	dir  string
+	kill func()
 }
+
+// Stop stops the server now, as a sound server that goes away during a
+// call; it is also stopped when the test ends.
+func (s *Server) Stop() { s.kill() }
 
 // Start starts a server for t, sets t's environment to reach it, and
 // stops it when t ends.
@@ -70,11 +76,15 @@ func Start(t *testing.T) *Server {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start pulseaudio: %v", err)
 	}
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-		log.Close()
-	})
+	var once sync.Once
+	s.kill = func() {
+		once.Do(func() {
+			cancel()
+			_ = cmd.Wait()
+			log.Close()
+		})
+	}
+	t.Cleanup(s.kill)
 	// The server answers once its modules are loaded.
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -11,6 +11,8 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 	"unicode/utf8"
 	"unsafe"
 
@@ -127,7 +129,19 @@ type mic struct {
 	life    sync.Mutex // orders starting the device against Close
 	started bool
 	closed  bool
+	stalled atomic.Bool // no sound came for micStallLimit: the device is gone
 }
+
+// micStallLimit is how long a started microphone may deliver nothing
+// before it is taken for gone. A sound server that dies does not always
+// say so (miniaudio's PulseAudio back end then just stops calling back);
+// a working one delivers every few milliseconds.
+const micStallLimit = 2 * time.Second
+
+// micUninitLimit bounds the wait for the sound library to let go of a
+// device in Close: with its server gone it can wait forever, and the
+// call must still end.
+const micUninitLimit = 3 * time.Second
 
 // ErrMicStopped means the microphone stopped delivering sound during the
 // call (it was unplugged, or the sound server went away).
@@ -239,9 +253,15 @@ func (m *mic) Read() (wave.Audio, func(), error) {
 		if stopped {
 			return nil, nil, fmt.Errorf("%w: %s", ErrMicStopped, m.info.Name)
 		}
+		stall := time.NewTimer(micStallLimit)
 		select {
 		case <-m.wake:
+			stall.Stop()
 		case <-m.done:
+			stall.Stop()
+		case <-stall.C:
+			m.stalled.Store(true)
+			return nil, nil, fmt.Errorf("%w: %s: no sound for %s", ErrMicStopped, m.info.Name, micStallLimit)
 		}
 	}
 }
@@ -277,7 +297,23 @@ func (m *mic) Close() error {
 	}
 	m.closed = true
 	close(m.done)
-	m.dev.Uninit() // stops the device and waits for its callbacks
-	freeContext(m.ctx)
+	if m.stalled.Load() {
+		// The server is gone: the library would wait for it forever.
+		// The device and its connection are left to the process's end.
+		return nil
+	}
+	released := make(chan struct{})
+	go func() {
+		m.dev.Uninit() // stops the device and waits for its callbacks
+		freeContext(m.ctx)
+		close(released)
+	}()
+	t := time.NewTimer(micUninitLimit)
+	defer t.Stop()
+	select {
+	case <-released:
+	case <-t.C:
+		return fmt.Errorf("close microphone %s: the sound library did not let go within %s", m.info.Name, micUninitLimit)
+	}
 	return nil
 }

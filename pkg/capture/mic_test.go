@@ -166,3 +166,36 @@ func zeroCrossingFreq(pcm []int16, rate int) float64 {
 	}
 	return float64(n-1) * float64(rate) / float64(last-first)
 }
+
+// TestMicrophoneThatGoesAwayStops: when the sound server goes away
+// during capture, Read fails with ErrMicStopped instead of waiting
+// forever.
+func TestMicrophoneThatGoesAwayStops(t *testing.T) {
+	srv := testpulse.Start(t)
+	m, err := openMic("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if _, _, err := m.Read(); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	errc := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := m.Read(); err != nil {
+				errc <- err
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, ErrMicStopped) {
+			t.Errorf("Read after the server went away: %v, want ErrMicStopped", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Read still waiting 10s after the sound server went away")
+	}
+}

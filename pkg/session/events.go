@@ -41,6 +41,10 @@ type CameraOpened struct {
 // CameraOpened).
 type MicrophoneOpened struct{ Mic capture.Microphone }
 
+// SoundStopped: the sound source failed during the call (a microphone
+// unplugged, the sound server gone), for Err; the video goes on.
+type SoundStopped struct{ Err error }
+
 // StateChanged: the connection moved to State (other than connected, which
 // Connected reports).
 type StateChanged struct{ State webrtc.PeerConnectionState }
@@ -160,6 +164,7 @@ func (Applied) event()    {}
 
 func (CameraOpened) event()     {}
 func (MicrophoneOpened) event() {}
+func (SoundStopped) event()     {}
 func (StateChanged) event()     {}
 func (Connected) event()        {}
 func (Lost) event()             {}

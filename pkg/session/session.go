@@ -719,9 +719,13 @@ func (s *session) reportStates(ctx context.Context, p *peer.Peer) (stop func()) 
 
 // stream runs the call until it ends, reporting figures every second.
 func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec *receiver, snd *capture.Sender) error {
-	var sourceDone <-chan struct{}
+	var sourceDone, soundDone <-chan struct{}
 	if snd != nil {
 		sourceDone = snd.Done()
+		if snd.Audio() != nil && snd.Video() != nil {
+			// The sound stopping leaves the video going: say so, once.
+			soundDone = snd.Audio().Done()
+		}
 	}
 	var timeout <-chan time.Time
 	if s.cfg.Duration > 0 {
@@ -772,6 +776,11 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 			s.log.Debug("the other side hung up", "reason", p.HangUpReason())
 			s.end(Ending{Reason: EndHungUp, Remote: parseHangUp(p.HangUpReason())})
 			return nil
+		case <-soundDone:
+			soundDone = nil
+			if err := snd.AudioErr(); err != nil {
+				s.emit(SoundStopped{Err: err})
+			}
 		case <-sourceDone:
 			if errors.Is(snd.Err(), capture.ErrSourceEnded) {
 				// A stream's writer finished: the video is over.
