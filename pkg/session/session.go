@@ -1,14 +1,16 @@
 // Package session runs one p2pcam call from start to end: it opens the
 // sources through capture's Sender (the send pipeline every mode shares),
-// builds the peer with a list of tracks each way (today the video source
-// out, and whatever the other side sends in), lets a Signaler carry the
+// builds the peer with a list of tracks each way (the video source and
+// the sound out, and whatever the other side sends in), lets a Signaler carry the
 // two session descriptions between the sides, records what arrives,
 // reports figures, and shuts everything down in order (source, peer,
 // recording) however the call ends.
 //
 // Codecs come from the caller as descriptors (package codecs is the
 // table); the session names none. It records the first video track that
-// arrives (the recorder takes one video track today).
+// arrives (the recorder takes one video track today); a sound track is
+// received and left unrecorded. A call offers sound only when it sends
+// some, so a call without sound describes itself as it always did.
 //
 // Events reach Config.Events from one goroutine, one at a time and in
 // order (emitter.go); Run returns once the last has been handled.
