@@ -42,7 +42,23 @@ func (s *Server) Stop() { s.kill() }
 
 // Start starts a server for t, sets t's environment to reach it, and
 // stops it when t ends.
-func Start(t *testing.T) *Server {
+func Start(t *testing.T) *Server { return start(t) }
+
+// StartB is Start for a benchmark.
+func StartB(b *testing.B) *Server { return start(b) }
+
+// tb is what start needs of a test or benchmark.
+type tb interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
+	TempDir() string
+	Cleanup(func())
+	Setenv(key, value string)
+}
+
+func start(t tb) *Server {
 	t.Helper()
 	for _, tool := range []string{"pulseaudio", "pactl", "paplay"} {
 		if _, err := exec.LookPath(tool); err != nil {
