@@ -3,6 +3,7 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"time"
 
@@ -136,6 +137,10 @@ func openAudio(src AudioSource, opts AudioOptions) (t *Track, skipped error, err
 		r, stop = rd, rd.Close
 	case AudioFile:
 		loop, _, err := pcm.OpenWAV(src.Arg)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, nil, pe // the file's name and the reason say it all
+		}
 		if err != nil {
 			return nil, nil, err
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/p2pcam/p2pcam/pkg/capture"
+	"github.com/p2pcam/p2pcam/pkg/pcm"
 	"github.com/p2pcam/p2pcam/pkg/session"
 )
 
@@ -66,6 +67,8 @@ func soundHints(err error) ([]string, bool) {
 		return []string{"use one of those names with --audio mic:NAME (p2pcam devices lists them), or --audio none"}, true
 	case errors.Is(err, capture.ErrNoMicrophone):
 		return []string{"plug in a microphone, or send --audio test, a .wav file or none"}, true
+	case errors.Is(err, pcm.ErrNotPCM16), errors.Is(err, pcm.ErrNotWAV), errors.Is(err, pcm.ErrTruncated):
+		return []string{"make a clean one with ffmpeg -i IN -c:a pcm_s16le OUT.wav (any rate and channel count will do)"}, true
 	case errors.Is(err, capture.ErrMicStopped):
 		return []string{"check that the microphone is still plugged in and the sound server running"}, true
 	}
