@@ -128,3 +128,49 @@ func TestSessionSendsSound(t *testing.T) {
 		t.Errorf("the test beep reported as a microphone:\n%s", o.ev)
 	}
 }
+
+// TestTwoWaySound: both sides send sound (answer --source test --audio
+// test to an offer that sends sound and records): the audio section is
+// answered sendrecv, and both calls end cleanly.
+func TestTwoWaySound(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	lo, la := newLink(), newLink()
+	answers := make(chan webrtc.SessionDescription, 1)
+	go func() { // carries the descriptions across, keeping the answer
+		select {
+		case offer := <-lo.offers:
+			la.offers <- offer
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case answer := <-la.answers:
+			answers <- answer
+			lo.answers <- answer
+		case <-ctx.Done():
+		}
+	}()
+	both := Config{Source: capture.Source{Kind: capture.Test}, Width: 64, Height: 48,
+		Audio: capture.AudioSource{Kind: capture.AudioTest}, Duration: 2 * time.Second}
+	oc, ac := both, both
+	oc.Offer, oc.Output = lo, dir+"/offer.webm"
+	ac.Answer, ac.Output = la, dir+"/answer.webm"
+	o, a := start(ctx, oc), start(ctx, ac)
+	for _, c := range []*call{o, a} {
+		if err := c.wait(t); err != nil {
+			t.Fatalf("%v\n%s", err, c.ev)
+		}
+	}
+	answer := <-answers
+	i := strings.Index(answer.SDP, "m=audio")
+	if i < 0 || !strings.Contains(answer.SDP[i:], "a=sendrecv\r\n") {
+		t.Errorf("answer does not send and receive sound:\n%s", answer.SDP)
+	}
+	for _, c := range []*call{o, a} {
+		if c.res.FramesRecv == 0 {
+			t.Errorf("no video recorded:\n%s", c.ev)
+		}
+	}
+}
