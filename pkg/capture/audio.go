@@ -127,9 +127,10 @@ func openAudio(src AudioSource, opts AudioOptions) (t *Track, skipped error, err
 		}
 	}
 	var (
-		r    audio.Reader
-		stop func() error
-		mic  *Microphone
+		r       audio.Reader
+		stop    func() error
+		mic     *Microphone
+		dropped func() uint64
 	)
 	switch src.Kind {
 	case AudioTest:
@@ -154,7 +155,7 @@ func openAudio(src AudioSource, opts AudioOptions) (t *Track, skipped error, err
 			}
 			return nil, nil, err
 		}
-		r, stop, mic = m, m.Close, &m.info
+		r, stop, mic, dropped = m, m.Close, &m.info, m.Dropped
 	default:
 		return nil, nil, fmt.Errorf("capture: nothing to open for sound source %q", src)
 	}
@@ -162,7 +163,7 @@ func openAudio(src AudioSource, opts AudioOptions) (t *Track, skipped error, err
 	if err != nil {
 		return nil, nil, err
 	}
-	t.mic = mic
+	t.mic, t.micDropped = mic, dropped
 	return t, nil, nil
 }
 

@@ -227,6 +227,16 @@ func (s *Sender) SetPacketLoss(percent int) {
 	}
 }
 
+// MicDropped counts the samples of sound the microphone captured but
+// could not keep because the encoder fell more than a second behind; 0
+// for other sound sources.
+func (s *Sender) MicDropped() uint64 {
+	if s.audio == nil || s.audio.micDropped == nil {
+		return 0
+	}
+	return s.audio.micDropped()
+}
+
 // Microphone says which microphone the sound comes from, and false when
 // the sound source is not a microphone.
 func (s *Sender) Microphone() (Microphone, bool) {

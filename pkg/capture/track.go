@@ -44,6 +44,8 @@ type Track struct {
 	fixed  bool
 	camera cameraInfo  // set for V4L2 cameras
 	mic    *Microphone // set for microphones
+	// micDropped counts the samples a microphone could not buffer.
+	micDropped func() uint64
 
 	done     chan struct{} // closed when the frames stop flowing
 	frames   atomic.Uint64
