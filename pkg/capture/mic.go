@@ -33,6 +33,10 @@ var (
 	ErrNoMicrophone = errors.New("no microphone found")
 )
 
+// ErrMicStopped means the microphone stopped delivering sound during the
+// call (it was unplugged, or the sound server went away).
+var ErrMicStopped = errors.New("the microphone stopped")
+
 // NoMicrophoneError means no microphone matched Name; Have lists the
 // names there are.
 type NoMicrophoneError struct {

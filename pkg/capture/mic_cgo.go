@@ -6,7 +6,6 @@ package capture
 import "C"
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -142,10 +141,6 @@ const micStallLimit = 2 * time.Second
 // device in Close: with its server gone it can wait forever, and the
 // call must still end.
 const micUninitLimit = 3 * time.Second
-
-// ErrMicStopped means the microphone stopped delivering sound during the
-// call (it was unplugged, or the sound server went away).
-var ErrMicStopped = errors.New("the microphone stopped")
 
 // openMic opens the microphone named name ("" for the system's default).
 func openMic(name string) (*mic, error) {
