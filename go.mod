@@ -6,6 +6,7 @@ require (
 	github.com/at-wat/ebml-go v0.19.4
 	github.com/blackjack/webcam v0.6.1
 	github.com/creack/pty v1.1.24
+	github.com/gen2brain/malgo v0.11.24
 	github.com/jezek/xgb v1.1.1
 	github.com/pion/ice/v4 v4.4.8
 	github.com/pion/interceptor v0.1.51
@@ -28,7 +29,6 @@ require (
 )
 
 require (
-	github.com/gen2brain/malgo v0.11.24 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/pion/datachannel v1.6.3 // indirect
