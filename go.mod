@@ -8,6 +8,7 @@ require (
 	github.com/blackjack/webcam v0.6.1
 	github.com/coder/websocket v1.8.15
 	github.com/creack/pty v1.1.24
+	github.com/gen2brain/malgo v0.11.24
 	github.com/jezek/xgb v1.1.1
 	github.com/pion/ice/v4 v4.4.8
 	github.com/pion/interceptor v0.1.51

@@ -1,7 +1,8 @@
 // Package capture is the first stage of p2pcam's pipeline: it turns a
 // source — a camera, the built-in synthetic pattern, or Y4M video from a
 // file, a named pipe or standard input — into
-// an encoded video track that a PeerConnection can send.
+// an encoded video track that a PeerConnection can send, and a sound
+// source into an audio track beside it.
 //
 // Frames flow source -> encoder -> track in one goroutine per track, so a
 // frame is encoded as soon as it is captured and sent as soon as it is
@@ -15,9 +16,18 @@
 // capability and packetizes with its payloader, and never names a codec
 // itself. Callers set the encoder's ceiling and speed.
 //
+// Sound sits beside the video (audio.go): a microphone, the test beep or
+// a WAV file, encoded by the audio codec's descriptor into a track whose
+// RTP timestamps follow the samples coded. Microphones (mic_cgo.go) come
+// through miniaudio (github.com/gen2brain/malgo), which loads the sound
+// server's library at run time: the capture callback copies samples into a
+// ring buffer and never waits; the encoder reads 20 ms at a time from it.
+//
 // Sender (sender.go) is the one send pipeline every mode uses: it opens
-// the sources under a context, builds encoder and track for each, and
-// reports the end of a source or a failure the same way for everyone.
+// the sources under a context (sound and video at once), builds encoder
+// and track for each, shares the congestion controller's bitrate (sound
+// first), and reports the end of a source or a failure the same way for
+// everyone.
 package capture
 
 import (

@@ -19,15 +19,15 @@ import (
 	"github.com/p2pcam/p2pcam/pkg/codec"
 )
 
-// Track is an encoded video track: a webrtc.TrackLocal fed by a source
-// through the encoder of its codec. Add it to a PeerConnection, Start it
-// once connected (its first frame is then a keyframe), Close it when done.
+// Track is an encoded track, video or sound: a webrtc.TrackLocal fed by a
+// source through the encoder of its codec. Add it to a PeerConnection,
+// Start it once connected (a video track's first frame is then a
+// keyframe), Close it when done.
 type Track struct {
 	*webrtc.TrackLocalStaticSample
 
 	codec codec.Descriptor
 
-	src      video.Reader
 	closeSrc func() error
 
 	mu      sync.Mutex
@@ -38,7 +38,14 @@ type Track struct {
 	err     error
 
 	interval time.Duration // the nominal frame interval
-	camera   cameraInfo    // set for V4L2 cameras
+	// fixed says every frame lasts interval exactly (sound: timestamps
+	// follow the samples coded); otherwise frames last the time between
+	// their captures (video).
+	fixed  bool
+	camera cameraInfo  // set for V4L2 cameras
+	mic    *Microphone // set for microphones
+	// micDropped counts the samples a microphone could not buffer.
+	micDropped func() uint64
 
 	done     chan struct{} // closed when the frames stop flowing
 	frames   atomic.Uint64
@@ -55,18 +62,12 @@ type Track struct {
 // The track takes over the source: closeSrc is called exactly once, here
 // if newTrack fails, else by the track's Close.
 func newTrack(r video.Reader, closeSrc func() error, desc codec.Descriptor, b mdcodec.VideoEncoderBuilder, m prop.Media) (*Track, error) {
-	var opts []func(*webrtc.TrackLocalStaticRTP)
-	if desc.NewPayloader != nil {
-		opts = append(opts, webrtc.WithPayloader(func(webrtc.RTPCodecCapability) (rtp.Payloader, error) {
-			return desc.NewPayloader(), nil
-		}))
-	}
-	tl, err := webrtc.NewTrackLocalStaticSample(desc.Capability(), "video", "p2pcam", opts...)
+	tl, err := webrtc.NewTrackLocalStaticSample(desc.Capability(), "video", "p2pcam", payloaderOption(desc)...)
 	if err != nil {
 		closeSrc()
 		return nil, fmt.Errorf("create track: %w", err)
 	}
-	t := &Track{TrackLocalStaticSample: tl, codec: desc, src: r, closeSrc: closeSrc, done: make(chan struct{})}
+	t := &Track{TrackLocalStaticSample: tl, codec: desc, closeSrc: closeSrc, done: make(chan struct{})}
 	// Note when each frame was captured: RTP timestamps follow capture,
 	// not the moments the encoder hands frames over, which bunch up after
 	// a stall.
@@ -90,6 +91,16 @@ func newTrack(r video.Reader, closeSrc func() error, desc codec.Descriptor, b md
 	return t, nil
 }
 
+// payloaderOption makes a track packetize with desc's payloader.
+func payloaderOption(desc codec.Descriptor) []func(*webrtc.TrackLocalStaticRTP) {
+	if desc.NewPayloader == nil {
+		return nil
+	}
+	return []func(*webrtc.TrackLocalStaticRTP){webrtc.WithPayloader(func(webrtc.RTPCodecCapability) (rtp.Payloader, error) {
+		return desc.NewPayloader(), nil
+	})}
+}
+
 // Start starts capturing, encoding and sending in the background; the
 // first frame is a keyframe. It is an error to Start twice or after Close.
 func (t *Track) Start() error {
@@ -105,8 +116,9 @@ func (t *Track) Start() error {
 }
 
 // pump moves encoded frames to the track until the source or encoder ends.
-// Each sample lasts the real time since the previous one, so RTP
-// timestamps follow the capture clock.
+// A video frame lasts the real time since the previous one, so RTP
+// timestamps follow the capture clock; a sound packet lasts the samples
+// it codes, so RTP timestamps follow the sample count.
 func (t *Track) pump(enc mdcodec.ReadCloser) {
 	defer t.wg.Done()
 	defer close(t.done)
@@ -124,12 +136,14 @@ func (t *Track) pump(enc mdcodec.ReadCloser) {
 		}
 		// The encoder (lag 0, no frame dropping) returns the frame it
 		// read last, so captured is this frame's capture time.
-		now := time.Unix(0, t.captured.Load())
 		d := fallback
-		if !last.IsZero() {
-			d = max(now.Sub(last), time.Millisecond)
+		if !t.fixed {
+			now := time.Unix(0, t.captured.Load())
+			if !last.IsZero() {
+				d = max(now.Sub(last), time.Millisecond)
+			}
+			last = now
 		}
-		last = now
 		werr := t.WriteSample(media.Sample{Data: data, Duration: d})
 		release()
 		if werr != nil && !errors.Is(werr, io.ErrClosedPipe) {
@@ -165,6 +179,14 @@ func (t *Track) ForceKeyFrame() {
 func (t *Track) SetBitRate(bps int) {
 	if bc, ok := t.Encoder().(mdcodec.BitRateController); ok {
 		_ = bc.SetBitRate(bps)
+	}
+}
+
+// SetPacketLoss tells an encoder that codes redundancy against loss (Opus's
+// in-band FEC) the loss expected, in percent; other encoders ignore it.
+func (t *Track) SetPacketLoss(percent int) {
+	if lc, ok := t.Encoder().(interface{ SetPacketLoss(int) error }); ok {
+		_ = lc.SetPacketLoss(min(max(percent, 0), 100))
 	}
 }
 

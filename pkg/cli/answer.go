@@ -31,7 +31,10 @@ made at (--rendezvous URL or $P2PCAM_RENDEZVOUS when it is not the public
 one): no blobs to carry either way.
 
 To send video back as well (a two-way call), give answer a --source and
-offer an --output.
+offer an --output. answer sends sound only when --audio asks for it
+(default, mic:NAME, test or FILE.wav) and the offer carries sound itself.
+Sound that arrives is recorded beside the video into a .webm (an .ivf file
+holds the video alone).
 
 --whep URL plays a stream instead, with no blobs: from a media server that
 speaks WHEP (mediamtx, Janus, LiveKit, ...) or from "p2pcam offer --serve".

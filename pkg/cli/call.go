@@ -32,6 +32,7 @@ import (
 // callOptions are the flags offer and answer share, as typed.
 type callOptions struct {
 	source         string
+	audio          string
 	width, height  int
 	cameraFormat   string
 	fps            float64
@@ -68,6 +69,7 @@ func addCallFlags(fs *pflag.FlagSet, o *callOptions, role session.Role) {
 		defSource, defOutput = "none", ""
 	}
 	fs.StringVar(&o.source, "source", defSource, "video to send: camera, camera:NAME (see p2pcam devices), test (synthetic pattern), FILE.y4m (looped), a named pipe or - (Y4M on stdin, e.g. from ffmpeg -f yuv4mpegpipe -; played once), or none")
+	addAudioFlag(fs, &o.audio, role)
 	fs.IntVar(&o.width, "width", session.DefaultWidth, "picture width to capture and send")
 	fs.IntVar(&o.height, "height", session.DefaultHeight, "picture height to capture and send")
 	fs.Float64Var(&o.fps, "fps", session.DefaultFPS, "frames per second to capture and send (a .y4m file or - plays at the rate its header says unless --fps is given)")
@@ -140,6 +142,9 @@ func (o *callOptions) config(role session.Role, args []string, fpsGiven bool, no
 	if cfg.Source, err = parseSource(o.source, role); err != nil {
 		return cc, err
 	}
+	if cfg.Audio, err = parseAudioFlag(o); err != nil {
+		return cc, err
+	}
 	if o.width < 16 || o.height < 16 || o.width > 4096 || o.height > 4096 || o.width%2 != 0 || o.height%2 != 0 {
 		return cc, usagef("bad size %dx%d: --width and --height must be even, 16 to 4096", o.width, o.height)
 	}
@@ -203,7 +208,7 @@ func (o *callOptions) config(role session.Role, args []string, fpsGiven bool, no
 	if o.measure && cfg.Output == "" && !o.view {
 		return cc, usagef("--measure needs received video: give an --output (it can be a file you delete)")
 	}
-	if cfg.Source.Kind == capture.None && cfg.Output == "" && !o.view {
+	if cfg.Source.Kind == capture.None && !sendsSound(cfg.Audio) && cfg.Output == "" && !o.view {
 		return cc, usagef("nothing to do: --source none and --output none")
 	}
 	if len(args) == 1 && o.remote != "" {

@@ -74,14 +74,14 @@ func TestVersionAndDevices(t *testing.T) {
 	var e env
 	var stdout, stderr bytes.Buffer
 	e.Streams = Streams{Out: &stdout, Err: &stderr}
-	if err := runDevices(&e, &devicesOptions{}, nil); err != nil {
+	if err := runDevices(&e, &devicesOptions{}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if stdout.Len() != 0 || !strings.Contains(stderr.String(), "no camera found") || !strings.Contains(stderr.String(), "--source test") {
 		t.Fatalf("no devices: stdout %q stderr %q", stdout.String(), stderr.String())
 	}
 	stdout.Reset()
-	if err := runDevices(&e, &devicesOptions{json: true}, nil); err != nil || strings.TrimSpace(stdout.String()) != "[]" {
+	if err := runDevices(&e, &devicesOptions{json: true}, nil, nil); err != nil || strings.Join(strings.Fields(stdout.String()), "") != `{"cameras":[],"microphones":[]}` {
 		t.Fatalf("--json with no devices = %q, %v", stdout.String(), err)
 	}
 	stdout.Reset()
@@ -90,10 +90,12 @@ func TestVersionAndDevices(t *testing.T) {
 		{PixelFormat: "MJPG", Width: 640, Height: 480, FPS: 30},
 		{PixelFormat: "YUYV", Width: 640, Height: 480, FPS: 12.5},
 	}}}
-	if err := runDevices(&e, &devicesOptions{}, devs); err != nil {
+	mics := []capture.Microphone{{Name: "alsa_input.usb-mic", Label: "USB Mic", Default: true}}
+	if err := runDevices(&e, &devicesOptions{}, devs, mics); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"video0  (--source camera:video0)", "YUYV    640x480  @ 30, 12.5 fps", "MJPG    640x480  @ 30 fps"} {
+	for _, want := range []string{"video0  (--source camera:video0)", "YUYV    640x480  @ 30, 12.5 fps", "MJPG    640x480  @ 30 fps",
+		"alsa_input.usb-mic  (--audio mic:alsa_input.usb-mic, the default)\n  USB Mic\n"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("device listing lacks %q:\n%s", want, stdout.String())
 		}

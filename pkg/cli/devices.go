@@ -20,37 +20,54 @@ func newDevicesCmd(e *env) *cobra.Command {
 	o := &devicesOptions{}
 	cmd := &cobra.Command{
 		Use:   "devices",
-		Short: "List the cameras p2pcam can use, with their formats and sizes",
+		Short: "List the cameras and microphones p2pcam can use",
 		Long: `devices lists the cameras found on this machine, each with the name to pass
 to --source camera:NAME, and the pixel formats, sizes and frame rates it
-offers.`,
+offers; then the microphones of the sound server (PulseAudio or PipeWire on
+Linux, CoreAudio on macOS), each with the name to pass to --audio mic:NAME.
+With --json it prints {"cameras": [...], "microphones": [...]}.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(*cobra.Command, []string) error {
-			return runDevices(e, o, capture.Devices())
+			// No sound server means no microphones, not a failure.
+			mics, _ := capture.Microphones()
+			return runDevices(e, o, capture.Devices(), mics)
 		},
 	}
 	cmd.Flags().BoolVar(&o.json, "json", false, "print the list as JSON for scripts")
 	return cmd
 }
 
-func runDevices(e *env, o *devicesOptions, devs []capture.Device) error {
+// deviceList is what devices --json prints.
+type deviceList struct {
+	Cameras     []capture.Device     `json:"cameras"`
+	Microphones []capture.Microphone `json:"microphones"`
+}
+
+func runDevices(e *env, o *devicesOptions, devs []capture.Device, mics []capture.Microphone) error {
 	if o.json {
-		if devs == nil {
-			devs = []capture.Device{}
+		l := deviceList{Cameras: devs, Microphones: mics}
+		if l.Cameras == nil {
+			l.Cameras = []capture.Device{}
+		}
+		if l.Microphones == nil {
+			l.Microphones = []capture.Microphone{}
 		}
 		enc := json.NewEncoder(e.Out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(devs)
+		return enc.Encode(l)
 	}
 	if len(devs) == 0 {
 		fmt.Fprintln(e.Err, "no camera found.")
 		fmt.Fprintln(e.Err, "Check that one is plugged in and that you may use it (on Linux: ls -l /dev/video*; membership of the video group).")
 		fmt.Fprintln(e.Err, "Without a camera, --source test sends a synthetic pattern and --source FILE.y4m plays a file.")
-		return nil
 	}
 	for _, d := range devs {
 		printDevice(e.Out, d)
 	}
+	if len(mics) == 0 {
+		fmt.Fprintln(e.Err, "no microphone found (none, or no sound server: PulseAudio or PipeWire on Linux); --audio test sends a beep and --audio FILE.wav plays a file.")
+	}
+	printMicrophones(e.Out, mics)
 	return nil
 }
 

@@ -40,6 +40,9 @@ func hints(err error) []string {
 		ve viewError
 		mf missingFolderError
 	)
+	if h, ok := soundHints(err); ok {
+		return h
+	}
 	switch {
 	case errors.As(err, &mf):
 		return []string{"create it first (mkdir -p " + shellQuote(mf.folder) + "), or give -o a path in a folder that exists"}

@@ -14,6 +14,7 @@ import (
 	"github.com/p2pcam/p2pcam/pkg/capture"
 	"github.com/p2pcam/p2pcam/pkg/codec"
 	"github.com/p2pcam/p2pcam/pkg/measure"
+	"github.com/p2pcam/p2pcam/pkg/pcm"
 	"github.com/p2pcam/p2pcam/pkg/peer"
 	"github.com/p2pcam/p2pcam/pkg/session"
 	"github.com/p2pcam/p2pcam/signal"
@@ -39,6 +40,9 @@ func TestHints(t *testing.T) {
 		{"camera unplugged", fmt.Errorf("%w: %w", session.ErrSourceFailed, capture.ErrCameraGone), ExitFailure, []string{"recording is finalized"}},
 		{"camera stalled", fmt.Errorf("%w: %w", session.ErrSourceFailed, capture.ErrCameraStalled), ExitFailure, []string{"stopped sending pictures"}},
 		{"no camera mode", wrap(capture.ErrNoMode), ExitFailure, []string{"drop --camera-format"}},
+		{"no microphone", wrap(capture.ErrNoMicrophone), ExitFailure, []string{"--audio test"}},
+		{"no such microphone", wrap(&capture.NoMicrophoneError{Name: "usb", Have: []string{"mic.monitor"}}), ExitFailure, []string{"--audio mic:NAME"}},
+		{"WAV not 16-bit", wrap(pcm.ErrNotPCM16), ExitFailure, []string{"pcm_s16le"}},
 		{"bad camera name", wrap(capture.ErrBadSource), ExitFailure, []string{"p2pcam devices lists the camera names"}},
 		{"truncated y4m", wrap(&capture.FileError{Name: "clip.y4m", Err: fmt.Errorf("%w: it ends after 2 whole frames", capture.ErrTruncated)}), ExitFailure,
 			[]string{"copy it again, or keep its whole frames: ffmpeg -i clip.y4m -f yuv4mpegpipe WHOLE.y4m"}},

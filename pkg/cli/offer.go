@@ -35,6 +35,12 @@ encrypted under a key only the two sides can derive from the code, at a
 rendezvous server (magic-wormhole's mailbox server; --rendezvous URL or
 $P2PCAM_RENDEZVOUS choose another than the public one).
 
+Sound: --audio auto (the default) also sends the default microphone, as
+48 kHz mono Opus, when the machine has one (PulseAudio or PipeWire on Linux,
+CoreAudio on macOS), and nothing otherwise; "p2pcam devices" lists the
+microphones. The other side records it beside the video (WebM; an .ivf
+file holds the video alone).
+
 For more than one viewer, no blobs at all:
   --whip URL    publishes to a media server that speaks WHIP (mediamtx,
                 Janus, LiveKit, Cloudflare, ...), which serves the viewers;
@@ -50,6 +56,7 @@ Other video plays through ffmpeg, as Y4M on stdin:
   p2pcam offer --ice-server turn:alice:secret@turn.example.org:3478
   p2pcam offer --source test --ice-server none --interface lo --duration 10s
   p2pcam offer --code
+  p2pcam offer --source test --audio test
   p2pcam offer --serve :8080
   P2PCAM_BEARER=secret p2pcam offer --whip https://media.example.org/cam/whip`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),

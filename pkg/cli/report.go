@@ -30,6 +30,10 @@ func (r *reporter) event(ev session.Event) {
 	switch ev := ev.(type) {
 	case session.CameraOpened:
 		r.con.Linef("camera: %s %s", ev.Name, ev.Mode)
+	case session.MicrophoneOpened:
+		r.con.Linef("microphone: %s (%s), 48 kHz mono Opus", ev.Mic.Name, ev.Mic.Label)
+	case session.SoundStopped:
+		r.con.Linef("sound stopped: %v; the call goes on without it", ev.Err)
 	case session.Connecting:
 		what := "to connect"
 		if ev.Window > 0 {

@@ -226,6 +226,9 @@ func editDistance(a, b string) int {
 // (or "...: stat x.y4m: ...") becomes "open source x.y4m: no such file or
 // directory".
 func message(err error) string {
+	if m, ok := soundMessage(err); ok {
+		return m
+	}
 	msg := err.Error()
 	var pe *fs.PathError
 	if !errors.As(err, &pe) || pe.Err == nil {

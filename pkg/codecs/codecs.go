@@ -6,13 +6,16 @@ package codecs
 
 import (
 	"github.com/p2pcam/p2pcam/pkg/codec"
+	"github.com/p2pcam/p2pcam/pkg/opus"
 	"github.com/p2pcam/p2pcam/pkg/vp8"
 )
 
 // All lists every codec p2pcam can send and receive, preferred first
-// within each kind.
+// within each kind. Registering a codec offers nothing by itself: a
+// description gets an audio section only when a call sends or asks for
+// sound, so calls without sound describe themselves as before.
 func All() []codec.Descriptor {
-	return []codec.Descriptor{vp8.Descriptor}
+	return []codec.Descriptor{vp8.Descriptor, opus.Descriptor}
 }
 
 // Default returns the preferred codec of a kind, and false when p2pcam

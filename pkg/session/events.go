@@ -37,6 +37,14 @@ type CameraOpened struct {
 	Mode capture.ModeChoice
 }
 
+// MicrophoneOpened: the sound comes from the microphone Mic (the twin of
+// CameraOpened).
+type MicrophoneOpened struct{ Mic capture.Microphone }
+
+// SoundStopped: the sound source failed during the call (a microphone
+// unplugged, the sound server gone), for Err; the video goes on.
+type SoundStopped struct{ Err error }
+
 // StateChanged: the connection moved to State (other than connected, which
 // Connected reports).
 type StateChanged struct{ State webrtc.PeerConnectionState }
@@ -154,14 +162,16 @@ func parseHangUp(reason string) HangUp {
 func (Connecting) event() {}
 func (Applied) event()    {}
 
-func (CameraOpened) event() {}
-func (StateChanged) event() {}
-func (Connected) event()    {}
-func (Lost) event()         {}
-func (Back) event()         {}
-func (Verification) event() {}
-func (Recording) event()    {}
-func (FirstFrame) event()   {}
-func (Figures) event()      {}
-func (Ending) event()       {}
-func (Summary) event()      {}
+func (CameraOpened) event()     {}
+func (MicrophoneOpened) event() {}
+func (SoundStopped) event()     {}
+func (StateChanged) event()     {}
+func (Connected) event()        {}
+func (Lost) event()             {}
+func (Back) event()             {}
+func (Verification) event()     {}
+func (Recording) event()        {}
+func (FirstFrame) event()       {}
+func (Figures) event()          {}
+func (Ending) event()           {}
+func (Summary) event()          {}

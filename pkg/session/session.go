@@ -1,15 +1,16 @@
 // Package session runs one p2pcam call from start to end: it opens the
 // sources through capture's Sender (the send pipeline every mode shares),
-// builds the peer with a list of tracks each way (today the video source
-// out, and whatever the other side sends in), lets a Signaler carry the
+// builds the peer with a list of tracks each way (the video source and
+// the sound out, and whatever the other side sends in), lets a Signaler carry the
 // two session descriptions between the sides, records what arrives,
 // reports figures, and shuts everything down in order (source, peer,
 // recording) however the call ends.
 //
 // Codecs come from the caller as descriptors (package codecs is the
-// table); the session names none. It receives every kind it has a codec
-// for and records every track the other side says it sends (peer's
-// Incoming) into one file: WebM holds them all, IVF the video alone.
+// table); the session names none. It records every track the other
+// side says it sends (peer's Incoming) into one file: WebM holds them
+// all, IVF the video alone. A call offers sound only when it sends some,
+// so a call without sound describes itself as it always did.
 //
 // Events reach Config.Events from one goroutine, one at a time and in
 // order (emitter.go); Run returns once the last has been handled.
@@ -105,7 +106,12 @@ type Config struct {
 	Offer  OfferSignaler
 	Answer AnswerSignaler
 
-	Source  capture.Source
+	Source capture.Source
+	// Audio is the sound to send beside the video (the zero value sends
+	// none), encoded with the first audio codec of Codecs. AudioAuto
+	// sends the default microphone when there is one and no sound,
+	// silently, when there is not.
+	Audio   capture.AudioSource
 	Width   int
 	Height  int
 	FPS     float64
@@ -274,24 +280,36 @@ func (e *ConnectTimeoutError) Is(target error) bool { return target == ErrConnec
 // SenderConfig is what the call sends, as the sender pipeline takes it:
 // the source, shaped by Width, Height, FPS, Bitrate, Speed and
 // CameraFormat, encoded with the first video codec of Codecs that has an
-// encoder. Every mode that sends (a call, WHIP, --serve) opens its source
-// with it, so that they cannot drift apart. Unset fields take the same
-// defaults Run gives them.
+// encoder, and the sound (Audio) encoded with the first audio codec of
+// Codecs that has one. Every mode that sends (a call, WHIP, --serve) opens
+// its sources with it, so that they cannot drift apart. Unset fields take
+// the same defaults Run gives them.
 func (c Config) SenderConfig() (capture.SenderConfig, error) {
 	c.defaults()
-	for _, d := range c.Codecs {
-		if d.Kind == codec.Video && d.NewVideoEncoder != nil {
-			return capture.SenderConfig{
-				Video: c.Source,
-				VideoOptions: capture.Options{
-					Width: c.Width, Height: c.Height, FPS: c.FPS,
-					Bitrate: c.Bitrate, Speed: c.Speed, CameraFormat: c.CameraFormat,
-					Codec: d,
-				},
-			}, nil
+	sc := capture.SenderConfig{Video: c.Source, Audio: c.Audio}
+	if c.Source.Kind != capture.None {
+		i := slices.IndexFunc(c.Codecs, func(d codec.Descriptor) bool { return d.Kind == codec.Video && d.NewVideoEncoder != nil })
+		if i < 0 {
+			return capture.SenderConfig{}, fmt.Errorf("open source %s: %w: no video codec among Config.Codecs", c.Source, capture.ErrNoEncoder)
+		}
+		sc.VideoOptions = capture.Options{
+			Width: c.Width, Height: c.Height, FPS: c.FPS,
+			Bitrate: c.Bitrate, Speed: c.Speed, CameraFormat: c.CameraFormat,
+			Codec: c.Codecs[i],
 		}
 	}
-	return capture.SenderConfig{}, fmt.Errorf("open source %s: %w: no video codec among Config.Codecs", c.Source, capture.ErrNoEncoder)
+	if c.Audio.Kind != capture.AudioNone {
+		i := slices.IndexFunc(c.Codecs, func(d codec.Descriptor) bool { return d.Kind == codec.Audio && d.NewAudioEncoder != nil })
+		switch {
+		case i >= 0:
+			sc.AudioOptions = capture.AudioOptions{Codec: c.Codecs[i]}
+		case c.Audio.Kind == capture.AudioAuto:
+			sc.Audio = capture.AudioSource{}
+		default:
+			return capture.SenderConfig{}, fmt.Errorf("open sound source %s: %w: no audio codec among Config.Codecs", c.Audio, capture.ErrNoAudioEncoder)
+		}
+	}
+	return sc, nil
 }
 
 // Unwrap returns the peer's reason.
@@ -373,19 +391,30 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	}
 	defer s.dropUnusedOutput()
 	var snd *capture.Sender
-	if s.cfg.Source.Kind != capture.None {
+	if s.cfg.Source.Kind != capture.None || s.cfg.Audio.Kind != capture.AudioNone {
 		sc, err := s.cfg.SenderConfig()
 		if err != nil {
 			return s.res, err
 		}
 		snd, err = capture.OpenSender(ctx, sc)
-		if err != nil {
+		switch {
+		case err != nil && s.cfg.Source.Kind == capture.None && sc.Audio.Kind != capture.AudioMic && errors.Is(err, capture.ErrNothingToSend):
+			// --audio auto found no microphone, and there is no video.
+			snd = nil
+		case err != nil:
 			return s.res, err
+		default:
+			if name, mode, ok := snd.CameraMode(); ok {
+				s.emit(CameraOpened{Name: name, Mode: mode})
+			}
+			if m, ok := snd.Microphone(); ok {
+				s.emit(MicrophoneOpened{Mic: m})
+			}
+			if why := snd.AudioSkipped(); why != nil {
+				s.log.Debug("sending no sound", "audio", s.cfg.Audio.String(), "why", why)
+			}
+			defer snd.Close()
 		}
-		if name, mode, ok := snd.CameraMode(); ok {
-			s.emit(CameraOpened{Name: name, Mode: mode})
-		}
-		defer snd.Close()
 	}
 	receive := s.cfg.Output != "" || s.cfg.View != nil
 	if snd == nil && !receive {
@@ -406,11 +435,15 @@ func (s *session) run(ctx context.Context) (Result, error) {
 		Logger:           s.log,
 	}
 	if receive {
-		// Every kind this call has a codec for.
-		for _, d := range s.cfg.Codecs {
-			if !slices.Contains(pcfg.Receive, d.Kind) {
-				pcfg.Receive = append(pcfg.Receive, d.Kind)
-			}
+		// Video, and sound when this side sends some (its section then
+		// goes both ways) or answers (an answer can only take up the
+		// sections the offer has). An offering side that sends no sound
+		// asks for none, so that a call without sound describes itself
+		// as before.
+		pcfg.Receive = []codec.Kind{codec.Video}
+		hasAudio := slices.ContainsFunc(s.cfg.Codecs, func(d codec.Descriptor) bool { return d.Kind == codec.Audio })
+		if hasAudio && (snd != nil && snd.Audio() != nil || s.cfg.Answer != nil) {
+			pcfg.Receive = append(pcfg.Receive, codec.Audio)
 		}
 	}
 	if snd != nil {
@@ -418,9 +451,14 @@ func (s *session) run(ctx context.Context) (Result, error) {
 			pcfg.Send = append(pcfg.Send, peer.SendTrack{Track: t, Codec: t.Codec(), OnKeyFrameRequest: t.ForceKeyFrame})
 		}
 		// Start at the ceiling and let congestion control back off; the
-		// sender shares the target among its tracks.
+		// sender shares the target among its tracks, sound first (on top
+		// of the video's ceiling).
+		ceiling := s.cfg.Bitrate
+		if snd.Audio() != nil {
+			ceiling += capture.AudioShare
+		}
 		pcfg.Congestion = &peer.Congestion{
-			Initial: s.cfg.Bitrate, Min: min(minBitrate, s.cfg.Bitrate), Max: s.cfg.Bitrate,
+			Initial: ceiling, Min: min(minBitrate, s.cfg.Bitrate), Max: ceiling,
 			OnTarget: snd.SetBitRate,
 		}
 	}
@@ -684,9 +722,13 @@ func (s *session) reportStates(ctx context.Context, p *peer.Peer) (stop func()) 
 
 // stream runs the call until it ends, reporting figures every second.
 func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec *receiver, snd *capture.Sender) error {
-	var sourceDone <-chan struct{}
+	var sourceDone, soundDone <-chan struct{}
 	if snd != nil {
 		sourceDone = snd.Done()
+		if snd.Audio() != nil && snd.Video() != nil {
+			// The sound stopping leaves the video going: say so, once.
+			soundDone = snd.Audio().Done()
+		}
 	}
 	var timeout <-chan time.Time
 	if s.cfg.Duration > 0 {
@@ -737,6 +779,11 @@ func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec 
 			s.log.Debug("the other side hung up", "reason", p.HangUpReason())
 			s.end(Ending{Reason: EndHungUp, Remote: parseHangUp(p.HangUpReason())})
 			return nil
+		case <-soundDone:
+			soundDone = nil
+			if err := snd.AudioErr(); err != nil {
+				s.emit(SoundStopped{Err: err})
+			}
 		case <-sourceDone:
 			if errors.Is(snd.Err(), capture.ErrSourceEnded) {
 				// A stream's writer finished: the video is over.

@@ -134,10 +134,12 @@ func (c *collector) read(live bool) counters {
 	if len(out) > 0 {
 		k.bytesSent = 0
 	}
+	lossFraction := 0.0 // the worst the other side reports
 	for _, st := range out {
 		o := st.OutboundRTPStreamStats
 		k.bytesSent += o.BytesSent + o.HeaderBytesSent
 		k.lost += max(st.RemoteInboundRTPStreamStats.PacketsLost, 0)
+		lossFraction = max(lossFraction, st.RemoteInboundRTPStreamStats.FractionLost)
 	}
 	if len(in) > 0 {
 		k.bytesRecv = 0
@@ -147,7 +149,11 @@ func (c *collector) read(live bool) counters {
 		k.bytesRecv += i.BytesReceived + i.HeaderBytesReceived
 		k.lost += max(i.PacketsLost, 0)
 	}
-	if c.snd != nil {
+	if c.snd != nil && len(out) > 0 {
+		// The sound's FEC follows the loss receiver reports tell.
+		c.snd.SetPacketLoss(int(math.Round(100 * lossFraction)))
+	}
+	if c.snd != nil && c.snd.Video() != nil {
 		k.framesSent = c.snd.FramesSent()
 		k.cameraDropped = c.snd.Video().CameraDropped()
 		if es, ok := c.encoderStats(); ok {
@@ -165,7 +171,7 @@ func (c *collector) read(live bool) counters {
 
 // encoderStats are the video encoder's figures.
 func (c *collector) encoderStats() (codec.EncoderStats, bool) {
-	if c.snd == nil {
+	if c.snd == nil || c.snd.Video() == nil {
 		return codec.EncoderStats{}, false
 	}
 	return c.snd.Video().EncoderStats()

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/p2pcam/p2pcam/internal/testpulse"
+)
+
+// TestAudioDefaultWithoutSoundServer: asking for the microphone on a
+// machine without a sound server fails before any blob, with exit code 1
+// and one line that says what is missing and how to get it; nothing from
+// the sound libraries reaches the terminal.
+func TestAudioDefaultWithoutSoundServer(t *testing.T) {
+	t.Setenv("PULSE_SERVER", "unix:"+t.TempDir()+"/no-sound-server")
+	want := "p2pcam: open sound source default: no sound server to capture from: no PulseAudio or PipeWire server answers: " +
+		"install and start one (Debian/Ubuntu: sudo apt install pipewire-pulse, or pulseaudio), or send --audio test, a .wav file or none"
+	for _, args := range [][]string{
+		{"offer", "--source", "test", "--audio", "default"},
+		{"answer", "--source", "test", "--audio", "default", "-o", "none"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			p := start(t, ctx, args[0], true, append(args, loopback...)...)
+			if code := p.wait(ctx); code != 1 {
+				t.Fatalf("exit code %d, want 1", code)
+			}
+			if p.stdout.Len() != 0 {
+				t.Errorf("stdout %q, want nothing (no blob)", p.stdout)
+			}
+			if got := strings.TrimSuffix(p.errText(), "\n"); got != want {
+				t.Errorf("stderr:\n%s\nwant the one line\n%s", got, want)
+			}
+		})
+	}
+}
+
+// TestDevicesListsTheMicrophone: under a private PulseAudio, devices
+// --json lists the null sink's monitor as the default microphone, and the
+// listing for people names it with its --audio value.
+func TestDevicesListsTheMicrophone(t *testing.T) {
+	testpulse.Start(t)
+	out, err := exec.Command(binPath, "devices", "--json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Cameras     []json.RawMessage `json:"cameras"`
+		Microphones []struct {
+			Name, Label string
+			Default     bool
+		} `json:"microphones"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil || got.Cameras == nil {
+		t.Fatalf("devices --json = %s (%v); want cameras and microphones", out, err)
+	}
+	i := slices.IndexFunc(got.Microphones, func(m struct {
+		Name, Label string
+		Default     bool
+	}) bool {
+		return m.Name == "mic.monitor"
+	})
+	if i < 0 || !got.Microphones[i].Default || got.Microphones[i].Label == "" {
+		t.Fatalf("microphones %+v, want mic.monitor, the default, with a label", got.Microphones)
+	}
+	out, err = exec.Command(binPath, "devices").Output()
+	if err != nil || !strings.Contains(string(out), "mic.monitor  (--audio mic:mic.monitor, the default)\n") {
+		t.Errorf("devices = %q (%v); want mic.monitor with its --audio value", out, err)
+	}
+}
+
+// TestCallWithTheMicrophone: with a private PulseAudio, offer's default
+// --audio auto opens the default microphone, says which on the twin of
+// the camera line, and the call runs and ends cleanly on both sides.
+func TestCallWithTheMicrophone(t *testing.T) {
+	testpulse.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	offer, answer := call(t, ctx, callSpec{
+		offerArgs:  append([]string{"offer", "--source", "test", "--width", "160", "--height", "120", "--duration", "3s"}, loopback...),
+		answerArgs: append([]string{"answer", "-o", "call.webm"}, loopback...),
+	})
+	waitOK(ctx, offer, answer)
+	if !strings.Contains(offer.errText(), "microphone: mic.monitor (Monitor of Null Output), 48 kHz mono Opus\n") {
+		t.Errorf("offer did not name the microphone:\n%s", offer.errText())
+	}
+	for _, p := range []*proc{offer, answer} {
+		for _, l := range strings.Split(p.errText(), "\n") {
+			if strings.Contains(strings.ToLower(l), "warn") || strings.Contains(strings.ToLower(l), "error") || strings.HasPrefix(l, "ALSA") {
+				t.Errorf("%s printed %q", p.name, l)
+			}
+		}
+	}
+}
+
+// TestCallGoesOnWhenTheSoundServerGoesAway: the sound server dying during
+// a call stops the sound, says so once, and the video call goes on to its
+// end.
+func TestCallGoesOnWhenTheSoundServerGoesAway(t *testing.T) {
+	srv := testpulse.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	offer, answer := call(t, ctx, callSpec{
+		offerArgs:  append([]string{"offer", "--source", "test", "--width", "160", "--height", "120", "--audio", "default", "--duration", "6s"}, loopback...),
+		answerArgs: append([]string{"answer", "-o", "call.webm"}, loopback...),
+	})
+	offer.waitFor(ctx, "connected")
+	srv.Stop()
+	waitOK(ctx, offer, answer)
+	if n := strings.Count(offer.errText(), "sound stopped: the microphone stopped: mic.monitor"); n != 1 {
+		t.Errorf("offer said %d times that the sound stopped, want once:\n%s", n, offer.errText())
+	}
+}
