@@ -84,10 +84,14 @@ func FrameLayer(frame []byte) (int, error) {
 			}
 		}
 	}
-	d.lit(1 + 6 + 3)          // filter_type, loop_filter_level, sharpness_level
-	if d.flag() && d.flag() { // loop_filter_adj_enable, mode_ref_lf_delta_update
-		for range 8 {
-			d.optSigned(6)
+	d.lit(1 + 6 + 3) // filter_type, loop_filter_level, sharpness_level
+	// loop_filter_adj_enable, and only then mode_ref_lf_delta_update:
+	// two reads of the bitstream, the second only when the first is set.
+	if adjEnable := d.flag(); adjEnable {
+		if deltaUpdate := d.flag(); deltaUpdate {
+			for range 8 {
+				d.optSigned(6)
+			}
 		}
 	}
 	d.lit(2) // log2_nbr_of_dct_partitions
