@@ -183,6 +183,15 @@ type Viewer interface {
 	Close() error
 }
 
+// Speaker is a Viewer that also plays the call's sound (package view's
+// Window). When the viewer is one, it is handed every packet of the
+// first remote audio track as it arrives, in arrival order: the packet's
+// payload in codec c, with its RTP timestamp. Audio is called on that
+// track's receiving goroutine, must not block, and does not keep packet.
+type Speaker interface {
+	Audio(c codec.Descriptor, packet []byte, rtpTimestamp uint32)
+}
+
 // Role returns the side of the exchange the configuration takes.
 func (c *Config) Role() Role {
 	if c.Answer != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/veandco/go-sdl2/sdl"
 
+	"github.com/p2pcam/p2pcam/pkg/codec"
 	"github.com/p2pcam/p2pcam/pkg/decode"
 )
 
@@ -35,9 +36,11 @@ type Screen struct {
 	wakeEvent uint32
 
 	// The loop's thread only.
-	initErr error              // why SDL could not start; sticky
-	windows map[uint32]*Window // open windows by SDL window id
-	spare   *sdlWindow         // a hidden window Check made ready for Open
+	initErr  error              // why SDL could not start; sticky
+	windows  map[uint32]*Window // open windows by SDL window id
+	spare    *sdlWindow         // a hidden window Check made ready for Open
+	audioUp  bool               // SDL's audio is up
+	audioErr error              // why SDL's audio could not start; sticky
 }
 
 // sdlWindow is an SDL window with its renderer.
@@ -117,6 +120,10 @@ func (s *Screen) end() {
 		s.spare.ren.Destroy()
 		s.spare.win.Destroy()
 		s.spare = nil
+	}
+	if s.audioUp {
+		sdl.QuitSubSystem(sdl.INIT_AUDIO)
+		s.audioUp = false
 	}
 	if s.up.Load() {
 		// A late Frame's wake goes to kick from now on, not to an SDL
@@ -277,7 +284,8 @@ func (s *Screen) Open(opts Options) (Viewer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Window{s: s, log: opts.Logger, dec: dec, waitKey: true, done: make(chan struct{}), opened: time.Now()}
+	w := &Window{s: s, log: opts.Logger, dec: dec, waitKey: true, done: make(chan struct{}), opened: time.Now(), title: opts.Title}
+	w.sp = newSpeaker(s, opts.Logger, opts.Notice, func() { _ = s.do(w.setTitle) })
 	var oerr error
 	if err := s.do(func() { oerr = w.open(opts.Title) }); err != nil {
 		oerr = err
@@ -317,6 +325,10 @@ func (s *Screen) handle(ev sdl.Event) {
 		case sdl.K_s:
 			w.overlay = !w.overlay
 			w.draw()
+		case sdl.K_m:
+			muted := w.sp.toggleMute()
+			w.log.Debug("view: sound", "muted", muted)
+			w.setTitle()
 		}
 	case *sdl.MouseButtonEvent:
 		w := s.windows[e.WindowID]
@@ -335,6 +347,9 @@ type Window struct {
 	decMu   sync.Mutex // the decoder, against Close
 	dec     decode.Decoder
 	decDone bool // Close freed the decoder
+
+	sp    *speaker // the window's sound
+	title string   // the title Open was given
 
 	// Used by Frame only.
 	waitKey bool
@@ -427,6 +442,35 @@ func (w *Window) Frame(data []byte, keyFrame bool) {
 	if wake {
 		w.s.wake()
 	}
+}
+
+// Audio plays one audio packet of codec c with its RTP timestamp
+// (session.Speaker): packets go into a jitter buffer and are decoded
+// into the speaker in turn. It never blocks on the device and does not
+// keep packet. Without a sound output the packets are dropped, and
+// Options.Notice is told once.
+func (w *Window) Audio(c codec.Descriptor, packet []byte, rtpTimestamp uint32) {
+	w.sp.Audio(c, packet, rtpTimestamp)
+}
+
+// Sound returns the speaker's figures; false before the first audio
+// packet.
+func (w *Window) Sound() (SoundFigures, bool) { return w.sp.figures() }
+
+// setTitle sets the window's title: Open's, and whether the sound is
+// muted or has no output; on the loop's thread.
+func (w *Window) setTitle() {
+	if w.win == nil {
+		return
+	}
+	t := w.title
+	switch {
+	case w.sp.silent.Load():
+		t += " · no sound"
+	case w.sp.muted.Load():
+		t += " · muted"
+	}
+	w.win.SetTitle(t)
 }
 
 // Figures gives the overlay the call's own figures, shown from the next
@@ -608,6 +652,7 @@ func (w *Window) Close() error {
 			w.log.Debug("view: close", "err", err)
 		}
 		w.finish(nil)
+		w.sp.close()
 		w.decMu.Lock()
 		w.decDone = true
 		w.dec.Close()

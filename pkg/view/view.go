@@ -94,6 +94,26 @@ type Options struct {
 	// Logger receives debug records (decode errors, the renderer's
 	// choice); nil discards them.
 	Logger *slog.Logger
+	// Notice, when not nil, is told what the person should hear of once,
+	// in a sentence: that the call's sound cannot be played (no sound
+	// server). It is called from the speaker's goroutine.
+	Notice func(string)
+}
+
+// SoundFigures are a window's figures of the call's sound.
+type SoundFigures struct {
+	// Delay is the sound's delay from arrival to the device's output
+	// buffer: the jitter buffer's depth and SDL's queue.
+	Delay time.Duration
+	// Target is the depth the jitter buffer aims at now.
+	Target time.Duration
+	// Packets counts the packets taken; Recovered the lost ones rebuilt
+	// from the next packet's FEC data; Concealed those made up; Late
+	// those that came after their turn and Dropped those past the
+	// buffer's limit, both dropped.
+	Packets, Recovered, Concealed, Late, Dropped uint64
+	Muted                                        bool // `m` muted the sound
+	Silent                                       bool // there is no sound output
 }
 
 // Viewer is a window as its caller feeds it (session.Viewer): Frame from
