@@ -212,6 +212,10 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 		// Only a viewer (no file), or an .ivf file: the video alone.
 		tracks = slices.DeleteFunc(tracks, func(t peer.RemoteTrack) bool { return t.Kind() != codec.Video })
 		if len(tracks) == 0 {
+			if heard != nil {
+				// Sound alone, for the viewer's speaker.
+				listen(*heard, hear)
+			}
 			return nil
 		}
 		tracks = tracks[:1]
@@ -267,15 +271,7 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 	}
 	if heard != nil {
 		// Heard, not recorded (the output holds video alone).
-		wg.Go(func() {
-			for {
-				pkt, _, err := heard.Track.ReadRTP()
-				if err != nil {
-					return
-				}
-				hear(pkt)
-			}
-		})
+		wg.Go(func() { listen(*heard, hear) })
 	}
 	wg.Wait()
 	return werr
@@ -332,6 +328,17 @@ func (r *receiver) read(rec *record.Recorder, i int, t peer.RemoteTrack, hear fu
 				r.d.emit(FirstFrame{Width: st.Width, Height: st.Height, After: after})
 			}
 		}
+	}
+}
+
+// listen hands t's packets to hear until the track ends.
+func listen(t peer.RemoteTrack, hear func(*rtp.Packet)) {
+	for {
+		pkt, _, err := t.Track.ReadRTP()
+		if err != nil {
+			return
+		}
+		hear(pkt)
 	}
 }
 
