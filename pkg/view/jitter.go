@@ -159,6 +159,19 @@ func (j *jitterBuffer) depth() time.Duration {
 	return j.dur(j.pkts[len(j.pkts)-1].ts + j.frame - from)
 }
 
+// quietPacket is the size at or under which an Opus packet holds
+// silence or near it (a frame of digital silence takes 3 bytes): leaving
+// one out is not heard.
+const quietPacket = 10
+
+// tooDeep says whether playout should leave the packet due out to bring
+// the depth back to the target: past it by more than two frames, or by
+// more than half of one when the packet due is quiet.
+func (j *jitterBuffer) tooDeep() bool {
+	over := j.depth() - j.target()
+	return over > j.dur(2*j.frame) || (over > j.dur(j.frame/2) && len(j.pkts[0].payload) <= quietPacket)
+}
+
 // trim drops the oldest packets while the buffer holds more than
 // jitterMax, moving playout on past them.
 func (j *jitterBuffer) trim() {
@@ -179,7 +192,20 @@ func (j *jitterBuffer) pop() step {
 		if len(j.pkts) == 0 || j.depth() < j.target() {
 			return step{}
 		}
+		// Start from the target's depth: what piled up before (while
+		// the device opened) is dropped, not played late.
+		for len(j.pkts) > 1 && j.dur(j.pkts[len(j.pkts)-1].ts-j.pkts[1].ts+j.frame) >= j.target() {
+			j.stats.Dropped++
+			j.pkts = j.pkts[1:]
+		}
 		j.playing, j.next, j.concealed = true, j.pkts[0].ts, 0
+	}
+	if len(j.pkts) > 1 && j.pkts[0].ts == j.next && j.tooDeep() {
+		// Deeper than the target (a burst, or the start): catch up by
+		// leaving a packet out, a quiet one while only a little deep.
+		j.stats.Dropped++
+		j.pkts = j.pkts[1:]
+		j.next += j.frame
 	}
 	if len(j.pkts) > 0 && j.pkts[0].ts == j.next {
 		p := j.pkts[0]

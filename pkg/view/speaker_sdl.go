@@ -24,7 +24,7 @@ import (
 const (
 	deviceAhead  = 20 * time.Millisecond
 	pollEvery    = 5 * time.Millisecond
-	devicePeriod = 256 // samples: 5.3 ms at 48 kHz
+	devicePeriod = 512 // samples: 10.7 ms at 48 kHz
 )
 
 // ErrNoSound means there is no sound output to play the call's sound on.
