@@ -13,7 +13,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -54,7 +56,7 @@ func startPulse(t *testing.T) {
 	t.Setenv("HOME", filepath.Join(dir, "home"))
 	t.Setenv("XDG_RUNTIME_DIR", filepath.Join(dir, "xdg"))
 	t.Setenv("PULSE_SERVER", "unix:"+sock)
-	t.Setenv("SDL_AUDIODRIVER", "")
+	unsetenv(t, "SDL_AUDIODRIVER")
 	cmd := exec.Command("pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
 		"--log-target=stderr", "--log-level=error",
 		"-L", "module-native-protocol-unix auth-anonymous=1 socket="+sock,
@@ -72,6 +74,15 @@ func startPulse(t *testing.T) {
 			t.Fatal("the private PulseAudio did not answer in 10 s")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// unsetenv unsets name for the test.
+func unsetenv(t *testing.T, name string) {
+	t.Helper()
+	t.Setenv(name, "") // restored after the test
+	if err := os.Unsetenv(name); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -424,4 +435,99 @@ func TestMute(t *testing.T) {
 	if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatal(err)
 	}
+}
+
+// TestNoSoundOutput: without a sound server the window still works,
+// silently: the sound is dropped, Notice is told once that there is no
+// sound output, the title says so, and no library prints on the
+// terminal.
+func TestNoSoundOutput(t *testing.T) {
+	d, s := onScreen(t, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	t.Setenv("PULSE_SERVER", "unix:"+filepath.Join(dir, "nothing-here"))
+	t.Setenv("HOME", dir)
+	t.Setenv("XDG_RUNTIME_DIR", dir)
+	unsetenv(t, "SDL_AUDIODRIVER")
+	stderr := captureStderr(t)
+
+	notices := make(chan string, 10)
+	win, err := s.Open(Options{Title: "silent", Notice: func(msg string) { notices <- msg }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer win.Close()
+	w := win.(*Window)
+	for i, f := range oneKeyFrame(t) {
+		w.Frame(f, i == 0)
+	}
+	id := waitWindow(t, ctx, d, "^silent")
+	sendCtx, stopSending := context.WithCancel(ctx)
+	errc := sendBeep(sendCtx, t, w, nil)
+	var msg string
+	select {
+	case msg = <-notices:
+	case <-ctx.Done():
+		t.Fatal("no notice that there is no sound output")
+	}
+	waitTitle(t, ctx, d, id, "silent · no sound")
+	// A second of sound more, dropped, and no second notice.
+	time.Sleep(time.Second)
+	stopSending()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(msg, "no sound output") {
+		t.Errorf("notice %q; want it to begin with %q", msg, "no sound output")
+	}
+	select {
+	case m := <-notices:
+		t.Errorf("a second notice %q; want one", m)
+	default:
+	}
+	if f, ok := w.Sound(); ok && !f.Silent {
+		t.Errorf("figures %+v; want Silent", f)
+	}
+	if out := stderr(); out != "" {
+		t.Errorf("the terminal got %q; want nothing", out)
+	}
+	t.Logf("notice: %s", msg)
+}
+
+// captureStderr sends what this process writes to file descriptor 2
+// (the C libraries' messages too) to a pipe until the returned function
+// is called, which gives what was written.
+func captureStderr(t *testing.T) func() string {
+	t.Helper()
+	saved, err := syscall.Dup(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Dup2(int(w.Fd()), 2); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(r)
+		got <- string(b)
+	}()
+	var once sync.Once
+	var out string
+	restore := func() string {
+		once.Do(func() {
+			_ = syscall.Dup2(saved, 2)
+			_ = syscall.Close(saved)
+			w.Close()
+			out = <-got
+			r.Close()
+		})
+		return out
+	}
+	t.Cleanup(func() { restore() })
+	return restore
 }

@@ -249,7 +249,9 @@ func (s *Screen) initAudio() error {
 	var errs []error
 	for _, d := range drivers {
 		if d != "" {
-			sdl.SetHint("SDL_AUDIODRIVER", d)
+			// Over the environment too (an empty SDL_AUDIODRIVER would
+			// have SDL try every driver).
+			sdl.SetHintWithPriority("SDL_AUDIODRIVER", d, sdl.HINT_OVERRIDE)
 		}
 		if err := sdl.InitSubSystem(sdl.INIT_AUDIO); err != nil {
 			errs = append(errs, err)
