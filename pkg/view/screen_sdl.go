@@ -93,9 +93,10 @@ func (s *Screen) loop(finished <-chan struct{}) {
 		case <-s.kick:
 		default:
 		}
-		// Woken by an event of the windows', a picture, or a call; the
+		// Woken by an event of the windows', a picture, or a call, or
+		// when a picture held for the sound is due; the longest
 		// timeout only bounds a wake that raced SDL's start.
-		for ev := sdl.WaitEventTimeout(100); ev != nil; ev = sdl.PollEvent() {
+		for ev := sdl.WaitEventTimeout(s.untilDue(100)); ev != nil; ev = sdl.PollEvent() {
 			s.handle(ev)
 		}
 		s.runCalls()
@@ -103,6 +104,21 @@ func (s *Screen) loop(finished <-chan struct{}) {
 			w.drawPending()
 		}
 	}
+}
+
+// untilDue is how many milliseconds the loop may wait for events before
+// a held picture is due, at most limit; on the loop's thread.
+func (s *Screen) untilDue(limit int) int {
+	ms := limit
+	now := time.Now()
+	for _, w := range s.windows {
+		w.mu.Lock()
+		if len(w.held) > 0 {
+			ms = min(ms, int((w.held[0].due.Sub(now)+time.Millisecond-1)/time.Millisecond))
+		}
+		w.mu.Unlock()
+	}
+	return max(ms, 1)
 }
 
 // end refuses further calls, runs those already queued, closes the
@@ -338,6 +354,12 @@ func (s *Screen) handle(ev sdl.Event) {
 	}
 }
 
+// heldPicture is a decoded picture waiting for the sound.
+type heldPicture struct {
+	due time.Time
+	img *image.YCbCr
+}
+
 // Window is one window showing decoded pictures. Frame is called from
 // one goroutine at a time; Done, Err and Close from any.
 type Window struct {
@@ -359,9 +381,12 @@ type Window struct {
 	mu      sync.Mutex
 	pending *image.YCbCr // the newest picture not yet drawn
 	woken   bool         // the loop was woken for pending
-	figs    figures      // for the overlay
-	call    *CallFigures // the session's figures, nil until given
-	err     error
+	// held are pictures waiting for the sound (lip sync), oldest first;
+	// each becomes pending when due.
+	held []heldPicture
+	figs figures      // for the overlay
+	call *CallFigures // the session's figures, nil until given
+	err  error
 
 	done      chan struct{}
 	doneOnce  sync.Once
@@ -431,8 +456,13 @@ func (w *Window) Frame(data []byte, keyFrame bool) {
 	}
 	w.waitKey = false
 	figs, changed := w.meter.add(time.Now(), len(data), img.Rect.Dx(), img.Rect.Dy())
+	lag := w.sp.lipSync()
 	w.mu.Lock()
-	w.pending = img
+	if lag > 0 || len(w.held) > 0 {
+		w.held = append(w.held, heldPicture{due: time.Now().Add(lag), img: img})
+	} else {
+		w.pending = img
+	}
 	if changed {
 		w.figs = figs
 	}
@@ -484,6 +514,12 @@ func (w *Window) Figures(f CallFigures) {
 // drawPending draws the newest picture, if one came since the last.
 func (w *Window) drawPending() {
 	w.mu.Lock()
+	now := time.Now()
+	for len(w.held) > 0 && !w.held[0].due.After(now) {
+		// The newest picture due; older ones are never drawn.
+		w.pending = w.held[0].img
+		w.held = w.held[1:]
+	}
 	img := w.pending
 	w.pending, w.woken = nil, false
 	w.mu.Unlock()
@@ -658,7 +694,7 @@ func (w *Window) Close() error {
 		w.dec.Close()
 		w.decMu.Unlock()
 		w.mu.Lock()
-		w.pending = nil
+		w.pending, w.held = nil, nil
 		w.mu.Unlock()
 	})
 	return w.Err()

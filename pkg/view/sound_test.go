@@ -531,3 +531,78 @@ func captureStderr(t *testing.T) func() string {
 	t.Cleanup(func() { restore() })
 	return restore
 }
+
+// TestPictureWaitsForTheSound: with sound playing, a picture is drawn
+// as late as the sound is heard after arriving (the jitter buffer and
+// the device's queue), never more than maxLipSync late; without sound
+// it is drawn as decoded (TestWindowShowsWhatArrives).
+func TestPictureWaitsForTheSound(t *testing.T) {
+	startPulse(t)
+	d, s := onScreen(t, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	win, err := s.Open(Options{Title: "lip sync"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer win.Close()
+	w := win.(*Window)
+	sendCtx, stopSending := context.WithCancel(ctx)
+	defer stopSending()
+	errc := sendBeep(sendCtx, t, w, nil)
+	var mu sync.Mutex
+	fed := map[uint16]time.Time{}
+	feedLive(t, w, 320, 240, func(seq int) {
+		mu.Lock()
+		fed[uint16(seq)] = time.Now()
+		mu.Unlock()
+	})
+	id := waitWindow(t, ctx, d, "^lip sync")
+	geo, err := d.Geometry(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Once the sound plays, the age of the picture on the screen.
+	for w.sp.lipSync() == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("the sound never played")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var ages, waits []time.Duration
+	for len(ages) < 30 {
+		if ctx.Err() != nil {
+			t.Fatalf("read %d stamps from the screen in time; want 30", len(ages))
+		}
+		st, at, ok, err := d.ScreenStamp(geo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			time.Sleep(2 * time.Millisecond)
+			continue
+		}
+		mu.Lock()
+		decoded, known := fed[st.Seq]
+		mu.Unlock()
+		if known {
+			ages = append(ages, at.Sub(decoded))
+			waits = append(waits, w.sp.lipSync())
+		}
+		time.Sleep(15 * time.Millisecond)
+	}
+	stopSending()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(ages)
+	slices.Sort(waits)
+	p50, wait := ages[len(ages)/2], waits[len(waits)/2]
+	t.Logf("picture age on screen p50 %d ms, p95 %d ms; the sound's delay (what the picture waits) p50 %d ms",
+		p50.Milliseconds(), ages[len(ages)*95/100].Milliseconds(), wait.Milliseconds())
+	// Loose: a picture is read off the screen up to a frame and a read
+	// after it is drawn.
+	if p50 < wait-10*time.Millisecond || p50 > maxLipSync+100*time.Millisecond {
+		t.Errorf("pictures are on screen %v after decoding (median); want about the sound's delay, %v, and at most %v", p50, wait, maxLipSync)
+	}
+}

@@ -177,6 +177,26 @@ func (sp *speaker) noSound(err error) {
 	sp.title()
 }
 
+// maxLipSync is the most a picture waits for the sound.
+const maxLipSync = 100 * time.Millisecond
+
+// lipSync is how long a picture decoded now waits so as to be seen with
+// its sound: the sound's delay from arrival to the device, at most
+// maxLipSync; 0 while no sound plays. Both streams are taken to be
+// captured when they arrive (no RTCP sender reports are read yet), so
+// the sound is never ahead of the picture, and only the picture waits.
+func (sp *speaker) lipSync() time.Duration {
+	if sp.silent.Load() {
+		return 0
+	}
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.jb == nil || !sp.jb.playing {
+		return 0
+	}
+	return min(sp.delay, maxLipSync)
+}
+
 // toggleMute mutes or unmutes; it reports whether it is now muted.
 func (sp *speaker) toggleMute() bool {
 	for {
