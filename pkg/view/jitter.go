@@ -165,11 +165,12 @@ func (j *jitterBuffer) depth() time.Duration {
 const quietPacket = 10
 
 // tooDeep says whether playout should leave the packet due out to bring
-// the depth back to the target: past it by more than two frames, or by
-// more than half of one when the packet due is quiet.
+// the depth back to the target: past it by more than three frames, or
+// by more than half of one when the packet due is quiet (speech has
+// pauses to catch up in).
 func (j *jitterBuffer) tooDeep() bool {
 	over := j.depth() - j.target()
-	return over > j.dur(2*j.frame) || (over > j.dur(j.frame/2) && len(j.pkts[0].payload) <= quietPacket)
+	return over > j.dur(3*j.frame) || (over > j.dur(j.frame/2) && len(j.pkts[0].payload) <= quietPacket)
 }
 
 // trim drops the oldest packets while the buffer holds more than
