@@ -159,18 +159,12 @@ func (j *jitterBuffer) depth() time.Duration {
 	return j.dur(j.pkts[len(j.pkts)-1].ts + j.frame - from)
 }
 
-// quietPacket is the size at or under which an Opus packet holds
-// silence or near it (a frame of digital silence takes 3 bytes): leaving
-// one out is not heard.
-const quietPacket = 10
-
 // tooDeep says whether playout should leave the packet due out to bring
-// the depth back to the target: past it by more than three frames, or
-// by more than half of one when the packet due is quiet (speech has
-// pauses to catch up in).
+// the depth back to the target: past it by more than three frames. (The
+// speaker also plays pauses shorter while the buffer is deeper than the
+// target by more than half a frame: speech has pauses to catch up in.)
 func (j *jitterBuffer) tooDeep() bool {
-	over := j.depth() - j.target()
-	return over > j.dur(3*j.frame) || (over > j.dur(j.frame/2) && len(j.pkts[0].payload) <= quietPacket)
+	return j.depth()-j.target() > j.dur(3*j.frame)
 }
 
 // trim drops the oldest packets while the buffer holds more than
@@ -202,8 +196,8 @@ func (j *jitterBuffer) pop() step {
 		j.playing, j.next, j.concealed = true, j.pkts[0].ts, 0
 	}
 	if len(j.pkts) > 1 && j.pkts[0].ts == j.next && j.tooDeep() {
-		// Deeper than the target (a burst, or the start): catch up by
-		// leaving a packet out, a quiet one while only a little deep.
+		// Far deeper than the target (a burst, a stalled device):
+		// catch up by leaving a packet out.
 		j.stats.Dropped++
 		j.pkts = j.pkts[1:]
 		j.next += j.frame

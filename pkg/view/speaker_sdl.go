@@ -135,6 +135,9 @@ func (sp *speaker) run(c codec.Descriptor) {
 				sp.log.Debug("view: sound decode", "err", err)
 				pcm = make([]int16, st.samples)
 			}
+			if st.payload != nil && quiet(pcm) && sp.catchUp() {
+				continue // a pause played shorter: the buffer was deep
+			}
 			buf = buf[:0]
 			muted := sp.muted.Load()
 			for _, v := range pcm {
@@ -153,6 +156,32 @@ func (sp *speaker) run(c codec.Descriptor) {
 		sp.delay = sp.jb.depth() + time.Duration(queued)*time.Second/time.Duration(c.ClockRate)
 		sp.mu.Unlock()
 	}
+}
+
+// quietLevel is the peak under which a frame is a pause (-40 dBFS).
+const quietLevel = 328
+
+// quiet says whether pcm is a pause, which may be left out unheard.
+func quiet(pcm []int16) bool {
+	for _, v := range pcm {
+		if v > quietLevel || v < -quietLevel {
+			return false
+		}
+	}
+	return true
+}
+
+// catchUp says whether the jitter buffer is deeper than its target by
+// more than half a frame, and counts the frame it has been told of as
+// dropped if so.
+func (sp *speaker) catchUp() bool {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.jb.depth()-sp.jb.target() <= sp.jb.dur(sp.jb.frame/2) {
+		return false
+	}
+	sp.jb.stats.Dropped++
+	return true
 }
 
 // decodeStep decodes what the jitter buffer handed out.
