@@ -150,7 +150,8 @@ type Config struct {
 
 	// View, when not nil, opens a viewer once the call is up, which is
 	// then shown every frame received as it arrives (with or without an
-	// Output). A viewer that ends by itself ends the call: closed by the
+	// Output), and, when it is a Speaker, handed the first audio track's
+	// packets. A viewer that ends by itself ends the call: closed by the
 	// person (EndViewerClosed) or failed (ErrViewer).
 	View func(call ViewCall) (Viewer, error)
 

@@ -32,9 +32,10 @@
 // timestamp): the packets go into a jitter buffer ordered by timestamp
 // that starts playing at its target depth (40 ms, or three times the
 // arrival jitter and a frame, up to 80 ms) and never holds more than
-// 100 ms: it drops the oldest past that, packets later than their turn,
-// and a packet now and then (a quiet one first) while deeper than the
-// target. A missing packet is rebuilt from the next one's in-band FEC
+// 100 ms: it drops the oldest past that and packets later than their
+// turn; while deeper than the target it catches up by playing pauses
+// shorter (a decoded frame under -40 dBFS left out), and by leaving a
+// packet out only when far deeper. A missing packet is rebuilt from the next one's in-band FEC
 // when that one is there, else concealed by the decoder. A goroutine of
 // the speaker's own, driven by the device (not the wall clock), decodes
 // the packets in turn into SDL's audio queue, kept about 20 ms full. SDL's
