@@ -131,6 +131,8 @@ func (s *Screen) end() {
 	for _, w := range s.windows {
 		w.destroy()
 		w.finish(ErrClosed)
+		// Its speaker stops too (its calls to the loop fail now).
+		w.sp.close()
 	}
 	if s.spare != nil {
 		s.spare.ren.Destroy()
