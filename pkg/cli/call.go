@@ -461,7 +461,7 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 	rep := newReporter(con, cfg.Duration.String(), blobs)
 	cfg.Events = rep.event
 	if cc.view {
-		viewCall(&cfg, e.display, e.logger(), cc.role, blobs)
+		viewCall(&cfg, e.display, e.logger(), cc.role, blobs, func(msg string) { con.Linef("p2pcam: %s", msg) })
 	}
 	_, err = session.Run(ctx, cfg, e.loggerTo(con))
 	rep.close()
@@ -470,14 +470,14 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 
 // viewCall sets cfg.View to open --view's window on d, and passes the
 // call's figures, which the session reports each second, on to it for its
-// overlay.
-func viewCall(cfg *session.Config, d Display, log *slog.Logger, command session.Role, blobs bool) {
+// overlay. notice prints what the window says once (no sound output).
+func viewCall(cfg *session.Config, d Display, log *slog.Logger, command session.Role, blobs bool, notice func(string)) {
 	var (
 		mu  sync.Mutex
 		win view.Viewer
 	)
 	cfg.View = func(call session.ViewCall) (session.Viewer, error) {
-		w, err := d.Open(view.Options{Title: viewTitle(command, call, blobs), Logger: log})
+		w, err := d.Open(view.Options{Title: viewTitle(command, call, blobs), Logger: log, Notice: notice})
 		if err != nil {
 			return nil, err
 		}

@@ -73,7 +73,7 @@ func TestViewCall(t *testing.T) {
 	win := &fakeWindow{done: make(chan struct{})}
 	var reported []session.Event
 	cfg := session.Config{Events: func(ev session.Event) { reported = append(reported, ev) }}
-	viewCall(&cfg, fakeDisplay{titles: &titles, win: win}, slog.New(slog.DiscardHandler), session.Answerer, true)
+	viewCall(&cfg, fakeDisplay{titles: &titles, win: win}, slog.New(slog.DiscardHandler), session.Answerer, true, nil)
 
 	cfg.Events(session.Figures{Snapshot: session.Snapshot{RTTMs: 5}}) // before the window: nowhere to go
 	if _, err := cfg.View(session.ViewCall{Role: session.Answerer, Code: "778 062"}); err != nil {

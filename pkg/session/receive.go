@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pion/rtp"
+
 	"github.com/p2pcam/p2pcam/pkg/codec"
 	"github.com/p2pcam/p2pcam/pkg/measure"
 	"github.com/p2pcam/p2pcam/pkg/peer"
@@ -179,6 +181,7 @@ func (r *receiver) open() (io.Writer, record.Format, error) {
 // read by a goroutine of its own. The video's frames also go to the
 // viewer and the meter.
 func (r *receiver) record(tracks []peer.RemoteTrack) error {
+	var hear func(*rtp.Packet) // the speaker's, for the heard track
 	w, format, err := r.open()
 	if err != nil {
 		return err
@@ -190,10 +193,29 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 		// A player reading a pipe gets the live picture, not a backlog.
 		Live: r.d.output == "-" && !isRegular(r.d.outputTo),
 	}
+	// The viewer's speaker hears the first audio track, recorded or not.
+	var heard *peer.RemoteTrack
+	if sp, ok := r.d.viewer.(Speaker); ok {
+		for i, t := range tracks {
+			if t.Kind() == codec.Audio {
+				heard = &tracks[i]
+				break
+			}
+		}
+		if heard != nil {
+			t := *heard
+			heard = &t
+			hear = func(p *rtp.Packet) { sp.Audio(t.Codec, p.Payload, p.Timestamp) }
+		}
+	}
 	if format == record.FormatIVF {
 		// Only a viewer (no file), or an .ivf file: the video alone.
 		tracks = slices.DeleteFunc(tracks, func(t peer.RemoteTrack) bool { return t.Kind() != codec.Video })
 		if len(tracks) == 0 {
+			if heard != nil {
+				// Sound alone, for the viewer's speaker.
+				listen(*heard, hear)
+			}
 			return nil
 		}
 		tracks = tracks[:1]
@@ -237,11 +259,19 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 		werr    error
 	)
 	for i, t := range tracks {
+		var h func(*rtp.Packet)
+		if heard != nil && t.SSRC() == heard.SSRC() {
+			h, heard = hear, nil
+		}
 		wg.Go(func() {
-			if err := r.read(rec, i, t); err != nil {
+			if err := r.read(rec, i, t, h); err != nil {
 				errOnce.Do(func() { werr = err })
 			}
 		})
+	}
+	if heard != nil {
+		// Heard, not recorded (the output holds video alone).
+		wg.Go(func() { listen(*heard, hear) })
 	}
 	wg.Wait()
 	return werr
@@ -273,13 +303,17 @@ func (r *receiver) watchVideo(t *record.Track) error {
 }
 
 // read moves track i's packets into rec until the track ends (the peer
-// closed: a normal end) or writing fails.
-func (r *receiver) read(rec *record.Recorder, i int, t peer.RemoteTrack) error {
+// closed: a normal end) or writing fails; hear, when not nil, hears each
+// packet first.
+func (r *receiver) read(rec *record.Recorder, i int, t peer.RemoteTrack, hear func(*rtp.Packet)) error {
 	announce := i == 0
 	for {
 		pkt, _, err := t.Track.ReadRTP()
 		if err != nil {
 			return nil
+		}
+		if hear != nil {
+			hear(pkt)
 		}
 		if err := rec.WriteRTP(i, pkt); err != nil {
 			return fmt.Errorf("write %s: %w", t.Kind(), err)
@@ -294,6 +328,17 @@ func (r *receiver) read(rec *record.Recorder, i int, t peer.RemoteTrack) error {
 				r.d.emit(FirstFrame{Width: st.Width, Height: st.Height, After: after})
 			}
 		}
+	}
+}
+
+// listen hands t's packets to hear until the track ends.
+func listen(t peer.RemoteTrack, hear func(*rtp.Packet)) {
+	for {
+		pkt, _, err := t.Track.ReadRTP()
+		if err != nil {
+			return
+		}
+		hear(pkt)
 	}
 }
 

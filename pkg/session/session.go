@@ -157,7 +157,8 @@ type Config struct {
 
 	// View, when not nil, opens a viewer once the call is up, which is
 	// then shown every frame received as it arrives (with or without an
-	// Output). A viewer that ends by itself ends the call: closed by the
+	// Output), and, when it is a Speaker, handed the first audio track's
+	// packets. A viewer that ends by itself ends the call: closed by the
 	// person (EndViewerClosed) or failed (ErrViewer).
 	View func(call ViewCall) (Viewer, error)
 
@@ -188,6 +189,15 @@ type Viewer interface {
 	Err() error
 	// Close ends the viewer and waits for it; it may be called twice.
 	Close() error
+}
+
+// Speaker is a Viewer that also plays the call's sound (package view's
+// Window). When the viewer is one, it is handed every packet of the
+// first remote audio track as it arrives, in arrival order: the packet's
+// payload in codec c, with its RTP timestamp. Audio is called on that
+// track's receiving goroutine, must not block, and does not keep packet.
+type Speaker interface {
+	Audio(c codec.Descriptor, packet []byte, rtpTimestamp uint32)
 }
 
 // Role returns the side of the exchange the configuration takes.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/veandco/go-sdl2/sdl"
 
+	"github.com/p2pcam/p2pcam/pkg/codec"
 	"github.com/p2pcam/p2pcam/pkg/decode"
 )
 
@@ -35,9 +36,11 @@ type Screen struct {
 	wakeEvent uint32
 
 	// The loop's thread only.
-	initErr error              // why SDL could not start; sticky
-	windows map[uint32]*Window // open windows by SDL window id
-	spare   *sdlWindow         // a hidden window Check made ready for Open
+	initErr  error              // why SDL could not start; sticky
+	windows  map[uint32]*Window // open windows by SDL window id
+	spare    *sdlWindow         // a hidden window Check made ready for Open
+	audioUp  bool               // SDL's audio is up
+	audioErr error              // why SDL's audio could not start; sticky
 }
 
 // sdlWindow is an SDL window with its renderer.
@@ -90,9 +93,10 @@ func (s *Screen) loop(finished <-chan struct{}) {
 		case <-s.kick:
 		default:
 		}
-		// Woken by an event of the windows', a picture, or a call; the
+		// Woken by an event of the windows', a picture, or a call, or
+		// when a picture held for the sound is due; the longest
 		// timeout only bounds a wake that raced SDL's start.
-		for ev := sdl.WaitEventTimeout(100); ev != nil; ev = sdl.PollEvent() {
+		for ev := sdl.WaitEventTimeout(s.untilDue(100)); ev != nil; ev = sdl.PollEvent() {
 			s.handle(ev)
 		}
 		s.runCalls()
@@ -100,6 +104,21 @@ func (s *Screen) loop(finished <-chan struct{}) {
 			w.drawPending()
 		}
 	}
+}
+
+// untilDue is how many milliseconds the loop may wait for events before
+// a held picture is due, at most limit; on the loop's thread.
+func (s *Screen) untilDue(limit int) int {
+	ms := limit
+	now := time.Now()
+	for _, w := range s.windows {
+		w.mu.Lock()
+		if len(w.held) > 0 {
+			ms = min(ms, int((w.held[0].due.Sub(now)+time.Millisecond-1)/time.Millisecond))
+		}
+		w.mu.Unlock()
+	}
+	return max(ms, 1)
 }
 
 // end refuses further calls, runs those already queued, closes the
@@ -112,11 +131,17 @@ func (s *Screen) end() {
 	for _, w := range s.windows {
 		w.destroy()
 		w.finish(ErrClosed)
+		// Its speaker stops too (its calls to the loop fail now).
+		w.sp.close()
 	}
 	if s.spare != nil {
 		s.spare.ren.Destroy()
 		s.spare.win.Destroy()
 		s.spare = nil
+	}
+	if s.audioUp {
+		sdl.QuitSubSystem(sdl.INIT_AUDIO)
+		s.audioUp = false
 	}
 	if s.up.Load() {
 		// A late Frame's wake goes to kick from now on, not to an SDL
@@ -277,7 +302,8 @@ func (s *Screen) Open(opts Options) (Viewer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Window{s: s, log: opts.Logger, dec: dec, waitKey: true, done: make(chan struct{}), opened: time.Now()}
+	w := &Window{s: s, log: opts.Logger, dec: dec, waitKey: true, done: make(chan struct{}), opened: time.Now(), title: opts.Title}
+	w.sp = newSpeaker(s, opts.Logger, opts.Notice, func() { _ = s.do(w.setTitle) })
 	var oerr error
 	if err := s.do(func() { oerr = w.open(opts.Title) }); err != nil {
 		oerr = err
@@ -317,6 +343,10 @@ func (s *Screen) handle(ev sdl.Event) {
 		case sdl.K_s:
 			w.overlay = !w.overlay
 			w.draw()
+		case sdl.K_m:
+			muted := w.sp.toggleMute()
+			w.log.Debug("view: sound", "muted", muted)
+			w.setTitle()
 		}
 	case *sdl.MouseButtonEvent:
 		w := s.windows[e.WindowID]
@@ -324,6 +354,12 @@ func (s *Screen) handle(ev sdl.Event) {
 			w.toggleFullscreen()
 		}
 	}
+}
+
+// heldPicture is a decoded picture waiting for the sound.
+type heldPicture struct {
+	due time.Time
+	img *image.YCbCr
 }
 
 // Window is one window showing decoded pictures. Frame is called from
@@ -336,6 +372,9 @@ type Window struct {
 	dec     decode.Decoder
 	decDone bool // Close freed the decoder
 
+	sp    *speaker // the window's sound
+	title string   // the title Open was given
+
 	// Used by Frame only.
 	waitKey bool
 	meter   meter
@@ -344,9 +383,12 @@ type Window struct {
 	mu      sync.Mutex
 	pending *image.YCbCr // the newest picture not yet drawn
 	woken   bool         // the loop was woken for pending
-	figs    figures      // for the overlay
-	call    *CallFigures // the session's figures, nil until given
-	err     error
+	// held are pictures waiting for the sound (lip sync), oldest first;
+	// each becomes pending when due.
+	held []heldPicture
+	figs figures      // for the overlay
+	call *CallFigures // the session's figures, nil until given
+	err  error
 
 	done      chan struct{}
 	doneOnce  sync.Once
@@ -416,8 +458,13 @@ func (w *Window) Frame(data []byte, keyFrame bool) {
 	}
 	w.waitKey = false
 	figs, changed := w.meter.add(time.Now(), len(data), img.Rect.Dx(), img.Rect.Dy())
+	lag := w.sp.lipSync()
 	w.mu.Lock()
-	w.pending = img
+	if lag > 0 || len(w.held) > 0 {
+		w.held = append(w.held, heldPicture{due: time.Now().Add(lag), img: img})
+	} else {
+		w.pending = img
+	}
 	if changed {
 		w.figs = figs
 	}
@@ -427,6 +474,35 @@ func (w *Window) Frame(data []byte, keyFrame bool) {
 	if wake {
 		w.s.wake()
 	}
+}
+
+// Audio plays one audio packet of codec c with its RTP timestamp
+// (session.Speaker): packets go into a jitter buffer and are decoded
+// into the speaker in turn. It never blocks on the device and does not
+// keep packet. Without a sound output the packets are dropped, and
+// Options.Notice is told once.
+func (w *Window) Audio(c codec.Descriptor, packet []byte, rtpTimestamp uint32) {
+	w.sp.Audio(c, packet, rtpTimestamp)
+}
+
+// Sound returns the speaker's figures; false before the first audio
+// packet.
+func (w *Window) Sound() (SoundFigures, bool) { return w.sp.figures() }
+
+// setTitle sets the window's title: Open's, and whether the sound is
+// muted or has no output; on the loop's thread.
+func (w *Window) setTitle() {
+	if w.win == nil {
+		return
+	}
+	t := w.title
+	switch {
+	case w.sp.silent.Load():
+		t += " · no sound"
+	case w.sp.muted.Load():
+		t += " · muted"
+	}
+	w.win.SetTitle(t)
 }
 
 // Figures gives the overlay the call's own figures, shown from the next
@@ -440,6 +516,12 @@ func (w *Window) Figures(f CallFigures) {
 // drawPending draws the newest picture, if one came since the last.
 func (w *Window) drawPending() {
 	w.mu.Lock()
+	now := time.Now()
+	for len(w.held) > 0 && !w.held[0].due.After(now) {
+		// The newest picture due; older ones are never drawn.
+		w.pending = w.held[0].img
+		w.held = w.held[1:]
+	}
 	img := w.pending
 	w.pending, w.woken = nil, false
 	w.mu.Unlock()
@@ -608,12 +690,13 @@ func (w *Window) Close() error {
 			w.log.Debug("view: close", "err", err)
 		}
 		w.finish(nil)
+		w.sp.close()
 		w.decMu.Lock()
 		w.decDone = true
 		w.dec.Close()
 		w.decMu.Unlock()
 		w.mu.Lock()
-		w.pending = nil
+		w.pending, w.held = nil, nil
 		w.mu.Unlock()
 	})
 	return w.Err()

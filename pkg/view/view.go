@@ -24,12 +24,35 @@
 // at the picture's own size with the first picture; resizing keeps the
 // picture's aspect (black bars), `f` or a double-click toggles full
 // screen, `s` toggles a small overlay of figures (size, pictures per
-// second, bitrate), and `q`, Esc or the window's close button close it,
-// which Done reports with a nil Err.
+// second, bitrate), `m` mutes the sound, and `q`, Esc or the window's
+// close button close it, which Done reports with a nil Err.
 //
-// Sound is to join the same way: SDL's audio started by the Screen on
-// the loop's thread, a speaker opened beside the window, and the
-// Viewer taking the call's audio packets as it takes video frames.
+// The window also plays the call's sound (Window.Audio, which a session
+// calls with every packet of the first audio track and its RTP
+// timestamp): the packets go into a jitter buffer ordered by timestamp
+// that starts playing at its target depth (40 ms, or three times the
+// arrival jitter and a frame, up to 80 ms) and never holds more than
+// 100 ms: it drops the oldest past that and packets later than their
+// turn; while deeper than the target it catches up by playing pauses
+// shorter (a decoded frame under -40 dBFS left out), and by leaving a
+// packet out only when far deeper. A missing packet is rebuilt from the next one's in-band FEC
+// when that one is there, else concealed by the decoder. A goroutine of
+// the speaker's own, driven by the device (not the wall clock), decodes
+// the packets in turn into SDL's audio queue, kept about 20 ms full. SDL's
+// audio starts on the loop's thread with the first packet, through the
+// sound servers (PipeWire, PulseAudio; ALSA only where there is a sound
+// card, as its library prints a dozen lines where there is none);
+// without one the sound is dropped, Options.Notice is told once and the
+// title says "no sound". `m` mutes (silence goes on being queued, so the
+// timing holds) and the title says "muted".
+//
+// Lip sync: there is still no clock of the player's own, but while sound
+// plays a decoded picture waits, at most 100 ms, as long as the sound
+// takes from arrival to the device (the jitter buffer's depth and the
+// device's queue). Both streams are timed by their arrival, which takes
+// the sender to have sent them in step; the sender's RTCP sender reports
+// (RTP to NTP) would give each stream's true capture time, and with it
+// the case where the sound is ahead, which would then wait instead.
 //
 // The package knows nothing of sessions or flags; it needs the codec's
 // decoder in this build (package decode), SDL2 (which needs cgo), and a
@@ -94,6 +117,26 @@ type Options struct {
 	// Logger receives debug records (decode errors, the renderer's
 	// choice); nil discards them.
 	Logger *slog.Logger
+	// Notice, when not nil, is told what the person should hear of once,
+	// in a sentence: that the call's sound cannot be played (no sound
+	// server). It is called from the speaker's goroutine.
+	Notice func(string)
+}
+
+// SoundFigures are a window's figures of the call's sound.
+type SoundFigures struct {
+	// Delay is the sound's delay from arrival to the device's output
+	// buffer: the jitter buffer's depth and SDL's queue.
+	Delay time.Duration
+	// Target is the depth the jitter buffer aims at now.
+	Target time.Duration
+	// Packets counts the packets taken; Recovered the lost ones rebuilt
+	// from the next packet's FEC data; Concealed those made up; Late
+	// those that came after their turn and Dropped those past the
+	// buffer's limit, both dropped.
+	Packets, Recovered, Concealed, Late, Dropped uint64
+	Muted                                        bool // `m` muted the sound
+	Silent                                       bool // there is no sound output
 }
 
 // Viewer is a window as its caller feeds it (session.Viewer): Frame from
