@@ -118,8 +118,12 @@ func (r *receiver) collect(ctx context.Context) ([]peer.RemoteTrack, error) {
 				continue
 			case r.d.output != "-" && r.d.output != "" && t.Kind() != codec.Video && r.format() == record.FormatIVF:
 				r.d.log.Info("not recording the "+t.Kind().String()+": IVF holds video alone; record to .webm to keep it", "ssrc", t.SSRC())
-				want--
-				continue
+				if r.d.viewer == nil {
+					want--
+					continue
+				}
+				// The viewer's speaker still hears it (record keeps the
+				// video alone in IVF).
 			}
 			tracks = append(tracks, t)
 			if grace == nil {
