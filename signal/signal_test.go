@@ -408,3 +408,40 @@ func TestVersionsOutOfRange(t *testing.T) {
 		}
 	}
 }
+
+// TestVersion1BlobsWithSound decodes blobs with sound that a p2pcam
+// before version 2 wrote (p2pcam1:, kept in testdata/golden/*.compact1)
+// to their descriptions, byte for byte.
+func TestVersion1BlobsWithSound(t *testing.T) {
+	files, err := filepath.Glob("testdata/golden/*.compact1")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no version 1 blobs with sound: %v", err)
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".compact1")
+		t.Run(name, func(t *testing.T) {
+			blob, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := os.ReadFile(filepath.Join("testdata", "sdp", name+".sdp"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(string(blob), CompactPrefix) {
+				t.Fatalf("%s is not a version 1 blob", file)
+			}
+			sd, _, err := Decode(string(blob))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sd.SDP != string(want) {
+				t.Errorf("decodes to\n%q\nwant\n%q", sd.SDP, want)
+			}
+			again, err := encodeCompactAs(sd, compactVersions()[0])
+			if err != nil || again != strings.TrimSpace(string(blob)) {
+				t.Errorf("version 1 encoder no longer writes %s: %v", file, err)
+			}
+		})
+	}
+}
