@@ -14,9 +14,10 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// The compact format, version 1.
+// The compact format, versions 1 and 2.
 //
-// Text: CompactPrefix, then unpadded URL-safe base64 of the payload.
+// Text: the version's prefix (CompactPrefix, CompactPrefixV2), then
+// unpadded URL-safe base64 of the payload.
 //
 // Payload:
 //
@@ -24,7 +25,7 @@ import (
 //	byte     flags: bits 0-2 SDP type (webrtc.SDPType), bit 3 raw mode,
 //	         bits 4-7 zero
 //	uvarint  length of the skeleton stream
-//	...      skeleton: the SDP text, raw DEFLATE with compactDict as preset
+//	...      skeleton: the SDP text, raw DEFLATE with the version's preset
 //	         dictionary, where each per-session value is replaced by a
 //	         marker (see below); the stream ends with an empty stored
 //	         final block whose last 4 bytes (LEN 0, NLEN 0xffff) are left
@@ -33,9 +34,21 @@ import (
 //	         (each kind's is in values.go)
 //	4 bytes  CRC-32 (IEEE, big endian) of everything before it
 //
-// CompactPrefix starts every FormatCompact blob. No blob holds it anywhere
-// but at its start, so a second one in pasted text begins a new blob.
-const CompactPrefix = "p2pcam1:"
+// The two versions differ only in the dictionary: version 1's
+// (compactDict) holds a video-only call, version 2's (compactDictV2) a
+// call with a VP8 and an Opus section. Encode writes version 2 only for a
+// description with an audio section, where it saves about a third of the
+// blob; a video-only description stays version 1, byte for byte as
+// before, so a p2pcam that predates version 2 still reads every blob of a
+// call without sound.
+//
+// CompactPrefix starts every version 1 blob, CompactPrefixV2 every version
+// 2 blob. No blob holds either anywhere but at its start (base64 has no
+// colon), so a second one in pasted text begins a new blob.
+const (
+	CompactPrefix   = "p2pcam1:"
+	CompactPrefixV2 = "p2pcam2:"
+)
 
 // A marker is one byte 0x10+k (the next new value of kind k, read from the
 // values stream) or two bytes 0x18+k, i (the i-th value of kind k seen so
@@ -44,8 +57,6 @@ const CompactPrefix = "p2pcam1:"
 // text), so decoding is lossless for any SDP. In raw mode (an SDP that
 // already holds bytes 0x10-0x1f) nothing is replaced.
 const (
-	compactVersion = 1
-
 	flagRaw      = 1 << 3
 	markerNew    = 0x10
 	markerRef    = 0x18
@@ -54,14 +65,45 @@ const (
 	maxSDPSize = 4 * MaxBlobSize
 )
 
+// compactVersion is one version of the compact format: its prefix and
+// its DEFLATE preset dictionary.
+type compactVersion struct {
+	prefix string
+	dict   string
+}
+
+// compactVersions returns the versions this build reads, oldest first.
+func compactVersions() [2]compactVersion {
+	return [2]compactVersion{
+		{CompactPrefix, compactDict},
+		{CompactPrefixV2, compactDictV2},
+	}
+}
+
+// compactVersionFor returns the version Encode writes for an SDP: 2 when
+// it has an audio section, else 1.
+func compactVersionFor(text string) compactVersion {
+	vs := compactVersions()
+	if strings.HasPrefix(text, "m=audio ") || strings.Contains(text, "\nm=audio ") {
+		return vs[1]
+	}
+	return vs[0]
+}
+
 var b64url = base64.RawURLEncoding
 
 // storedTail ends every DEFLATE stream compress/flate writes (an empty
 // final stored block); the compact format leaves it out.
 var storedTail = []byte{0x00, 0x00, 0xff, 0xff}
 
-// encodeCompact builds a compact blob from a validated description.
+// encodeCompact builds a compact blob from a validated description, in
+// the version compactVersionFor picks.
 func encodeCompact(sd webrtc.SessionDescription) (string, error) {
+	return encodeCompactAs(sd, compactVersionFor(sd.SDP))
+}
+
+// encodeCompactAs builds a compact blob of version v.
+func encodeCompactAs(sd webrtc.SessionDescription, v compactVersion) (string, error) {
 	text := sd.SDP
 	raw := strings.IndexFunc(text, func(r rune) bool { return r >= markerNew && r < markerRef+numKinds }) >= 0
 
@@ -78,7 +120,7 @@ func encodeCompact(sd webrtc.SessionDescription) (string, error) {
 	}
 
 	var z bytes.Buffer
-	zw, err := flate.NewWriterDict(&z, flate.BestCompression, []byte(compactDict))
+	zw, err := flate.NewWriterDict(&z, flate.BestCompression, []byte(v.dict))
 	if err != nil {
 		return "", fmt.Errorf("encode compact blob: %w", err)
 	}
@@ -114,7 +156,7 @@ func encodeCompact(sd webrtc.SessionDescription) (string, error) {
 	payload := binary.AppendUvarint(make([]byte, 0, total), uint64(total))
 	payload = append(payload, body...)
 	payload = binary.BigEndian.AppendUint32(payload, crc32.ChecksumIEEE(payload))
-	return CompactPrefix + b64url.EncodeToString(payload), nil
+	return v.prefix + b64url.EncodeToString(payload), nil
 }
 
 func uvarintLen(v uint64) int {
@@ -272,14 +314,14 @@ func spans(line string) []span {
 	return out
 }
 
-// decodeCompact parses a cleaned compact blob.
-func decodeCompact(text string) (webrtc.SessionDescription, error) {
+// decodeCompact parses a cleaned compact blob of version v.
+func decodeCompact(text string, v compactVersion) (webrtc.SessionDescription, error) {
 	var none webrtc.SessionDescription
-	body := text[len(CompactPrefix):]
+	body := text[len(v.prefix):]
 	for i := 0; i < len(body); i++ {
 		c := body[i]
 		if base64Alphabets(c)&urlAlphabet == 0 {
-			r, pos := charAt(text, len(CompactPrefix)+i)
+			r, pos := charAt(text, len(v.prefix)+i)
 			return none, fmt.Errorf("%w: character %q at position %d is not in a p2pcam blob", ErrMalformed, r, pos)
 		}
 	}
@@ -308,15 +350,16 @@ func decodeCompact(text string) (webrtc.SessionDescription, error) {
 	if crc32.ChecksumIEEE(payload) != sum {
 		return none, ErrChecksum
 	}
-	sd, err := parseCompact(payload[n:])
+	sd, err := parseCompact(payload[n:], v.dict)
 	if err != nil {
 		return none, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	return sd, nil
 }
 
-// parseCompact parses a checksummed payload after the length field.
-func parseCompact(p []byte) (webrtc.SessionDescription, error) {
+// parseCompact parses a checksummed payload after the length field; dict
+// is its version's preset dictionary.
+func parseCompact(p []byte, dict string) (webrtc.SessionDescription, error) {
 	var none webrtc.SessionDescription
 	r := bytes.NewReader(p)
 	flags, err := r.ReadByte()
@@ -337,7 +380,7 @@ func parseCompact(p []byte) (webrtc.SessionDescription, error) {
 	z := p[len(p)-r.Len():][:zlen]
 	r = bytes.NewReader(p[len(p)-r.Len()+int(zlen):])
 
-	zr := flate.NewReaderDict(io.MultiReader(bytes.NewReader(z), bytes.NewReader(storedTail)), []byte(compactDict))
+	zr := flate.NewReaderDict(io.MultiReader(bytes.NewReader(z), bytes.NewReader(storedTail)), []byte(dict))
 	skel, err := io.ReadAll(io.LimitReader(zr, maxSDPSize+1))
 	if err != nil {
 		return none, fmt.Errorf("skeleton: %w", err)

@@ -5,7 +5,8 @@ package signal
 // p2pcam offer and answer, VP8 only, with markers where per-session values
 // go. Rarer lines come first, the most likely text last, because nearer
 // matches cost fewer bits. It is part of format version 1: changing it
-// breaks every blob in the wild, so a change needs a new version.
+// breaks every blob in the wild, so a change needs a new version (as
+// compactDictV2 is).
 const compactDict = "" +
 	"a=ssrc-group:FID \x10 \x10\r\n" +
 	"a=ssrc:\x10 cname:\r\n" +
@@ -86,3 +87,133 @@ const compactDict = "" +
 	"a=candidate:\x10 1 udp \x10 \x13 \x12 typ host ufrag \x1c\x00 generation 0\r\n" +
 	"a=candidate:\x18\x01 2 udp \x18\x02 \x1b\x00 \x1a\x00 typ host ufrag \x1c\x00 generation 0\r\n" +
 	"a=end-of-candidates\r\n"
+
+// compactDictV2 is the preset dictionary of format version 2, written for
+// descriptions with sound: the skeletons of p2pcam's offer and answer with
+// a VP8 and an Opus section, as pion v4 writes them today (RTCP feedback
+// in pion's order, the audio section's ufrag, password and SSRC as
+// repeats of values met before). Rarer lines (other candidate types,
+// extensions and feedback other stacks add) come first, then the answer,
+// then the offer, so the likeliest text is nearest. Like compactDict it
+// is frozen: a change needs a new version.
+const compactDictV2 = "" +
+	"a=ssrc-group:FID \x10 \x10\r\n" +
+	"a=inactive\r\n" +
+	"a=setup:passive\r\n" +
+	"a=rtcp-fb:96 goog-remb\r\n" +
+	"a=extmap:2 urn:ietf:params:rtp-hdrext:sdes:mid\r\n" +
+	"a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n" +
+	"a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id\r\n" +
+	"a=candidate:\x10 1 tcp \x10 \x13 9 typ host tcptype active ufrag \x1c\x00 generation 0\r\n" +
+	"a=candidate:\x10 1 tcp \x10 \x13 \x12 typ host tcptype passive ufrag \x1c\x00 generation 0\r\n" +
+	"a=candidate:\x10 1 udp \x10 \x13 \x12 typ prflx raddr \x1b\x00 rport \x1a\x00 ufrag \x1c\x00 generation 0\r\n" +
+	"a=candidate:\x10 1 udp \x10 \x13 \x12 typ relay raddr \x1b\x01 rport \x1a\x01 ufrag \x1c\x00 generation 0\r\n" +
+	"a=candidate:\x10 1 udp \x10 \x13 \x12 typ srflx raddr 0.0.0.0 rport 0 ufrag \x1c\x00 generation 0\r\n" +
+	"a=ssrc:\x10 cname:p2pcam\r\n" +
+	"a=ssrc:\x18\x00 msid:p2pcam video\r\n" +
+	"a=ssrc:\x18\x00 mslabel:p2pcam\r\n" +
+	"a=ssrc:\x18\x00 label:video\r\n" +
+	"a=msid:p2pcam video\r\n" +
+	"a=sendrecv\r\n" +
+	"a=candidate:\x10 1 udp \x10 \x13 \x12 typ host ufrag \x1c\x00 generation 0\r\n" +
+	"a=candidate:\x18\x01 2 udp \x18\x02 \x1b\x00 \x1a\x00 typ host ufrag \x1c\x00 generation 0\r\n" +
+	"a=candidate:\x10 1 udp \x10 \x13 \x12 typ srflx raddr \x1b\x00 rport \x1a\x00 ufrag \x1c\x00 generation 0\r\n" +
+	"a=candidate:\x18\x03 2 udp \x18\x04 \x1b\x01 \x1a\x01 typ srflx raddr \x1b\x00 rport \x1a\x00 ufrag \x1c\x00 generation 0\r\n" +
+	"a=end-of-candidates\r\n" +
+	"a=ssrc:\x10 cname:p2pcam\r\n" +
+	"a=ssrc:\x18\x05 msid:p2pcam audio\r\n" +
+	"a=ssrc:\x18\x05 mslabel:p2pcam\r\n" +
+	"a=ssrc:\x18\x05 label:audio\r\n" +
+	"a=msid:p2pcam audio\r\n" +
+	"a=sendrecv\r\n" +
+	"v=0\r\n" +
+	"o=- \x11 \x11 IN IP4 0.0.0.0\r\n" +
+	"s=-\r\n" +
+	"t=0 0\r\n" +
+	"a=msid-semantic:WMS *\r\n" +
+	"a=fingerprint:sha-256 \x15\r\n" +
+	"a=extmap-allow-mixed\r\n" +
+	"a=cryptex\r\n" +
+	"a=group:BUNDLE 0 1\r\n" +
+	"a=p2pcam-offer:\x15\r\n" +
+	"m=video 9 UDP/TLS/RTP/SAVPF 96\r\n" +
+	"c=IN IP4 0.0.0.0\r\n" +
+	"a=setup:active\r\n" +
+	"a=mid:0\r\n" +
+	"a=ice-ufrag:\x14\r\n" +
+	"a=ice-pwd:\x14\r\n" +
+	"a=rtcp-mux\r\n" +
+	"a=rtcp-rsize\r\n" +
+	"a=rtpmap:96 VP8/90000\r\n" +
+	"a=rtcp-fb:96 nack\r\n" +
+	"a=rtcp-fb:96 nack pli\r\n" +
+	"a=rtcp-fb:96 ccm fir\r\n" +
+	"a=rtcp-fb:96 transport-cc\r\n" +
+	"a=extmap:1 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n" +
+	"a=recvonly\r\n" +
+	"a=candidate:\x10 1 udp \x10 \x13 \x12 typ host ufrag \x1c\x00 generation 0\r\n" +
+	"a=candidate:\x18\x00 2 udp \x18\x01 \x1b\x00 \x1a\x00 typ host ufrag \x1c\x00 generation 0\r\n" +
+	"a=end-of-candidates\r\n" +
+	"m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" +
+	"c=IN IP4 0.0.0.0\r\n" +
+	"a=setup:active\r\n" +
+	"a=mid:1\r\n" +
+	"a=ice-ufrag:\x1c\x00\r\n" +
+	"a=ice-pwd:\x1c\x01\r\n" +
+	"a=rtcp-mux\r\n" +
+	"a=rtcp-rsize\r\n" +
+	"a=rtpmap:111 opus/48000/2\r\n" +
+	"a=fmtp:111 minptime=10;useinbandfec=1\r\n" +
+	"a=rtcp-fb:111 transport-cc\r\n" +
+	"a=extmap:1 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n" +
+	"a=recvonly\r\n" +
+	"v=0\r\n" +
+	"o=- \x11 \x11 IN IP4 0.0.0.0\r\n" +
+	"s=-\r\n" +
+	"t=0 0\r\n" +
+	"a=msid-semantic:WMS *\r\n" +
+	"a=fingerprint:sha-256 \x15\r\n" +
+	"a=extmap-allow-mixed\r\n" +
+	"a=cryptex\r\n" +
+	"a=group:BUNDLE 0 1\r\n" +
+	"m=video 9 UDP/TLS/RTP/SAVPF 96\r\n" +
+	"c=IN IP4 0.0.0.0\r\n" +
+	"a=setup:actpass\r\n" +
+	"a=mid:0\r\n" +
+	"a=ice-ufrag:\x14\r\n" +
+	"a=ice-pwd:\x14\r\n" +
+	"a=rtcp-mux\r\n" +
+	"a=rtcp-rsize\r\n" +
+	"a=rtpmap:96 VP8/90000\r\n" +
+	"a=rtcp-fb:96 nack\r\n" +
+	"a=rtcp-fb:96 nack pli\r\n" +
+	"a=rtcp-fb:96 ccm fir\r\n" +
+	"a=rtcp-fb:96 transport-cc\r\n" +
+	"a=extmap:1 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n" +
+	"a=ssrc:\x10 cname:p2pcam\r\n" +
+	"a=ssrc:\x18\x00 msid:p2pcam video\r\n" +
+	"a=ssrc:\x18\x00 mslabel:p2pcam\r\n" +
+	"a=ssrc:\x18\x00 label:video\r\n" +
+	"a=msid:p2pcam video\r\n" +
+	"a=sendonly\r\n" +
+	"a=candidate:\x10 1 udp \x10 \x13 \x12 typ host ufrag \x1c\x00 generation 0\r\n" +
+	"a=candidate:\x18\x01 2 udp \x18\x02 \x1b\x00 \x1a\x00 typ host ufrag \x1c\x00 generation 0\r\n" +
+	"a=end-of-candidates\r\n" +
+	"m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" +
+	"c=IN IP4 0.0.0.0\r\n" +
+	"a=setup:actpass\r\n" +
+	"a=mid:1\r\n" +
+	"a=ice-ufrag:\x1c\x00\r\n" +
+	"a=ice-pwd:\x1c\x01\r\n" +
+	"a=rtcp-mux\r\n" +
+	"a=rtcp-rsize\r\n" +
+	"a=rtpmap:111 opus/48000/2\r\n" +
+	"a=fmtp:111 minptime=10;useinbandfec=1\r\n" +
+	"a=rtcp-fb:111 transport-cc\r\n" +
+	"a=extmap:1 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n" +
+	"a=ssrc:\x10 cname:p2pcam\r\n" +
+	"a=ssrc:\x18\x03 msid:p2pcam audio\r\n" +
+	"a=ssrc:\x18\x03 mslabel:p2pcam\r\n" +
+	"a=ssrc:\x18\x03 label:audio\r\n" +
+	"a=msid:p2pcam audio\r\n" +
+	"a=sendonly\r\n"

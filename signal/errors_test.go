@@ -39,7 +39,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"only whitespace, quotes and markers", " \r\n\x1b[200~''\x1b[201~\n", webrtc.SDPTypeOffer, "no blob: the input is empty", is(ErrEmpty)},
 		{"prose", "hello, here is my offer", webrtc.SDPTypeOffer, "does not look like a p2pcam or WebRTC blob", is(ErrNotBlob)},
 		{"sdp text", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\n", webrtc.SDPTypeOffer, "does not look like a p2pcam or WebRTC blob", is(ErrNotBlob)},
-		{"newer version", "p2pcam2:AAAAAAAA", webrtc.SDPTypeOffer, "blob was made by a newer p2pcam (format version 2)", as[*VersionError]},
+		{"newer version", "p2pcam3:AAAAAAAA", webrtc.SDPTypeOffer, "blob was made by a newer p2pcam (format version 3)", as[*VersionError]},
 		{"compact cut in half", compactOffer[:150], webrtc.SDPTypeOffer, "blob is truncated: got only 150 characters", as[*TruncatedError]},
 		{"compact cut by one", compactOffer[:len(compactOffer)-1], webrtc.SDPTypeOffer, "blob is truncated: got only 286 characters", as[*TruncatedError]},
 		{"compact corrupted", string(corrupt), webrtc.SDPTypeOffer, "blob is corrupted: checksum mismatch", is(ErrChecksum)},

@@ -9,8 +9,9 @@
 // with a WHIP/WHEP server over HTTP. session imports this package only for
 // VerificationCode, so a call links no terminal code through it.
 //
-// Three formats are understood. FormatCompact ("p2pcam1:..."), p2pcam's own,
-// carries only what varies per session and is a few hundred characters long,
+// Three formats are understood. FormatCompact ("p2pcam1:..." for a call
+// without sound, "p2pcam2:..." for one with it), p2pcam's own, carries
+// only what varies per session and is a few hundred characters long,
 // well under the 1024/4095 characters a terminal in canonical mode accepts
 // on one line. FormatPion is base64 of the JSON session description, as
 // pion's examples and browsers (btoa(JSON.stringify(desc))) make it.
@@ -45,8 +46,9 @@ const MaxBlobSize = 64 << 10
 type Format int
 
 const (
-	// FormatCompact is p2pcam's format: "p2pcam1:" then unpadded URL-safe
-	// base64 of a versioned, checksummed binary structure.
+	// FormatCompact is p2pcam's format: "p2pcam1:" (or "p2pcam2:", when
+	// the description has sound) then unpadded URL-safe base64 of a
+	// versioned, checksummed binary structure.
 	FormatCompact Format = iota + 1
 	// FormatPion is base64 (standard alphabet, padded) of the JSON session
 	// description {"type":..,"sdp":..}, as made by pion's examples.
@@ -113,13 +115,14 @@ func Decode(blob string) (webrtc.SessionDescription, Format, error) {
 		f   Format
 		err error
 	)
-	if v, ok := compactVersionOf(text); ok && v != compactVersion {
+	if v, ok := compactVersionOf(text); ok && (v < 1 || v > len(compactVersions())) {
 		return webrtc.SessionDescription{}, FormatCompact, &VersionError{Version: v}
 	}
+	cv, compact := compactVersionOfText(text)
 	switch {
-	case strings.HasPrefix(text, CompactPrefix):
+	case compact:
 		f = FormatCompact
-		sd, err = decodeCompact(text)
+		sd, err = decodeCompact(text, cv)
 	case text[0] == '{':
 		f = FormatJSON
 		sd, err = decodeJSON([]byte(text), len(text), f)
@@ -178,6 +181,17 @@ func clean(s string) string {
 // chatQuotes are the quotes people and chat programs put around text. No
 // blob starts or ends with one of them, nor with . , or ;.
 const chatQuotes = "'\"`“”‘’«»„"
+
+// compactVersionOfText returns the compact version whose prefix starts
+// text; false if none does.
+func compactVersionOfText(text string) (compactVersion, bool) {
+	for _, v := range compactVersions() {
+		if strings.HasPrefix(text, v.prefix) {
+			return v, true
+		}
+	}
+	return compactVersion{}, false
+}
 
 // compactVersionOf parses the version in a "p2pcam<N>:" prefix.
 func compactVersionOf(text string) (int, bool) {

@@ -119,6 +119,11 @@ func TestBlobLengths(t *testing.T) {
 		{"offer-2.sdp", 300},
 		{"offer-4.sdp", 300}, // four host candidates
 		{"offer-8.sdp", 1000},
+		// With sound (p2pcam2:), as p2pcam writes them on loopback.
+		{"offer-av.sdp", 300},
+		{"offer-av-srflx.sdp", 300},
+		{"answer-av-tagged.sdp", 300},
+		{"answer-av-sendrecv.sdp", 300},
 	}
 	for _, tt := range tests {
 		raw, err := os.ReadFile(filepath.Join("testdata", "sdp", tt.file))
@@ -343,3 +348,100 @@ const (
 	stdChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 	urlChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 )
+
+// TestCompactVersions checks which version Encode writes (1 without
+// sound, so older p2pcams read it; 2 with an audio section), that both
+// versions of every testdata description decode to it unchanged, and that
+// version 2 is the shorter for a call with sound.
+func TestCompactVersions(t *testing.T) {
+	files, err := filepath.Glob("testdata/sdp/*.sdp")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata SDPs: %v", err)
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".sdp")
+		t.Run(name, func(t *testing.T) {
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sd := webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: string(raw)}
+			audio := strings.Contains(sd.SDP, "\nm=audio ")
+			blob, err := Encode(sd, FormatCompact)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := CompactPrefix
+			if audio {
+				want = CompactPrefixV2
+			}
+			if !strings.HasPrefix(blob, want) {
+				t.Errorf("Encode wrote %.8s..., want %s", blob, want)
+			}
+			lens := map[string]int{}
+			for _, v := range compactVersions() {
+				b, err := encodeCompactAs(sd, v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _, err := Decode(b)
+				if err != nil || got != sd {
+					t.Fatalf("%s blob decodes to %q, %v", v.prefix, got.SDP, err)
+				}
+				lens[v.prefix] = len(b)
+			}
+			t.Logf("v1 %d, v2 %d characters", lens[CompactPrefix], lens[CompactPrefixV2])
+			if audio && lens[CompactPrefixV2] >= lens[CompactPrefix] {
+				t.Errorf("with sound, v2 (%d) is not shorter than v1 (%d)", lens[CompactPrefixV2], lens[CompactPrefix])
+			}
+		})
+	}
+}
+
+// TestVersionsOutOfRange checks a prefix of a version this build does
+// not write is a VersionError, a lower one too.
+func TestVersionsOutOfRange(t *testing.T) {
+	for _, blob := range []string{"p2pcam3:AAAA", "p2pcam0:AAAA", "p2pcam12:AAAA"} {
+		var ve *VersionError
+		if _, _, err := Decode(blob); !errors.As(err, &ve) {
+			t.Errorf("Decode(%q) = %v, want a VersionError", blob, err)
+		}
+	}
+}
+
+// TestVersion1BlobsWithSound decodes blobs with sound that a p2pcam
+// before version 2 wrote (p2pcam1:, kept in testdata/golden/*.compact1)
+// to their descriptions, byte for byte.
+func TestVersion1BlobsWithSound(t *testing.T) {
+	files, err := filepath.Glob("testdata/golden/*.compact1")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no version 1 blobs with sound: %v", err)
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".compact1")
+		t.Run(name, func(t *testing.T) {
+			blob, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := os.ReadFile(filepath.Join("testdata", "sdp", name+".sdp"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(string(blob), CompactPrefix) {
+				t.Fatalf("%s is not a version 1 blob", file)
+			}
+			sd, _, err := Decode(string(blob))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sd.SDP != string(want) {
+				t.Errorf("decodes to\n%q\nwant\n%q", sd.SDP, want)
+			}
+			again, err := encodeCompactAs(sd, compactVersions()[0])
+			if err != nil || again != strings.TrimSpace(string(blob)) {
+				t.Errorf("version 1 encoder no longer writes %s: %v", file, err)
+			}
+		})
+	}
+}

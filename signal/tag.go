@@ -22,9 +22,10 @@ var ErrOtherOffer = errors.New("this answer is for a different offer")
 // §5.4) and DTLS fingerprints (RFC 8122 §5), written as colon-separated
 // upper-case hex. Both are random per call, so a tag tells calls apart.
 // It is an ordinary attribute that WebRTC stacks (pion, browsers, older
-// p2pcam builds) ignore, so compact format version 1 carries it unchanged
-// in either direction; its hex is a value of the compact format, which
-// keeps it to about 20 characters of a blob.
+// p2pcam builds) ignore, so every compact format version carries it
+// unchanged in either direction; its hex is a value of the compact
+// format, which keeps it to about 20 characters of a blob (version 2's
+// dictionary holds the line itself).
 const (
 	offerTagAttr = "p2pcam-offer"
 	tagLen       = 4

@@ -58,7 +58,7 @@ func TestCtrlCInAPlayerPipeline(t *testing.T) {
 	var answerBlob string
 	for answerBlob == "" {
 		for _, l := range strings.Split(errText(), "\n") {
-			if strings.HasPrefix(l, "p2pcam1:") {
+			if strings.HasPrefix(l, "p2pcam1:") || strings.HasPrefix(l, "p2pcam2:") {
 				answerBlob = l
 			}
 		}

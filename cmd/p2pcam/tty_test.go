@@ -217,7 +217,7 @@ func terminalStaysReadable(t *testing.T, extra []string) {
 	// after reading the prompt again.
 	answer.waitScreen(regexp.MustCompile(`left for the other side to paste the answer and connect`))
 	answer.press("\r")
-	m := answer.waitScreen(regexp.MustCompile(`answer blob \(.*\r\n(p2pcam1:\S+)\r\n`))
+	m := answer.waitScreen(regexp.MustCompile(`answer blob \(.*\r\n(p2pcam[12]:\S+)\r\n`))
 	offer.paste(m[1])
 	if code := offer.wait(ctx); code != 0 {
 		t.Fatalf("offer exited %d\n%s", code, offer.errText())
@@ -290,7 +290,7 @@ func TestOfferAtATerminalStaysReadable(t *testing.T) {
 	const cols = 100
 	offer := startTTY(t, ctx, t.TempDir(), cols, append([]string{"offer", "--source", "test", "--width", "320", "--height", "240",
 		"--duration", "3s", "--stats", "-", "--no-clipboard"}, loopback...)...)
-	m := offer.waitScreen(regexp.MustCompile(`offer blob \(.*\r\n(p2pcam1:\S+)\r\n`))
+	m := offer.waitScreen(regexp.MustCompile(`offer blob \(.*\r\n(p2pcam[12]:\S+)\r\n`))
 	answer := start(t, ctx, "answer", false, append([]string{"answer", "-o", "none", "--source", "test", "--width", "320", "--height", "240"}, loopback...)...)
 	answer.paste(m[1])
 	offer.waitScreen(regexp.MustCompile(`Paste the answer blob`))

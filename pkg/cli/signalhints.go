@@ -38,7 +38,7 @@ func blobAdvice(err error) string {
 	case errors.As(err, &ty):
 		return "offer blobs go into p2pcam answer; answer blobs go back into p2pcam offer"
 	case errors.Is(err, signal.ErrNotBlob), errors.Is(err, signal.ErrMalformed):
-		return "paste the line that starts with p2pcam1: (or a base64 blob from a browser page), whole"
+		return "paste the line that starts with p2pcam1: or p2pcam2: (or a base64 blob from a browser page), whole"
 	}
 	return ""
 }

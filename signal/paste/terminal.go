@@ -308,13 +308,13 @@ func (r *termReader) evaluate(enter, idle bool) (webrtc.SessionDescription, sign
 }
 
 // newBlob drops the half blob a new paste replaces: everything before the
-// last "p2pcam1:" (no p2pcam blob holds its prefix inside it), or, for
-// other formats, everything before the last bracketed paste when the text
-// with it cannot become a blob but the paste alone can. It says how much
-// it dropped.
+// last "p2pcam1:" or "p2pcam2:" (no p2pcam blob holds a prefix inside
+// it), or, for other formats, everything before the last bracketed paste
+// when the text with it cannot become a blob but the paste alone can. It
+// says how much it dropped.
 func (r *termReader) newBlob() {
 	cut := 0
-	if i := bytes.LastIndex(r.text, []byte(signal.CompactPrefix)); i > 0 {
+	if i := max(bytes.LastIndex(r.text, []byte(signal.CompactPrefix)), bytes.LastIndex(r.text, []byte(signal.CompactPrefixV2))); i > 0 {
 		cut = i
 	} else if r.pasteAt > 0 && r.pasteAt < len(r.text) {
 		if _, _, err := signal.DecodeAs(string(r.text), r.want); err != nil && !isTruncated(err) {

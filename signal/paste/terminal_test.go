@@ -129,6 +129,7 @@ func TestReadTerminal(t *testing.T) {
 		expect string // then a line on errOut equal to this, if set
 	}
 	pion := testutil.ReadTrimmed(t, "../testdata/golden/offer-4.pion")
+	withSound := testutil.ReadTrimmed(t, "../testdata/golden/offer-av.compact")
 	const prompt = "Paste the offer blob and press Enter:"
 	const cutShort = "got 100 characters: the blob is cut short; paste the rest, or the whole blob again (Enter on an empty line starts over)"
 	tests := []struct {
@@ -165,6 +166,10 @@ func TestReadTerminal(t *testing.T) {
 		{"half a paste and Enter, then the whole blob again", []step{
 			{"\x1b[200~" + wrap(compact[:100], 50, "\n") + "\n\x1b[201~\r", cutShort},
 			{"\x1b[200~" + wrap(compact, 50, "\n") + "\n\x1b[201~\r", "a new blob: dropped the 100 characters pasted before it"},
+		}, signal.FormatCompact},
+		{"half typed, then a whole blob with sound (p2pcam2:)", []step{
+			{compact[:100] + "\r", cutShort},
+			{withSound + "\r", "a new blob: dropped the 100 characters pasted before it"},
 		}, signal.FormatCompact},
 		{"half typed, then the whole blob again", []step{
 			{compact[:100] + "\r", cutShort},
