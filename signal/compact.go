@@ -72,9 +72,12 @@ type compactVersion struct {
 	dict   string
 }
 
+// compactNewest is the newest compact version this build reads and writes.
+const compactNewest = 2
+
 // compactVersions returns the versions this build reads, oldest first.
-func compactVersions() [2]compactVersion {
-	return [2]compactVersion{
+func compactVersions() [compactNewest]compactVersion {
+	return [compactNewest]compactVersion{
 		{CompactPrefix, compactDict},
 		{CompactPrefixV2, compactDictV2},
 	}

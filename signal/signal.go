@@ -115,7 +115,7 @@ func Decode(blob string) (webrtc.SessionDescription, Format, error) {
 		f   Format
 		err error
 	)
-	if v, ok := compactVersionOf(text); ok && (v < 1 || v > len(compactVersions())) {
+	if v, ok := compactVersionOf(text); ok && (v < 1 || v > compactNewest) {
 		return webrtc.SessionDescription{}, FormatCompact, &VersionError{Version: v}
 	}
 	cv, compact := compactVersionOfText(text)

@@ -284,18 +284,29 @@ func TestBrowserOffersP2pcamAnswers(t *testing.T) {
 			if typ != webrtc.SDPTypeAnswer {
 				t.Fatalf("p2pcam's blob is a %s, not an answer", typ)
 			}
+			// p2pcam takes the browser's video in VP8 and its sound in
+			// Opus, and answers no codec it cannot record.
+			recordable := map[string]string{"video": " VP8/", "audio": " opus/"}
+			sound := false
 			for _, m := range desc.MediaDescriptions {
-				if m.MediaName.Media != "video" {
+				want, ok := recordable[m.MediaName.Media]
+				if !ok {
 					if m.MediaName.Port.Value != 0 {
-						t.Errorf("p2pcam accepts the browser's %s (port %d); it only records video", m.MediaName.Media, m.MediaName.Port.Value)
+						t.Errorf("p2pcam accepts the browser's %s (port %d)", m.MediaName.Media, m.MediaName.Port.Value)
 					}
 					continue
 				}
+				if m.MediaName.Media == "audio" && m.MediaName.Port.Value != 0 {
+					sound = true
+				}
 				for _, a := range m.Attributes {
-					if a.Key == "rtpmap" && !strings.Contains(a.Value, " VP8/") && !strings.Contains(a.Value, " rtx/") {
-						t.Errorf("p2pcam answers with a codec it cannot record: %s", a.Value)
+					if a.Key == "rtpmap" && !strings.Contains(a.Value, want) && !strings.Contains(a.Value, " rtx/") {
+						t.Errorf("p2pcam answers %s with a codec it cannot record: %s", m.MediaName.Media, a.Value)
 					}
 				}
+			}
+			if want := tc.query == "audio=1"; sound != want {
+				t.Errorf("p2pcam takes the browser's sound: %v; want %v", sound, want)
 			}
 			b.setRemote(blob)
 			if code := answer.wait(ctx); code != 0 {
@@ -308,6 +319,14 @@ func TestBrowserOffersP2pcamAnswers(t *testing.T) {
 				t.Fatalf("recording of the browser's camera: %s %dx%d %d frames", got.Codec, got.Width, got.Height, got.Frames)
 			}
 			testutil.DecodesCleanly(t, file)
+			if tc.query == "audio=1" {
+				// The browser's fake microphone beeps: its Opus is in
+				// the file beside the video.
+				out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", file).Output()
+				if err != nil || !strings.Contains(string(out), "opus") {
+					t.Errorf("recording of the browser's call holds %q (%v); want an opus stream beside the video", out, err)
+				}
+			}
 		})
 	}
 }

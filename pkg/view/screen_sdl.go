@@ -433,30 +433,33 @@ func (w *Window) open(title string) error {
 // window. data is not kept. A frame that fails to decode is skipped, and
 // so is everything until the next keyframe.
 func (w *Window) Frame(data []byte, keyFrame bool) {
-	if w.waitKey && !keyFrame {
-		return
-	}
+	// waitKey and the decoder are the decoding side's, under decMu: Frame
+	// may race with a late call after Close.
 	w.decMu.Lock()
-	if w.decDone {
+	if w.decDone || w.waitKey && !keyFrame {
 		w.decMu.Unlock()
 		return
 	}
 	decodeStart := time.Now()
 	img, err := w.dec.Decode(data)
+	first := w.waitKey && err == nil
+	if err != nil && !errors.Is(err, decode.ErrSkip) {
+		w.waitKey = true
+	} else if err == nil {
+		w.waitKey = false
+	}
 	w.decMu.Unlock()
 	switch {
 	case errors.Is(err, decode.ErrSkip):
 		return
 	case err != nil:
 		w.log.Debug("view: decode", "err", err)
-		w.waitKey = true
 		return
 	}
-	if w.waitKey && w.log.Enabled(context.Background(), slog.LevelDebug) {
+	if first && w.log.Enabled(context.Background(), slog.LevelDebug) {
 		w.log.Debug("view: first picture decoded", "after_open", time.Since(w.opened).Round(time.Millisecond),
 			"decode", time.Since(decodeStart).Round(100*time.Microsecond))
 	}
-	w.waitKey = false
 	figs, changed := w.meter.add(time.Now(), len(data), img.Rect.Dx(), img.Rect.Dy())
 	lag := w.sp.lipSync()
 	w.mu.Lock()
