@@ -71,11 +71,16 @@ type Track struct {
 	// the --measure mode decode frames here.
 	OnFrame func(data []byte, keyFrame bool, rtpTimestamp uint32)
 	// CodecPrivate is the track's Matroska CodecPrivate (Opus: its
-	// identification header, RFC 7845 section 5.1); nil for none. IVF
-	// has no place for it.
+	// identification header, RFC 7845 section 5.1); nil means the
+	// descriptor's (Codec.CodecPrivate), if it has one. IVF has no place
+	// for it. The track's CodecDelay and SeekPreRoll in WebM are the
+	// descriptor's.
 	CodecPrivate []byte
 	// Channels and SampleRate describe an audio track in WebM; 0 means
-	// the descriptor's Channels (at least 1) and ClockRate.
+	// the channel count of CodecPrivate when it is an OpusHead (a
+	// decoder must be told the same count twice), else the descriptor's
+	// Channels (at least 1), and the descriptor's ClockRate. A Channels
+	// that contradicts the OpusHead is an ErrTracks.
 	Channels   int
 	SampleRate float64
 }
@@ -144,8 +149,10 @@ type TrackStats struct {
 	// not written: delta frames before the first keyframe or after a loss,
 	// frames with packets lost (start, middle or end), malformed ones,
 	// and frames of the other tracks from before the recording started
-	// (the main track's first keyframe). Frames none of whose packets
-	// arrived show up in PacketsLost only.
+	// (the main track's first keyframe), and audio frames that came after
+	// later frames of the other tracks were written (held behind a lost
+	// packet longer than the interleaver waits). Frames none of whose
+	// packets arrived show up in PacketsLost only.
 	FramesDropped uint64
 	// FramesBehind counts the frames not written because the output's
 	// reader was behind (Options.Live), keyframes included; they are not
@@ -337,6 +344,9 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 		}
 	}
 	for i, t := range opts.Tracks {
+		if t.CodecPrivate == nil && t.Codec.CodecPrivate != nil {
+			t.CodecPrivate = t.Codec.CodecPrivate()
+		}
 		tr := &track{
 			i:       i,
 			codec:   t.Codec,
@@ -345,14 +355,19 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 			onFrame: t.OnFrame,
 			waitKey: true,
 			header: trackHeader{
-				codec:      t.Codec,
-				channels:   t.Channels,
-				sampleRate: t.SampleRate,
-				private:    t.CodecPrivate,
+				codec:       t.Codec,
+				channels:    t.Channels,
+				sampleRate:  t.SampleRate,
+				private:     t.CodecPrivate,
+				codecDelay:  t.Codec.CodecDelay,
+				seekPreRoll: t.Codec.SeekPreRoll,
 			},
 		}
 		if tr.header.channels == 0 {
 			tr.header.channels = int(t.Codec.Channels)
+			if n, ok := opusHeadChannels(t.CodecPrivate); ok {
+				tr.header.channels = n
+			}
 		}
 		if tr.header.sampleRate == 0 {
 			tr.header.sampleRate = float64(t.Codec.ClockRate)
@@ -385,6 +400,9 @@ func checkTracks(format Format, tracks []Track) error {
 		case format == FormatWebM && t.Codec.ContainerID == "":
 			return fmt.Errorf("%w: track %d: WebM has no codec ID for %q", ErrTracks, i, t.Codec.MimeType)
 		}
+		if n, ok := opusHeadChannels(t.CodecPrivate); ok && t.Channels != 0 && t.Channels != n {
+			return fmt.Errorf("%w: track %d: %d channels, but its OpusHead says %d", ErrTracks, i, t.Channels, n)
+		}
 	}
 	if format == FormatIVF {
 		switch t := tracks[0].Codec; {
@@ -397,6 +415,16 @@ func checkTracks(format Format, tracks []Track) error {
 		}
 	}
 	return nil
+}
+
+// opusHeadChannels returns the output channel count of private when it
+// is an OpusHead (RFC 7845 section 5.1: the magic "OpusHead", a version,
+// the count at byte 9).
+func opusHeadChannels(private []byte) (int, bool) {
+	if len(private) < 19 || string(private[:8]) != "OpusHead" || private[9] == 0 {
+		return 0, false
+	}
+	return int(private[9]), true
 }
 
 // wait is how long the assembler waits for a missing packet now.
@@ -589,7 +617,7 @@ func (r *Recorder) frame(t *track, f *frame) {
 	pts := t.times.pts(ts)
 	t.waitKey = false
 	ms := t.offset + t.times.ms(pts)
-	lf := liveFrame{track: t.i, main: t.main, key: key, pts: ms, data: f.data}
+	lf := liveFrame{track: t.i, main: t.main, key: key, audio: t.codec.Kind == codec.Audio, pts: ms, data: f.data}
 	if r.inter == nil {
 		// One track: straight to the output, counted once written.
 		if !r.send(lf, false) {
@@ -614,9 +642,18 @@ func (r *Recorder) frame(t *track, f *frame) {
 // to the output.
 func (r *Recorder) release(flush bool) {
 	for {
-		f, ok := r.inter.pop(flush)
+		f, late, ok := r.inter.pop(flush)
 		if !ok {
 			return
+		}
+		if late {
+			// Counted as written when it was taken: it is dropped now.
+			r.statsMu.Lock()
+			st := &r.stats.Tracks[f.track]
+			st.FramesWritten--
+			st.FramesDropped++
+			r.statsMu.Unlock()
+			continue
 		}
 		r.send(f, true) // a frame the live queue refuses is counted there
 	}
