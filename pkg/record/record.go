@@ -265,18 +265,25 @@ type track struct {
 	wantKey bool           // a RequestKeyFrame call is due after the lock
 	times   timeline       // frame times from RTP timestamps
 	gaps    freezeDetector // Stats.Freezes
-	clock   clockMap       // RTP time to the shared clock
+	clock   clockMap       // RTP time to the shared clock, from arrival
+	sr      clockMap       // the same from the first sender report of the SSRC
+	srSSRC  uint32         // the SSRC sr is of
 	started bool           // its first frame was written
+	firstTS uint32         // the RTP timestamp of its first frame written
 	offset  int64          // ms from the recording's start to its first frame
+	synced  bool           // offset comes from sender reports
 }
 
 // clockMap maps one track's RTP timestamps to a wall clock shared by all
-// tracks, which is what puts them in sync (RFC 3550 section 6.4.1). For
-// now each track's first packet is taken as sent when it arrived, which
-// is right to within the difference of the tracks' network and jitter
-// buffer delays. This is the seam where RTCP sender reports plug in: an
-// SR pairs an NTP time with an RTP timestamp of the sender's own clock,
-// and setting ts and at from it puts the tracks in sync as captured.
+// tracks, which is what puts them in sync (RFC 3550 section 6.4.1). Two
+// maps of each track: one from its first packet, taken as sent when it
+// arrived (right to within the difference of the tracks' network and
+// jitter buffer delays), and one from the first RTCP sender report of its
+// stream (see Recorder.SenderReport), which pairs an RTP timestamp with
+// the sender's own wall clock and so puts the tracks in sync as the
+// sender stamped them. A track's place on the recording's timeline comes
+// from the reports once the main track's and its own are in, from
+// arrival until then.
 type clockMap struct {
 	set   bool
 	ts    uint32    // an RTP timestamp
@@ -495,6 +502,7 @@ func (r *Recorder) push(t *track, p *rtp.Packet) {
 		r.log.Info("record: new RTP source, waiting for a keyframe",
 			"track", t.i, "old_ssrc", t.seq.ssrc, "ssrc", p.SSRC)
 		r.resync(t)
+		t.sr = clockMap{} // the new stream's reports will say
 	}
 	if !t.seq.started {
 		t.seq.restart(p.SSRC, p.SequenceNumber)
@@ -606,12 +614,15 @@ func (r *Recorder) frame(t *track, f *frame) {
 	if !t.started {
 		// The track's first frame: where it falls on the recording's
 		// timeline, by the shared clock.
-		offset := t.clock.wall(f.ts).Sub(r.zero).Milliseconds()
+		if t.main {
+			t.firstTS = f.ts
+		}
+		offset, synced := r.offsetOf(t, f.ts)
 		if offset < 0 {
 			r.drop(t, false)
 			return
 		}
-		t.started, t.offset = true, offset
+		t.started, t.offset, t.synced, t.firstTS = true, offset, synced, f.ts
 		t.times.start(ts)
 	}
 	pts := t.times.pts(ts)
@@ -635,6 +646,51 @@ func (r *Recorder) frame(t *track, f *frame) {
 	if r.inter != nil {
 		r.inter.add(lf)
 		r.release(false)
+	}
+}
+
+// offsetOf returns where RTP timestamp ts of t falls on the recording's
+// timeline, in ms from its start (the main track's first frame), and
+// whether the sender reports of t and the main track put it there (else
+// the arrival of their first packets did).
+func (r *Recorder) offsetOf(t *track, ts uint32) (int64, bool) {
+	if m := r.main; m.sr.set && t.sr.set && m.started {
+		return t.sr.wall(ts).Sub(m.sr.wall(m.firstTS)).Milliseconds(), true
+	}
+	return t.clock.wall(ts).Sub(r.zero).Milliseconds(), false
+}
+
+// SenderReport tells the Recorder what an RTCP sender report (RFC 3550
+// section 6.4.1) of track's stream said: its RTP timestamp rtpTime was
+// ntp on the sender's wall clock. ssrc names the stream; a report of
+// another than the one the track is receiving is ignored. The first
+// report of each stream counts: once the main track's and another
+// track's are in, that track is placed against the main track as the
+// sender's clock says (audio frames that the move puts before frames
+// already written are dropped; a move the other way leaves a hole), and
+// tracks starting later are placed so from their first frame. Until
+// then, tracks are placed by the arrival of their first packets.
+func (r *Recorder) SenderReport(track int, ssrc uint32, ntp time.Time, rtpTime uint32) {
+	if track < 0 || track >= len(r.tracks) {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := r.tracks[track]
+	if r.closed || !t.seq.started || ssrc != t.seq.ssrc || (t.sr.set && t.srSSRC == ssrc) {
+		return
+	}
+	t.sr = clockMap{set: true, ts: rtpTime, at: ntp, clock: t.clock.clock}
+	t.srSSRC = ssrc
+	r.log.Debug("record: first sender report", "track", t.i, "ssrc", ssrc)
+	for _, o := range r.tracks {
+		if o.main || !o.started || o.synced {
+			continue
+		}
+		if offset, ok := r.offsetOf(o, o.firstTS); ok {
+			r.log.Debug("record: track placed by sender reports", "track", o.i, "from_ms", o.offset, "to_ms", offset)
+			o.offset, o.synced = offset, true
+		}
 	}
 }
 

@@ -276,6 +276,7 @@ func (r *receiver) watchVideo(t *record.Track) error {
 // closed: a normal end) or writing fails.
 func (r *receiver) read(rec *record.Recorder, i int, t peer.RemoteTrack) error {
 	announce := i == 0
+	reported := false
 	for {
 		pkt, _, err := t.Track.ReadRTP()
 		if err != nil {
@@ -283,6 +284,14 @@ func (r *receiver) read(rec *record.Recorder, i int, t peer.RemoteTrack) error {
 		}
 		if err := rec.WriteRTP(i, pkt); err != nil {
 			return fmt.Errorf("write %s: %w", t.Kind(), err)
+		}
+		if !reported {
+			// The first sender report of the stream puts it in sync
+			// with the others (see record.Recorder.SenderReport).
+			if sr, ok := r.d.peer.SenderReportFor(pkt.SSRC); ok {
+				rec.SenderReport(i, pkt.SSRC, sr.NTP, sr.RTPTime)
+				reported = true
+			}
 		}
 		if announce {
 			if st := rec.Stats(); st.FramesWritten > 0 {
