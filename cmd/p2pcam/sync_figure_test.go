@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image"
 	"math"
@@ -28,7 +29,8 @@ import (
 // where the audio puts S. The offset is the second minus the first
 // (positive: the sound is late). The test fails only on an absurd median
 // |offset| (over 200 ms: the tracks not synced at all); the figure itself
-// is logged. With P2PCAM_SYNC_FIGURES=1 the call lasts 15 s instead of 4.
+// is logged. The --stats lines of both sides carry the sound's figures.
+// With P2PCAM_SYNC_FIGURES=1 the call lasts 15 s instead of 4.
 func TestRecordingLipSync(t *testing.T) {
 	testutil.NeedFFmpeg(t)
 	secs := 4
@@ -39,10 +41,11 @@ func TestRecordingLipSync(t *testing.T) {
 	defer cancel()
 	offer, answer := call(t, ctx, callSpec{
 		offerArgs: append([]string{"offer", "--source", "test", "--audio", "test", "--width", "320", "--height", "240",
-			"--duration", fmt.Sprintf("%ds", secs)}, loopback...),
-		answerArgs: append([]string{"answer", "-o", "call.webm"}, loopback...),
+			"--duration", fmt.Sprintf("%ds", secs), "--stats", "stats.jsonl"}, loopback...),
+		answerArgs: append([]string{"answer", "-o", "call.webm", "--stats", "stats.jsonl"}, loopback...),
 	})
 	waitOK(ctx, offer, answer)
+	checkAudioStats(t, filepath.Join(offer.cmd.Dir, "stats.jsonl"), filepath.Join(answer.cmd.Dir, "stats.jsonl"))
 	offsets := lipSync(t, filepath.Join(answer.cmd.Dir, "call.webm"), 320, 240)
 	if len(offsets) < secs-2 {
 		t.Fatalf("%d whole seconds measured in a %d s call; want %d", len(offsets), secs, secs-2)
@@ -57,6 +60,41 @@ func TestRecordingLipSync(t *testing.T) {
 		secs, med, abs[len(abs)-1], offsets)
 	if med > 200 {
 		t.Errorf("median |offset| of sound and picture %.1f ms; want at most 200 ms (they are not synced)", med)
+	}
+}
+
+// checkAudioStats reads the final --stats lines of both sides: the
+// sound's packets sent and received (about 50 a second), and its level,
+// that of the beep (100 ms a second at half scale: about -19 dBFS).
+func checkAudioStats(t *testing.T, offerStats, answerStats string) {
+	t.Helper()
+	var sent, recv struct {
+		PacketsSent uint64  `json:"audio_packets_sent"`
+		PacketsRecv uint64  `json:"audio_packets_recv"`
+		Lost        uint64  `json:"audio_packets_lost"`
+		Level       float64 `json:"audio_level_dbfs"`
+		Concealed   float64 `json:"audio_concealed_ms"`
+	}
+	for _, f := range []struct {
+		path string
+		v    any
+	}{{offerStats, &sent}, {answerStats, &recv}} {
+		b, err := os.ReadFile(f.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), f.v); err != nil {
+			t.Fatalf("%s: %v", f.path, err)
+		}
+	}
+	t.Logf("--stats: sent %d audio packets; received %d, lost %d, concealed %.1f ms, level %.1f dBFS",
+		sent.PacketsSent, recv.PacketsRecv, recv.Lost, recv.Concealed, recv.Level)
+	if sent.PacketsSent < 100 || recv.PacketsRecv < sent.PacketsSent*8/10 || recv.PacketsRecv > sent.PacketsSent {
+		t.Errorf("--stats: %d audio packets sent, %d received; want over 100, most of them received", sent.PacketsSent, recv.PacketsRecv)
+	}
+	if recv.Level < -40 || recv.Level > -10 {
+		t.Errorf("--stats: received sound at %.1f dBFS; want about -19 (the beep)", recv.Level)
 	}
 }
 

@@ -30,6 +30,8 @@ type receiverDeps struct {
 	takeFile func() *os.File
 	measure  bool   // Config.Measure
 	viewer   Viewer // the viewer, nil when none
+	// meterAudio: decode the received sound for its --stats figures.
+	meterAudio bool
 }
 
 // received is what a receiver tells its session once closed.
@@ -45,21 +47,25 @@ type received struct {
 type receiver struct {
 	d receiverDeps
 
-	wg        sync.WaitGroup
-	cancel    context.CancelFunc
-	mu        sync.Mutex
-	rec       *record.Recorder
-	meter     *measure.Meter
-	file      *os.File
-	connected time.Time
-	err       error
-	res       received
+	wg     sync.WaitGroup
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	rec    *record.Recorder
+	meter  *measure.Meter
+	// audio is the received sound's meter and audioTrack its track in
+	// rec; nil and -1 when not metered.
+	audio      *audioMeter
+	audioTrack int
+	file       *os.File
+	connected  time.Time
+	err        error
+	res        received
 	// failed is closed when recording fails; err says why.
 	failed chan struct{}
 }
 
 func newReceiver(d receiverDeps) *receiver {
-	return &receiver{d: d, connected: time.Now(), failed: make(chan struct{})}
+	return &receiver{d: d, connected: time.Now(), failed: make(chan struct{}), audioTrack: -1}
 }
 
 // trackGrace is how long the receiver waits, once a remote track
@@ -211,6 +217,14 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 				return err
 			}
 		}
+		if t.Kind() == codec.Audio && r.d.meterAudio && r.audioTrack < 0 {
+			if m := newAudioMeter(t.Codec); m != nil {
+				r.mu.Lock()
+				r.audio, r.audioTrack = m, len(opts.Tracks)
+				r.mu.Unlock()
+				rt.OnFrame = m.frame
+			}
+		}
 		opts.Tracks = append(opts.Tracks, rt)
 	}
 	rec, err := record.New(w, opts)
@@ -343,6 +357,22 @@ func (r *receiver) keyFramesEvery(d time.Duration, ssrc uint32) (stop func()) {
 	return func() { close(done); <-finished }
 }
 
+// audioStats returns the received sound's figures: the recorder's of its
+// track and the meter's; false when it is not metered.
+func (r *receiver) audioStats() (record.TrackStats, audioFigures, bool) {
+	r.mu.Lock()
+	rec, m, i := r.rec, r.audio, r.audioTrack
+	r.mu.Unlock()
+	if rec == nil || m == nil {
+		return record.TrackStats{}, audioFigures{}, false
+	}
+	st := rec.Stats()
+	if i >= len(st.Tracks) {
+		return record.TrackStats{}, audioFigures{}, false
+	}
+	return st.Tracks[i], m.read(), true
+}
+
 // stats returns the recorder's figures, zero before recording started.
 func (r *receiver) stats() record.Stats {
 	r.mu.Lock()
@@ -398,6 +428,9 @@ func (r *receiver) close() error {
 	}
 	if r.meter != nil {
 		defer r.meter.Close()
+	}
+	if r.audio != nil {
+		defer r.audio.close()
 	}
 	if r.file != nil {
 		if cerr := r.file.Close(); cerr != nil && err == nil {
