@@ -22,6 +22,8 @@ type audioMeter struct {
 	next      uint32  // RTP timestamp expected next
 	sumSq     float64 // since the last level read
 	n         int     // samples in sumSq
+	totalSq   float64 // over the call
+	total     int     // samples in totalSq
 	concealed int64   // samples made up from nothing
 	recovered int64   // samples recovered from FEC
 	errors    uint64  // packets that did not decode
@@ -73,34 +75,48 @@ func (m *audioMeter) frame(data []byte, _ bool, ts uint32) {
 	}
 	m.have = true
 	m.next = ts + uint32(int64(len(pcm))*m.clock/48000) // #nosec G115: a packet's samples
+	sq := 0.0
 	for _, s := range pcm {
 		v := float64(s) / 32768
-		m.sumSq += v * v
+		sq += v * v
 	}
+	m.sumSq += sq
 	m.n += len(pcm)
+	m.totalSq += sq
+	m.total += len(pcm)
 }
 
 // audioFigures are the meter's figures: loss made up, in ms, and the
-// level since the previous read.
+// level since the previous read (over the call, for the final read).
 type audioFigures struct {
 	concealedMs, recoveredMs float64
 	levelDB                  float64 // RMS in dBFS; -100 for silence or nothing
 }
 
-// read returns the figures, starting a new level measurement.
-func (m *audioMeter) read() audioFigures {
+// read returns the figures, starting a new level measurement; with
+// final, the level is the whole call's.
+func (m *audioMeter) read(final bool) audioFigures {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	f := audioFigures{
 		concealedMs: float64(m.concealed) / 48,
 		recoveredMs: float64(m.recovered) / 48,
-		levelDB:     -100,
+		levelDB:     dBFS(m.sumSq, m.n),
 	}
-	if m.n > 0 && m.sumSq > 0 {
-		f.levelDB = max(-100, math.Round(10*math.Log10(m.sumSq/float64(m.n))*10)/10)
+	if final {
+		f.levelDB = dBFS(m.totalSq, m.total)
 	}
 	m.sumSq, m.n = 0, 0
 	return f
+}
+
+// dBFS is the RMS level of n samples whose squares (full scale 1) add up
+// to sumSq, to a tenth of a dB; -100 for silence or no samples.
+func dBFS(sumSq float64, n int) float64 {
+	if n == 0 || sumSq <= 0 {
+		return -100
+	}
+	return max(-100, math.Round(10*math.Log10(sumSq/float64(n))*10)/10)
 }
 
 // close frees the decoder.

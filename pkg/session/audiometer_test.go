@@ -53,7 +53,7 @@ func TestAudioMeter(t *testing.T) {
 					m.frame(data, true, 0xffff0000+uint32(f*opus.FrameSamples)) // #nosec G115: wraps on purpose
 				}
 			}
-			got := m.read()
+			got := m.read(false)
 			if got.recoveredMs != tc.recovered || got.concealedMs != tc.concealed {
 				t.Errorf("recovered %.1f ms, concealed %.1f ms; want %.1f, %.1f", got.recoveredMs, got.concealedMs, tc.recovered, tc.concealed)
 			}
@@ -61,8 +61,11 @@ func TestAudioMeter(t *testing.T) {
 			if math.Abs(got.levelDB-want) > 1.5 {
 				t.Errorf("level %.1f dBFS; want %.1f ± 1.5", got.levelDB, want)
 			}
-			if again := m.read(); again.levelDB != -100 {
+			if again := m.read(false); again.levelDB != -100 {
 				t.Errorf("level with nothing since the last read %.1f dBFS; want -100", again.levelDB)
+			}
+			if call := m.read(true); call.levelDB != got.levelDB {
+				t.Errorf("level over the call %.1f dBFS; want %.1f, that of its only second", call.levelDB, got.levelDB)
 			}
 		})
 	}

@@ -358,8 +358,9 @@ func (r *receiver) keyFramesEvery(d time.Duration, ssrc uint32) (stop func()) {
 }
 
 // audioStats returns the received sound's figures: the recorder's of its
-// track and the meter's; false when it is not metered.
-func (r *receiver) audioStats() (record.TrackStats, audioFigures, bool) {
+// track and the meter's (final: the level over the call); false when it
+// is not metered.
+func (r *receiver) audioStats(final bool) (record.TrackStats, audioFigures, bool) {
 	r.mu.Lock()
 	rec, m, i := r.rec, r.audio, r.audioTrack
 	r.mu.Unlock()
@@ -370,7 +371,7 @@ func (r *receiver) audioStats() (record.TrackStats, audioFigures, bool) {
 	if i >= len(st.Tracks) {
 		return record.TrackStats{}, audioFigures{}, false
 	}
-	return st.Tracks[i], m.read(), true
+	return st.Tracks[i], m.read(final), true
 }
 
 // stats returns the recorder's figures, zero before recording started.

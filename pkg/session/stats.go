@@ -47,8 +47,7 @@ type Snapshot struct {
 	// the packet after a loss (Opus's in-band FEC), AudioConcealedMs the
 	// lost sound made up from nothing (holes over 120 ms, pauses or
 	// outages, are neither), and AudioLevel is its RMS level in dBFS over
-	// the line's second (-100: silence; on the final line, the last
-	// second's).
+	// the line's second (the final line: over the call; -100: silence).
 	AudioPacketsSent uint64  `json:"audio_packets_sent,omitempty"`
 	AudioPacketsRecv uint64  `json:"audio_packets_recv,omitempty"`
 	AudioPacketsLost uint64  `json:"audio_packets_lost,omitempty"`
@@ -255,7 +254,7 @@ func (c *collector) snapshot(final bool) Snapshot {
 		s.AudioPacketsSent = c.snd.Audio().FramesSent()
 	}
 	if c.rec != nil {
-		if st, f, ok := c.rec.audioStats(); ok {
+		if st, f, ok := c.rec.audioStats(final); ok {
 			s.AudioPacketsRecv, s.AudioPacketsLost = st.PacketsReceived, st.PacketsLost
 			s.AudioFECMs, s.AudioConcealedMs = round1(f.recoveredMs), round1(f.concealedMs)
 			s.AudioLevel = f.levelDB
