@@ -10,8 +10,14 @@
 // container IDs do the rest, so the recorder names no codec. Nothing is
 // written until the first complete keyframe of the main track (the first
 // video track); frame times come from each track's RTP timestamps, put on
-// one timeline for lip sync (see clockMap), and the frames of all tracks
-// go into the container interleaved by time.
+// one timeline for lip sync by the sender's RTCP sender reports (see
+// SenderReport and clockMap; by each track's first arrival until they
+// come), and the frames of all tracks go into the container interleaved
+// by time. Audio needs no keyframe, so a lost packet is a hole at its
+// time: an audio frame is dropped, never moved, when it comes too late to
+// interleave. A WebM audio track's header is its descriptor's: the
+// OpusHead as CodecPrivate (its channel count also in the Audio element),
+// CodecDelay and SeekPreRoll.
 //
 // It knows nothing about peer connections: pkg/peer (or a test) feeds it
 // packets with WriteRTP, naming the track, and each Track's
