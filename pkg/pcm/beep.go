@@ -50,6 +50,17 @@ func NewBeep(start time.Time) *Beep {
 	return &Beep{start: start, offset: 3 * ns, tone: tone}
 }
 
+// anchor makes the first sample stand for start, before any sample was
+// read: a paced Reader hands the first chunk out at start, so the beep's
+// samples then stand for the instants they are handed out (from the
+// Beep's construction on they would all be late by the time until the
+// first read, which shows as sound behind picture in a recording).
+func (b *Beep) anchor(start time.Time) {
+	if b.n == 0 {
+		*b = *NewBeep(start)
+	}
+}
+
 // Start is the instant the first sample stands for.
 func (b *Beep) Start() time.Time { return b.start }
 

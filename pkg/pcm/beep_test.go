@@ -190,3 +190,29 @@ func TestReaderPassesOnTheEndOfASource(t *testing.T) {
 		t.Errorf("chunk lengths %v, want [%d 100]", lens, ChunkSamples)
 	}
 }
+
+// TestPacedBeepStartsAtTheFirstRead: a paced Reader hands a Beep's first
+// chunk out at its first Read, so the Beep's samples stand for the
+// instants they are handed out from there, however long before the Beep
+// was made (else every beep would be late by that time, sound behind
+// picture); an unpaced Reader leaves the Beep's start alone.
+func TestPacedBeepStartsAtTheFirstRead(t *testing.T) {
+	made := time.Now().Add(-300 * time.Millisecond)
+	for _, pace := range []bool{true, false} {
+		b := NewBeep(made)
+		r := NewReader(b, "test", pace)
+		before := time.Now()
+		if _, _, err := r.Read(); err != nil {
+			t.Fatal(err)
+		}
+		after := time.Now()
+		got := b.Start()
+		if pace && (got.Before(before) || got.After(after)) {
+			t.Errorf("paced: the beep's first sample stands for %v; want the first Read, between %v and %v", got, before, after)
+		}
+		if !pace && !got.Equal(made) {
+			t.Errorf("unpaced: the beep's first sample stands for %v; want %v, as made", got, made)
+		}
+		_ = r.Close()
+	}
+}

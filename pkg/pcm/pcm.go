@@ -74,6 +74,9 @@ func (r *Reader) Read() (wave.Audio, func(), error) {
 	if r.pace {
 		if r.n == 0 {
 			r.start = time.Now()
+			if b, ok := r.src.(*Beep); ok {
+				b.anchor(r.start)
+			}
 		} else {
 			due := time.Until(r.start.Add(time.Duration(r.n) * chunkTime))
 			if due > 0 {

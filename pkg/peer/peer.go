@@ -720,6 +720,21 @@ type Counters struct {
 // asked of it, a remote track's for what this side asked.
 func (p *Peer) FeedbackFor(ssrc uint32) Counters { return p.watch.countersFor(ssrc) }
 
+// SenderReport is what the latest RTCP sender report (RFC 3550 §6.4.1)
+// of a remote stream said: that RTP timestamp RTPTime of its clock was
+// NTP on the sender's wall clock. Two streams' reports put both on the
+// sender's one clock, which is how a receiver syncs them.
+type SenderReport struct {
+	NTP      time.Time // the sender's wall clock
+	RTPTime  uint32    // the stream's RTP clock at NTP
+	Received time.Time // when the report arrived, on this side's clock
+	Count    uint64    // the stream's sender reports so far
+}
+
+// SenderReportFor returns the latest sender report received for the
+// remote stream ssrc, and false before the first.
+func (p *Peer) SenderReportFor(ssrc uint32) (SenderReport, bool) { return p.watch.reportFor(ssrc) }
+
 // Feedback returns the RTCP feedback received and sent so far, over all
 // tracks.
 func (p *Peer) Feedback() Counters {

@@ -32,6 +32,10 @@ type watcher struct {
 	// "" when it hung up without one (its DTLS transport closed first).
 	reason string
 
+	// reports holds the latest sender report of each remote SSRC.
+	reportsMu sync.Mutex
+	reports   map[uint32]SenderReport
+
 	// heard is when a packet (RTP or RTCP) last came from the remote side,
 	// in Unix nanoseconds; 0 before the first.
 	heard atomic.Int64
@@ -40,7 +44,10 @@ type watcher struct {
 func (w *watcher) hear() { w.heard.Store(time.Now().UnixNano()) }
 
 func newWatcher(onKeyFrame func(ssrc uint32)) *watcher {
-	return &watcher{bye: make(chan struct{}), onKeyFrame: onKeyFrame, per: make(map[uint32]*Counters)}
+	return &watcher{
+		bye: make(chan struct{}), onKeyFrame: onKeyFrame,
+		per: make(map[uint32]*Counters), reports: make(map[uint32]SenderReport),
+	}
 }
 
 func (w *watcher) keyFrame(ssrc uint32) {
@@ -95,9 +102,41 @@ func (w *watcher) hangUp(reason string) {
 	})
 }
 
+// report keeps sr as the latest sender report of its SSRC.
+func (w *watcher) report(sr *rtcp.SenderReport) {
+	w.reportsMu.Lock()
+	defer w.reportsMu.Unlock()
+	prev := w.reports[sr.SSRC]
+	w.reports[sr.SSRC] = SenderReport{
+		NTP:      ntpTime(sr.NTPTime),
+		RTPTime:  sr.RTPTime,
+		Received: time.Now(),
+		Count:    prev.Count + 1,
+	}
+}
+
+// reportFor returns the latest sender report of ssrc.
+func (w *watcher) reportFor(ssrc uint32) (SenderReport, bool) {
+	w.reportsMu.Lock()
+	defer w.reportsMu.Unlock()
+	sr, ok := w.reports[ssrc]
+	return sr, ok
+}
+
+// ntpTime converts a 64-bit NTP timestamp (RFC 3550 §4: seconds since
+// 1900 in the high 32 bits, the fraction in the low) to a time.Time.
+func ntpTime(t uint64) time.Time {
+	const unixToNTP = 2208988800 // seconds from 1900 to 1970
+	secs := int64(t>>32) - unixToNTP
+	frac := int64((t & 0xffffffff) * uint64(time.Second) >> 32) // #nosec G115: below 1e9
+	return time.Unix(secs, frac)
+}
+
 func (w *watcher) observe(pkts []rtcp.Packet) {
 	for _, p := range pkts {
 		switch p := p.(type) {
+		case *rtcp.SenderReport:
+			w.report(p)
 		case *rtcp.Goodbye:
 			w.hangUp(p.Reason)
 		case *rtcp.PictureLossIndication:

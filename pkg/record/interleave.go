@@ -11,8 +11,12 @@ package record
 // cluster.
 //
 // Times out are non-decreasing over all tracks and strictly increasing
-// per track: a frame later than one already out (a track that was not
-// waited for) is moved to that time. It is used under the Recorder's mu.
+// per track: a video frame later than one already out (a track that was
+// not waited for) is moved to that time. An audio frame that late is
+// dropped instead (pop says so): each audio frame covers its own stretch
+// of time, and moving one would shift the sound after it out of sync for
+// the rest of the recording, where dropping it leaves a hole no longer
+// than the wait that caused it. It is used under the Recorder's mu.
 type interleaver struct {
 	q       [][]liveFrame // per track, in time order
 	started []bool        // the track gave a frame
@@ -38,8 +42,10 @@ func (il *interleaver) add(f liveFrame) {
 	il.newest = max(il.newest, f.pts)
 }
 
-// pop returns the next frame due; with flush, the next one at all.
-func (il *interleaver) pop(flush bool) (liveFrame, bool) {
+// pop returns the next frame due; with flush, the next one at all. late
+// says that f is an audio frame that came after later frames went out,
+// to be dropped.
+func (il *interleaver) pop(flush bool) (f liveFrame, late, ok bool) {
 	next := -1
 	for i, q := range il.q {
 		if len(q) == 0 {
@@ -50,22 +56,25 @@ func (il *interleaver) pop(flush bool) (liveFrame, bool) {
 		}
 	}
 	if next < 0 {
-		return liveFrame{}, false
+		return liveFrame{}, false, false
 	}
-	f := il.q[next][0]
+	f = il.q[next][0]
 	if !flush && il.newest-f.pts < interleaveWait {
 		for i := range il.q {
 			if i != next && il.started[i] && len(il.q[i]) == 0 {
-				return liveFrame{}, false // track i may still bring an earlier frame
+				return liveFrame{}, false, false // track i may still bring an earlier frame
 			}
 		}
 	}
 	il.q[next][0] = liveFrame{}
 	il.q[next] = il.q[next][1:]
+	if f.audio && (f.pts < il.out || (il.sent[next] && f.pts <= il.last[next])) {
+		return f, true, true
+	}
 	f.pts = max(f.pts, il.out)
 	if il.sent[next] {
 		f.pts = max(f.pts, il.last[next]+1)
 	}
 	il.sent[next], il.last[next], il.out = true, f.pts, f.pts
-	return f, true
+	return f, false, true
 }

@@ -9,11 +9,14 @@ import (
 // TestInterleaver: frames of several tracks come out in time order,
 // waiting for a track that may still bring an earlier frame, but not for
 // one that fell interleaveWait behind or never started; the main track
-// goes first on a tie, and a frame later than those already out is
-// moved up to keep times non-decreasing overall and increasing per track.
+// goes first on a tie, and a video frame later than those already out is
+// moved up to keep times non-decreasing overall and increasing per track,
+// where an audio frame is dropped.
 func TestInterleaver(t *testing.T) {
 	// f is a frame of a track at a time; track 0 is the main track.
 	f := func(track int, pts int64) liveFrame { return liveFrame{track: track, main: track == 0, pts: pts} }
+	// a is a frame of an audio track.
+	a := func(track int, pts int64) liveFrame { return liveFrame{track: track, audio: true, key: true, pts: pts} }
 	for _, tc := range []struct {
 		name  string
 		add   []liveFrame
@@ -60,15 +63,27 @@ func TestInterleaver(t *testing.T) {
 			flush: true,
 			want:  []string{"1@0", "0@0", "0@300", "1@300", "1@301", "0@600"},
 		},
+		{
+			name: "audio that late is dropped, never moved",
+			add:  []liveFrame{a(1, 0), f(0, 0), f(0, 300), f(0, 600), a(1, 20), a(1, 320), a(1, 340)},
+			// 1@20 would shift every sound after it by 280 ms; 1@320
+			// and 1@340 come at their own times after 0@300.
+			flush: true,
+			want:  []string{"1@0", "0@0", "0@300", "1@20 dropped", "1@320", "1@340", "0@600"},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			il := newInterleaver(2)
 			var got []string
 			pop := func(flush bool) {
 				for {
-					out, ok := il.pop(flush)
+					out, late, ok := il.pop(flush)
 					if !ok {
 						return
+					}
+					if late {
+						got = append(got, fmt.Sprintf("%d@%d dropped", out.track, out.pts))
+						continue
 					}
 					got = append(got, fmt.Sprintf("%d@%d", out.track, out.pts))
 				}

@@ -67,6 +67,9 @@ type liveFrame struct {
 	track int  // index in Options.Tracks
 	main  bool // of the main track, whose keyframes the queue judges by
 	key   bool
+	// audio: a frame of an audio track, which the interleaver drops
+	// rather than moves when it comes too late (see interleaver).
+	audio bool
 	pts   int64 // ms, shift applied
 	data  []byte
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync"
+	"time"
 
 	"github.com/at-wat/ebml-go"
 	"github.com/at-wat/ebml-go/mkvcore"
@@ -35,6 +36,9 @@ type trackHeader struct {
 	channels      int // audio
 	sampleRate    float64
 	private       []byte // Matroska CodecPrivate
+	// codecDelay and seekPreRoll are the Matroska track's CodecDelay and
+	// SeekPreRoll (Opus: its pre-skip, and 80 ms); 0 for none.
+	codecDelay, seekPreRoll time.Duration
 }
 
 // ivfMuxer writes IVF: a 32-byte file header, then each frame behind a
@@ -201,6 +205,8 @@ func webmTracks(tracks []trackHeader) []webm.TrackEntry {
 		}
 		if t.codec.Kind == codec.Audio {
 			e.Name, e.TrackType = "Audio", 2
+			e.CodecDelay = uint64(max(t.codecDelay, 0))   // #nosec G115: non-negative
+			e.SeekPreRoll = uint64(max(t.seekPreRoll, 0)) // #nosec G115: non-negative
 			e.Audio = &webm.Audio{
 				SamplingFrequency: t.sampleRate,
 				Channels:          uint64(max(t.channels, 1)), // #nosec G115: positive

@@ -10,8 +10,14 @@
 // container IDs do the rest, so the recorder names no codec. Nothing is
 // written until the first complete keyframe of the main track (the first
 // video track); frame times come from each track's RTP timestamps, put on
-// one timeline for lip sync (see clockMap), and the frames of all tracks
-// go into the container interleaved by time.
+// one timeline for lip sync by the sender's RTCP sender reports (see
+// SenderReport and clockMap; by each track's first arrival until they
+// come), and the frames of all tracks go into the container interleaved
+// by time. Audio needs no keyframe, so a lost packet is a hole at its
+// time: an audio frame is dropped, never moved, when it comes too late to
+// interleave. A WebM audio track's header is its descriptor's: the
+// OpusHead as CodecPrivate (its channel count also in the Audio element),
+// CodecDelay and SeekPreRoll.
 //
 // It knows nothing about peer connections: pkg/peer (or a test) feeds it
 // packets with WriteRTP, naming the track, and each Track's
@@ -71,11 +77,16 @@ type Track struct {
 	// the --measure mode decode frames here.
 	OnFrame func(data []byte, keyFrame bool, rtpTimestamp uint32)
 	// CodecPrivate is the track's Matroska CodecPrivate (Opus: its
-	// identification header, RFC 7845 section 5.1); nil for none. IVF
-	// has no place for it.
+	// identification header, RFC 7845 section 5.1); nil means the
+	// descriptor's (Codec.CodecPrivate), if it has one. IVF has no place
+	// for it. The track's CodecDelay and SeekPreRoll in WebM are the
+	// descriptor's.
 	CodecPrivate []byte
 	// Channels and SampleRate describe an audio track in WebM; 0 means
-	// the descriptor's Channels (at least 1) and ClockRate.
+	// the channel count of CodecPrivate when it is an OpusHead (a
+	// decoder must be told the same count twice), else the descriptor's
+	// Channels (at least 1), and the descriptor's ClockRate. A Channels
+	// that contradicts the OpusHead is an ErrTracks.
 	Channels   int
 	SampleRate float64
 }
@@ -144,8 +155,10 @@ type TrackStats struct {
 	// not written: delta frames before the first keyframe or after a loss,
 	// frames with packets lost (start, middle or end), malformed ones,
 	// and frames of the other tracks from before the recording started
-	// (the main track's first keyframe). Frames none of whose packets
-	// arrived show up in PacketsLost only.
+	// (the main track's first keyframe), and audio frames that came after
+	// later frames of the other tracks were written (held behind a lost
+	// packet longer than the interleaver waits). Frames none of whose
+	// packets arrived show up in PacketsLost only.
 	FramesDropped uint64
 	// FramesBehind counts the frames not written because the output's
 	// reader was behind (Options.Live), keyframes included; they are not
@@ -258,18 +271,25 @@ type track struct {
 	wantKey bool           // a RequestKeyFrame call is due after the lock
 	times   timeline       // frame times from RTP timestamps
 	gaps    freezeDetector // Stats.Freezes
-	clock   clockMap       // RTP time to the shared clock
+	clock   clockMap       // RTP time to the shared clock, from arrival
+	sr      clockMap       // the same from the first sender report of the SSRC
+	srSSRC  uint32         // the SSRC sr is of
 	started bool           // its first frame was written
+	firstTS uint32         // the RTP timestamp of its first frame written
 	offset  int64          // ms from the recording's start to its first frame
+	synced  bool           // offset comes from sender reports
 }
 
 // clockMap maps one track's RTP timestamps to a wall clock shared by all
-// tracks, which is what puts them in sync (RFC 3550 section 6.4.1). For
-// now each track's first packet is taken as sent when it arrived, which
-// is right to within the difference of the tracks' network and jitter
-// buffer delays. This is the seam where RTCP sender reports plug in: an
-// SR pairs an NTP time with an RTP timestamp of the sender's own clock,
-// and setting ts and at from it puts the tracks in sync as captured.
+// tracks, which is what puts them in sync (RFC 3550 section 6.4.1). Two
+// maps of each track: one from its first packet, taken as sent when it
+// arrived (right to within the difference of the tracks' network and
+// jitter buffer delays), and one from the first RTCP sender report of its
+// stream (see Recorder.SenderReport), which pairs an RTP timestamp with
+// the sender's own wall clock and so puts the tracks in sync as the
+// sender stamped them. A track's place on the recording's timeline comes
+// from the reports once the main track's and its own are in, from
+// arrival until then.
 type clockMap struct {
 	set   bool
 	ts    uint32    // an RTP timestamp
@@ -337,6 +357,9 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 		}
 	}
 	for i, t := range opts.Tracks {
+		if t.CodecPrivate == nil && t.Codec.CodecPrivate != nil {
+			t.CodecPrivate = t.Codec.CodecPrivate()
+		}
 		tr := &track{
 			i:       i,
 			codec:   t.Codec,
@@ -345,14 +368,19 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 			onFrame: t.OnFrame,
 			waitKey: true,
 			header: trackHeader{
-				codec:      t.Codec,
-				channels:   t.Channels,
-				sampleRate: t.SampleRate,
-				private:    t.CodecPrivate,
+				codec:       t.Codec,
+				channels:    t.Channels,
+				sampleRate:  t.SampleRate,
+				private:     t.CodecPrivate,
+				codecDelay:  t.Codec.CodecDelay,
+				seekPreRoll: t.Codec.SeekPreRoll,
 			},
 		}
 		if tr.header.channels == 0 {
 			tr.header.channels = int(t.Codec.Channels)
+			if n, ok := opusHeadChannels(t.CodecPrivate); ok {
+				tr.header.channels = n
+			}
 		}
 		if tr.header.sampleRate == 0 {
 			tr.header.sampleRate = float64(t.Codec.ClockRate)
@@ -385,6 +413,9 @@ func checkTracks(format Format, tracks []Track) error {
 		case format == FormatWebM && t.Codec.ContainerID == "":
 			return fmt.Errorf("%w: track %d: WebM has no codec ID for %q", ErrTracks, i, t.Codec.MimeType)
 		}
+		if n, ok := opusHeadChannels(t.CodecPrivate); ok && t.Channels != 0 && t.Channels != n {
+			return fmt.Errorf("%w: track %d: %d channels, but its OpusHead says %d", ErrTracks, i, t.Channels, n)
+		}
 	}
 	if format == FormatIVF {
 		switch t := tracks[0].Codec; {
@@ -397,6 +428,16 @@ func checkTracks(format Format, tracks []Track) error {
 		}
 	}
 	return nil
+}
+
+// opusHeadChannels returns the output channel count of private when it
+// is an OpusHead (RFC 7845 section 5.1: the magic "OpusHead", a version,
+// the count at byte 9).
+func opusHeadChannels(private []byte) (int, bool) {
+	if len(private) < 19 || string(private[:8]) != "OpusHead" || private[9] == 0 {
+		return 0, false
+	}
+	return int(private[9]), true
 }
 
 // wait is how long the assembler waits for a missing packet now.
@@ -467,6 +508,7 @@ func (r *Recorder) push(t *track, p *rtp.Packet) {
 		r.log.Info("record: new RTP source, waiting for a keyframe",
 			"track", t.i, "old_ssrc", t.seq.ssrc, "ssrc", p.SSRC)
 		r.resync(t)
+		t.sr = clockMap{} // the new stream's reports will say
 	}
 	if !t.seq.started {
 		t.seq.restart(p.SSRC, p.SequenceNumber)
@@ -578,18 +620,21 @@ func (r *Recorder) frame(t *track, f *frame) {
 	if !t.started {
 		// The track's first frame: where it falls on the recording's
 		// timeline, by the shared clock.
-		offset := t.clock.wall(f.ts).Sub(r.zero).Milliseconds()
+		if t.main {
+			t.firstTS = f.ts
+		}
+		offset, synced := r.offsetOf(t, f.ts)
 		if offset < 0 {
 			r.drop(t, false)
 			return
 		}
-		t.started, t.offset = true, offset
+		t.started, t.offset, t.synced, t.firstTS = true, offset, synced, f.ts
 		t.times.start(ts)
 	}
 	pts := t.times.pts(ts)
 	t.waitKey = false
 	ms := t.offset + t.times.ms(pts)
-	lf := liveFrame{track: t.i, main: t.main, key: key, pts: ms, data: f.data}
+	lf := liveFrame{track: t.i, main: t.main, key: key, audio: t.codec.Kind == codec.Audio, pts: ms, data: f.data}
 	if r.inter == nil {
 		// One track: straight to the output, counted once written.
 		if !r.send(lf, false) {
@@ -610,13 +655,67 @@ func (r *Recorder) frame(t *track, f *frame) {
 	}
 }
 
+// offsetOf returns where RTP timestamp ts of t falls on the recording's
+// timeline, in ms from its start (the main track's first frame), and
+// whether the sender reports of t and the main track put it there (else
+// the arrival of their first packets did).
+func (r *Recorder) offsetOf(t *track, ts uint32) (int64, bool) {
+	if m := r.main; m.sr.set && t.sr.set && m.started {
+		return t.sr.wall(ts).Sub(m.sr.wall(m.firstTS)).Milliseconds(), true
+	}
+	return t.clock.wall(ts).Sub(r.zero).Milliseconds(), false
+}
+
+// SenderReport tells the Recorder what an RTCP sender report (RFC 3550
+// section 6.4.1) of track's stream said: its RTP timestamp rtpTime was
+// ntp on the sender's wall clock. ssrc names the stream; a report of
+// another than the one the track is receiving is ignored. The first
+// report of each stream counts: once the main track's and another
+// track's are in, that track is placed against the main track as the
+// sender's clock says (audio frames that the move puts before frames
+// already written are dropped; a move the other way leaves a hole), and
+// tracks starting later are placed so from their first frame. Until
+// then, tracks are placed by the arrival of their first packets.
+func (r *Recorder) SenderReport(track int, ssrc uint32, ntp time.Time, rtpTime uint32) {
+	if track < 0 || track >= len(r.tracks) {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := r.tracks[track]
+	if r.closed || !t.seq.started || ssrc != t.seq.ssrc || (t.sr.set && t.srSSRC == ssrc) {
+		return
+	}
+	t.sr = clockMap{set: true, ts: rtpTime, at: ntp, clock: t.clock.clock}
+	t.srSSRC = ssrc
+	r.log.Debug("record: first sender report", "track", t.i, "ssrc", ssrc)
+	for _, o := range r.tracks {
+		if o.main || !o.started || o.synced {
+			continue
+		}
+		if offset, ok := r.offsetOf(o, o.firstTS); ok {
+			r.log.Debug("record: track placed by sender reports", "track", o.i, "from_ms", o.offset, "to_ms", offset)
+			o.offset, o.synced = offset, true
+		}
+	}
+}
+
 // release hands the interleaver's frames that are due (all with flush)
 // to the output.
 func (r *Recorder) release(flush bool) {
 	for {
-		f, ok := r.inter.pop(flush)
+		f, late, ok := r.inter.pop(flush)
 		if !ok {
 			return
+		}
+		if late {
+			// Counted as written when it was taken: it is dropped now.
+			r.statsMu.Lock()
+			st := &r.stats.Tracks[f.track]
+			st.FramesWritten--
+			st.FramesDropped++
+			r.statsMu.Unlock()
+			continue
 		}
 		r.send(f, true) // a frame the live queue refuses is counted there
 	}

@@ -24,6 +24,9 @@ type arrival struct {
 	at    time.Duration
 	track int
 	p     *rtp.Packet
+	// sr, if not nil, is what arrives instead of a packet: a sender
+	// report, given to the Recorder.
+	sr func(*Recorder)
 }
 
 // audioPackets packetizes n frames of testcodec.Audio, 20 ms and 1500
@@ -69,6 +72,10 @@ func feedArrivals(t *testing.T, r *Recorder, as []arrival) {
 	r.now = func() time.Time { return now }
 	for _, a := range as {
 		now = base.Add(a.at)
+		if a.sr != nil {
+			a.sr(r)
+			continue
+		}
 		if err := r.WriteRTP(a.track, a.p); err != nil {
 			t.Fatal(err)
 		}
@@ -347,6 +354,10 @@ func TestLiveTracksBehindAReader(t *testing.T) {
 			continue
 		}
 		now = base.Add(a.at)
+		if a.sr != nil {
+			a.sr(r)
+			continue
+		}
 		if err := r.WriteRTP(a.track, a.p); err != nil {
 			t.Fatal(err)
 		}

@@ -32,6 +32,8 @@ type receiverDeps struct {
 	takeFile func() *os.File
 	measure  bool   // Config.Measure
 	viewer   Viewer // the viewer, nil when none
+	// meterAudio: decode the received sound for its --stats figures.
+	meterAudio bool
 }
 
 // received is what a receiver tells its session once closed.
@@ -47,21 +49,25 @@ type received struct {
 type receiver struct {
 	d receiverDeps
 
-	wg        sync.WaitGroup
-	cancel    context.CancelFunc
-	mu        sync.Mutex
-	rec       *record.Recorder
-	meter     *measure.Meter
-	file      *os.File
-	connected time.Time
-	err       error
-	res       received
+	wg     sync.WaitGroup
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	rec    *record.Recorder
+	meter  *measure.Meter
+	// audio is the received sound's meter and audioTrack its track in
+	// rec; nil and -1 when not metered.
+	audio      *audioMeter
+	audioTrack int
+	file       *os.File
+	connected  time.Time
+	err        error
+	res        received
 	// failed is closed when recording fails; err says why.
 	failed chan struct{}
 }
 
 func newReceiver(d receiverDeps) *receiver {
-	return &receiver{d: d, connected: time.Now(), failed: make(chan struct{})}
+	return &receiver{d: d, connected: time.Now(), failed: make(chan struct{}), audioTrack: -1}
 }
 
 // trackGrace is how long the receiver waits, once a remote track
@@ -237,6 +243,14 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 				return err
 			}
 		}
+		if t.Kind() == codec.Audio && r.d.meterAudio && r.audioTrack < 0 {
+			if m := newAudioMeter(t.Codec); m != nil {
+				r.mu.Lock()
+				r.audio, r.audioTrack = m, len(opts.Tracks)
+				r.mu.Unlock()
+				rt.OnFrame = m.frame
+			}
+		}
 		opts.Tracks = append(opts.Tracks, rt)
 	}
 	rec, err := record.New(w, opts)
@@ -311,6 +325,7 @@ func (r *receiver) watchVideo(t *record.Track) error {
 // packet first.
 func (r *receiver) read(rec *record.Recorder, i int, t peer.RemoteTrack, hear func(*rtp.Packet)) error {
 	announce := i == 0
+	reported := false
 	for {
 		pkt, _, err := t.Track.ReadRTP()
 		if err != nil {
@@ -321,6 +336,14 @@ func (r *receiver) read(rec *record.Recorder, i int, t peer.RemoteTrack, hear fu
 		}
 		if err := rec.WriteRTP(i, pkt); err != nil {
 			return fmt.Errorf("write %s: %w", t.Kind(), err)
+		}
+		if !reported {
+			// The first sender report of the stream puts it in sync
+			// with the others (see record.Recorder.SenderReport).
+			if sr, ok := r.d.peer.SenderReportFor(pkt.SSRC); ok {
+				rec.SenderReport(i, pkt.SSRC, sr.NTP, sr.RTPTime)
+				reported = true
+			}
 		}
 		if announce {
 			if st := rec.Stats(); st.FramesWritten > 0 {
@@ -383,6 +406,23 @@ func (r *receiver) keyFramesEvery(d time.Duration, ssrc uint32) (stop func()) {
 	return func() { close(done); <-finished }
 }
 
+// audioStats returns the received sound's figures: the recorder's of its
+// track and the meter's (final: the level over the call); false when it
+// is not metered.
+func (r *receiver) audioStats(final bool) (record.TrackStats, audioFigures, bool) {
+	r.mu.Lock()
+	rec, m, i := r.rec, r.audio, r.audioTrack
+	r.mu.Unlock()
+	if rec == nil || m == nil {
+		return record.TrackStats{}, audioFigures{}, false
+	}
+	st := rec.Stats()
+	if i >= len(st.Tracks) {
+		return record.TrackStats{}, audioFigures{}, false
+	}
+	return st.Tracks[i], m.read(final), true
+}
+
 // stats returns the recorder's figures, zero before recording started.
 func (r *receiver) stats() record.Stats {
 	r.mu.Lock()
@@ -438,6 +478,9 @@ func (r *receiver) close() error {
 	}
 	if r.meter != nil {
 		defer r.meter.Close()
+	}
+	if r.audio != nil {
+		defer r.audio.close()
 	}
 	if r.file != nil {
 		if cerr := r.file.Close(); cerr != nil && err == nil {

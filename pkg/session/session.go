@@ -505,6 +505,7 @@ func (s *session) run(ctx context.Context) (Result, error) {
 		peer: p, log: s.log, emit: s.emit,
 		output: s.cfg.Output, outputTo: s.cfg.OutputTo, takeFile: s.takeOutput,
 		measure: s.cfg.Measure, viewer: s.viewer,
+		meterAudio: s.cfg.Stats != nil,
 	})
 	if receive {
 		rec.start(ctx)

@@ -40,6 +40,21 @@ type Snapshot struct {
 	// whose reader was behind.
 	PipeDropped uint64 `json:"frames_dropped_pipe,omitempty"`
 
+	// The sound. AudioPacketsSent counts the packets sent, one per 20 ms
+	// frame. Of the sound received: AudioPacketsRecv and AudioPacketsLost
+	// count its RTP packets (lost: never came, as its sequence numbers
+	// tell), AudioFECMs is the lost sound recovered from the redundancy of
+	// the packet after a loss (Opus's in-band FEC), AudioConcealedMs the
+	// lost sound made up from nothing (holes over 120 ms, pauses or
+	// outages, are neither), and AudioLevel is its RMS level in dBFS over
+	// the line's second (the final line: over the call; -100: silence).
+	AudioPacketsSent uint64  `json:"audio_packets_sent,omitempty"`
+	AudioPacketsRecv uint64  `json:"audio_packets_recv,omitempty"`
+	AudioPacketsLost uint64  `json:"audio_packets_lost,omitempty"`
+	AudioFECMs       float64 `json:"audio_fec_ms,omitempty"`
+	AudioConcealedMs float64 `json:"audio_concealed_ms,omitempty"`
+	AudioLevel       float64 `json:"audio_level_dbfs,omitempty"`
+
 	*Measured
 	// Final marks the last line, whose rates are averages over the call.
 	Final bool `json:"final,omitempty"`
@@ -233,6 +248,16 @@ func (c *collector) snapshot(final bool) Snapshot {
 		s.TargetBps = es.TargetBitRate
 		if n := now.encFrames - base.encFrames; n > 0 {
 			s.EncodeMs = round1(float64((now.encCPU - base.encCPU).Microseconds()) / 1000 / float64(n))
+		}
+	}
+	if c.snd != nil && c.snd.Audio() != nil {
+		s.AudioPacketsSent = c.snd.Audio().FramesSent()
+	}
+	if c.rec != nil {
+		if st, f, ok := c.rec.audioStats(final); ok {
+			s.AudioPacketsRecv, s.AudioPacketsLost = st.PacketsReceived, st.PacketsLost
+			s.AudioFECMs, s.AudioConcealedMs = round1(f.recoveredMs), round1(f.concealedMs)
+			s.AudioLevel = f.levelDB
 		}
 	}
 	if c.measuring && c.rec != nil {
