@@ -26,9 +26,7 @@ import (
 func TestBeepThroughOpusAndPeer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	before := time.Now()
 	snd, err := OpenSender(ctx, SenderConfig{Audio: AudioSource{Kind: AudioTest}, AudioOptions: AudioOptions{Codec: opus.Descriptor}})
-	after := time.Now()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,9 +62,13 @@ func TestBeepThroughOpusAndPeer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The beep's clock starts at the source's first read, which comes
+	// after Start and before the first packet arrives.
+	before := time.Now()
 	if err := snd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	var after time.Time
 	var remote peer.RemoteTrack
 	select {
 	case remote = <-rx.Tracks():
@@ -94,6 +96,7 @@ func TestBeepThroughOpusAndPeer(t *testing.T) {
 			t.Fatalf("read RTP: %v", err)
 		}
 		if first == nil {
+			after = time.Now()
 			h := pkt.Header
 			first = &h
 		} else if pkt.SequenceNumber != prev.SequenceNumber+1 || pkt.Timestamp-prev.Timestamp != opus.FrameSamples {
@@ -115,7 +118,7 @@ func TestBeepThroughOpusAndPeer(t *testing.T) {
 	}
 	for i, k := range onsets {
 		// Sample k stands for the beep's start plus k/48000 s; the beep
-		// started between before and after.
+		// started between Start and the first packet's arrival.
 		at := before.Add(time.Duration(k) * time.Second / pcm.SampleRate)
 		frac := time.Duration(at.UnixNano() % int64(time.Second))
 		if frac > time.Second/2 {
@@ -123,7 +126,7 @@ func TestBeepThroughOpusAndPeer(t *testing.T) {
 		}
 		slack := after.Sub(before) + 2*time.Millisecond
 		if frac < -2*time.Millisecond || frac > slack {
-			t.Errorf("beep %d starts %v from a whole second, want 0 (within the %v the source took to open)", i, frac, slack)
+			t.Errorf("beep %d starts %v from a whole second, want 0 (within the %v from Start to the first packet)", i, frac, slack)
 		}
 		if i > 0 && (k-onsets[i-1] < pcm.SampleRate-8 || k-onsets[i-1] > pcm.SampleRate+8) {
 			t.Errorf("beeps %d and %d are %d samples apart, want 48000±8 (the codec blurs onsets by a few samples)", i-1, i, k-onsets[i-1])
