@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The p2pcam demo: both peers on this machine, the built-in test pattern as
-# the camera, blobs handed over exactly as a person would paste them (each
+# the camera and its beep as the microphone, blobs handed over exactly as a person would paste them (each
 # side reads the other's blob on its standard input), a few seconds recorded
 # into a file in the current folder, and the file checked with ffprobe.
 # Traffic stays on loopback (--interface lo).
@@ -34,15 +34,15 @@ wait_line() {
 }
 
 common=(--ice-server none --interface lo)
-echo "== offer: test pattern 640x480@30, hanging up after ${secs}s" >&2
-"$bin" offer --source test --duration "${secs}s" "${common[@]}" \
+echo "== offer: test pattern 640x480@30 and a beep each second, hanging up after ${secs}s" >&2
+"$bin" offer --source test --audio test --duration "${secs}s" "${common[@]}" \
 	<"$dir/offer.in" >"$dir/offer.blob" 2> >(sed 's/^/[offer]  /' >&2) &
 pids+=($!)
 exec 3>"$dir/offer.in"
 wait_line "$dir/offer.blob"
 
 echo "== answer: recording into $out" >&2
-"$bin" answer -o "$out" "${common[@]}" \
+"$bin" answer --force -o "$out" "${common[@]}" \
 	<"$dir/answer.in" >"$dir/answer.blob" 2> >(sed 's/^/[answer] /' >&2) &
 pids+=($!)
 exec 4>"$dir/answer.in"
@@ -67,10 +67,16 @@ if [ "$codec" != vp8 ] || [ "$w" != 640 ] || [ "$h" != 480 ] || [ "$frames" -lt 
 	echo "demo: FAILED: expected vp8 640x480 with at least $min frames" >&2
 	exit 1
 fi
+sound=$(ffprobe -v error -select_streams a:0 -show_entries stream=codec_name,sample_rate -of csv=p=0 "$out")
+echo "sound codec,rate: $sound" >&2
+if [ "$sound" != "opus,48000" ]; then
+	echo "demo: FAILED: expected the beep as 48 kHz Opus beside the video" >&2
+	exit 1
+fi
 # -enc_time_base -1: judge the recording's own (variable) frame times.
 if ! ffmpeg -v error -i "$out" -enc_time_base -1 -f null - 2>"$dir/decode.err" || [ -s "$dir/decode.err" ]; then
 	echo "demo: FAILED: $out does not decode cleanly:" >&2
 	cat "$dir/decode.err" >&2
 	exit 1
 fi
-echo "demo: OK: $out holds $frames VP8 frames at ${w}x${h}; play it with: ffplay $out" >&2
+echo "demo: OK: $out holds $frames VP8 frames at ${w}x${h} and the beep in Opus; play it with: ffplay $out" >&2
