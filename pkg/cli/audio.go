@@ -23,30 +23,22 @@ func addAudioFlag(fs *pflag.FlagSet, v *string, role session.Role) {
 	fs.StringVar(v, "audio", def, "sound to send: auto (the default microphone if there is one, else none), default (the default microphone, or fail), mic:NAME (see p2pcam devices), test (a 1 kHz beep at each whole second), FILE.wav (looped), or none")
 }
 
-// parseAudioFlag turns --audio into the call's sound source. The modes
-// that do not carry sound yet (--serve, --whep, and --whip for now) take
-// auto as none and refuse anything else.
+// parseAudioFlag turns --audio into the call's sound source. Every mode
+// carries sound: a call, --whip and --serve send it (auto: the default
+// microphone when there is one); --whep only plays, so it takes auto as
+// none and refuses anything else.
 func parseAudioFlag(o *callOptions) (capture.AudioSource, error) {
 	a, err := capture.ParseAudio(o.audio)
 	if err != nil {
 		return a, usageError{err}
 	}
-	var mode string
-	switch {
-	case o.serve != "":
-		mode = "--serve"
-	case o.whep != "":
-		mode = "--whep"
-	case o.whip != "":
-		mode = "--whip"
-	}
-	if mode == "" || a.Kind == capture.AudioNone {
+	if o.whep == "" || a.Kind == capture.AudioNone {
 		return a, nil
 	}
 	if a.Kind == capture.AudioAuto {
 		return capture.AudioSource{}, nil
 	}
-	return a, usagef("--audio %s with %s: that mode carries no sound yet; use --audio none", a, mode)
+	return a, usagef("--audio %s with --whep: a WHEP player only receives (it plays and records the server's sound); use --audio none", a)
 }
 
 // sendsSound reports whether a call is asked to send sound for sure (auto

@@ -23,8 +23,8 @@ type serveSetup struct {
 }
 
 // serveConfig checks that the flags fit --serve and builds its
-// configuration from the call's: the same source and the same capture
-// options a call would open. The listener, --stats and standard input are
+// configuration from the call's: the same sources (video and sound) and
+// the same capture options a call would open. The listener, --stats and standard input are
 // opened by runServe. --serve with --whip is refused earlier, by
 // mediaServerConfig.
 func (o *callOptions) serveConfig(cc callConfig, args []string) (serveSetup, error) {
@@ -48,14 +48,15 @@ func (o *callOptions) serveConfig(cc callConfig, args []string) (serveSetup, err
 		}
 	}
 	c := cc.session
-	opts, err := captureOptions(c)
+	sc, err := c.SenderConfig()
 	if err != nil {
 		return serveSetup{}, err
 	}
 	return serveSetup{
 		serve: serve.Config{
 			Token:  token,
-			Source: c.Source, Capture: opts,
+			Source: c.Source, Capture: sc.VideoOptions,
+			Audio: sc.Audio, AudioOptions: sc.AudioOptions,
 			ICEServers: c.ICEServers, Interfaces: c.Interfaces, Duration: c.Duration,
 		},
 		stats: cc.stats,

@@ -67,3 +67,54 @@ func withoutCodec(o capture.Options) capture.Options {
 	o.Codec = codec.Descriptor{}
 	return o
 }
+
+// TestAudioInEveryMode: --audio reaches every mode that sends (a call,
+// --whip, --serve; auto stays auto, for the microphone when there is
+// one), and a WHEP player, which only receives, takes auto as none and
+// refuses a source.
+func TestAudioInEveryMode(t *testing.T) {
+	tests := []struct {
+		name    string
+		role    session.Role
+		args    []string
+		want    capture.AudioKind
+		refused bool
+	}{
+		{"a call, auto", session.Offerer, nil, capture.AudioAuto, false},
+		{"whip, test", session.Offerer, []string{"--whip", "http://h/w", "--audio", "test"}, capture.AudioTest, false},
+		{"whip, auto", session.Offerer, []string{"--whip", "http://h/w"}, capture.AudioAuto, false},
+		{"serve, test", session.Offerer, []string{"--serve", ":0", "--audio", "test"}, capture.AudioTest, false},
+		{"serve, auto", session.Offerer, []string{"--serve", ":0"}, capture.AudioAuto, false},
+		{"whep, auto", session.Answerer, []string{"--whep", "http://h/w", "--audio", "auto"}, capture.AudioNone, false},
+		{"whep, test", session.Answerer, []string{"--whep", "http://h/w", "--audio", "test"}, 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o, fs := parseCallFlags(t, tc.role, tc.args)
+			cc, err := o.config(tc.role, fs.Args(), fs.Changed("fps"), time.Now())
+			if tc.refused {
+				if err == nil {
+					t.Fatal("accepted; want refused")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := cc.session.Audio.Kind
+			if o.serve != "" {
+				ss, err := o.serveConfig(cc, fs.Args())
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = ss.serve.Audio.Kind
+				if ss.serve.AudioOptions.Codec.Kind != codec.Audio {
+					t.Errorf("serve's sound codec %q; want an audio codec", ss.serve.AudioOptions.Codec.MimeType)
+				}
+			}
+			if got != tc.want {
+				t.Errorf("audio %v; want %v", got, tc.want)
+			}
+		})
+	}
+}

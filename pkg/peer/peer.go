@@ -480,7 +480,8 @@ var ErrNoCommonCodec = errors.New("no codec in common with the other side")
 
 // checkMedia verifies that every negotiated transceiver of a kind this
 // peer sends or receives carries one of its codecs in the directions it
-// wants, and that at least one was negotiated.
+// wants, and that at least one was negotiated. Sound this peer only
+// receives may find no codec: the other side has none to send.
 func (p *Peer) checkMedia() error {
 	matched := 0
 	for _, tr := range p.pc.GetTransceivers() {
@@ -503,6 +504,12 @@ func (p *Peer) checkMedia() error {
 		}
 		if receives && tr.Receiver() != nil {
 			if len(tr.Receiver().GetParameters().Codecs) == 0 {
+				if !sends && kind == webrtc.RTPCodecTypeAudio {
+					// Sound asked for and refused (a stream without
+					// sound): the call goes on without it.
+					matched--
+					continue
+				}
 				return fmt.Errorf("%w (%s)", ErrNoCommonCodec, kind)
 			}
 		}

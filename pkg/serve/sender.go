@@ -25,23 +25,34 @@ type sender struct {
 	// layers is how the video's temporal layers travel, nil when its
 	// codec has none (layers.go).
 	layers *codec.Layering
+	// audio is the sound's share of each viewer's bitrate (bits/s): 0
+	// without sound. The rest of serve counts the video alone, and
+	// setBitRate adds it back.
+	audio int
 }
 
-// openSender opens src through capture's context-aware path, as a call
-// does: waiting for a named pipe's writer or a stream's first frame ends
-// with ctx, with ctx's error.
-func openSender(ctx context.Context, src capture.Source, opts capture.Options) (*sender, error) {
+// openSender opens src, and the sound source a when there is one,
+// through capture's context-aware path, as a call does: waiting for a
+// named pipe's writer or a stream's first frame ends with ctx, with ctx's
+// error. AudioAuto with no microphone sends no sound, silently.
+func openSender(ctx context.Context, src capture.Source, opts capture.Options, a capture.AudioSource, aopts capture.AudioOptions) (*sender, error) {
 	if opts.Codec.MimeType == "" {
 		opts.Codec, _ = codecs.Default(codec.Video)
 	}
 	if opts.Codec.Layers != nil && opts.TemporalLayers == 0 {
 		opts.TemporalLayers = serveLayers
 	}
-	s, err := capture.OpenSender(ctx, capture.SenderConfig{Video: src, VideoOptions: opts})
+	if a.Kind != capture.AudioNone && aopts.Codec.MimeType == "" {
+		aopts.Codec, _ = codecs.Default(codec.Audio)
+	}
+	s, err := capture.OpenSender(ctx, capture.SenderConfig{Video: src, VideoOptions: opts, Audio: a, AudioOptions: aopts})
 	if err != nil {
 		return nil, err
 	}
 	out := &sender{s: s, t: s.Video()}
+	if s.Audio() != nil {
+		out.audio = capture.AudioShare
+	}
 	if opts.TemporalLayers > 1 {
 		out.layers = opts.Codec.Layers
 	}
@@ -49,8 +60,9 @@ func openSender(ctx context.Context, src capture.Source, opts capture.Options) (
 	return out, nil
 }
 
-// tracks are what v's peer sends: the same tracks for all, the layered
-// video through v's own thinTrack, which it keeps in v.thin.
+// tracks are what v's peer sends: the same tracks for all (the sound,
+// when there is some, whole), the layered video through v's own
+// thinTrack, which it keeps in v.thin.
 func (s *sender) tracks(v *viewer) []peer.SendTrack {
 	var ts []peer.SendTrack
 	for _, t := range s.s.Tracks() {
@@ -95,7 +107,9 @@ func (s *sender) ended() (ended bool, err error) {
 	}
 }
 
-func (s *sender) setBitRate(bps int) { s.s.SetBitRate(bps) }
+// setBitRate sets the video's target (bits/s); the sound keeps its
+// share on top.
+func (s *sender) setBitRate(bps int) { s.s.SetBitRate(bps + s.audio) }
 func (s *sender) framesSent() uint64 { return s.s.FramesSent() }
 
 func (s *sender) encoderStats() (codec.EncoderStats, bool) { return s.t.EncoderStats() }

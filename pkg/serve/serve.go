@@ -15,6 +15,13 @@
 // ends a call. The encoder starts with the first viewer that connects, so a
 // pipe is not read before someone watches.
 //
+// The sound (Config.Audio), when there is some, travels beside the video
+// as one more shared track, whole to every viewer: the temporal layers
+// below thin the video alone, and each viewer's estimate keeps the
+// sound's share (capture.AudioShare) on top of its video. The page plays
+// it muted at first (browsers autoplay only muted media), with an unmute
+// button.
+//
 // Every viewer gets its own PeerConnection (its own NACK history, keyframe
 // requests and congestion control) on the one shared track, and each
 // newcomer gets a keyframe. A slow viewer does not slow the others: the
@@ -104,6 +111,13 @@ type Config struct {
 	// bitrate ceiling (default 1.5 Mbit/s, which no viewer's congestion
 	// controller goes above), speed, camera format.
 	Capture capture.Options
+	// Audio is the sound to send beside the video (AudioNone, the zero
+	// value: none; AudioAuto: the default microphone when there is one),
+	// and AudioOptions name its codec (default: the table's default
+	// audio codec). Every viewer gets the whole sound: the temporal
+	// layers thin the video alone.
+	Audio        capture.AudioSource
+	AudioOptions capture.AudioOptions
 
 	ICEServers []webrtc.ICEServer
 	Interfaces []string
@@ -229,7 +243,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Capture.Bitrate <= 0 {
 		cfg.Capture.Bitrate = defaultBitrate
 	}
-	src, err := openSender(ctx, cfg.Source, cfg.Capture)
+	src, err := openSender(ctx, cfg.Source, cfg.Capture, cfg.Audio, cfg.AudioOptions)
 	if err != nil {
 		if cfg.Stats != nil {
 			final := Snapshot{Role: "serve", State: "not serving", Viewers: []ViewerSnapshot{}, Final: true, Error: err.Error()}
@@ -531,9 +545,11 @@ func (s *server) answer(ctx context.Context, v *viewer, offerSDP string) (*peer.
 		Interfaces:       s.cfg.Interfaces,
 		Send:             s.src.tracks(v),
 		ICEFailedTimeout: s.cfg.connectWithin,
+		// The viewer's estimate carries the sound's share on top of the
+		// video's; the policy counts the video alone.
 		Congestion: &peer.Congestion{
-			Initial: s.bitrate, Min: min(minBitrate, s.bitrate), Max: s.bitrate,
-			OnTarget: func(bps int) { s.setTarget(v, bps) },
+			Initial: s.bitrate + s.src.audio, Min: min(minBitrate, s.bitrate) + s.src.audio, Max: s.bitrate + s.src.audio,
+			OnTarget: func(bps int) { s.setTarget(v, max(bps-s.src.audio, 0)) },
 		},
 		Logger: s.cfg.Logger.With("viewer", v.id),
 	})

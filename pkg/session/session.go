@@ -446,13 +446,14 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	}
 	if receive {
 		// Video, and sound when this side sends some (its section then
-		// goes both ways) or answers (an answer can only take up the
-		// sections the offer has). An offering side that sends no sound
-		// asks for none, so that a call without sound describes itself
-		// as before.
+		// goes both ways), sends nothing (a player, as with WHEP: it
+		// takes whatever the other side has), or answers (an answer can
+		// only take up the sections the offer has). An offering side
+		// that sends video without sound asks for none, so that a call
+		// without sound describes itself as before.
 		pcfg.Receive = []codec.Kind{codec.Video}
 		hasAudio := slices.ContainsFunc(s.cfg.Codecs, func(d codec.Descriptor) bool { return d.Kind == codec.Audio })
-		if hasAudio && (snd != nil && snd.Audio() != nil || s.cfg.Answer != nil) {
+		if hasAudio && (snd == nil || snd.Audio() != nil || s.cfg.Answer != nil) {
 			pcfg.Receive = append(pcfg.Receive, codec.Audio)
 		}
 	}

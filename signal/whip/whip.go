@@ -479,7 +479,8 @@ func readAnswer(resp *http.Response) (string, error) {
 
 // checkAnswer parses answer and reports ErrMediaRejected when an audio or
 // video section the offer proposed comes back with port 0 (RFC 3264 §6),
-// and ErrProtocol when it is missing.
+// and ErrProtocol when it is missing. A player's sound section
+// (recvonly audio) may be rejected: the stream has no sound.
 func checkAnswer(offer, answer string) error {
 	var a sdp.SessionDescription
 	if err := a.UnmarshalString(answer); err != nil {
@@ -500,6 +501,9 @@ func checkAnswer(offer, answer string) error {
 		am := a.MediaDescriptions[i]
 		if _, bundleOnly := am.Attribute("bundle-only"); bundleOnly {
 			continue // port 0 by RFC 8843 §7.3.1, carried on the bundle's transport
+		}
+		if _, recvOnly := om.Attribute("recvonly"); recvOnly && media == "audio" {
+			continue
 		}
 		if am.MediaName.Media == media && am.MediaName.Port.Value == 0 {
 			return fmt.Errorf("%w for %s", ErrMediaRejected, media)

@@ -520,3 +520,27 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckAnswerSoundRejected: a server without sound may reject a
+// player's recvonly audio section, but not a publisher's sound.
+func TestCheckAnswerSoundRejected(t *testing.T) {
+	sdpWith := func(port, dir string) string {
+		return strings.Join([]string{"v=0", "o=- 1 1 IN IP4 0.0.0.0", "s=-", "t=0 0",
+			"m=video 9 UDP/TLS/RTP/SAVPF 96", "c=IN IP4 0.0.0.0", "a=mid:0", "a=" + dir, "a=rtpmap:96 VP8/90000",
+			"m=audio " + port + " UDP/TLS/RTP/SAVPF 111", "c=IN IP4 0.0.0.0", "a=mid:1", "a=" + dir, "a=rtpmap:111 opus/48000/2", ""}, "\r\n")
+	}
+	tests := []struct {
+		name, offerDir string
+		want           error
+	}{
+		{"a player's sound", "recvonly", nil},
+		{"a publisher's sound", "sendonly", ErrMediaRejected},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := checkAnswer(sdpWith("9", tt.offerDir), sdpWith("0", "inactive")); !errors.Is(err, tt.want) {
+				t.Errorf("checkAnswer: %v; want %v", err, tt.want)
+			}
+		})
+	}
+}
