@@ -2,13 +2,18 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/p2pcam/p2pcam/pkg/codec"
+	"github.com/p2pcam/p2pcam/pkg/codecs"
 	"github.com/p2pcam/p2pcam/pkg/iostreams"
 	"github.com/p2pcam/p2pcam/pkg/serve"
 	"github.com/p2pcam/p2pcam/pkg/session"
@@ -83,8 +88,12 @@ func runMediaServer(ctx context.Context, e *env, cc callConfig, mc mediaConfig) 
 	con := iostreams.NewConsole(e.Err, e.ErrTerminal)
 	con.Linef("%s %s", verb, redactURL(mc.endpoint))
 	secrets := urlSecrets(mc.endpoint)
-	err := runSession(ctx, e, cc, con, false, func(cfg *session.Config) {
+	videoOnly := false
+	attach := func(cfg *session.Config) {
 		cfg.Offer = client
+		if videoOnly {
+			cfg.Codecs = slices.DeleteFunc(slices.Clone(codecs.All()), func(d codec.Descriptor) bool { return d.Kind != codec.Video })
+		}
 		// ICE servers the server offers (RFC 9725 §4.6), when the user
 		// gave none.
 		if !mc.askICE {
@@ -95,11 +104,28 @@ func runMediaServer(ctx context.Context, e *env, cc callConfig, mc mediaConfig) 
 		} else if len(servers) > 0 {
 			cfg.ICEServers = servers
 		}
-	})
+	}
+	err := runSession(ctx, e, cc, con, false, attach)
+	if !mc.publish && soundRefused(err) {
+		// A player asks for sound too; mediamtx refuses the whole offer
+		// when the stream has none. Ask again for the picture alone.
+		e.logger().Debug("the server refused the offer with sound; asking for video alone", "err", err)
+		videoOnly = true
+		err = runSession(ctx, e, cc, con, false, attach)
+	}
 	if err != nil {
 		return redactErr(fmt.Errorf("%s %s: %w", verb, redactURL(mc.endpoint), err), secrets)
 	}
 	return nil
+}
+
+// soundRefused reports whether err is a server's refusal of a player's
+// offer for its codecs (mediamtx: 400 "codecs not supported by client"),
+// which a stream without sound gives an offer that asks for sound.
+func soundRefused(err error) bool {
+	var he *whip.HTTPError
+	return errors.As(err, &he) && he.Method == http.MethodPost && he.Status == http.StatusBadRequest &&
+		strings.Contains(strings.ToLower(he.Message), "codec")
 }
 
 // redactURL drops the credentials and query of an endpoint for messages,
