@@ -38,7 +38,8 @@ holds the video alone).
 
 --whep URL plays a stream instead, with no blobs: from a media server that
 speaks WHEP (mediamtx, Janus, LiveKit, ...) or from "p2pcam offer --serve".
-Every -o form works the same.
+Every -o form works the same, and the stream's sound, when it has some, is
+recorded (and with --view played) as in a call; a player sends no sound.
 
 To watch live, --view opens p2pcam's own window (f: full screen,
 s: figures, q or Esc: hang up). To watch in a player of your own, pipe

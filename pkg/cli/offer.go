@@ -39,7 +39,9 @@ Sound: --audio auto (the default) also sends the default microphone, as
 48 kHz mono Opus, when the machine has one (PulseAudio or PipeWire on Linux,
 CoreAudio on macOS), and nothing otherwise; "p2pcam devices" lists the
 microphones. The other side records it beside the video (WebM; an .ivf
-file holds the video alone).
+file holds the video alone). --whip and --serve send it too: a media
+server passes it on, and --serve's page plays it muted at first (browsers'
+autoplay rules) with an unmute button.
 
 For more than one viewer, no blobs at all:
   --whip URL    publishes to a media server that speaks WHIP (mediamtx,
