@@ -20,6 +20,8 @@ import (
 
 	"github.com/p2pcam/p2pcam/internal/testutil"
 	"github.com/p2pcam/p2pcam/pkg/capture"
+	"github.com/p2pcam/p2pcam/pkg/codec"
+	"github.com/p2pcam/p2pcam/pkg/codecs"
 	"github.com/p2pcam/p2pcam/pkg/peer"
 )
 
@@ -315,7 +317,10 @@ func TestSessionFailures(t *testing.T) {
 				l.mangle = func(sd *webrtc.SessionDescription) {
 					sd.SDP = strings.Replace(sd.SDP, "m=video", "m=audio", 1)
 				}
-				return Config{Offer: l, Output: filepath.Join(dir, "never5.webm")},
+				// A receive-only offer asks for sound too, and sound
+				// alone is a valid call: this offer asks for video alone.
+				video, _ := codecs.Default(codec.Video)
+				return Config{Offer: l, Output: filepath.Join(dir, "never5.webm"), Codecs: []codec.Descriptor{video}},
 					Config{Answer: l, Output: filepath.Join(dir, "never6.webm")}
 			},
 			check: func(t *testing.T, _, ansErr error) {
