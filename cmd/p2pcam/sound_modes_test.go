@@ -107,3 +107,18 @@ func TestWHIPSoundThroughMediamtx(t *testing.T) {
 	_ = pub.cmd.Process.Signal(syscall.SIGINT)
 	waitOK(ctx, pub)
 }
+
+// TestAnswerSendsSoundToAPlayer: an offer that sends nothing (--source
+// none, no microphone) asks for sound as a player, so the answering side's
+// --audio test reaches its recording beside the video.
+func TestAnswerSendsSoundToAPlayer(t *testing.T) {
+	testutil.NeedFFmpeg(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	offer, answer := call(t, ctx, callSpec{
+		offerArgs:  append([]string{"offer", "--source", "none", "--audio", "none", "-o", "back.webm"}, loopback...),
+		answerArgs: append([]string{"answer", "--source", "test", "--audio", "test", "--width", "320", "--height", "240", "-o", "none", "--duration", "4s"}, loopback...),
+	})
+	waitOK(ctx, offer, answer)
+	checkSoundRecorded(t, filepath.Join(offer.cmd.Dir, "back.webm"), 3)
+}

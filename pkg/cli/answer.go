@@ -32,7 +32,8 @@ one): no blobs to carry either way.
 
 To send video back as well (a two-way call), give answer a --source and
 offer an --output. answer sends sound only when --audio asks for it
-(default, mic:NAME, test or FILE.wav) and the offer carries sound itself.
+(default, mic:NAME, test or FILE.wav) and the offer carries sound itself
+or sends nothing at all (offer --source none, no microphone).
 Sound that arrives is recorded beside the video into a .webm (an .ivf file
 holds the video alone).
 
