@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"io"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -15,12 +13,9 @@ import (
 
 	rtpcodecs "github.com/pion/rtp/codecs"
 	"github.com/pion/transport/v5/test"
-	"github.com/pion/webrtc/v4"
 
 	"github.com/p2pcam/p2pcam/internal/testutil"
 	"github.com/p2pcam/p2pcam/pkg/capture"
-	"github.com/p2pcam/p2pcam/pkg/codec"
-	"github.com/p2pcam/p2pcam/pkg/codecs"
 	"github.com/p2pcam/p2pcam/pkg/peer"
 )
 
@@ -43,27 +38,7 @@ type player struct {
 
 func play(t *testing.T, ctx context.Context, endpoint string, want int) *player {
 	t.Helper()
-	p, err := peer.New(peer.Config{Receive: []codec.Kind{codec.Video}, Codecs: codecs.All(), Interfaces: []string{"lo"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	offer, err := p.Offer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := http.Post(endpoint, "application/sdp", strings.NewReader(offer.SDP))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusCreated {
-		t.Fatalf("POST %s: %s: %s", endpoint, res.Status, body)
-	}
-	if err := p.Accept(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
-		t.Fatal(err)
-	}
+	p, _ := joinWHEP(t, ctx, endpoint)
 	pl := &player{p: p, done: make(chan struct{}), gotN: make(chan struct{}), want: want}
 	go pl.run(ctx)
 	return pl

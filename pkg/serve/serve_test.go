@@ -28,16 +28,10 @@ import (
 	"github.com/p2pcam/p2pcam/pkg/peer"
 )
 
-// watcher is a receive-only pion viewer that plays a WHEP endpoint and
-// counts the frames (RTP marker bits) that arrive.
-type watcher struct {
-	p        *peer.Peer
-	resource string
-	frames   atomic.Int64
-	done     chan struct{}
-}
-
-func watch(t *testing.T, ctx context.Context, endpoint string) *watcher {
+// joinWHEP connects a receive-only pion peer for video to a WHEP
+// endpoint: it posts the offer, applies the answer, and returns the peer
+// (closed at the test's end) and the session's resource (Location).
+func joinWHEP(t *testing.T, ctx context.Context, endpoint string) (*peer.Peer, string) {
 	t.Helper()
 	p, err := peer.New(peer.Config{Receive: []codec.Kind{codec.Video}, Codecs: codecs.All(), Interfaces: []string{"lo"}})
 	if err != nil {
@@ -60,7 +54,22 @@ func watch(t *testing.T, ctx context.Context, endpoint string) *watcher {
 	if err := p.Accept(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
 		t.Fatal(err)
 	}
-	w := &watcher{p: p, resource: res.Header.Get("Location"), done: make(chan struct{})}
+	return p, res.Header.Get("Location")
+}
+
+// watcher is a receive-only pion viewer that plays a WHEP endpoint and
+// counts the frames (RTP marker bits) that arrive.
+type watcher struct {
+	p        *peer.Peer
+	resource string
+	frames   atomic.Int64
+	done     chan struct{}
+}
+
+func watch(t *testing.T, ctx context.Context, endpoint string) *watcher {
+	t.Helper()
+	p, resource := joinWHEP(t, ctx, endpoint)
+	w := &watcher{p: p, resource: resource, done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
 		select {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -13,12 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/webrtc/v4"
-
 	"github.com/p2pcam/p2pcam/internal/testutil"
 	"github.com/p2pcam/p2pcam/pkg/capture"
-	"github.com/p2pcam/p2pcam/pkg/codec"
-	"github.com/p2pcam/p2pcam/pkg/codecs"
 	"github.com/p2pcam/p2pcam/pkg/peer"
 )
 
@@ -33,27 +27,7 @@ type meter struct {
 
 func newMeter(t *testing.T, ctx context.Context, endpoint string) *meter {
 	t.Helper()
-	p, err := peer.New(peer.Config{Receive: []codec.Kind{codec.Video}, Codecs: codecs.All(), Interfaces: []string{"lo"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	offer, err := p.Offer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := http.Post(endpoint, "application/sdp", strings.NewReader(offer.SDP))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusCreated {
-		t.Fatalf("POST %s: %s: %s", endpoint, res.Status, body)
-	}
-	if err := p.Accept(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
-		t.Fatal(err)
-	}
+	p, _ := joinWHEP(t, ctx, endpoint)
 	m := &meter{p: p, done: make(chan struct{})}
 	go func() {
 		defer close(m.done)
