@@ -111,36 +111,8 @@ func TestSessionRecordsAnyTracks(t *testing.T) {
 	a := start(ctx, Config{Answer: l, Output: out, Codecs: []codec.Descriptor{video, audio}})
 
 	// The other side: a plain peer sending a track in each codec.
-	var sends []peer.SendTrack
-	var locals []*webrtc.TrackLocalStaticSample
-	for _, d := range []codec.Descriptor{video, audio} {
-		tl, err := webrtc.NewTrackLocalStaticSample(d.Capability(), d.Kind.String(), "test",
-			webrtc.WithPayloader(func(webrtc.RTPCodecCapability) (rtp.Payloader, error) { return d.NewPayloader(), nil }))
-		if err != nil {
-			t.Fatal(err)
-		}
-		locals = append(locals, tl)
-		sends = append(sends, peer.SendTrack{Track: tl, Codec: d})
-	}
-	snd, err := peer.New(peer.Config{Send: sends, Interfaces: []string{"lo"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	snd, locals := sendingPeer(t, ctx, l, video, audio)
 	defer snd.Close()
-	offer, err := snd.Offer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, err := l.ExchangeOffer(ctx, offer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := snd.Accept(answer); err != nil {
-		t.Fatal(err)
-	}
-	if err := snd.WaitConnected(ctx); err != nil {
-		t.Fatal(err)
-	}
 	// Two seconds of both: a video frame every 40 ms (a keyframe first),
 	// an audio frame every 20 ms, on one clock.
 	const videoFrames, audioFrames = 50, 100
@@ -180,4 +152,44 @@ func TestSessionRecordsAnyTracks(t *testing.T) {
 	if got["video"] < videoFrames*8/10 || got["audio"] < audioFrames*8/10 || len(got) != 2 {
 		t.Errorf("recording holds %v packets; want a video stream of about %d and an audio one of about %d", got, videoFrames, audioFrames)
 	}
+}
+
+// sendingPeer is the other side of a call as a plain peer: it sends a
+// track in each of codecs (written by the caller), carries its offer
+// and the answer over l, and waits until connected. The caller closes
+// the peer.
+func sendingPeer(t *testing.T, ctx context.Context, l *link, codecs ...codec.Descriptor) (*peer.Peer, []*webrtc.TrackLocalStaticSample) {
+	t.Helper()
+	var sends []peer.SendTrack
+	var locals []*webrtc.TrackLocalStaticSample
+	for _, d := range codecs {
+		tl, err := webrtc.NewTrackLocalStaticSample(d.Capability(), d.Kind.String(), "test",
+			webrtc.WithPayloader(func(webrtc.RTPCodecCapability) (rtp.Payloader, error) { return d.NewPayloader(), nil }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		locals = append(locals, tl)
+		sends = append(sends, peer.SendTrack{Track: tl, Codec: d})
+	}
+	snd, err := peer.New(peer.Config{Send: sends, Interfaces: []string{"lo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	offer, err := snd.Offer(ctx)
+	if err != nil {
+		snd.Close()
+		t.Fatal(err)
+	}
+	answer, err := l.ExchangeOffer(ctx, offer)
+	if err == nil {
+		err = snd.Accept(answer)
+	}
+	if err == nil {
+		err = snd.WaitConnected(ctx)
+	}
+	if err != nil {
+		snd.Close()
+		t.Fatal(err)
+	}
+	return snd, locals
 }

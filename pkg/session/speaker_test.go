@@ -8,15 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/rtp"
 	"github.com/pion/transport/v5/test"
-	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/p2pcam/p2pcam/internal/testutil"
 	"github.com/p2pcam/p2pcam/pkg/codec"
 	"github.com/p2pcam/p2pcam/pkg/opus"
-	"github.com/p2pcam/p2pcam/pkg/peer"
 )
 
 // fakeSpeaker is a viewer that also takes the call's sound.
@@ -53,30 +50,9 @@ func TestViewerHearsTheSound(t *testing.T) {
 		View: func(ViewCall) (Viewer, error) { return v, nil }})
 
 	d := opus.Descriptor
-	tl, err := webrtc.NewTrackLocalStaticSample(d.Capability(), "audio", "test",
-		webrtc.WithPayloader(func(webrtc.RTPCodecCapability) (rtp.Payloader, error) { return d.NewPayloader(), nil }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	snd, err := peer.New(peer.Config{Send: []peer.SendTrack{{Track: tl, Codec: d}}, Interfaces: []string{"lo"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	snd, locals := sendingPeer(t, ctx, l, d)
 	defer snd.Close()
-	offer, err := snd.Offer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, err := l.ExchangeOffer(ctx, offer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := snd.Accept(answer); err != nil {
-		t.Fatal(err)
-	}
-	if err := snd.WaitConnected(ctx); err != nil {
-		t.Fatal(err)
-	}
+	tl := locals[0]
 	enc, err := opus.NewEncoder(opus.NewParams())
 	if err != nil {
 		t.Fatal(err)
