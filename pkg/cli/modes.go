@@ -221,7 +221,7 @@ func (o *callOptions) run(role session.Role, args []string, set func(string) boo
 		}
 		r.media = mediaConfig{endpoint: endpoint, bearer: o.bearer, publish: r.mode == modeWHIP, askICE: !set("ice-server")}
 	case modeServe:
-		if r.serve, err = o.serveConfig(cc, args); err != nil {
+		if r.serve, err = o.serveConfig(cc); err != nil {
 			return callRun{}, err
 		}
 		r.serveAddr, r.qr = o.serve, o.qr

@@ -22,22 +22,12 @@ type serveSetup struct {
 	stats string // --stats: a path, "-" for stderr, "" for none
 }
 
-// serveConfig checks that the flags fit --serve and builds its
-// configuration from the call's: the same sources (video and sound) and
-// the same capture options a call would open. The listener, --stats and standard input are
-// opened by runServe. --serve with --whip is refused earlier, by
-// mediaServerConfig.
-func (o *callOptions) serveConfig(cc callConfig, args []string) (serveSetup, error) {
-	switch {
-	case len(args) > 0 || o.remote != "":
-		return serveSetup{}, usagef("--serve answers viewers itself: it takes no blob")
-	case cc.session.Output != "":
-		return serveSetup{}, usagef("--serve sends only: record at a viewer (p2pcam answer --whep URL -o FILE)")
-	case o.measure:
-		return serveSetup{}, usagef("--measure belongs on a viewer: p2pcam answer --whep URL --measure -o FILE")
-	case o.view:
-		return serveSetup{}, usagef("--serve sends only: watch at a viewer (p2pcam answer --whep URL --view)")
-	}
+// serveConfig builds --serve's configuration from the call's: the same
+// sources (video and sound) and the same capture options a call would
+// open. validate has already refused the flags that do nothing with
+// --serve (a blob, --remote, -o, --view, --measure). The listener,
+// --stats and standard input are opened by runServe.
+func (o *callOptions) serveConfig(cc callConfig) (serveSetup, error) {
 	token, from := o.serveToken, "--serve-token"
 	if token == "" {
 		token, from = os.Getenv(serveTokenEnv), "$"+serveTokenEnv

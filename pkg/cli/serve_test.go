@@ -37,7 +37,7 @@ func TestServeOpensTheSourceAsACallWould(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ss, err := o.serveConfig(cc, fs.Args())
+			ss, err := o.serveConfig(cc)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,7 +103,7 @@ func TestAudioInEveryMode(t *testing.T) {
 			}
 			got := cc.session.Audio.Kind
 			if o.serve != "" {
-				ss, err := o.serveConfig(cc, fs.Args())
+				ss, err := o.serveConfig(cc)
 				if err != nil {
 					t.Fatal(err)
 				}
