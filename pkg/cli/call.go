@@ -371,6 +371,20 @@ func openRemote(path string) func(context.Context) (io.ReadCloser, error) {
 // stdinVideo reports whether src reads its video from stdin.
 func stdinVideo(src capture.Source) bool { return src.Kind == capture.File && src.Arg == "-" }
 
+// stdinSource gives a source that reads stdin (--source -) the
+// standard input to read, refusing a terminal with a usage error whose
+// example pipes video in; other sources come back as they are.
+func stdinSource(e *env, src capture.Source, example string) (capture.Source, error) {
+	if !stdinVideo(src) {
+		return src, nil
+	}
+	if e.InTerminal != nil {
+		return src, usagef("--source - reads Y4M video from stdin, and stdin is a terminal: pipe video in, e.g. %s", example)
+	}
+	src.In = e.In
+	return src, nil
+}
+
 // runCall runs a call with copy-paste signaling and turns its outcome
 // into an error for Main.
 func runCall(ctx context.Context, e *env, cc callConfig) error {
@@ -450,11 +464,8 @@ func runSession(ctx context.Context, e *env, cc callConfig, con *iostreams.Conso
 		defer paste.QuietTerminal(e.InTerminal)()
 	}
 	cfg := cc.session
-	if stdinVideo(cfg.Source) {
-		if e.InTerminal != nil {
-			return usagef("--source - reads Y4M video from stdin, and stdin is a terminal: pipe video in, e.g. %s", ffmpegPipe("talk.mp4", cc.role))
-		}
-		cfg.Source.In = e.In
+	if cfg.Source, err = stdinSource(e, cfg.Source, ffmpegPipe("talk.mp4", cc.role)); err != nil {
+		return err
 	}
 	cfg.Stats, cfg.OutputTo = stats, e.Out
 	attach(&cfg)

@@ -64,11 +64,9 @@ func captureOptions(c session.Config) (capture.Options, error) {
 // runServe serves the camera to viewers on addr until ctx ends.
 func runServe(ctx context.Context, e *env, addr string, ss serveSetup, qr bool) error {
 	cfg := ss.serve
-	if stdinVideo(cfg.Source) {
-		if e.InTerminal != nil {
-			return usagef("--source - reads Y4M video from stdin, and stdin is a terminal: pipe video in, e.g. ffmpeg -i talk.mp4 -f yuv4mpegpipe - | p2pcam offer --serve :8080 --source -")
-		}
-		cfg.Source.In = e.In
+	var err error
+	if cfg.Source, err = stdinSource(e, cfg.Source, "ffmpeg -i talk.mp4 -f yuv4mpegpipe - | p2pcam offer --serve :8080 --source -"); err != nil {
+		return err
 	}
 	con := iostreams.NewConsole(e.Err, e.ErrTerminal)
 	// Open --stats first: a bad path should fail before any network.
