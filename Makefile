@@ -65,7 +65,7 @@ soak: build ## p2pcam vs Chromium over tbf 300 kbit/s and 1 Mbit/s and 15% loss 
 	@mkdir -p bin; P2PCAM_SOAK=1 $(GO) test -count=1 -run TestSoak -v -timeout 20m ./cmd/p2pcam >bin/soak.log 2>&1; s=$$?; \
 	grep -E '^\s+(\||soak_test)|^(---|FAIL|ok)' bin/soak.log; echo "whole log: bin/soak.log"; exit $$s
 
-bench-view: build ## --view at 640x480 and 1280x720 through Xvfb and a private PulseAudio: first picture, window behind the decoder, mouth to ear (and Chromium's), lip sync, CPU; one table (~3 min)
+bench-view: build ## --view at 640x480 and 1280x720 through Xvfb and a private PulseAudio: first picture, window behind the decoder, mouth to ear (and Chromium's), lip sync, CPU; one table (~5 min)
 	@mkdir -p bin; P2PCAM_VIEW_FIGURES=1 $(GO) test -count=1 -run 'TestViewFigures' -v -timeout 15m ./cmd/p2pcam >bin/bench-view.log 2>&1; s=$$?; \
 	grep -E '^\s+view_bench_test.go:[0-9]+: \||^(---|FAIL|ok)' bin/bench-view.log; echo "whole log: bin/bench-view.log"; exit $$s
 

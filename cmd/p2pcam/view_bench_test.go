@@ -22,13 +22,15 @@ import (
 type viewBench struct {
 	size               string
 	first              time.Duration // first picture on screen after connecting
-	behind50, behind95 float64       // the window behind the decoder, ms
+	behind50, behind95 float64       // the window behind the decoder, ms, without sound
 	shots              int           // screen reads behind those
-	syncs              []time.Duration
-	mouthEar           []time.Duration // --view, sorted
-	pageEar            []time.Duration // Chromium on the --serve page, sorted
-	cpuView, cpuFile   float64         // the receiving side's CPU, % of one core
-	loads              []string        // /proc/loadavg as each call started
+	// The same with sound playing: each picture waits for its sound.
+	soundBehind50, soundBehind95 float64
+	syncs                        []time.Duration // sound minus picture, per second
+	mouthEar                     []time.Duration // --view, sorted
+	pageEar                      []time.Duration // Chromium on the --serve page, sorted
+	cpuView, cpuFile             float64         // the receiving side's CPU, % of one core
+	loads                        []string        // /proc/loadavg as each call started
 }
 
 // TestViewFigures measures --view for `make bench-view`, at 640x480 and
@@ -37,7 +39,9 @@ type viewBench struct {
 //     read off the (virtual) screen;
 //   - the window behind the decoder: screen reads at random moments
 //     (shot time minus the stamp's capture time) against what --measure
-//     says of the decoded frames in the same call, p50 and p95;
+//     says of the decoded frames in the same call, p50 and p95, in a
+//     call without sound (with sound, each picture waits for its sound,
+//     as the lip sync call shows);
 //   - mouth to ear: beeps played into the sending side's microphone,
 //     heard at the receiving side's speaker, both channels of one null
 //     sink in one private PulseAudio (one recording, one clock);
@@ -49,8 +53,8 @@ type viewBench struct {
 //     unmuted, mouth to ear measured the same way.
 //
 // Run with P2PCAM_VIEW_FIGURES=1 (P2PCAM_VIEW_SECONDS sets the length of
-// the screen-reading call, default 20; P2PCAM_VIEW_SIZES the sizes, e.g.
-// 640x480; P2PCAM_VIEW_PARTS the calls, of screen,ear,file,page).
+// the screen-reading calls, default 20; P2PCAM_VIEW_SIZES the sizes, e.g.
+// 640x480; P2PCAM_VIEW_PARTS the calls, of screen,sync,ear,file,page).
 func TestViewFigures(t *testing.T) {
 	if os.Getenv("P2PCAM_VIEW_FIGURES") == "" {
 		t.Skip("a benchmark: set P2PCAM_VIEW_FIGURES=1 to run it")
@@ -63,7 +67,7 @@ func TestViewFigures(t *testing.T) {
 	if s := os.Getenv("P2PCAM_VIEW_SIZES"); s != "" {
 		sizes = strings.Split(s, ",")
 	}
-	parts := "screen,ear,file,page"
+	parts := "screen,sync,ear,file,page"
 	if s := os.Getenv("P2PCAM_VIEW_PARTS"); s != "" {
 		parts = s
 	}
@@ -80,7 +84,10 @@ func TestViewFigures(t *testing.T) {
 				sender = append(sender, "--bitrate", "2.5M")
 			}
 			if part("screen") {
-				benchScreen(t, pulse, b, sender, secs)
+				benchScreen(t, pulse, b, sender, secs, false)
+			}
+			if part("sync") {
+				benchScreen(t, pulse, b, sender, secs, true)
 			}
 			if part("ear") {
 				benchMouthToEar(t, pulse, b, sender)
@@ -116,17 +123,23 @@ type screenShot struct {
 // stamp holds milliseconds modulo 2^32), near at.
 func (sh screenShot) captured() time.Time { return sh.at.Add(-stampLag(sh.at, sh.s)) }
 
-// benchScreen is the call watched through the screen, with the test
-// beep: first picture, the window behind the decoder, lip sync.
-func benchScreen(t *testing.T, pulse *testpulse.Server, b *viewBench, sender []string, secs int) {
+// benchScreen is a call watched through the screen: without sound, the
+// first picture and the window behind the decoder; with the test beep
+// (sound), the window behind the decoder as pictures wait for their
+// sound, and lip sync.
+func benchScreen(t *testing.T, pulse *testpulse.Server, b *viewBench, sender []string, secs int, sound bool) {
 	d := xvfb.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(secs+90)*time.Second)
 	defer cancel()
 	b.loads = append(b.loads, loadavg())
 	ear := pulse.Listen(t, ctx)
 	stats := filepath.Join(t.TempDir(), "stats.jsonl")
+	audio := "none"
+	if sound {
+		audio = "test"
+	}
 	offer, answer := call(t, ctx, callSpec{
-		offerArgs: append(append([]string{"offer", "--audio", "test"}, sender...), loopback...),
+		offerArgs: append(append([]string{"offer", "--audio", audio}, sender...), loopback...),
 		answerArgs: append([]string{"answer", "--view", "-o", filepath.Join(t.TempDir(), "m.ivf"), "--measure",
 			"--stats", stats}, loopback...),
 		answerIn: onDisplay(d),
@@ -135,7 +148,9 @@ func benchScreen(t *testing.T, pulse *testpulse.Server, b *viewBench, sender []s
 	})
 	connected := waitConnectedAt(ctx, answer)
 	f := watch(t, ctx, d, connected, 1)
-	b.first = f.first
+	if !sound {
+		b.first = f.first
+	}
 	var shots []screenShot
 	start := time.Now()
 	for end := start.Add(time.Duration(secs) * time.Second); time.Now().Before(end); {
@@ -163,11 +178,15 @@ func benchScreen(t *testing.T, pulse *testpulse.Server, b *viewBench, sender []s
 	slices.Sort(lags)
 	final := readStats(t, stats)
 	last := final[len(final)-1]
-	b.shots = len(lags)
-	b.behind50 = float64(pct(lags, 50).Milliseconds()) - last.P50
-	b.behind95 = float64(pct(lags, 95).Milliseconds()) - last.P95
-	t.Logf("screen p50/p95 %d/%d ms, decoder p50/p95 %.0f/%.0f ms, %d reads", pct(lags, 50).Milliseconds(),
+	behind50 := float64(pct(lags, 50).Milliseconds()) - last.P50
+	behind95 := float64(pct(lags, 95).Milliseconds()) - last.P95
+	t.Logf("sound %v: screen p50/p95 %d/%d ms, decoder p50/p95 %.0f/%.0f ms, %d reads", sound, pct(lags, 50).Milliseconds(),
 		pct(lags, 95).Milliseconds(), last.P50, last.P95, len(lags))
+	if !sound {
+		b.shots, b.behind50, b.behind95 = len(lags), behind50, behind95
+		return
+	}
+	b.soundBehind50, b.soundBehind95 = behind50, behind95
 	// Lip sync, for each whole second S from the third on: when the
 	// picture of S reached the screen (the first read of a picture
 	// captured in the 100 ms from S, moved earlier by how long after S
@@ -313,6 +332,9 @@ func logViewTable(t *testing.T, all []*viewBench) {
 		{"first picture after connecting, ms (goal ≤ 150)", func(b *viewBench) string { return ms(b.first) }},
 		{"window behind the decoder p50 / p95, ms (goal p95 ≤ 10 at 720p)", func(b *viewBench) string {
 			return fmt.Sprintf("%.0f / %.0f (%d reads)", b.behind50, b.behind95, b.shots)
+		}},
+		{"with sound: window behind the decoder p50 / p95, ms (pictures wait for their sound)", func(b *viewBench) string {
+			return fmt.Sprintf("%.0f / %.0f", b.soundBehind50, b.soundBehind95)
 		}},
 		{"mouth to ear, --view, p50 / p95 ms (goal p50 ≤ 100)", func(b *viewBench) string { return p5095(b.mouthEar) }},
 		{"mouth to ear, Chromium on the --serve page, p50 / p95 ms", func(b *viewBench) string { return p5095(b.pageEar) }},

@@ -100,6 +100,20 @@ type lipSync struct {
 	// and waited (up to maxLipSync); negative, it came late.
 	offset time.Duration
 	known  bool // offset was measured
+	// late is how long after its time a picture held for the sound
+	// reaches the screen (waking the loop, uploading, drawing,
+	// presenting), a running average: the wait is shortened by as much.
+	late time.Duration
+}
+
+// maxLate bounds what shown takes in: a picture held back by a busy
+// loop is not how long drawing takes.
+const maxLate = 40 * time.Millisecond
+
+// shown takes how long after its time a held picture reached the screen.
+func (l *lipSync) shown(late time.Duration) {
+	late = min(max(late, 0), maxLate)
+	l.late += (late - l.late) / 8
 }
 
 // skew is how much later than its sound the last picture was shown, by
@@ -150,5 +164,5 @@ func (l *lipSync) wait(ts uint32, now time.Time) (time.Duration, bool) {
 	picture := l.video.at(ts)
 	d := picture.Sub(sound)
 	l.offset, l.known = d, true
-	return min(max(d, 0), maxLipSync), true
+	return min(max(d-l.late, 0), maxLipSync), true
 }

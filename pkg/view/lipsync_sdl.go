@@ -11,7 +11,7 @@ import (
 // deviceLatency is how long, in samples, a sample that has left SDL's
 // audio queue takes to be heard: SDL's own buffer of one device period,
 // and the sound server's, asked for at one period too.
-const deviceLatency = 2 * devicePeriod
+const deviceLatency = devicePeriod
 
 // FrameAt is Frame for a frame of RTP timestamp rtpTimestamp
 // (session.Syncer): once both streams' sender reports have come and the
@@ -38,6 +38,14 @@ func (sp *speaker) heard(ph *playhead, queued int) {
 	now := time.Now()
 	sp.mu.Lock()
 	sp.ls.hearing(uint32(ts), now, ok && sp.jb.playing)
+	sp.mu.Unlock()
+}
+
+// shownLate notes that a picture held for the sound reached the screen
+// late after its time: the wait to come is shortened by as much.
+func (sp *speaker) shownLate(late time.Duration) {
+	sp.mu.Lock()
+	sp.ls.shown(late)
 	sp.mu.Unlock()
 }
 

@@ -1,6 +1,7 @@
 package view
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -78,6 +79,7 @@ func TestLipSyncWait(t *testing.T) {
 		noVideoSR  bool
 		heard      bool
 		heardAgo   time.Duration // when the sound's position was noted
+		late       time.Duration // how late held pictures reach the screen
 		sound      time.Duration // the sound heard then, from ntp
 		picture    time.Duration // the picture's capture, from ntp
 		want       time.Duration
@@ -88,6 +90,8 @@ func TestLipSyncWait(t *testing.T) {
 		{name: "picture early: waits", heard: true, sound: ms(500), picture: ms(560), want: ms(60), ok: true, wantOffset: ms(60)},
 		{name: "picture late: shown at once", heard: true, sound: ms(500), picture: ms(440), want: 0, ok: true, wantOffset: ms(-60)},
 		{name: "far early: at most the jitter buffer", heard: true, sound: ms(500), picture: ms(900), want: maxLipSync, ok: true, wantOffset: ms(400)},
+		{name: "drawing takes 10 ms: waits less", heard: true, late: ms(10), sound: ms(500), picture: ms(560), want: ms(50), ok: true, wantOffset: ms(60)},
+		{name: "drawing takes longer than the wait", heard: true, late: ms(10), sound: ms(500), picture: ms(505), want: 0, ok: true, wantOffset: ms(5)},
 		{name: "the sound has moved on since noted", heard: true, heardAgo: ms(20), sound: ms(500), picture: ms(560), want: ms(40), ok: true, wantOffset: ms(40)},
 		{name: "noted too long ago", heard: true, heardAgo: ms(300), sound: ms(500), picture: ms(560)},
 		{name: "no sound heard", sound: ms(500), picture: ms(560)},
@@ -97,7 +101,7 @@ func TestLipSyncWait(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var l lipSync
+			l := lipSync{late: tc.late}
 			if !tc.noAudioSR {
 				l.senderReport(true, ntp, audioAt, 48000)
 			}
@@ -135,5 +139,32 @@ func TestSenderClock(t *testing.T) {
 		if got := c.at(tc.ts).Sub(ntp); got != tc.want {
 			t.Errorf("report at %d: %d is %v from it; want %v", tc.rtp, tc.ts, got, tc.want)
 		}
+	}
+}
+
+// TestLipSyncShown: how late held pictures reach the screen is a running
+// average, and a picture held up by a busy loop counts only up to maxLate.
+func TestLipSyncShown(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	tests := []struct {
+		name  string
+		lates []time.Duration
+		lo    time.Duration
+		hi    time.Duration
+	}{
+		{"steady", slices.Repeat([]time.Duration{ms(12)}, 60), ms(11), ms(12)},
+		{"one stall", append(slices.Repeat([]time.Duration{ms(5)}, 60), ms(900)), ms(5), ms(10)},
+		{"early counts as on time", slices.Repeat([]time.Duration{ms(-3)}, 10), 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var l lipSync
+			for _, d := range tc.lates {
+				l.shown(d)
+			}
+			if l.late < tc.lo || l.late > tc.hi {
+				t.Errorf("late %v; want %v to %v", l.late, tc.lo, tc.hi)
+			}
+		})
 	}
 }

@@ -523,9 +523,10 @@ func (w *Window) Figures(f CallFigures) {
 func (w *Window) drawPending() {
 	w.mu.Lock()
 	now := time.Now()
+	var due time.Time
 	for len(w.held) > 0 && !w.held[0].due.After(now) {
 		// The newest picture due; older ones are never drawn.
-		w.pending = w.held[0].img
+		w.pending, due = w.held[0].img, w.held[0].due
 		w.held = w.held[1:]
 	}
 	img := w.pending
@@ -533,6 +534,10 @@ func (w *Window) drawPending() {
 	w.mu.Unlock()
 	if img == nil || w.win == nil {
 		return
+	}
+	if !due.IsZero() {
+		// How late after its time a held picture reaches the screen.
+		defer func() { w.sp.shownLate(time.Since(due)) }()
 	}
 	width, height := int32(img.Rect.Dx()), int32(img.Rect.Dy())
 	if w.tex == nil || width != w.texW || height != w.texH {

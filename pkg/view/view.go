@@ -52,9 +52,11 @@
 // (SenderReport), which map the two RTP clocks to the sender's wall
 // clock. The speaker follows which sample the device is playing (what it
 // was handed, less SDL's queue and the device's own buffer), so a decoded
-// picture waits until the sound captured at its instant is heard: at
-// most 100 ms (the jitter buffer's limit), and a picture later than its
-// sound is shown at once; the sound is never held back for the picture.
+// picture waits until the sound captured at its instant is heard (less
+// the time a held picture takes to reach the screen, a running average):
+// at most 100 ms (the jitter buffer's limit), and a picture later than
+// its sound is shown at once; the sound is never held back for the
+// picture.
 // Until both reports have come, a picture waits as long as the sound
 // takes from arrival to the device (the jitter buffer's depth and the
 // device's queue), at most 100 ms.
