@@ -630,8 +630,21 @@ func TestPictureWaitsBySendersClock(t *testing.T) {
 	w := win.(*Window)
 	sendCtx, stopSending := context.WithCancel(ctx)
 	defer stopSending()
+	// The sound's sender report says when a packet was sent, as pion's
+	// does: a busy machine sends the beep late, and its packets are
+	// then timed by their sending.
+	var (
+		mu     sync.Mutex
+		sentAt time.Time
+		sentTS uint32
+	)
+	errc := sendBeep(sendCtx, t, w, func(n int, _ time.Time) bool {
+		mu.Lock()
+		sentAt, sentTS = time.Now(), 12345+uint32(n)*opus.FrameSamples
+		mu.Unlock()
+		return false
+	})
 	start := time.Now()
-	errc := sendBeep(sendCtx, t, w, nil) // its RTP clock: 12345 at start
 	const videoBase = 777
 	videoTS := func(at time.Time) uint32 { return videoBase + uint32(at.Sub(start)*90000/time.Second) }
 	feedCtx, stopFeeding := context.WithCancel(ctx)
@@ -656,7 +669,9 @@ func TestPictureWaitsBySendersClock(t *testing.T) {
 	if f, _ := w.Sound(); f.Synced {
 		t.Fatalf("synced by the sender's clock before any sender report: %+v", f)
 	}
-	w.SenderReport(codec.Audio, start, 12345, 48000)
+	mu.Lock()
+	w.SenderReport(codec.Audio, sentAt, sentTS, 48000)
+	mu.Unlock()
 	w.SenderReport(codec.Video, start, videoBase, 90000)
 	var f SoundFigures
 	for deadline := time.Now().Add(10 * time.Second); !f.Synced && time.Now().Before(deadline); {
