@@ -48,6 +48,11 @@ type Mem struct {
 	NumGC           uint32
 	// Threads is the process's OS threads (from /proc).
 	Threads int
+	// CInuse is what C code holds through glibc's malloc (libvpx's
+	// frames, for one), CFree the free bytes malloc keeps in its arenas,
+	// CMmapped its blocks mapped on their own (counted in CInuse too);
+	// all zero without cgo or glibc.
+	CInuse, CFree, CMmapped int64
 }
 
 // Read takes the figures of this process now.
@@ -88,6 +93,7 @@ func Read() (Mem, error) {
 	m.HeapInuse, m.HeapAlloc, m.HeapIdle, m.HeapReleased = ms.HeapInuse, ms.HeapAlloc, ms.HeapIdle, ms.HeapReleased
 	m.StackInuse, m.Sys, m.NumGC = ms.StackInuse, ms.Sys, ms.NumGC
 	m.Goroutines = runtime.NumGoroutine()
+	m.CInuse, m.CFree, m.CMmapped, _ = cMalloc()
 	return m, nil
 }
 
@@ -111,10 +117,17 @@ func Handler() http.Handler {
 	return mux
 }
 
+// ProfileRate is the heap profile's sampling rate once Start has
+// succeeded: one sample per 16 KiB allocated (Go's default is 512 KiB),
+// fine enough to tell where a few hundred KiB of growth sit in p2pcam's
+// small heap.
+const ProfileRate = 16 << 10
+
 // Start serves Handler on addr, which must be a loopback IP and a port
 // (port 0 picks one); it returns the address it listens on and a function
 // that stops serving. A name such as localhost is refused too: it is
-// resolved, and could resolve elsewhere.
+// resolved, and could resolve elsewhere. It sets runtime.MemProfileRate to
+// ProfileRate, so call it before the work to be profiled.
 func Start(addr string) (string, func(), error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -127,6 +140,7 @@ func Start(addr string) (string, func(), error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("%s: %w", Env, err)
 	}
+	runtime.MemProfileRate = ProfileRate
 	srv := &http.Server{Handler: Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	stop := func() {
