@@ -57,7 +57,7 @@ demo: build ## both peers on this machine, test pattern, a few seconds into demo
 bench: build ## encoder, latency and resource figures in one table
 	./scripts/bench.sh
 
-bench-viewers: build mediamtx ## one camera to 1, 3 and 5 viewers via mediamtx and --serve: first frames, frames, sender CPU (~2 min)
+bench-viewers: build mediamtx ## one 640x480 camera to 1, 4 and 16 viewers via mediamtx and --serve: fps per viewer, sender CPU and RSS (~3 min)
 	@mkdir -p bin; P2PCAM_VIEWER_FIGURES=1 $(GO) test -count=1 -run TestViewerFigures -v -timeout 15m ./cmd/p2pcam >bin/bench-viewers.log 2>&1; s=$$?; \
 	grep -E '^\s+(\||viewers_bench)|^(---|FAIL|ok)' bin/bench-viewers.log; echo "whole log: bin/bench-viewers.log"; exit $$s
 

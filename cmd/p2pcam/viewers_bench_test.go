@@ -23,7 +23,8 @@ import (
 // times one) and its resident memory. The viewers are light: receive-only
 // pion peers in the test process that count frames without decoding
 // them; their own CPU (this process's, over the window) is in the table
-// too. A benchmark, not a test: it runs only with P2PCAM_VIEWER_FIGURES=1
+// too, and so is mediamtx's, which does the fan-out that --serve does in
+// the sender. A benchmark, not a test: it runs only with P2PCAM_VIEWER_FIGURES=1
 // (make bench-viewers) and logs a table.
 func TestViewerFigures(t *testing.T) {
 	if os.Getenv("P2PCAM_VIEWER_FIGURES") != "1" {
@@ -39,6 +40,7 @@ func TestViewerFigures(t *testing.T) {
 		cpu     float64 // sender, share of a core
 		rss     int64   // sender, bytes
 		viewers float64 // the viewers' CPU, share of a core
+		server  float64 // mediamtx's CPU, share of a core; -1 for serve
 		load    string
 	}
 	var rows []row
@@ -47,9 +49,11 @@ func TestViewerFigures(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			var sender *proc
 			var whep string
+			server := -1
 			switch via {
 			case "mediamtx":
 				srv := mediamtx.Start(t, mediamtx.Options{Publisher: &mtxPublisher})
+				server = srv.Pid()
 				sender = publish(t, ctx, srv, "cam", size...)
 				whep = srv.WHEPURL("cam")
 			case "serve":
@@ -76,12 +80,20 @@ func TestViewerFigures(t *testing.T) {
 				frames0[i] = v.frames.Load()
 			}
 			cpu0, self0, at0 := cpuTime(t, sender), selfCPU(), time.Now()
+			var srv0 time.Duration
+			if server > 0 {
+				srv0 = pidCPU(t, server)
+			}
 			time.Sleep(window)
 			secs := time.Since(at0).Seconds()
 			r := row{via: via, n: n,
 				cpu:     (cpuTime(t, sender) - cpu0).Seconds() / secs,
 				viewers: (selfCPU() - self0).Seconds() / secs,
+				server:  -1,
 				rss:     rssOf(t, sender), load: loadavg()}
+			if server > 0 {
+				r.server = (pidCPU(t, server) - srv0).Seconds() / secs
+			}
 			var fps []float64
 			for i, v := range viewers {
 				fps = append(fps, float64(v.frames.Load()-frames0[i])/secs)
@@ -98,14 +110,18 @@ func TestViewerFigures(t *testing.T) {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n| via | viewers | fps per viewer, median (lowest) | sender CPU, share of a core | sender CPU vs 1 viewer | sender RSS | viewers' CPU (test process) | load average |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "\n| via | viewers | fps per viewer, median (lowest) | sender CPU, share of a core | sender CPU vs 1 viewer | sender RSS | mediamtx CPU | viewers' CPU (test process) | load average |\n|---|---|---|---|---|---|---|---|---|\n")
 	var one float64
 	for _, r := range rows {
 		if r.n == 1 {
 			one = r.cpu
 		}
-		fmt.Fprintf(&b, "| %s | %d | %.1f (%.1f) | %.0f%% | %.1f× | %.1f MB | %.0f%% | %s |\n",
-			r.via, r.n, r.median, r.lowest, r.cpu*100, r.cpu/one, float64(r.rss)/(1<<20), r.viewers*100, r.load)
+		server := "(in the sender)"
+		if r.server >= 0 {
+			server = fmt.Sprintf("%.0f%%", r.server*100)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.1f (%.1f) | %.0f%% | %.1f× | %.1f MB | %s | %.0f%% | %s |\n",
+			r.via, r.n, r.median, r.lowest, r.cpu*100, r.cpu/one, float64(r.rss)/(1<<20), server, r.viewers*100, r.load)
 	}
 	t.Log(b.String())
 }
@@ -113,7 +129,13 @@ func TestViewerFigures(t *testing.T) {
 // cpuTime is the process's user+system CPU time so far, from /proc.
 func cpuTime(t *testing.T, p *proc) time.Duration {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	return pidCPU(t, p.cmd.Process.Pid)
+}
+
+// pidCPU is cpuTime for any process.
+func pidCPU(t *testing.T, pid int) time.Duration {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		t.Fatal(err)
 	}
