@@ -167,14 +167,15 @@ func (s *soakProc) report(warm time.Duration, marks []float64) string {
 	var b strings.Builder
 	// The anonymous memory is Go's (heap spans in use, idle spans not
 	// yet returned, stacks, the runtime's own) and C's (glibc's malloc:
-	// what libvpx and the rest hold, and the free bytes its arenas keep).
+	// what libvpx and the rest hold, in its arenas or mapped on their
+	// own, and the free bytes its arenas keep).
 	fmt.Fprintf(&b, "\n%s (pid %d):\n| minute | RSS MB | anon RSS MB | Go heap in use MB | Go heap idle, not returned MB | heap live MB | C malloc in use MB | C malloc free, kept MB | goroutines | threads | GCs | viewers |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
 		s.name, s.p.cmd.Process.Pid)
 	mb := func(n float64) string { return strconv.FormatFloat(n/(1<<20), 'f', 1, 64) }
 	row := func(label string, sm soakSample) {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %d | %d | %d | %d |\n", label,
 			mb(float64(sm.RSS)), mb(float64(sm.RSSAnon)), mb(float64(sm.HeapInuse)), mb(float64(sm.HeapIdle-sm.HeapReleased)),
-			mb(float64(sm.HeapAlloc)), mb(float64(sm.CInuse)), mb(float64(sm.CFree)), sm.Goroutines, sm.Threads, sm.NumGC, sm.Viewers)
+			mb(float64(sm.HeapAlloc)), mb(float64(sm.CInuse+sm.CMmapped)), mb(float64(sm.CFree)), sm.Goroutines, sm.Threads, sm.NumGC, sm.Viewers)
 	}
 	var regular []soakSample
 	for _, sm := range s.samples {
@@ -205,7 +206,7 @@ func (s *soakProc) report(warm time.Duration, marks []float64) string {
 		figs["RSS"] = append(figs["RSS"], float64(sm.RSS)/(1<<20))
 		figs["anon"] = append(figs["anon"], float64(sm.RSSAnon)/(1<<20))
 		figs["heap"] = append(figs["heap"], float64(sm.HeapInuse)/(1<<20))
-		figs["cin"] = append(figs["cin"], float64(sm.CInuse)/(1<<20))
+		figs["cin"] = append(figs["cin"], float64(sm.CInuse+sm.CMmapped)/(1<<20))
 		figs["cfree"] = append(figs["cfree"], float64(sm.CFree)/(1<<20))
 		figs["goroutines"] = append(figs["goroutines"], float64(sm.Goroutines))
 	}

@@ -48,10 +48,10 @@ type Mem struct {
 	NumGC           uint32
 	// Threads is the process's OS threads (from /proc).
 	Threads int
-	// CInuse is what C code holds through glibc's malloc (libvpx's
-	// frames, for one), CFree the free bytes malloc keeps in its arenas,
-	// CMmapped its blocks mapped on their own (counted in CInuse too);
-	// all zero without cgo or glibc.
+	// CInuse is what C code holds through glibc's malloc in its arenas,
+	// CMmapped what it holds in blocks mapped on their own (large ones:
+	// libvpx's frame buffers), CFree the free bytes malloc keeps in its
+	// arenas; all zero without cgo or glibc.
 	CInuse, CFree, CMmapped int64
 }
 
