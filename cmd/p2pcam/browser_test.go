@@ -274,6 +274,7 @@ func pionBlob(t *testing.T, blob string) (webrtc.SDPType, *sdp.SessionDescriptio
 // either VP8 alone or everything Chromium has, with or without audio, as
 // demo pages do.
 func TestBrowserOffersP2pcamAnswers(t *testing.T) {
+	t.Parallel()
 	testutil.NeedFFmpeg(t)
 	for _, tc := range []struct {
 		name, query string
@@ -348,6 +349,7 @@ func TestBrowserOffersP2pcamAnswers(t *testing.T) {
 // viewer page on the web does, with <uuid>.local candidates that p2pcam
 // must resolve by mDNS.
 func TestP2pcamOffersBrowserAnswers(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		mdns bool

@@ -121,6 +121,7 @@ func waitConnectedAt(ctx context.Context, p *proc) time.Time {
 // code and the path, records with -o FILE what it shows, and closing the
 // window (or q) hangs up cleanly on both sides, telling the other why.
 func TestViewShowsTheCall(t *testing.T) {
+	t.Parallel()
 	testutil.NeedFFmpeg(t)
 	testutil.NeedCodec(t)
 	tests := []struct {
@@ -215,6 +216,7 @@ func TestViewShowsTheCall(t *testing.T) {
 // TestViewWithoutDisplay: --view with nothing to show a window on says
 // what is missing, in one line, before any network.
 func TestViewWithoutDisplay(t *testing.T) {
+	t.Parallel()
 	testutil.NeedCodec(t)
 	tests := []struct {
 		name string
@@ -246,6 +248,7 @@ func TestViewWithoutDisplay(t *testing.T) {
 // TestVideoToATerminalRefused: -o - with stdout on a terminal refuses at
 // once rather than printing WebM into it.
 func TestVideoToATerminalRefused(t *testing.T) {
+	t.Parallel()
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		t.Skipf("no pty: %v", err)
@@ -290,6 +293,7 @@ func keyFrames(t *testing.T, path string) int {
 // first keyframe while it probes, shows a picture within a second; -o -
 // redirected to a file, like any file, gets keyframes only on loss.
 func TestPipeGetsKeyFrames(t *testing.T) {
+	t.Parallel()
 	testutil.NeedFFmpeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
