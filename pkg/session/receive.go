@@ -73,7 +73,8 @@ func newReceiver(d receiverDeps) *receiver {
 // trackGrace is how long the receiver waits, once a remote track
 // arrived, for the other tracks the other side said it sends: a track
 // arrives with its first packet, and the recording's tracks are fixed
-// when it starts. A track later than that is left unrecorded, and said.
+// when it starts. A track later than that is left unrecorded, and said;
+// a late sound track is still played by the viewer's speaker.
 const trackGrace = time.Second
 
 // start waits in the background for the remote tracks the other side
