@@ -48,16 +48,7 @@ func TestRecordingLipSync(t *testing.T) {
 			secs = n
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(secs)*time.Second+60*time.Second)
-	defer cancel()
-	offer, answer := call(t, ctx, callSpec{
-		offerArgs: append([]string{"offer", "--source", "test", "--audio", "test", "--width", "320", "--height", "240",
-			"--duration", fmt.Sprintf("%ds", secs), "--stats", "stats.jsonl"}, loopback...),
-		answerArgs: append([]string{"answer", "-o", "call.webm", "--stats", "stats.jsonl"}, loopback...),
-	})
-	waitOK(ctx, offer, answer)
-	checkAudioStats(t, filepath.Join(offer.cmd.Dir, "stats.jsonl"), filepath.Join(answer.cmd.Dir, "stats.jsonl"))
-	offsets, minutes := lipSync(t, filepath.Join(answer.cmd.Dir, "call.webm"), 320, 240)
+	offsets, minutes := recordedCall(t, "test", secs)
 	if secs > 60 {
 		for i, m := range minutes {
 			if len(m) > 0 {
@@ -85,6 +76,45 @@ func TestRecordingLipSync(t *testing.T) {
 	if med > 200 {
 		t.Errorf("median |offset| of sound and picture %.1f ms; want at most 200 ms (they are not synced)", med)
 	}
+}
+
+// TestSenderReportsCarryCaptureTime records a call whose sound comes
+// as a microphone's does: `--audio test:mic` hands each 20 ms of the beep
+// over when its last sample is due, 20 ms after its first. The sender's
+// reports must pair RTP time with capture time (see capture.Track's
+// CaptureLag and peer.SendTrack's), or the recording puts the sound
+// 20 ms late. The test fails when the median offset is over 10 ms either
+// way.
+func TestSenderReportsCarryCaptureTime(t *testing.T) {
+	testutil.NeedFFmpeg(t)
+	offsets, _ := recordedCall(t, "test:mic", 5)
+	if len(offsets) < 3 {
+		t.Fatalf("%d whole seconds measured in a 5 s call; want 3", len(offsets))
+	}
+	s := slices.Clone(offsets)
+	slices.Sort(s)
+	med := s[len(s)/2]
+	t.Logf("microphone-like sound: median offset %.1f ms (sound minus picture, per second: %.1f ms)", med, offsets)
+	if math.Abs(med) > 10 {
+		t.Errorf("median offset of sound and picture %.1f ms; want within 10 ms (the sender reports do not carry the capture time)", med)
+	}
+}
+
+// recordedCall records a secs-long call with `--source test --audio
+// audio` into a WebM, checks both sides' --stats lines, and returns the
+// recording's lip-sync offsets (see lipSync).
+func recordedCall(t *testing.T, audio string, secs int) (offsets []float64, minutes [][]float64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(secs)*time.Second+60*time.Second)
+	defer cancel()
+	offer, answer := call(t, ctx, callSpec{
+		offerArgs: append([]string{"offer", "--source", "test", "--audio", audio, "--width", "320", "--height", "240",
+			"--duration", fmt.Sprintf("%ds", secs), "--stats", "stats.jsonl"}, loopback...),
+		answerArgs: append([]string{"answer", "-o", "call.webm", "--stats", "stats.jsonl"}, loopback...),
+	})
+	waitOK(ctx, offer, answer)
+	checkAudioStats(t, filepath.Join(offer.cmd.Dir, "stats.jsonl"), filepath.Join(answer.cmd.Dir, "stats.jsonl"))
+	return lipSync(t, filepath.Join(answer.cmd.Dir, "call.webm"), 320, 240)
 }
 
 // checkAudioStats reads the final --stats lines of both sides: the

@@ -10,6 +10,7 @@ import (
 	mdcodec "github.com/pion/mediadevices/pkg/codec"
 	"github.com/pion/mediadevices/pkg/io/audio"
 	"github.com/pion/mediadevices/pkg/prop"
+	"github.com/pion/mediadevices/pkg/wave"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/p2pcam/p2pcam/pkg/codec"
@@ -40,6 +41,13 @@ type AudioSource struct {
 	// Arg is the microphone's name for AudioMic ("" for the default one)
 	// and the path for AudioFile.
 	Arg string
+	// Test knobs of AudioTest ("test:late=300ms,mic"): BeepLate makes
+	// the beeps start that long after each whole second (sound late
+	// against the picture, for checking what measures it); LikeMic hands
+	// each 20 ms out at its end, as a microphone does, instead of at its
+	// start (see pcm.Reader.LikeMicrophone).
+	BeepLate time.Duration
+	LikeMic  bool
 }
 
 // ErrBadAudio means an --audio value was not understood.
@@ -57,6 +65,8 @@ func ParseAudio(s string) (AudioSource, error) {
 		return AudioSource{Kind: AudioMic}, nil
 	case s == "test":
 		return AudioSource{Kind: AudioTest}, nil
+	case strings.HasPrefix(s, "test:"):
+		return parseTestAudio(s)
 	case strings.HasPrefix(s, "mic:"):
 		name := strings.TrimPrefix(s, "mic:")
 		if name == "" {
@@ -67,6 +77,28 @@ func ParseAudio(s string) (AudioSource, error) {
 		return AudioSource{Kind: AudioFile, Arg: s}, nil
 	}
 	return AudioSource{}, fmt.Errorf("%w %q: use auto, none, default, mic:NAME, test or a .wav file", ErrBadAudio, s)
+}
+
+// parseTestAudio parses "test:" and its comma-separated test knobs:
+// late=DURATION (under a second) and mic.
+func parseTestAudio(s string) (AudioSource, error) {
+	a := AudioSource{Kind: AudioTest}
+	for _, o := range strings.Split(strings.TrimPrefix(s, "test:"), ",") {
+		k, v, _ := strings.Cut(o, "=")
+		switch k {
+		case "late":
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 || d >= time.Second {
+				return AudioSource{}, fmt.Errorf("%w %q: late= takes a duration from 0 to under 1s, like late=300ms", ErrBadAudio, s)
+			}
+			a.BeepLate = d
+		case "mic":
+			a.LikeMic = true
+		default:
+			return AudioSource{}, fmt.Errorf("%w %q: test takes late=DURATION and mic, e.g. test:late=300ms,mic", ErrBadAudio, s)
+		}
+	}
+	return a, nil
 }
 
 // String formats the source as --audio takes it.
@@ -80,6 +112,16 @@ func (a AudioSource) String() string {
 		}
 		return "mic:" + a.Arg
 	case AudioTest:
+		var opts []string
+		if a.BeepLate > 0 {
+			opts = append(opts, "late="+a.BeepLate.String())
+		}
+		if a.LikeMic {
+			opts = append(opts, "mic")
+		}
+		if len(opts) > 0 {
+			return "test:" + strings.Join(opts, ",")
+		}
 		return "test"
 	case AudioFile:
 		return a.Arg
@@ -134,7 +176,12 @@ func openAudio(src AudioSource, opts AudioOptions) (t *Track, skipped error, err
 	)
 	switch src.Kind {
 	case AudioTest:
-		rd := pcm.NewReader(pcm.NewBeep(time.Now()), "test", true)
+		b := pcm.NewBeep(time.Now())
+		b.Late(src.BeepLate)
+		rd := pcm.NewReader(b, "test", true)
+		if src.LikeMic {
+			rd.LikeMicrophone()
+		}
 		r, stop = rd, rd.Close
 	case AudioFile:
 		loop, _, err := pcm.OpenWAV(src.Arg)
@@ -182,11 +229,31 @@ func newAudioTrack(r audio.Reader, closeSrc func() error, desc codec.Descriptor,
 	if c := b.RTPCodec(); c != nil && c.Latency > 0 {
 		frame = c.Latency
 	}
-	enc, err := b.BuildAudioEncoder(r, prop.Media{Audio: prop.Audio{SampleRate: int(desc.ClockRate), ChannelCount: 1}})
+	t := &Track{TrackLocalStaticSample: tl, codec: desc, closeSrc: closeSrc, done: make(chan struct{}),
+		interval: frame, fixed: true}
+	// Note when each chunk's first sample was captured (see CaptureLag):
+	// a source that knows says (a microphone, a paced Reader), else it is
+	// when the chunk was read. Chunks are one encoder frame each, so the
+	// frame the encoder returns is the chunk read last.
+	captured, _ := r.(interface{ Captured() time.Time })
+	stamped := audio.ReaderFunc(func() (wave.Audio, func(), error) {
+		chunk, release, err := r.Read()
+		if err == nil {
+			at := time.Now()
+			if captured != nil {
+				if c := captured.Captured(); !c.IsZero() {
+					at = c
+				}
+			}
+			t.captured.Store(at.UnixNano())
+		}
+		return chunk, release, err
+	})
+	enc, err := b.BuildAudioEncoder(stamped, prop.Media{Audio: prop.Audio{SampleRate: int(desc.ClockRate), ChannelCount: 1}})
 	if err != nil {
 		closeSrc()
 		return nil, fmt.Errorf("start %s encoder: %w", desc.Name, err)
 	}
-	return &Track{TrackLocalStaticSample: tl, codec: desc, closeSrc: closeSrc, done: make(chan struct{}),
-		enc: enc, interval: frame, fixed: true}, nil
+	t.enc = enc
+	return t, nil
 }
