@@ -79,7 +79,7 @@ func TestRecordingLipSync(t *testing.T) {
 }
 
 // TestSenderReportsCarryCaptureTime records a call whose sound comes
-// as a microphone's does: `--audio test:mic` hands each 20 ms of the beep
+// as a microphone's does: `--audio test` hands each 20 ms of the beep
 // over when its last sample is due, 20 ms after its first. The sender's
 // reports must pair RTP time with capture time (see capture.Track's
 // CaptureLag and peer.SendTrack's), or the recording puts the sound
@@ -87,7 +87,7 @@ func TestRecordingLipSync(t *testing.T) {
 // way.
 func TestSenderReportsCarryCaptureTime(t *testing.T) {
 	testutil.NeedFFmpeg(t)
-	offsets, _ := recordedCall(t, "test:mic", 5)
+	offsets, _ := recordedCall(t, "test", 5)
 	if len(offsets) < 3 {
 		t.Fatalf("%d whole seconds measured in a 5 s call; want 3", len(offsets))
 	}

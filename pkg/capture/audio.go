@@ -41,13 +41,10 @@ type AudioSource struct {
 	// Arg is the microphone's name for AudioMic ("" for the default one)
 	// and the path for AudioFile.
 	Arg string
-	// Test knobs of AudioTest ("test:late=300ms,mic"): BeepLate makes
-	// the beeps start that long after each whole second (sound late
-	// against the picture, for checking what measures it); LikeMic hands
-	// each 20 ms out at its end, as a microphone does, instead of at its
-	// start (see pcm.Reader.LikeMicrophone).
+	// BeepLate is AudioTest's test knob ("test:late=300ms"): the beeps
+	// start that long after each whole second, sound late against the
+	// picture on purpose, for checking what measures it.
 	BeepLate time.Duration
-	LikeMic  bool
 }
 
 // ErrBadAudio means an --audio value was not understood.
@@ -79,26 +76,17 @@ func ParseAudio(s string) (AudioSource, error) {
 	return AudioSource{}, fmt.Errorf("%w %q: use auto, none, default, mic:NAME, test or a .wav file", ErrBadAudio, s)
 }
 
-// parseTestAudio parses "test:" and its comma-separated test knobs:
-// late=DURATION (under a second) and mic.
+// parseTestAudio parses "test:late=DURATION" (under a second).
 func parseTestAudio(s string) (AudioSource, error) {
-	a := AudioSource{Kind: AudioTest}
-	for _, o := range strings.Split(strings.TrimPrefix(s, "test:"), ",") {
-		k, v, _ := strings.Cut(o, "=")
-		switch k {
-		case "late":
-			d, err := time.ParseDuration(v)
-			if err != nil || d < 0 || d >= time.Second {
-				return AudioSource{}, fmt.Errorf("%w %q: late= takes a duration from 0 to under 1s, like late=300ms", ErrBadAudio, s)
-			}
-			a.BeepLate = d
-		case "mic":
-			a.LikeMic = true
-		default:
-			return AudioSource{}, fmt.Errorf("%w %q: test takes late=DURATION and mic, e.g. test:late=300ms,mic", ErrBadAudio, s)
-		}
+	v, ok := strings.CutPrefix(s, "test:late=")
+	if !ok {
+		return AudioSource{}, fmt.Errorf("%w %q: test takes one knob, late=DURATION, e.g. test:late=300ms", ErrBadAudio, s)
 	}
-	return a, nil
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 || d >= time.Second {
+		return AudioSource{}, fmt.Errorf("%w %q: late= takes a duration from 0 to under 1s, like late=300ms", ErrBadAudio, s)
+	}
+	return AudioSource{Kind: AudioTest, BeepLate: d}, nil
 }
 
 // String formats the source as --audio takes it.
@@ -112,15 +100,8 @@ func (a AudioSource) String() string {
 		}
 		return "mic:" + a.Arg
 	case AudioTest:
-		var opts []string
 		if a.BeepLate > 0 {
-			opts = append(opts, "late="+a.BeepLate.String())
-		}
-		if a.LikeMic {
-			opts = append(opts, "mic")
-		}
-		if len(opts) > 0 {
-			return "test:" + strings.Join(opts, ",")
+			return "test:late=" + a.BeepLate.String()
 		}
 		return "test"
 	case AudioFile:
@@ -179,9 +160,9 @@ func openAudio(src AudioSource, opts AudioOptions) (t *Track, skipped error, err
 		b := pcm.NewBeep(time.Now())
 		b.Late(src.BeepLate)
 		rd := pcm.NewReader(b, "test", true)
-		if src.LikeMic {
-			rd.LikeMicrophone()
-		}
+		// Each 20 ms leaves once its time has passed, as from a
+		// microphone: never sound from the future.
+		rd.LikeMicrophone()
 		r, stop = rd, rd.Close
 	case AudioFile:
 		loop, _, err := pcm.OpenWAV(src.Arg)

@@ -14,8 +14,8 @@ func TestParseAudio(t *testing.T) {
 	}{
 		{"test", AudioSource{Kind: AudioTest}, true},
 		{"test:late=300ms", AudioSource{Kind: AudioTest, BeepLate: 300 * time.Millisecond}, true},
-		{"test:mic", AudioSource{Kind: AudioTest, LikeMic: true}, true},
-		{"test:late=20ms,mic", AudioSource{Kind: AudioTest, BeepLate: 20 * time.Millisecond, LikeMic: true}, true},
+		{"test:mic", AudioSource{}, false},
+		{"test:late=20ms,mic", AudioSource{}, false},
 		{"test:late=1s", AudioSource{}, false},
 		{"test:late=-5ms", AudioSource{}, false},
 		{"test:late=soon", AudioSource{}, false},
