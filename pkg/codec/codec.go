@@ -184,6 +184,11 @@ type Descriptor struct {
 	// NewAudioDecoder returns a decoder; nil for video codecs. It wraps
 	// ErrUnavailable in a build without the codec.
 	NewAudioDecoder func() (AudioDecoder, error)
+	// HasFEC reports whether an audio packet carries in-band redundancy
+	// for the packet before it (Opus's FEC), so that DecodeLost given it
+	// recovers that packet instead of concealing it; nil for codecs
+	// without such redundancy.
+	HasFEC func(packet []byte) bool
 
 	// CodecPrivate returns the bytes a Matroska/WebM track of this codec
 	// stores as CodecPrivate (Opus: its OpusHead), a new slice each call;
