@@ -117,3 +117,57 @@ func TestCallGoesOnWhenTheSoundServerGoesAway(t *testing.T) {
 		t.Errorf("offer said %d times that the sound stopped, want once:\n%s", n, offer.errText())
 	}
 }
+
+// TestSoundOnlyCallEndsWhenTheMicrophoneGoes: a call that sends sound
+// alone and receives nothing has nothing left to do when its microphone
+// goes: it ends with one line that names the sound, not the video, and
+// a hint; the other side says why it ends.
+func TestSoundOnlyCallEndsWhenTheMicrophoneGoes(t *testing.T) {
+	srv := testpulse.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	offer, answer := call(t, ctx, callSpec{
+		offerArgs:  append([]string{"offer", "--source", "none", "--audio", "default", "--duration", "20s"}, loopback...),
+		answerArgs: append([]string{"answer", "-o", "call.webm"}, loopback...),
+	})
+	answer.waitFor(ctx, "recording to call.webm")
+	srv.Stop()
+	if code := offer.wait(ctx); code != 1 {
+		t.Errorf("offer exit code %d, want 1", code)
+	}
+	answer.wait(ctx)
+	if got := firstLine(offer.errText(), "p2pcam: "); !strings.HasPrefix(got, "p2pcam: sound source failed: the microphone stopped: mic.monitor") {
+		t.Errorf("offer's error line %q; want the sound named:\n%s", got, offer.errText())
+	}
+	if strings.Contains(offer.errText(), "video") || strings.Contains(offer.errText(), "camera") {
+		t.Errorf("offer blames the video:\n%s", offer.errText())
+	}
+	if !strings.Contains(offer.errText(), "p2pcam: hint: check that the microphone is still plugged in") {
+		t.Errorf("offer gave no hint:\n%s", offer.errText())
+	}
+	if !strings.Contains(answer.errText(), "the other side's microphone stopped") {
+		t.Errorf("answer did not say why the call ended:\n%s", answer.errText())
+	}
+}
+
+// TestAnswerGoesOnReceivingWhenItsMicrophoneGoes: a side that sends sound
+// alone but receives video keeps receiving when its microphone goes, says
+// so once, and records to the end.
+func TestAnswerGoesOnReceivingWhenItsMicrophoneGoes(t *testing.T) {
+	srv := testpulse.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	offer, answer := call(t, ctx, callSpec{
+		offerArgs:  append([]string{"offer", "--source", "test", "--width", "160", "--height", "120", "--audio", "test", "--duration", "6s"}, loopback...),
+		answerArgs: append([]string{"answer", "--audio", "default", "-o", "call.webm"}, loopback...),
+	})
+	answer.waitFor(ctx, "connected")
+	srv.Stop()
+	waitOK(ctx, offer, answer)
+	if n := strings.Count(answer.errText(), "sound stopped: the microphone stopped: mic.monitor"); n != 1 || !strings.Contains(answer.errText(), "; the call goes on without it\n") {
+		t.Errorf("answer said %d times that the sound stopped, want once:\n%s", n, answer.errText())
+	}
+	if !strings.Contains(answer.errText(), "the other side reached its --duration") {
+		t.Errorf("the call did not run to the offer's --duration:\n%s", answer.errText())
+	}
+}

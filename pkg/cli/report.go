@@ -131,6 +131,8 @@ func hungUpLine(h session.HangUp) string {
 		return "the other side stopped recording; hanging up"
 	case session.WhySource:
 		return "the other side's camera or file stopped; hanging up"
+	case session.WhySound:
+		return "the other side's microphone stopped, and it had nothing else to send; hanging up"
 	case session.WhySourceEnded:
 		return "the video the other side streams came to its end; the call is over"
 	case session.WhyViewerClosed:

@@ -326,6 +326,11 @@ func (p *Peer) onState(s webrtc.PeerConnectionState) {
 		p.connOnce.Do(func() { close(p.connected) })
 	case webrtc.PeerConnectionStateFailed:
 		p.failOnce.Do(func() { close(p.failed) })
+	case webrtc.PeerConnectionStateClosed:
+		// Not closed by this side: the other side closed its DTLS
+		// transport (it hung up). With no remote track yet, no RTCP
+		// read loop is there to notice (readEnded).
+		p.readEnded()
 	}
 }
 

@@ -125,6 +125,7 @@ const (
 	WhyOutputClosed Why = "output-closed"    // the reader of its video went away
 	WhyRecording    Why = "recording-failed" // writing the video failed; Detail: the system's reason
 	WhySource       Why = "source-failed"    // its camera or file stopped
+	WhySound        Why = "sound-failed"     // its microphone stopped, and it sent nothing else
 	WhySourceEnded  Why = "source-ended"     // its streamed source (a pipe) came to its end
 	WhyViewerClosed Why = "viewer-closed"    // the person there closed its viewer window
 	WhyViewer       Why = "viewer-failed"    // its viewer window failed

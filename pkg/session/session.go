@@ -239,6 +239,11 @@ var (
 	// ErrSourceFailed means the camera or file stopped delivering frames
 	// during the call.
 	ErrSourceFailed = errors.New("video source failed")
+	// ErrSoundFailed means the sound source (a microphone) stopped during
+	// a call that sent sound alone and received nothing, so that nothing
+	// was left to do. A call with video, or one that also receives, goes
+	// on without sound instead (SoundStopped).
+	ErrSoundFailed = errors.New("sound source failed")
 	// ErrConnectionLost means the connection failed after it was up: the
 	// other side stopped answering.
 	ErrConnectionLost = errors.New("connection lost: the other side stopped answering")
@@ -512,7 +517,7 @@ func (s *session) run(ctx context.Context) (Result, error) {
 		rec.start(ctx)
 	}
 	col := newCollector(s.cfg.Role(), p, snd, rec, s.cfg.Measure)
-	err = s.stream(ctx, p, col, rec, snd)
+	err = s.stream(ctx, p, col, rec, snd, receive)
 
 	// Shut down in order: stop the source, hang up, finalize the file;
 	// then the final figures, which count the last frames flushed.
@@ -520,7 +525,16 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	if snd != nil {
 		snd.Close()
 		s.res.FramesSent = snd.FramesSent()
-		if terr := snd.Err(); terr != nil && !errors.Is(terr, capture.ErrSourceEnded) && (err == nil || errors.Is(err, errSourceStopped)) {
+		terr := snd.Err()
+		switch {
+		case terr == nil || errors.Is(terr, capture.ErrSourceEnded) || (err != nil && !errors.Is(err, errSourceStopped)):
+		case snd.Video() == nil && errors.Is(err, errSourceStopped):
+			// The sound was all this side sent, and nothing came in.
+			err = fmt.Errorf("%w: %w", ErrSoundFailed, terr)
+		case snd.Video() == nil:
+			// The sound stopped and the call went on receiving: it
+			// said so then (SoundStopped).
+		default:
 			err = fmt.Errorf("%w: %w", ErrSourceFailed, terr)
 		}
 	}
@@ -733,13 +747,18 @@ func (s *session) reportStates(ctx context.Context, p *peer.Peer) (stop func()) 
 }
 
 // stream runs the call until it ends, reporting figures every second.
-func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec *receiver, snd *capture.Sender) error {
+func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec *receiver, snd *capture.Sender, receive bool) error {
 	var sourceDone, soundDone <-chan struct{}
 	if snd != nil {
 		sourceDone = snd.Done()
-		if snd.Audio() != nil && snd.Video() != nil {
-			// The sound stopping leaves the video going: say so, once.
+		if snd.Audio() != nil && (snd.Video() != nil || receive) {
+			// The sound stopping leaves the video going, sent or
+			// received: say so, once.
 			soundDone = snd.Audio().Done()
+		}
+		if snd.Video() == nil && receive {
+			// The sender is the sound alone: its end is soundDone's.
+			sourceDone = nil
 		}
 	}
 	var timeout <-chan time.Time
@@ -884,6 +903,8 @@ func (s *session) why(err error) HangUp {
 			h.Detail = io.ErrShortWrite.Error()
 		}
 		return h
+	case errors.Is(err, ErrSoundFailed):
+		return HangUp{Why: WhySound}
 	case errors.Is(err, ErrSourceFailed), errors.Is(err, errSourceStopped):
 		return HangUp{Why: WhySource}
 	case errors.Is(err, ErrViewer):
