@@ -47,6 +47,9 @@ type EncoderParams struct {
 	// PacketLoss is the expected loss in percent, for codecs that add
 	// in-band redundancy for it (Opus); 0 means none expected.
 	PacketLoss int
+	// NoFEC turns that in-band redundancy off whatever the loss (a test
+	// knob: it lets a figure compare sound under loss with and without).
+	NoFEC bool
 	// TemporalLayers is how many temporal layers a video encoder makes
 	// (codecs with Descriptor.Layers); 0 or 1 means none, one stream in
 	// which every frame may be needed by the next.

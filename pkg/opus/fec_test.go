@@ -22,6 +22,7 @@ func TestHasFECReadsTheLBRRFlagOfRealPackets(t *testing.T) {
 		{"5% expected loss", Params{BitRate: 32_000, PacketLoss: 5}, true},
 		{"20% expected loss", Params{BitRate: 32_000, PacketLoss: 20}, true},
 		{"25% at 18 kbit/s, SILK only", Params{BitRate: 18_000, PacketLoss: 25}, true},
+		{"20% expected loss with FEC turned off", Params{BitRate: 32_000, PacketLoss: 20, NoFEC: true}, false},
 		{"20% at 64 kbit/s", Params{BitRate: 64_000, PacketLoss: 20}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

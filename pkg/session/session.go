@@ -111,11 +111,14 @@ type Config struct {
 	// none), encoded with the first audio codec of Codecs. AudioAuto
 	// sends the default microphone when there is one and no sound,
 	// silently, when there is not.
-	Audio   capture.AudioSource
-	Width   int
-	Height  int
-	FPS     float64
-	Bitrate int // bits per second: the ceiling congestion control works under
+	Audio capture.AudioSource
+	// AudioNoFEC turns the sound's in-band FEC off (a test knob, for
+	// measuring what FEC buys under loss).
+	AudioNoFEC bool
+	Width      int
+	Height     int
+	FPS        float64
+	Bitrate    int // bits per second: the ceiling congestion control works under
 	// Speed is the video encoder's speed/quality knob (the codec's own
 	// scale, codec.EncoderParams); 0 is the codec's default.
 	Speed int
@@ -317,7 +320,7 @@ func (c Config) SenderConfig() (capture.SenderConfig, error) {
 		i := slices.IndexFunc(c.Codecs, func(d codec.Descriptor) bool { return d.Kind == codec.Audio && d.NewAudioEncoder != nil })
 		switch {
 		case i >= 0:
-			sc.AudioOptions = capture.AudioOptions{Codec: c.Codecs[i]}
+			sc.AudioOptions = capture.AudioOptions{Codec: c.Codecs[i], NoFEC: c.AudioNoFEC}
 		case c.Audio.Kind == capture.AudioAuto:
 			sc.Audio = capture.AudioSource{}
 		default:
