@@ -776,6 +776,21 @@ func (p *Peer) SenderSSRCs() []uint32 {
 	return out
 }
 
+// SenderSSRCsOf is SenderSSRCs of the tracks of one kind (audio or
+// video) alone.
+func (p *Peer) SenderSSRCsOf(kind webrtc.RTPCodecType) []uint32 {
+	var out []uint32
+	for _, s := range p.senders {
+		if t := s.Track(); t == nil || t.Kind() != kind {
+			continue
+		}
+		for _, enc := range s.GetParameters().Encodings {
+			out = append(out, uint32(enc.SSRC))
+		}
+	}
+	return out
+}
+
 // DefaultHangUpReason is the reason Close puts in its BYE.
 const DefaultHangUpReason = "hang up"
 
