@@ -34,6 +34,8 @@ func (r *reporter) event(ev session.Event) {
 		r.con.Linef("microphone: %s (%s), 48 kHz mono Opus", ev.Mic.Name, ev.Mic.Label)
 	case session.SoundStopped:
 		r.con.Linef("sound stopped: %v; the call goes on without it", ev.Err)
+	case session.SoundRefused:
+		r.con.Linef("no sound: the other side's sound is %s, and p2pcam takes Opus at 48 kHz only (RFC 7587); the call goes on without sound", ev.Codec)
 	case session.Connecting:
 		what := "to connect"
 		if ev.Window > 0 {

@@ -45,6 +45,11 @@ type MicrophoneOpened struct{ Mic capture.Microphone }
 // unplugged, the sound server gone), for Err; the video goes on.
 type SoundStopped struct{ Err error }
 
+// SoundRefused: the other side's sound is in Codec (its rtpmap, e.g.
+// "opus/16000/1"), which p2pcam can neither take nor send it; the call
+// goes on without sound either way.
+type SoundRefused struct{ Codec string }
+
 // StateChanged: the connection moved to State (other than connected, which
 // Connected reports).
 type StateChanged struct{ State webrtc.PeerConnectionState }
@@ -166,6 +171,7 @@ func (Applied) event()    {}
 func (CameraOpened) event()     {}
 func (MicrophoneOpened) event() {}
 func (SoundStopped) event()     {}
+func (SoundRefused) event()     {}
 func (StateChanged) event()     {}
 func (Connected) event()        {}
 func (Lost) event()             {}

@@ -490,6 +490,9 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	if err := s.negotiate(ctx, p); err != nil {
 		return s.res, s.beforeConnect(ctx, err)
 	}
+	if c, ok := p.SoundRefused(); ok {
+		s.emit(SoundRefused{Codec: c})
+	}
 	if err := s.connect(ctx, p, window); err != nil {
 		return s.res, s.beforeConnect(ctx, err)
 	}
