@@ -7,7 +7,7 @@ PREFIX  ?= /usr/local
 
 .DEFAULT_GOAL := help
 
-.PHONY: help deps mediamtx bench-viewers bench-view bench-loss soak build install test lint check demo bench fuzz camera-test clean
+.PHONY: help deps mediamtx bench-viewers bench-view bench-loss bench-sound-cpu soak build install test lint check demo bench fuzz camera-test clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -72,6 +72,10 @@ bench-view: build ## --view (p2pcam's window) and -o - | ffplay through a virtua
 bench-loss: build ## sound under 0/5/15% random loss between namespaces, Opus FEC on and off: concealed and FEC-recovered ms per minute (root, ~8 min; LOSS_SECONDS=60)
 	@mkdir -p bin; P2PCAM_LOSS_FIGURES=1 P2PCAM_LOSS_SECONDS=$${LOSS_SECONDS:-60} $(GO) test -count=1 -run TestLossFigures -v -timeout 30m ./cmd/p2pcam >bin/bench-loss.log 2>&1; s=$$?; \
 	grep -E '^\s+(\||sound under|loss_bench)|^(---|FAIL|ok)' bin/bench-loss.log; echo "whole log: bin/bench-loss.log"; exit $$s
+
+bench-sound-cpu: build ## the sender's CPU over 20 s calls with and without sound, and with sound alone (~2 min)
+	@mkdir -p bin; P2PCAM_SOUND_CPU=1 $(GO) test -count=1 -run TestSoundCPUFigures -v -timeout 10m ./cmd/p2pcam >bin/bench-sound-cpu.log 2>&1; s=$$?; \
+	grep -E '^\s+(\||sender CPU)|^(---|FAIL|ok)' bin/bench-sound-cpu.log; echo "whole log: bin/bench-sound-cpu.log"; exit $$s
 
 camera-test: ## the real V4L2 camera path: vivid's virtual camera in a qemu guest (root, ~1 min)
 	./scripts/camera-vm/run.sh

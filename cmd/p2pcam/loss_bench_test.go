@@ -184,3 +184,43 @@ func loadAvg() string {
 	}
 	return strings.Join(f[:3], " ")
 }
+
+// TestSoundCPUFigures is the figure "what sound costs the sender": a 20 s
+// call (offer --source test → answer on loopback) with --audio test and
+// with --audio none, twice each, then one of sound alone (--source none),
+// and the CPU time (user + system) each offering
+// process used, from the kernel's accounting of the finished process.
+// It runs only with P2PCAM_SOUND_CPU=1 (make bench-sound-cpu) and logs
+// one table; nothing is asserted.
+func TestSoundCPUFigures(t *testing.T) {
+	if os.Getenv("P2PCAM_SOUND_CPU") != "1" {
+		t.Skip("a figure: set P2PCAM_SOUND_CPU=1")
+	}
+	const seconds = 20
+	type result struct {
+		source, audio string
+		user, sys     time.Duration
+		load          string
+	}
+	var rows []result
+	for _, c := range [][2]string{{"test", "none"}, {"test", "test"}, {"test", "none"}, {"test", "test"}, {"none", "test"}} {
+		source, audio := c[0], c[1]
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		offer, answer := call(t, ctx, callSpec{
+			offerArgs:  append([]string{"offer", "--source", source, "--audio", audio, "--duration", fmt.Sprintf("%ds", seconds)}, loopback...),
+			answerArgs: append([]string{"answer", "-o", "cpu.webm"}, loopback...),
+		})
+		waitOK(ctx, offer, answer)
+		cancel()
+		st := offer.cmd.ProcessState
+		rows = append(rows, result{source, audio, st.UserTime(), st.SystemTime(), loadAvg()})
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "sender CPU over a %d s call (offer, 640x480 default), video with and without sound twice, then sound alone\n", seconds)
+	fmt.Fprintf(&b, "| --source | --audio | user s | system s | CPU %% of one core | load after |\n|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %.2f | %.2f | %.1f | %s |\n", r.source, r.audio, r.user.Seconds(), r.sys.Seconds(),
+			100*(r.user+r.sys).Seconds()/seconds, r.load)
+	}
+	t.Log("\n" + b.String())
+}
