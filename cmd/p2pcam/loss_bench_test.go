@@ -84,7 +84,7 @@ func TestLossFigures(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		var b strings.Builder
-		fmt.Fprintf(&b, "sound under random loss at the answering side, %d s each, load %s\n", seconds, loadAvg())
+		fmt.Fprintf(&b, "sound under random loss at the answering side, %d s each, load %s\n", seconds, loadavg())
 		fmt.Fprintf(&b, "| sound | loss | FEC | packets recv | lost | lost ms/min | FEC-recovered ms/min | concealed ms/min | sound in file / call (s) |\n")
 		fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|\n")
 		for _, r := range rows {
@@ -172,19 +172,6 @@ func lossCall(t *testing.T, audio string, loss int, noFEC bool, seconds int,
 	done(final.Recv, final.Lost, final.FECMs, final.Concealed, under, recorded, final.T, dropped)
 }
 
-// loadAvg is the first three fields of /proc/loadavg.
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
-}
-
 // TestSoundCPUFigures is the figure "what sound costs the sender": a 20 s
 // call (offer --source test → answer on loopback) with --audio test and
 // with --audio none, twice each, then one of sound alone (--source none),
@@ -213,7 +200,7 @@ func TestSoundCPUFigures(t *testing.T) {
 		waitOK(ctx, offer, answer)
 		cancel()
 		st := offer.cmd.ProcessState
-		rows = append(rows, result{source, audio, st.UserTime(), st.SystemTime(), loadAvg()})
+		rows = append(rows, result{source, audio, st.UserTime(), st.SystemTime(), loadavg()})
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "sender CPU over a %d s call (offer, 640x480 default), video with and without sound twice, then sound alone\n", seconds)
