@@ -118,6 +118,9 @@ type AudioOptions struct {
 	// Bitrate is the encoder's starting target, bits/s (0: the codec's
 	// default).
 	Bitrate int
+	// NoFEC turns the codec's in-band redundancy against loss off
+	// (codec.EncoderParams.NoFEC): a test knob.
+	NoFEC bool
 	// Encoder, when set, replaces Codec's own encoder (tests).
 	Encoder mdcodec.AudioEncoderBuilder
 }
@@ -141,7 +144,7 @@ func openAudio(src AudioSource, opts AudioOptions) (t *Track, skipped error, err
 		if opts.Codec.NewAudioEncoder == nil {
 			return nil, nil, fmt.Errorf("%w: %s has no audio encoder", ErrNoAudioEncoder, opts.Codec.Name)
 		}
-		b, err = opts.Codec.NewAudioEncoder(codec.EncoderParams{BitRate: opts.Bitrate})
+		b, err = opts.Codec.NewAudioEncoder(codec.EncoderParams{BitRate: opts.Bitrate, NoFEC: opts.NoFEC})
 		if err != nil {
 			if errors.Is(err, codec.ErrUnavailable) {
 				return nil, nil, fmt.Errorf("%w: %w", ErrNoAudioEncoder, err)

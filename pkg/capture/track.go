@@ -51,6 +51,32 @@ type Track struct {
 	frames   atomic.Uint64
 	captured atomic.Int64 // unix ns when the frame being encoded was read
 	lag      atomic.Int64 // ns from the capture of the last frame sent to its sending
+
+	// nowhere holds the IDs of the bindings of a sound track to a peer
+	// whose other side took none of its codecs (Bind).
+	nowhere sync.Map
+}
+
+// Bind implements webrtc.TrackLocal. A sound track whose codec the other
+// side cannot take (it rejected the sound, or has Opus at another clock
+// rate) binds to nothing instead of failing, so that the call goes on
+// without sound: pion would otherwise fail the whole description (its
+// ErrUnsupportedCodec). A video track's codec must match.
+func (t *Track) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	p, err := t.TrackLocalStaticSample.Bind(ctx)
+	if errors.Is(err, webrtc.ErrUnsupportedCodec) && t.codec.Kind == codec.Audio {
+		t.nowhere.Store(ctx.ID(), true)
+		return t.codec.Parameters(), nil
+	}
+	return p, err
+}
+
+// Unbind implements webrtc.TrackLocal, for Bind's bindings to nothing too.
+func (t *Track) Unbind(ctx webrtc.TrackLocalContext) error {
+	if _, ok := t.nowhere.LoadAndDelete(ctx.ID()); ok {
+		return nil
+	}
+	return t.TrackLocalStaticSample.Unbind(ctx)
 }
 
 // newTrack builds the encoder up front (a real encoder's set-up costs tens of

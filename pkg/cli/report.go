@@ -34,6 +34,8 @@ func (r *reporter) event(ev session.Event) {
 		r.con.Linef("microphone: %s (%s), 48 kHz mono Opus", ev.Mic.Name, ev.Mic.Label)
 	case session.SoundStopped:
 		r.con.Linef("sound stopped: %v; the call goes on without it", ev.Err)
+	case session.SoundRefused:
+		r.con.Linef("no sound: the other side's sound is %s, and p2pcam takes Opus at 48 kHz only (RFC 7587); the call goes on without sound", ev.Codec)
 	case session.Connecting:
 		what := "to connect"
 		if ev.Window > 0 {
@@ -131,6 +133,8 @@ func hungUpLine(h session.HangUp) string {
 		return "the other side stopped recording; hanging up"
 	case session.WhySource:
 		return "the other side's camera or file stopped; hanging up"
+	case session.WhySound:
+		return "the other side's microphone stopped, and it had nothing else to send; hanging up"
 	case session.WhySourceEnded:
 		return "the video the other side streams came to its end; the call is over"
 	case session.WhyViewerClosed:

@@ -26,6 +26,7 @@ func TestHungUpLine(t *testing.T) {
 		{session.HangUp{Why: session.WhyRecording, Detail: "no space left on device"}, "the other side stopped recording: no space left on device; hanging up"},
 		{session.HangUp{Why: session.WhyRecording}, "the other side stopped recording; hanging up"},
 		{session.HangUp{Why: session.WhySource}, "the other side's camera or file stopped; hanging up"},
+		{session.HangUp{Why: session.WhySound}, "the other side's microphone stopped, and it had nothing else to send; hanging up"},
 		{session.HangUp{Why: session.WhySourceEnded}, "the video the other side streams came to its end; the call is over"},
 		{session.HangUp{Why: session.WhyViewerClosed}, "the other side closed its viewer window; the call is over"},
 		{session.HangUp{Why: session.WhySilence}, "the other side heard nothing from this side for its --silence-timeout and hung up: packets from here stopped reaching it"},

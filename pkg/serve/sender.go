@@ -112,6 +112,10 @@ func (s *sender) ended() (ended bool, err error) {
 func (s *sender) setBitRate(bps int) { s.s.SetBitRate(bps + s.audio) }
 func (s *sender) framesSent() uint64 { return s.s.FramesSent() }
 
+// setPacketLoss tells the sound's encoder the loss (percent) to code
+// in-band FEC for: one encoder serves every viewer, so the worst one's.
+func (s *sender) setPacketLoss(percent int) { s.s.SetPacketLoss(percent) }
+
 func (s *sender) encoderStats() (codec.EncoderStats, bool) { return s.t.EncoderStats() }
 
 // keyFrame makes a coming frame of every track a keyframe: the next one,
