@@ -7,7 +7,7 @@ PREFIX  ?= /usr/local
 
 .DEFAULT_GOAL := help
 
-.PHONY: help deps mediamtx bench-viewers bench-view soak soak-hour build install test lint check demo bench fuzz camera-test clean
+.PHONY: help deps mediamtx bench-viewers bench-view bench-loss bench-sound-cpu soak soak-hour build install test lint check demo bench fuzz camera-test clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -75,6 +75,14 @@ soak-hour: build ## an hour of --serve with viewers coming and going, and of a 6
 bench-view: build ## --view at 640x480 and 1280x720 through Xvfb and a private PulseAudio: first picture, window behind the decoder, mouth to ear (and Chromium's), lip sync, CPU; one table (~5 min)
 	@mkdir -p bin; P2PCAM_VIEW_FIGURES=1 $(GO) test -count=1 -run 'TestViewFigures' -v -timeout 15m ./cmd/p2pcam >bin/bench-view.log 2>&1; s=$$?; \
 	grep -E '^\s+view_bench_test.go:[0-9]+: \||^(---|FAIL|ok)' bin/bench-view.log; echo "whole log: bin/bench-view.log"; exit $$s
+
+bench-loss: build ## sound under 0/5/15% random loss between namespaces, Opus FEC on and off: concealed and FEC-recovered ms per minute (root, ~8 min; LOSS_SECONDS=60)
+	@mkdir -p bin; P2PCAM_LOSS_FIGURES=1 P2PCAM_LOSS_SECONDS=$${LOSS_SECONDS:-60} $(GO) test -count=1 -run TestLossFigures -v -timeout 30m ./cmd/p2pcam >bin/bench-loss.log 2>&1; s=$$?; \
+	grep -E '^\s+(\||sound under|loss_bench)|^(---|FAIL|ok)' bin/bench-loss.log; echo "whole log: bin/bench-loss.log"; exit $$s
+
+bench-sound-cpu: build ## the sender's CPU over 20 s calls with and without sound, and with sound alone (~2 min)
+	@mkdir -p bin; P2PCAM_SOUND_CPU=1 $(GO) test -count=1 -run TestSoundCPUFigures -v -timeout 10m ./cmd/p2pcam >bin/bench-sound-cpu.log 2>&1; s=$$?; \
+	grep -E '^\s+(\||sender CPU)|^(---|FAIL|ok)' bin/bench-sound-cpu.log; echo "whole log: bin/bench-sound-cpu.log"; exit $$s
 
 camera-test: ## the real V4L2 camera path: vivid's virtual camera in a qemu guest (root, ~1 min)
 	./scripts/camera-vm/run.sh

@@ -33,6 +33,7 @@ import (
 type callOptions struct {
 	source         string
 	audio          string
+	noFEC          bool // $P2PCAM_OPUS_FEC=off (a test knob)
 	width, height  int
 	cameraFormat   string
 	fps            float64
@@ -135,7 +136,7 @@ func (o *callOptions) config(role session.Role, args []string, fpsGiven bool, no
 		Width: o.width, Height: o.height, FPS: o.fps, Speed: o.cpuUsed, CameraFormat: o.cameraFormat,
 		Interfaces: o.interfaces, Duration: o.duration,
 		ConnectTimeout: o.connectTimeout, Silence: o.silence, Measure: o.measure,
-		Overwrite: o.force,
+		Overwrite: o.force, AudioNoFEC: o.noFEC,
 	}
 	cc.paste = paste.Signaler{Timeout: o.pasteTimeout, Clipboard: !o.noClipboard, QR: o.qr}
 	var err error
