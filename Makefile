@@ -12,7 +12,7 @@ PREFIX  ?= /usr/local
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-deps: ## install libvpx-dev, libsdl2-dev, pkg-config, ffmpeg (apt, as root) or say how
+deps: ## install libvpx-dev, libopus-dev, pkg-config, ffmpeg, libsdl2-2.0-0 for the window tests (apt, as root) or say how
 	@./scripts/deps.sh
 
 build: deps ## build bin/p2pcam (run it as ./bin/p2pcam, or make install)

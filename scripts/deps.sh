@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs what p2pcam needs to build and test on Debian/Ubuntu: libvpx and
 # pkg-config for the VP8 encoder (cgo), libopus for sound, libjpeg-turbo
-# for MJPEG cameras, SDL2 for --view's window, ffmpeg/ffprobe to judge
-# recordings.
+# for MJPEG cameras, ffmpeg/ffprobe to judge recordings; and SDL2's runtime
+# library for the --view tests (p2pcam loads it for --view only: building
+# needs neither it nor libsdl2-dev).
 # As root it installs them; otherwise it prints the command to run.
 set -eu
 need=""
@@ -10,7 +11,7 @@ command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 pkg-config --exists vpx 2>/dev/null || need="$need libvpx-dev"
 pkg-config --exists libturbojpeg 2>/dev/null || need="$need libturbojpeg0-dev"
 pkg-config --exists opus 2>/dev/null || need="$need libopus-dev"
-pkg-config --exists sdl2 2>/dev/null || need="$need libsdl2-dev"
+/sbin/ldconfig -p 2>/dev/null | grep -q 'libSDL2-2\.0\.so\.0 ' || need="$need libsdl2-2.0-0"
 command -v ffprobe >/dev/null 2>&1 || need="$need ffmpeg"
 command -v gcc >/dev/null 2>&1 || need="$need gcc"
 [ -z "$need" ] && exit 0
