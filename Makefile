@@ -7,7 +7,7 @@ PREFIX  ?= /usr/local
 
 .DEFAULT_GOAL := help
 
-.PHONY: help deps mediamtx bench-viewers bench-view soak build install test lint check demo bench fuzz camera-test clean
+.PHONY: help deps mediamtx bench-viewers bench-view soak soak-hour build install test lint check demo bench fuzz camera-test clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -66,7 +66,7 @@ demo: build ## both peers on this machine, test pattern, a few seconds into demo
 bench: build ## encoder, latency and resource figures in one table
 	./scripts/bench.sh
 
-bench-viewers: build mediamtx ## one camera to 1, 3 and 5 viewers via mediamtx and --serve: first frames, frames, sender CPU (~2 min)
+bench-viewers: build mediamtx ## one 640x480 camera to 1, 4 and 16 viewers via mediamtx and --serve: fps per viewer, sender CPU and RSS (~3 min)
 	@mkdir -p bin; P2PCAM_VIEWER_FIGURES=1 $(GO) test -count=1 -run TestViewerFigures -v -timeout 15m ./cmd/p2pcam >bin/bench-viewers.log 2>&1; s=$$?; \
 	grep -E '^\s+(\||viewers_bench)|^(---|FAIL|ok)' bin/bench-viewers.log; echo "whole log: bin/bench-viewers.log"; exit $$s
 
@@ -74,9 +74,16 @@ soak: build ## p2pcam vs Chromium over tbf 300 kbit/s and 1 Mbit/s and 15% loss 
 	@mkdir -p bin; P2PCAM_SOAK=1 $(GO) test -count=1 -run TestSoak -v -timeout 20m ./cmd/p2pcam >bin/soak.log 2>&1; s=$$?; \
 	grep -E '^\s+(\||soak_test)|^(---|FAIL|ok)' bin/soak.log; echo "whole log: bin/soak.log"; exit $$s
 
-bench-view: build ## --view (p2pcam's window) and -o - | ffplay through a virtual screen (Xvfb): first picture, lag p50/p95, drift (~2 min)
-	@mkdir -p bin; P2PCAM_VIEW_FIGURES=1 $(GO) test -count=1 -run 'TestViewFigures|TestPipeFigures' -v -timeout 10m ./cmd/p2pcam >bin/bench-view.log 2>&1; s=$$?; \
-	grep -E '^\s+(\||view_test)|^(---|FAIL|ok)' bin/bench-view.log; echo "whole log: bin/bench-view.log"; exit $$s
+# SOAK_MINUTES (default 60) sets the length; samples, heap profiles and the
+# summary go to bin/soak-hour.
+soak-hour: build ## an hour of --serve with viewers coming and going, and of a 640x480 call: RSS, heap, goroutines, heap profile diff
+	@rm -rf bin/soak-hour; mkdir -p bin/soak-hour; m=$${SOAK_MINUTES:-60}; P2PCAM_SOAK_HOUR=1 SOAK_MINUTES=$$m SOAK_OUT=$(CURDIR)/bin/soak-hour \
+	$(GO) test -count=1 -run TestSoakHour -v -timeout $$(( $${m%.*} + 30 ))m ./cmd/p2pcam >bin/soak-hour.log 2>&1; s=$$?; \
+	cat bin/soak-hour/summary.txt 2>/dev/null; grep -E '^(---|FAIL|ok)|^\s+--- ' bin/soak-hour.log; echo "whole log: bin/soak-hour.log"; exit $$s
+
+bench-view: build ## --view at 640x480 and 1280x720 through Xvfb and a private PulseAudio: first picture, window behind the decoder, mouth to ear (and Chromium's), lip sync, CPU; one table (~5 min)
+	@mkdir -p bin; P2PCAM_VIEW_FIGURES=1 $(GO) test -count=1 -run 'TestViewFigures' -v -timeout 15m ./cmd/p2pcam >bin/bench-view.log 2>&1; s=$$?; \
+	grep -E '^\s+view_bench_test.go:[0-9]+: \||^(---|FAIL|ok)' bin/bench-view.log; echo "whole log: bin/bench-view.log"; exit $$s
 
 camera-test: ## the real V4L2 camera path: vivid's virtual camera in a qemu guest (root, ~1 min)
 	./scripts/camera-vm/run.sh

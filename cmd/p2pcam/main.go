@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"runtime"
@@ -15,6 +16,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/p2pcam/p2pcam/internal/debugserve"
 	"github.com/p2pcam/p2pcam/pkg/cli"
 	"github.com/p2pcam/p2pcam/pkg/view"
 )
@@ -37,6 +39,17 @@ func run(scr *view.Screen) int {
 	// SIGPIPE ignored the write fails with EPIPE and the call hangs up
 	// cleanly, telling the other side.
 	signal.Ignore(syscall.SIGPIPE)
+	// A soak run samples memory and profiles through a loopback-only
+	// endpoint, served only when asked for.
+	if a := os.Getenv(debugserve.Env); a != "" {
+		addr, stop, err := debugserve.Start(a)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "p2pcam: debug endpoint: %v\n", err)
+			return 2
+		}
+		defer stop()
+		fmt.Fprintf(os.Stderr, "p2pcam: debug: http://%s/debug/mem\n", addr)
+	}
 	s := cli.Streams{
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
 		OutTerminal: term.IsTerminal(int(os.Stdout.Fd())),

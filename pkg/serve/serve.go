@@ -567,7 +567,8 @@ func (s *server) answer(ctx context.Context, v *viewer, offerSDP string) (*peer.
 // watch follows a viewer from its answer to its end. A viewer that sends
 // no connectivity check within checkWithin of its answer, or does not
 // connect within connectWithin, is dropped; so is one whose peer closes
-// (a DELETE) while it connects.
+// (a DELETE) while it connects. A viewer dropped by a DELETE while it
+// watches ends its watch at once.
 func (s *server) watch(v *viewer) {
 	defer s.wg.Done()
 	if reason := s.waitConnected(v); reason != "" {
@@ -577,6 +578,11 @@ func (s *server) watch(v *viewer) {
 		return
 	}
 	s.mu.Lock()
+	if s.viewers[v.id] != v {
+		// Dropped (a DELETE) as it connected: it has been reported gone.
+		s.mu.Unlock()
+		return
+	}
 	if s.watchingLocked() >= s.cfg.MaxViewers {
 		s.mu.Unlock()
 		s.drop(v, errFull.Error())
@@ -603,6 +609,9 @@ func (s *server) watch(v *viewer) {
 		s.drop(v, "it hung up")
 	case <-v.p.Failed():
 		s.drop(v, "it stopped answering")
+	case <-v.p.Closed():
+		// Dropped from here (a DELETE): the peer closed by this side
+		// reports neither a hang-up nor a failure, and drop has run.
 	case <-s.ctx.Done():
 	}
 }
