@@ -246,7 +246,7 @@ func newSDLWindow(title string, log *slog.Logger) (*sdlWindow, error) {
 		return nil, fmt.Errorf("open a window: %w", err)
 	}
 	if name, err := ren.Name(); err == nil {
-		log.Debug("view: window made", "renderer", name)
+		log.Debug("view: window made", "renderer", name, "sdl", sdl.Library())
 	}
 	return &sdlWindow{win: win, ren: ren, id: id}, nil
 }
