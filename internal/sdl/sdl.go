@@ -52,6 +52,16 @@ const (
 	AudioS16LSB = uint16(C.PSDL_AUDIO_S16LSB)
 )
 
+// The hints the window and the speaker set (SDL_hints.h: a hint's name is
+// its environment variable's).
+const (
+	HintNoSignalHandlers    = "SDL_NO_SIGNAL_HANDLERS"
+	HintMinimizeOnFocusLoss = "SDL_VIDEO_MINIMIZE_ON_FOCUS_LOSS"
+	HintRenderScaleQuality  = "SDL_RENDER_SCALE_QUALITY"
+	HintVideoDriver         = "SDL_VIDEODRIVER"
+	HintAudioDriver         = "SDL_AUDIODRIVER"
+)
+
 // LoadError means SDL2's library could not be loaded: it is not
 // installed, or it lacks a function (older than SDL 2.0.4).
 type LoadError struct {

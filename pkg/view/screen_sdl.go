@@ -203,9 +203,9 @@ func (s *Screen) wake() {
 // wrapping ErrNoDecoder for the preferred video codec, an error wrapping
 // ErrNoSDL when SDL2's library is not installed, an *InitError when SDL
 // cannot start on the display, or why no window and renderer can be
-// made. It loads SDL2's library, starts SDL and makes the next Open's window ready,
-// hidden (that takes 0.1 s or more: the display, a GL context), so that
-// a call's first picture does not wait for it. It may be called more
+// made. It loads SDL2's library, starts SDL and makes the next Open's
+// window ready, hidden (that takes 0.1 s or more: the display, a GL
+// context), so that a call's first picture does not wait for it. It may be called more
 // than once.
 func (s *Screen) Check() error {
 	if err := checkEnv(); err != nil {
@@ -263,14 +263,14 @@ func (s *Screen) init() error {
 	}
 	// p2pcam handles Ctrl-C itself (SDL would turn it into a quit
 	// event); a full-screen window stays when another gets the focus.
-	sdl.SetHint("SDL_NO_SIGNAL_HANDLERS", "1")
-	sdl.SetHint("SDL_VIDEO_MINIMIZE_ON_FOCUS_LOSS", "0")
-	sdl.SetHint("SDL_RENDER_SCALE_QUALITY", "linear")
+	sdl.SetHint(sdl.HintNoSignalHandlers, "1")
+	sdl.SetHint(sdl.HintMinimizeOnFocusLoss, "0")
+	sdl.SetHint(sdl.HintRenderScaleQuality, "linear")
 	if driver := displayDriver(runtime.GOOS, os.Getenv("DISPLAY"), os.Getenv("WAYLAND_DISPLAY")); driver != "" && os.Getenv("SDL_VIDEODRIVER") == "" {
 		// Only the display the environment names: a failing X11 display
 		// must not send SDL to Wayland, whose library prints its own
 		// complaint on the terminal.
-		sdl.SetHint("SDL_VIDEODRIVER", driver)
+		sdl.SetHint(sdl.HintVideoDriver, driver)
 	}
 	if err := sdl.InitSubSystem(sdl.InitVideo); err != nil {
 		s.initErr = &InitError{Display: displayName(), Reason: err.Error()}

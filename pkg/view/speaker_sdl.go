@@ -303,7 +303,7 @@ func (s *Screen) initAudio() error {
 		if d != "" {
 			// Over the environment too (an empty SDL_AUDIODRIVER would
 			// have SDL try every driver).
-			sdl.SetHintOverride("SDL_AUDIODRIVER", d)
+			sdl.SetHintOverride(sdl.HintAudioDriver, d)
 		}
 		if err := sdl.InitSubSystem(sdl.InitAudio); err != nil {
 			errs = append(errs, err)
