@@ -177,6 +177,12 @@ func statusLine(s session.Snapshot) string {
 	fmt.Fprintf(&b, " | lost %d nack %d pli %d", s.PacketsLost, s.NACK, s.PLI)
 	if m := s.Measured; m != nil {
 		fmt.Fprintf(&b, " | latency p50 %.0fms p95 %.0fms psnr %.1fdB", m.LatencyP50, m.LatencyP95, m.PSNR)
+		if m.Beeps > 0 {
+			fmt.Fprintf(&b, " | sound %.0fms", m.AudioDelayP50)
+			if m.AVOffset != nil {
+				fmt.Fprintf(&b, " av %+.0fms", *m.AVOffset)
+			}
+		}
 	}
 	return b.String()
 }
@@ -205,6 +211,13 @@ func summaryLines(s session.Snapshot) []string {
 	}
 	if m := s.Measured; m != nil {
 		out = append(out, fmt.Sprintf("glass-to-glass latency p50 %.1f ms, p95 %.1f ms, max %.1f ms; %d frames lost, %.0f ms frozen; PSNR %.1f dB", m.LatencyP50, m.LatencyP95, m.LatencyMax, m.FramesLost, m.FrozenMs, m.PSNR))
+		if m.Beeps > 0 {
+			line := fmt.Sprintf("sound: %d beeps, capture to decode p50 %.1f ms, max %.1f ms", m.Beeps, m.AudioDelayP50, m.AudioDelayMax)
+			if m.AVOffset != nil {
+				line += fmt.Sprintf("; %+.1f ms from the picture at the decoders (+: sound late)", *m.AVOffset)
+			}
+			out = append(out, line)
+		}
 	}
 	return out
 }

@@ -83,6 +83,13 @@ type SendTrack struct {
 	// track for a keyframe (PLI or FIR naming its SSRC). It runs on
 	// pion's RTCP path and must not block.
 	OnKeyFrameRequest func()
+	// CaptureLag, if set, says how long after its capture the frame the
+	// track sent last was handed over to be sent (capture.Track's
+	// CaptureLag); the track's sender reports are corrected by it, so
+	// they pair RTP time with capture time as a receiver putting tracks
+	// in sync assumes, not with send time. It is called whenever a
+	// report goes out and must not block.
+	CaptureLag func() time.Duration
 }
 
 // RemoteTrack is a track the remote side sends.
@@ -129,6 +136,7 @@ type Peer struct {
 	remoteSSR []uint32
 	senders   []*webrtc.RTPSender
 	keyFrames map[uint32]func() // keyframe request callbacks by local SSRC
+	lags      captureLags       // corrects the local tracks' sender reports
 	// closing is set, under mu, when Close begins. Goroutines are added
 	// to wg only under mu while closing is false, so no wg.Add can race
 	// with Close's wg.Wait. readEnded reads it without the lock.
@@ -186,7 +194,7 @@ func New(cfg Config) (*Peer, error) {
 			return nil, err
 		}
 	}
-	reg, err := interceptors(m, slogFactory{cfg.Logger}, p.setStats, p.watch, congestion, cfg.Interceptors...)
+	reg, err := interceptors(m, slogFactory{cfg.Logger}, p.setStats, p.watch, congestion, &p.lags, cfg.Interceptors...)
 	if err != nil {
 		return nil, err
 	}
@@ -253,6 +261,11 @@ func (p *Peer) addTransceivers() error {
 		}
 		sender := tr.Sender()
 		p.senders = append(p.senders, sender)
+		if st.CaptureLag != nil {
+			for _, enc := range sender.GetParameters().Encodings {
+				p.lags.add(uint32(enc.SSRC), st.Codec.ClockRate, st.CaptureLag)
+			}
+		}
 		if st.OnKeyFrameRequest != nil {
 			p.mu.Lock()
 			for _, enc := range sender.GetParameters().Encodings {

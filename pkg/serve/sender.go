@@ -71,7 +71,7 @@ func (s *sender) tracks(v *viewer) []peer.SendTrack {
 			v.thin = newThinTrack(t, s.layers, &v.layer)
 			tl = v.thin
 		}
-		ts = append(ts, peer.SendTrack{Track: tl, Codec: t.Codec(), OnKeyFrameRequest: s.key.request})
+		ts = append(ts, peer.SendTrack{Track: tl, Codec: t.Codec(), OnKeyFrameRequest: s.key.request, CaptureLag: t.CaptureLag})
 	}
 	return ts
 }

@@ -166,7 +166,11 @@ func (r *receiver) failure() error {
 func (r *receiver) open() (io.Writer, record.Format, error) {
 	out := r.d.output
 	if out == "" {
-		// Only a viewer: frames are assembled for it, and no file kept.
+		// Only a viewer or the meter: frames are assembled for them, and
+		// no file kept; the meter measures the sound too.
+		if r.d.measure {
+			return io.Discard, record.FormatWebM, nil
+		}
 		return io.Discard, record.FormatIVF, nil
 	}
 	if out == "-" {
@@ -238,6 +242,8 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 	}
 	var videoSSRCs []uint32
 	var videoReports func(*rtp.Packet) // the viewer's, for the shown track
+	// The meter measures the first audio track's beeps too.
+	sound := slices.IndexFunc(tracks, func(t peer.RemoteTrack) bool { return t.Kind() == codec.Audio })
 	for _, t := range tracks {
 		ssrc := t.SSRC()
 		rt := record.Track{Codec: t.Codec, RequestKeyFrame: func() { _ = r.d.peer.RequestKeyFrame(ssrc) }}
@@ -246,7 +252,11 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 		}
 		if t.Kind() == codec.Video && len(videoSSRCs) == 0 {
 			videoSSRCs = append(videoSSRCs, ssrc)
-			if err := r.watchVideo(&rt); err != nil {
+			var audio codec.Descriptor
+			if sound >= 0 {
+				audio = tracks[sound].Codec
+			}
+			if err := r.watchVideo(&rt, audio); err != nil {
 				return err
 			}
 			videoReports = r.reportsTo(t)
@@ -260,6 +270,18 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 			}
 		}
 		opts.Tracks = append(opts.Tracks, rt)
+	}
+	if r.meter != nil && sound >= 0 {
+		// After the loop: the video track, whose watchVideo made the
+		// meter, may come after the sound.
+		rt := &opts.Tracks[sound]
+		stats, m := rt.OnFrame, r.meter
+		rt.OnFrame = func(data []byte, key bool, ts uint32) {
+			m.AudioFrame(data, ts)
+			if stats != nil {
+				stats(data, key, ts)
+			}
+		}
 	}
 	rec, err := record.New(w, opts)
 	if err != nil {
@@ -307,10 +329,11 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 }
 
 // watchVideo has the video's frames shown by the viewer and measured,
-// as either is asked for, and its first frame announced.
-func (r *receiver) watchVideo(t *record.Track) error {
+// as either is asked for, and its first frame announced. audio, when
+// set, is the codec of the sound the meter measures beside.
+func (r *receiver) watchVideo(t *record.Track, audio codec.Descriptor) error {
 	if r.d.measure {
-		m, err := measure.New(measure.Options{Codec: t.Codec, Logger: r.d.log})
+		m, err := measure.New(measure.Options{Codec: t.Codec, Audio: audio, Logger: r.d.log})
 		if err != nil {
 			return err
 		}
@@ -499,11 +522,20 @@ func (r *receiver) measured(final bool) *Measured {
 		return nil
 	}
 	ms := func(d time.Duration) float64 { return round1(float64(d.Microseconds()) / 1000) }
-	return &Measured{
+	out := &Measured{
 		LatencyP50: ms(f.LatencyP50), LatencyP95: ms(f.LatencyP95), LatencyMax: ms(f.LatencyMax),
 		FrozenMs: ms(f.Frozen), PSNR: round1(f.PSNR),
 		FramesLost: f.Lost, Unreadable: f.Unreadable, DecodeError: f.DecodeErrs,
 	}
+	if f.Beeps > 0 {
+		out.Beeps = f.Beeps
+		out.AudioDelayP50, out.AudioDelayMax = ms(f.AudioDelayP50), ms(f.AudioDelayMax)
+	}
+	if f.AVOffsets > 0 {
+		v := ms(f.AVOffsetP50)
+		out.AVOffset = &v
+	}
+	return out
 }
 
 // close waits for the recording to stop (the peer must be closed first so

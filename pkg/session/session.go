@@ -471,7 +471,7 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	}
 	if snd != nil {
 		for _, t := range snd.Tracks() {
-			pcfg.Send = append(pcfg.Send, peer.SendTrack{Track: t, Codec: t.Codec(), OnKeyFrameRequest: t.ForceKeyFrame})
+			pcfg.Send = append(pcfg.Send, peer.SendTrack{Track: t, Codec: t.Codec(), OnKeyFrameRequest: t.ForceKeyFrame, CaptureLag: t.CaptureLag})
 		}
 		// Start at the ceiling and let congestion control back off; the
 		// sender shares the target among its tracks, sound first (on top
