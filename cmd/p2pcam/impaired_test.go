@@ -90,6 +90,16 @@ type statsLine struct {
 	P50       float64 `json:"latency_ms_p50"`
 	P95       float64 `json:"latency_ms_p95"`
 	Final     bool    `json:"final"`
+	statsView
+}
+
+// statsView are the window's own figures in a --stats line, nil when
+// absent.
+type statsView struct {
+	P50       *float64 `json:"view_present_ms_p50"`
+	P95       *float64 `json:"view_present_ms_p95"`
+	Presented *uint64  `json:"view_presented"`
+	Dropped   *uint64  `json:"view_dropped"`
 }
 
 func readStats(t *testing.T, path string) []statsLine {

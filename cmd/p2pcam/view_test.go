@@ -129,10 +129,13 @@ func TestViewShowsTheCall(t *testing.T) {
 		viewer string // the side with --view
 		wm     string // the window manager, "" for none
 		close  string // how the person closes the window: a key, or "window"
+		// measure: with --measure and --stats, which then give the
+		// window's own delay.
+		measure bool
 	}{
-		{"answer views, window closed", "answer", "", "window"},
-		{"offer views, q pressed", "offer", "", "q"},
-		{"answer views under twm, Escape pressed", "answer", "twm", "Escape"},
+		{"answer views, window closed", "answer", "", "window", true},
+		{"offer views, q pressed", "offer", "", "q", false},
+		{"answer views under twm, Escape pressed", "answer", "twm", "Escape", false},
 	}
 	noFFplay := t.TempDir() // the viewer's PATH: nothing in it
 	for _, tt := range tests {
@@ -149,6 +152,10 @@ func TestViewShowsTheCall(t *testing.T) {
 				answerArgs: append([]string{"answer", "-o", "none"}, loopback...),
 			}
 			viewArgs := []string{"--view", "-o", rec}
+			stats := filepath.Join(t.TempDir(), "stats.jsonl")
+			if tt.measure {
+				viewArgs = append(viewArgs, "--measure", "--stats", stats)
+			}
 			onScreen := func(argv []string) []string {
 				return onDisplay(d)(append([]string{"env", "PATH=" + noFFplay}, argv...))
 			}
@@ -203,6 +210,19 @@ func TestViewShowsTheCall(t *testing.T) {
 			for _, l := range strings.Split(strings.TrimSpace(viewer.errText()), "\n") {
 				if strings.Contains(l, "SDL") || strings.Contains(l, "X Error") || strings.Contains(l, "XDG_RUNTIME_DIR") {
 					t.Errorf("the window's libraries reached the terminal: %q", l)
+				}
+			}
+			if tt.measure {
+				// The window's own delay, decoded to presented, as loose.
+				final := readStats(t, stats)
+				v := final[len(final)-1].statsView
+				if v.P50 == nil || v.P95 == nil || v.Presented == nil || v.Dropped == nil {
+					t.Fatalf("the final --stats line lacks the window's figures: %+v", v)
+				}
+				t.Logf("window: decoded to presented p50 %v ms, p95 %v ms; %d shown, %d dropped", *v.P50, *v.P95, *v.Presented, *v.Dropped)
+				if *v.P50 <= 0 || *v.P95 < *v.P50 || *v.P95 > 3000 || *v.Presented < uint64(len(f.shown)) {
+					t.Errorf("the window's figures p50 %v ms, p95 %v ms, %d shown; want pictures shown, each a little after it was decoded",
+						*v.P50, *v.P95, *v.Presented)
 				}
 			}
 			testutil.DecodesCleanly(t, rec)

@@ -187,6 +187,9 @@ func statusLine(s session.Snapshot) string {
 				fmt.Fprintf(&b, " av %+.0fms", *m.AVOffset)
 			}
 		}
+		if v := m.ViewMeasured; v != nil {
+			fmt.Fprintf(&b, " | window p50 %.1fms p95 %.1fms dropped %d", v.PresentP50, v.PresentP95, v.Dropped)
+		}
 	}
 	return b.String()
 }
@@ -221,6 +224,9 @@ func summaryLines(s session.Snapshot) []string {
 				line += fmt.Sprintf("; %+.1f ms from the picture at the decoders (+: sound late)", *m.AVOffset)
 			}
 			out = append(out, line)
+		}
+		if v := m.ViewMeasured; v != nil {
+			out = append(out, fmt.Sprintf("window: decoded to presented p50 %.1f ms, p95 %.1f ms; %d pictures shown, %d replaced before shown", v.PresentP50, v.PresentP95, v.Presented, v.Dropped))
 		}
 	}
 	return out

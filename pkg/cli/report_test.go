@@ -59,6 +59,11 @@ func TestSummaryLinesCountDrops(t *testing.T) {
 			[]string{"glass-to-glass latency p50 5.0 ms"}, []string{"sound:"}},
 		{"measured sound", session.Snapshot{FramesRecv: 90, Measured: &session.Measured{Beeps: 4, AudioDelayP50: 12.5, AudioDelayMax: 20, AVOffset: ptr(-3.25)}},
 			[]string{"sound: 4 beeps, capture to decode p50 12.5 ms, max 20.0 ms; -3.2 ms from the picture at the decoders (+: sound late)"}, nil},
+		{"measured in a window", session.Snapshot{FramesRecv: 90, Measured: &session.Measured{LatencyP50: 5,
+			ViewMeasured: &session.ViewMeasured{PresentP50: 2.5, PresentP95: 6.1, Presented: 88, Dropped: 2}}},
+			[]string{"window: decoded to presented p50 2.5 ms, p95 6.1 ms; 88 pictures shown, 2 replaced before shown"}, nil},
+		{"measured without a window", session.Snapshot{FramesRecv: 90, Measured: &session.Measured{LatencyP50: 5}},
+			nil, []string{"window:"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,6 +94,19 @@ func TestStatusLineSound(t *testing.T) {
 	s.Measured.Beeps = 0
 	if got := statusLine(s); strings.Contains(got, "sound") {
 		t.Errorf("status line %q speaks of sound without beeps", got)
+	}
+}
+
+// TestStatusLineWindow: the live status line gives the window's own
+// delay once it showed a picture.
+func TestStatusLineWindow(t *testing.T) {
+	s := session.Snapshot{Measured: &session.Measured{LatencyP50: 5, ViewMeasured: &session.ViewMeasured{PresentP50: 2.54, PresentP95: 7, Presented: 30, Dropped: 1}}}
+	if got := statusLine(s); !strings.HasSuffix(got, " | window p50 2.5ms p95 7.0ms dropped 1") {
+		t.Errorf("status line %q; want it to end with the window's figures", got)
+	}
+	s.Measured.ViewMeasured = nil
+	if got := statusLine(s); strings.Contains(got, "window") {
+		t.Errorf("status line %q speaks of a window without one", got)
 	}
 }
 

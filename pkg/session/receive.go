@@ -568,6 +568,11 @@ func (r *receiver) measured(final bool) *Measured {
 		v := ms(f.AVOffsetP50)
 		out.AVOffset = &v
 	}
+	if p, ok := r.d.viewer.(Presenter); ok {
+		if p50, p95, shown, dropped := p.PresentDelay(final); shown > 0 || dropped > 0 {
+			out.ViewMeasured = &ViewMeasured{PresentP50: ms(p50), PresentP95: ms(p95), Presented: shown, Dropped: dropped}
+		}
+	}
 	return out
 }
 

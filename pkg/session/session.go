@@ -215,6 +215,16 @@ type Syncer interface {
 	SenderReport(kind codec.Kind, ntp time.Time, rtpTime, clockRate uint32)
 }
 
+// Presenter is a Viewer that times its own delay (package view's
+// Window): PresentDelay returns the p50 and p95 of the time from each
+// picture decoded to the return of the present call that first showed it,
+// over its latest pictures (the whole call when total), and the pictures
+// shown and dropped (replaced by a newer one before they were shown).
+// With Measure, the session reports them (ViewMeasured).
+type Presenter interface {
+	PresentDelay(total bool) (p50, p95 time.Duration, shown, dropped uint64)
+}
+
 // Role returns the side of the exchange the configuration takes.
 func (c *Config) Role() Role {
 	if c.Answer != nil {

@@ -82,6 +82,21 @@ type Measured struct {
 	AudioDelayP50 float64  `json:"audio_delay_ms_p50,omitempty"`
 	AudioDelayMax float64  `json:"audio_delay_ms_max,omitempty"`
 	AVOffset      *float64 `json:"av_offset_ms,omitempty"`
+	// The viewer's own delay, when it is a Presenter, once it showed or
+	// dropped a picture.
+	*ViewMeasured
+}
+
+// ViewMeasured are the viewer's (--view's) own figures: the p50 and p95
+// of the time from each picture decoded to the return of the present call
+// that first showed it, in ms (over the latest 150 pictures, the whole
+// call on the final line), the pictures shown, and those dropped
+// (replaced by a newer one before they were shown).
+type ViewMeasured struct {
+	PresentP50 float64 `json:"view_present_ms_p50"`
+	PresentP95 float64 `json:"view_present_ms_p95"`
+	Presented  uint64  `json:"view_presented"`
+	Dropped    uint64  `json:"view_dropped"`
 }
 
 // counters are the cumulative figures a snapshot's rates are derived from.

@@ -388,15 +388,18 @@ type Window struct {
 	meter   meter
 	opened  time.Time // when Open returned, for the first picture's debug line
 
-	mu      sync.Mutex
-	pending *image.YCbCr // the newest picture not yet drawn
-	woken   bool         // the loop was woken for pending
+	mu        sync.Mutex
+	pending   *image.YCbCr // the newest picture not yet drawn
+	pendingAt time.Time    // when pending was ready to be shown
+	woken     bool         // the loop was woken for pending
 	// held are pictures waiting for the sound (lip sync), oldest first;
 	// each becomes pending when due.
 	held []heldPicture
 	figs figures      // for the overlay
 	call *CallFigures // the session's figures, nil until given
 	err  error
+
+	presents presentTimes // from each picture ready to it shown
 
 	done      chan struct{}
 	doneOnce  sync.Once
@@ -453,6 +456,7 @@ func (w *Window) frame(data []byte, keyFrame bool, rtpTimestamp uint32, timed bo
 	}
 	decodeStart := time.Now()
 	img, err := w.dec.Decode(data)
+	decoded := time.Now()
 	first := w.waitKey && err == nil
 	if err != nil && !errors.Is(err, decode.ErrSkip) {
 		w.waitKey = true
@@ -477,7 +481,10 @@ func (w *Window) frame(data []byte, keyFrame bool, rtpTimestamp uint32, timed bo
 	if lag > 0 || len(w.held) > 0 {
 		w.held = append(w.held, heldPicture{due: time.Now().Add(lag), img: img})
 	} else {
-		w.pending = img
+		if w.pending != nil {
+			w.presents.drop(1)
+		}
+		w.pending, w.pendingAt = img, decoded
 	}
 	if changed {
 		w.figs = figs
@@ -502,6 +509,17 @@ func (w *Window) Audio(c codec.Descriptor, packet []byte, rtpTimestamp uint32) {
 // Sound returns the speaker's figures; false before the first audio
 // packet.
 func (w *Window) Sound() (SoundFigures, bool) { return w.sp.figures() }
+
+// PresentDelay returns the window's own delay (session.Presenter):
+// percentiles (p50, p95) of the time from each picture ready (decoded,
+// or done waiting for its sound) to the return of the present call that
+// first showed it, over the latest 150 pictures shown (the whole call
+// when total), and the pictures shown and dropped (replaced by a newer
+// one before they were shown) since the window opened.
+func (w *Window) PresentDelay(total bool) (p50, p95 time.Duration, shown, dropped uint64) {
+	f := w.presents.figures(total)
+	return f.P50, f.P95, f.Presented, f.Dropped
+}
 
 // setTitle sets the window's title: Open's, and whether the sound is
 // muted or has no output; on the loop's thread.
@@ -534,10 +552,14 @@ func (w *Window) drawPending() {
 	var due time.Time
 	for len(w.held) > 0 && !w.held[0].due.After(now) {
 		// The newest picture due; older ones are never drawn.
+		if w.pending != nil {
+			w.presents.drop(1)
+		}
 		w.pending, due = w.held[0].img, w.held[0].due
+		w.pendingAt = due
 		w.held = w.held[1:]
 	}
-	img := w.pending
+	img, ready := w.pending, w.pendingAt
 	w.pending, w.woken = nil, false
 	w.mu.Unlock()
 	if img == nil || w.win == nil {
@@ -574,11 +596,13 @@ func (w *Window) drawPending() {
 		w.win.Show()
 		w.shown = true
 		w.draw()
+		w.presents.shown(time.Since(ready))
 		w.log.Debug("view: first picture shown", "size", fmt.Sprintf("%dx%d", width, height),
 			"show_and_draw", time.Since(start).Round(100*time.Microsecond))
 		return
 	}
 	w.draw()
+	w.presents.shown(time.Since(ready))
 }
 
 // draw draws the last picture, letterboxed, and the overlay.

@@ -234,6 +234,12 @@ func TestWindowShowsWhatArrives(t *testing.T) {
 	if p50 := ages[len(ages)/2]; p50 > 500*time.Millisecond {
 		t.Errorf("the window shows pictures %v after they were decoded (median); want them as they arrive", p50)
 	}
+	// The window's own account of its delay, as loose.
+	p50, p95, shown, _ := w.(*Window).PresentDelay(false)
+	t.Logf("the window's own delay, decoded to presented: p50 %v, p95 %v over %d pictures", p50, p95, shown)
+	if shown == 0 || p50 <= 0 || p95 < p50 || p95 > 3*time.Second {
+		t.Errorf("PresentDelay p50 %v, p95 %v, %d shown; want pictures shown, each a little after it was decoded", p50, p95, shown)
+	}
 	if got, err := d.UTF8Title(ctx, id); err != nil || got != title {
 		t.Errorf("window title %q (%v); want %q", got, err, title)
 	}
