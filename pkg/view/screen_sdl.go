@@ -428,6 +428,10 @@ func (w *Window) open(title string) error {
 	w.s.spare = nil
 	if sw != nil {
 		sw.win.SetTitle(title)
+		// Check made it, with no logger to say which renderer it got.
+		if name, err := sw.ren.Name(); err == nil {
+			w.log.Debug("view: window made", "renderer", name, "sdl", sdl.Library())
+		}
 	} else {
 		var err error
 		if sw, err = newSDLWindow(title, w.log); err != nil {
