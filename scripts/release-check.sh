@@ -137,16 +137,14 @@ unpack() {
 }
 
 step_elf() {
-	local a needed interp want
+	local a needed interp others want="libc.so.6 libm.so.6"
 	for a in $native arm64; do
-		needed=$(readelf -d "$work/$a/p2pcam" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
 		interp=$(readelf -l "$work/$a/p2pcam" | sed -n 's/.*\[Requesting program interpreter: \(.*\)\]/\1/p')
-		log "linux/$a needs: $needed(loader $interp), glibc $(objdump -T "$work/$a/p2pcam" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -n1)"
-		# The loader itself may be named too (glibc 2.34 moved libdl and
-		# libpthread into libc; a few symbols still come from ld.so).
-		needed=$(echo "$needed" | tr ' ' '\n' | grep -vx "$(basename "$interp")" | tr '\n' ' ')
-		want="libc.so.6 libm.so.6 "
-		[ "$needed" = "$want" ] || die "linux/$a binary needs '$needed'besides the loader; want exactly '$want' (codecs built in, SDL left out)"
+		needed=$(readelf -d "$work/$a/p2pcam" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | xargs)
+		log "linux/$a needs: $needed (loader $interp), glibc $(objdump -T "$work/$a/p2pcam" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -n1)"
+		# The loader itself may be named too: a few symbols come from ld.so.
+		others=$(echo "$needed" | tr ' ' '\n' | grep -vx "$(basename "$interp")" | xargs)
+		[ "$others" = "$want" ] || die "linux/$a binary needs '$others' besides the loader; want exactly '$want' (codecs built in, SDL left out)"
 		case $a/$interp in
 		amd64//lib64/ld-linux-x86-64.so.2 | arm64//lib/ld-linux-aarch64.so.1) ;;
 		*) die "linux/$a binary asks for loader '$interp'" ;;
@@ -280,8 +278,7 @@ main() {
 	local steps=("$@")
 	[ ${#steps[@]} -gt 0 ] || steps=(elf roots install call tests)
 	work=$(mktemp -d)
-	# shellcheck disable=SC2046
-	trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+	trap 'for j in $(jobs -p); do kill "$j" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 	case " ${steps[*]} " in *" elf "* | *" install "* | *" call "*) unpack ;; esac
 	case " ${steps[*]} " in *" install "* | *" call "*) need_root; need_tools; make_root "$native"; make_root arm64 ;; esac
 	for s in "${steps[@]}"; do
