@@ -16,7 +16,9 @@
 #     and Opus beside it;
 #  4. the arm64 unit tests of the codecs, the blob format and the recorder
 #     (pkg/vp8 pkg/opus signal pkg/record) under go test -exec
-#     qemu-aarch64-static, with P2PCAM_SLOW=1 for emulation.
+#     qemu-aarch64-static (about 25 minutes here: pkg/vp8 alone takes 20;
+#     its rate tests run on the encoder's timestamps, not the wall clock,
+#     so emulation slows them down without failing them).
 #
 #   scripts/release-check.sh [roots|elf|install|call|tests]...   (default: all)
 #
@@ -71,13 +73,17 @@ mirror() {
 qemu_ns() {
 	local qemu
 	qemu=$(command -v qemu-aarch64-static)
+	# Run in the background (the uid map is written from here), on this
+	# stdin: an asynchronous command would otherwise read /dev/null.
+	exec 5<&0
 	unshare --user --mount -- sh -c '
 		while [ -z "$(cat /proc/self/uid_map)" ]; do sleep 0.02; done
 		mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || exit 125
 		printf "%b" ":qemu-aarch64:M::\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00:\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:$0:F" \
 			>/proc/sys/fs/binfmt_misc/register || exit 125
-		exec "$@"' "$qemu" "$@" &
+		exec "$@"' "$qemu" "$@" <&5 5<&- &
 	local pid=$!
+	exec 5<&-
 	# The child waits until its uid_map is written.
 	for _ in $(seq 100); do
 		if echo '0 0 4294967295' >"/proc/$pid/uid_map" 2>/dev/null; then break; fi
@@ -230,9 +236,9 @@ call() {
 	$(side "$2" answer --force -o "$out" $common) <"$d/answer.in" >"$d/answer.blob" 2>"$d/answer.err" &
 	local pa=$!
 	exec 4>"$d/answer.in"
-	cat "$d/offer.blob" >&4
+	cat "$d/offer.blob" >&4 || true
 	wait_line "$d/answer.blob"
-	cat "$d/answer.blob" >&3
+	cat "$d/answer.blob" >&3 || true
 	local so=0 sa=0
 	wait "$po" || so=$?
 	wait "$pa" || sa=$?
@@ -267,10 +273,10 @@ step_call() {
 # built against the arm64 codec packages (multiarch) and run by qemu.
 step_tests() {
 	[ "$native" != arm64 ] || { log "this machine is arm64: its own make test covers them"; return 0; }
-	log "arm64 unit tests under qemu-aarch64-static (P2PCAM_SLOW=1)"
+	log "arm64 unit tests under qemu-aarch64-static (about 25 minutes)"
 	CGO_ENABLED=1 GOOS=linux GOARCH=arm64 CC=aarch64-linux-gnu-gcc \
-		PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig PKG_CONFIG_PATH="" P2PCAM_SLOW=1 \
-		go test -count=1 -timeout 20m -exec qemu-aarch64-static ./pkg/vp8 ./pkg/opus ./signal ./pkg/record ||
+		PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig PKG_CONFIG_PATH="" \
+		go test -count=1 -timeout 40m -exec qemu-aarch64-static ./pkg/vp8 ./pkg/opus ./signal ./pkg/record ||
 		die "arm64 unit tests"
 }
 
