@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -12,63 +12,130 @@ import (
 	"time"
 
 	"github.com/p2pcam/p2pcam/internal/mediamtx"
-	"github.com/p2pcam/p2pcam/internal/testutil"
 )
 
-// TestViewerFigures measures one camera reaching 1, 3 and 5 viewers, through
-// mediamtx (WHIP in, WHEP out) and through offer --serve: each viewer's
-// first frame after it connected, the frames each recorded in 10 s, and the
-// sender's CPU. A benchmark, not a test: it runs only with
-// P2PCAM_VIEWER_FIGURES=1 (make bench-viewers) and logs a table.
+// TestViewerFigures measures one 640x480 camera reaching 1, 4 and 16
+// viewers (16 is --serve's cap), through mediamtx (WHIP in, WHEP out) and
+// through offer --serve: each viewer's frame rate over a 10 s window
+// (median and lowest), the sender's CPU over that window (from /proc, as a
+// share of one core, and as a multiple of its cost with one viewer: the
+// camera is encoded once, so 16 viewers should cost far less than 16
+// times one) and its resident memory. The viewers are light: receive-only
+// pion peers in the test process that count frames without decoding
+// them; their own CPU (this process's, over the window) is in the table
+// too, and so is mediamtx's, which does the fan-out that --serve does in
+// the sender. A benchmark, not a test: it runs only with P2PCAM_VIEWER_FIGURES=1
+// (make bench-viewers) and logs a table.
 func TestViewerFigures(t *testing.T) {
 	if os.Getenv("P2PCAM_VIEWER_FIGURES") != "1" {
 		t.Skip("set P2PCAM_VIEWER_FIGURES=1 (make bench-viewers) to measure")
 	}
-	testutil.NeedFFmpeg(t)
-	const secs = 10
-	size := []string{"--width", "1280", "--height", "720", "--bitrate", "2.5M"}
-	var rows []string
+	const window = 10 * time.Second
+	size := []string{"--width", "640", "--height", "480"}
+	type row struct {
+		via     string
+		n       int
+		median  float64
+		lowest  float64
+		cpu     float64 // sender, share of a core
+		rss     int64   // sender, bytes
+		viewers float64 // the viewers' CPU, share of a core
+		server  float64 // mediamtx's CPU, share of a core; -1 for serve
+		load    string
+	}
+	var rows []row
 	for _, via := range []string{"mediamtx", "serve"} {
-		for _, n := range []int{1, 3, 5} {
+		for _, n := range []int{1, 4, 16} {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			var sender *proc
 			var whep string
+			server := -1
 			switch via {
 			case "mediamtx":
 				srv := mediamtx.Start(t, mediamtx.Options{Publisher: &mtxPublisher})
+				server = srv.Pid()
 				sender = publish(t, ctx, srv, "cam", size...)
 				whep = srv.WHEPURL("cam")
 			case "serve":
 				sender, _, whep = served(t, ctx, size...)
 			}
-			cpu0, at0 := cpuTime(t, sender), time.Now()
-			dir := t.TempDir()
-			var viewers []*proc
+			var viewers []*whepViewer
 			for i := range n {
-				viewers = append(viewers, start(t, ctx, fmt.Sprintf("viewer %d", i), false,
-					append([]string{"answer", "--whep", whep, "-o", filepath.Join(dir, fmt.Sprintf("v%d.ivf", i)), "--duration", strconv.Itoa(secs) + "s"}, loopback...)...))
+				v, err := joinViewer(ctx, whep)
+				if err != nil {
+					t.Fatalf("%s: viewer %d of %d: %v", via, i+1, n, err)
+				}
+				viewers = append(viewers, v)
 			}
-			waitOK(ctx, viewers...)
-			share := (cpuTime(t, sender) - cpu0).Seconds() / time.Since(at0).Seconds()
-			var firsts, frames []string
+			// Every viewer has its first frame, then a few seconds to
+			// settle (congestion control, layers), then the window.
+			for _, v := range viewers {
+				for v.frames.Load() == 0 && ctx.Err() == nil {
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+			time.Sleep(3 * time.Second)
+			frames0 := make([]int64, n)
 			for i, v := range viewers {
-				firsts = append(firsts, strconv.FormatInt(firstFrameMs(t, v), 10))
-				frames = append(frames, strconv.Itoa(testutil.Probe(t, filepath.Join(dir, fmt.Sprintf("v%d.ivf", i))).Frames))
+				frames0[i] = v.frames.Load()
 			}
-			rows = append(rows, fmt.Sprintf("| %s | %d | %s | %s of %d | %.0f%% |", via, n,
-				strings.Join(firsts, ", "), strings.Join(frames, ", "), secs*30, share*100))
+			cpu0, self0, at0 := cpuTime(t, sender), selfCPU(), time.Now()
+			var srv0 time.Duration
+			if server > 0 {
+				srv0 = pidCPU(t, server)
+			}
+			time.Sleep(window)
+			secs := time.Since(at0).Seconds()
+			r := row{via: via, n: n,
+				cpu:     (cpuTime(t, sender) - cpu0).Seconds() / secs,
+				viewers: (selfCPU() - self0).Seconds() / secs,
+				server:  -1,
+				rss:     rssOf(t, sender), load: loadavg()}
+			if server > 0 {
+				r.server = (pidCPU(t, server) - srv0).Seconds() / secs
+			}
+			var fps []float64
+			for i, v := range viewers {
+				fps = append(fps, float64(v.frames.Load()-frames0[i])/secs)
+			}
+			slices.Sort(fps)
+			r.median, r.lowest = fps[len(fps)/2], fps[0]
+			rows = append(rows, r)
+			for _, v := range viewers {
+				_ = v.leave(via == "serve")
+			}
 			_ = sender.cmd.Process.Signal(syscall.SIGINT)
 			sender.wait(ctx)
 			cancel()
 		}
 	}
-	t.Logf("\n| via | viewers | first frame after connecting, ms | frames recorded in %d s | sender CPU, share of a core |\n|---|---|---|---|---|\n%s", secs, strings.Join(rows, "\n"))
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n| via | viewers | fps per viewer, median (lowest) | sender CPU, share of a core | sender CPU vs 1 viewer | sender RSS | mediamtx CPU | viewers' CPU (test process) | load average |\n|---|---|---|---|---|---|---|---|---|\n")
+	var one float64
+	for _, r := range rows {
+		if r.n == 1 {
+			one = r.cpu
+		}
+		server := "(in the sender)"
+		if r.server >= 0 {
+			server = fmt.Sprintf("%.0f%%", r.server*100)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.1f (%.1f) | %.0f%% | %.1f× | %.1f MB | %s | %.0f%% | %s |\n",
+			r.via, r.n, r.median, r.lowest, r.cpu*100, r.cpu/one, float64(r.rss)/(1<<20), server, r.viewers*100, r.load)
+	}
+	t.Log(b.String())
 }
 
 // cpuTime is the process's user+system CPU time so far, from /proc.
 func cpuTime(t *testing.T, p *proc) time.Duration {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	return pidCPU(t, p.cmd.Process.Pid)
+}
+
+// pidCPU is cpuTime for any process.
+func pidCPU(t *testing.T, pid int) time.Duration {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,4 +143,27 @@ func cpuTime(t *testing.T, p *proc) time.Duration {
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
+// selfCPU is this process's user+system CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// rssOf is the process's resident set now (VmRSS), from /proc.
+func rssOf(t *testing.T, p *proc) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }

@@ -177,6 +177,9 @@ func (s *Server) WHIPURL(path string) string { return s.URL() + "/" + path + "/w
 // WHEPURL is the WHEP endpoint that plays path.
 func (s *Server) WHEPURL(path string) string { return s.URL() + "/" + path + "/whep" }
 
+// Pid is the mediamtx process's ID (for figures read from /proc).
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
+
 // Kill kills the server at once (SIGKILL, no goodbye to its peers) and
 // waits for it to exit. It is idempotent.
 func (s *Server) Kill() {

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 
@@ -46,9 +47,22 @@ func (t *thinTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 }
 
 // Unbind unbinds it; the shared track finds the binding by ctx's ID.
+// The writer then lets go of the viewer's peer and layer: pion's Unbind
+// moves the last binding into the gap without clearing the old last slot,
+// so the shared track's slice keeps copies of removed bindings in its
+// spare capacity, and each would otherwise hold a gone viewer's whole
+// PeerConnection until a newcomer's binding overwrote it.
 func (t *thinTrack) Unbind(ctx webrtc.TrackLocalContext) error {
-	return t.TrackLocal.Unbind(thinContext{TrackLocalContext: ctx, w: t.w})
+	err := t.TrackLocal.Unbind(thinContext{TrackLocalContext: ctx, w: t.w})
+	t.w.mu.Lock()
+	t.w.out, t.w.layer = nil, &unboundLayer
+	t.w.mu.Unlock()
+	return err
 }
+
+// unboundLayer is an unbound writer's layer, so that it holds nothing of
+// its viewer.
+var unboundLayer atomic.Int32
 
 // frames counts the frames sent to the viewer.
 func (t *thinTrack) frames() uint64 { return t.w.frames.Load() }
@@ -65,10 +79,10 @@ func (c thinContext) WriteStream() webrtc.TrackLocalWriter { return c.w }
 // it shares with the other viewers' writers: both are copied.
 type thinWriter struct {
 	filter codec.LayerFilter
-	layer  *atomic.Int32 // the highest layer the viewer gets
 	frames atomic.Uint64
 
 	mu      sync.Mutex
+	layer   *atomic.Int32 // the highest layer the viewer gets
 	out     webrtc.TrackLocalWriter
 	started bool
 	seq     uint16 // the viewer's sequence number of the next packet
@@ -78,6 +92,9 @@ type thinWriter struct {
 func (w *thinWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.out == nil {
+		return 0, io.ErrClosedPipe
+	}
 	p, ok := w.filter.Filter(append([]byte(nil), payload...), int(w.layer.Load()))
 	if !ok {
 		return 0, nil

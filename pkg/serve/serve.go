@@ -342,11 +342,10 @@ func (s *server) run(ctx context.Context) error {
 	return err
 }
 
-// report writes a Snapshot to Stats every second until ctx ends.
+// report takes a Snapshot every second until ctx ends, and writes it to
+// Stats when there is one. Taking it also sets the sound's FEC from the
+// viewers' receiver reports, so it runs without Stats too.
 func (s *server) report(ctx context.Context, col *collector) error {
-	if s.cfg.Stats == nil {
-		return nil
-	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -354,7 +353,11 @@ func (s *server) report(ctx context.Context, col *collector) error {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
-			if err := writeJSON(s.cfg.Stats, col.snapshot()); err != nil {
+			sn := col.snapshot()
+			if s.cfg.Stats == nil {
+				continue
+			}
+			if err := writeJSON(s.cfg.Stats, sn); err != nil {
 				return err
 			}
 		}
@@ -567,7 +570,8 @@ func (s *server) answer(ctx context.Context, v *viewer, offerSDP string) (*peer.
 // watch follows a viewer from its answer to its end. A viewer that sends
 // no connectivity check within checkWithin of its answer, or does not
 // connect within connectWithin, is dropped; so is one whose peer closes
-// (a DELETE) while it connects.
+// (a DELETE) while it connects. A viewer dropped by a DELETE while it
+// watches ends its watch at once.
 func (s *server) watch(v *viewer) {
 	defer s.wg.Done()
 	if reason := s.waitConnected(v); reason != "" {
@@ -577,6 +581,11 @@ func (s *server) watch(v *viewer) {
 		return
 	}
 	s.mu.Lock()
+	if s.viewers[v.id] != v {
+		// Dropped (a DELETE) as it connected: it has been reported gone.
+		s.mu.Unlock()
+		return
+	}
 	if s.watchingLocked() >= s.cfg.MaxViewers {
 		s.mu.Unlock()
 		s.drop(v, errFull.Error())
@@ -603,6 +612,9 @@ func (s *server) watch(v *viewer) {
 		s.drop(v, "it hung up")
 	case <-v.p.Failed():
 		s.drop(v, "it stopped answering")
+	case <-v.p.Closed():
+		// Dropped from here (a DELETE): the peer closed by this side
+		// reports neither a hang-up nor a failure, and drop has run.
 	case <-s.ctx.Done():
 	}
 }

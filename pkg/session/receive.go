@@ -166,7 +166,11 @@ func (r *receiver) failure() error {
 func (r *receiver) open() (io.Writer, record.Format, error) {
 	out := r.d.output
 	if out == "" {
-		// Only a viewer: frames are assembled for it, and no file kept.
+		// Only a viewer or the meter: frames are assembled for them, and
+		// no file kept; the meter measures the sound too.
+		if r.d.measure {
+			return io.Discard, record.FormatWebM, nil
+		}
 		return io.Discard, record.FormatIVF, nil
 	}
 	if out == "-" {
@@ -215,7 +219,13 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 		if heard != nil {
 			t := *heard
 			heard = &t
-			hear = func(p *rtp.Packet) { sp.Audio(t.Codec, p.Payload, p.Timestamp) }
+			reports := r.reportsTo(t)
+			hear = func(p *rtp.Packet) {
+				sp.Audio(t.Codec, p.Payload, p.Timestamp)
+				if reports != nil {
+					reports(p)
+				}
+			}
 		}
 	}
 	if format == record.FormatIVF {
@@ -231,6 +241,9 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 		tracks = tracks[:1]
 	}
 	var videoSSRCs []uint32
+	var videoReports func(*rtp.Packet) // the viewer's, for the shown track
+	// The meter measures the first audio track's beeps too.
+	sound := slices.IndexFunc(tracks, func(t peer.RemoteTrack) bool { return t.Kind() == codec.Audio })
 	for _, t := range tracks {
 		ssrc := t.SSRC()
 		rt := record.Track{Codec: t.Codec, RequestKeyFrame: func() { _ = r.d.peer.RequestKeyFrame(ssrc) }}
@@ -239,9 +252,14 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 		}
 		if t.Kind() == codec.Video && len(videoSSRCs) == 0 {
 			videoSSRCs = append(videoSSRCs, ssrc)
-			if err := r.watchVideo(&rt); err != nil {
+			var audio codec.Descriptor
+			if sound >= 0 {
+				audio = tracks[sound].Codec
+			}
+			if err := r.watchVideo(&rt, audio); err != nil {
 				return err
 			}
+			videoReports = r.reportsTo(t)
 		}
 		if t.Kind() == codec.Audio && r.d.meterAudio && r.audioTrack < 0 {
 			if m := newAudioMeter(t.Codec); m != nil {
@@ -252,6 +270,18 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 			}
 		}
 		opts.Tracks = append(opts.Tracks, rt)
+	}
+	if r.meter != nil && sound >= 0 {
+		// After the loop: the video track, whose watchVideo made the
+		// meter, may come after the sound.
+		rt := &opts.Tracks[sound]
+		stats, m := rt.OnFrame, r.meter
+		rt.OnFrame = func(data []byte, key bool, ts uint32) {
+			m.AudioFrame(data, ts)
+			if stats != nil {
+				stats(data, key, ts)
+			}
+		}
 	}
 	rec, err := record.New(w, opts)
 	if err != nil {
@@ -281,6 +311,9 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 		if heard != nil && t.SSRC() == heard.SSRC() {
 			h, heard = hear, nil
 		}
+		if videoReports != nil && len(videoSSRCs) > 0 && t.SSRC() == videoSSRCs[0] {
+			h = videoReports
+		}
 		wg.Go(func() {
 			if err := r.read(rec, i, t, h); err != nil {
 				errOnce.Do(func() { werr = err })
@@ -296,10 +329,11 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 }
 
 // watchVideo has the video's frames shown by the viewer and measured,
-// as either is asked for, and its first frame announced.
-func (r *receiver) watchVideo(t *record.Track) error {
+// as either is asked for, and its first frame announced. audio, when
+// set, is the codec of the sound the meter measures beside.
+func (r *receiver) watchVideo(t *record.Track, audio codec.Descriptor) error {
 	if r.d.measure {
-		m, err := measure.New(measure.Options{Codec: t.Codec, Logger: r.d.log})
+		m, err := measure.New(measure.Options{Codec: t.Codec, Audio: audio, Logger: r.d.log})
 		if err != nil {
 			return err
 		}
@@ -310,8 +344,12 @@ func (r *receiver) watchVideo(t *record.Track) error {
 	}
 	if v := r.d.viewer; v != nil {
 		measured := t.OnFrame
+		show := func(data []byte, key bool, _ uint32) { v.Frame(data, key) }
+		if sy, ok := v.(Syncer); ok {
+			show = sy.FrameAt
+		}
 		t.OnFrame = func(data []byte, key bool, ts uint32) {
-			v.Frame(data, key)
+			show(data, key, ts)
 			if measured != nil {
 				measured(data, key, ts)
 			}
@@ -355,6 +393,38 @@ func (r *receiver) read(rec *record.Recorder, i int, t peer.RemoteTrack, hear fu
 				r.d.emit(FirstFrame{Width: st.Width, Height: st.Height, After: after})
 			}
 		}
+	}
+}
+
+// reportCheck is how often the viewer's tracks look for a new sender
+// report (they come every second or so).
+const reportCheck = 250 * time.Millisecond
+
+// reportsTo returns what passes the sender reports of t on to the viewer,
+// when it is a Syncer, as its packets go by: nil otherwise. The returned
+// function is called on t's receiving goroutine.
+func (r *receiver) reportsTo(t peer.RemoteTrack) func(*rtp.Packet) {
+	sy, ok := r.d.viewer.(Syncer)
+	if !ok {
+		return nil
+	}
+	var (
+		count uint64
+		next  time.Time
+	)
+	kind, rate := t.Kind(), t.Codec.ClockRate
+	return func(p *rtp.Packet) {
+		now := time.Now()
+		if rate == 0 || now.Before(next) {
+			return
+		}
+		next = now.Add(reportCheck)
+		sr, ok := r.d.peer.SenderReportFor(p.SSRC)
+		if !ok || sr.Count == count {
+			return
+		}
+		count = sr.Count
+		sy.SenderReport(kind, sr.NTP, sr.RTPTime, rate)
 	}
 }
 
@@ -452,11 +522,20 @@ func (r *receiver) measured(final bool) *Measured {
 		return nil
 	}
 	ms := func(d time.Duration) float64 { return round1(float64(d.Microseconds()) / 1000) }
-	return &Measured{
+	out := &Measured{
 		LatencyP50: ms(f.LatencyP50), LatencyP95: ms(f.LatencyP95), LatencyMax: ms(f.LatencyMax),
 		FrozenMs: ms(f.Frozen), PSNR: round1(f.PSNR),
 		FramesLost: f.Lost, Unreadable: f.Unreadable, DecodeError: f.DecodeErrs,
 	}
+	if f.Beeps > 0 {
+		out.Beeps = f.Beeps
+		out.AudioDelayP50, out.AudioDelayMax = ms(f.AudioDelayP50), ms(f.AudioDelayMax)
+	}
+	if f.AVOffsets > 0 {
+		v := ms(f.AVOffsetP50)
+		out.AVOffset = &v
+	}
+	return out
 }
 
 // close waits for the recording to stop (the peer must be closed first so

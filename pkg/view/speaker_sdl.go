@@ -13,8 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/veandco/go-sdl2/sdl"
-
+	"github.com/p2pcam/p2pcam/internal/sdl"
 	"github.com/p2pcam/p2pcam/pkg/codec"
 )
 
@@ -51,6 +50,7 @@ type speaker struct {
 	// delay is the sound's last measured delay from arrival to the
 	// speaker: the jitter buffer's depth and the device's queue.
 	delay time.Duration
+	ls    lipSync // the pictures' schedule by the sender's clock
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -111,11 +111,12 @@ func (sp *speaker) run(c codec.Descriptor) {
 			sp.log.Debug("view: the loop closed the sound device")
 		}
 	}()
-	sp.log.Debug("view: sound device opened", "driver", sdl.GetCurrentAudioDriver())
+	sp.log.Debug("view: sound device opened", "driver", sdl.CurrentAudioDriver())
 	t := time.NewTicker(pollEvery)
 	defer t.Stop()
 	ahead := int(int64(deviceAhead) * int64(c.ClockRate) / int64(time.Second))
 	buf := make([]byte, 0, 2*ahead)
+	var ph playhead
 	for {
 		select {
 		case <-sp.stop:
@@ -151,7 +152,9 @@ func (sp *speaker) run(c codec.Descriptor) {
 				break
 			}
 			queued += len(pcm)
+			ph.queue(st.ts, len(pcm))
 		}
+		sp.heard(&ph, queued)
 		sp.mu.Lock()
 		sp.delay = sp.jb.depth() + time.Duration(queued)*time.Second/time.Duration(c.ClockRate)
 		sp.mu.Unlock()
@@ -206,9 +209,6 @@ func (sp *speaker) noSound(err error) {
 	sp.title()
 }
 
-// maxLipSync is the most a picture waits for the sound.
-const maxLipSync = 100 * time.Millisecond
-
 // lipSync is how long a picture decoded now waits so as to be seen with
 // its sound: the sound's delay from arrival to the device, at most
 // maxLipSync; 0 while no sound plays. Both streams are taken to be
@@ -245,7 +245,8 @@ func (sp *speaker) figures() (SoundFigures, bool) {
 	}
 	st := sp.jb.stats
 	return SoundFigures{
-		Delay: sp.delay, Target: sp.jb.target(),
+		Delay: sp.delay, Target: sp.jb.target(), Buffered: sp.jb.depth(),
+		Skew: sp.ls.skew(), Synced: sp.ls.known,
 		Packets: st.Packets, Recovered: st.Recovered, Concealed: st.Concealed,
 		Late: st.Late, Dropped: st.Dropped, Muted: sp.muted.Load(), Silent: sp.silent.Load(),
 	}, true
@@ -270,9 +271,7 @@ func (s *Screen) openAudio(rate int32) (sdl.AudioDeviceID, error) {
 	if err := s.initAudio(); err != nil {
 		return 0, err
 	}
-	want := sdl.AudioSpec{Freq: rate, Format: sdl.AUDIO_S16LSB, Channels: 1, Samples: devicePeriod}
-	var got sdl.AudioSpec
-	dev, err := sdl.OpenAudioDevice("", false, &want, &got, 0)
+	dev, err := sdl.OpenAudioDevice(sdl.AudioSpec{Freq: rate, Format: sdl.AudioS16LSB, Channels: 1, Samples: devicePeriod})
 	if err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrNoSound, err)
 	}
@@ -288,6 +287,10 @@ func (s *Screen) initAudio() error {
 	if s.audioUp || s.audioErr != nil {
 		return s.audioErr
 	}
+	if err := loadSDL(); err != nil {
+		s.audioErr = fmt.Errorf("%w: %w", ErrNoSound, err)
+		return s.audioErr
+	}
 	drivers := []string{""}
 	if os.Getenv("SDL_AUDIODRIVER") == "" && runtime.GOOS == "linux" {
 		drivers = []string{"pipewire", "pulseaudio"}
@@ -300,9 +303,9 @@ func (s *Screen) initAudio() error {
 		if d != "" {
 			// Over the environment too (an empty SDL_AUDIODRIVER would
 			// have SDL try every driver).
-			sdl.SetHintWithPriority("SDL_AUDIODRIVER", d, sdl.HINT_OVERRIDE)
+			sdl.SetHintOverride(sdl.HintAudioDriver, d)
 		}
-		if err := sdl.InitSubSystem(sdl.INIT_AUDIO); err != nil {
+		if err := sdl.InitSubSystem(sdl.InitAudio); err != nil {
 			errs = append(errs, err)
 			continue
 		}
