@@ -99,9 +99,9 @@ camera-test: ## the real V4L2 camera path: vivid's virtual camera in a qemu gues
 fuzz: ## run each fuzz target for a while (FUZZTIME=1m)
 	./scripts/fuzz.sh
 
-# Release binaries leave out --view's SDL window (-tags nosdl) until p2pcam
-# loads SDL at run time; then RELEASE_TAGS becomes empty.
-RELEASE_TAGS ?= nosdl
+# Go build tags for release binaries: none, since --view loads SDL at run
+# time (the binaries do not link it); RELEASE_TAGS=nosdl leaves the window out.
+RELEASE_TAGS ?=
 
 release: ## dist/: tar.gz and .deb for linux amd64 and arm64 (codecs built in), SHA256SUMS; as root it installs the cross tools
 	TAGS="$(RELEASE_TAGS)" ./scripts/release.sh

@@ -150,7 +150,7 @@ step_elf() {
 		log "linux/$a needs: $needed (loader $interp), glibc $(objdump -T "$work/$a/p2pcam" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -n1)"
 		# The loader itself may be named too: a few symbols come from ld.so.
 		others=$(echo "$needed" | tr ' ' '\n' | grep -vx "$(basename "$interp")" | xargs)
-		[ "$others" = "$want" ] || die "linux/$a binary needs '$others' besides the loader; want exactly '$want' (codecs built in, SDL left out)"
+		[ "$others" = "$want" ] || die "linux/$a binary needs '$others' besides the loader; want exactly '$want' (codecs built in, SDL loaded only by --view)"
 		case $a/$interp in
 		amd64//lib64/ld-linux-x86-64.so.2 | arm64//lib/ld-linux-aarch64.so.1) ;;
 		*) die "linux/$a binary asks for loader '$interp'" ;;

@@ -6,7 +6,8 @@
 # The binaries carry libvpx, libopus and libjpeg-turbo inside (linked from
 # Debian's static archives, through pkg-config files written here that name
 # the .a files), and link only the C library dynamically (libc, libm and
-# the loader), so they run on any Debian/Ubuntu/Raspberry Pi OS with that
+# the loader; --view's window loads libSDL2 only when it opens), so they
+# run on any Debian/Ubuntu/Raspberry Pi OS with that
 # glibc or newer, without any codec package. The lowest glibc they need
 # (the highest GLIBC_ symbol version, objdump -T) is printed and becomes
 # the .deb's Depends: libc6 (>= ...).
@@ -19,7 +20,7 @@
 #   scripts/release.sh                   # every architecture
 #   ARCHES=arm64 scripts/release.sh      # one
 #   VERSION=v1.2.0 scripts/release.sh    # default: git describe, or v0.0.0-DATE-COMMIT
-#   TAGS=nosdl                           # go build -tags (make release passes RELEASE_TAGS)
+#   TAGS=nosdl scripts/release.sh        # go build -tags (make release passes RELEASE_TAGS)
 #
 # As root it installs what it needs (cross compiler, the codec packages of
 # the other architecture through Debian multiarch); otherwise it says what
@@ -28,7 +29,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 arches=${ARCHES:-amd64 arm64}
-tags=${TAGS-nosdl}
+tags=${TAGS-}
 dist=${DIST:-dist}
 cache=${P2PCAM_CACHE:-$HOME/.cache/p2pcam}
 pkg=github.com/p2pcam/p2pcam/pkg/cli
@@ -196,7 +197,7 @@ for a in $arches; do
 		Maintainer: p2pcam developers <p2pcam@users.noreply.github.com>
 		Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
 		Depends: libc6 (>= $(glibc_floor "$work/$a/p2pcam"))
-		Suggests: ffmpeg
+		Suggests: ffmpeg, libsdl2-2.0-0
 		Section: video
 		Priority: optional
 		Homepage: https://github.com/p2pcam/p2pcam
