@@ -136,7 +136,8 @@ debver=${VERSION#v}
 case $debver in
 0.0.0-*) debver=0.0.0~git${debver#0.0.0-} ;;
 esac
-debver=$(echo "$debver" | tr - '~')
+# After a tag (git describe: 1.2.0-3-gabc123), + sorts it after 1.2.0.
+debver=$(echo "$debver" | sed -E 's/^([0-9][0-9.]*)-([0-9]+)-g([0-9a-f]+)/\1+git\2.\3/' | tr - '~')
 export SOURCE_DATE_EPOCH=$epoch
 
 # The Go build cache does not notice a changed .a behind pkg-config
