@@ -73,7 +73,8 @@ func newReceiver(d receiverDeps) *receiver {
 // trackGrace is how long the receiver waits, once a remote track
 // arrived, for the other tracks the other side said it sends: a track
 // arrives with its first packet, and the recording's tracks are fixed
-// when it starts. A track later than that is left unrecorded, and said.
+// when it starts. A track later than that is left unrecorded, and said;
+// a late sound track is still played by the viewer's speaker.
 const trackGrace = time.Second
 
 // start waits in the background for the remote tracks the other side
@@ -87,6 +88,9 @@ func (r *receiver) start(ctx context.Context) {
 		defer r.wg.Done()
 		tracks, err := r.collect(ctx)
 		if err == nil && len(tracks) > 0 {
+			if _, ok := r.d.viewer.(Speaker); ok && !slices.ContainsFunc(tracks, isAudio) {
+				r.wg.Go(func() { r.hearLate(ctx) })
+			}
 			err = r.record(tracks)
 		}
 		if err != nil {
@@ -219,13 +223,7 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 		if heard != nil {
 			t := *heard
 			heard = &t
-			reports := r.reportsTo(t)
-			hear = func(p *rtp.Packet) {
-				sp.Audio(t.Codec, p.Payload, p.Timestamp)
-				if reports != nil {
-					reports(p)
-				}
-			}
+			hear = r.hearer(sp, t)
 		}
 	}
 	if format == record.FormatIVF {
@@ -425,6 +423,41 @@ func (r *receiver) reportsTo(t peer.RemoteTrack) func(*rtp.Packet) {
 		}
 		count = sr.Count
 		sy.SenderReport(kind, sr.NTP, sr.RTPTime, rate)
+	}
+}
+
+// hearer returns what hands t's packets to the speaker sp, and the
+// track's sender reports to the viewer when it is a Syncer.
+func (r *receiver) hearer(sp Speaker, t peer.RemoteTrack) func(*rtp.Packet) {
+	reports := r.reportsTo(t)
+	return func(p *rtp.Packet) {
+		sp.Audio(t.Codec, p.Payload, p.Timestamp)
+		if reports != nil {
+			reports(p)
+		}
+	}
+}
+
+// isAudio says whether t is a sound track.
+func isAudio(t peer.RemoteTrack) bool { return t.Kind() == codec.Audio }
+
+// hearLate hands the first sound track that comes after the recording
+// started (a microphone can take longer than trackGrace to start) to the
+// viewer's speaker, unrecorded, until the track ends or ctx does.
+func (r *receiver) hearLate(ctx context.Context) {
+	sp := r.d.viewer.(Speaker)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case t := <-r.d.peer.Tracks():
+			if t.Err != nil || !isAudio(t) {
+				continue
+			}
+			r.d.log.Debug("a late sound track: played, not recorded", "ssrc", t.SSRC())
+			listen(t, r.hearer(sp, t))
+			return
+		}
 	}
 }
 
