@@ -106,7 +106,7 @@ RELEASE_TAGS ?=
 release: ## dist/: tar.gz and .deb for linux amd64 and arm64 (codecs built in), SHA256SUMS; as root it installs the cross tools
 	TAGS="$(RELEASE_TAGS)" ./scripts/release.sh
 
-release-check: release ## dist/ in clean Debian roots (arm64 under qemu): libraries, install, calls both ways, arm64 unit tests (root, ~30 min)
+release-check: release ## dist/ in clean Debian roots (arm64 under qemu): libraries, install, calls both ways, arm64 unit tests (root, 10-30 min)
 	./scripts/release-check.sh
 
 clean: ## remove build output

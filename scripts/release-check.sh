@@ -16,7 +16,7 @@
 #     and Opus beside it;
 #  4. the arm64 unit tests of the codecs, the blob format and the recorder
 #     (pkg/vp8 pkg/opus signal pkg/record) under go test -exec
-#     qemu-aarch64-static (about 25 minutes here: pkg/vp8 alone takes 20;
+#     qemu-aarch64-static (7 minutes here at load 5, 28 at load 20; pkg/vp8 most;
 #     its rate tests run on the encoder's timestamps, not the wall clock,
 #     so emulation slows them down without failing them).
 #
@@ -273,7 +273,7 @@ step_call() {
 # built against the arm64 codec packages (multiarch) and run by qemu.
 step_tests() {
 	[ "$native" != arm64 ] || { log "this machine is arm64: its own make test covers them"; return 0; }
-	log "arm64 unit tests under qemu-aarch64-static (about 25 minutes)"
+	log "arm64 unit tests under qemu-aarch64-static (7 to 30 minutes)"
 	CGO_ENABLED=1 GOOS=linux GOARCH=arm64 CC=aarch64-linux-gnu-gcc \
 		PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig PKG_CONFIG_PATH="" \
 		go test -count=1 -timeout 40m -exec qemu-aarch64-static ./pkg/vp8 ./pkg/opus ./signal ./pkg/record ||
