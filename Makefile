@@ -7,7 +7,7 @@ PREFIX  ?= /usr/local
 
 .DEFAULT_GOAL := help
 
-.PHONY: help deps mediamtx bench-viewers bench-view bench-loss bench-sound-cpu soak soak-hour build install test lint check demo bench fuzz camera-test clean
+.PHONY: help deps mediamtx bench-viewers bench-view bench-loss bench-sound-cpu soak soak-hour build install test lint check demo bench fuzz camera-test clean release release-check
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -99,5 +99,15 @@ camera-test: ## the real V4L2 camera path: vivid's virtual camera in a qemu gues
 fuzz: ## run each fuzz target for a while (FUZZTIME=1m)
 	./scripts/fuzz.sh
 
+# Go build tags for release binaries: none, since --view loads SDL at run
+# time (the binaries do not link it); RELEASE_TAGS=nosdl leaves the window out.
+RELEASE_TAGS ?=
+
+release: ## dist/: tar.gz and .deb for linux amd64 and arm64 (codecs built in), SHA256SUMS; as root it installs the cross tools
+	TAGS="$(RELEASE_TAGS)" ./scripts/release.sh
+
+release-check: release ## dist/ in clean Debian roots (arm64 under qemu): libraries, install, calls both ways, arm64 unit tests (root, 10-30 min)
+	./scripts/release-check.sh
+
 clean: ## remove build output
-	rm -rf bin
+	rm -rf bin dist
