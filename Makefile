@@ -72,9 +72,9 @@ soak-hour: build ## an hour of --serve with viewers coming and going, and of a 6
 	$(GO) test -count=1 -run TestSoakHour -v -timeout $$(( $${m%.*} + 30 ))m ./cmd/p2pcam >bin/soak-hour.log 2>&1; s=$$?; \
 	cat bin/soak-hour/summary.txt 2>/dev/null; grep -E '^(---|FAIL|ok)|^\s+--- ' bin/soak-hour.log; echo "whole log: bin/soak-hour.log"; exit $$s
 
-bench-view: build ## --view (p2pcam's window) and -o - | ffplay through a virtual screen (Xvfb): first picture, lag p50/p95, drift (~2 min)
-	@mkdir -p bin; P2PCAM_VIEW_FIGURES=1 $(GO) test -count=1 -run 'TestViewFigures|TestPipeFigures' -v -timeout 10m ./cmd/p2pcam >bin/bench-view.log 2>&1; s=$$?; \
-	grep -E '^\s+(\||view_test)|^(---|FAIL|ok)' bin/bench-view.log; echo "whole log: bin/bench-view.log"; exit $$s
+bench-view: build ## --view at 640x480 and 1280x720 through Xvfb and a private PulseAudio: first picture, window behind the decoder, mouth to ear (and Chromium's), lip sync, CPU; one table (~5 min)
+	@mkdir -p bin; P2PCAM_VIEW_FIGURES=1 $(GO) test -count=1 -run 'TestViewFigures' -v -timeout 15m ./cmd/p2pcam >bin/bench-view.log 2>&1; s=$$?; \
+	grep -E '^\s+view_bench_test.go:[0-9]+: \||^(---|FAIL|ok)' bin/bench-view.log; echo "whole log: bin/bench-view.log"; exit $$s
 
 camera-test: ## the real V4L2 camera path: vivid's virtual camera in a qemu guest (root, ~1 min)
 	./scripts/camera-vm/run.sh

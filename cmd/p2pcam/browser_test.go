@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -117,6 +118,10 @@ func (c *chromium) logText() string {
 	return string(c.log)
 }
 
+// audible, among launchChromium's flags, has Chromium play its sound
+// (on the sound server the environment names) instead of muting it.
+const audible = "audible"
+
 // launchChromium opens url in headless Chromium with the flags every test
 // needs plus flags, in network namespace ns when it is not empty. It skips
 // the test without Chromium; Chromium and its children are killed when
@@ -134,11 +139,17 @@ func launchChromium(t *testing.T, url, ns string, flags ...string) *chromium {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"--headless=new", "--no-sandbox", "--disable-gpu",
+	args := []string{"--headless=new", "--no-sandbox", "--disable-gpu",
 		"--autoplay-policy=no-user-gesture-required",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--no-first-run", "--enable-logging=stderr", "--no-default-browser-check", "--mute-audio",
-		"--user-data-dir=" + filepath.Join(dir, "profile")}, flags...)
+		"--no-first-run", "--enable-logging=stderr", "--no-default-browser-check",
+		"--user-data-dir=" + filepath.Join(dir, "profile")}
+	if i := slices.Index(flags, audible); i >= 0 {
+		flags = slices.Delete(slices.Clone(flags), i, i+1)
+	} else {
+		args = append(args, "--mute-audio")
+	}
+	args = append(args, flags...)
 	args = append(args, url)
 	if ns != "" {
 		args = append([]string{"netns", "exec", ns, bin}, args...)
@@ -263,6 +274,7 @@ func pionBlob(t *testing.T, blob string) (webrtc.SDPType, *sdp.SessionDescriptio
 // either VP8 alone or everything Chromium has, with or without audio, as
 // demo pages do.
 func TestBrowserOffersP2pcamAnswers(t *testing.T) {
+	t.Parallel()
 	testutil.NeedFFmpeg(t)
 	for _, tc := range []struct {
 		name, query string
@@ -337,6 +349,7 @@ func TestBrowserOffersP2pcamAnswers(t *testing.T) {
 // viewer page on the web does, with <uuid>.local candidates that p2pcam
 // must resolve by mDNS.
 func TestP2pcamOffersBrowserAnswers(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		mdns bool

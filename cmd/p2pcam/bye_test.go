@@ -12,6 +12,7 @@ import (
 // why (the reason rides in its RTCP BYE), and the other says so, hangs up
 // and exits 0. How long the other took is logged, not asserted.
 func TestHangUpSaysWhy(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		ender     string   // the side that ends the call

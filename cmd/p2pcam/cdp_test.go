@@ -27,12 +27,19 @@ type chromiumAt struct {
 // openChromium opens url in headless Chromium, killed when the test ends.
 func openChromium(t *testing.T, ctx context.Context, url string) *chromiumAt {
 	t.Helper()
-	chrome := launchChromium(t, url, "",
+	return openChromiumWith(t, ctx, url)
+}
+
+// openChromiumWith is openChromium with more flags (audible among them:
+// Chromium's sound goes to the sound server).
+func openChromiumWith(t *testing.T, ctx context.Context, url string, flags ...string) *chromiumAt {
+	t.Helper()
+	chrome := launchChromium(t, url, "", append([]string{
 		"--allow-loopback-in-peer-connection",
 		// Raw IP candidates: without a camera permission Chromium would
 		// offer .local names only, and none on loopback.
 		"--disable-features=WebRtcHideLocalIpsWithMdns",
-		"--remote-debugging-port=0", "--remote-allow-origins=http://127.0.0.1")
+		"--remote-debugging-port=0", "--remote-allow-origins=http://127.0.0.1"}, flags...)...)
 	c := &chromiumAt{t: t}
 	t.Cleanup(func() {
 		if c.ws != nil {

@@ -19,6 +19,7 @@ import (
 // a missing _get_comp_words_by_ref. Where the package is installed, the
 // same again with it loaded first.
 func TestBashCompletion(t *testing.T) {
+	t.Parallel()
 	t.Run("without bash-completion", func(t *testing.T) { bashCompletion(t, "") })
 	const pkg = "/usr/share/bash-completion/bash_completion"
 	t.Run("with bash-completion", func(t *testing.T) {

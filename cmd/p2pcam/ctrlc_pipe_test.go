@@ -18,6 +18,7 @@ import (
 // pipe closed. That is the person stopping the call, not a failure: exit
 // 0 as for any Ctrl-C during a call, and no "broken pipe".
 func TestCtrlCInAPlayerPipeline(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "test"}, loopback...)...)

@@ -77,6 +77,14 @@ func start(t *testing.T, ctx context.Context, name string, rawStdout bool, args 
 	return startArgv(t, ctx, name, rawStdout, append([]string{binPath}, args...))
 }
 
+// startEnv is start with variables added to p2pcam's environment, for
+// tests that run side by side (t.Setenv would reach every test's p2pcam).
+func startEnv(t *testing.T, ctx context.Context, name string, env []string, args ...string) *proc {
+	t.Helper()
+	argv := append(append([]string{"env"}, env...), binPath)
+	return startArgv(t, ctx, name, false, append(argv, args...))
+}
+
 // startArgv is start for any command line, e.g. p2pcam run through
 // `ip netns exec`.
 func startArgv(t *testing.T, ctx context.Context, name string, rawStdout bool, argv []string) *proc {
@@ -214,6 +222,7 @@ func (p *proc) waitFor(ctx context.Context, s string) {
 }
 
 func TestCallRecordsFile(t *testing.T) {
+	t.Parallel()
 	testutil.NeedFFmpeg(t)
 	tests := []struct {
 		name      string
@@ -253,6 +262,7 @@ func TestCallRecordsFile(t *testing.T) {
 }
 
 func TestInterruptLeavesPlayableFile(t *testing.T) {
+	t.Parallel()
 	testutil.NeedFFmpeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -306,6 +316,7 @@ func waitStatsFrames(t *testing.T, ctx context.Context, path string, n int) {
 }
 
 func TestVideoToStdoutPipe(t *testing.T) {
+	t.Parallel()
 	testutil.NeedFFmpeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

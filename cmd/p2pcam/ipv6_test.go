@@ -16,6 +16,7 @@ import (
 // IPv6 hosts in brackets, [fd00::1]:PORT, so the port does not read as
 // part of the address.
 func TestIPv6RouteIsBracketed(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for network namespaces")
 	}

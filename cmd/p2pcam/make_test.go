@@ -14,6 +14,7 @@ import (
 // ./bin/p2pcam, make install copies it to PREFIX/bin, and the README says
 // both before its first command that needs them.
 func TestMakeInstallPutsP2pcamWhereTheREADMERunsIt(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds p2pcam with make")
 	}

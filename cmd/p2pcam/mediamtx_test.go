@@ -34,6 +34,7 @@ func publish(t *testing.T, ctx context.Context, srv *mediamtx.Server, path strin
 // 95% of the frames sent while they watched, and headless Chromium plays
 // the stream from mediamtx's own WHEP page.
 func TestWHIPIntoMediamtx(t *testing.T) {
+	t.Parallel()
 	testutil.NeedFFmpeg(t)
 	srv := mediamtx.Start(t, mediamtx.Options{Publisher: &mtxPublisher})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -100,6 +101,7 @@ func firstFrameMs(t *testing.T, p *proc) int64 {
 // TestMediamtxRefusals: a wrong token gets the 401 line and its hint; a
 // viewer of a stream nobody publishes gets the 404 one.
 func TestMediamtxRefusals(t *testing.T) {
+	t.Parallel()
 	srv := mediamtx.Start(t, mediamtx.Options{Publisher: &mtxPublisher})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -142,6 +144,7 @@ func TestMediamtxRefusals(t *testing.T) {
 // a finalized recording, holding the video it received, once the
 // connection is given up.
 func TestMediamtxKilledMidCall(t *testing.T) {
+	t.Parallel()
 	testutil.NeedFFmpeg(t)
 	srv := mediamtx.Start(t, mediamtx.Options{Publisher: &mtxPublisher})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -23,6 +23,7 @@ import (
 // first, is refused before it is applied, with exit status 1, instead of
 // a connect timeout that blames the network.
 func TestStaleAnswerRejected(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	args := append([]string{"offer", "--source", "test"}, loopback...)
@@ -58,6 +59,7 @@ func TestStaleAnswerRejected(t *testing.T) {
 // pasted into it gets a message saying it is ignored, and the call goes
 // on until Ctrl-C ends it (exit status 0, as for any call that ran).
 func TestSecondAnswerRefused(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "test"}, loopback...)...)
@@ -86,6 +88,7 @@ func TestSecondAnswerRefused(t *testing.T) {
 // TestRemoteFIFO: offer --remote FIFO prints its blob before anyone
 // writes to the pipe, then reads the answer from it; the call connects.
 func TestRemoteFIFO(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	fifo := filepath.Join(t.TempDir(), "answer.fifo")
@@ -105,6 +108,7 @@ func TestRemoteFIFO(t *testing.T) {
 // TestRemoteFIFOInterrupt: Ctrl-C (SIGINT) while offer or answer waits
 // for a writer on its --remote FIFO ends it at once with status 130.
 func TestRemoteFIFOInterrupt(t *testing.T) {
+	t.Parallel()
 	for _, role := range []string{"offer", "answer"} {
 		t.Run(role, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -145,6 +149,7 @@ func TestRemoteFIFOInterrupt(t *testing.T) {
 // Ctrl-C, typed at the terminal, ends it, leaving the terminal as it found
 // it (bracketed paste off again).
 func TestOfferAtATerminalRefusesMixups(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.Command(binPath, append([]string{"offer", "--source", "test", "--width", "320", "--height", "240"}, loopback...)...)

@@ -11,6 +11,7 @@ import (
 // that quits) ends the call cleanly: no SIGPIPE death, exit 0, the reason
 // said, and the other side told at once.
 func TestPlayerClosingThePipeHangsUp(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	offer := start(t, ctx, "offer", false, append([]string{"offer", "--source", "test"}, loopback...)...)

@@ -63,10 +63,11 @@ func stop(t *testing.T, ctx context.Context, p *proc) {
 // by itself when it is back; this link is not valid once the camera runs
 // with another token. It has no scrollbar and a fullscreen button.
 func TestServedPageAcrossRestarts(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
-	t.Setenv("P2PCAM_SERVE_TOKEN", keptToken)
-	srv, page, _ := served(t, ctx, "--width", "320", "--height", "240")
+	kept := []string{"P2PCAM_SERVE_TOKEN=" + keptToken}
+	srv, page, _ := servedEnv(t, ctx, kept, "--width", "320", "--height", "240")
 	if !strings.Contains(page, "/"+keptToken+"/") {
 		t.Fatalf("page %s does not carry the kept token", page)
 	}
@@ -96,7 +97,7 @@ func TestServedPageAcrossRestarts(t *testing.T) {
 
 	// The camera comes back on the same address with the same token: the
 	// page plays again by itself.
-	again := start(t, ctx, "serve again", false, append([]string{"offer", "--serve", u.Host, "--source", "test", "--width", "320", "--height", "240"}, loopback...)...)
+	again := startEnv(t, ctx, "serve again", kept, append([]string{"offer", "--serve", u.Host, "--source", "test", "--width", "320", "--height", "240"}, loopback...)...)
 	if l := again.blob(ctx); l != "page: "+page {
 		t.Fatalf("after the restart: %q; want the same page %s", l, page)
 	}
@@ -117,6 +118,7 @@ func TestServedPageAcrossRestarts(t *testing.T) {
 // same 404 page in words, with no Allow header (the routes stay unseen);
 // the page's headers forbid framing and sniffing.
 func TestServeWithoutTheToken(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	srv, page, _ := served(t, ctx)
@@ -154,6 +156,7 @@ func TestServeWithoutTheToken(t *testing.T) {
 // TestServeTokenTooWeak: a kept token of less than 128 bits is a usage
 // error (exit 2), from the flag or the environment.
 func TestServeTokenTooWeak(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, tt := range []struct {
@@ -165,8 +168,7 @@ func TestServeTokenTooWeak(t *testing.T) {
 		{"environment", "0f3a9c5be1d2478a", nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("P2PCAM_SERVE_TOKEN", tt.env)
-			p := start(t, ctx, "serve", false, append([]string{"offer", "--serve", "127.0.0.1:0", "--source", "test"}, tt.args...)...)
+			p := startEnv(t, ctx, "serve", []string{"P2PCAM_SERVE_TOKEN=" + tt.env}, append([]string{"offer", "--serve", "127.0.0.1:0", "--source", "test"}, tt.args...)...)
 			if code := p.wait(ctx); code != 2 || !strings.Contains(p.errText(), "at least 128") {
 				t.Fatalf("exit %d, %q; want 2 and a word on the 128 bits", code, p.errText())
 			}
@@ -177,12 +179,12 @@ func TestServeTokenTooWeak(t *testing.T) {
 // TestWhepViewerHidesTheToken: answer takes the WHEP URL from
 // $P2PCAM_WHEP (out of ps) and never prints the token in it.
 func TestWhepViewerHidesTheToken(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	srv, _, whep := served(t, ctx, "--width", "160", "--height", "120")
 	token := strings.Split(strings.TrimPrefix(whep, "http://"), "/")[1]
-	t.Setenv("P2PCAM_WHEP", whep)
-	v := start(t, ctx, "viewer", false, append([]string{"answer", "-o", "cam.webm", "--duration", "2s"}, loopback...)...)
+	v := startEnv(t, ctx, "viewer", []string{"P2PCAM_WHEP=" + whep}, append([]string{"answer", "-o", "cam.webm", "--duration", "2s"}, loopback...)...)
 	waitOK(ctx, v)
 	out := v.errText()
 	if strings.Contains(out, token) {

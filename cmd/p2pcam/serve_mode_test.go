@@ -43,6 +43,7 @@ func waitingOnPipe(t *testing.T, ctx context.Context, pid int) {
 // exit 130), or frames flow and viewers could watch (serving's normal end,
 // exit 0).
 func TestServeFromAPipeEndsOnCtrlC(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		feed string // "": no writer; "header": the Y4M header alone; "frames": a stream
@@ -119,6 +120,7 @@ func TestServeFromAPipeEndsOnCtrlC(t *testing.T) {
 // the viewer records the stream, and the end of stdin stops serving
 // cleanly (exit 0), hanging up on the viewer.
 func TestServeStdinToAViewer(t *testing.T) {
+	t.Parallel()
 	testutil.NeedFFmpeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -182,6 +184,7 @@ func readServeLines(t *testing.T, path string) []serveLine {
 // TestServeStatsLines: `offer --serve --stats FILE` writes a line a second
 // with each viewer's figures and, after Ctrl-C, a final line.
 func TestServeStatsLines(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	srv, _, whep := served(t, ctx, "--width", "160", "--height", "120", "--stats", "serve.jsonl")

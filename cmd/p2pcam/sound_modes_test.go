@@ -52,6 +52,7 @@ func checkSoundRecorded(t *testing.T, path string, secs int) {
 // served page in Chromium receives the sound, starts muted and unmutes
 // with its button.
 func TestServeSendsSound(t *testing.T) {
+	t.Parallel()
 	testutil.NeedFFmpeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -95,6 +96,7 @@ func TestServeSendsSound(t *testing.T) {
 // beep beside the picture into mediamtx, and answer --whep records both
 // out of it.
 func TestWHIPSoundThroughMediamtx(t *testing.T) {
+	t.Parallel()
 	testutil.NeedFFmpeg(t)
 	srv := mediamtx.Start(t, mediamtx.Options{Publisher: &mtxPublisher})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -112,6 +114,7 @@ func TestWHIPSoundThroughMediamtx(t *testing.T) {
 // none, no microphone) asks for sound as a player, so the answering side's
 // --audio test reaches its recording beside the video.
 func TestAnswerSendsSoundToAPlayer(t *testing.T) {
+	t.Parallel()
 	testutil.NeedFFmpeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

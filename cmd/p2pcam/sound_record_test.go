@@ -16,6 +16,7 @@ import (
 // recorded with it into one WebM (VP8 and Opus), both streams as long as
 // the call, the sound decoding cleanly and beeping once a second.
 func TestCallRecordsSound(t *testing.T) {
+	t.Parallel()
 	testutil.NeedFFmpeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -42,6 +42,7 @@ func judgeStreamed(t *testing.T, path string, frames int) {
 // blob is pasted at the terminal (/dev/tty). The stream's end ends the call
 // cleanly on both sides, with every frame sent and the recording final.
 func TestStdinVideoWithPasteAtTheTerminal(t *testing.T) {
+	t.Parallel()
 	testutil.NeedFFmpeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -130,6 +131,7 @@ func TestStdinVideoWithPasteAtTheTerminal(t *testing.T) {
 // stdin, and the recording made by the offering side is whole and final
 // once the stream ends.
 func TestStdinVideoWithRemoteBlob(t *testing.T) {
+	t.Parallel()
 	testutil.NeedFFmpeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -151,6 +153,7 @@ func TestStdinVideoWithRemoteBlob(t *testing.T) {
 // 4:4:4 video by ffmpeg streams once; when ffmpeg is done the call ends
 // cleanly on both sides and the recording is final.
 func TestNamedPipeSourceEndsTheCall(t *testing.T) {
+	t.Parallel()
 	testutil.NeedFFmpeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -182,6 +185,7 @@ func TestNamedPipeSourceEndsTheCall(t *testing.T) {
 // with no terminal for the paste and no --remote, fails at once with one
 // line and a hint about the file, never about a camera, and no blob.
 func TestFileSourceErrorsBeforeTheBlob(t *testing.T) {
+	t.Parallel()
 	testutil.NeedFFmpeg(t)
 	dir := t.TempDir()
 	whole, err := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=30", "-frames:v", "3",

@@ -145,6 +145,7 @@ func bracketed(blob string) string {
 // longer than one line) and the answer blob comes back on the terminal,
 // also offered to the clipboard through OSC 52.
 func TestAnswerAtATerminal(t *testing.T) {
+	t.Parallel()
 	testutil.NeedFFmpeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -194,6 +195,7 @@ func TestAnswerAtATerminal(t *testing.T) {
 // up to" line must give the time the countdown starts from. With -v, the
 // log lines share the terminal too.
 func TestTerminalStaysReadable(t *testing.T) {
+	t.Parallel()
 	for _, extra := range [][]string{nil, {"-v"}} {
 		t.Run(strings.Join(append([]string{"flags"}, extra...), " "), func(t *testing.T) {
 			terminalStaysReadable(t, extra)
@@ -285,6 +287,7 @@ func readableScreen(t *testing.T, cols int, seen string) (stats, logs int) {
 // while p2pcam reads the terminal on for a second answer. Nothing stale
 // or stray may stay on the screen, and the terminal is left as it was.
 func TestOfferAtATerminalStaysReadable(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	const cols = 100

@@ -11,6 +11,7 @@ import (
 // lines and nothing of pion's (its structs, its warnings); -vv adds
 // pion's logs.
 func TestVerboseIsForPeople(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	offer, answer := call(t, ctx, callSpec{

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"image"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,6 +121,7 @@ func waitConnectedAt(ctx context.Context, p *proc) time.Time {
 // code and the path, records with -o FILE what it shows, and closing the
 // window (or q) hangs up cleanly on both sides, telling the other why.
 func TestViewShowsTheCall(t *testing.T) {
+	t.Parallel()
 	testutil.NeedFFmpeg(t)
 	testutil.NeedCodec(t)
 	tests := []struct {
@@ -213,87 +213,10 @@ func TestViewShowsTheCall(t *testing.T) {
 	}
 }
 
-// TestViewFigures measures --view through the screen at 1280x720@30 for
-// the closing note and `make bench-view`: first picture after connecting
-// and how far the window is behind the camera, next to what the decoder
-// measures (--measure) in the same call. Run with P2PCAM_VIEW_FIGURES=1
-// (P2PCAM_VIEW_SECONDS sets the length, default 30; P2PCAM_VIEW_SIZE the
-// size, default 1280x720).
-func TestViewFigures(t *testing.T) {
-	if os.Getenv("P2PCAM_VIEW_FIGURES") == "" {
-		t.Skip("a benchmark: set P2PCAM_VIEW_FIGURES=1 to run it")
-	}
-	secs := 30
-	if s := os.Getenv("P2PCAM_VIEW_SECONDS"); s != "" {
-		fmt.Sscan(s, &secs)
-	}
-	width, height := "1280", "720"
-	if s := os.Getenv("P2PCAM_VIEW_SIZE"); s != "" {
-		width, height, _ = strings.Cut(s, "x")
-	}
-	d := xvfb.Start(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(secs+90)*time.Second)
-	defer cancel()
-	stats := filepath.Join(t.TempDir(), "stats.jsonl")
-	offer, answer := call(t, ctx, callSpec{
-		offerArgs: append([]string{"offer", "--source", "test", "--width", width, "--height", height, "--bitrate", "2.5M"}, loopback...),
-		answerArgs: append([]string{"answer", "--view", "-o", filepath.Join(t.TempDir(), "m.ivf"), "--measure",
-			"--stats", stats}, loopback...),
-		answerIn: onDisplay(d),
-		// A person takes a second or more to paste the answer back.
-		beforePasteBack: func(_, _ *proc, _ string) { time.Sleep(1500 * time.Millisecond) },
-	})
-	connected := waitConnectedAt(ctx, answer)
-	f := watch(t, ctx, d, connected, 1)
-	var lags []time.Duration
-	end := time.Now().Add(time.Duration(secs) * time.Second)
-	thirds := make([][]time.Duration, 3)
-	for start := time.Now(); time.Now().Before(end); {
-		s, at, ok, err := d.ScreenStamp(f.window)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok {
-			l := stampLag(at, s)
-			lags = append(lags, l)
-			i := min(2, int(at.Sub(start)*3/time.Duration(secs)/time.Second))
-			thirds[i] = append(thirds[i], l)
-		}
-		// Reading the stamp's rows off the screen is cheap (about a
-		// millisecond); twenty a second, at times unrelated to the frames.
-		time.Sleep(time.Duration(40+rand.IntN(20)) * time.Millisecond)
-	}
-	if err := d.CloseWindow(ctx, f.windowID); err != nil {
-		t.Fatal(err)
-	}
-	waitOK(ctx, answer, offer)
-	slices.Sort(lags)
-	final := readStats(t, stats)
-	last := final[len(final)-1]
-	t.Logf("%sx%s@30, %d s", width, height, secs)
-	t.Logf("| view: first picture ms | %d |", f.first.Milliseconds())
-	if m := regexp.MustCompile(`first frame (\d+) ms after connecting`).FindStringSubmatch(answer.errText()); m != nil {
-		t.Logf("| first frame received ms (p2pcam's own count, before decoding) | %s |", m[1])
-	}
-	t.Logf("| view: lag p50/p95 ms (screen, glass to glass; %d shots over %d s) | %d / %d |", len(lags), secs,
-		pct(lags, 50).Milliseconds(), pct(lags, 95).Milliseconds())
-	for i, th := range thirds {
-		if len(th) > 0 {
-			slices.Sort(th)
-			t.Logf("| view: lag p50 ms, third %d of the call (drift) | %d |", i+1, pct(th, 50).Milliseconds())
-		}
-	}
-	t.Logf("| decoder: glass to glass p50/p95 ms (--measure, whole call) | %.0f / %.0f |", last.P50, last.P95)
-	// What the window adds to what the decoder holds (the goal: at most
-	// 50 ms at p95). A reading at a random moment also counts how long
-	// the picture shown has been up (half a frame interval on average).
-	t.Logf("| view: window behind the decoder p50/p95 ms | %.0f / %.0f |",
-		float64(pct(lags, 50).Milliseconds())-last.P50, float64(pct(lags, 95).Milliseconds())-last.P95)
-}
-
 // TestViewWithoutDisplay: --view with nothing to show a window on says
 // what is missing, in one line, before any network.
 func TestViewWithoutDisplay(t *testing.T) {
+	t.Parallel()
 	testutil.NeedCodec(t)
 	tests := []struct {
 		name string
@@ -325,6 +248,7 @@ func TestViewWithoutDisplay(t *testing.T) {
 // TestVideoToATerminalRefused: -o - with stdout on a terminal refuses at
 // once rather than printing WebM into it.
 func TestVideoToATerminalRefused(t *testing.T) {
+	t.Parallel()
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		t.Skipf("no pty: %v", err)
@@ -369,6 +293,7 @@ func keyFrames(t *testing.T, path string) int {
 // first keyframe while it probes, shows a picture within a second; -o -
 // redirected to a file, like any file, gets keyframes only on loss.
 func TestPipeGetsKeyFrames(t *testing.T) {
+	t.Parallel()
 	testutil.NeedFFmpeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -398,53 +323,5 @@ func TestPipeGetsKeyFrames(t *testing.T) {
 	}
 	if r > 2 {
 		t.Errorf("a 4 s call redirected to a file carried %d keyframes; want them only on loss", r)
-	}
-}
-
-// pipePlayers are the player lines the README gives for -o -, by name.
-// (mpv 0.35 under Xvfb falls back to its SDL output, whose window stays
-// unmapped on p2pcam's stream: it is not measured.)
-var pipePlayers = map[string]string{
-	"ffplay": "ffplay -window_title pipe-player -probesize 32 -analyzeduration 0 -fflags nobuffer -flags low_delay -framedrop -hide_banner -loglevel error -nostats -",
-}
-
-// TestPipeFigures measures `answer -o - | PLAYER` through the screen for
-// the README's player lines, started with the call and started late: the
-// first picture after connecting (or after the player started) and the
-// lag behind the camera. Run with P2PCAM_VIEW_FIGURES=1.
-func TestPipeFigures(t *testing.T) {
-	if os.Getenv("P2PCAM_VIEW_FIGURES") == "" {
-		t.Skip("a benchmark: set P2PCAM_VIEW_FIGURES=1 to run it")
-	}
-	for _, name := range []string{"ffplay"} {
-		for _, late := range []time.Duration{0, 3 * time.Second} {
-			t.Run(fmt.Sprintf("%s late %s", name, late), func(t *testing.T) {
-				if _, err := exec.LookPath(name); err != nil {
-					t.Skipf("%s not installed", name)
-				}
-				d := xvfb.Start(t)
-				ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-				defer cancel()
-				player := pipePlayers[name]
-				if late > 0 {
-					player = fmt.Sprintf("(sleep %g; %s)", late.Seconds(), player)
-				}
-				offer, answer := call(t, ctx, callSpec{
-					offerArgs:      append([]string{"offer", "--source", "test", "--duration", "25s"}, loopback...),
-					answerArgs:     append([]string{"answer", "-o", "-"}, loopback...),
-					answerToStdout: true,
-					answerIn: func(argv []string) []string {
-						return append([]string{"bash", "-c", `set -o pipefail; export DISPLAY=` + d.Name + `; "$@" | ` + player + ` >/dev/null 2>&1`, "sh"}, argv...)
-					},
-				})
-				connected := waitConnectedAt(ctx, answer).Add(late)
-				f := watchWindow(t, ctx, d, "pipe-player", connected, 150)
-				t.Logf("| answer -o - | %s (player started %s after connecting) | first picture %d ms | lag p50 %d ms, p95 %d ms |",
-					name, late, f.first.Milliseconds(), pct(f.lags, 50).Milliseconds(), pct(f.lags, 95).Milliseconds())
-				_ = d.CloseWindow(ctx, f.windowID)
-				_ = offer.wait(ctx)
-				_ = answer.wait(ctx)
-			})
-		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 // printing a verification code (nothing on the server's side shows one
 // to compare), while it still says how it connected.
 func TestNoVerificationCodeOverWHEP(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	srv, _, whep := served(t, ctx, "--width", "320", "--height", "240")

@@ -42,10 +42,18 @@ func (s *Server) Stop() { s.kill() }
 
 // Start starts a server for t, sets t's environment to reach it, and
 // stops it when t ends.
-func Start(t *testing.T) *Server { return start(t) }
+func Start(t *testing.T) *Server { return start(t, false) }
 
 // StartB is Start for a benchmark.
-func StartB(b *testing.B) *Server { return start(b) }
+func StartB(b *testing.B) *Server { return start(b, false) }
+
+// StartProbe is Start with the microphone and the speaker made the two
+// channels of one null sink, "probe" (mic the left, spk the right), so
+// that one recording of probe.monitor (Listen) holds what went into the
+// microphone and what came out of the speaker on one clock: mouth to
+// ear is the distance between a beep in the left channel and in the
+// right.
+func StartProbe(t *testing.T) *Server { return start(t, true) }
 
 // tb is what start needs of a test or benchmark.
 type tb interface {
@@ -58,7 +66,7 @@ type tb interface {
 	Setenv(key, value string)
 }
 
-func start(t tb) *Server {
+func start(t tb, probe bool) *Server {
 	t.Helper()
 	for _, tool := range []string{"pulseaudio", "pactl", "paplay"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -78,11 +86,20 @@ func start(t tb) *Server {
 	}
 	s.Env = []string{"PULSE_SERVER=unix:" + sock, "HOME=" + home, "XDG_RUNTIME_DIR=" + xdg}
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, "pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
-		"--log-target=stderr", "--log-level=error",
-		"-L", "module-native-protocol-unix auth-anonymous=1 socket="+sock,
+	sinks := []string{
 		"-L", "module-null-sink sink_name=mic rate=48000 channels=1",
-		"-L", "module-null-sink sink_name=spk rate=48000 channels=2")
+		"-L", "module-null-sink sink_name=spk rate=48000 channels=2",
+	}
+	if probe {
+		sinks = []string{
+			"-L", "module-null-sink sink_name=probe rate=48000 channels=2 channel_map=front-left,front-right",
+			"-L", "module-remap-sink sink_name=mic master=probe channels=1 channel_map=mono master_channel_map=front-left remix=no",
+			"-L", "module-remap-sink sink_name=spk master=probe channels=1 channel_map=mono master_channel_map=front-right remix=no",
+		}
+	}
+	cmd := exec.CommandContext(ctx, "pulseaudio", append([]string{"-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
+		"--log-target=stderr", "--log-level=error",
+		"-L", "module-native-protocol-unix auth-anonymous=1 socket=" + sock}, sinks...)...)
 	cmd.Env = append(os.Environ(), s.Env...)
 	log, err := os.Create(filepath.Join(dir, "pulseaudio.log"))
 	if err != nil {
@@ -155,11 +172,24 @@ func (s *Server) Play(t *testing.T, ctx context.Context, wav string) (wait func(
 	return func() { <-done }
 }
 
-// ToneWAV writes a 16-bit mono WAV at 48 kHz of a sine of freq Hz at
-// level (of full scale) lasting d, and returns its path.
-func ToneWAV(t *testing.T, freq float64, level float64, d time.Duration) string {
+// BeepsWAV writes a 16-bit mono WAV at 48 kHz of n beeps, one a second:
+// 100 ms of 1 kHz at half scale, then silence; it returns its path.
+func BeepsWAV(t *testing.T, n int) string {
 	t.Helper()
-	n := int(d.Seconds() * 48000)
+	samples := make([]int16, n*48000)
+	for i := range samples {
+		if i%48000 < 4800 {
+			samples[i] = int16(math.Round(0.5 * 32767 * math.Sin(2*math.Pi*1000*float64(i)/48000)))
+		}
+	}
+	return writeWAV(t, samples, "beeps.wav")
+}
+
+// writeWAV writes samples as a 16-bit mono WAV at 48 kHz named name in
+// a temporary directory, and returns its path.
+func writeWAV(t *testing.T, samples []int16, name string) string {
+	t.Helper()
+	n := len(samples)
 	data := make([]byte, 44+2*n)
 	copy(data, "RIFF")
 	binary.LittleEndian.PutUint32(data[4:], uint32(36+2*n))
@@ -173,13 +203,23 @@ func ToneWAV(t *testing.T, freq float64, level float64, d time.Duration) string 
 	binary.LittleEndian.PutUint16(data[34:], 16)
 	copy(data[36:], "data")
 	binary.LittleEndian.PutUint32(data[40:], uint32(2*n))
-	for i := range n {
-		v := int16(math.Round(level * 32767 * math.Sin(2*math.Pi*freq*float64(i)/48000)))
+	for i, v := range samples {
 		binary.LittleEndian.PutUint16(data[44+2*i:], uint16(v))
 	}
-	path := filepath.Join(t.TempDir(), "tone.wav")
+	path := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// ToneWAV writes a 16-bit mono WAV at 48 kHz of a sine of freq Hz at
+// level (of full scale) lasting d, and returns its path.
+func ToneWAV(t *testing.T, freq float64, level float64, d time.Duration) string {
+	t.Helper()
+	samples := make([]int16, int(d.Seconds()*48000))
+	for i := range samples {
+		samples[i] = int16(math.Round(level * 32767 * math.Sin(2*math.Pi*freq*float64(i)/48000)))
+	}
+	return writeWAV(t, samples, "tone.wav")
 }

@@ -215,7 +215,13 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 		if heard != nil {
 			t := *heard
 			heard = &t
-			hear = func(p *rtp.Packet) { sp.Audio(t.Codec, p.Payload, p.Timestamp) }
+			reports := r.reportsTo(t)
+			hear = func(p *rtp.Packet) {
+				sp.Audio(t.Codec, p.Payload, p.Timestamp)
+				if reports != nil {
+					reports(p)
+				}
+			}
 		}
 	}
 	if format == record.FormatIVF {
@@ -231,6 +237,7 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 		tracks = tracks[:1]
 	}
 	var videoSSRCs []uint32
+	var videoReports func(*rtp.Packet) // the viewer's, for the shown track
 	for _, t := range tracks {
 		ssrc := t.SSRC()
 		rt := record.Track{Codec: t.Codec, RequestKeyFrame: func() { _ = r.d.peer.RequestKeyFrame(ssrc) }}
@@ -242,6 +249,7 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 			if err := r.watchVideo(&rt); err != nil {
 				return err
 			}
+			videoReports = r.reportsTo(t)
 		}
 		if t.Kind() == codec.Audio && r.d.meterAudio && r.audioTrack < 0 {
 			if m := newAudioMeter(t.Codec); m != nil {
@@ -281,6 +289,9 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 		if heard != nil && t.SSRC() == heard.SSRC() {
 			h, heard = hear, nil
 		}
+		if videoReports != nil && len(videoSSRCs) > 0 && t.SSRC() == videoSSRCs[0] {
+			h = videoReports
+		}
 		wg.Go(func() {
 			if err := r.read(rec, i, t, h); err != nil {
 				errOnce.Do(func() { werr = err })
@@ -310,8 +321,12 @@ func (r *receiver) watchVideo(t *record.Track) error {
 	}
 	if v := r.d.viewer; v != nil {
 		measured := t.OnFrame
+		show := func(data []byte, key bool, _ uint32) { v.Frame(data, key) }
+		if sy, ok := v.(Syncer); ok {
+			show = sy.FrameAt
+		}
 		t.OnFrame = func(data []byte, key bool, ts uint32) {
-			v.Frame(data, key)
+			show(data, key, ts)
 			if measured != nil {
 				measured(data, key, ts)
 			}
@@ -355,6 +370,38 @@ func (r *receiver) read(rec *record.Recorder, i int, t peer.RemoteTrack, hear fu
 				r.d.emit(FirstFrame{Width: st.Width, Height: st.Height, After: after})
 			}
 		}
+	}
+}
+
+// reportCheck is how often the viewer's tracks look for a new sender
+// report (they come every second or so).
+const reportCheck = 250 * time.Millisecond
+
+// reportsTo returns what passes the sender reports of t on to the viewer,
+// when it is a Syncer, as its packets go by: nil otherwise. The returned
+// function is called on t's receiving goroutine.
+func (r *receiver) reportsTo(t peer.RemoteTrack) func(*rtp.Packet) {
+	sy, ok := r.d.viewer.(Syncer)
+	if !ok {
+		return nil
+	}
+	var (
+		count uint64
+		next  time.Time
+	)
+	kind, rate := t.Kind(), t.Codec.ClockRate
+	return func(p *rtp.Packet) {
+		now := time.Now()
+		if rate == 0 || now.Before(next) {
+			return
+		}
+		next = now.Add(reportCheck)
+		sr, ok := r.d.peer.SenderReportFor(p.SSRC)
+		if !ok || sr.Count == count {
+			return
+		}
+		count = sr.Count
+		sy.SenderReport(kind, sr.NTP, sr.RTPTime, rate)
 	}
 }
 

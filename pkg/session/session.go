@@ -200,6 +200,18 @@ type Speaker interface {
 	Audio(c codec.Descriptor, packet []byte, rtpTimestamp uint32)
 }
 
+// Syncer is a Viewer that shows each picture with its sound by the
+// sender's clock (package view's Window). When the viewer is one, each
+// video frame comes to FrameAt, with its RTP timestamp, instead of Frame,
+// and the latest RTCP sender report of the video and of the heard audio
+// track comes to SenderReport as each arrives: RTP timestamp rtpTime of
+// the stream's clock (clockRate ticks a second) was ntp on the sender's
+// wall clock. Both are called on receiving goroutines and must not block.
+type Syncer interface {
+	FrameAt(data []byte, keyFrame bool, rtpTimestamp uint32)
+	SenderReport(kind codec.Kind, ntp time.Time, rtpTime, clockRate uint32)
+}
+
 // Role returns the side of the exchange the configuration takes.
 func (c *Config) Role() Role {
 	if c.Answer != nil {

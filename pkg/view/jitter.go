@@ -40,6 +40,7 @@ type jitterPacket struct {
 // samples samples from next's FEC data (fec) or conceal it (payload and
 // next nil); or nothing (wait, samples 0).
 type step struct {
+	ts      int64 // the unwrapped RTP timestamp of the frame's first sample
 	payload []byte
 	next    []byte
 	samples int
@@ -208,7 +209,7 @@ func (j *jitterBuffer) pop() step {
 		j.next += j.frame
 		j.concealed = 0
 		j.stats.Played++
-		return step{payload: p.payload, samples: int(j.frame)}
+		return step{ts: p.ts, payload: p.payload, samples: int(j.frame)}
 	}
 	if len(j.pkts) > 0 && j.pkts[0].ts < j.next {
 		// A packet that starts within the frame due: its frames were
@@ -229,8 +230,8 @@ func (j *jitterBuffer) pop() step {
 	j.next += j.frame
 	if len(j.pkts) > 0 && j.pkts[0].ts == j.next {
 		j.stats.Recovered++
-		return step{next: j.pkts[0].payload, samples: int(j.frame), fec: true}
+		return step{ts: j.next - j.frame, next: j.pkts[0].payload, samples: int(j.frame), fec: true}
 	}
 	j.stats.Concealed++
-	return step{samples: int(j.frame)}
+	return step{ts: j.next - j.frame, samples: int(j.frame)}
 }

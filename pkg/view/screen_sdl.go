@@ -432,7 +432,10 @@ func (w *Window) open(title string) error {
 // the window, replacing a picture not yet drawn. It never blocks on the
 // window. data is not kept. A frame that fails to decode is skipped, and
 // so is everything until the next keyframe.
-func (w *Window) Frame(data []byte, keyFrame bool) {
+func (w *Window) Frame(data []byte, keyFrame bool) { w.frame(data, keyFrame, 0, false) }
+
+// frame is Frame, and FrameAt when timed.
+func (w *Window) frame(data []byte, keyFrame bool, rtpTimestamp uint32, timed bool) {
 	// waitKey and the decoder are the decoding side's, under decMu: Frame
 	// may race with a late call after Close.
 	w.decMu.Lock()
@@ -461,7 +464,7 @@ func (w *Window) Frame(data []byte, keyFrame bool) {
 			"decode", time.Since(decodeStart).Round(100*time.Microsecond))
 	}
 	figs, changed := w.meter.add(time.Now(), len(data), img.Rect.Dx(), img.Rect.Dy())
-	lag := w.sp.lipSync()
+	lag := w.sp.pictureWait(rtpTimestamp, timed, time.Now())
 	w.mu.Lock()
 	if lag > 0 || len(w.held) > 0 {
 		w.held = append(w.held, heldPicture{due: time.Now().Add(lag), img: img})
@@ -520,9 +523,10 @@ func (w *Window) Figures(f CallFigures) {
 func (w *Window) drawPending() {
 	w.mu.Lock()
 	now := time.Now()
+	var due time.Time
 	for len(w.held) > 0 && !w.held[0].due.After(now) {
 		// The newest picture due; older ones are never drawn.
-		w.pending = w.held[0].img
+		w.pending, due = w.held[0].img, w.held[0].due
 		w.held = w.held[1:]
 	}
 	img := w.pending
@@ -530,6 +534,10 @@ func (w *Window) drawPending() {
 	w.mu.Unlock()
 	if img == nil || w.win == nil {
 		return
+	}
+	if !due.IsZero() {
+		// How late after its time a held picture reaches the screen.
+		defer func() { w.sp.shownLate(time.Since(due)) }()
 	}
 	width, height := int32(img.Rect.Dx()), int32(img.Rect.Dy())
 	if w.tex == nil || width != w.texW || height != w.texH {
@@ -591,8 +599,12 @@ func (w *Window) draw() {
 // drawOverlay draws the figures at the bottom left (the picture's top
 // rows carry the test pattern's stamp).
 func (w *Window) drawOverlay(outH int32) {
+	var sound *SoundFigures
+	if f, ok := w.sp.figures(); ok {
+		sound = &f
+	}
 	w.mu.Lock()
-	text := overlayText(w.figs, w.call)
+	text := overlayText(w.figs, w.call, sound)
 	w.mu.Unlock()
 	if text != w.ovText || w.ovTex == nil {
 		if w.ovTex != nil {

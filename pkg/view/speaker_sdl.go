@@ -51,6 +51,7 @@ type speaker struct {
 	// delay is the sound's last measured delay from arrival to the
 	// speaker: the jitter buffer's depth and the device's queue.
 	delay time.Duration
+	ls    lipSync // the pictures' schedule by the sender's clock
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -116,6 +117,7 @@ func (sp *speaker) run(c codec.Descriptor) {
 	defer t.Stop()
 	ahead := int(int64(deviceAhead) * int64(c.ClockRate) / int64(time.Second))
 	buf := make([]byte, 0, 2*ahead)
+	var ph playhead
 	for {
 		select {
 		case <-sp.stop:
@@ -151,7 +153,9 @@ func (sp *speaker) run(c codec.Descriptor) {
 				break
 			}
 			queued += len(pcm)
+			ph.queue(st.ts, len(pcm))
 		}
+		sp.heard(&ph, queued)
 		sp.mu.Lock()
 		sp.delay = sp.jb.depth() + time.Duration(queued)*time.Second/time.Duration(c.ClockRate)
 		sp.mu.Unlock()
@@ -206,9 +210,6 @@ func (sp *speaker) noSound(err error) {
 	sp.title()
 }
 
-// maxLipSync is the most a picture waits for the sound.
-const maxLipSync = 100 * time.Millisecond
-
 // lipSync is how long a picture decoded now waits so as to be seen with
 // its sound: the sound's delay from arrival to the device, at most
 // maxLipSync; 0 while no sound plays. Both streams are taken to be
@@ -245,7 +246,8 @@ func (sp *speaker) figures() (SoundFigures, bool) {
 	}
 	st := sp.jb.stats
 	return SoundFigures{
-		Delay: sp.delay, Target: sp.jb.target(),
+		Delay: sp.delay, Target: sp.jb.target(), Buffered: sp.jb.depth(),
+		Skew: sp.ls.skew(), Synced: sp.ls.known,
 		Packets: st.Packets, Recovered: st.Recovered, Concealed: st.Concealed,
 		Late: st.Late, Dropped: st.Dropped, Muted: sp.muted.Load(), Silent: sp.silent.Load(),
 	}, true

@@ -24,7 +24,8 @@
 // at the picture's own size with the first picture; resizing keeps the
 // picture's aspect (black bars), `f` or a double-click toggles full
 // screen, `s` toggles a small overlay of figures (size, pictures per
-// second, bitrate), `m` mutes the sound, and `q`, Esc or the window's
+// second, bitrate, the call's round trip and losses, the sound's jitter
+// buffer depth, packets rebuilt and concealed, muted, and lip sync), `m` mutes the sound, and `q`, Esc or the window's
 // close button close it, which Done reports with a nil Err.
 //
 // The window also plays the call's sound (Window.Audio, which a session
@@ -46,13 +47,19 @@
 // title says "no sound". `m` mutes (silence goes on being queued, so the
 // timing holds) and the title says "muted".
 //
-// Lip sync: there is still no clock of the player's own, but while sound
-// plays a decoded picture waits, at most 100 ms, as long as the sound
+// Lip sync, by the sender's clock: the session hands the window each
+// frame's RTP timestamp (FrameAt) and both streams' RTCP sender reports
+// (SenderReport), which map the two RTP clocks to the sender's wall
+// clock. The speaker follows which sample the device is playing (what it
+// was handed, less SDL's queue and the device's own buffer), so a decoded
+// picture waits until the sound captured at its instant is heard (less
+// the time a held picture takes to reach the screen, a running average):
+// at most 100 ms (the jitter buffer's limit), and a picture later than
+// its sound is shown at once; the sound is never held back for the
+// picture.
+// Until both reports have come, a picture waits as long as the sound
 // takes from arrival to the device (the jitter buffer's depth and the
-// device's queue). Both streams are timed by their arrival, which takes
-// the sender to have sent them in step; the sender's RTCP sender reports
-// (RTP to NTP) would give each stream's true capture time, and with it
-// the case where the sound is ahead, which would then wait instead.
+// device's queue), at most 100 ms.
 //
 // The package knows nothing of sessions or flags; it needs the codec's
 // decoder in this build (package decode), SDL2 (which needs cgo), and a
@@ -128,8 +135,14 @@ type SoundFigures struct {
 	// Delay is the sound's delay from arrival to the device's output
 	// buffer: the jitter buffer's depth and SDL's queue.
 	Delay time.Duration
-	// Target is the depth the jitter buffer aims at now.
-	Target time.Duration
+	// Target is the depth the jitter buffer aims at now, and Buffered
+	// its depth.
+	Target, Buffered time.Duration
+	// Skew is how much later than its sound, by the sender's clock, the
+	// last picture was shown (negative: earlier), once Synced: both
+	// streams' sender reports have come and the sound plays.
+	Skew   time.Duration
+	Synced bool
 	// Packets counts the packets taken; Recovered the lost ones rebuilt
 	// from the next packet's FEC data; Concealed those made up; Late
 	// those that came after their turn and Dropped those past the
