@@ -295,14 +295,6 @@ func soakSummary(t *testing.T, out, text string) {
 	_, _ = f.WriteString(text + "\n")
 }
 
-func loadavg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
-}
 
 func soakServe(t *testing.T, total time.Duration, out string) {
 	ctx, cancel := context.WithTimeout(context.Background(), total+10*time.Minute)
