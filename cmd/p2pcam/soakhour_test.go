@@ -295,7 +295,6 @@ func soakSummary(t *testing.T, out, text string) {
 	_, _ = f.WriteString(text + "\n")
 }
 
-
 func soakServe(t *testing.T, total time.Duration, out string) {
 	ctx, cancel := context.WithTimeout(context.Background(), total+10*time.Minute)
 	defer cancel()
