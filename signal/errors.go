@@ -23,8 +23,9 @@ var (
 	// ErrMalformed means the blob's encoding is invalid: bad base64, bad
 	// JSON, or a compact payload that does not parse.
 	ErrMalformed = errors.New("malformed blob")
-	// ErrNoVideo means the session description has no video m-section.
-	ErrNoVideo = errors.New("session description has no video section")
+	// ErrNoMedia means the session description has neither a video nor
+	// an audio m-section: nothing a call could carry.
+	ErrNoMedia = errors.New("session description has no video or audio section")
 	// ErrTooLarge means the input exceeds MaxBlobSize; no blob is that big.
 	ErrTooLarge = fmt.Errorf("input is larger than %d KiB, too large for a blob", MaxBlobSize/1024)
 	// ErrNoFingerprint means a session description carries no DTLS

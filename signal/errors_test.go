@@ -26,7 +26,7 @@ func TestDecodeErrors(t *testing.T) {
 		t.Fatal("no corruption made")
 	}
 	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
-	audio := "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:111 opus/48000/2\r\n"
+	data := "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n"
 
 	tests := []struct {
 		name  string
@@ -56,7 +56,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"pion json without sdp", b64(`{"type":"offer"}`), webrtc.SDPTypeOffer, `malformed blob: JSON lacks "type" or "sdp"`, is(ErrMalformed)},
 		{"json rollback", `{"type":"rollback","sdp":""}`, webrtc.SDPTypeOffer, `malformed blob: unsupported session description type "rollback"`, is(ErrMalformed)},
 		{"json bad sdp", `{"type":"offer","sdp":"hello"}`, webrtc.SDPTypeOffer, `malformed blob: invalid SDP: sdp: syntax error at pos 1: "e"`, is(ErrMalformed)},
-		{"json audio only", `{"type":"offer","sdp":"` + strings.ReplaceAll(audio, "\r\n", `\r\n`) + `"}`, webrtc.SDPTypeOffer, "session description has no video section", is(ErrNoVideo)},
+		{"json data channel only", `{"type":"offer","sdp":"` + strings.ReplaceAll(data, "\r\n", `\r\n`) + `"}`, webrtc.SDPTypeOffer, "session description has no video or audio section", is(ErrNoMedia)},
 		{"answer where offer belongs", compactAnswer, webrtc.SDPTypeOffer, "this is an answer blob; an offer blob belongs here", as[*TypeError]},
 		{"offer where answer belongs", compactOffer, webrtc.SDPTypeAnswer, "this is an offer blob; an answer blob belongs here", as[*TypeError]},
 		{"too large", strings.Repeat("A", MaxBlobSize+1), webrtc.SDPTypeOffer, "input is larger than 64 KiB, too large for a blob", is(ErrTooLarge)},
@@ -87,4 +87,21 @@ func is(target error) func(error) bool {
 func as[T error](err error) bool {
 	var target T
 	return errors.As(err, &target)
+}
+
+// TestSoundOnlyDescriptionsTravel: a description with an audio section and
+// no video (a call of sound alone) encodes and decodes in every format.
+func TestSoundOnlyDescriptionsTravel(t *testing.T) {
+	audio := "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:111 opus/48000/2\r\n"
+	sd := webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: audio}
+	for _, f := range []Format{FormatCompact, FormatPion, FormatJSON} {
+		blob, err := Encode(sd, f)
+		if err != nil {
+			t.Fatalf("Encode(%s): %v", f, err)
+		}
+		got, gf, err := DecodeAs(blob, webrtc.SDPTypeOffer)
+		if err != nil || gf != f || got != sd {
+			t.Errorf("DecodeAs(%s blob) = %+v, %s, %v; want the description back", f, got, gf, err)
+		}
+	}
 }

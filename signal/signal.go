@@ -72,8 +72,9 @@ func (f Format) String() string {
 
 // Encode returns sd as a blob in format f: a single line with no
 // whitespace (FormatJSON aside, whose JSON has none outside strings).
-// sd must be an offer, answer or pranswer whose SDP has a video
-// m-section; Encode returns ErrNoVideo otherwise.
+// sd must be an offer, answer or pranswer whose SDP has a video or an
+// audio m-section (sound alone is a call); Encode returns ErrNoMedia
+// otherwise.
 func Encode(sd webrtc.SessionDescription, f Format) (string, error) {
 	if err := validate(sd); err != nil {
 		return "", err
@@ -100,7 +101,7 @@ func Encode(sd webrtc.SessionDescription, f Format) (string, error) {
 // pion format may use the standard or URL alphabet, padded or not.
 //
 // Errors wrap ErrEmpty, ErrNotBlob, ErrTooLarge, ErrChecksum, ErrMalformed,
-// ErrNoVideo, or are a *TruncatedError or *VersionError. Decode never
+// ErrNoMedia, or are a *TruncatedError or *VersionError. Decode never
 // panics and reads at most MaxBlobSize bytes of blob.
 func Decode(blob string) (webrtc.SessionDescription, Format, error) {
 	if len(blob) > MaxBlobSize {
@@ -298,7 +299,8 @@ func validType(t webrtc.SDPType) bool {
 	return t == webrtc.SDPTypeOffer || t == webrtc.SDPTypeAnswer || t == webrtc.SDPTypePranswer
 }
 
-// validate checks the type and that the SDP parses and has video.
+// validate checks the type and that the SDP parses and has video or
+// sound.
 func validate(sd webrtc.SessionDescription) error {
 	if !validType(sd.Type) {
 		return fmt.Errorf("%w: unsupported session description type %q", ErrMalformed, sd.Type)
@@ -308,9 +310,9 @@ func validate(sd webrtc.SessionDescription) error {
 		return fmt.Errorf("%w: invalid SDP: %w", ErrMalformed, err)
 	}
 	for _, m := range parsed.MediaDescriptions {
-		if m.MediaName.Media == "video" {
+		if m.MediaName.Media == "video" || m.MediaName.Media == "audio" {
 			return nil
 		}
 	}
-	return ErrNoVideo
+	return ErrNoMedia
 }

@@ -1,8 +1,9 @@
 // Command p2pcam streams a camera to another machine over WebRTC, peer to
 // peer, with copy-paste signaling. See pkg/cli for the commands.
 //
-// The main OS thread belongs to --view's windows (SDL must own it):
-// view.RunMain runs their loop here and the command on another goroutine.
+// The main OS thread belongs to --view's windows (SDL must own it on
+// macOS): init locks the main goroutine to it, and view.RunMain runs their
+// loop there and the command on another goroutine.
 package main
 
 import (
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"golang.org/x/term"
@@ -18,6 +20,11 @@ import (
 	"github.com/p2pcam/p2pcam/pkg/cli"
 	"github.com/p2pcam/p2pcam/pkg/view"
 )
+
+// init keeps the main goroutine on the main OS thread from the start (a
+// lock taken in main could come after the goroutine moved): main, and so
+// view.RunMain's loop, runs on it.
+func init() { runtime.LockOSThread() }
 
 func main() {
 	os.Exit(view.RunMain(run))

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -158,6 +160,9 @@ type serveLine struct {
 		BytesSent  uint64  `json:"bytes_sent"`
 		RTTMs      float64 `json:"rtt_ms"`
 		TargetBps  int     `json:"target_bps"`
+		AudioSent  uint64  `json:"audio_packets_sent"`
+		AudioLost  int64   `json:"audio_packets_lost"`
+		AudioLoss  float64 `json:"audio_loss_pct"`
 	} `json:"viewers"`
 	ViewersSeen int  `json:"viewers_seen"`
 	Final       bool `json:"final"`
@@ -182,12 +187,13 @@ func readServeLines(t *testing.T, path string) []serveLine {
 }
 
 // TestServeStatsLines: `offer --serve --stats FILE` writes a line a second
-// with each viewer's figures and, after Ctrl-C, a final line.
+// with each viewer's figures, its sound's among them, and, after Ctrl-C, a
+// final line.
 func TestServeStatsLines(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	srv, _, whep := served(t, ctx, "--width", "160", "--height", "120", "--stats", "serve.jsonl")
+	srv, _, whep := served(t, ctx, "--width", "160", "--height", "120", "--audio", "test", "--stats", "serve.jsonl")
 	path := filepath.Join(srv.cmd.Dir, "serve.jsonl")
 	viewer := start(t, ctx, "viewer", false, append([]string{"answer", "--whep", whep, "-o", "v.webm"}, loopback...)...)
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -209,6 +215,11 @@ func TestServeStatsLines(t *testing.T) {
 		v.State != "connected" || v.BytesSent == 0 || v.TargetBps <= 0 || v.ID == "" {
 		t.Errorf("line %+v", seen)
 	}
+	// 30 frames at 30 fps take a second: the sound's 50 packets a second
+	// went along, none lost on loopback.
+	if v.AudioSent < 25 || v.AudioLost != 0 || v.AudioLoss != 0 {
+		t.Errorf("viewer's sound: %d packets sent, %d lost (%.1f%%); want about 50 a second, none lost", v.AudioSent, v.AudioLost, v.AudioLoss)
+	}
 	_ = srv.cmd.Process.Signal(syscall.SIGINT)
 	if code := srv.wait(ctx); code != 0 {
 		t.Fatalf("serve exited %d", code)
@@ -217,7 +228,7 @@ func TestServeStatsLines(t *testing.T) {
 	ls := readServeLines(t, path)
 	last := ls[len(ls)-1]
 	if !last.Final || last.State != "stopped" || last.ViewersSeen != 1 || len(last.Viewers) != 1 || last.Viewers[0].ID != v.ID ||
-		last.Viewers[0].FramesSent < v.FramesSent {
+		last.Viewers[0].FramesSent < v.FramesSent || last.Viewers[0].AudioSent < v.AudioSent {
 		t.Errorf("final line %+v; want final, stopped, with the viewer's figures", last)
 	}
 	for _, l := range ls[:len(ls)-1] {
@@ -225,4 +236,83 @@ func TestServeStatsLines(t *testing.T) {
 			t.Errorf("a final line before the last: %+v", l)
 		}
 	}
+}
+
+// TestServeSoundFollowsAViewersLoss: a viewer behind a link that drops a
+// fifth of what reaches it (nftables, in its namespace) reports the loss
+// of its sound in --serve's stats line, and the one sound encoder codes
+// in-band FEC for it: the viewer's own --stats recover lost sound from it.
+func TestServeSoundFollowsAViewersLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes 10 s")
+	}
+	testutil.NeedFFmpeg(t)
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Skip("needs nft (apt-get install -y nftables)")
+	}
+	n := newNetPair(t)
+	dir := t.TempDir()
+	voice := filepath.Join(dir, "voice.wav")
+	// A voiced tone that never pauses: libopus codes FEC for speech, not
+	// for the silence between the test beeps.
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i",
+		"aevalsrc='0.3*sin(2*PI*(140+20*sin(2*PI*0.7*t))*t)+0.1*sin(6*PI*(140+20*sin(2*PI*0.7*t))*t)':s=48000:d=3",
+		"-ac", "1", "-c:a", "pcm_s16le", voice).CombinedOutput(); err != nil {
+		t.Fatalf("making the voice: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	serveStats, viewerStats := filepath.Join(dir, "serve.jsonl"), filepath.Join(dir, "viewer.jsonl")
+	srv := startArgv(t, ctx, "serve", false, n.in(n.a)([]string{binPath, "offer", "--serve", "192.0.2.1:0", "--source", "test",
+		"--width", "160", "--height", "120", "--audio", voice, "--ice-server", "none", "--interface", n.devA, "--stats", serveStats}))
+	var whep string
+	for whep == "" {
+		if u, ok := strings.CutPrefix(srv.blob(ctx), "whep: "); ok {
+			whep = u
+		}
+	}
+	viewer := startArgv(t, ctx, "viewer", false, n.in(n.b)([]string{binPath, "answer", "--whep", whep, "-o", filepath.Join(dir, "v.webm"),
+		"--duration", "8s", "--ice-server", "none", "--interface", n.devB, "--stats", viewerStats}))
+	waitConnected(ctx, viewer)
+	cmd := exec.Command("ip", "netns", "exec", n.b, "nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(fmt.Sprintf("table inet p2pcamloss {\n\tchain in {\n\t\ttype filter hook input priority 0; policy accept;\n"+
+		"\t\tiifname %q udp length > 0 numgen random mod 100 < 20 drop\n\t}\n}\n", n.devB))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("nft unavailable: %v\n%s", err, out)
+	}
+	// The hang-up must not be lost: lift the loss before the end.
+	time.Sleep(6 * time.Second)
+	if out, err := exec.Command("ip", "netns", "exec", n.b, "nft", "flush", "chain", "inet", "p2pcamloss", "in").CombinedOutput(); err != nil {
+		t.Fatalf("nft flush: %v\n%s", err, out)
+	}
+	waitOK(ctx, viewer)
+	ls := readServeLines(t, serveStats)
+	worst := 0.0
+	var lost int64
+	for _, l := range ls {
+		for _, v := range l.Viewers {
+			worst, lost = max(worst, v.AudioLoss), max(lost, v.AudioLost)
+		}
+	}
+	if lost == 0 || worst == 0 {
+		t.Errorf("--serve's lines never saw the viewer lose sound (lost %d, at most %.1f%% a report):\n%+v", lost, worst, ls)
+	}
+	b, err := os.ReadFile(viewerStats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	var final struct {
+		Lost  uint64  `json:"audio_packets_lost"`
+		FECMs float64 `json:"audio_fec_ms"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &final); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("serve saw up to %.1f%% of the sound lost, %d packets; the viewer lost %d and recovered %.0f ms from FEC", worst, lost, final.Lost, final.FECMs)
+	if final.Lost == 0 || final.FECMs == 0 {
+		t.Errorf("viewer's final line %s: want lost sound, some recovered from FEC", lines[len(lines)-1])
+	}
+	_ = srv.cmd.Process.Signal(syscall.SIGINT)
+	srv.wait(ctx)
 }

@@ -295,6 +295,17 @@ func soakSummary(t *testing.T, out, text string) {
 	_, _ = f.WriteString(text + "\n")
 }
 
+// loadavg is the machine's load average over 1, 5 and 15 minutes, quoted
+// beside every figure.
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
 func soakServe(t *testing.T, total time.Duration, out string) {
 	ctx, cancel := context.WithTimeout(context.Background(), total+10*time.Minute)
 	defer cancel()

@@ -56,3 +56,30 @@ func TestCallRecordsSound(t *testing.T) {
 		t.Errorf("%d beeps heard in the recording; want about 3\n%s", n, sd)
 	}
 }
+
+// TestSoundOnlyCallIsRecorded: an offer of sound alone (no video
+// section) is answered, and the answer records it: a WebM with one Opus
+// stream as long as the call.
+func TestSoundOnlyCallIsRecorded(t *testing.T) {
+	testutil.NeedFFmpeg(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	offer, answer := call(t, ctx, callSpec{
+		offerArgs:  append([]string{"offer", "--source", "none", "--audio", "test", "--duration", "3s"}, loopback...),
+		answerArgs: append([]string{"answer", "-o", "call.webm"}, loopback...),
+	})
+	waitOK(ctx, offer, answer)
+	path := filepath.Join(answer.cmd.Dir, "call.webm")
+	testutil.DecodesCleanly(t, path)
+	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_name:format=duration", "-of", "csv=p=0", path).Output()
+	if err != nil {
+		t.Fatalf("ffprobe: %v", err)
+	}
+	fields := strings.Fields(string(out))
+	if len(fields) != 2 || fields[0] != "opus" {
+		t.Fatalf("ffprobe: %q; want one opus stream and a duration", out)
+	}
+	if d, _ := strconv.ParseFloat(fields[1], 64); d < 2 || d > 4 {
+		t.Errorf("recording lasts %.2f s; want about 3", d)
+	}
+}

@@ -117,7 +117,7 @@ func (p *ttyProc) waitOK() {
 // pseudo-terminal are read through its master end.)
 func (p *ttyProc) assertEcho() {
 	p.t.Helper()
-	tio, err := unix.IoctlGetTermios(int(p.tty.Fd()), unix.TCGETS)
+	tio, err := unix.IoctlGetTermios(int(p.tty.Fd()), getTermios)
 	if err != nil {
 		p.t.Fatal(err)
 	}

@@ -103,16 +103,6 @@ func TestViewFigures(t *testing.T) {
 	logViewTable(t, all)
 }
 
-// loadavg is /proc/loadavg's first three figures.
-func loadavg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
-}
-
 // screenShot is one read of the pattern's stamp off the screen.
 type screenShot struct {
 	at time.Time

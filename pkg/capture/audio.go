@@ -10,6 +10,7 @@ import (
 	mdcodec "github.com/pion/mediadevices/pkg/codec"
 	"github.com/pion/mediadevices/pkg/io/audio"
 	"github.com/pion/mediadevices/pkg/prop"
+	"github.com/pion/mediadevices/pkg/wave"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/p2pcam/p2pcam/pkg/codec"
@@ -40,6 +41,10 @@ type AudioSource struct {
 	// Arg is the microphone's name for AudioMic ("" for the default one)
 	// and the path for AudioFile.
 	Arg string
+	// BeepLate is AudioTest's test knob ("test:late=300ms"): the beeps
+	// start that long after each whole second, sound late against the
+	// picture on purpose, for checking what measures it.
+	BeepLate time.Duration
 }
 
 // ErrBadAudio means an --audio value was not understood.
@@ -57,6 +62,8 @@ func ParseAudio(s string) (AudioSource, error) {
 		return AudioSource{Kind: AudioMic}, nil
 	case s == "test":
 		return AudioSource{Kind: AudioTest}, nil
+	case strings.HasPrefix(s, "test:"):
+		return parseTestAudio(s)
 	case strings.HasPrefix(s, "mic:"):
 		name := strings.TrimPrefix(s, "mic:")
 		if name == "" {
@@ -67,6 +74,19 @@ func ParseAudio(s string) (AudioSource, error) {
 		return AudioSource{Kind: AudioFile, Arg: s}, nil
 	}
 	return AudioSource{}, fmt.Errorf("%w %q: use auto, none, default, mic:NAME, test or a .wav file", ErrBadAudio, s)
+}
+
+// parseTestAudio parses "test:late=DURATION" (under a second).
+func parseTestAudio(s string) (AudioSource, error) {
+	v, ok := strings.CutPrefix(s, "test:late=")
+	if !ok {
+		return AudioSource{}, fmt.Errorf("%w %q: test takes one knob, late=DURATION, e.g. test:late=300ms", ErrBadAudio, s)
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 || d >= time.Second {
+		return AudioSource{}, fmt.Errorf("%w %q: late= takes a duration from 0 to under 1s, like late=300ms", ErrBadAudio, s)
+	}
+	return AudioSource{Kind: AudioTest, BeepLate: d}, nil
 }
 
 // String formats the source as --audio takes it.
@@ -80,6 +100,9 @@ func (a AudioSource) String() string {
 		}
 		return "mic:" + a.Arg
 	case AudioTest:
+		if a.BeepLate > 0 {
+			return "test:late=" + a.BeepLate.String()
+		}
 		return "test"
 	case AudioFile:
 		return a.Arg
@@ -95,6 +118,9 @@ type AudioOptions struct {
 	// Bitrate is the encoder's starting target, bits/s (0: the codec's
 	// default).
 	Bitrate int
+	// NoFEC turns the codec's in-band redundancy against loss off
+	// (codec.EncoderParams.NoFEC): a test knob.
+	NoFEC bool
 	// Encoder, when set, replaces Codec's own encoder (tests).
 	Encoder mdcodec.AudioEncoderBuilder
 }
@@ -118,7 +144,7 @@ func openAudio(src AudioSource, opts AudioOptions) (t *Track, skipped error, err
 		if opts.Codec.NewAudioEncoder == nil {
 			return nil, nil, fmt.Errorf("%w: %s has no audio encoder", ErrNoAudioEncoder, opts.Codec.Name)
 		}
-		b, err = opts.Codec.NewAudioEncoder(codec.EncoderParams{BitRate: opts.Bitrate})
+		b, err = opts.Codec.NewAudioEncoder(codec.EncoderParams{BitRate: opts.Bitrate, NoFEC: opts.NoFEC})
 		if err != nil {
 			if errors.Is(err, codec.ErrUnavailable) {
 				return nil, nil, fmt.Errorf("%w: %w", ErrNoAudioEncoder, err)
@@ -134,7 +160,12 @@ func openAudio(src AudioSource, opts AudioOptions) (t *Track, skipped error, err
 	)
 	switch src.Kind {
 	case AudioTest:
-		rd := pcm.NewReader(pcm.NewBeep(time.Now()), "test", true)
+		b := pcm.NewBeep(time.Now())
+		b.Late(src.BeepLate)
+		rd := pcm.NewReader(b, "test", true)
+		// Each 20 ms leaves once its time has passed, as from a
+		// microphone: never sound from the future.
+		rd.LikeMicrophone()
 		r, stop = rd, rd.Close
 	case AudioFile:
 		loop, _, err := pcm.OpenWAV(src.Arg)
@@ -182,11 +213,31 @@ func newAudioTrack(r audio.Reader, closeSrc func() error, desc codec.Descriptor,
 	if c := b.RTPCodec(); c != nil && c.Latency > 0 {
 		frame = c.Latency
 	}
-	enc, err := b.BuildAudioEncoder(r, prop.Media{Audio: prop.Audio{SampleRate: int(desc.ClockRate), ChannelCount: 1}})
+	t := &Track{TrackLocalStaticSample: tl, codec: desc, closeSrc: closeSrc, done: make(chan struct{}),
+		interval: frame, fixed: true}
+	// Note when each chunk's first sample was captured (see CaptureLag):
+	// a source that knows says (a microphone, a paced Reader), else it is
+	// when the chunk was read. Chunks are one encoder frame each, so the
+	// frame the encoder returns is the chunk read last.
+	captured, _ := r.(interface{ Captured() time.Time })
+	stamped := audio.ReaderFunc(func() (wave.Audio, func(), error) {
+		chunk, release, err := r.Read()
+		if err == nil {
+			at := time.Now()
+			if captured != nil {
+				if c := captured.Captured(); !c.IsZero() {
+					at = c
+				}
+			}
+			t.captured.Store(at.UnixNano())
+		}
+		return chunk, release, err
+	})
+	enc, err := b.BuildAudioEncoder(stamped, prop.Media{Audio: prop.Audio{SampleRate: int(desc.ClockRate), ChannelCount: 1}})
 	if err != nil {
 		closeSrc()
 		return nil, fmt.Errorf("start %s encoder: %w", desc.Name, err)
 	}
-	return &Track{TrackLocalStaticSample: tl, codec: desc, closeSrc: closeSrc, done: make(chan struct{}),
-		enc: enc, interval: frame, fixed: true}, nil
+	t.enc = enc
+	return t, nil
 }

@@ -122,6 +122,8 @@ type mic struct {
 	mu      sync.Mutex // guards q and stopped; held only to copy samples
 	q       ring
 	stopped bool          // the device stopped by itself
+	lastCB  time.Time     // when the newest samples in q came
+	chunkAt time.Time     // when the first sample of the chunk Read returned last was captured
 	wake    chan struct{} // a non-blocking nudge to the reader
 	done    chan struct{} // closed by Close
 
@@ -208,6 +210,7 @@ func (m *mic) data(_, in []byte, _ uint32) {
 	s := unsafe.Slice((*int16)(unsafe.Pointer(&in[0])), len(in)/2)
 	m.mu.Lock()
 	m.q.write(s)
+	m.lastCB = time.Now()
 	m.mu.Unlock()
 	select {
 	case m.wake <- struct{}{}:
@@ -242,6 +245,8 @@ func (m *mic) Read() (wave.Audio, func(), error) {
 		m.mu.Lock()
 		if m.q.n >= micChunk {
 			chunk := wave.NewInt16Interleaved(wave.ChunkInfo{Len: micChunk, Channels: 1, SamplingRate: micSampleRate})
+			// Its first sample is q.n samples older than the newest.
+			m.chunkAt = m.lastCB.Add(-time.Duration(m.q.n) * time.Second / micSampleRate)
 			m.q.read(chunk.Data)
 			m.mu.Unlock()
 			return chunk, func() {}, nil
@@ -262,6 +267,15 @@ func (m *mic) Read() (wave.Audio, func(), error) {
 			return nil, nil, fmt.Errorf("%w: %s: no sound for %s", ErrMicStopped, m.info.Name, micStallLimit)
 		}
 	}
+}
+
+// Captured is when the first sample of the chunk Read returned last was
+// captured, as far as the arrival of the samples tells: the sound
+// library's callback hands over a period's samples once it has them all.
+func (m *mic) Captured() time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.chunkAt
 }
 
 func (m *mic) start() error {

@@ -50,6 +50,33 @@ type Track struct {
 	done     chan struct{} // closed when the frames stop flowing
 	frames   atomic.Uint64
 	captured atomic.Int64 // unix ns when the frame being encoded was read
+	lag      atomic.Int64 // ns from the capture of the last frame sent to its sending
+
+	// nowhere holds the IDs of the bindings of a sound track to a peer
+	// whose other side took none of its codecs (Bind).
+	nowhere sync.Map
+}
+
+// Bind implements webrtc.TrackLocal. A sound track whose codec the other
+// side cannot take (it rejected the sound, or has Opus at another clock
+// rate) binds to nothing instead of failing, so that the call goes on
+// without sound: pion would otherwise fail the whole description (its
+// ErrUnsupportedCodec). A video track's codec must match.
+func (t *Track) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	p, err := t.TrackLocalStaticSample.Bind(ctx)
+	if errors.Is(err, webrtc.ErrUnsupportedCodec) && t.codec.Kind == codec.Audio {
+		t.nowhere.Store(ctx.ID(), true)
+		return t.codec.Parameters(), nil
+	}
+	return p, err
+}
+
+// Unbind implements webrtc.TrackLocal, for Bind's bindings to nothing too.
+func (t *Track) Unbind(ctx webrtc.TrackLocalContext) error {
+	if _, ok := t.nowhere.LoadAndDelete(ctx.ID()); ok {
+		return nil
+	}
+	return t.TrackLocalStaticSample.Unbind(ctx)
 }
 
 // newTrack builds the encoder up front (a real encoder's set-up costs tens of
@@ -144,6 +171,9 @@ func (t *Track) pump(enc mdcodec.ReadCloser) {
 			}
 			last = now
 		}
+		if c := t.captured.Load(); c != 0 {
+			t.lag.Store(max(time.Since(time.Unix(0, c)), 0).Nanoseconds())
+		}
 		werr := t.WriteSample(media.Sample{Data: data, Duration: d})
 		release()
 		if werr != nil && !errors.Is(werr, io.ErrClosedPipe) {
@@ -155,6 +185,15 @@ func (t *Track) pump(enc mdcodec.ReadCloser) {
 		t.frames.Add(1)
 	}
 }
+
+// CaptureLag is how long after its capture the frame last sent was
+// handed to the track to send: the encoder's time, plus for sound the
+// time a chunk waits to be whole (a microphone hands 20 ms over once it
+// recorded all of it). pion's sender reports pair a frame's RTP time with
+// when its first packet is sent; peer.SendTrack.CaptureLag takes this to
+// make them pair it with the capture instead, which is what puts sound
+// and picture in sync at the receiver. 0 until a frame was sent.
+func (t *Track) CaptureLag() time.Duration { return time.Duration(t.lag.Load()) }
 
 // Encoder returns the encoder's controller (for keyframes, bitrate and
 // statistics).

@@ -56,6 +56,7 @@ messages off the terminal where the blob is pasted:
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.whepFromEnv(args)
+			o.noFEC = os.Getenv(opusFECEnv) == "off"
 			r, err := o.run(session.Answerer, args, cmd.Flags().Changed, time.Now())
 			if err != nil {
 				return err

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -33,6 +34,7 @@ import (
 type callOptions struct {
 	source         string
 	audio          string
+	noFEC          bool // $P2PCAM_OPUS_FEC=off (a test knob)
 	width, height  int
 	cameraFormat   string
 	fps            float64
@@ -135,7 +137,7 @@ func (o *callOptions) config(role session.Role, args []string, fpsGiven bool, no
 		Width: o.width, Height: o.height, FPS: o.fps, Speed: o.cpuUsed, CameraFormat: o.cameraFormat,
 		Interfaces: o.interfaces, Duration: o.duration,
 		ConnectTimeout: o.connectTimeout, Silence: o.silence, Measure: o.measure,
-		Overwrite: o.force,
+		Overwrite: o.force, AudioNoFEC: o.noFEC,
 	}
 	cc.paste = paste.Signaler{Timeout: o.pasteTimeout, Clipboard: !o.noClipboard, QR: o.qr}
 	var err error
@@ -531,11 +533,22 @@ func (v viewError) Error() string {
 	case errors.Is(v.err, view.ErrNoDecoder):
 		return "--view needs a VP8 decoder, and this p2pcam was built without cgo: build it with libvpx (apt-get install libvpx-dev pkg-config, or brew install libvpx pkg-config; then make build)"
 	case errors.Is(v.err, view.ErrNoWindows):
-		return "--view needs SDL2, and this p2pcam was built without it: build it with cgo and SDL2 (apt-get install libsdl2-dev, or brew install sdl2; then make build), or pipe -o - into a player"
+		return "--view needs a p2pcam built with cgo (and without the nosdl tag): build it with make build, or pipe -o - into a player"
+	case errors.Is(v.err, view.ErrNoSDL):
+		return "--view needs SDL2, which is not installed here: " + installSDL(runtime.GOOS) + ", or pipe -o - into a player"
 	case errors.As(v.err, &ie):
 		return "--view: cannot open a window on " + ie.Display + ": SDL says " + ie.Reason + " (is a display server running there?)"
 	}
 	return "--view: " + v.err.Error()
+}
+
+// installSDL says how to install SDL2's runtime library on goos (p2pcam
+// loads it for --view; building does not need it).
+func installSDL(goos string) string {
+	if goos == "darwin" {
+		return "install it with `brew install sdl2`"
+	}
+	return "install it with `sudo apt install libsdl2-2.0-0` (Debian, Ubuntu, Raspberry Pi OS; elsewhere the SDL2 package)"
 }
 
 // viewTitle is the viewer window's title: the command, the verification

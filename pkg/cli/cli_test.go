@@ -176,7 +176,7 @@ func TestHelpStyle(t *testing.T) {
 		if c.Short == "" {
 			t.Errorf("%s: no Short", c.CommandPath())
 		}
-		if c.HasParent() && c.Long == "" && c.Name() != "version" {
+		if c.HasParent() && c.Long == "" {
 			t.Errorf("%s: no Long", c.CommandPath())
 		}
 		c.LocalFlags().VisitAll(func(f *pflag.Flag) {

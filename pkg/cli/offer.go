@@ -63,6 +63,7 @@ Other video plays through ffmpeg, as Y4M on stdin:
   P2PCAM_BEARER=secret p2pcam offer --whip https://media.example.org/cam/whip`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.noFEC = os.Getenv(opusFECEnv) == "off"
 			r, err := o.run(session.Offerer, args, cmd.Flags().Changed, time.Now())
 			if err != nil {
 				return err

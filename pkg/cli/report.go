@@ -34,6 +34,8 @@ func (r *reporter) event(ev session.Event) {
 		r.con.Linef("microphone: %s (%s), 48 kHz mono Opus", ev.Mic.Name, ev.Mic.Label)
 	case session.SoundStopped:
 		r.con.Linef("sound stopped: %v; the call goes on without it", ev.Err)
+	case session.SoundRefused:
+		r.con.Linef("no sound: the other side's sound is %s, and p2pcam takes Opus at 48 kHz only (RFC 7587); the call goes on without sound", ev.Codec)
 	case session.Connecting:
 		what := "to connect"
 		if ev.Window > 0 {
@@ -131,6 +133,8 @@ func hungUpLine(h session.HangUp) string {
 		return "the other side stopped recording; hanging up"
 	case session.WhySource:
 		return "the other side's camera or file stopped; hanging up"
+	case session.WhySound:
+		return "the other side's microphone stopped, and it had nothing else to send; hanging up"
 	case session.WhySourceEnded:
 		return "the video the other side streams came to its end; the call is over"
 	case session.WhyViewerClosed:
@@ -177,6 +181,12 @@ func statusLine(s session.Snapshot) string {
 	fmt.Fprintf(&b, " | lost %d nack %d pli %d", s.PacketsLost, s.NACK, s.PLI)
 	if m := s.Measured; m != nil {
 		fmt.Fprintf(&b, " | latency p50 %.0fms p95 %.0fms psnr %.1fdB", m.LatencyP50, m.LatencyP95, m.PSNR)
+		if m.Beeps > 0 {
+			fmt.Fprintf(&b, " | sound %.0fms", m.AudioDelayP50)
+			if m.AVOffset != nil {
+				fmt.Fprintf(&b, " av %+.0fms", *m.AVOffset)
+			}
+		}
 	}
 	return b.String()
 }
@@ -205,6 +215,13 @@ func summaryLines(s session.Snapshot) []string {
 	}
 	if m := s.Measured; m != nil {
 		out = append(out, fmt.Sprintf("glass-to-glass latency p50 %.1f ms, p95 %.1f ms, max %.1f ms; %d frames lost, %.0f ms frozen; PSNR %.1f dB", m.LatencyP50, m.LatencyP95, m.LatencyMax, m.FramesLost, m.FrozenMs, m.PSNR))
+		if m.Beeps > 0 {
+			line := fmt.Sprintf("sound: %d beeps, capture to decode p50 %.1f ms, max %.1f ms", m.Beeps, m.AudioDelayP50, m.AudioDelayMax)
+			if m.AVOffset != nil {
+				line += fmt.Sprintf("; %+.1f ms from the picture at the decoders (+: sound late)", *m.AVOffset)
+			}
+			out = append(out, line)
+		}
 	}
 	return out
 }

@@ -26,6 +26,7 @@ func TestHungUpLine(t *testing.T) {
 		{session.HangUp{Why: session.WhyRecording, Detail: "no space left on device"}, "the other side stopped recording: no space left on device; hanging up"},
 		{session.HangUp{Why: session.WhyRecording}, "the other side stopped recording; hanging up"},
 		{session.HangUp{Why: session.WhySource}, "the other side's camera or file stopped; hanging up"},
+		{session.HangUp{Why: session.WhySound}, "the other side's microphone stopped, and it had nothing else to send; hanging up"},
 		{session.HangUp{Why: session.WhySourceEnded}, "the video the other side streams came to its end; the call is over"},
 		{session.HangUp{Why: session.WhyViewerClosed}, "the other side closed its viewer window; the call is over"},
 		{session.HangUp{Why: session.WhySilence}, "the other side heard nothing from this side for its --silence-timeout and hung up: packets from here stopped reaching it"},
@@ -54,6 +55,10 @@ func TestSummaryLinesCountDrops(t *testing.T) {
 			[]string{"skipped 12 frames while the player on -o - fell behind, to keep it live"}, []string{"damaged"}},
 		{"camera frames", session.Snapshot{FramesSent: 90, CameraDropped: 3},
 			[]string{"dropped 3 damaged camera frames"}, []string{"skipped"}},
+		{"measured, no sound", session.Snapshot{FramesRecv: 90, Measured: &session.Measured{LatencyP50: 5}},
+			[]string{"glass-to-glass latency p50 5.0 ms"}, []string{"sound:"}},
+		{"measured sound", session.Snapshot{FramesRecv: 90, Measured: &session.Measured{Beeps: 4, AudioDelayP50: 12.5, AudioDelayMax: 20, AVOffset: ptr(-3.25)}},
+			[]string{"sound: 4 beeps, capture to decode p50 12.5 ms, max 20.0 ms; -3.2 ms from the picture at the decoders (+: sound late)"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,6 +74,21 @@ func TestSummaryLinesCountDrops(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestStatusLineSound: the live status line gives the sound's delay and
+// offset once measured.
+func TestStatusLineSound(t *testing.T) {
+	s := session.Snapshot{Measured: &session.Measured{LatencyP50: 5, Beeps: 2, AudioDelayP50: 12.4, AVOffset: ptr(7.0)}}
+	if got := statusLine(s); !strings.HasSuffix(got, " | sound 12ms av +7ms") {
+		t.Errorf("status line %q; want it to end with the sound's figures", got)
+	}
+	s.Measured.Beeps = 0
+	if got := statusLine(s); strings.Contains(got, "sound") {
+		t.Errorf("status line %q speaks of sound without beeps", got)
 	}
 }
 

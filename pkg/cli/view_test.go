@@ -3,7 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +50,8 @@ func TestViewNeedsAWindow(t *testing.T) {
 		d    Display
 		want string
 	}{
-		{"no windows in this build", nil, "p2pcam: --view needs SDL2, and this p2pcam was built without it: build it with cgo and SDL2 (apt-get install libsdl2-dev, or brew install sdl2; then make build), or pipe -o - into a player"},
+		{"no windows in this build", nil, "p2pcam: --view needs a p2pcam built with cgo (and without the nosdl tag): build it with make build, or pipe -o - into a player"},
+		{"no SDL2 library", fakeDisplay{err: fmt.Errorf("%w: load SDL2: libSDL2-2.0.so.0: cannot open shared object file", view.ErrNoSDL)}, "p2pcam: --view needs SDL2, which is not installed here: " + installSDL(runtime.GOOS) + ", or pipe -o - into a player"},
 		{"no display", fakeDisplay{err: view.ErrNoDisplay}, "p2pcam: --view: no display to open a window on (neither $DISPLAY nor $WAYLAND_DISPLAY is set): run p2pcam in a desktop session or over ssh -X, or pipe -o - into a player where there is one"},
 		{"no display server", fakeDisplay{err: &view.InitError{Display: "DISPLAY=:9", Reason: "x11 not available"}}, "p2pcam: --view: cannot open a window on DISPLAY=:9: SDL says x11 not available (is a display server running there?)"},
 	}
@@ -89,5 +92,17 @@ func TestViewCall(t *testing.T) {
 	}
 	if len(reported) != 3 {
 		t.Errorf("the reporter got %d events; want all 3", len(reported))
+	}
+}
+
+// TestInstallSDL: the hint names the package to install where p2pcam runs.
+func TestInstallSDL(t *testing.T) {
+	for _, tt := range []struct{ goos, want string }{
+		{"linux", "install it with `sudo apt install libsdl2-2.0-0` (Debian, Ubuntu, Raspberry Pi OS; elsewhere the SDL2 package)"},
+		{"darwin", "install it with `brew install sdl2`"},
+	} {
+		if got := installSDL(tt.goos); got != tt.want {
+			t.Errorf("installSDL(%q) = %q; want %q", tt.goos, got, tt.want)
+		}
 	}
 }

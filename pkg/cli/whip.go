@@ -25,6 +25,11 @@ import (
 // not.
 const bearerEnv = "P2PCAM_BEARER"
 
+// opusFECEnv names the environment variable that, set to "off", turns
+// the sound's in-band FEC off: a test knob for measuring what FEC buys
+// under loss (make bench-loss), not a setting for calls.
+const opusFECEnv = "P2PCAM_OPUS_FEC"
+
 // whepEnv names the environment variable that carries answer's WHEP URL
 // when --whep is not given and no blob is: the URL of p2pcam offer
 // --serve holds its token, which ps would show.

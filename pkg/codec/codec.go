@@ -47,6 +47,9 @@ type EncoderParams struct {
 	// PacketLoss is the expected loss in percent, for codecs that add
 	// in-band redundancy for it (Opus); 0 means none expected.
 	PacketLoss int
+	// NoFEC turns that in-band redundancy off whatever the loss (a test
+	// knob: it lets a figure compare sound under loss with and without).
+	NoFEC bool
 	// TemporalLayers is how many temporal layers a video encoder makes
 	// (codecs with Descriptor.Layers); 0 or 1 means none, one stream in
 	// which every frame may be needed by the next.
@@ -184,6 +187,11 @@ type Descriptor struct {
 	// NewAudioDecoder returns a decoder; nil for video codecs. It wraps
 	// ErrUnavailable in a build without the codec.
 	NewAudioDecoder func() (AudioDecoder, error)
+	// HasFEC reports whether an audio packet carries in-band redundancy
+	// for the packet before it (Opus's FEC), so that DecodeLost given it
+	// recovers that packet instead of concealing it; nil for codecs
+	// without such redundancy.
+	HasFEC func(packet []byte) bool
 
 	// CodecPrivate returns the bytes a Matroska/WebM track of this codec
 	// stores as CodecPrivate (Opus: its OpusHead), a new slice each call;

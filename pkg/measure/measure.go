@@ -9,6 +9,11 @@
 // Latency compares the stamp with this machine's clock, so both peers must
 // share a clock: run them on one machine (loopback, namespaces) or on
 // machines synchronized well below the latencies of interest.
+//
+// The sound, when the sender's is the test beep (a tone from each whole
+// second of the clock that stamps the pattern), is measured the same way
+// (AudioFrame): its delay from capture to decode, and its offset from the
+// picture at the decoders (see sound.go).
 package measure
 
 import (
@@ -59,7 +64,14 @@ type Options struct {
 	// Recent's latency and PSNR figures cover; 0 means DefaultWindow (150,
 	// five seconds at 30 fps).
 	Window int
+	// Audio, when set, is the codec of the sound AudioFrame measures; a
+	// build that cannot decode it measures no sound (Logger says so).
+	Audio codec.Descriptor
 }
+
+// soundWindow is how many of the latest beeps (one a second) Recent's
+// sound figures cover.
+const soundWindow = 5
 
 // Figures are what a Meter measured. The counters and Frozen always cover
 // the whole call; the latency and PSNR figures cover the frames Total or
@@ -103,6 +115,23 @@ type Figures struct {
 	// decoded size: 10*log10(255²/MSE), capped at 99 dB (identical
 	// pictures). 0 when no frame was compared.
 	PSNR float64
+
+	// The sound (Options.Audio), when it is the test beep. Beeps counts
+	// the beep onsets found in the decoded sound (one a second).
+	// AudioDelayP50 and AudioDelayMax are their delays from capture to
+	// decode: the local clock right after the frame holding the onset was
+	// decoded minus the whole second the beep starts at, read from -100
+	// to 900 ms (the Opus decoder's look-ahead, 6.5 ms, is part of it). AVOffsetP50
+	// is the median offset of sound and picture at the decoders, over the
+	// AVOffsets seconds both placed: when the beep's onset was decoded
+	// minus when the video's frames say the second was (the first frame
+	// stamped at or after it, decoded at t and captured s after the
+	// second, puts it at t-s); positive means the sound is late. Zero when
+	// nothing was measured.
+	Beeps                        uint64
+	AudioDelayP50, AudioDelayMax time.Duration
+	AVOffsetP50                  time.Duration
+	AVOffsets                    uint64
 }
 
 // histMax is the highest latency in ms Total's percentiles resolve;
@@ -117,12 +146,15 @@ type sample struct {
 }
 
 // Meter measures frames as they are written. Frame is called from one
-// goroutine at a time; Total and Recent may be called from any goroutine
-// at any time, also concurrently with Frame.
+// goroutine at a time, and so is AudioFrame (the two may run
+// concurrently); Total and Recent may be called from any goroutine at any
+// time, also concurrently with Frame and AudioFrame.
 type Meter struct {
-	opts Options
-	log  *slog.Logger
-	dec  decode.Decoder
+	opts   Options
+	log    *slog.Logger
+	dec    decode.Decoder
+	adec   codec.AudioDecoder // nil: no sound measured
+	aclock int64              // its RTP clock rate
 
 	// Used by Frame only.
 	ref        *image.YCbCr
@@ -144,6 +176,7 @@ type Meter struct {
 	next    int
 	psnrSum float64
 	psnrN   uint64
+	sound   soundState
 }
 
 // New returns a Meter with its own decoder of opts.Codec; Close it when
@@ -170,7 +203,16 @@ func New(opts Options) (*Meter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("measure: %w", err)
 	}
-	return &Meter{opts: opts, log: log, dec: dec, interval: time.Second / 30}, nil
+	m := &Meter{opts: opts, log: log, dec: dec, interval: time.Second / 30}
+	if a := opts.Audio; a.NewAudioDecoder != nil {
+		adec, err := a.NewAudioDecoder()
+		if err != nil {
+			log.Debug("measure: cannot decode the sound; measuring the video alone", "codec", a.Name, "err", err)
+		} else {
+			m.adec, m.aclock = adec, int64(a.ClockRate)
+		}
+	}
+	return m, nil
 }
 
 // Frame decodes one received frame and measures it. Frames must come
@@ -220,6 +262,7 @@ func (m *Meter) Frame(data []byte, keyFrame bool) {
 		d := int64(int16(st.Seq - uint16(m.seq))) // #nosec G115 -- wraps on purpose
 		seq = m.seq + d
 		if d > 0 {
+			m.videoSecond(st, m.millis, now)
 			lost = uint64(d - 1)
 			if gap := now.Sub(m.lastAt); gap > max(3*m.interval, m.interval+150*time.Millisecond) {
 				frozen = gap
@@ -315,6 +358,7 @@ func (m *Meter) Total() Figures {
 	if m.psnrN > 0 {
 		f.PSNR = m.psnrSum / float64(m.psnrN)
 	}
+	m.soundFigures(&f, 0)
 	if f.Frames == 0 {
 		return f
 	}
@@ -326,12 +370,13 @@ func (m *Meter) Total() Figures {
 
 // Recent returns the figures with latency percentiles and PSNR over the
 // last Window frames with a readable stamp (the PSNR of those among them
-// that were compared); the counters and Frozen are whole-call totals, as
-// in Total.
+// that were compared), and the sound's over the last 5 beeps and
+// offsets; the counters and Frozen are whole-call totals, as in Total.
 func (m *Meter) Recent() Figures {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	f := m.total
+	m.soundFigures(&f, soundWindow)
 	if len(m.window) == 0 {
 		return f
 	}
@@ -378,6 +423,15 @@ func histRank(h []uint64, i uint64) int {
 
 func millis(ms int) time.Duration { return time.Duration(ms) * time.Millisecond }
 
-// Close frees the decoder. It is idempotent and safe to call while Frame
-// runs on another goroutine; Frame does nothing afterwards.
-func (m *Meter) Close() error { return m.dec.Close() }
+// Close frees the decoders. It is idempotent and safe to call while
+// Frame or AudioFrame runs on another goroutine; they do nothing
+// afterwards.
+func (m *Meter) Close() error {
+	err := m.dec.Close()
+	if m.adec != nil {
+		if aerr := m.adec.Close(); err == nil {
+			err = aerr
+		}
+	}
+	return err
+}

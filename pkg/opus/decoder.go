@@ -10,13 +10,12 @@ import (
 // DecoderStats are a decoder's running figures.
 type DecoderStats struct {
 	Packets uint64 // packets decoded
-	// Recovered counts lost packets handed to libopus with the next
-	// packet's FEC data: SILK or hybrid packets, which carry it when the
-	// sender expected loss (libopus 1.3 does not say whether one did).
+	// Recovered counts lost packets rebuilt from the FEC data of the
+	// next packet (DecodeFEC with a next packet that has some, HasFEC).
 	Recovered uint64
 	// Concealed counts lost packets made up by PLC: those passed to
-	// Conceal, and to DecodeFEC with a CELT-only next packet, which can
-	// carry no FEC data.
+	// Conceal, and to DecodeFEC with a next packet that carries no FEC
+	// data (the sender expected no loss, or coded it CELT-only).
 	Concealed uint64
 	// ConcealedSamples counts the samples (48 kHz) of those.
 	ConcealedSamples uint64
@@ -83,11 +82,11 @@ func (d *Decoder) DecodeFEC(next []byte, samples int) ([]int16, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
-	if celtOnly(next) {
+	if HasFEC(next) {
+		d.stats.Recovered++
+	} else {
 		d.stats.Concealed++
 		d.stats.ConcealedSamples += uint64(n)
-	} else {
-		d.stats.Recovered++
 	}
 	return out[:n:n], nil
 }
@@ -112,10 +111,6 @@ func (d *Decoder) Conceal(samples int) ([]int16, error) {
 	d.stats.ConcealedSamples += uint64(n)
 	return out[:n:n], nil
 }
-
-// celtOnly reports whether packet is coded in CELT-only mode (TOC
-// configurations 16 to 31, RFC 6716 §3.1), which has no in-band FEC.
-func celtOnly(packet []byte) bool { return packet[0]>>3 >= 16 }
 
 func checkLost(samples int) error {
 	if samples <= 0 || samples > MaxPacketSamples || samples%(SampleRate/400) != 0 {

@@ -11,7 +11,7 @@ import (
 // newEncoderBuilder returns libopus's encoder with the given start
 // bitrate, complexity (Speed) and expected loss (0: the defaults).
 func newEncoderBuilder(p codec.EncoderParams) (mdcodec.AudioEncoderBuilder, error) {
-	params := Params{BitRate: p.BitRate, Complexity: p.Speed, PacketLoss: p.PacketLoss}
+	params := Params{BitRate: p.BitRate, Complexity: p.Speed, PacketLoss: p.PacketLoss, NoFEC: p.NoFEC}
 	if _, err := params.normalized(); err != nil {
 		return nil, err
 	}

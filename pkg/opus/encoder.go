@@ -51,6 +51,10 @@ type Params struct {
 	// (in-band FEC, RFC 6716 §2.1.7), more as the figure grows. Set it
 	// from receiver reports with SetPacketLoss, as libwebrtc does.
 	PacketLoss int
+	// NoFEC turns in-band FEC off: the encoder then codes no redundancy
+	// whatever PacketLoss says (it still uses PacketLoss for its other
+	// choices). p2pcam keeps FEC on; this is for measuring what it buys.
+	NoFEC bool
 }
 
 // NewParams returns the defaults.
@@ -122,7 +126,7 @@ func NewEncoder(p Params) (*Encoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := newCEncoder(p.BitRate, p.Complexity, p.PacketLoss)
+	c, err := newCEncoder(p.BitRate, p.Complexity, p.PacketLoss, !p.NoFEC)
 	if err != nil {
 		return nil, err
 	}

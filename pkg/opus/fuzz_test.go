@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// FuzzDecode feeds arbitrary packets to Decode and DecodeFEC: they must
-// return samples or an error, never crash, and a decoded packet must hold
+// FuzzDecode feeds arbitrary packets to HasFEC, Decode and DecodeFEC:
+// they must return samples or an error, never crash, and a decoded packet must hold
 // as many samples as PacketSamples (our TOC parser) and libopus agree on.
 func FuzzDecode(f *testing.F) {
 	enc, err := NewEncoder(Params{PacketLoss: 20})
@@ -31,6 +31,7 @@ func FuzzDecode(f *testing.F) {
 			t.Fatal(err)
 		}
 		defer dec.Close()
+		_ = HasFEC(packet) // must not crash on any input
 		ours, ourErr := PacketSamples(packet)
 		if len(packet) > 0 {
 			// libopus counts a code 3 packet of zero frames as 0

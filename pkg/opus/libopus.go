@@ -29,11 +29,11 @@ typedef struct {
 	int64_t cpu_ns; // thread CPU time spent in opus_encode
 } p2p_opus_result;
 
-static int p2p_opus_enc_setup(OpusEncoder *e, opus_int32 bitrate, int complexity, int loss) {
+static int p2p_opus_enc_setup(OpusEncoder *e, opus_int32 bitrate, int complexity, int loss, int fec) {
 	int err;
 	if ((err = opus_encoder_ctl(e, OPUS_SET_BITRATE(bitrate))) != OPUS_OK) return err;
 	if ((err = opus_encoder_ctl(e, OPUS_SET_COMPLEXITY(complexity))) != OPUS_OK) return err;
-	if ((err = opus_encoder_ctl(e, OPUS_SET_INBAND_FEC(1))) != OPUS_OK) return err;
+	if ((err = opus_encoder_ctl(e, OPUS_SET_INBAND_FEC(fec))) != OPUS_OK) return err;
 	if ((err = opus_encoder_ctl(e, OPUS_SET_PACKET_LOSS_PERC(loss))) != OPUS_OK) return err;
 	if ((err = opus_encoder_ctl(e, OPUS_SET_DTX(0))) != OPUS_OK) return err;
 	if ((err = opus_encoder_ctl(e, OPUS_SET_VBR(1))) != OPUS_OK) return err;
@@ -71,13 +71,17 @@ import (
 // use; Encoder serializes them.
 type cEncoder struct{ p *C.OpusEncoder }
 
-func newCEncoder(bitRate, complexity, loss int) (*cEncoder, error) {
+func newCEncoder(bitRate, complexity, loss int, fec bool) (*cEncoder, error) {
 	var cerr C.int
 	p := C.opus_encoder_create(C.opus_int32(SampleRate), 1, C.OPUS_APPLICATION_VOIP, &cerr)
 	if p == nil || cerr != C.OPUS_OK {
 		return nil, codecError("opus_encoder_create", cerr)
 	}
-	if cerr = C.p2p_opus_enc_setup(p, C.opus_int32(bitRate), C.int(complexity), C.int(loss)); cerr != C.OPUS_OK {
+	f := C.int(0)
+	if fec {
+		f = 1
+	}
+	if cerr = C.p2p_opus_enc_setup(p, C.opus_int32(bitRate), C.int(complexity), C.int(loss), f); cerr != C.OPUS_OK {
 		C.opus_encoder_destroy(p)
 		return nil, codecError("opus_encoder_ctl", cerr)
 	}

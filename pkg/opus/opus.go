@@ -93,6 +93,7 @@ var Descriptor = codec.Descriptor{
 	NewAudioEncoder: newEncoderBuilder,
 	EncoderStats:    encoderStats,
 	NewAudioDecoder: newAudioDecoder,
+	HasFEC:          HasFEC,
 	CodecPrivate:    func() []byte { return OpusHead(1, PreSkip, SampleRate) },
 	CodecDelay:      CodecDelay,
 	SeekPreRoll:     SeekPreRoll,
@@ -184,3 +185,133 @@ var (
 	errEmptyPacket = fmt.Errorf("opus: empty packet: %w", ErrBadInput)
 	errBadCount    = fmt.Errorf("opus: code 3 packet has a missing or impossible frame count: %w", ErrBadInput)
 )
+
+// HasFEC reports whether packet carries in-band FEC data (SILK's low
+// bitrate redundancy, LBRR) for the packet before it, so that a decoder
+// given it for a lost packet recovers that packet rather than concealing
+// it. A sender codes FEC only when it expects loss (Params.PacketLoss);
+// CELT-only packets never carry any.
+//
+// The answer is read from the packet, not decoded: the SILK layer of the
+// packet's first Opus frame (RFC 6716 §3.2 for where the frames lie)
+// opens with its header bits, one voice activity flag per SILK frame (one
+// for a 10 or 20 ms Opus frame, two for 40 ms, three for 60 ms) and then
+// the LBRR flag, followed in a stereo packet by the same flags of the
+// side channel (§4.2.3, §4.2.4). Each of those bits is range coded with
+// a probability of one half, which puts them, in order, in the top bits
+// of the frame's first byte (the range decoder of §4.1 reads a bit coded
+// that way as the first byte's most significant bit). An empty, malformed
+// or DTX (empty first frame) packet has none.
+func HasFEC(packet []byte) bool {
+	if len(packet) == 0 {
+		return false
+	}
+	toc := packet[0]
+	config := toc >> 3
+	if config >= 16 { // CELT-only
+		return false
+	}
+	silkFrames := 1
+	if config < 12 { // SILK-only: 10, 20, 40 or 60 ms
+		silkFrames = []int{1, 1, 2, 3}[config%4] // 10, 20, 40, 60 ms
+	}
+	first, ok := firstFrame(packet)
+	if !ok || len(first) == 0 {
+		return false
+	}
+	b := first[0]
+	mid := b>>(7-silkFrames)&1 == 1
+	if toc&0x4 == 0 { // mono
+		return mid
+	}
+	side := b>>(6-2*silkFrames)&1 == 1
+	return mid || side
+}
+
+// firstFrame returns the first Opus frame of packet (RFC 6716 §3.2), and
+// false when the packet's framing is malformed.
+func firstFrame(packet []byte) ([]byte, bool) {
+	rest := packet[1:]
+	switch packet[0] & 3 {
+	case 0: // one frame
+		return rest, true
+	case 1: // two frames of equal size
+		if len(rest)%2 != 0 {
+			return nil, false
+		}
+		return rest[:len(rest)/2], true
+	case 2: // two frames, the first's size given
+		n, used, ok := frameLength(rest)
+		if !ok || n > len(rest)-used {
+			return nil, false
+		}
+		return rest[used : used+n], true
+	}
+	// Code 3: a frame count byte (VBR flag, padding flag, count), the
+	// padding length, then for VBR the sizes of all frames but the last.
+	if len(rest) < 1 {
+		return nil, false
+	}
+	head := rest[0]
+	count := int(head & 0x3f)
+	rest = rest[1:]
+	if count == 0 {
+		return nil, false
+	}
+	padding := 0
+	if head&0x40 != 0 {
+		for {
+			if len(rest) < 1 {
+				return nil, false
+			}
+			p := int(rest[0])
+			rest = rest[1:]
+			if p < 255 {
+				padding += p
+				break
+			}
+			padding += 254
+		}
+	}
+	if head&0x80 == 0 { // CBR: count frames of equal size
+		data := len(rest) - padding
+		if data < 0 || data%count != 0 {
+			return nil, false
+		}
+		return rest[:data/count], true
+	}
+	size := 0
+	var first int
+	for i := range count - 1 {
+		n, used, ok := frameLength(rest)
+		if !ok {
+			return nil, false
+		}
+		if i == 0 {
+			first = n
+		}
+		size += n
+		rest = rest[used:]
+	}
+	if size > len(rest)-padding {
+		return nil, false
+	}
+	if count == 1 {
+		first = len(rest) - padding
+	}
+	return rest[:first], true
+}
+
+// frameLength reads a frame length coded in one or two bytes (RFC 6716
+// §3.2.1) and returns it with the number of bytes it took.
+func frameLength(b []byte) (n, used int, ok bool) {
+	switch {
+	case len(b) < 1:
+		return 0, 0, false
+	case b[0] < 252:
+		return int(b[0]), 1, true
+	case len(b) < 2:
+		return 0, 0, false
+	}
+	return int(b[1])*4 + int(b[0]), 2, true
+}

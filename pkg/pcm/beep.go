@@ -31,8 +31,9 @@ const (
 // far sound and picture are apart.
 type Beep struct {
 	start  time.Time
-	offset int64 // ticks from the whole second before start to start
-	n      int64 // samples produced
+	late   time.Duration // see Late
+	offset int64         // ticks from the beep before start to start
+	n      int64         // samples produced
 	tone   []int16
 }
 
@@ -57,8 +58,20 @@ func NewBeep(start time.Time) *Beep {
 // first read, which shows as sound behind picture in a recording).
 func (b *Beep) anchor(start time.Time) {
 	if b.n == 0 {
+		late := b.late
 		*b = *NewBeep(start)
+		b.Late(late)
 	}
+}
+
+// Late makes the beeps start d after each whole second instead of on it
+// (d between 0 and 1 s), from sample 0 on: sound that is late against
+// the picture by d, as a test of whatever measures that. Call it before
+// the first Read.
+func (b *Beep) Late(d time.Duration) {
+	d = min(max(d, 0), time.Second-1)
+	b.offset = (b.offset - 3*int64(d-b.late) + ticksPerSecond) % ticksPerSecond
+	b.late = d
 }
 
 // Start is the instant the first sample stands for.

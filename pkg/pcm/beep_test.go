@@ -17,20 +17,26 @@ func TestBeepTimingIsExactInSamples(t *testing.T) {
 	tests := []struct {
 		name  string
 		start time.Time
-		beeps []window // every beep in the first 3 s of samples
+		late  time.Duration // Late's
+		beeps []window      // every beep in the first 3 s of samples
 	}{
-		{"start on a whole second", time.Unix(sec, 0), []window{{0, 4800}, {48000, 52800}, {96000, 100800}}},
-		{"start a quarter second in", time.Unix(sec, 250_000_000), []window{{36000, 40800}, {84000, 88800}, {132000, 136800}}},
+		{"start on a whole second", time.Unix(sec, 0), 0, []window{{0, 4800}, {48000, 52800}, {96000, 100800}}},
+		{"start a quarter second in", time.Unix(sec, 250_000_000), 0, []window{{36000, 40800}, {84000, 88800}, {132000, 136800}}},
 		// 10 µs before a second: sample 1 (20.83 µs) is the first in
 		// the beep, sample 4800 (99.99 ms into the second) the last.
-		{"start 10 µs before a second", time.Unix(sec, 999_990_000), []window{{1, 4801}, {48001, 52801}, {96001, 100801}}},
+		{"start 10 µs before a second", time.Unix(sec, 999_990_000), 0, []window{{1, 4801}, {48001, 52801}, {96001, 100801}}},
 		// Inside a beep: the rest of it plays.
-		{"start 50 ms into a beep", time.Unix(sec, 50_000_000), []window{{0, 2400}, {45600, 50400}, {93600, 98400}, {141600, 144000}}},
-		{"start before 1970", time.Unix(-1, 500_000_000), []window{{24000, 28800}, {72000, 76800}, {120000, 124800}}},
+		{"start 50 ms into a beep", time.Unix(sec, 50_000_000), 0, []window{{0, 2400}, {45600, 50400}, {93600, 98400}, {141600, 144000}}},
+		{"start before 1970", time.Unix(-1, 500_000_000), 0, []window{{24000, 28800}, {72000, 76800}, {120000, 124800}}},
+		// Late moves the beeps, the sine's phase with them.
+		{"300 ms late", time.Unix(sec, 0), 300 * time.Millisecond, []window{{14400, 19200}, {62400, 67200}, {110400, 115200}}},
+		{"300 ms late, start a quarter second in", time.Unix(sec, 250_000_000), 300 * time.Millisecond, []window{{2400, 7200}, {50400, 55200}, {98400, 103200}}},
+		{"950 ms late", time.Unix(sec, 0), 950 * time.Millisecond, []window{{0, 2400}, {45600, 50400}, {93600, 98400}, {141600, 144000}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			b := NewBeep(tc.start)
+			b.Late(tc.late)
 			buf := make([]int16, 3*SampleRate)
 			if n, err := b.Read(buf); n != len(buf) || err != nil {
 				t.Fatalf("Read = %d, %v", n, err)
@@ -114,25 +120,47 @@ func TestBeepTimeFollowsTheSampleCount(t *testing.T) {
 	}
 }
 
+// TestPacedReaderHandsOutChunksOnTime: chunk k at k·20 ms, or, like a
+// microphone, at (k+1)·20 ms, its last sample's time; either way it
+// stands for k·20 ms, as Captured says.
 func TestPacedReaderHandsOutChunksOnTime(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		r := NewReader(NewBeep(time.Now()), "beep", true)
-		defer r.Close()
-		t0 := time.Now()
-		for k := range 50 {
-			a, release, err := r.Read()
-			if err != nil {
-				t.Fatalf("Read %d: %v", k, err)
-			}
-			release()
-			if got, want := time.Since(t0), time.Duration(k)*20*time.Millisecond; got != want {
-				t.Fatalf("chunk %d at %v, want %v", k, got, want)
-			}
-			if info := a.ChunkInfo(); info.Len != ChunkSamples || info.Channels != 1 || info.SamplingRate != SampleRate {
-				t.Fatalf("chunk %d info %+v", k, info)
-			}
+	for _, mic := range []bool{false, true} {
+		synctest.Test(t, func(t *testing.T) {
+			testPacedReader(t, mic)
+		})
+	}
+}
+
+func testPacedReader(t *testing.T, mic bool) {
+	r := NewReader(NewBeep(time.Now()), "beep", true)
+	if mic {
+		r.LikeMicrophone()
+	}
+	defer r.Close()
+	t0 := time.Now()
+	if !r.Captured().IsZero() {
+		t.Fatalf("Captured before the first Read = %v; want zero", r.Captured())
+	}
+	for k := range 50 {
+		a, release, err := r.Read()
+		if err != nil {
+			t.Fatalf("Read %d: %v", k, err)
 		}
-	})
+		release()
+		want := time.Duration(k) * 20 * time.Millisecond
+		if mic {
+			want += 20 * time.Millisecond
+		}
+		if got := time.Since(t0); got != want {
+			t.Fatalf("mic %v: chunk %d at %v, want %v", mic, k, got, want)
+		}
+		if got, want := r.Captured().Sub(t0), time.Duration(k)*20*time.Millisecond; got != want {
+			t.Fatalf("mic %v: chunk %d captured at %v, want %v", mic, k, got, want)
+		}
+		if info := a.ChunkInfo(); info.Len != ChunkSamples || info.Channels != 1 || info.SamplingRate != SampleRate {
+			t.Fatalf("chunk %d info %+v", k, info)
+		}
+	}
 }
 
 func TestCloseWakesAPacedRead(t *testing.T) {

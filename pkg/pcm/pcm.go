@@ -45,6 +45,7 @@ type Reader struct {
 	src  Source
 	id   string
 	pace bool
+	mic  bool // see LikeMicrophone
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close
@@ -77,8 +78,13 @@ func (r *Reader) Read() (wave.Audio, func(), error) {
 			if b, ok := r.src.(*Beep); ok {
 				b.anchor(r.start)
 			}
-		} else {
-			due := time.Until(r.start.Add(time.Duration(r.n) * chunkTime))
+		}
+		k := r.n
+		if r.mic {
+			k++ // a chunk is due when its last sample is
+		}
+		if k > 0 {
+			due := time.Until(r.start.Add(time.Duration(k) * chunkTime))
 			if due > 0 {
 				t := time.NewTimer(due)
 				select {
@@ -108,6 +114,26 @@ func (r *Reader) Read() (wave.Audio, func(), error) {
 		chunk = chunk.SubAudio(0, n)
 	}
 	return chunk, func() {}, nil
+}
+
+// LikeMicrophone makes a paced Reader hand each chunk out when its last
+// sample is due, (k+1)·20 ms after the first Read, instead of when its
+// first one is: as a microphone does, which has the chunk only once it
+// recorded all of it. The samples still stand for the same instants (a
+// Beep's are anchored at the first Read), so the chunks leave 20 ms after
+// the time they stand for, which Captured says. Call it before the first
+// Read.
+func (r *Reader) LikeMicrophone() { r.mic = true }
+
+// Captured is the instant the first sample of the chunk Read returned
+// last stands for, when the Reader is paced: the first Read's time plus
+// 20 ms a chunk before it. It is zero before the first Read and for a
+// Reader that is not paced. Call it from the goroutine calling Read.
+func (r *Reader) Captured() time.Time {
+	if !r.pace || r.n == 0 {
+		return time.Time{}
+	}
+	return r.start.Add(time.Duration(r.n-1) * chunkTime)
 }
 
 // Close makes Read return io.EOF; it is idempotent.

@@ -113,8 +113,11 @@ func parseFmt(b []byte) (WAVInfo, error) {
 	switch {
 	case tag == wavExtensible && len(b) >= 40 && bytes.Equal(b[24:40], pcmSubFormat):
 	case tag == wavPCM:
+	case tag == wavExtensible && len(b) >= 26:
+		// The sub-format GUID starts with the format tag it stands for.
+		return info, fmt.Errorf("pcm: %s: %w", coding(binary.LittleEndian.Uint16(b[24:26]), bits), ErrNotPCM16)
 	default:
-		return info, fmt.Errorf("pcm: format tag %#04x: %w", tag, ErrNotPCM16)
+		return info, fmt.Errorf("pcm: %s: %w", coding(tag, bits), ErrNotPCM16)
 	}
 	if bits != 16 {
 		return info, fmt.Errorf("pcm: %d bits per sample: %w", bits, ErrNotPCM16)
@@ -126,6 +129,24 @@ func parseFmt(b []byte) (WAVInfo, error) {
 		return info, fmt.Errorf("pcm: sample rate %d Hz: %w", info.SampleRate, ErrNotWAV)
 	}
 	return info, nil
+}
+
+// coding names a WAV format tag for people: the common ones by name, the
+// rest by number.
+func coding(tag uint16, bits int) string {
+	switch tag {
+	case 3:
+		return fmt.Sprintf("%d-bit float samples", bits)
+	case 6:
+		return "A-law samples"
+	case 7:
+		return "µ-law samples"
+	case 2, 0x11:
+		return "ADPCM-compressed samples"
+	case 0x55:
+		return "MP3-compressed samples"
+	}
+	return fmt.Sprintf("format tag %#04x", tag)
 }
 
 // toMono averages the channels of the interleaved little-endian samples

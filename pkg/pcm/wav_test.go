@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -98,29 +100,36 @@ func slicesEqual(a, b []int16) bool {
 
 func TestDecodeWAVRejectsWhatItCannotPlay(t *testing.T) {
 	pcm := le16(1, 2, 3, 4)
+	// A WAVE_FORMAT_EXTENSIBLE fmt chunk of 32-bit float samples, as
+	// ffmpeg writes with -c:a pcm_f32le.
+	extFloat := wavFile(wavExtensible, 1, 48000, 32, pcm, nil, -1)
+	extFloat[44] = 3 // the sub-format GUID's first bytes: IEEE float
 	tests := []struct {
 		name string
 		file []byte
 		want error
+		says string // in the message
 	}{
-		{"empty", nil, ErrNotWAV},
-		{"not RIFF", []byte("OggS\x00\x00\x00\x00WAVEfmt "), ErrNotWAV},
-		{"RIFF but AVI", []byte("RIFF\x00\x00\x00\x00AVI LIST"), ErrNotWAV},
-		{"float samples", wavFile(3, 1, 48000, 32, pcm, nil, -1), ErrNotPCM16},
-		{"24-bit", wavFile(wavPCM, 1, 48000, 24, pcm[:6], nil, -1), ErrNotPCM16},
-		{"8-bit", wavFile(wavPCM, 1, 48000, 8, pcm, nil, -1), ErrNotPCM16},
-		{"A-law", wavFile(6, 1, 8000, 8, pcm, nil, -1), ErrNotPCM16},
-		{"zero channels", wavFile(wavPCM, 0, 48000, 16, pcm, nil, -1), ErrNotWAV},
-		{"zero rate", wavFile(wavPCM, 1, 0, 16, pcm, nil, -1), ErrNotWAV},
-		{"data cut short", wavFile(wavPCM, 1, 48000, 16, pcm, nil, 100), ErrTruncated},
-		{"fmt cut short", wavFile(wavPCM, 1, 48000, 16, pcm, nil, -1)[:30], ErrTruncated},
-		{"no data chunk", wavFile(wavPCM, 1, 48000, 16, nil, nil, -1)[:36], ErrTruncated},
-		{"data before fmt", []byte("RIFF\x00\x00\x00\x00WAVEdata\x02\x00\x00\x00\x01\x00"), ErrNotWAV},
+		{"empty", nil, ErrNotWAV, ""},
+		{"not RIFF", []byte("OggS\x00\x00\x00\x00WAVEfmt "), ErrNotWAV, ""},
+		{"RIFF but AVI", []byte("RIFF\x00\x00\x00\x00AVI LIST"), ErrNotWAV, ""},
+		{"float samples", wavFile(3, 1, 48000, 32, pcm, nil, -1), ErrNotPCM16, "32-bit float samples"},
+		{"24-bit", wavFile(wavPCM, 1, 48000, 24, pcm[:6], nil, -1), ErrNotPCM16, "24 bits per sample"},
+		{"8-bit", wavFile(wavPCM, 1, 48000, 8, pcm, nil, -1), ErrNotPCM16, ""},
+		{"A-law", wavFile(6, 1, 8000, 8, pcm, nil, -1), ErrNotPCM16, "A-law"},
+		{"zero channels", wavFile(wavPCM, 0, 48000, 16, pcm, nil, -1), ErrNotWAV, ""},
+		{"zero rate", wavFile(wavPCM, 1, 0, 16, pcm, nil, -1), ErrNotWAV, ""},
+		{"data cut short", wavFile(wavPCM, 1, 48000, 16, pcm, nil, 100), ErrTruncated, ""},
+		{"fmt cut short", wavFile(wavPCM, 1, 48000, 16, pcm, nil, -1)[:30], ErrTruncated, ""},
+		{"no data chunk", wavFile(wavPCM, 1, 48000, 16, nil, nil, -1)[:36], ErrTruncated, ""},
+		{"data before fmt", []byte("RIFF\x00\x00\x00\x00WAVEdata\x02\x00\x00\x00\x01\x00"), ErrNotWAV, ""},
+		{"extensible float", extFloat, ErrNotPCM16, "32-bit float samples"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, _, err := DecodeWAV(bytes.NewReader(tc.file)); !errors.Is(err, tc.want) {
-				t.Errorf("error %v, want one wrapping %v", err, tc.want)
+			_, _, err := DecodeWAV(bytes.NewReader(tc.file))
+			if !errors.Is(err, tc.want) || !strings.Contains(fmt.Sprint(err), tc.says) {
+				t.Errorf("error %v, want one wrapping %v that says %q", err, tc.want, tc.says)
 			}
 		})
 	}

@@ -53,7 +53,10 @@ func newMediaEngine(descs []codec.Descriptor) (*webrtc.MediaEngine, error) {
 //
 // Every interceptor logs through lf: pion's default loggers would write to
 // stderr past p2pcam's logger.
-func interceptors(m *webrtc.MediaEngine, lf logging.LoggerFactory, onStats func(stats.Getter), w *watcher, congestion interceptor.Factory, extra ...interceptor.Factory) (*interceptor.Registry, error) {
+//
+// lags corrects the sender reports; it comes before the report
+// interceptor so that the reports it writes pass through it.
+func interceptors(m *webrtc.MediaEngine, lf logging.LoggerFactory, onStats func(stats.Getter), w *watcher, congestion interceptor.Factory, lags *captureLags, extra ...interceptor.Factory) (*interceptor.Registry, error) {
 	reg := &interceptor.Registry{}
 	// The watcher first: interceptors added earlier write RTCP past those
 	// added later, and it must see the NACK generator's requests.
@@ -87,6 +90,7 @@ func interceptors(m *webrtc.MediaEngine, lf logging.LoggerFactory, onStats func(
 	if err := webrtc.ConfigureNackWithOptions(m, reg, gen, resp...); err != nil {
 		return nil, fmt.Errorf("configure nack: %w", err)
 	}
+	reg.Add(lags)
 	if err := webrtc.ConfigureRTCPReportsWithOptions(reg,
 		[]report.ReceiverOption{report.WithReceiverLoggerFactory(lf)}, report.WithSenderLoggerFactory(lf)); err != nil {
 		return nil, fmt.Errorf("configure rtcp reports: %w", err)

@@ -19,6 +19,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,6 +84,13 @@ type SendTrack struct {
 	// track for a keyframe (PLI or FIR naming its SSRC). It runs on
 	// pion's RTCP path and must not block.
 	OnKeyFrameRequest func()
+	// CaptureLag, if set, says how long after its capture the frame the
+	// track sent last was handed over to be sent (capture.Track's
+	// CaptureLag); the track's sender reports are corrected by it, so
+	// they pair RTP time with capture time as a receiver putting tracks
+	// in sync assumes, not with send time. It is called whenever a
+	// report goes out and must not block.
+	CaptureLag func() time.Duration
 }
 
 // RemoteTrack is a track the remote side sends.
@@ -127,8 +135,12 @@ type Peer struct {
 
 	mu        sync.Mutex
 	remoteSSR []uint32
-	senders   []*webrtc.RTPSender
-	keyFrames map[uint32]func() // keyframe request callbacks by local SSRC
+	// soundRefused is the remote's sound codec when its sound section
+	// matched none of this peer's codecs (checkMedia); "" otherwise.
+	soundRefused string
+	senders      []*webrtc.RTPSender
+	keyFrames    map[uint32]func() // keyframe request callbacks by local SSRC
+	lags         captureLags       // corrects the local tracks' sender reports
 	// closing is set, under mu, when Close begins. Goroutines are added
 	// to wg only under mu while closing is false, so no wg.Add can race
 	// with Close's wg.Wait. readEnded reads it without the lock.
@@ -186,7 +198,7 @@ func New(cfg Config) (*Peer, error) {
 			return nil, err
 		}
 	}
-	reg, err := interceptors(m, slogFactory{cfg.Logger}, p.setStats, p.watch, congestion, cfg.Interceptors...)
+	reg, err := interceptors(m, slogFactory{cfg.Logger}, p.setStats, p.watch, congestion, &p.lags, cfg.Interceptors...)
 	if err != nil {
 		return nil, err
 	}
@@ -253,6 +265,11 @@ func (p *Peer) addTransceivers() error {
 		}
 		sender := tr.Sender()
 		p.senders = append(p.senders, sender)
+		if st.CaptureLag != nil {
+			for _, enc := range sender.GetParameters().Encodings {
+				p.lags.add(uint32(enc.SSRC), st.Codec.ClockRate, st.CaptureLag)
+			}
+		}
 		if st.OnKeyFrameRequest != nil {
 			p.mu.Lock()
 			for _, enc := range sender.GetParameters().Encodings {
@@ -326,6 +343,11 @@ func (p *Peer) onState(s webrtc.PeerConnectionState) {
 		p.connOnce.Do(func() { close(p.connected) })
 	case webrtc.PeerConnectionStateFailed:
 		p.failOnce.Do(func() { close(p.failed) })
+	case webrtc.PeerConnectionStateClosed:
+		// Not closed by this side: the other side closed its DTLS
+		// transport (it hung up). With no remote track yet, no RTCP
+		// read loop is there to notice (readEnded).
+		p.readEnded()
 	}
 }
 
@@ -480,8 +502,10 @@ var ErrNoCommonCodec = errors.New("no codec in common with the other side")
 
 // checkMedia verifies that every negotiated transceiver of a kind this
 // peer sends or receives carries one of its codecs in the directions it
-// wants, and that at least one was negotiated. Sound this peer only
-// receives may find no codec: the other side has none to send.
+// wants, and that at least one was negotiated. Sound may find no codec
+// (the other side has no sound, or Opus at a clock rate other than RFC
+// 7587's 48 kHz): the call goes on without it, and SoundRefused says
+// what the other side had.
 func (p *Peer) checkMedia() error {
 	matched := 0
 	for _, tr := range p.pc.GetTransceivers() {
@@ -497,27 +521,60 @@ func (p *Peer) checkMedia() error {
 			continue
 		}
 		matched++
-		if sends && tr.Sender() != nil {
-			if len(tr.Sender().GetParameters().Codecs) == 0 {
-				return fmt.Errorf("%w (%s)", ErrNoCommonCodec, kind)
-			}
-		}
-		if receives && tr.Receiver() != nil {
-			if len(tr.Receiver().GetParameters().Codecs) == 0 {
-				if !sends && kind == webrtc.RTPCodecTypeAudio {
-					// Sound asked for and refused (a stream without
-					// sound): the call goes on without it.
-					matched--
-					continue
-				}
-				return fmt.Errorf("%w (%s)", ErrNoCommonCodec, kind)
-			}
+		noSend := sends && tr.Sender() != nil && len(tr.Sender().GetParameters().Codecs) == 0
+		noRecv := receives && tr.Receiver() != nil && len(tr.Receiver().GetParameters().Codecs) == 0
+		switch {
+		case (noSend || noRecv) && kind == webrtc.RTPCodecTypeAudio:
+			// Sound refused (a stream without sound, a codec p2pcam
+			// cannot take): the call goes on without it.
+			matched--
+			p.mu.Lock()
+			p.soundRefused = p.remoteCodec(tr.Mid())
+			p.mu.Unlock()
+		case noSend || noRecv:
+			return fmt.Errorf("%w (%s)", ErrNoCommonCodec, kind)
 		}
 	}
 	if matched == 0 {
 		return ErrNoCommonCodec
 	}
 	return nil
+}
+
+// SoundRefused returns the codec of the other side's sound (its rtpmap,
+// e.g. "opus/16000/1") and true when the call goes on without sound
+// because that codec matched none of this peer's: the other side offered
+// sound p2pcam cannot take. A section the other side rejected itself (a
+// stream without sound) gives false.
+func (p *Peer) SoundRefused() (string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.soundRefused, p.soundRefused != ""
+}
+
+// remoteCodec is the first codec (its rtpmap without the payload type)
+// of the remote description's media section mid, "" when that section
+// is rejected (port 0) or names none.
+func (p *Peer) remoteCodec(mid string) string {
+	remote := p.pc.RemoteDescription()
+	if remote == nil {
+		return ""
+	}
+	parsed := &sdp.SessionDescription{} // a copy: see Incoming
+	if err := parsed.UnmarshalString(remote.SDP); err != nil {
+		return ""
+	}
+	for _, md := range parsed.MediaDescriptions {
+		if m, _ := md.Attribute("mid"); m != mid || md.MediaName.Port.Value == 0 {
+			continue
+		}
+		if v, ok := md.Attribute("rtpmap"); ok {
+			if _, name, ok := strings.Cut(v, " "); ok {
+				return name
+			}
+		}
+	}
+	return ""
 }
 
 // Incoming lists the tracks the other side said it sends, as negotiated:
@@ -764,6 +821,21 @@ func (p *Peer) Stats() stats.Getter {
 func (p *Peer) SenderSSRCs() []uint32 {
 	var out []uint32
 	for _, s := range p.senders {
+		for _, enc := range s.GetParameters().Encodings {
+			out = append(out, uint32(enc.SSRC))
+		}
+	}
+	return out
+}
+
+// SenderSSRCsOf is SenderSSRCs of the tracks of one kind (audio or
+// video) alone.
+func (p *Peer) SenderSSRCsOf(kind webrtc.RTPCodecType) []uint32 {
+	var out []uint32
+	for _, s := range p.senders {
+		if t := s.Track(); t == nil || t.Kind() != kind {
+			continue
+		}
 		for _, enc := range s.GetParameters().Encodings {
 			out = append(out, uint32(enc.SSRC))
 		}

@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
@@ -272,24 +273,33 @@ type track struct {
 	times   timeline       // frame times from RTP timestamps
 	gaps    freezeDetector // Stats.Freezes
 	clock   clockMap       // RTP time to the shared clock, from arrival
-	sr      clockMap       // the same from the first sender report of the SSRC
+	sr      clockMap       // the same from the latest sender report of the SSRC
 	srSSRC  uint32         // the SSRC sr is of
 	started bool           // its first frame was written
 	firstTS uint32         // the RTP timestamp of its first frame written
 	offset  int64          // ms from the recording's start to its first frame
 	synced  bool           // offset comes from sender reports
+	// srZero is, for the main track, where its first frame falls on the
+	// sender's clock by its latest report (srZeroSet says it is known).
+	srZero    time.Time
+	srZeroSet bool
+	// slew is how far (µs) following the sender reports moved t's frames
+	// since offset was set (see follow); lastMS is its last frame's ms.
+	slew   float64
+	lastMS int64
+	wrote  bool // lastMS is set
 }
 
 // clockMap maps one track's RTP timestamps to a wall clock shared by all
 // tracks, which is what puts them in sync (RFC 3550 section 6.4.1). Two
 // maps of each track: one from its first packet, taken as sent when it
 // arrived (right to within the difference of the tracks' network and
-// jitter buffer delays), and one from the first RTCP sender report of its
-// stream (see Recorder.SenderReport), which pairs an RTP timestamp with
-// the sender's own wall clock and so puts the tracks in sync as the
+// jitter buffer delays), and one from the latest RTCP sender report of
+// its stream (see Recorder.SenderReport), which pairs an RTP timestamp
+// with the sender's own wall clock and so puts the tracks in sync as the
 // sender stamped them. A track's place on the recording's timeline comes
 // from the reports once the main track's and its own are in, from
-// arrival until then.
+// arrival until then; later reports keep it there (see follow).
 type clockMap struct {
 	set   bool
 	ts    uint32    // an RTP timestamp
@@ -509,6 +519,7 @@ func (r *Recorder) push(t *track, p *rtp.Packet) {
 			"track", t.i, "old_ssrc", t.seq.ssrc, "ssrc", p.SSRC)
 		r.resync(t)
 		t.sr = clockMap{} // the new stream's reports will say
+		t.srZeroSet = false
 	}
 	if !t.seq.started {
 		t.seq.restart(p.SSRC, p.SequenceNumber)
@@ -630,10 +641,16 @@ func (r *Recorder) frame(t *track, f *frame) {
 		}
 		t.started, t.offset, t.synced, t.firstTS = true, offset, synced, f.ts
 		t.times.start(ts)
+		if t.main && t.sr.set {
+			t.srZero, t.srZeroSet = t.sr.wall(f.ts), true
+		}
 	}
 	pts := t.times.pts(ts)
 	t.waitKey = false
 	ms := t.offset + t.times.ms(pts)
+	if !t.main {
+		ms = r.follow(t, f.ts, pts)
+	}
 	lf := liveFrame{track: t.i, main: t.main, key: key, audio: t.codec.Kind == codec.Audio, pts: ms, data: f.data}
 	if r.inter == nil {
 		// One track: straight to the output, counted once written.
@@ -660,8 +677,8 @@ func (r *Recorder) frame(t *track, f *frame) {
 // whether the sender reports of t and the main track put it there (else
 // the arrival of their first packets did).
 func (r *Recorder) offsetOf(t *track, ts uint32) (int64, bool) {
-	if m := r.main; m.sr.set && t.sr.set && m.started {
-		return t.sr.wall(ts).Sub(m.sr.wall(m.firstTS)).Milliseconds(), true
+	if m := r.main; m.srZeroSet && t.sr.set && m.started {
+		return t.sr.wall(ts).Sub(m.srZero).Milliseconds(), true
 	}
 	return t.clock.wall(ts).Sub(r.zero).Milliseconds(), false
 }
@@ -669,13 +686,15 @@ func (r *Recorder) offsetOf(t *track, ts uint32) (int64, bool) {
 // SenderReport tells the Recorder what an RTCP sender report (RFC 3550
 // section 6.4.1) of track's stream said: its RTP timestamp rtpTime was
 // ntp on the sender's wall clock. ssrc names the stream; a report of
-// another than the one the track is receiving is ignored. The first
-// report of each stream counts: once the main track's and another
-// track's are in, that track is placed against the main track as the
-// sender's clock says (audio frames that the move puts before frames
-// already written are dropped; a move the other way leaves a hole), and
-// tracks starting later are placed so from their first frame. Until
-// then, tracks are placed by the arrival of their first packets.
+// another than the one the track is receiving is ignored. Once the main
+// track's first report and another track's are in, that track is placed
+// against the main track as the sender's clock says (audio frames that
+// the move puts before frames already written are dropped; a move the
+// other way leaves a hole), and tracks starting later are placed so from
+// their first frame. Until then, tracks are placed by the arrival of
+// their first packets. Every later report keeps the tracks where the
+// sender's clock puts them, as the streams' clocks drift apart (see
+// follow).
 func (r *Recorder) SenderReport(track int, ssrc uint32, ntp time.Time, rtpTime uint32) {
 	if track < 0 || track >= len(r.tracks) {
 		return
@@ -683,11 +702,22 @@ func (r *Recorder) SenderReport(track int, ssrc uint32, ntp time.Time, rtpTime u
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	t := r.tracks[track]
-	if r.closed || !t.seq.started || ssrc != t.seq.ssrc || (t.sr.set && t.srSSRC == ssrc) {
+	if r.closed || !t.seq.started || ssrc != t.seq.ssrc {
 		return
 	}
+	first := !t.sr.set || t.srSSRC != ssrc
 	t.sr = clockMap{set: true, ts: rtpTime, at: ntp, clock: t.clock.clock}
 	t.srSSRC = ssrc
+	if t.main && t.started && t.times.have {
+		// The main track's first frame by this report: its unwrapped
+		// timestamp against the report's.
+		ext := t.times.ext + int64(int32(rtpTime-t.times.last)) // #nosec G115: wraps on purpose
+		t.srZero = ntp.Add(-t.times.ticks(ext - t.times.first))
+		t.srZeroSet = true
+	}
+	if !first {
+		return
+	}
 	r.log.Debug("record: first sender report", "track", t.i, "ssrc", ssrc)
 	for _, o := range r.tracks {
 		if o.main || !o.started || o.synced {
@@ -696,8 +726,53 @@ func (r *Recorder) SenderReport(track int, ssrc uint32, ntp time.Time, rtpTime u
 		if offset, ok := r.offsetOf(o, o.firstTS); ok {
 			r.log.Debug("record: track placed by sender reports", "track", o.i, "from_ms", o.offset, "to_ms", offset)
 			o.offset, o.synced = offset, true
+			o.slew, o.wrote = 0, false // the move may go back: the interleaver drops what it puts before
 		}
 	}
+}
+
+// followTime is the time constant (of media time) over which follow
+// moves a track onto where the latest sender reports put it: long enough
+// to average out the jitter of the reports (each pairs an RTP time with
+// when a packet was sent, some ms after capture), short enough to follow
+// clocks that drift apart by hundreds of ppm.
+const followTime = 4 * time.Second
+
+// followMaxRate bounds how fast follow moves a track: at most 1 ms per
+// 100 ms of media, so frames 20 ms apart stay in order and apart.
+const followMaxRate = 0.01
+
+// follow returns the recording's ms of t's frame at RTP timestamp ts and
+// pts (ticks since t's first frame), a track other than the main one,
+// and keeps t on the sender's clock: placed once by the first sender
+// reports, its frames would then be timed by its RTP clock alone, and
+// over a long call the RTP clocks of the tracks drift apart against the
+// sender's wall clock (a microphone's crystal that is 100 ppm off moves
+// the sound by 60 ms in 10 minutes). So, while both streams' reports are
+// in, each frame moves t by a part of the distance between where t's
+// latest report and the main track's put it and where its RTP clock
+// does: smoothly (a first-order filter with time constant followTime,
+// bounded by followMaxRate), never so as to reorder t's frames.
+func (r *Recorder) follow(t *track, ts uint32, pts int64) int64 {
+	us := float64(t.offset)*1000 + t.slew + float64(pts)*1e6/float64(t.clock.clock)
+	if m := r.main; t.synced && t.sr.set && m.srZeroSet {
+		want := float64(t.sr.wall(ts).Sub(m.srZero).Microseconds())
+		dt := float64(time.Second / 50) // media time since t's last frame
+		if t.wrote {
+			dt = float64(t.times.ticks(pts-t.times.lastPTS)) / 1000 // µs
+			dt = min(max(dt, 0), float64(followTime/time.Microsecond))
+		}
+		step := (want - us) * dt / float64(followTime/time.Microsecond)
+		step = min(max(step, -followMaxRate*dt), followMaxRate*dt)
+		t.slew += step
+		us += step
+	}
+	ms := int64(math.Floor(us / 1000))
+	if t.wrote && ms <= t.lastMS {
+		ms = t.lastMS + 1
+	}
+	t.lastMS, t.wrote = ms, true
+	return ms
 }
 
 // release hands the interleaver's frames that are due (all with flush)

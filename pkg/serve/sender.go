@@ -71,7 +71,7 @@ func (s *sender) tracks(v *viewer) []peer.SendTrack {
 			v.thin = newThinTrack(t, s.layers, &v.layer)
 			tl = v.thin
 		}
-		ts = append(ts, peer.SendTrack{Track: tl, Codec: t.Codec(), OnKeyFrameRequest: s.key.request})
+		ts = append(ts, peer.SendTrack{Track: tl, Codec: t.Codec(), OnKeyFrameRequest: s.key.request, CaptureLag: t.CaptureLag})
 	}
 	return ts
 }
@@ -111,6 +111,10 @@ func (s *sender) ended() (ended bool, err error) {
 // share on top.
 func (s *sender) setBitRate(bps int) { s.s.SetBitRate(bps + s.audio) }
 func (s *sender) framesSent() uint64 { return s.s.FramesSent() }
+
+// setPacketLoss tells the sound's encoder the loss (percent) to code
+// in-band FEC for: one encoder serves every viewer, so the worst one's.
+func (s *sender) setPacketLoss(percent int) { s.s.SetPacketLoss(percent) }
 
 func (s *sender) encoderStats() (codec.EncoderStats, bool) { return s.t.EncoderStats() }
 

@@ -342,11 +342,10 @@ func (s *server) run(ctx context.Context) error {
 	return err
 }
 
-// report writes a Snapshot to Stats every second until ctx ends.
+// report takes a Snapshot every second until ctx ends, and writes it to
+// Stats when there is one. Taking it also sets the sound's FEC from the
+// viewers' receiver reports, so it runs without Stats too.
 func (s *server) report(ctx context.Context, col *collector) error {
-	if s.cfg.Stats == nil {
-		return nil
-	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -354,7 +353,11 @@ func (s *server) report(ctx context.Context, col *collector) error {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
-			if err := writeJSON(s.cfg.Stats, col.snapshot()); err != nil {
+			sn := col.snapshot()
+			if s.cfg.Stats == nil {
+				continue
+			}
+			if err := writeJSON(s.cfg.Stats, sn); err != nil {
 				return err
 			}
 		}

@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/pion/webrtc/v4"
 )
 
 // Snapshot is one line of --stats output while serving: the encoder's
@@ -55,6 +57,14 @@ type ViewerSnapshot struct {
 	// frames it was sent over the last second.
 	Layer   int     `json:"layer"`
 	FPSSent float64 `json:"fps_sent"`
+	// The sound sent to it: AudioPacketsSent counts the packets (one per
+	// 20 ms frame), AudioPacketsLost those its receiver reports say
+	// never arrived, and AudioLossPct the share of them lost in its
+	// latest report (RFC 3550 §6.4.1 fraction lost), percent. Absent
+	// without sound.
+	AudioPacketsSent uint64  `json:"audio_packets_sent,omitempty"`
+	AudioPacketsLost int64   `json:"audio_packets_lost,omitempty"`
+	AudioLossPct     float64 `json:"audio_loss_pct,omitempty"`
 }
 
 // collector turns the server's counters into Snapshots. It is used by one
@@ -84,8 +94,10 @@ func newCollector(s *server) *collector {
 	return c
 }
 
-// viewers reads each viewer's figures now.
+// viewers reads each viewer's figures now, and has the sound's encoder
+// code as much in-band FEC as the viewer losing the most sound reports.
 func (c *collector) viewers() []ViewerSnapshot {
+	worst := 0.0 // the highest fraction of sound lost a viewer reports
 	c.s.mu.Lock()
 	vs := make([]*viewer, 0, len(c.s.viewers))
 	for _, v := range c.s.viewers {
@@ -119,9 +131,19 @@ func (c *collector) viewers() []ViewerSnapshot {
 					vf.PacketsLost += max(st.RemoteInboundRTPStreamStats.PacketsLost, 0)
 				}
 			}
+			for _, ssrc := range v.p.SenderSSRCsOf(webrtc.RTPCodecTypeAudio) {
+				if st := g.Get(ssrc); st != nil {
+					vf.AudioPacketsSent += st.OutboundRTPStreamStats.PacketsSent
+					vf.AudioPacketsLost += max(st.RemoteInboundRTPStreamStats.PacketsLost, 0)
+					f := st.RemoteInboundRTPStreamStats.FractionLost
+					vf.AudioLossPct = round1(100 * f)
+					worst = max(worst, f)
+				}
+			}
 		}
 		out = append(out, vf)
 	}
+	c.s.src.setPacketLoss(int(math.Round(100 * worst)))
 	return out
 }
 

@@ -176,3 +176,41 @@ func TestTwoWaySound(t *testing.T) {
 		}
 	}
 }
+
+// TestSoundAtAnotherClockRateIsLeftOut: an offer whose Opus runs at a
+// clock rate other than RFC 7587's 48 kHz (opus/16000/1) cannot be taken:
+// the answering side says so once (SoundRefused) and the call goes on
+// with video, whether or not it meant to send sound too.
+func TestSoundAtAnotherClockRateIsLeftOut(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		answerSays capture.AudioSource
+	}{
+		{"answer receives only", capture.AudioSource{}},
+		{"answer sends sound too", capture.AudioSource{Kind: capture.AudioTest}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			dir := t.TempDir()
+			l := newLink()
+			l.mangle = func(sd *webrtc.SessionDescription) {
+				sd.SDP = strings.ReplaceAll(sd.SDP, "opus/48000/2", "opus/16000/1")
+			}
+			o := start(ctx, Config{Offer: l, Source: capture.Source{Kind: capture.Test}, Width: 64, Height: 48,
+				Audio: capture.AudioSource{Kind: capture.AudioTest}, Duration: 2 * time.Second})
+			a := start(ctx, Config{Answer: l, Output: dir + "/answer.webm", Audio: tc.answerSays})
+			for _, c := range []*call{o, a} {
+				if err := c.wait(t); err != nil {
+					t.Fatalf("%v\n%s", err, c.ev)
+				}
+			}
+			if r, ok := find[SoundRefused](a.ev); !ok || r.Codec != "opus/16000/1" {
+				t.Errorf("answer: %+v, %v; want SoundRefused of opus/16000/1\n%s", r, ok, a.ev)
+			}
+			if a.res.FramesRecv == 0 {
+				t.Errorf("no video recorded:\n%s", a.ev)
+			}
+		})
+	}
+}

@@ -10,12 +10,14 @@ import (
 // audioMeter decodes the received sound for --stats: its level, and how
 // much of it a player would have had to make up for lost packets, from
 // the redundancy of the packet after a loss (recovered, Opus's in-band
-// FEC) or from nothing (concealed). It sees the frames the recorder takes
+// FEC, when that packet carries some: Descriptor.HasFEC) or from nothing
+// (concealed). It sees the frames the recorder takes
 // (record.Track.OnFrame), in order, each with its RTP timestamp: a jump of
 // the timestamp beyond the previous frame's samples is a loss.
 type audioMeter struct {
-	dec   codec.AudioDecoder
-	clock int64 // RTP ticks per second
+	dec    codec.AudioDecoder
+	clock  int64                  // RTP ticks per second
+	hasFEC func(data []byte) bool // nil: the codec has no FEC
 
 	mu        sync.Mutex
 	have      bool
@@ -39,7 +41,7 @@ func newAudioMeter(d codec.Descriptor) *audioMeter {
 	if err != nil {
 		return nil
 	}
-	return &audioMeter{dec: dec, clock: int64(d.ClockRate)}
+	return &audioMeter{dec: dec, clock: int64(d.ClockRate), hasFEC: d.HasFEC}
 }
 
 // maxGap is the longest loss made up for, in ms: longer holes are a
@@ -55,16 +57,23 @@ func (m *audioMeter) frame(data []byte, _ bool, ts uint32) {
 		// Samples at 48 kHz, the decoder's rate, of the hole before ts.
 		gap := int64(int32(ts-m.next)) * 48000 / m.clock // #nosec G115: wraps on purpose
 		if gap > 0 && gap <= 48*maxGap {
-			// The packet right before this one comes back from this
-			// one's FEC data; the rest is concealed.
-			fec := min(gap, 960)
+			// The packet right before this one (20 ms) comes back
+			// from this one's FEC data when it carries some (the
+			// sender codes it only when it expects loss, and only
+			// for speech, not silence); the rest is concealed.
+			var fec int64
+			if m.hasFEC != nil && m.hasFEC(data) {
+				fec = min(gap, 960)
+			}
 			if gap > fec {
 				if pcm, err := m.dec.DecodeLost(nil, int(gap-fec)); err == nil {
 					m.concealed += int64(len(pcm))
 				}
 			}
-			if pcm, err := m.dec.DecodeLost(data, int(fec)); err == nil {
-				m.recovered += int64(len(pcm))
+			if fec > 0 {
+				if pcm, err := m.dec.DecodeLost(data, int(fec)); err == nil {
+					m.recovered += int64(len(pcm))
+				}
 			}
 		}
 	}

@@ -45,6 +45,11 @@ type MicrophoneOpened struct{ Mic capture.Microphone }
 // unplugged, the sound server gone), for Err; the video goes on.
 type SoundStopped struct{ Err error }
 
+// SoundRefused: the other side's sound is in Codec (its rtpmap, e.g.
+// "opus/16000/1"), which p2pcam can neither take nor send it; the call
+// goes on without sound either way.
+type SoundRefused struct{ Codec string }
+
 // StateChanged: the connection moved to State (other than connected, which
 // Connected reports).
 type StateChanged struct{ State webrtc.PeerConnectionState }
@@ -125,6 +130,7 @@ const (
 	WhyOutputClosed Why = "output-closed"    // the reader of its video went away
 	WhyRecording    Why = "recording-failed" // writing the video failed; Detail: the system's reason
 	WhySource       Why = "source-failed"    // its camera or file stopped
+	WhySound        Why = "sound-failed"     // its microphone stopped, and it sent nothing else
 	WhySourceEnded  Why = "source-ended"     // its streamed source (a pipe) came to its end
 	WhyViewerClosed Why = "viewer-closed"    // the person there closed its viewer window
 	WhyViewer       Why = "viewer-failed"    // its viewer window failed
@@ -165,6 +171,7 @@ func (Applied) event()    {}
 func (CameraOpened) event()     {}
 func (MicrophoneOpened) event() {}
 func (SoundStopped) event()     {}
+func (SoundRefused) event()     {}
 func (StateChanged) event()     {}
 func (Connected) event()        {}
 func (Lost) event()             {}

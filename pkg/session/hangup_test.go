@@ -31,6 +31,7 @@ func TestWhy(t *testing.T) {
 		{"connection lost", 0, ErrConnectionLost, "connection-lost"},
 		{"camera gone", 0, fmt.Errorf("%w: %w", ErrSourceFailed, errors.New("ENODEV")), "source-failed"},
 		{"camera stopped", 0, errSourceStopped, "source-failed"},
+		{"microphone gone, nothing else to send", 0, fmt.Errorf("%w: %w", ErrSoundFailed, errors.New("the microphone stopped")), "sound-failed"},
 		{"stream came to its end", EndSourceEnded, nil, "source-ended"},
 		{"viewer closed", EndViewerClosed, nil, "viewer-closed"},
 		{"viewer failed", 0, fmt.Errorf("%w: ffplay exited 1", ErrViewer), "viewer-failed"},

@@ -73,7 +73,8 @@ func newReceiver(d receiverDeps) *receiver {
 // trackGrace is how long the receiver waits, once a remote track
 // arrived, for the other tracks the other side said it sends: a track
 // arrives with its first packet, and the recording's tracks are fixed
-// when it starts. A track later than that is left unrecorded, and said.
+// when it starts. A track later than that is left unrecorded, and said;
+// a late sound track is still played by the viewer's speaker.
 const trackGrace = time.Second
 
 // start waits in the background for the remote tracks the other side
@@ -87,6 +88,9 @@ func (r *receiver) start(ctx context.Context) {
 		defer r.wg.Done()
 		tracks, err := r.collect(ctx)
 		if err == nil && len(tracks) > 0 {
+			if _, ok := r.d.viewer.(Speaker); ok && !slices.ContainsFunc(tracks, isAudio) {
+				r.wg.Go(func() { r.hearLate(ctx) })
+			}
 			err = r.record(tracks)
 		}
 		if err != nil {
@@ -166,7 +170,11 @@ func (r *receiver) failure() error {
 func (r *receiver) open() (io.Writer, record.Format, error) {
 	out := r.d.output
 	if out == "" {
-		// Only a viewer: frames are assembled for it, and no file kept.
+		// Only a viewer or the meter: frames are assembled for them, and
+		// no file kept; the meter measures the sound too.
+		if r.d.measure {
+			return io.Discard, record.FormatWebM, nil
+		}
 		return io.Discard, record.FormatIVF, nil
 	}
 	if out == "-" {
@@ -215,13 +223,7 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 		if heard != nil {
 			t := *heard
 			heard = &t
-			reports := r.reportsTo(t)
-			hear = func(p *rtp.Packet) {
-				sp.Audio(t.Codec, p.Payload, p.Timestamp)
-				if reports != nil {
-					reports(p)
-				}
-			}
+			hear = r.hearer(sp, t)
 		}
 	}
 	if format == record.FormatIVF {
@@ -238,6 +240,8 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 	}
 	var videoSSRCs []uint32
 	var videoReports func(*rtp.Packet) // the viewer's, for the shown track
+	// The meter measures the first audio track's beeps too.
+	sound := slices.IndexFunc(tracks, func(t peer.RemoteTrack) bool { return t.Kind() == codec.Audio })
 	for _, t := range tracks {
 		ssrc := t.SSRC()
 		rt := record.Track{Codec: t.Codec, RequestKeyFrame: func() { _ = r.d.peer.RequestKeyFrame(ssrc) }}
@@ -246,7 +250,11 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 		}
 		if t.Kind() == codec.Video && len(videoSSRCs) == 0 {
 			videoSSRCs = append(videoSSRCs, ssrc)
-			if err := r.watchVideo(&rt); err != nil {
+			var audio codec.Descriptor
+			if sound >= 0 {
+				audio = tracks[sound].Codec
+			}
+			if err := r.watchVideo(&rt, audio); err != nil {
 				return err
 			}
 			videoReports = r.reportsTo(t)
@@ -260,6 +268,18 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 			}
 		}
 		opts.Tracks = append(opts.Tracks, rt)
+	}
+	if r.meter != nil && sound >= 0 {
+		// After the loop: the video track, whose watchVideo made the
+		// meter, may come after the sound.
+		rt := &opts.Tracks[sound]
+		stats, m := rt.OnFrame, r.meter
+		rt.OnFrame = func(data []byte, key bool, ts uint32) {
+			m.AudioFrame(data, ts)
+			if stats != nil {
+				stats(data, key, ts)
+			}
+		}
 	}
 	rec, err := record.New(w, opts)
 	if err != nil {
@@ -307,10 +327,11 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 }
 
 // watchVideo has the video's frames shown by the viewer and measured,
-// as either is asked for, and its first frame announced.
-func (r *receiver) watchVideo(t *record.Track) error {
+// as either is asked for, and its first frame announced. audio, when
+// set, is the codec of the sound the meter measures beside.
+func (r *receiver) watchVideo(t *record.Track, audio codec.Descriptor) error {
 	if r.d.measure {
-		m, err := measure.New(measure.Options{Codec: t.Codec, Logger: r.d.log})
+		m, err := measure.New(measure.Options{Codec: t.Codec, Audio: audio, Logger: r.d.log})
 		if err != nil {
 			return err
 		}
@@ -402,6 +423,41 @@ func (r *receiver) reportsTo(t peer.RemoteTrack) func(*rtp.Packet) {
 		}
 		count = sr.Count
 		sy.SenderReport(kind, sr.NTP, sr.RTPTime, rate)
+	}
+}
+
+// hearer returns what hands t's packets to the speaker sp, and the
+// track's sender reports to the viewer when it is a Syncer.
+func (r *receiver) hearer(sp Speaker, t peer.RemoteTrack) func(*rtp.Packet) {
+	reports := r.reportsTo(t)
+	return func(p *rtp.Packet) {
+		sp.Audio(t.Codec, p.Payload, p.Timestamp)
+		if reports != nil {
+			reports(p)
+		}
+	}
+}
+
+// isAudio says whether t is a sound track.
+func isAudio(t peer.RemoteTrack) bool { return t.Kind() == codec.Audio }
+
+// hearLate hands the first sound track that comes after the recording
+// started (a microphone can take longer than trackGrace to start) to the
+// viewer's speaker, unrecorded, until the track ends or ctx does.
+func (r *receiver) hearLate(ctx context.Context) {
+	sp := r.d.viewer.(Speaker)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case t := <-r.d.peer.Tracks():
+			if t.Err != nil || !isAudio(t) {
+				continue
+			}
+			r.d.log.Debug("a late sound track: played, not recorded", "ssrc", t.SSRC())
+			listen(t, r.hearer(sp, t))
+			return
+		}
 	}
 }
 
@@ -499,11 +555,20 @@ func (r *receiver) measured(final bool) *Measured {
 		return nil
 	}
 	ms := func(d time.Duration) float64 { return round1(float64(d.Microseconds()) / 1000) }
-	return &Measured{
+	out := &Measured{
 		LatencyP50: ms(f.LatencyP50), LatencyP95: ms(f.LatencyP95), LatencyMax: ms(f.LatencyMax),
 		FrozenMs: ms(f.Frozen), PSNR: round1(f.PSNR),
 		FramesLost: f.Lost, Unreadable: f.Unreadable, DecodeError: f.DecodeErrs,
 	}
+	if f.Beeps > 0 {
+		out.Beeps = f.Beeps
+		out.AudioDelayP50, out.AudioDelayMax = ms(f.AudioDelayP50), ms(f.AudioDelayMax)
+	}
+	if f.AVOffsets > 0 {
+		v := ms(f.AVOffsetP50)
+		out.AVOffset = &v
+	}
+	return out
 }
 
 // close waits for the recording to stop (the peer must be closed first so

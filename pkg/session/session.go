@@ -111,11 +111,14 @@ type Config struct {
 	// none), encoded with the first audio codec of Codecs. AudioAuto
 	// sends the default microphone when there is one and no sound,
 	// silently, when there is not.
-	Audio   capture.AudioSource
-	Width   int
-	Height  int
-	FPS     float64
-	Bitrate int // bits per second: the ceiling congestion control works under
+	Audio capture.AudioSource
+	// AudioNoFEC turns the sound's in-band FEC off (a test knob, for
+	// measuring what FEC buys under loss).
+	AudioNoFEC bool
+	Width      int
+	Height     int
+	FPS        float64
+	Bitrate    int // bits per second: the ceiling congestion control works under
 	// Speed is the video encoder's speed/quality knob (the codec's own
 	// scale, codec.EncoderParams); 0 is the codec's default.
 	Speed int
@@ -251,6 +254,11 @@ var (
 	// ErrSourceFailed means the camera or file stopped delivering frames
 	// during the call.
 	ErrSourceFailed = errors.New("video source failed")
+	// ErrSoundFailed means the sound source (a microphone) stopped during
+	// a call that sent sound alone and received nothing, so that nothing
+	// was left to do. A call with video, or one that also receives, goes
+	// on without sound instead (SoundStopped).
+	ErrSoundFailed = errors.New("sound source failed")
 	// ErrConnectionLost means the connection failed after it was up: the
 	// other side stopped answering.
 	ErrConnectionLost = errors.New("connection lost: the other side stopped answering")
@@ -324,7 +332,7 @@ func (c Config) SenderConfig() (capture.SenderConfig, error) {
 		i := slices.IndexFunc(c.Codecs, func(d codec.Descriptor) bool { return d.Kind == codec.Audio && d.NewAudioEncoder != nil })
 		switch {
 		case i >= 0:
-			sc.AudioOptions = capture.AudioOptions{Codec: c.Codecs[i]}
+			sc.AudioOptions = capture.AudioOptions{Codec: c.Codecs[i], NoFEC: c.AudioNoFEC}
 		case c.Audio.Kind == capture.AudioAuto:
 			sc.Audio = capture.AudioSource{}
 		default:
@@ -471,7 +479,7 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	}
 	if snd != nil {
 		for _, t := range snd.Tracks() {
-			pcfg.Send = append(pcfg.Send, peer.SendTrack{Track: t, Codec: t.Codec(), OnKeyFrameRequest: t.ForceKeyFrame})
+			pcfg.Send = append(pcfg.Send, peer.SendTrack{Track: t, Codec: t.Codec(), OnKeyFrameRequest: t.ForceKeyFrame, CaptureLag: t.CaptureLag})
 		}
 		// Start at the ceiling and let congestion control back off; the
 		// sender shares the target among its tracks, sound first (on top
@@ -493,6 +501,9 @@ func (s *session) run(ctx context.Context) (Result, error) {
 
 	if err := s.negotiate(ctx, p); err != nil {
 		return s.res, s.beforeConnect(ctx, err)
+	}
+	if c, ok := p.SoundRefused(); ok {
+		s.emit(SoundRefused{Codec: c})
 	}
 	if err := s.connect(ctx, p, window); err != nil {
 		return s.res, s.beforeConnect(ctx, err)
@@ -524,7 +535,7 @@ func (s *session) run(ctx context.Context) (Result, error) {
 		rec.start(ctx)
 	}
 	col := newCollector(s.cfg.Role(), p, snd, rec, s.cfg.Measure)
-	err = s.stream(ctx, p, col, rec, snd)
+	err = s.stream(ctx, p, col, rec, snd, receive)
 
 	// Shut down in order: stop the source, hang up, finalize the file;
 	// then the final figures, which count the last frames flushed.
@@ -532,7 +543,16 @@ func (s *session) run(ctx context.Context) (Result, error) {
 	if snd != nil {
 		snd.Close()
 		s.res.FramesSent = snd.FramesSent()
-		if terr := snd.Err(); terr != nil && !errors.Is(terr, capture.ErrSourceEnded) && (err == nil || errors.Is(err, errSourceStopped)) {
+		terr := snd.Err()
+		switch {
+		case terr == nil || errors.Is(terr, capture.ErrSourceEnded) || (err != nil && !errors.Is(err, errSourceStopped)):
+		case snd.Video() == nil && errors.Is(err, errSourceStopped):
+			// The sound was all this side sent, and nothing came in.
+			err = fmt.Errorf("%w: %w", ErrSoundFailed, terr)
+		case snd.Video() == nil:
+			// The sound stopped and the call went on receiving: it
+			// said so then (SoundStopped).
+		default:
 			err = fmt.Errorf("%w: %w", ErrSourceFailed, terr)
 		}
 	}
@@ -745,13 +765,18 @@ func (s *session) reportStates(ctx context.Context, p *peer.Peer) (stop func()) 
 }
 
 // stream runs the call until it ends, reporting figures every second.
-func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec *receiver, snd *capture.Sender) error {
+func (s *session) stream(ctx context.Context, p *peer.Peer, col *collector, rec *receiver, snd *capture.Sender, receive bool) error {
 	var sourceDone, soundDone <-chan struct{}
 	if snd != nil {
 		sourceDone = snd.Done()
-		if snd.Audio() != nil && snd.Video() != nil {
-			// The sound stopping leaves the video going: say so, once.
+		if snd.Audio() != nil && (snd.Video() != nil || receive) {
+			// The sound stopping leaves the video going, sent or
+			// received: say so, once.
 			soundDone = snd.Audio().Done()
+		}
+		if snd.Video() == nil && receive {
+			// The sender is the sound alone: its end is soundDone's.
+			sourceDone = nil
 		}
 	}
 	var timeout <-chan time.Time
@@ -896,6 +921,8 @@ func (s *session) why(err error) HangUp {
 			h.Detail = io.ErrShortWrite.Error()
 		}
 		return h
+	case errors.Is(err, ErrSoundFailed):
+		return HangUp{Why: WhySound}
 	case errors.Is(err, ErrSourceFailed), errors.Is(err, errSourceStopped):
 		return HangUp{Why: WhySource}
 	case errors.Is(err, ErrViewer):

@@ -73,6 +73,15 @@ type Measured struct {
 	FramesLost  uint64  `json:"frames_lost"`
 	Unreadable  uint64  `json:"frames_unreadable"`
 	DecodeError uint64  `json:"decode_errors"`
+	// The sound, when the sender's is the test beep (--audio test): the
+	// beeps found in it, their delay from capture to decode (p50 and max,
+	// over the last 5 beeps, the whole call on the final line), and the
+	// median offset of sound and picture at the decoders (positive: the
+	// sound is late), once a second was placed by both.
+	Beeps         uint64   `json:"audio_beeps,omitempty"`
+	AudioDelayP50 float64  `json:"audio_delay_ms_p50,omitempty"`
+	AudioDelayMax float64  `json:"audio_delay_ms_max,omitempty"`
+	AVOffset      *float64 `json:"av_offset_ms,omitempty"`
 }
 
 // counters are the cumulative figures a snapshot's rates are derived from.

@@ -111,3 +111,51 @@ func TestViewerSyncsBySendersClock(t *testing.T) {
 		}
 	}
 }
+
+// TestLateSoundIsHeard: a sound track whose first packet comes after
+// the recording started (a microphone slower to start than trackGrace)
+// is not recorded, but the viewer's speaker still hears it.
+func TestLateSoundIsHeard(t *testing.T) {
+	defer test.CheckRoutines(t)()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	video, audio := testcodec.Descriptor(), testcodec.Audio
+	l := newLink()
+	v := &fakeSyncer{fakeViewer: fakeViewer{after: -1, done: make(chan struct{})},
+		reports: map[codec.Kind][]uint32{}, rates: map[codec.Kind]uint32{}}
+	out := filepath.Join(t.TempDir(), "out.webm")
+	a := start(ctx, Config{Answer: l, Output: out, Codecs: []codec.Descriptor{video, audio},
+		View: func(ViewCall) (Viewer, error) { return v, nil }})
+	snd, locals := sendingPeer(t, ctx, l, video, audio)
+	defer snd.Close()
+	// Video alone for longer than trackGrace, then both for a second.
+	const frames = 50 // 40 ms each
+	late := int(trackGrace/(40*time.Millisecond)) + 5
+	tick := time.NewTicker(40 * time.Millisecond)
+	defer tick.Stop()
+	for i := range frames {
+		<-tick.C
+		f := testcodec.Encode(testcodec.Frame{Key: i == 0, Width: 64, Height: 48, Number: uint32(i)}, make([]byte, 200))
+		if err := locals[0].WriteSample(media.Sample{Data: f, Duration: 40 * time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+		if i >= late {
+			for range 2 {
+				if err := locals[1].WriteSample(media.Sample{Data: []byte{byte(i), 1, 2, 3}, Duration: 20 * time.Millisecond}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	if err := snd.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.wait(t); err != nil {
+		t.Fatalf("answer: %v\n%s", err, a.ev)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if want := 2 * (frames - late); v.heard < want*8/10 {
+		t.Errorf("the speaker heard %d packets of the late sound; want about %d", v.heard, want)
+	}
+}

@@ -106,9 +106,10 @@ type lipSync struct {
 	late time.Duration
 }
 
-// maxLate bounds what shown takes in: a picture held back by a busy
-// loop is not how long drawing takes.
-const maxLate = 40 * time.Millisecond
+// maxLate bounds what shown takes in, at the most a picture waits: a
+// picture held up once by a stalled loop does not say how long drawing
+// takes.
+const maxLate = maxLipSync
 
 // shown takes how long after its time a held picture reached the screen.
 func (l *lipSync) shown(late time.Duration) {

@@ -4,11 +4,12 @@ package view
 
 import "errors"
 
-// Screen opens windows; in a build without SDL2 (without cgo, or with
-// the nosdl tag) it has none to open.
+// Screen opens windows; in a build without windows (without cgo, which
+// loading SDL2 needs, or with the nosdl tag, for a static build) it has
+// none to open.
 type Screen struct{}
 
-// RunMain runs run and returns what it returns. A build without SDL2 has
+// RunMain runs run and returns what it returns. A build without windows has
 // no windows, so no loop runs beside it.
 func RunMain(run func(*Screen) int) int { return run(&Screen{}) }
 

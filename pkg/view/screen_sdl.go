@@ -13,10 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
-	"github.com/veandco/go-sdl2/sdl"
-
+	"github.com/p2pcam/p2pcam/internal/sdl"
 	"github.com/p2pcam/p2pcam/pkg/codec"
 	"github.com/p2pcam/p2pcam/pkg/decode"
 )
@@ -53,10 +51,11 @@ type sdlWindow struct {
 // RunMain runs run on a new goroutine and the windows' loop on the
 // calling one, locked to its OS thread, and returns what run returns,
 // once run has returned and every window it left open is closed. Call it
-// from main: SDL must own the main thread (go-sdl2 locks the main
-// goroutine to it as it loads, and RunMain keeps it there). Until a
-// window is asked for, the loop only waits; SDL starts with the first
-// Check or Open and is shut down before RunMain returns.
+// from main, on the main thread: SDL must own it on macOS (main's package
+// locks the main goroutine to it in an init function, and RunMain keeps
+// it there). Until a window is asked for, the loop only waits; SDL's
+// library is loaded and SDL starts with the first Check or Open, and SDL
+// is shut down before RunMain returns.
 func RunMain(run func(*Screen) int) int {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -96,7 +95,7 @@ func (s *Screen) loop(finished <-chan struct{}) {
 		// Woken by an event of the windows', a picture, or a call, or
 		// when a picture held for the sound is due; the longest
 		// timeout only bounds a wake that raced SDL's start.
-		for ev := sdl.WaitEventTimeout(s.untilDue(100)); ev != nil; ev = sdl.PollEvent() {
+		for ev, ok := sdl.WaitEventTimeout(s.untilDue(100)); ok; ev, ok = sdl.PollEvent() {
 			s.handle(ev)
 		}
 		s.runCalls()
@@ -140,14 +139,14 @@ func (s *Screen) end() {
 		s.spare = nil
 	}
 	if s.audioUp {
-		sdl.QuitSubSystem(sdl.INIT_AUDIO)
+		sdl.QuitSubSystem(sdl.InitAudio)
 		s.audioUp = false
 	}
 	if s.up.Load() {
 		// A late Frame's wake goes to kick from now on, not to an SDL
 		// that has quit.
 		s.up.Store(false)
-		sdl.QuitSubSystem(sdl.INIT_VIDEO)
+		sdl.QuitSubSystem(sdl.InitVideo)
 		sdl.Quit()
 	}
 }
@@ -195,27 +194,18 @@ func (s *Screen) wake() {
 	default:
 	}
 	if s.up.Load() {
-		ev := &paddedEvent{UserEvent: sdl.UserEvent{Type: s.wakeEvent}}
-		if _, err := sdl.PushEvent(&ev.UserEvent); err != nil {
-			// The queue is full: the loop is awake already.
-			return
-		}
+		// An error means the queue is full: the loop is awake already.
+		_ = sdl.PushUserEvent(s.wakeEvent)
 	}
 }
 
-// paddedEvent is a user event in an allocation at least as large as an
-// SDL_Event: go-sdl2 reads a whole SDL_Event from the pointer it is given.
-type paddedEvent struct {
-	sdl.UserEvent
-	_ [64]byte
-}
-
 // Check reports what a window would lack here: ErrNoDisplay, an error
-// wrapping ErrNoDecoder for the preferred video codec, an *InitError
-// when SDL cannot start on the display, or why no window and renderer
-// can be made. It starts SDL and makes the next Open's window ready,
-// hidden (that takes 0.1 s or more: the display, a GL context), so that
-// a call's first picture does not wait for it. It may be called more
+// wrapping ErrNoDecoder for the preferred video codec, an error wrapping
+// ErrNoSDL when SDL2's library is not installed, an *InitError when SDL
+// cannot start on the display, or why no window and renderer can be
+// made. It loads SDL2's library, starts SDL and makes the next Open's
+// window ready, hidden (that takes 0.1 s or more: the display, a GL
+// context), so that a call's first picture does not wait for it. It may be called more
 // than once.
 func (s *Screen) Check() error {
 	if err := checkEnv(); err != nil {
@@ -237,8 +227,8 @@ func (s *Screen) Check() error {
 // newSDLWindow makes a hidden, resizable window and its renderer; on the
 // loop's thread.
 func newSDLWindow(title string, log *slog.Logger) (*sdlWindow, error) {
-	win, err := sdl.CreateWindow(title, sdl.WINDOWPOS_CENTERED, sdl.WINDOWPOS_CENTERED, 640, 480,
-		sdl.WINDOW_HIDDEN|sdl.WINDOW_RESIZABLE)
+	win, err := sdl.CreateWindow(title, sdl.WindowPosCentered, sdl.WindowPosCentered, 640, 480,
+		sdl.WindowHidden|sdl.WindowResizable)
 	if err != nil {
 		return nil, fmt.Errorf("open a window: %w", err)
 	}
@@ -249,47 +239,67 @@ func newSDLWindow(title string, log *slog.Logger) (*sdlWindow, error) {
 		win.Destroy()
 		return nil, fmt.Errorf("open a window: renderer: %w", err)
 	}
-	id, err := win.GetID()
+	id, err := win.ID()
 	if err != nil {
 		ren.Destroy()
 		win.Destroy()
 		return nil, fmt.Errorf("open a window: %w", err)
 	}
-	if info, err := ren.GetInfo(); err == nil {
-		log.Debug("view: window made", "renderer", info.Name)
+	if name, err := ren.Name(); err == nil {
+		log.Debug("view: window made", "renderer", name, "sdl", sdl.Library())
 	}
 	return &sdlWindow{win: win, ren: ren, id: id}, nil
 }
 
-// init starts SDL's video, once; on the loop's thread.
+// init loads SDL2's library and starts SDL's video, once; on the loop's
+// thread.
 func (s *Screen) init() error {
 	if s.up.Load() || s.initErr != nil {
 		return s.initErr
 	}
+	if err := loadSDL(); err != nil {
+		s.initErr = err
+		return err
+	}
 	// p2pcam handles Ctrl-C itself (SDL would turn it into a quit
 	// event); a full-screen window stays when another gets the focus.
-	sdl.SetHint(sdl.HINT_NO_SIGNAL_HANDLERS, "1")
-	sdl.SetHint(sdl.HINT_VIDEO_MINIMIZE_ON_FOCUS_LOSS, "0")
-	sdl.SetHint(sdl.HINT_RENDER_SCALE_QUALITY, "linear")
+	sdl.SetHint(sdl.HintNoSignalHandlers, "1")
+	sdl.SetHint(sdl.HintMinimizeOnFocusLoss, "0")
+	sdl.SetHint(sdl.HintRenderScaleQuality, "linear")
 	if driver := displayDriver(runtime.GOOS, os.Getenv("DISPLAY"), os.Getenv("WAYLAND_DISPLAY")); driver != "" && os.Getenv("SDL_VIDEODRIVER") == "" {
 		// Only the display the environment names: a failing X11 display
 		// must not send SDL to Wayland, whose library prints its own
 		// complaint on the terminal.
-		sdl.SetHint(sdl.HINT_VIDEODRIVER, driver)
+		sdl.SetHint(sdl.HintVideoDriver, driver)
 	}
-	if err := sdl.InitSubSystem(sdl.INIT_VIDEO); err != nil {
+	if err := sdl.InitSubSystem(sdl.InitVideo); err != nil {
 		s.initErr = &InitError{Display: displayName(), Reason: err.Error()}
 		return s.initErr
 	}
-	if driver, _ := sdl.GetCurrentVideoDriver(); driver == "offscreen" || driver == "dummy" {
+	if driver := sdl.CurrentVideoDriver(); driver == "offscreen" || driver == "dummy" {
 		// No display server answered, and SDL fell back to drawing
 		// where no one sees.
-		sdl.QuitSubSystem(sdl.INIT_VIDEO)
+		sdl.QuitSubSystem(sdl.InitVideo)
 		s.initErr = &InitError{Display: displayName(), Reason: "no display server answered"}
 		return s.initErr
 	}
-	s.wakeEvent = sdl.RegisterEvents(1)
+	wake, err := sdl.RegisterEvents(1)
+	if err != nil {
+		sdl.QuitSubSystem(sdl.InitVideo)
+		s.initErr = fmt.Errorf("open a window: %w", err)
+		return s.initErr
+	}
+	s.wakeEvent = wake
 	s.up.Store(true)
+	return nil
+}
+
+// loadSDL loads SDL2's library, once; an error wrapping ErrNoSDL when it
+// is not there.
+func loadSDL() error {
+	if err := sdl.Load(); err != nil {
+		return fmt.Errorf("%w: %w", ErrNoSDL, err)
+	}
 	return nil
 }
 
@@ -318,39 +328,37 @@ func (s *Screen) Open(opts Options) (Viewer, error) {
 // handle acts on one SDL event: the person's keys, clicks and close
 // button, and what asks for a redraw.
 func (s *Screen) handle(ev sdl.Event) {
-	switch e := ev.(type) {
-	case *sdl.WindowEvent:
-		w := s.windows[e.WindowID]
-		if w == nil {
-			return
-		}
-		switch e.Event {
-		case sdl.WINDOWEVENT_CLOSE:
+	w := s.windows[ev.WindowID]
+	if w == nil {
+		return
+	}
+	switch ev.Type {
+	case sdl.EventWindow:
+		switch ev.WindowEvent {
+		case sdl.WindowEventClose:
 			w.closedByPerson()
-		case sdl.WINDOWEVENT_EXPOSED, sdl.WINDOWEVENT_SIZE_CHANGED, sdl.WINDOWEVENT_SHOWN:
+		case sdl.WindowEventExposed, sdl.WindowEventResized, sdl.WindowEventShown:
 			w.draw()
 		}
-	case *sdl.KeyboardEvent:
-		w := s.windows[e.WindowID]
-		if w == nil || e.Type != sdl.KEYDOWN || e.Repeat != 0 {
+	case sdl.EventKeyDown:
+		if ev.Repeat != 0 {
 			return
 		}
-		switch e.Keysym.Sym {
-		case sdl.K_q, sdl.K_ESCAPE:
+		switch ev.Key {
+		case sdl.KeyQ, sdl.KeyEscape:
 			w.closedByPerson()
-		case sdl.K_f:
+		case sdl.KeyF:
 			w.toggleFullscreen()
-		case sdl.K_s:
+		case sdl.KeyS:
 			w.overlay = !w.overlay
 			w.draw()
-		case sdl.K_m:
+		case sdl.KeyM:
 			muted := w.sp.toggleMute()
 			w.log.Debug("view: sound", "muted", muted)
 			w.setTitle()
 		}
-	case *sdl.MouseButtonEvent:
-		w := s.windows[e.WindowID]
-		if w != nil && e.Type == sdl.MOUSEBUTTONDOWN && e.Button == sdl.BUTTON_LEFT && e.Clicks == 2 {
+	case sdl.EventMouseButtonDown:
+		if ev.Button == sdl.ButtonLeft && ev.Clicks == 2 {
 			w.toggleFullscreen()
 		}
 	}
@@ -545,7 +553,7 @@ func (w *Window) drawPending() {
 			w.tex.Destroy()
 			w.tex = nil
 		}
-		tex, err := w.ren.CreateTexture(sdl.PIXELFORMAT_IYUV, sdl.TEXTUREACCESS_STREAMING, width, height)
+		tex, err := w.ren.CreateTexture(sdl.PixelFormatIYUV, sdl.TextureAccessStream, width, height)
 		if err != nil {
 			w.fail(fmt.Errorf("a %dx%d picture: %w", width, height, err))
 			return
@@ -562,7 +570,7 @@ func (w *Window) drawPending() {
 		// The first picture: the window takes its size and shows.
 		start := time.Now()
 		w.win.SetSize(width, height)
-		w.win.SetPosition(sdl.WINDOWPOS_CENTERED, sdl.WINDOWPOS_CENTERED)
+		w.win.SetPosition(sdl.WindowPosCentered, sdl.WindowPosCentered)
 		w.win.Show()
 		w.shown = true
 		w.draw()
@@ -578,7 +586,7 @@ func (w *Window) draw() {
 	if w.win == nil || w.tex == nil {
 		return
 	}
-	ow, oh, err := w.ren.GetOutputSize()
+	ow, oh, err := w.ren.OutputSize()
 	if err != nil {
 		w.log.Debug("view: output size", "err", err)
 		return
@@ -612,17 +620,17 @@ func (w *Window) drawOverlay(outH int32) {
 			w.ovTex = nil
 		}
 		img := renderText(text)
-		tex, err := w.ren.CreateTexture(uint32(sdl.PIXELFORMAT_RGBA32), sdl.TEXTUREACCESS_STATIC, int32(img.Rect.Dx()), int32(img.Rect.Dy()))
+		tex, err := w.ren.CreateTexture(sdl.PixelFormatRGBA32, sdl.TextureAccessStatic, int32(img.Rect.Dx()), int32(img.Rect.Dy()))
 		if err != nil {
 			w.log.Debug("view: overlay", "err", err)
 			return
 		}
-		if err := tex.Update(nil, unsafe.Pointer(&img.Pix[0]), img.Stride); err != nil {
+		if err := tex.Update(nil, img.Pix, img.Stride); err != nil {
 			tex.Destroy()
 			w.log.Debug("view: overlay", "err", err)
 			return
 		}
-		_ = tex.SetBlendMode(sdl.BLENDMODE_BLEND)
+		_ = tex.SetBlendMode(sdl.BlendModeBlend)
 		w.ovTex, w.ovText, w.ovW, w.ovH = tex, text, int32(img.Rect.Dx()), int32(img.Rect.Dy())
 	}
 	r := sdl.Rect{X: 8, Y: outH - w.ovH - 8, W: w.ovW, H: w.ovH}
@@ -635,8 +643,8 @@ func (w *Window) toggleFullscreen() {
 		return
 	}
 	var flags uint32
-	if w.win.GetFlags()&sdl.WINDOW_FULLSCREEN == 0 {
-		flags = sdl.WINDOW_FULLSCREEN_DESKTOP
+	if w.win.Flags()&sdl.WindowFullscreen == 0 {
+		flags = sdl.WindowFullscreenDesktop
 	}
 	if err := w.win.SetFullscreen(flags); err != nil {
 		w.log.Debug("view: full screen", "err", err)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/p2pcam/p2pcam/internal/xvfb"
+	"github.com/p2pcam/p2pcam/pkg/codec"
 	"github.com/p2pcam/p2pcam/pkg/opus"
 	"github.com/p2pcam/p2pcam/pkg/pcm"
 )
@@ -606,5 +607,93 @@ func TestPictureWaitsForTheSound(t *testing.T) {
 	// after it is drawn.
 	if p50 < wait-10*time.Millisecond || p50 > maxLipSync+100*time.Millisecond {
 		t.Errorf("pictures are on screen %v after decoding (median); want about the sound's delay, %v, and at most %v", p50, wait, maxLipSync)
+	}
+}
+
+// TestPictureWaitsBySendersClock: with frames given their RTP timestamps
+// (FrameAt) but no sender reports, pictures wait by arrival (the figures
+// say lip sync is not synced); once both streams' reports map their
+// clocks to the sender's, the window syncs by them: a picture captured
+// now waits for the sound captured now, which is still in the jitter
+// buffer, so each waits (the offset is positive: about the sound's
+// delay).
+func TestPictureWaitsBySendersClock(t *testing.T) {
+	startPulse(t)
+	_, s := onScreen(t, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	win, err := s.Open(Options{Title: "sender's clock"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer win.Close()
+	w := win.(*Window)
+	sendCtx, stopSending := context.WithCancel(ctx)
+	defer stopSending()
+	// The sound's sender report says when a packet was sent, as pion's
+	// does: a busy machine sends the beep late, and its packets are
+	// then timed by their sending.
+	var (
+		mu     sync.Mutex
+		sentAt time.Time
+		sentTS uint32
+	)
+	errc := sendBeep(sendCtx, t, w, func(n int, _ time.Time) bool {
+		mu.Lock()
+		sentAt, sentTS = time.Now(), 12345+uint32(n)*opus.FrameSamples
+		mu.Unlock()
+		return false
+	})
+	start := time.Now()
+	const videoBase = 777
+	videoTS := func(at time.Time) uint32 { return videoBase + uint32(at.Sub(start)*90000/time.Second) }
+	feedCtx, stopFeeding := context.WithCancel(ctx)
+	fed := make(chan error, 1)
+	go func() {
+		fed <- live(feedCtx, 320, 240, func(_ int, data []byte, key bool) { w.FrameAt(data, key, videoTS(time.Now())) })
+	}()
+	defer func() {
+		stopFeeding()
+		if err := <-fed; err != nil {
+			t.Error(err)
+		}
+	}()
+	// Sound plays, by arrival.
+	for w.sp.lipSync() == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("the sound never played")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if f, _ := w.Sound(); f.Synced {
+		t.Fatalf("synced by the sender's clock before any sender report: %+v", f)
+	}
+	mu.Lock()
+	w.SenderReport(codec.Audio, sentAt, sentTS, 48000)
+	mu.Unlock()
+	w.SenderReport(codec.Video, start, videoBase, 90000)
+	var f SoundFigures
+	for deadline := time.Now().Add(10 * time.Second); !f.Synced && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		f, _ = w.Sound()
+	}
+	w.sp.mu.Lock()
+	offset, known := w.sp.ls.offset, w.sp.ls.known
+	w.sp.mu.Unlock()
+	stopSending()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("by the sender's clock: the last picture came %v before its sound, skew %v; the sound's delay %v", offset, f.Skew, f.Delay)
+	if !f.Synced || !known {
+		t.Fatalf("not synced by the sender's clock once both reports came: %+v", f)
+	}
+	// Loose: the sound heard was captured a little while ago (the
+	// jitter buffer, the device's queue; more when this machine is too
+	// busy to send the beep in time), never after the picture of now,
+	// nor seconds before (clocks mixed up).
+	if offset <= 0 || offset > time.Second {
+		t.Errorf("a picture captured now came %v before the sound captured now; want about the sound's delay, %v", offset, f.Delay)
 	}
 }

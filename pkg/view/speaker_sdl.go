@@ -13,8 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/veandco/go-sdl2/sdl"
-
+	"github.com/p2pcam/p2pcam/internal/sdl"
 	"github.com/p2pcam/p2pcam/pkg/codec"
 )
 
@@ -112,7 +111,7 @@ func (sp *speaker) run(c codec.Descriptor) {
 			sp.log.Debug("view: the loop closed the sound device")
 		}
 	}()
-	sp.log.Debug("view: sound device opened", "driver", sdl.GetCurrentAudioDriver())
+	sp.log.Debug("view: sound device opened", "driver", sdl.CurrentAudioDriver())
 	t := time.NewTicker(pollEvery)
 	defer t.Stop()
 	ahead := int(int64(deviceAhead) * int64(c.ClockRate) / int64(time.Second))
@@ -272,9 +271,7 @@ func (s *Screen) openAudio(rate int32) (sdl.AudioDeviceID, error) {
 	if err := s.initAudio(); err != nil {
 		return 0, err
 	}
-	want := sdl.AudioSpec{Freq: rate, Format: sdl.AUDIO_S16LSB, Channels: 1, Samples: devicePeriod}
-	var got sdl.AudioSpec
-	dev, err := sdl.OpenAudioDevice("", false, &want, &got, 0)
+	dev, err := sdl.OpenAudioDevice(sdl.AudioSpec{Freq: rate, Format: sdl.AudioS16LSB, Channels: 1, Samples: devicePeriod})
 	if err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrNoSound, err)
 	}
@@ -290,6 +287,10 @@ func (s *Screen) initAudio() error {
 	if s.audioUp || s.audioErr != nil {
 		return s.audioErr
 	}
+	if err := loadSDL(); err != nil {
+		s.audioErr = fmt.Errorf("%w: %w", ErrNoSound, err)
+		return s.audioErr
+	}
 	drivers := []string{""}
 	if os.Getenv("SDL_AUDIODRIVER") == "" && runtime.GOOS == "linux" {
 		drivers = []string{"pipewire", "pulseaudio"}
@@ -302,9 +303,9 @@ func (s *Screen) initAudio() error {
 		if d != "" {
 			// Over the environment too (an empty SDL_AUDIODRIVER would
 			// have SDL try every driver).
-			sdl.SetHintWithPriority("SDL_AUDIODRIVER", d, sdl.HINT_OVERRIDE)
+			sdl.SetHintOverride(sdl.HintAudioDriver, d)
 		}
-		if err := sdl.InitSubSystem(sdl.INIT_AUDIO); err != nil {
+		if err := sdl.InitSubSystem(sdl.InitAudio); err != nil {
 			errs = append(errs, err)
 			continue
 		}

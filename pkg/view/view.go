@@ -62,8 +62,9 @@
 // device's queue), at most 100 ms.
 //
 // The package knows nothing of sessions or flags; it needs the codec's
-// decoder in this build (package decode), SDL2 (which needs cgo), and a
-// display: Check says what is missing.
+// decoder in this build (package decode), a build with cgo, SDL2's library
+// installed (loaded at run time, on the first Check or Open: the binary
+// does not link it), and a display: Check says what is missing.
 package view
 
 import (
@@ -88,8 +89,14 @@ var ErrNoDisplay = errors.New("no display: neither DISPLAY nor WAYLAND_DISPLAY i
 var ErrNoDecoder = decode.ErrNoDecoder
 
 // ErrNoWindows means this build cannot open windows: it was built without
-// SDL2 (without cgo, which SDL2 needs, or with the nosdl tag).
-var ErrNoWindows = errors.New("this build has no windows: it was built without SDL2")
+// cgo (which loading SDL2 needs) or with the nosdl tag.
+var ErrNoWindows = errors.New("this build has no windows: it was built without cgo or with the nosdl tag")
+
+// ErrNoSDL means SDL2's library, which windows need, is not installed
+// here. p2pcam does not link SDL2: it loads the library when a window is
+// first asked for (package internal/sdl), so that every other command
+// runs without it.
+var ErrNoSDL = errors.New("SDL2 is not installed")
 
 // ErrClosed means the window, or the Screen's loop, is closed.
 var ErrClosed = errors.New("the window was closed")

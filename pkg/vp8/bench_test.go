@@ -1,3 +1,5 @@
+//go:build cgo
+
 package vp8
 
 import (
@@ -14,6 +16,7 @@ var benchSizes = []struct {
 	w, h    int
 	bitRate int
 }{
+	{320, 240, 500_000},
 	{640, 480, 1_000_000},
 	{1280, 720, 2_500_000},
 	{1920, 1080, 4_000_000},
