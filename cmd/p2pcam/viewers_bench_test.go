@@ -62,6 +62,12 @@ func TestViewerFigures(t *testing.T) {
 			var viewers []*whepViewer
 			for i := range n {
 				v, err := joinViewer(ctx, whep)
+				// mediamtx has the stream a moment after its publisher
+				// connected: until then it answers 404.
+				for tries := 0; err != nil && strings.Contains(err.Error(), "404") && tries < 50; tries++ {
+					time.Sleep(100 * time.Millisecond)
+					v, err = joinViewer(ctx, whep)
+				}
 				if err != nil {
 					t.Fatalf("%s: viewer %d of %d: %v", via, i+1, n, err)
 				}
