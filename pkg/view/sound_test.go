@@ -269,6 +269,23 @@ func sendBeep(ctx context.Context, t *testing.T, w *Window, lose func(n int, at 
 	return errc
 }
 
+// soundWindow starts a private sound server and a screen, and opens a
+// window titled title on them, closed when the test ends; ctx bounds the
+// test to a minute.
+func soundWindow(t *testing.T, title string) (*xvfb.Display, *Window, context.Context) {
+	t.Helper()
+	startPulse(t)
+	d, s := onScreen(t, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	win, err := s.Open(Options{Title: title})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { win.Close() })
+	return d, win.(*Window), ctx
+}
+
 // TestSpeakerPlaysTheBeep: the call's sound comes out of the speaker (a
 // PulseAudio null sink, recorded from its monitor): the beep sent once a
 // second is heard once a second; a beep with a packet lost in its middle
@@ -277,16 +294,7 @@ func sendBeep(ctx context.Context, t *testing.T, w *Window, lose func(n int, at 
 // the test logs mouth to ear (the beep's instant to the monitor's
 // sample).
 func TestSpeakerPlaysTheBeep(t *testing.T) {
-	startPulse(t)
-	_, s := onScreen(t, "")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	win, err := s.Open(Options{Title: "sound"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer win.Close()
-	w := win.(*Window)
+	_, w, ctx := soundWindow(t, "sound")
 	mon := record(t)
 
 	// The beep of the fourth whole second from now loses the packet
@@ -383,16 +391,7 @@ func waitTitle(t *testing.T, ctx context.Context, d *xvfb.Display, id, want stri
 // the beep goes on being sent, and the title says muted) and m again
 // brings it back.
 func TestMute(t *testing.T) {
-	startPulse(t)
-	d, s := onScreen(t, "")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	win, err := s.Open(Options{Title: "mute test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer win.Close()
-	w := win.(*Window)
+	d, w, ctx := soundWindow(t, "mute test")
 	for i, f := range oneKeyFrame(t) {
 		w.Frame(f, i == 0) // the window shows, to take keys
 	}
@@ -540,16 +539,7 @@ func captureStderr(t *testing.T) func() string {
 // the device's queue), never more than maxLipSync late; without sound
 // it is drawn as decoded (TestWindowShowsWhatArrives).
 func TestPictureWaitsForTheSound(t *testing.T) {
-	startPulse(t)
-	d, s := onScreen(t, "")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	win, err := s.Open(Options{Title: "lip sync"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer win.Close()
-	w := win.(*Window)
+	d, w, ctx := soundWindow(t, "lip sync")
 	sendCtx, stopSending := context.WithCancel(ctx)
 	defer stopSending()
 	errc := sendBeep(sendCtx, t, w, nil)
@@ -618,16 +608,7 @@ func TestPictureWaitsForTheSound(t *testing.T) {
 // buffer, so each waits (the offset is positive: about the sound's
 // delay).
 func TestPictureWaitsBySendersClock(t *testing.T) {
-	startPulse(t)
-	_, s := onScreen(t, "")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	win, err := s.Open(Options{Title: "sender's clock"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer win.Close()
-	w := win.(*Window)
+	_, w, ctx := soundWindow(t, "sender's clock")
 	sendCtx, stopSending := context.WithCancel(ctx)
 	defer stopSending()
 	// The sound's sender report says when a packet was sent, as pion's
