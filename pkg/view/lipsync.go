@@ -50,7 +50,7 @@ func (p *playhead) queue(ts int64, n int) {
 		return
 	}
 	if k := len(p.runs); k > 0 {
-		if last := &p.runs[k-1]; last.ts+last.n == ts {
+		if last := &p.runs[k-1]; last.ts+last.n == ts && last.start+last.n == p.total {
 			last.n += int64(n) // one run, in step
 			p.total += int64(n)
 			return
@@ -58,6 +58,14 @@ func (p *playhead) queue(ts int64, n int) {
 	}
 	p.runs = append(p.runs, queuedSound{ts: ts, start: p.total, n: int64(n)})
 	p.total += int64(n)
+}
+
+// silence notes n samples of silence handed to the device, after all the
+// others: no sound is heard while they play.
+func (p *playhead) silence(n int) {
+	if n > 0 {
+		p.total += int64(n)
+	}
 }
 
 // at gives the RTP timestamp being heard now, when the device still holds
@@ -76,7 +84,8 @@ func (p *playhead) at(pending int64) (int64, bool) {
 	}
 	r := p.runs[0]
 	if pos >= r.start+r.n {
-		// Past the end of everything queued: the device ran dry.
+		// Past the end of the run: in silence queued after it, or
+		// the device ran dry.
 		return 0, false
 	}
 	return r.ts + pos - r.start, true

@@ -12,7 +12,7 @@ import (
 // sample reaches the ear or once the device has run dry.
 func TestPlayhead(t *testing.T) {
 	type run struct {
-		ts int64
+		ts int64 // -1: silence
 		n  int
 	}
 	tests := []struct {
@@ -30,11 +30,20 @@ func TestPlayhead(t *testing.T) {
 		{"after a skipped frame", []run{{0, 960}, {1920, 960}}, 480, 2400, true},
 		{"ran dry", []run{{0, 960}}, 0, 0, false},
 		{"past 2^32", []run{{1<<32 - 480, 960}}, 480, 1 << 32, true},
+		// The device started late: silence queued at first, then
+		// the sound; while the silence plays, nothing is heard.
+		{"in the first silence", []run{{-1, 960}, {50000, 960}}, 960 + 480, 0, false},
+		{"after the first silence", []run{{-1, 960}, {50000, 960}}, 480, 50480, true},
+		{"in silence between runs", []run{{0, 960}, {-1, 960}, {960, 960}}, 960 + 480, 0, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var p playhead
 			for _, r := range tc.runs {
+				if r.ts < 0 {
+					p.silence(r.n)
+					continue
+				}
 				p.queue(r.ts, r.n)
 			}
 			got, ok := p.at(tc.pending)

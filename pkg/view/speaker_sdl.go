@@ -117,6 +117,17 @@ func (sp *speaker) run(c codec.Descriptor) {
 	ahead := int(int64(deviceAhead) * int64(c.ClockRate) / int64(time.Second))
 	buf := make([]byte, 0, 2*ahead)
 	var ph playhead
+	// The device may start playing long after it opened (a sound
+	// server starts its stream in its own time, up to seconds): sound
+	// queued before would be heard that late, and the pictures waited
+	// by it. So the device is given silence first, and the call's
+	// sound only once the device has begun to take it in; until then
+	// the jitter buffer keeps only the newest sound.
+	if err := sdl.QueueAudio(dev, make([]byte, 2*ahead)); err != nil {
+		sp.log.Debug("view: sound queue", "err", err)
+	}
+	ph.silence(ahead)
+	started := false
 	for {
 		select {
 		case <-sp.stop:
@@ -124,6 +135,10 @@ func (sp *speaker) run(c codec.Descriptor) {
 		case <-t.C:
 		}
 		queued := int(sdl.GetQueuedAudioSize(dev) / 2)
+		if !started && queued >= ahead {
+			continue // the device has not begun to play
+		}
+		started = true
 		for queued < ahead {
 			sp.mu.Lock()
 			st := sp.jb.pop()
