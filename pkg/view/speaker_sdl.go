@@ -121,12 +121,15 @@ func (sp *speaker) run(c codec.Descriptor) {
 	// server starts its stream in its own time, up to seconds): sound
 	// queued before would be heard that late, and the pictures waited
 	// by it. So the device is given silence first, and the call's
-	// sound only once the device has begun to take it in; until then
-	// the jitter buffer keeps only the newest sound.
-	if err := sdl.QueueAudio(dev, make([]byte, 2*ahead)); err != nil {
+	// sound only once it has taken in more than one period of it (SDL
+	// fills its own buffer of one period at once, before the server
+	// plays anything); until then the jitter buffer keeps only the
+	// newest sound.
+	prime := ahead + devicePeriod
+	if err := sdl.QueueAudio(dev, make([]byte, 2*prime)); err != nil {
 		sp.log.Debug("view: sound queue", "err", err)
 	}
-	ph.silence(ahead)
+	ph.silence(prime)
 	started := false
 	for {
 		select {
@@ -135,7 +138,7 @@ func (sp *speaker) run(c codec.Descriptor) {
 		case <-t.C:
 		}
 		queued := int(sdl.GetQueuedAudioSize(dev) / 2)
-		if !started && queued >= ahead {
+		if !started && prime-queued <= devicePeriod {
 			continue // the device has not begun to play
 		}
 		started = true
