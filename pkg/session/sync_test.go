@@ -66,20 +66,7 @@ func TestViewerSyncsBySendersClock(t *testing.T) {
 	defer snd.Close()
 	// Three seconds of both (sender reports come about once a second).
 	const audioFrames = 150
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for i := range audioFrames {
-		<-tick.C
-		if err := locals[1].WriteSample(media.Sample{Data: []byte{byte(i), 1, 2, 3}, Duration: 20 * time.Millisecond}); err != nil {
-			t.Fatal(err)
-		}
-		if i%2 == 0 {
-			f := testcodec.Encode(testcodec.Frame{Key: i == 0, Width: 64, Height: 48, Number: uint32(i / 2)}, make([]byte, 200))
-			if err := locals[0].WriteSample(media.Sample{Data: f, Duration: 40 * time.Millisecond}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	sendBoth(t, locals, audioFrames)
 	if err := snd.Close(); err != nil {
 		t.Fatal(err)
 	}
