@@ -23,6 +23,12 @@ type fakeSyncer struct {
 	heard   int
 }
 
+// newFakeSyncer is a fakeSyncer that records every frame, from the first.
+func newFakeSyncer() *fakeSyncer {
+	return &fakeSyncer{fakeViewer: fakeViewer{after: -1, done: make(chan struct{})},
+		reports: map[codec.Kind][]uint32{}, rates: map[codec.Kind]uint32{}}
+}
+
 func (v *fakeSyncer) Audio(codec.Descriptor, []byte, uint32) {
 	v.mu.Lock()
 	v.heard++
@@ -55,8 +61,7 @@ func TestViewerSyncsBySendersClock(t *testing.T) {
 	defer cancel()
 	video, audio := testcodec.Descriptor(), testcodec.Audio
 	l := newLink()
-	v := &fakeSyncer{fakeViewer: fakeViewer{after: -1, done: make(chan struct{})},
-		reports: map[codec.Kind][]uint32{}, rates: map[codec.Kind]uint32{}}
+	v := newFakeSyncer()
 	// Recorded too: the test codec has no IVF ID, so a viewer alone
 	// (which records into nothing as IVF) cannot take it.
 	out := filepath.Join(t.TempDir(), "out.webm")
@@ -108,8 +113,7 @@ func TestLateSoundIsHeard(t *testing.T) {
 	defer cancel()
 	video, audio := testcodec.Descriptor(), testcodec.Audio
 	l := newLink()
-	v := &fakeSyncer{fakeViewer: fakeViewer{after: -1, done: make(chan struct{})},
-		reports: map[codec.Kind][]uint32{}, rates: map[codec.Kind]uint32{}}
+	v := newFakeSyncer()
 	out := filepath.Join(t.TempDir(), "out.webm")
 	a := start(ctx, Config{Answer: l, Output: out, Codecs: []codec.Descriptor{video, audio},
 		View: func(ViewCall) (Viewer, error) { return v, nil }})
