@@ -222,7 +222,6 @@ func (p *proc) waitFor(ctx context.Context, s string) {
 }
 
 func TestCallRecordsFile(t *testing.T) {
-	t.Parallel()
 	testutil.NeedFFmpeg(t)
 	tests := []struct {
 		name      string

@@ -116,20 +116,7 @@ func TestSessionRecordsAnyTracks(t *testing.T) {
 	// Two seconds of both: a video frame every 40 ms (a keyframe first),
 	// an audio frame every 20 ms, on one clock.
 	const videoFrames, audioFrames = 50, 100
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for i := range audioFrames {
-		<-tick.C
-		if err := locals[1].WriteSample(media.Sample{Data: []byte{byte(i), 1, 2, 3}, Duration: 20 * time.Millisecond}); err != nil {
-			t.Fatal(err)
-		}
-		if i%2 == 0 {
-			f := testcodec.Encode(testcodec.Frame{Key: i == 0, Width: 64, Height: 48, Number: uint32(i / 2)}, make([]byte, 200))
-			if err := locals[0].WriteSample(media.Sample{Data: f, Duration: 40 * time.Millisecond}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	sendBoth(t, locals, audioFrames)
 	if err := snd.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -151,6 +138,27 @@ func TestSessionRecordsAnyTracks(t *testing.T) {
 	t.Logf("ffprobe: %q", b)
 	if got["video"] < videoFrames*8/10 || got["audio"] < audioFrames*8/10 || len(got) != 2 {
 		t.Errorf("recording holds %v packets; want a video stream of about %d and an audio one of about %d", got, videoFrames, audioFrames)
+	}
+}
+
+// sendBoth sends n frames of the test audio codec from locals[1], one
+// every 20 ms, and a frame of the test video codec from locals[0] every
+// 40 ms (a keyframe first), on one clock.
+func sendBoth(t *testing.T, locals []*webrtc.TrackLocalStaticSample, n int) {
+	t.Helper()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for i := range n {
+		<-tick.C
+		if err := locals[1].WriteSample(media.Sample{Data: []byte{byte(i), 1, 2, 3}, Duration: 20 * time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			f := testcodec.Encode(testcodec.Frame{Key: i == 0, Width: 64, Height: 48, Number: uint32(i / 2)}, make([]byte, 200))
+			if err := locals[0].WriteSample(media.Sample{Data: f, Duration: 40 * time.Millisecond}); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }
 

@@ -23,6 +23,12 @@ type fakeSyncer struct {
 	heard   int
 }
 
+// newFakeSyncer is a fakeSyncer that records every frame, from the first.
+func newFakeSyncer() *fakeSyncer {
+	return &fakeSyncer{fakeViewer: fakeViewer{after: -1, done: make(chan struct{})},
+		reports: map[codec.Kind][]uint32{}, rates: map[codec.Kind]uint32{}}
+}
+
 func (v *fakeSyncer) Audio(codec.Descriptor, []byte, uint32) {
 	v.mu.Lock()
 	v.heard++
@@ -55,8 +61,7 @@ func TestViewerSyncsBySendersClock(t *testing.T) {
 	defer cancel()
 	video, audio := testcodec.Descriptor(), testcodec.Audio
 	l := newLink()
-	v := &fakeSyncer{fakeViewer: fakeViewer{after: -1, done: make(chan struct{})},
-		reports: map[codec.Kind][]uint32{}, rates: map[codec.Kind]uint32{}}
+	v := newFakeSyncer()
 	// Recorded too: the test codec has no IVF ID, so a viewer alone
 	// (which records into nothing as IVF) cannot take it.
 	out := filepath.Join(t.TempDir(), "out.webm")
@@ -66,20 +71,7 @@ func TestViewerSyncsBySendersClock(t *testing.T) {
 	defer snd.Close()
 	// Three seconds of both (sender reports come about once a second).
 	const audioFrames = 150
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for i := range audioFrames {
-		<-tick.C
-		if err := locals[1].WriteSample(media.Sample{Data: []byte{byte(i), 1, 2, 3}, Duration: 20 * time.Millisecond}); err != nil {
-			t.Fatal(err)
-		}
-		if i%2 == 0 {
-			f := testcodec.Encode(testcodec.Frame{Key: i == 0, Width: 64, Height: 48, Number: uint32(i / 2)}, make([]byte, 200))
-			if err := locals[0].WriteSample(media.Sample{Data: f, Duration: 40 * time.Millisecond}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	sendBoth(t, locals, audioFrames)
 	if err := snd.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -121,8 +113,7 @@ func TestLateSoundIsHeard(t *testing.T) {
 	defer cancel()
 	video, audio := testcodec.Descriptor(), testcodec.Audio
 	l := newLink()
-	v := &fakeSyncer{fakeViewer: fakeViewer{after: -1, done: make(chan struct{})},
-		reports: map[codec.Kind][]uint32{}, rates: map[codec.Kind]uint32{}}
+	v := newFakeSyncer()
 	out := filepath.Join(t.TempDir(), "out.webm")
 	a := start(ctx, Config{Answer: l, Output: out, Codecs: []codec.Descriptor{video, audio},
 		View: func(ViewCall) (Viewer, error) { return v, nil }})
