@@ -39,7 +39,7 @@ func TestConcealment(t *testing.T) {
 			}
 			defer dec.Close()
 			src := pcm.NewBeep(time.Unix(1000, 0)) // a beep from sample 0, and one a second later
-			j := newJitterBuffer(opus.SampleRate)
+			j := newJitterBuffer(opus.SampleRate, opus.HasFEC)
 			frame := make([]int16, opus.FrameSamples)
 			var out []int16
 			play := func() {

@@ -71,12 +71,18 @@ type jitterBuffer struct {
 	prevArrival time.Time
 	prevTS      int64
 
+	// hasFEC says whether a packet carries FEC data for the one before
+	// it (the codec's Descriptor.HasFEC); nil: none ever does.
+	hasFEC func([]byte) bool
+
 	stats jitterStats
 }
 
-func newJitterBuffer(clockRate uint32) *jitterBuffer {
+// newJitterBuffer is a jitter buffer for a codec of clockRate whose
+// packets' FEC data hasFEC finds (nil for a codec without FEC).
+func newJitterBuffer(clockRate uint32, hasFEC func([]byte) bool) *jitterBuffer {
 	c := int64(clockRate)
-	return &jitterBuffer{clock: c, frame: c / 50}
+	return &jitterBuffer{clock: c, frame: c / 50, hasFEC: hasFEC}
 }
 
 // ticks converts d to RTP ticks.
@@ -228,7 +234,7 @@ func (j *jitterBuffer) pop() step {
 		j.concealed += j.frame
 	}
 	j.next += j.frame
-	if len(j.pkts) > 0 && j.pkts[0].ts == j.next {
+	if len(j.pkts) > 0 && j.pkts[0].ts == j.next && j.hasFEC != nil && j.hasFEC(j.pkts[0].payload) {
 		j.stats.Recovered++
 		return step{ts: j.next - j.frame, next: j.pkts[0].payload, samples: int(j.frame), fec: true}
 	}

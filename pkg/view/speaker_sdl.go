@@ -79,7 +79,7 @@ func (sp *speaker) Audio(c codec.Descriptor, packet []byte, rtpTimestamp uint32)
 			return
 		}
 		sp.started = true
-		sp.jb = newJitterBuffer(c.ClockRate)
+		sp.jb = newJitterBuffer(c.ClockRate, c.HasFEC)
 		sp.wg.Add(1)
 		go func() {
 			defer sp.wg.Done()
