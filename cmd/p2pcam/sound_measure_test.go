@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,7 +75,7 @@ func TestMeasureSound(t *testing.T) {
 		if f.AVOffset == nil {
 			t.Fatalf("--audio %s: no av_offset_ms on the final --stats line", audio)
 		}
-		if !containsFunc(lines, func(s soundMeasured) bool { return s.Beeps > 0 && s.DelayP50 > 0 && s.AVOffset != nil }) {
+		if !slices.ContainsFunc(lines, func(s soundMeasured) bool { return s.Beeps > 0 && s.DelayP50 > 0 && s.AVOffset != nil }) {
 			t.Errorf("--audio %s: no --stats line before the last has the sound's figures", audio)
 		}
 		figures[i] = f
@@ -91,18 +92,10 @@ func TestMeasureSound(t *testing.T) {
 	}
 }
 
+// deref is *p for a log line, "none" when p is nil.
 func deref(p *float64) any {
 	if p == nil {
 		return "none"
 	}
 	return *p
-}
-
-func containsFunc[T any](s []T, f func(T) bool) bool {
-	for _, v := range s {
-		if f(v) {
-			return true
-		}
-	}
-	return false
 }

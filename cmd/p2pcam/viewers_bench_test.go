@@ -96,7 +96,7 @@ func TestViewerFigures(t *testing.T) {
 				cpu:     (cpuTime(t, sender) - cpu0).Seconds() / secs,
 				viewers: (selfCPU() - self0).Seconds() / secs,
 				server:  -1,
-				rss:     rssOf(t, sender), load: loadavg()}
+				rss:     rss(t, sender.cmd.Process.Pid), load: loadavg()}
 			if server > 0 {
 				r.server = (pidCPU(t, server) - srv0).Seconds() / secs
 			}
@@ -158,18 +158,3 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// rssOf is the process's resident set now (VmRSS), from /proc.
-func rssOf(t *testing.T, p *proc) int64 {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
