@@ -154,16 +154,7 @@ func PacketSamples(packet []byte) (int, error) {
 		return 0, errEmptyPacket
 	}
 	toc := packet[0]
-	config := int(toc >> 3)
-	var frame int // samples at 48 kHz per frame
-	switch {
-	case config < 12: // SILK-only: 10, 20, 40, 60 ms
-		frame = []int{480, 960, 1920, 2880}[config%4]
-	case config < 16: // hybrid: 10, 20 ms
-		frame = []int{480, 960}[config%2]
-	default: // CELT-only: 2.5, 5, 10, 20 ms
-		frame = []int{120, 240, 480, 960}[config%4]
-	}
+	frame := frameSamples(toc)
 	frames := 1
 	switch toc & 3 {
 	case 1, 2:
@@ -178,6 +169,19 @@ func PacketSamples(packet []byte) (int, error) {
 		}
 	}
 	return frames * frame, nil
+}
+
+// frameSamples is how many samples at 48 kHz each Opus frame of a packet
+// with TOC byte toc holds, by its configuration (RFC 6716 §3.1).
+func frameSamples(toc byte) int {
+	switch config := int(toc >> 3); {
+	case config < 12: // SILK-only: 10, 20, 40, 60 ms
+		return []int{480, 960, 1920, 2880}[config%4]
+	case config < 16: // hybrid: 10, 20 ms
+		return []int{480, 960}[config%2]
+	default: // CELT-only: 2.5, 5, 10, 20 ms
+		return []int{120, 240, 480, 960}[config%4]
+	}
 }
 
 // Errors of PacketSamples.
@@ -211,10 +215,8 @@ func HasFEC(packet []byte) bool {
 	if config >= 16 { // CELT-only
 		return false
 	}
-	silkFrames := 1
-	if config < 12 { // SILK-only: 10, 20, 40 or 60 ms
-		silkFrames = []int{1, 1, 2, 3}[config%4] // 10, 20, 40, 60 ms
-	}
+	// SILK codes 20 ms frames, a 10 ms Opus frame as one.
+	silkFrames := max(frameSamples(toc)/960, 1)
 	first, ok := firstFrame(packet)
 	if !ok || len(first) == 0 {
 		return false
