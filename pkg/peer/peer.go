@@ -265,17 +265,16 @@ func (p *Peer) addTransceivers() error {
 		}
 		sender := tr.Sender()
 		p.senders = append(p.senders, sender)
-		if st.CaptureLag != nil {
-			for _, enc := range sender.GetParameters().Encodings {
-				p.lags.add(uint32(enc.SSRC), st.Codec.ClockRate, st.CaptureLag)
+		for _, enc := range sender.GetParameters().Encodings {
+			ssrc := uint32(enc.SSRC)
+			if st.CaptureLag != nil {
+				p.lags.add(ssrc, st.Codec.ClockRate, st.CaptureLag)
 			}
-		}
-		if st.OnKeyFrameRequest != nil {
-			p.mu.Lock()
-			for _, enc := range sender.GetParameters().Encodings {
-				p.keyFrames[uint32(enc.SSRC)] = st.OnKeyFrameRequest
+			if st.OnKeyFrameRequest != nil {
+				p.mu.Lock()
+				p.keyFrames[ssrc] = st.OnKeyFrameRequest
+				p.mu.Unlock()
 			}
-			p.mu.Unlock()
 		}
 		// Read the sender's RTCP so reports, NACKs and keyframe requests
 		// are processed; the reads end when the peer closes.
@@ -556,12 +555,8 @@ func (p *Peer) SoundRefused() (string, bool) {
 // of the remote description's media section mid, "" when that section
 // is rejected (port 0) or names none.
 func (p *Peer) remoteCodec(mid string) string {
-	remote := p.pc.RemoteDescription()
-	if remote == nil {
-		return ""
-	}
-	parsed := &sdp.SessionDescription{} // a copy: see Incoming
-	if err := parsed.UnmarshalString(remote.SDP); err != nil {
+	parsed := p.remoteSDP()
+	if parsed == nil {
 		return ""
 	}
 	for _, md := range parsed.MediaDescriptions {
@@ -577,6 +572,21 @@ func (p *Peer) remoteCodec(mid string) string {
 	return ""
 }
 
+// remoteSDP parses the remote description; nil before it is set, or
+// when it does not parse. It parses a copy: Unmarshal caches its result
+// in the description, which pion's own goroutines read.
+func (p *Peer) remoteSDP() *sdp.SessionDescription {
+	remote := p.pc.RemoteDescription()
+	if remote == nil {
+		return nil
+	}
+	parsed := &sdp.SessionDescription{}
+	if err := parsed.UnmarshalString(remote.SDP); err != nil {
+		return nil
+	}
+	return parsed
+}
+
 // Incoming lists the tracks the other side said it sends, as negotiated:
 // for each media section of its description that sends (RFC 8866 §6.7:
 // sendrecv, the default, or sendonly) of a kind this peer receives, the
@@ -584,14 +594,8 @@ func (p *Peer) remoteCodec(mid string) string {
 // Kind and MimeType set. It is empty before the descriptions are applied.
 // The tracks themselves arrive on Tracks when their first packet does.
 func (p *Peer) Incoming() []codec.Descriptor {
-	remote := p.pc.RemoteDescription()
-	if remote == nil {
-		return nil
-	}
-	// Parse a copy: Unmarshal caches its result in the description,
-	// which pion's own goroutines read.
-	parsed := &sdp.SessionDescription{}
-	if err := parsed.UnmarshalString(remote.SDP); err != nil {
+	parsed := p.remoteSDP()
+	if parsed == nil {
 		return nil
 	}
 	sends := map[string]bool{} // by mid
@@ -819,21 +823,24 @@ func (p *Peer) Stats() stats.Getter {
 // SenderSSRCs returns the SSRCs of the local tracks, in the order of
 // Config.Send; empty when not sending.
 func (p *Peer) SenderSSRCs() []uint32 {
-	var out []uint32
-	for _, s := range p.senders {
-		for _, enc := range s.GetParameters().Encodings {
-			out = append(out, uint32(enc.SSRC))
-		}
-	}
-	return out
+	return p.senderSSRCs(func(*webrtc.RTPSender) bool { return true })
 }
 
 // SenderSSRCsOf is SenderSSRCs of the tracks of one kind (audio or
 // video) alone.
 func (p *Peer) SenderSSRCsOf(kind webrtc.RTPCodecType) []uint32 {
+	return p.senderSSRCs(func(s *webrtc.RTPSender) bool {
+		t := s.Track()
+		return t != nil && t.Kind() == kind
+	})
+}
+
+// senderSSRCs returns the SSRCs of the local tracks whose senders keep
+// takes, in the order of Config.Send.
+func (p *Peer) senderSSRCs(keep func(*webrtc.RTPSender) bool) []uint32 {
 	var out []uint32
 	for _, s := range p.senders {
-		if t := s.Track(); t == nil || t.Kind() != kind {
+		if !keep(s) {
 			continue
 		}
 		for _, enc := range s.GetParameters().Encodings {
