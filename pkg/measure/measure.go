@@ -26,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/p2pcam/p2pcam/internal/pct"
 	"github.com/p2pcam/p2pcam/pkg/codec"
 	"github.com/p2pcam/p2pcam/pkg/decode"
 	"github.com/p2pcam/p2pcam/pkg/pattern"
@@ -362,8 +363,8 @@ func (m *Meter) Total() Figures {
 	if f.Frames == 0 {
 		return f
 	}
-	f.LatencyP50 = millis(histRank(m.hist, rank(f.Frames, 50)))
-	f.LatencyP95 = millis(histRank(m.hist, rank(f.Frames, 95)))
+	f.LatencyP50 = millis(pct.Bin(m.hist, pct.Rank(f.Frames, 50)))
+	f.LatencyP95 = millis(pct.Bin(m.hist, pct.Rank(f.Frames, 95)))
 	f.LatencyMax = millis(int(m.maxLat))
 	return f
 }
@@ -395,30 +396,10 @@ func (m *Meter) Recent() Figures {
 	}
 	slices.Sort(lat)
 	k := uint64(len(lat))
-	f.LatencyP50 = millis(int(lat[rank(k, 50)]))
-	f.LatencyP95 = millis(int(lat[rank(k, 95)]))
+	f.LatencyP50 = millis(int(lat[pct.Rank(k, 50)]))
+	f.LatencyP95 = millis(int(lat[pct.Rank(k, 95)]))
 	f.LatencyMax = millis(int(lat[k-1]))
 	return f
-}
-
-// rank is the 0-based index of the p-th percentile among n > 0 sorted
-// values (nearest rank: the smallest value with at least p% of the values
-// at or below it).
-func rank(n uint64, p uint64) uint64 {
-	return max((n*p+99)/100, 1) - 1
-}
-
-// histRank returns the latency in ms of the value at 0-based index i in
-// the sorted order the histogram h counts.
-func histRank(h []uint64, i uint64) int {
-	var seen uint64
-	for ms, c := range h {
-		seen += c
-		if seen > i {
-			return ms
-		}
-	}
-	return len(h) - 1
 }
 
 func millis(ms int) time.Duration { return time.Duration(ms) * time.Millisecond }

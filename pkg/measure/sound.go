@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/p2pcam/p2pcam/internal/pct"
 	"github.com/p2pcam/p2pcam/pkg/pattern"
 )
 
@@ -160,13 +161,13 @@ func (m *Meter) soundFigures(f *Figures, n int) {
 	if len(delays) > 0 {
 		d := slices.Clone(delays)
 		slices.Sort(d)
-		f.AudioDelayP50 = d[rank(uint64(len(d)), 50)]
+		f.AudioDelayP50 = d[pct.Rank(uint64(len(d)), 50)]
 		f.AudioDelayMax = d[len(d)-1]
 	}
 	if len(offsets) > 0 {
 		o := slices.Clone(offsets)
 		slices.Sort(o)
-		f.AVOffsetP50 = o[rank(uint64(len(o)), 50)]
+		f.AVOffsetP50 = o[pct.Rank(uint64(len(o)), 50)]
 		f.AVOffsets = uint64(len(s.offsets))
 	}
 }

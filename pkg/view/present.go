@@ -4,6 +4,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/p2pcam/p2pcam/internal/pct"
 )
 
 // presentFigures are a window's own delay: for each picture shown, the
@@ -73,32 +75,14 @@ func (p *presentTimes) figures(total bool) presentFigures {
 		return f
 	}
 	if total {
-		f.P50 = histAt(p.hist, presentRank(p.presented, 50))
-		f.P95 = histAt(p.hist, presentRank(p.presented, 95))
+		f.P50 = time.Duration(pct.Bin(p.hist, pct.Rank(p.presented, 50))) * presentStep
+		f.P95 = time.Duration(pct.Bin(p.hist, pct.Rank(p.presented, 95))) * presentStep
 		return f
 	}
 	n := min(p.presented, presentRecent)
 	s := slices.Clone(p.recent[:n])
 	slices.Sort(s)
-	f.P50 = s[presentRank(n, 50)].Truncate(presentStep)
-	f.P95 = s[presentRank(n, 95)].Truncate(presentStep)
+	f.P50 = s[pct.Rank(n, 50)].Truncate(presentStep)
+	f.P95 = s[pct.Rank(n, 95)].Truncate(presentStep)
 	return f
-}
-
-// presentRank is the 0-based index of the p-th percentile among n > 0
-// sorted values: the smallest value with at least p% of the values at or
-// below it.
-func presentRank(n, p uint64) uint64 { return max((n*p+99)/100, 1) - 1 }
-
-// histAt is the delay of the value at 0-based index i in the sorted order
-// h counts, truncated to presentStep.
-func histAt(h []uint32, i uint64) time.Duration {
-	var seen uint64
-	for b, c := range h {
-		seen += uint64(c)
-		if seen > i {
-			return time.Duration(b) * presentStep
-		}
-	}
-	return time.Duration(len(h)-1) * presentStep
 }
