@@ -216,7 +216,7 @@ func (s *Screen) Check() error {
 		if err = s.init(); err != nil || s.spare != nil {
 			return
 		}
-		s.spare, err = newSDLWindow("p2pcam", slog.New(slog.DiscardHandler))
+		s.spare, err = newSDLWindow("p2pcam")
 	})
 	if derr != nil {
 		return derr
@@ -226,7 +226,7 @@ func (s *Screen) Check() error {
 
 // newSDLWindow makes a hidden, resizable window and its renderer; on the
 // loop's thread.
-func newSDLWindow(title string, log *slog.Logger) (*sdlWindow, error) {
+func newSDLWindow(title string) (*sdlWindow, error) {
 	win, err := sdl.CreateWindow(title, sdl.WindowPosCentered, sdl.WindowPosCentered, 640, 480,
 		sdl.WindowHidden|sdl.WindowResizable)
 	if err != nil {
@@ -244,9 +244,6 @@ func newSDLWindow(title string, log *slog.Logger) (*sdlWindow, error) {
 		ren.Destroy()
 		win.Destroy()
 		return nil, fmt.Errorf("open a window: %w", err)
-	}
-	if name, err := ren.Name(); err == nil {
-		log.Debug("view: window made", "renderer", name, "sdl", sdl.Library())
 	}
 	return &sdlWindow{win: win, ren: ren, id: id}, nil
 }
@@ -428,15 +425,14 @@ func (w *Window) open(title string) error {
 	w.s.spare = nil
 	if sw != nil {
 		sw.win.SetTitle(title)
-		// Check made it, with no logger to say which renderer it got.
-		if name, err := sw.ren.Name(); err == nil {
-			w.log.Debug("view: window made", "renderer", name, "sdl", sdl.Library())
-		}
 	} else {
 		var err error
-		if sw, err = newSDLWindow(title, w.log); err != nil {
+		if sw, err = newSDLWindow(title); err != nil {
 			return err
 		}
+	}
+	if name, err := sw.ren.Name(); err == nil {
+		w.log.Debug("view: window made", "renderer", name, "sdl", sdl.Library())
 	}
 	w.win, w.ren, w.id = sw.win, sw.ren, sw.id
 	w.s.windows[sw.id] = w
