@@ -241,7 +241,7 @@ func (r *receiver) record(tracks []peer.RemoteTrack) error {
 	var videoSSRCs []uint32
 	var videoReports func(*rtp.Packet) // the viewer's, for the shown track
 	// The meter measures the first audio track's beeps too.
-	sound := slices.IndexFunc(tracks, func(t peer.RemoteTrack) bool { return t.Kind() == codec.Audio })
+	sound := slices.IndexFunc(tracks, isAudio)
 	for _, t := range tracks {
 		ssrc := t.SSRC()
 		rt := record.Track{Codec: t.Codec, RequestKeyFrame: func() { _ = r.d.peer.RequestKeyFrame(ssrc) }}
