@@ -20,12 +20,15 @@ var (
 )
 
 // publish starts `p2pcam offer --whip` into srv's path and waits until it
-// is connected.
+// is connected and srv has taken the stream, so that viewers find it.
 func publish(t *testing.T, ctx context.Context, srv *mediamtx.Server, path string, args ...string) *proc {
 	t.Helper()
 	argv := append([]string{"offer", "--whip", srv.WHIPURL(path), "--bearer", mtxPublisher.Token(), "--source", "test"}, loopback...)
 	p := start(t, ctx, "publisher", false, append(argv, args...)...)
 	p.waitFor(ctx, "connected over")
+	if err := srv.WaitPublishing(ctx, path); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 

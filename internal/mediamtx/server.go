@@ -193,6 +193,27 @@ func (s *Server) Exited() <-chan struct{} { return s.exited }
 // Log returns the server's output so far.
 func (s *Server) Log() string { return s.out.String() }
 
+// WaitPublishing waits until something publishes on path, as the
+// server's log says, or ctx ends. A WHIP publisher whose connection is
+// up is not there yet: the server takes the stream only once each of its
+// tracks has sent a first packet, and until then a viewer of the path
+// gets 404.
+func (s *Server) WaitPublishing(ctx context.Context, path string) error {
+	want := "is publishing to path '" + path + "'"
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !strings.Contains(s.out.String(), want) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("mediamtx never said %q: %w", want, ctx.Err())
+		case <-s.exited:
+			return fmt.Errorf("mediamtx exited before anything published on %q", path)
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
 // config renders a mediamtx configuration as JSON, which is YAML too.
 func config(httpAddr, udpAddr string, opts Options) ([]byte, error) {
 	perms := func(actions ...string) []map[string]string {
